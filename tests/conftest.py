@@ -1,0 +1,54 @@
+"""Shared fixtures: one sandbox on loopback for the whole session, reset after each test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ue_magic.sandbox import Sandbox, start
+
+
+@pytest.fixture(scope="session")
+def _session_sandbox() -> Iterator[Sandbox]:
+    with start() as sb:
+        yield sb
+
+
+@pytest.fixture
+def sandbox(_session_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The session's sandbox, with counters, faults and latency cleared around each test."""
+    _session_sandbox.reset()
+    yield _session_sandbox
+    _session_sandbox.reset()
+
+
+@pytest.fixture
+def sandbox_env(sandbox: Sandbox) -> dict[str, str]:
+    """UE_* settings that point ue-magic at the sandbox."""
+    return sandbox.env()
+
+
+@pytest.fixture
+def ip(sandbox_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any]:
+    """A real InteractiveShell (history in memory) with ue_magic loaded and the sandbox's settings
+    in the environment; the working folder is empty, so no stray .env is found."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    for name in list(os.environ):
+        if name.startswith("UE_"):
+            monkeypatch.delenv(name)
+    for name, value in sandbox_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    shell = InteractiveShell.instance(config=config)
+    shell.run_line_magic("load_ext", "ue_magic")
+    yield shell
+    shell.run_line_magic("unload_ext", "ue_magic")
+    shell.config.pop("UsageEngineMagics", None)  # %config in one test must not leak into the next
+    shell.reset(new_session=False)

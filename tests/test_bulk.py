@@ -1,0 +1,157 @@
+"""--each: bulk calls against the sandbox, through a real shell and through the module."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+from ue_magic.bulk import BulkResult
+from ue_magic.progress import TextProgress
+from ue_magic.sandbox import Sandbox
+
+METERS = "/usage-metering/v1/meters"
+TEMPLATE = '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}'
+
+
+@pytest.fixture
+def shell(ip: Any, sandbox: Sandbox) -> Any:
+    with capture_output():
+        ip.run_line_magic("ue_login", "")
+    ip.user_ns["type_id"] = sandbox.seed_meters(0)
+    sandbox.reset()
+    return ip
+
+
+def run_each(shell: Any, line: str, cell: str = TEMPLATE) -> Any:
+    with capture_output() as captured:
+        shell.run_cell_magic("ue_call", line, cell)
+    return captured
+
+
+def test_500_items_in_order_with_one_token(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns["users"] = [f"user-{n}" for n in range(500)]
+    captured = run_each(shell, f"--each users --concurrency 8 -o out POST {METERS}")
+    out = shell.user_ns["out"]
+    assert [m["userId"] for m in out] == shell.user_ns["users"]
+    assert len({m["id"] for m in out}) == 500
+    counters = sandbox.counters()
+    assert counters["by_route"][f"POST {METERS}"] == 500
+    assert counters["token_requests"] == 0  # the login's token served all 500
+    result = shell.user_ns["_ue"]
+    assert isinstance(result, BulkResult)
+    assert len(result.ok) == 500 and result.failed == [] and len(result.responses) == 500
+    assert "500 of 500 sent" in captured.stdout + str(captured.outputs[-1].data)
+
+
+def test_failures_are_tabled_and_others_succeed(shell: Any, sandbox: Sandbox) -> None:
+    users = [f"user-{n}" for n in range(40)]
+    users[7] = ""  # the sandbox refuses an empty userId
+    users[30] = ""
+    shell.user_ns["users"] = users
+    sandbox.inject("api", status=500, count=2, path_prefix=METERS)
+    with capture_output() as captured, pytest.raises(UsageError, match="4 of 40"):
+        shell.run_cell_magic("ue_call", f"--each users --concurrency 4 -o out POST {METERS}",
+                             TEMPLATE)
+    result = shell.user_ns["_ue"]
+    statuses = {f.index: f.status for f in result.failed}
+    assert statuses[7] == 400 and statuses[30] == 400
+    assert sorted(statuses.values()).count(500) == 2
+    assert len(result.ok) == 36
+    out = shell.user_ns["out"]
+    assert len(out) == 40 and out[0]["userId"] == "user-0"
+    html = captured.outputs[-1].data["text/html"]
+    assert "<table" in html and ">7<" in html and ">30<" in html
+    assert sandbox.counters()["by_route"][f"POST {METERS}"] == 40
+
+
+def test_no_raise_keeps_going(shell: Any) -> None:
+    shell.user_ns["users"] = ["a", ""]
+    run_each(shell, f"--each users --no-raise -q POST {METERS}")
+    assert len(shell.user_ns["_ue"].failed) == 1
+
+
+def test_bad_item_is_caught_before_sending(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns["rows"] = [{"user": "a"}, {"nobody": "b"}]
+    cell = '{"userId": "{{item.user}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}'
+    with pytest.raises(UsageError, match="Item 1"):
+        run_each(shell, f"--each rows POST {METERS}", cell)
+    assert sandbox.counters()["api_requests"] == 0
+
+
+def test_unknown_each_variable(shell: Any, sandbox: Sandbox) -> None:
+    with pytest.raises(UsageError, match="nothing_here"):
+        run_each(shell, f"--each nothing_here POST {METERS}")
+    assert sandbox.counters()["api_requests"] == 0
+
+
+def test_dataframe_rows_and_generators(shell: Any, sandbox: Sandbox) -> None:
+    pandas = pytest.importorskip("pandas")
+    shell.user_ns["frame"] = pandas.DataFrame({"user": ["x", "y"], "key": ["k1", "k2"]})
+    cell = '{"userId": "{{item.user}}", "meterKey": "{{item[key]}}", "meterTypeId": "{{type_id}}"}'
+    run_each(shell, f"--each frame -o out -q POST {METERS}", cell)
+    assert [(m["userId"], m["meterKey"]) for m in shell.user_ns["out"]] == [("x", "k1"), ("y", "k2")]
+    shell.run_cell("gen = (f'g{n}' for n in range(3))")
+    run_each(shell, f"--each gen -o out -q POST {METERS}")
+    assert [m["userId"] for m in shell.user_ns["out"]] == ["g0", "g1", "g2"]
+
+
+def test_interrupt_reports_what_was_sent(shell: Any, sandbox: Sandbox,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    original = TextProgress.update
+
+    def interrupt_after_50(self: TextProgress, done: int, failed: int, force: bool = False) -> None:
+        original(self, done, failed, force)
+        if done >= 50:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(TextProgress, "update", interrupt_after_50)
+    shell.user_ns["users"] = [f"u{n}" for n in range(300)]
+    with pytest.raises(UsageError, match="Interrupted"):
+        run_each(shell, f"--each users --concurrency 4 -o out POST {METERS}")
+    result = shell.user_ns["_ue"]
+    assert result.interrupted
+    sent = result.sent
+    assert 50 <= sent < 300
+    assert sent + len(result.not_sent) == 300
+    assert result.not_sent == list(range(sent, 300))  # handed out in order, so the tail is unsent
+    assert sandbox.counters()["by_route"][f"POST {METERS}"] == sent
+    out = shell.user_ns["out"]
+    assert all(o is not None for o in out[:sent]) and all(o is None for o in out[sent:])
+
+
+def test_text_progress_draws_a_bar() -> None:
+    stream = io.StringIO()
+    ticks = iter(range(100))
+    progress = TextProgress(10, stream=stream, interval=0, clock=lambda: float(next(ticks)))
+    progress.update(5, 1)
+    progress.finish(10, 1, interrupted=False)
+    text = stream.getvalue()
+    assert "5/10 done, 1 failed" in text and "10/10 done" in text and "#" * 30 in text
+
+
+def test_widget_progress_in_a_notebook(shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ipywidgets as widgets
+
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)
+    shell.user_ns["users"] = [f"w{n}" for n in range(20)]
+    captured = run_each(shell, f"--each users -q POST {METERS}")
+    views = [o for o in captured.outputs if "application/vnd.jupyter.widget-view+json" in o.data]
+    assert len(views) == 1
+    box = widgets.Widget.widgets[views[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]]
+    bar = box.children[0]
+    assert bar.value == 20 and bar.max == 20 and bar.bar_style == "success"
+
+
+def test_all_pages(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns["type_id"] = sandbox.seed_meters(250)
+    with capture_output():
+        shell.run_line_magic(
+            "ue_call", f"GET {METERS}?meterTypeId={{{{type_id}}}}&limit=100 --all-pages -o all -q"
+        )
+    assert len(shell.user_ns["all"]["meters"]) == 250
+    assert len({m["id"] for m in shell.user_ns["all"]["meters"]}) == 250
+    assert sandbox.counters()["by_route"][f"GET {METERS}"] == 3

@@ -1,0 +1,177 @@
+"""What %%ue_call does, without IPython: render the request, send it, store and show the answer.
+
+The magic passes in the user's namespace and a ``show`` function (IPython's ``display``), so this
+module is tested with a plain dict and a list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ._client import UsageEngineClient
+from .curl import curl_command, token_fetch_comment
+from .errors import HttpStatusError, UsageEngineError
+from .problem import describe_error
+from .render import RequestView, ResponseView, decode_body
+from .request import RequestSpec, RequestTemplate, compile_request
+from .result import shown
+
+Show = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """The options of one %%ue_call, with the magic's settings folded in."""
+
+    output: str | None = None
+    quiet: bool = False
+    headers: tuple[str, ...] = ()
+    timeout: float | None = None
+    table: bool = False
+    raw: bool = False
+    dry_run: bool = False
+    curl: bool = False
+    retry: int | None = None
+    no_raise: bool = False
+    each: str | None = None
+    concurrency: int = 4
+    all_pages: bool = False
+    display_limit: int = 100
+    display_bytes: int = 200_000
+    expand_levels: int = 2
+
+    @classmethod
+    def from_args(cls, args: Any, settings: Any) -> CallOptions:
+        return cls(
+            output=args.output,
+            quiet=args.quiet,
+            headers=tuple(args.header),
+            timeout=args.timeout,
+            table=args.table,
+            raw=args.raw,
+            dry_run=args.dry_run,
+            curl=args.curl,
+            retry=args.retry,
+            no_raise=args.no_raise,
+            each=args.each,
+            concurrency=args.concurrency or settings.concurrency,
+            all_pages=args.all_pages,
+            display_limit=settings.display_limit,
+            display_bytes=settings.display_bytes,
+            expand_levels=settings.expand_levels,
+        )
+
+    def view(self, response: httpx.Response, body: Any) -> ResponseView:
+        return ResponseView(
+            response,
+            body=body,
+            display_limit=self.display_limit,
+            display_bytes=self.display_bytes,
+            table=self.table,
+            raw=self.raw,
+            expand_levels=self.expand_levels,
+        )
+
+
+def render_spec(
+    template: RequestTemplate, namespace: MutableMapping[str, Any], options: CallOptions
+) -> RequestSpec:
+    """The request for this namespace, with the -H headers (interpolated too) appended."""
+    spec = template.render(namespace)
+    if not options.headers:
+        return spec
+    extra = compile_request("GET /\n" + "\n".join(options.headers) + "\n").render(namespace)
+    return RequestSpec(
+        method=spec.method,
+        path=spec.path,
+        params=spec.params,
+        headers=spec.headers + extra.headers,
+        body=spec.body,
+        json_body=spec.json_body,
+    )
+
+
+def send_spec(
+    client: UsageEngineClient, spec: RequestSpec, options: CallOptions
+) -> httpx.Response:
+    """Send one rendered request with the call's timeout and retry policy."""
+    return client.request(
+        spec.method,
+        spec.path,
+        params=list(spec.params) or None,
+        headers=list(spec.headers) or None,
+        content=spec.body,
+        timeout=options.timeout,
+        retries=options.retry,
+    )
+
+
+def call_once(
+    namespace: MutableMapping[str, Any],
+    client: UsageEngineClient,
+    template: RequestTemplate,
+    options: CallOptions,
+    show: Show,
+    *,
+    line_form: bool = False,
+) -> Any:
+    """One request: everything is checked before sending; the answer goes to ``_ue`` and -o."""
+    spec = render_spec(template, namespace, options)
+    if options.dry_run or options.curl:
+        _preview(client, spec, options, show)
+        return None
+    if options.all_pages:
+        from .pages import fetch_all_pages
+
+        response, body = fetch_all_pages(client, spec, options)
+    else:
+        response = send_spec(client, spec, options)
+        body = decode_body(response)
+    namespace["_ue"] = response
+    if options.output:
+        namespace[options.output] = body
+    view = None if options.quiet else options.view(response, body)
+    if response.is_error:
+        if view is not None:
+            show(view)
+        if not options.no_raise:
+            raise HttpStatusError(describe_error(response, body) + " (--no-raise to go on)")
+        return None
+    if view is None:
+        return body if line_form else None
+    if line_form:
+        result = shown(body, view)
+        if result is not None:
+            return result
+    show(view)
+    return None
+
+
+def _preview(
+    client: UsageEngineClient, spec: RequestSpec, options: CallOptions, show: Show
+) -> None:
+    """--dry-run and --curl: build the request (origin checked), send nothing, fetch no token."""
+    request = client.build_request(
+        spec.method,
+        spec.path,
+        params=list(spec.params) or None,
+        headers=list(spec.headers) or None,
+        content=spec.body,
+    )
+    if options.dry_run:
+        show(RequestView(request))
+    if options.curl:
+        credentials = client.credentials
+        print(
+            token_fetch_comment(
+                credentials.token_url, credentials.client_id, credentials.audience
+            )
+        )
+        print(curl_command(request))
+
+
+__all__ = ["CallOptions", "UsageEngineError", "call_once", "render_spec", "send_spec"]

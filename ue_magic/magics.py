@@ -1,0 +1,290 @@
+"""UsageEngineMagics: the thin adapter from IPython to the modules that do the work.
+
+Everything here turns a magic line into calls on Credentials, UsageEngineClient, request, render
+and bulk, and turns a user's mistake into a one-sentence ``UsageError`` (no traceback wall).
+Real bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+from traitlets import Float, Int
+
+from ._client import UsageEngineClient
+from ._history import redact_current_input
+from .credentials import Credentials, Secret
+from .errors import ConfigurationError, MissingCredentialsError, UsageEngineError
+from .request import RequestSyntaxError, RequestTemplate, compile_request
+from .status import LoginSummary, StatusView
+
+_SECRET_ON_LINE = re.compile(
+    r"(?:^|\s)--?(?:client[-_]?secret|secret|password)\b|\b(?:UE_\w*SECRET|client_secret)\s*[=:]",
+    re.IGNORECASE,
+)
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+
+@magics_class
+class UsageEngineMagics(Magics):
+    """%ue_login, %ue_logout, %ue_status and %%ue_call; settings are traitlets (%config)."""
+
+    display_limit = Int(100, help="Items shown per JSON list or object.").tag(config=True)
+    display_bytes = Int(200_000, help="Most bytes of HTML or text one answer may show.").tag(
+        config=True
+    )
+    expand_levels = Int(2, help="Levels of the JSON tree shown open.").tag(config=True)
+    timeout = Float(30.0, help="Seconds to wait for an answer.").tag(config=True)
+    concurrency = Int(4, help="Requests in flight at once for --each.").tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell, **kwargs)
+        self._logins: dict[str | None, UsageEngineClient] = {}
+
+    # -- logins -------------------------------------------------------------------------------
+
+    def client_for(self, profile: str | None = None) -> UsageEngineClient:
+        """The logged-in client of ``profile``, or a UsageError that says how to log in."""
+        client = self._logins.get(profile)
+        if client is None:
+            flag = f" --profile {profile}" if profile else ""
+            raise UsageError(f"Not logged in{flag}: run %ue_login{flag} first.")
+        return client
+
+    def close_all(self) -> None:
+        """Forget every login and close its connections (%unload_ext)."""
+        for client in self._logins.values():
+            client.close()
+        self._logins.clear()
+
+    def _login(self, profile: str | None, credentials: Credentials) -> str:
+        """Fetch a token now, so a wrong secret shows at login, then keep the client."""
+        client = UsageEngineClient(credentials, timeout=self.timeout)
+        try:
+            client.token_manager.get_token()
+        except UsageEngineError as error:
+            client.close()
+            raise UsageError(str(error)) from None
+        old = self._logins.pop(profile, None)
+        if old is not None:
+            old.close()
+        self._logins[profile] = client
+        return LoginSummary.of(profile, client).login_line()
+
+    @magic_arguments()
+    @argument("--env-file", metavar="PATH", help=".env file to read (default: found upwards).")
+    @argument("--profile", metavar="NAME", help="Read UE_NAME_CLIENT_ID and so on.")
+    @argument("--region", choices=["eu", "us"], help="Usage Engine region (default eu).")
+    @argument("--audience", metavar="URL", help="OAuth audience (default: the region's URL).")
+    @argument("--api-url", metavar="URL", help="API base URL (default: the audience).")
+    @argument("--token-url", metavar="URL", help="Token endpoint (default: audience + path).")
+    @argument("--scope", metavar="S", help="Scopes to ask for (default: none sent).")
+    @argument("--widget", action="store_true", help="Show the login form even if set.")
+    @no_var_expand
+    @line_magic
+    def ue_login(self, line: str) -> None:
+        """Log in to Usage Engine with OAuth 2.0 client credentials.
+
+        The client id and secret come from the environment, a .env file, or a form (getpass in
+        a terminal). The secret is never accepted on this line.
+        """
+        self._refuse_secret(line)
+        try:
+            args = self._parse(self.ue_login, line)
+        except UsageError:
+            redact_current_input(self.shell, line.strip())  # stray words might be a secret
+            raise
+        overrides = {
+            key: value
+            for key, value in (
+                ("region", args.region),
+                ("audience", args.audience),
+                ("api_url", args.api_url),
+                ("token_url", args.token_url),
+                ("scope", args.scope),
+            )
+            if value
+        }
+        if args.widget:
+            self._show_form(args.env_file, args.profile, overrides)
+            return
+        try:
+            credentials = Credentials.from_env(
+                env_file=args.env_file, profile=args.profile, **overrides
+            )
+        except MissingCredentialsError as missing:
+            if _in_notebook(self.shell):
+                self._show_form(args.env_file, args.profile, overrides)
+                return
+            credentials = self._ask_in_terminal(args.env_file, args.profile, overrides, missing)
+        except ConfigurationError as error:
+            raise UsageError(str(error)) from None
+        print(self._login(args.profile, credentials))
+
+    def _show_form(self, env_file: str | None, profile: str | None, overrides: dict) -> None:
+        from .widget import LoginForm
+
+        initial_region = overrides.get("region", "eu")
+
+        def submit(client_id: str, secret: Secret, region: str) -> str:
+            chosen = dict(overrides, client_id=client_id, client_secret=secret)
+            if region != initial_region:
+                chosen["region"] = region
+            try:
+                credentials = Credentials.from_env(env_file=env_file, profile=profile, **chosen)
+            except ConfigurationError as error:
+                raise UsageError(str(error)) from None
+            return self._login(profile, credentials)
+
+        form = LoginForm(submit, region=initial_region, where=f"profile {profile}" if profile else "")
+        display(form.box)
+
+    def _ask_in_terminal(
+        self,
+        env_file: str | None,
+        profile: str | None,
+        overrides: dict,
+        missing: MissingCredentialsError,
+    ) -> Credentials:
+        asked = dict(overrides)
+        try:
+            if any(name.endswith("CLIENT_ID") for name in missing.missing):
+                asked["client_id"] = input("Usage Engine client id: ").strip()
+            if any(name.endswith("CLIENT_SECRET") for name in missing.missing):
+                asked["client_secret"] = Secret(getpass.getpass("Usage Engine client secret: "))
+        except (EOFError, KeyboardInterrupt):
+            raise UsageError("Login cancelled.") from None
+        try:
+            return Credentials.from_env(env_file=env_file, profile=profile, **asked)
+        except ConfigurationError as error:
+            raise UsageError(str(error)) from None
+
+    def _refuse_secret(self, line: str) -> None:
+        """A secret typed on the magic line would be saved in the notebook and in history."""
+        if _SECRET_ON_LINE.search(line):
+            redact_current_input(self.shell, line.strip())
+            raise UsageError(
+                "%ue_login does not take a secret on the magic line (it would be saved in the "
+                "notebook and in history). Remove it from the cell and put UE_CLIENT_SECRET in a "
+                ".env file or the environment, or leave it out to be asked for it."
+            )
+
+    @magic_arguments()
+    @argument("--profile", metavar="NAME", help="The login to forget (default: the default one).")
+    @no_var_expand
+    @line_magic
+    def ue_logout(self, line: str) -> None:
+        """Forget a login: its token, its secret and its connections."""
+        args = self._parse(self.ue_logout, line)
+        client = self._logins.pop(args.profile, None)
+        if client is None:
+            print("Not logged in" + (f" with profile {args.profile}." if args.profile else "."))
+            return
+        client.token_manager.forget()
+        client.close()
+        print("Logged out" + (f" of profile {args.profile}." if args.profile else "."))
+
+    @line_magic
+    def ue_status(self, line: str = "") -> None:
+        """Every login: API URL, client, account, scopes, token expiry and request counts."""
+        display(StatusView([LoginSummary.of(p, c) for p, c in self._logins.items()]))
+
+    # -- calls --------------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument("request_line", nargs="*", metavar="METHOD PATH", help="e.g. GET /usage-metering/v1/meters")
+    @argument("-o", "--output", metavar="VAR", help="Store the decoded body in VAR.")
+    @argument("-q", "--quiet", action="store_true", help="Show nothing (errors still raise).")
+    @argument("--profile", metavar="NAME", help="Use this login.")
+    @argument("-H", "--header", action="append", default=[], metavar='"Name: value"')
+    @argument("--timeout", type=float, metavar="S", help="Seconds to wait for the answer.")
+    @argument("--table", action="store_true", help="Show a list of objects as a table.")
+    @argument("--raw", action="store_true", help="Show the body as text.")
+    @argument("--dry-run", action="store_true", help="Show the request; send nothing.")
+    @argument("--curl", action="store_true", help="Print an equivalent curl command; send nothing.")
+    @argument("--retry", type=int, metavar="N", help="Retry up to N times, any method.")
+    @argument("--no-raise", action="store_true", help="Do not raise on a 4xx or 5xx answer.")
+    @argument("--each", metavar="VAR", help="Send once per item of VAR ({{item}}).")
+    @argument("--concurrency", type=int, metavar="N", help="Requests in flight with --each.")
+    @argument("--all-pages", action="store_true", help="Follow next-page links of a list.")
+    @no_var_expand
+    @line_cell_magic
+    def ue_call(self, line: str, cell: str | None = None) -> Any:
+        """Send an authenticated request to the Usage Engine API and show the answer.
+
+        %%ue_call POST /usage-metering/v1/meter-types   (the cell is the JSON body)
+        %%ue_call                                        (the cell is an HTTP message)
+        r = %ue_call GET /usage-metering/v1/meters       (line form; returns the body)
+        """
+        from . import call
+
+        args = self._parse(self.ue_call, line)
+        template = self._template(args.request_line, cell)
+        client = self.client_for(args.profile)
+        options = call.CallOptions.from_args(args, self)
+        try:
+            if args.each:
+                from .bulk import call_each
+
+                return call_each(
+                    self.shell.user_ns, client, template, options, display, self._progress()
+                )
+            return call.call_once(
+                self.shell.user_ns, client, template, options, display, line_form=cell is None
+            )
+        except (UsageEngineError, RequestSyntaxError) as error:
+            raise UsageError(str(error)) from None
+
+    def _template(self, request_line: list[str], cell: str | None) -> RequestTemplate:
+        body = cell or ""
+        try:
+            if not request_line:
+                if not body.strip():
+                    raise UsageError("Give a request: %ue_call GET /path, or a cell with one.")
+                return compile_request(body)
+            if len(request_line) == 1:
+                if request_line[0].upper() in _METHODS:
+                    raise UsageError(f"Give the path after {request_line[0]}: %ue_call GET /path.")
+                return compile_request(body, "GET", request_line[0])
+            if len(request_line) == 2:
+                return compile_request(body, request_line[0], request_line[1])
+        except RequestSyntaxError as error:
+            raise UsageError(str(error)) from None
+        raise UsageError(
+            f"Expected METHOD PATH on the magic line, got {len(request_line)} words; "
+            "put headers with -H and the body in the cell."
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _progress(self) -> Any:
+        """A widget bar in a notebook, a text bar in a terminal."""
+        from .progress import TextProgress, WidgetProgress
+
+        if _in_notebook(self.shell):
+            return lambda total: WidgetProgress(total, display)
+        return TextProgress
+
+    @staticmethod
+    def _parse(magic: Any, line: str) -> Any:
+        try:
+            return parse_argstring(magic, line)
+        except UsageError as error:
+            message = str(error)
+            if "unrecognized arguments" in message:
+                # The words are left out on purpose: one of them might be a secret.
+                raise UsageError(
+                    f"Unknown option or extra words; see %{magic.__name__}? for the options."
+                ) from None
+            raise
+
+
+def _in_notebook(shell: Any) -> bool:
+    """A kernel-backed front end can show widgets; a terminal cannot."""
+    return getattr(shell, "kernel", None) is not None

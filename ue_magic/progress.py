@@ -1,0 +1,107 @@
+"""Progress of a bulk call: an ipywidgets bar in a notebook, a text bar in a terminal.
+
+Both are updated from the thread that waits for the requests only, and at most every
+``interval`` seconds (plus once at the end), so a fast run does not flood the front end.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, TextIO
+
+
+class Progress(Protocol):
+    """What the bulk runner reports to."""
+
+    def update(self, done: int, failed: int, force: bool = False) -> None: ...
+
+    def finish(self, done: int, failed: int, interrupted: bool) -> None: ...
+
+
+def describe(total: int, done: int, failed: int, elapsed: float) -> str:
+    """'120/500 done, 3 failed, 45.1/s, about 8 s left'."""
+    rate = done / elapsed if elapsed > 0 else 0.0
+    left = (total - done) / rate if rate > 0 else None
+    eta = f", about {left:.0f} s left" if left is not None and done < total else ""
+    return f"{done}/{total} done, {failed} failed, {rate:.1f}/s{eta}"
+
+
+class _Throttled:
+    def __init__(self, total: int, interval: float, clock: Callable[[], float]) -> None:
+        self.total = total
+        self.interval = interval
+        self.clock = clock
+        self.started = clock()
+        self._last = float("-inf")
+
+    def due(self, force: bool) -> bool:
+        now = self.clock()
+        if force or now - self._last >= self.interval:
+            self._last = now
+            return True
+        return False
+
+    def text(self, done: int, failed: int) -> str:
+        return describe(self.total, done, failed, self.clock() - self.started)
+
+
+class TextProgress(_Throttled):
+    """A one-line bar redrawn with a carriage return (terminal IPython, scripts)."""
+
+    def __init__(
+        self,
+        total: int,
+        stream: TextIO | None = None,
+        interval: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+        width: int = 30,
+    ) -> None:
+        super().__init__(total, interval, clock)
+        self.stream = stream or sys.stdout
+        self.width = width
+
+    def _draw(self, done: int, failed: int, end: str = "") -> None:
+        filled = self.width * done // self.total if self.total else self.width
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r[{bar}] {self.text(done, failed)}{end}")
+        self.stream.flush()
+
+    def update(self, done: int, failed: int, force: bool = False) -> None:
+        if self.due(force):
+            self._draw(done, failed)
+
+    def finish(self, done: int, failed: int, interrupted: bool) -> None:
+        self._draw(done, failed, end=" (interrupted)\n" if interrupted else "\n")
+
+
+class WidgetProgress(_Throttled):
+    """An IntProgress bar with a label; green when all went well, red when some failed."""
+
+    def __init__(
+        self,
+        total: int,
+        show: Callable[[Any], None],
+        interval: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        import ipywidgets as widgets
+
+        super().__init__(total, interval, clock)
+        self.bar = widgets.IntProgress(value=0, min=0, max=max(total, 1), description="Sending")
+        self.label = widgets.Label(value=self.text(0, 0))
+        self.box = widgets.HBox([self.bar, self.label])
+        self.box.add_class("ue-progress")
+        show(self.box)
+
+    def update(self, done: int, failed: int, force: bool = False) -> None:
+        if self.due(force):
+            self.bar.value = done
+            self.label.value = self.text(done, failed)
+
+    def finish(self, done: int, failed: int, interrupted: bool) -> None:
+        self.bar.value = done
+        self.bar.bar_style = "danger" if failed or interrupted else "success"
+        self.bar.description = "Interrupted" if interrupted else "Done"
+        self.label.value = self.text(done, failed)
