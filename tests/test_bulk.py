@@ -54,15 +54,18 @@ def test_failures_are_tabled_and_others_succeed(shell: Any, sandbox: Sandbox) ->
     shell.user_ns["users"] = users
     sandbox.inject("api", status=500, count=2, path_prefix=METERS)
     with capture_output() as captured, pytest.raises(UsageError, match="4 of 40"):
-        shell.run_cell_magic("ue_call", f"--each users --concurrency 4 -o out POST {METERS}",
-                             TEMPLATE)
+        shell.run_cell_magic(
+            "ue_call", f"--each users --concurrency 4 -o out POST {METERS}", TEMPLATE
+        )
     result = shell.user_ns["_ue"]
     statuses = {f.index: f.status for f in result.failed}
     assert statuses[7] == 400 and statuses[30] == 400
     assert sorted(statuses.values()).count(500) == 2
     assert len(result.ok) == 36
     out = shell.user_ns["out"]
-    assert len(out) == 40 and out[0]["userId"] == "user-0"
+    assert len(out) == 40
+    assert all(out[i]["userId"] == users[i] for i in result.ok)
+    assert all(isinstance(out[f.index], Exception) for f in result.failed)
     html = captured.outputs[-1].data["text/html"]
     assert "<table" in html and ">7<" in html and ">30<" in html
     assert sandbox.counters()["by_route"][f"POST {METERS}"] == 40
@@ -91,16 +94,20 @@ def test_unknown_each_variable(shell: Any, sandbox: Sandbox) -> None:
 def test_dataframe_rows_and_generators(shell: Any, sandbox: Sandbox) -> None:
     pandas = pytest.importorskip("pandas")
     shell.user_ns["frame"] = pandas.DataFrame({"user": ["x", "y"], "key": ["k1", "k2"]})
-    cell = '{"userId": "{{item.user}}", "meterKey": "{{item[key]}}", "meterTypeId": "{{type_id}}"}'
+    cell = '{"userId": "{{item.user}}", "meterKey": "{{item[\"key\"]}}", "meterTypeId": "{{type_id}}"}'
     run_each(shell, f"--each frame -o out -q POST {METERS}", cell)
-    assert [(m["userId"], m["meterKey"]) for m in shell.user_ns["out"]] == [("x", "k1"), ("y", "k2")]
+    assert [(m["userId"], m["meterKey"]) for m in shell.user_ns["out"]] == [
+        ("x", "k1"),
+        ("y", "k2"),
+    ]
     shell.run_cell("gen = (f'g{n}' for n in range(3))")
     run_each(shell, f"--each gen -o out -q POST {METERS}")
     assert [m["userId"] for m in shell.user_ns["out"]] == ["g0", "g1", "g2"]
 
 
-def test_interrupt_reports_what_was_sent(shell: Any, sandbox: Sandbox,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupt_reports_what_was_sent(
+    shell: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     original = TextProgress.update
 
     def interrupt_after_50(self: TextProgress, done: int, failed: int, force: bool = False) -> None:
@@ -141,7 +148,9 @@ def test_widget_progress_in_a_notebook(shell: Any, monkeypatch: pytest.MonkeyPat
     captured = run_each(shell, f"--each users -q POST {METERS}")
     views = [o for o in captured.outputs if "application/vnd.jupyter.widget-view+json" in o.data]
     assert len(views) == 1
-    box = widgets.Widget.widgets[views[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]]
+    box = widgets.Widget.widgets[
+        views[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]
+    ]
     bar = box.children[0]
     assert bar.value == 20 and bar.max == 20 and bar.bar_style == "success"
 

@@ -28,8 +28,13 @@ def kernel_env(tmp_path: Path, extra: dict[str, str]) -> dict[str, str]:
     return {**env, **extra}
 
 
-def execute(notebook: Any, cwd: Path, env: dict[str, str], history: Path | None = None,
-            allow_errors: bool = False) -> Any:
+def execute(
+    notebook: Any,
+    cwd: Path,
+    env: dict[str, str],
+    history: Path | None = None,
+    allow_errors: bool = False,
+) -> Any:
     client = NotebookClient(
         notebook,
         timeout=180,

@@ -52,7 +52,7 @@ def client(profile: str | None = None) -> UsageEngineClient:
     magics = shell.magics_manager.registry.get("UsageEngineMagics") if shell else None
     if magics is None:
         raise UsageError("Run %load_ext ue_magic and %ue_login first.")
-    return magics.client_for(profile)  # type: ignore[no-any-return]
+    return magics.client_for(profile)  # type: ignore[no-any-return,unused-ignore]
 
 
 def load_ipython_extension(ipython: Any) -> None:

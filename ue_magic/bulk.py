@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from ._client import UsageEngineClient
-from .call import CallOptions, render_spec, send_spec
+from .call import CallOptions, send_spec
 from .errors import HttpStatusError, UsageEngineError
 from .problem import describe_error
 from .progress import Progress, TextProgress
@@ -137,13 +137,12 @@ def render_all(
     template: RequestTemplate,
     namespace: MutableMapping[str, Any],
     items: list[Any],
-    options: CallOptions,
 ) -> list[RequestSpec]:
     """Every request, rendered before anything is sent; a bad item names its index."""
     specs = []
     for index, item in enumerate(items):
         try:
-            specs.append(render_spec(template, ChainMap({"item": item}, namespace), options))
+            specs.append(template.render(ChainMap({"item": item}, namespace)))
         except RequestSyntaxError as error:
             raise UsageEngineError(f"Item {index}: {error} Nothing was sent.") from None
     return specs
@@ -222,7 +221,7 @@ def call_each(
     if name not in namespace:
         raise UsageEngineError(f"--each {name}: no variable {name!r} in the notebook.")
     items = items_of(namespace[name])
-    specs = render_all(template, namespace, items, options)
+    specs = render_all(template, namespace, items)
     progress = (progress_factory or TextProgress)(len(specs))
     result = run_bulk(client, specs, options, progress)
     namespace["_ue"] = result

@@ -17,7 +17,7 @@ from .curl import curl_command, token_fetch_comment
 from .errors import HttpStatusError, UsageEngineError
 from .problem import describe_error
 from .render import RequestView, ResponseView, decode_body
-from .request import RequestSpec, RequestTemplate, compile_request
+from .request import RequestSpec, RequestTemplate
 from .result import shown
 
 Show = Callable[[Any], None]
@@ -74,30 +74,11 @@ class CallOptions:
             table=self.table,
             raw=self.raw,
             expand_levels=self.expand_levels,
+            output_var=self.output,
         )
 
 
-def render_spec(
-    template: RequestTemplate, namespace: MutableMapping[str, Any], options: CallOptions
-) -> RequestSpec:
-    """The request for this namespace, with the -H headers (interpolated too) appended."""
-    spec = template.render(namespace)
-    if not options.headers:
-        return spec
-    extra = compile_request("GET /\n" + "\n".join(options.headers) + "\n").render(namespace)
-    return RequestSpec(
-        method=spec.method,
-        path=spec.path,
-        params=spec.params,
-        headers=spec.headers + extra.headers,
-        body=spec.body,
-        json_body=spec.json_body,
-    )
-
-
-def send_spec(
-    client: UsageEngineClient, spec: RequestSpec, options: CallOptions
-) -> httpx.Response:
+def send_spec(client: UsageEngineClient, spec: RequestSpec, options: CallOptions) -> httpx.Response:
     """Send one rendered request with the call's timeout and retry policy."""
     return client.request(
         spec.method,
@@ -120,7 +101,7 @@ def call_once(
     line_form: bool = False,
 ) -> Any:
     """One request: everything is checked before sending; the answer goes to ``_ue`` and -o."""
-    spec = render_spec(template, namespace, options)
+    spec = template.render(namespace)
     if options.dry_run or options.curl:
         _preview(client, spec, options, show)
         return None
@@ -162,16 +143,15 @@ def _preview(
         headers=list(spec.headers) or None,
         content=spec.body,
     )
+    request.headers["Authorization"] = "Bearer ***"  # what will be sent, minus the token
     if options.dry_run:
         show(RequestView(request))
     if options.curl:
         credentials = client.credentials
         print(
-            token_fetch_comment(
-                credentials.token_url, credentials.client_id, credentials.audience
-            )
+            token_fetch_comment(credentials.token_url, credentials.client_id, credentials.audience)
         )
         print(curl_command(request))
 
 
-__all__ = ["CallOptions", "UsageEngineError", "call_once", "render_spec", "send_spec"]
+__all__ = ["CallOptions", "UsageEngineError", "call_once", "send_spec"]

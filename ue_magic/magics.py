@@ -142,7 +142,9 @@ class UsageEngineMagics(Magics):
                 raise UsageError(str(error)) from None
             return self._login(profile, credentials)
 
-        form = LoginForm(submit, region=initial_region, where=f"profile {profile}" if profile else "")
+        form = LoginForm(
+            submit, region=initial_region, where=f"profile {profile}" if profile else ""
+        )
         display(form.box)
 
     def _ask_in_terminal(
@@ -198,7 +200,9 @@ class UsageEngineMagics(Magics):
     # -- calls --------------------------------------------------------------------------------
 
     @magic_arguments()
-    @argument("request_line", nargs="*", metavar="METHOD PATH", help="e.g. GET /usage-metering/v1/meters")
+    @argument(
+        "request_line", nargs="*", metavar="METHOD PATH", help="e.g. GET /usage-metering/v1/meters"
+    )
     @argument("-o", "--output", metavar="VAR", help="Store the decoded body in VAR.")
     @argument("-q", "--quiet", action="store_true", help="Show nothing (errors still raise).")
     @argument("--profile", metavar="NAME", help="Use this login.")
@@ -225,35 +229,38 @@ class UsageEngineMagics(Magics):
         from . import call
 
         args = self._parse(self.ue_call, line)
-        template = self._template(args.request_line, cell)
+        template = self._template(args.request_line, cell, args.header)
         client = self.client_for(args.profile)
         options = call.CallOptions.from_args(args, self)
+        namespace = self.shell.user_ns if self.shell is not None else {}
         try:
             if args.each:
                 from .bulk import call_each
 
                 return call_each(
-                    self.shell.user_ns, client, template, options, display, self._progress()
+                    namespace, client, template, options, display, self._progress()
                 )
             return call.call_once(
-                self.shell.user_ns, client, template, options, display, line_form=cell is None
+                namespace, client, template, options, display, line_form=cell is None
             )
         except (UsageEngineError, RequestSyntaxError) as error:
             raise UsageError(str(error)) from None
 
-    def _template(self, request_line: list[str], cell: str | None) -> RequestTemplate:
+    def _template(
+        self, request_line: list[str], cell: str | None, headers: list[str]
+    ) -> RequestTemplate:
         body = cell or ""
         try:
             if not request_line:
                 if not body.strip():
                     raise UsageError("Give a request: %ue_call GET /path, or a cell with one.")
-                return compile_request(body)
+                return compile_request(body, headers=headers)
             if len(request_line) == 1:
                 if request_line[0].upper() in _METHODS:
                     raise UsageError(f"Give the path after {request_line[0]}: %ue_call GET /path.")
-                return compile_request(body, "GET", request_line[0])
+                return compile_request(body, "GET", request_line[0], headers=headers)
             if len(request_line) == 2:
-                return compile_request(body, request_line[0], request_line[1])
+                return compile_request(body, request_line[0], request_line[1], headers=headers)
         except RequestSyntaxError as error:
             raise UsageError(str(error)) from None
         raise UsageError(
@@ -274,7 +281,7 @@ class UsageEngineMagics(Magics):
     @staticmethod
     def _parse(magic: Any, line: str) -> Any:
         try:
-            return parse_argstring(magic, line)
+            args = parse_argstring(magic, line)
         except UsageError as error:
             message = str(error)
             if "unrecognized arguments" in message:
@@ -283,6 +290,19 @@ class UsageEngineMagics(Magics):
                     f"Unknown option or extra words; see %{magic.__name__}? for the options."
                 ) from None
             raise
+        for name, value in vars(args).items():  # IPython's arg_split keeps the quotes
+            if isinstance(value, str):
+                setattr(args, name, _unquote(value))
+            elif isinstance(value, list):
+                setattr(args, name, [_unquote(v) if isinstance(v, str) else v for v in value])
+        return args
+
+
+def _unquote(word: str) -> str:
+    """'"X-One: 1"' -> 'X-One: 1': one pair of matching outer quotes."""
+    if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
+        return word[1:-1]
+    return word
 
 
 def _in_notebook(shell: Any) -> bool:

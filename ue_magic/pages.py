@@ -6,6 +6,7 @@ public); this module only loops and joins the lists.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -39,14 +40,7 @@ def fetch_all_pages(
         if following is None:
             return response, body
         params = {str(k): str(v) for k, v in following.items()}
-        page_spec = RequestSpec(
-            method=spec.method,
-            path=spec.path.split("?", 1)[0],
-            params=tuple(params.items()),
-            headers=spec.headers,
-            body=spec.body,
-            json_body=spec.json_body,
-        )
+        page_spec = replace(spec, path=spec.path.split("?", 1)[0], params=tuple(params.items()))
         response = send_spec(client, page_spec, options)
         page = decode_body(response)
         if response.is_error:
@@ -56,7 +50,7 @@ def fetch_all_pages(
 
 
 def join_pages(first: Any, page: Any) -> Any:
-    """Lists are concatenated; in objects, each list value is extended, other keys are the last page's."""
+    """Lists are concatenated; in objects, list values are extended, the rest is the last page's."""
     if isinstance(first, list) and isinstance(page, list):
         return first + page
     if isinstance(first, dict) and isinstance(page, dict):

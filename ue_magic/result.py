@@ -18,11 +18,11 @@ class _Shown:
         return self._ue_view._repr_mimebundle_(include=include, exclude=exclude)
 
 
-class JsonDict(_Shown, dict):  # type: ignore[type-arg]
+class JsonDict(_Shown, dict):  # type: ignore[type-arg,unused-ignore]
     """A JSON object body."""
 
 
-class JsonList(_Shown, list):  # type: ignore[type-arg]
+class JsonList(_Shown, list):  # type: ignore[type-arg,unused-ignore]
     """A JSON array body."""
 
 

@@ -76,8 +76,17 @@ def format_countdown(expires_at: datetime | None, now: float | None = None) -> s
     return f"expires in {span}" if left >= 0 else f"expired {span} ago"
 
 
-_COLUMNS = ("profile", "API URL", "client id", "account", "scopes", "token", "requests",
-            "token requests", "retries")
+_COLUMNS = (
+    "profile",
+    "API URL",
+    "client id",
+    "account",
+    "scopes",
+    "token",
+    "requests",
+    "token requests",
+    "retries",
+)
 
 
 class StatusView:
@@ -103,8 +112,7 @@ class StatusView:
         if not self.rows:
             return "Not logged in. Run %ue_login."
         widths = [max(len(c), *(len(r[i]) for r in self.rows)) for i, c in enumerate(_COLUMNS)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths))]
-        lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in self.rows]
+        lines = [_aligned(_COLUMNS, widths)] + [_aligned(row, widths) for row in self.rows]
         return "\n".join(line.rstrip() for line in lines)
 
     def _repr_html_(self) -> str:
@@ -115,4 +123,11 @@ class StatusView:
             "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
             for row in self.rows
         )
-        return f"<table class='ue-status'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return (
+            f"<table class='ue-status'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+        )
+
+
+def _aligned(cells: tuple[str, ...], widths: list[int]) -> str:
+    return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))

@@ -1,0 +1,555 @@
+"""ue-magic's benchmarks: every figure a ratio to its baseline, measured in one run, same server.
+
+    python benchmarks/bench.py [--check] [--rounds N] [--readme README.md]
+
+The sandbox runs in its own process (so server work does not share our GIL), and each timed figure
+interleaves baseline and candidate rounds (A B A B ...) and compares medians. ``--check`` exits
+non-zero when a target is missed; ``--readme`` writes the table between the README's markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = "usage-metering/v1/meter-types?name=bench-none"
+CALLS = 1000
+
+
+@dataclass
+class Row:
+    what: str
+    baseline: str
+    measured: str
+    target: str
+    passed: bool | None  # None: shown for the reader, no target
+
+
+# -- the sandbox in a process of its own ---------------------------------------------------------
+
+
+@dataclass
+class Server:
+    env: dict[str, str]
+    process: subprocess.Popen[str]
+
+    @property
+    def base(self) -> str:
+        return self.env["UE_API_URL"]
+
+    def hook(self, name: str, payload: dict | None = None) -> dict:
+        url = self.base + "_sandbox/" + name
+        response = httpx.post(url, json=payload) if payload is not None else httpx.get(url)
+        response.raise_for_status()
+        return response.json() if response.content else {}
+
+
+@contextmanager
+def sandbox_process(*args: str) -> Iterator[Server]:
+    command = [sys.executable, "-m", "ue_magic.sandbox", "--port", "0", *args]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    env: dict[str, str] = {}
+    assert process.stdout is not None
+    try:
+        while len(env) < 5:
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError("the sandbox exited before printing its settings")
+            match = re.match(r"^(UE_[A-Z_]+)=(.*)$", line.strip())
+            if match:
+                env[match.group(1)] = match.group(2).strip("\"'")
+        threading.Thread(target=process.stdout.read, daemon=True).start()
+        yield Server(env, process)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def credentials(server: Server) -> object:
+    from ue_magic import Credentials
+
+    return Credentials.from_env(
+        env_file=os.devnull,
+        client_id=server.env["UE_CLIENT_ID"],
+        client_secret=server.env["UE_CLIENT_SECRET"],
+        audience=server.env["UE_AUDIENCE"],
+        api_url=server.env["UE_API_URL"],
+        token_url=server.env["UE_TOKEN_URL"],
+    )
+
+
+def raw_token(server: Server) -> str:
+    answer = httpx.post(
+        server.env["UE_TOKEN_URL"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": server.env["UE_CLIENT_ID"],
+            "client_secret": server.env["UE_CLIENT_SECRET"],
+            "audience": server.env["UE_AUDIENCE"],
+        },
+    )
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
+
+
+# -- timing ---------------------------------------------------------------------------------------
+
+
+def interleaved(a: Callable[[], None], b: Callable[[], None], rounds: int) -> tuple[float, float]:
+    """Median seconds of ``a`` and of ``b``, run A B B A A B ... so drift hits both alike."""
+    times: dict[str, list[float]] = {"a": [], "b": []}
+    for n in range(rounds):
+        order = (("a", a), ("b", b)) if n % 2 == 0 else (("b", b), ("a", a))
+        for name, run in order:
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    return statistics.median(times["a"]), statistics.median(times["b"])
+
+
+def ratio_row(
+    what: str, baseline_name: str, base_s: float, ours_s: float, limit: float, per: int = CALLS
+) -> Row:
+    ratio = ours_s / base_s
+    return Row(
+        what,
+        f"{baseline_name}: {base_s / per * 1e6:.0f} µs/call",
+        f"{ratio:.3f}x ({ours_s / per * 1e6:.0f} µs/call)",
+        f"<= {limit}x",
+        ratio <= limit,
+    )
+
+
+# -- the figures ----------------------------------------------------------------------------------
+
+
+def small_gets(server: Server, rounds: int) -> list[Row]:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+    from traitlets.config import Config
+
+    from ue_magic import UsageEngineClient
+
+    token = raw_token(server)
+    raw = httpx.Client(
+        base_url=server.base, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    ue = UsageEngineClient(credentials(server))  # type: ignore[arg-type]
+    before = server.hook("counters")["token_requests"]
+
+    def with_raw() -> None:
+        for _ in range(CALLS):
+            raw.get(SMALL).raise_for_status()
+
+    def with_client() -> None:
+        for _ in range(CALLS):
+            ue.get(SMALL).raise_for_status()
+
+    for warm in (with_raw, with_client):
+        warm()
+    base_s, ours_s = interleaved(with_raw, with_client, rounds)
+    rows = [
+        ratio_row(
+            f"{CALLS:,} sequential small GETs via `UsageEngineClient`",
+            "raw `httpx.Client`",
+            base_s,
+            ours_s,
+            1.05,
+        )
+    ]
+    token_requests = server.hook("counters")["token_requests"] - before
+    rows.append(
+        Row(
+            f"token requests for {CALLS * (2 * rounds + 1):,} calls",
+            "one",
+            str(token_requests),
+            "exactly 1",
+            token_requests == 1,
+        )
+    )
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    with tempfile.TemporaryDirectory() as folder, capture_output():
+        env_file = Path(folder) / "sandbox.env"
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in server.env.items()))
+        shell.run_line_magic("load_ext", "ue_magic")
+        shell.run_line_magic("ue_login", f"--env-file {env_file}")
+
+    def with_line_magic() -> None:
+        for _ in range(CALLS):
+            shell.run_line_magic("ue_call", f"GET /{SMALL} -q")
+
+    def with_cell_magic() -> None:
+        with capture_output():
+            for _ in range(CALLS):
+                shell.run_cell_magic("ue_call", "", f"GET /{SMALL}\n")
+
+    with_line_magic()
+    with_cell_magic()
+    base_s, ours_s = interleaved(with_raw, with_line_magic, rounds)
+    rows.append(
+        ratio_row(
+            "the same via `%ue_call -q` in an `InteractiveShell`",
+            "raw `httpx.Client`",
+            base_s,
+            ours_s,
+            1.15,
+        )
+    )
+    base_s, ours_s = interleaved(with_raw, with_cell_magic, rounds)
+    rows.append(
+        ratio_row(
+            "the same via `%%ue_call` with rendering (display captured)",
+            "raw `httpx.Client`",
+            base_s,
+            ours_s,
+            1.5,
+        )
+    )
+    rows += reference_rows(server, token, raw)
+    shell.run_line_magic("unload_ext", "ue_magic")
+    raw.close()
+    ue.close()
+    return rows
+
+
+def reference_rows(server: Server, token: str, raw: httpx.Client) -> list[Row]:
+    """Per-call costs of other ways, for the reader (no target)."""
+    rows = []
+    started = time.perf_counter()
+    for _ in range(200):
+        raw.get(SMALL)
+    raw_call = (time.perf_counter() - started) / 200
+    curl = shutil.which("curl")
+    if curl:
+        form = (
+            f"grant_type=client_credentials&client_id={server.env['UE_CLIENT_ID']}"
+            f"&audience={server.env['UE_AUDIENCE']}"
+        )
+        runs = 20
+        started = time.perf_counter()
+        for _ in range(runs):
+            subprocess.run(
+                [
+                    curl,
+                    "-sf",
+                    "-X",
+                    "POST",
+                    server.env["UE_TOKEN_URL"],
+                    "-d",
+                    form,
+                    "--data-urlencode",
+                    "client_secret@-",
+                ],
+                input=server.env["UE_CLIENT_SECRET"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            subprocess.run(
+                [curl, "-sf", server.base + SMALL, "-H", "Authorization: Bearer " + token],
+                capture_output=True,
+                check=True,
+            )
+        per = (time.perf_counter() - started) / runs
+        rows.append(
+            Row(
+                "curl for a token, then curl for the call (a process each)",
+                "raw `httpx.Client`",
+                f"{per / raw_call:.0f}x ({per * 1e3:.1f} ms/call)",
+                "shown",
+                None,
+            )
+        )
+    try:
+        import requests
+    except ImportError:
+        requests = None  # type: ignore[assignment]
+    if requests is not None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        started = time.perf_counter()
+        for _ in range(200):
+            session.get(server.base + SMALL)
+        per = (time.perf_counter() - started) / 200
+        rows.append(
+            Row(
+                "requests with a fixed header",
+                "raw `httpx.Client`",
+                f"{per / raw_call:.2f}x ({per * 1e6:.0f} µs/call)",
+                "shown",
+                None,
+            )
+        )
+    try:
+        from authlib.integrations.httpx_client import OAuth2Client
+    except ImportError:
+        OAuth2Client = None
+    if OAuth2Client is not None:
+        oauth = OAuth2Client(
+            server.env["UE_CLIENT_ID"],
+            server.env["UE_CLIENT_SECRET"],
+            token_endpoint=server.env["UE_TOKEN_URL"],
+            grant_type="client_credentials",
+            token_endpoint_auth_method="client_secret_post",
+        )
+        oauth.fetch_token(audience=server.env["UE_AUDIENCE"])
+        started = time.perf_counter()
+        for _ in range(200):
+            oauth.get(server.base + SMALL)
+        per = (time.perf_counter() - started) / 200
+        rows.append(
+            Row(
+                "Authlib's `OAuth2Client` (httpx)",
+                "raw `httpx.Client`",
+                f"{per / raw_call:.2f}x ({per * 1e6:.0f} µs/call)",
+                "shown",
+                None,
+            )
+        )
+        oauth.close()
+    return rows
+
+
+def threads_across_expiries() -> Row:
+    """64 threads, calls spanning 5 token lifetimes: one token request per lifetime."""
+    from ue_magic import UsageEngineClient
+
+    with sandbox_process("--token-ttl", "3") as server:
+        ue = UsageEngineClient(credentials(server))  # type: ignore[arg-type]
+        manager = ue.token_manager
+        stop = threading.Event()
+        failures: list[str] = []
+
+        def worker() -> None:
+            while not stop.is_set():
+                status = ue.get(SMALL).status_code
+                if status != 200:
+                    failures.append(str(status))
+
+        threads = [threading.Thread(target=worker) for _ in range(64)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        while manager.token_requests < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(1.0)  # well inside the fifth lifetime (3 s, renewed ~0.3 s early)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        count = server.hook("counters")["token_requests"]
+        ue.close()
+    ok = count == 5 and not failures
+    return Row(
+        "64 threads calling across 5 token expiries",
+        "one token request per expiry",
+        f"{count} token requests" + (f", {len(failures)} failed calls" if failures else ""),
+        "exactly 5",
+        ok,
+    )
+
+
+def big_answer(rounds: int) -> list[Row]:
+    """80,000 meters (~20 MB): render vs json.loads, and the size of what is shown."""
+    from IPython.display import JSON
+
+    from ue_magic import UsageEngineClient
+    from ue_magic.render import ResponseView, decode_body
+    from ue_magic.sandbox import start
+
+    with start() as sandbox:
+        type_id = sandbox.seed_meters(80_000)
+        env = sandbox.env()
+        from ue_magic import Credentials
+
+        creds = Credentials.from_env(
+            env_file=os.devnull,
+            **{
+                "client_id": env["UE_CLIENT_ID"],
+                "client_secret": env["UE_CLIENT_SECRET"],
+                "audience": env["UE_AUDIENCE"],
+                "api_url": env["UE_API_URL"],
+                "token_url": env["UE_TOKEN_URL"],
+            },
+        )
+        with UsageEngineClient(creds) as ue:
+            response = ue.get("usage-metering/v1/meters", params={"meterTypeId": type_id})
+    content = response.content
+    sizes: list[int] = []
+
+    def baseline() -> None:
+        json.loads(content)
+
+    def ours() -> None:
+        body = decode_body(response)
+        bundle = ResponseView(response, body=body)._repr_mimebundle_()
+        sizes.append(sum(len(v) for v in bundle.values()))
+
+    base_s, ours_s = interleaved(baseline, ours, rounds)
+    ratio = ours_s / base_s
+    size = max(sizes)
+    theirs = len(json.dumps(JSON(json.loads(content))._repr_json_()[0]))
+    return [
+        Row(
+            f"rendering a {len(content) / 1e6:.1f} MB answer (80,000 meters)",
+            f"`json.loads`: {base_s * 1e3:.0f} ms",
+            f"{ratio:.2f}x, output {size / 1e3:.0f} kB",
+            "<= 2x time, output <= 300 kB",
+            ratio <= 2 and size <= 300_000,
+        ),
+        Row(
+            "the same answer via `IPython.display.JSON`",
+            "(its output size)",
+            f"output {theirs / 1e6:.1f} MB",
+            "shown",
+            None,
+        ),
+    ]
+
+
+def bulk_throughput() -> Row:
+    """1,000 POSTs with --each at concurrency 8 vs 1, the sandbox adding 20 ms per request."""
+    from ue_magic import UsageEngineClient
+    from ue_magic.bulk import run_bulk
+    from ue_magic.call import CallOptions
+    from ue_magic.progress import TextProgress
+    from ue_magic.request import compile_request
+
+    with sandbox_process() as server:
+        ue = UsageEngineClient(credentials(server))  # type: ignore[arg-type]
+        created = ue.post(
+            "usage-metering/v1/meter-types",
+            json={"name": "bench", "unit": "u", "aggregation": {"type": "sum"}},
+        )
+        type_id = created.json()["id"]
+        template = compile_request(
+            '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "' + type_id + '"}',
+            "POST",
+            "/usage-metering/v1/meters",
+        )
+        server.hook("latency", {"seconds": 0.02})
+        rates = {}
+        for concurrency in (1, 8):
+            specs = [template.render({"item": f"c{concurrency}-{n}"}) for n in range(1000)]
+            options = CallOptions(concurrency=concurrency, quiet=True)
+            with open(os.devnull, "w") as sink:
+                result = run_bulk(ue, specs, options, TextProgress(len(specs), stream=sink))
+            assert not result.failures, result.failures[:3]
+            rates[concurrency] = len(specs) / result.elapsed
+        ue.close()
+    ratio = rates[8] / rates[1]
+    return Row(
+        "1,000 POSTs with `--each`, concurrency 8, 20 ms added per request",
+        f"concurrency 1: {rates[1]:.0f}/s",
+        f"{ratio:.1f}x ({rates[8]:.0f}/s)",
+        ">= 5x throughput",
+        ratio >= 5,
+    )
+
+
+LOAD_PROBE = """
+import time, sys
+t0 = time.perf_counter()
+import IPython
+t1 = time.perf_counter()
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+c = Config(); c.HistoryManager.enabled = False
+shell = InteractiveShell.instance(config=c)
+t2 = time.perf_counter()
+shell.run_line_magic("load_ext", "ue_magic")
+t3 = time.perf_counter()
+print(t1 - t0, t3 - t2)
+"""
+
+
+def load_time(rounds: int) -> Row:
+    imports, loads = [], []
+    for _ in range(max(rounds, 5)):
+        out = subprocess.run(
+            [sys.executable, "-c", LOAD_PROBE], capture_output=True, text=True, check=True
+        ).stdout.split()
+        imports.append(float(out[0]))
+        loads.append(float(out[1]))
+    base, extra = statistics.median(imports), statistics.median(loads)
+    return Row(
+        "`%load_ext ue_magic`",
+        f"bare `import IPython`: {base * 1e3:.0f} ms",
+        f"+{extra * 1e3:.0f} ms",
+        "<= 150 ms more",
+        extra <= 0.150,
+    )
+
+
+# -- the report -----------------------------------------------------------------------------------
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        f"Measured {date.today().isoformat()} on {platform.machine()} with {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, by `python benchmarks/bench.py --check`.",
+        "",
+        "| what | baseline | measured | target | result |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        verdict = "" if row.passed is None else ("PASS" if row.passed else "MISS")
+        lines.append(f"| {row.what} | {row.baseline} | {row.measured} | {row.target} | {verdict} |")
+    return "\n".join(lines)
+
+
+def write_readme(path: Path, text: str) -> None:
+    readme = path.read_text(encoding="utf-8")
+    start, end = "<!-- bench -->", "<!-- /bench -->"
+    if end not in readme:
+        readme = readme.replace(start, f"{start}\n{end}")
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per figure")
+    parser.add_argument("--readme", type=Path, help="write the table into this README")
+    args = parser.parse_args()
+    rows: list[Row] = []
+    with sandbox_process() as server:
+        rows += small_gets(server, args.rounds)
+    rows.append(threads_across_expiries())
+    rows += big_answer(args.rounds)
+    rows.append(bulk_throughput())
+    rows.append(load_time(args.rounds))
+    text = table(rows)
+    print(text)
+    if args.readme:
+        write_readme(args.readme, text)
+    missed = [row.what for row in rows if row.passed is False]
+    for what in missed:
+        print(f"MISS: {what}", file=sys.stderr)
+    return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
