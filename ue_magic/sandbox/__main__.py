@@ -1,0 +1,91 @@
+"""`ue-sandbox`: serve the sandbox until Ctrl+C, after printing the `.env` lines that point
+ue-magic at it (stdout holds only those lines and comments, so `ue-sandbox > .env` works)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .app import build_app
+from .paging import MAX_LIMIT
+from .server import base_url_of, bind_socket, serve_forever
+from .state import SandboxState
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be from 0 to 65535")
+    return value
+
+
+def _page_size(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_LIMIT}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a non-negative number of seconds")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ue-sandbox",
+        description="A local Usage Engine emulator: OAuth token endpoint and usage metering API.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8787, help="port, 0 for a free one (8787)")
+    p.add_argument("--token-ttl", type=_positive_int, default=3600, metavar="SECONDS")
+    p.add_argument("--client-id", metavar="ID", help="default: random")
+    p.add_argument("--client-secret", metavar="S", help="default: random")
+    p.add_argument("--scopes", help="space separated scopes the client is granted (default: all)")
+    p.add_argument("--page-size", type=_page_size, metavar="N", help="default page size of lists")
+    p.add_argument("--latency", type=_seconds, default=0.0, metavar="S", help="delay per request")
+    p.add_argument("--quiet", action="store_true", help="no access log, warnings only")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        print(f"ue-sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    state = SandboxState.create(
+        base_url_of(sock),
+        token_ttl=args.token_ttl,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        scopes=args.scopes,
+        page_size=args.page_size,
+        latency=args.latency,
+    )
+    from . import _dotenv_value  # the same quoting as Sandbox.env_lines()
+
+    print(f"# Usage Engine sandbox at {state.base_url} (Ctrl+C stops it). Settings for .env:")
+    for key, value in state.env().items():
+        print(f"{key}={_dotenv_value(value)}")
+    sys.stdout.flush()
+    try:
+        serve_forever(build_app(state), sock, quiet=args.quiet)
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after a clean shutdown
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

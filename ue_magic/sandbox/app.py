@@ -1,0 +1,105 @@
+"""The sandbox's ASGI app: token endpoint, JWKS, usage metering API and test hooks.
+
+It follows ../shared/usage-engine-api.md. Where that page says "not documented", the sandbox
+guesses the ordinary behaviour; these are the guesses:
+
+Token endpoint
+- Fields are checked in this order: body encoding (form, JSON, or no Content-Type with a
+  body that is one of the two; anything else 400 invalid_request), each required field
+  (400 invalid_request "Missing required parameter: X"), grant type (400 unsupported_grant_type),
+  client id and secret (401 access_denied "Unauthorized"), audience (403 access_denied
+  "Service not found: X"). A repeated form field is 400 invalid_request (RFC 6749 3.2).
+- client_secret_basic (an `Authorization: Basic` header) is accepted as well as form fields.
+- An optional `scope` field asks for a subset of the client's scopes; asking for one it was
+  not granted is 403 access_denied, as Auth0 does. Without it the token has all its scopes.
+- No rate limit of its own (inject a 429 fault to test one). Answers carry Cache-Control: no-store.
+
+Metering API
+- Answers: create 201 with the stored object and a Location header; GET by id 200; PUT
+  (full replace: fields left out go back to their defaults) and PATCH (RFC 7396 merge at the top
+  level: null removes a field) 200 with the stored object; DELETE 204 with no body.
+- Error body `{"error", "message", "field"?}`: 400 validation_error or invalid_json,
+  401 unauthorized / invalid_token (with `WWW-Authenticate: Bearer realm="usage-engine"...`),
+  403 insufficient_scope, 404 not_found (unknown id or path), 405 method_not_allowed (with
+  Allow), 409 conflict, 413 payload_too_large (bodies over 1 MiB, read incrementally).
+- Route first (404/405), then token (401/403), then body (413/400), then the data (404/409).
+- Request bodies are parsed as JSON whatever their Content-Type says (no 415).
+- Meter type rules beyond the documented ones: name and unit required, non-blank, at most 80
+  characters; aggregation required; category only DEFAULT (the only one that exists here);
+  timezone an IANA zone (default Etc/UTC); capacity a number > 0 or null; thresholds a list
+  of {name (<= 80), exactly one of capacityPercentage (0 < p <= 100, needs a capacity) or
+  absoluteValue (>= 0), customFields}; resetSchedule null or all five cron-like fields
+  (see schedule.py); activeFrom/activeTo ISO 8601 (activeFrom defaults to createdAt,
+  activeTo must be after it); customFields objects at most 32 levels deep. Names need not be
+  unique; unknown fields are ignored, so a GET answer can be sent back as a PUT body.
+- Meters: userId and meterKey required, non-blank, at most 200 characters; meterTypeId must
+  name an existing type (else 400, field meterTypeId); a second meter with the same
+  meterTypeId, userId and meterKey is 409. A meter copies unit, aggregation, capacity,
+  thresholds, resetSchedule and timezone from its type when it is made (later changes to the
+  type do not reach existing meters); value 0; periodStart is its creation time and periodEnd
+  the next time the reset schedule fires (null without a schedule).
+- Deleting a meter type that still has meters is 409 (field "id"); delete the meters first.
+- ?name= (meter types) and ?meterTypeId= (meters) filter by exact match; an unknown
+  meterTypeId gives an empty list. Other query parameters are ignored.
+- Pagination: see paging.py (`limit` 1..1000, `pageToken`, `nextPageToken`).
+- Trailing slashes are not redirected: /usage-metering/v1/meters/ is a 404.
+
+Test hooks and faults: see hooks.py and middleware.py.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from .api import MeteringApi
+from .errors import ApiError
+from .hooks import Hooks
+from .httputil import error_response, json_response
+from .middleware import SandboxMiddleware
+from .oauth import TokenEndpoint
+from .state import SandboxState
+
+
+def build_app(state: SandboxState) -> ASGIApp:
+    routes = [
+        *TokenEndpoint(state).routes(),
+        *MeteringApi(state).routes(),
+        *Hooks(state).routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+    )
+    app.router.redirect_slashes = False
+    return SandboxMiddleware(app, state)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 and 405, in the API's JSON shape."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"no route for {request.method} {request.url.path}"
+        return json_response({"error": "not_found", "message": message}, 404)
+    if exc.status_code == 405:
+        message = f"{request.method} is not allowed on {request.url.path}"
+        return json_response({"error": "method_not_allowed", "message": message}, 405, exc.headers)
+    body = {"error": "http_error", "message": exc.detail}
+    return json_response(body, exc.status_code, exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A bug: still a JSON answer (Starlette re-raises, so uvicorn logs the traceback)."""
+    return json_response({"error": "internal_error", "message": "internal sandbox error"}, 500)

@@ -1,0 +1,268 @@
+"""Pure checks of request bodies: a body in, the fields to store out, or a ValidationError.
+
+Documented rules: name <= 80 characters, description <= 200, externalRef <= 100 (its uniqueness
+is the store's job), aggregation type one of sum/increment/minimum/maximum, category DEFAULT.
+Everything else here is a guess, listed in the docstring of `app.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .errors import ValidationError
+from .schedule import FIELDS, parse_field
+from .timefmt import format_ts, parse_ts
+
+AGGREGATIONS = ("sum", "increment", "minimum", "maximum")
+CATEGORIES = ("DEFAULT",)
+DEFAULT_TIMEZONE = "Etc/UTC"
+MAX_NESTING = 32
+Fields = dict[str, Any]
+
+
+def meter_type_fields(body: object) -> Fields:
+    """The editable fields of a meter type, defaults filled in (used by POST, PUT and PATCH)."""
+    obj = _object(body, "body")
+    capacity = _optional_number(obj, "capacity", minimum=0, exclusive=True)
+    fields: Fields = {
+        "name": _string(obj, "name", max_len=80, required=True),
+        "description": _string(obj, "description", max_len=200, allow_empty=True),
+        "unit": _string(obj, "unit", max_len=80, required=True),
+        "category": _category(obj),
+        "aggregation": _aggregation(obj),
+        "resetSchedule": _reset_schedule(obj),
+        "timezone": _timezone(obj),
+        "capacity": capacity,
+        "thresholds": _thresholds(obj, capacity),
+        "externalRef": _string(obj, "externalRef", max_len=100),
+        "activeFrom": _timestamp(obj, "activeFrom"),
+        "activeTo": _timestamp(obj, "activeTo"),
+    }
+    start, end = fields["activeFrom"], fields["activeTo"]
+    if start and end and parse_ts(end) <= parse_ts(start):
+        raise ValidationError("activeTo", "activeTo must be after activeFrom")
+    return fields
+
+
+def meter_fields(body: object) -> Fields:
+    """The fields of a new meter; whether meterTypeId exists is the store's job."""
+    obj = _object(body, "body")
+    delete_on_reset = obj.get("deleteOnReset", False)
+    if delete_on_reset is None:
+        delete_on_reset = False
+    if not isinstance(delete_on_reset, bool):
+        raise ValidationError("deleteOnReset", "deleteOnReset must be true or false")
+    return {
+        "meterTypeId": _string(obj, "meterTypeId", max_len=100, required=True),
+        "userId": _string(obj, "userId", max_len=200, required=True),
+        "meterKey": _string(obj, "meterKey", max_len=200, required=True),
+        "customFields": _custom_fields(obj.get("customFields"), "customFields"),
+        "deleteOnReset": delete_on_reset,
+    }
+
+
+def merge_patch(current: Mapping[str, Any], patch: object) -> Fields:
+    """RFC 7396 at the top level: given keys replace, null removes (back to the default)."""
+    obj = _object(patch, "body")
+    merged = dict(current)
+    for key, value in obj.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _object(value: object, field: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValidationError(field, f"{field} must be a JSON object")
+    return value
+
+
+def _string(
+    obj: Mapping[str, Any],
+    field: str,
+    *,
+    max_len: int,
+    required: bool = False,
+    allow_empty: bool = False,
+    path: str | None = None,
+) -> str | None:
+    where = path or field
+    value = obj.get(field)
+    if value is None:
+        if required:
+            raise ValidationError(where, f"{where} is required")
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(where, f"{where} must be a string")
+    if not allow_empty and not value.strip():
+        raise ValidationError(where, f"{where} must not be empty")
+    if len(value) > max_len:
+        raise ValidationError(where, f"{where} must be at most {max_len} characters")
+    return value
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _optional_number(
+    obj: Mapping[str, Any], field: str, *, minimum: float, exclusive: bool, path: str | None = None
+) -> float | int | None:
+    where = path or field
+    value = obj.get(field)
+    if value is None:
+        return None
+    if not _is_number(value):
+        raise ValidationError(where, f"{where} must be a number")
+    if value < minimum or (exclusive and value == minimum):
+        relation = "greater than" if exclusive else "at least"
+        raise ValidationError(where, f"{where} must be {relation} {minimum}")
+    return value
+
+
+def _category(obj: Mapping[str, Any]) -> str:
+    value = obj.get("category", "DEFAULT")
+    if value is None:
+        return "DEFAULT"
+    if value not in CATEGORIES:
+        raise ValidationError("category", f"category must be one of {', '.join(CATEGORIES)}")
+    return str(value)
+
+
+def _aggregation(obj: Mapping[str, Any]) -> dict[str, str]:
+    value = obj.get("aggregation")
+    if value is None:
+        raise ValidationError("aggregation", "aggregation is required")
+    if not isinstance(value, dict):
+        raise ValidationError("aggregation", "aggregation must be a JSON object")
+    kind = value.get("type")
+    if kind not in AGGREGATIONS:
+        raise ValidationError(
+            "aggregation.type", f"aggregation.type must be one of {', '.join(AGGREGATIONS)}"
+        )
+    return {"type": kind}
+
+
+def _reset_schedule(obj: Mapping[str, Any]) -> dict[str, str] | None:
+    value = obj.get("resetSchedule")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValidationError("resetSchedule", "resetSchedule must be a JSON object")
+    schedule: dict[str, str] = {}
+    for name in ("day", "hour", "minute", "month", "weekday"):
+        where = f"resetSchedule.{name}"
+        item = value.get(name)
+        if item is None:
+            raise ValidationError(where, f"{where} is required")
+        if isinstance(item, int) and not isinstance(item, bool):
+            item = str(item)
+        if not isinstance(item, str):
+            raise ValidationError(where, f"{where} must be a string")
+        try:
+            parse_field(item, name)
+        except ValueError as exc:
+            raise ValidationError(where, f"{where}: {exc}") from None
+        schedule[name] = item
+    assert set(schedule) == set(FIELDS)
+    return schedule
+
+
+def _timezone(obj: Mapping[str, Any]) -> str:
+    value = obj.get("timezone")
+    if value is None:
+        return DEFAULT_TIMEZONE
+    if not isinstance(value, str) or not _known_zone(value):
+        raise ValidationError("timezone", "timezone must be an IANA time zone such as Etc/UTC")
+    return value
+
+
+def _known_zone(name: str) -> bool:
+    if not name or len(name) > 64 or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except Exception:  # ZoneInfoNotFoundError, ValueError, OSError, ...: all mean "not a zone"
+        return False
+    return True
+
+
+def _thresholds(obj: Mapping[str, Any], capacity: float | None) -> list[dict[str, Any]]:
+    value = obj.get("thresholds")
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValidationError("thresholds", "thresholds must be a list")
+    return [_threshold(item, f"thresholds[{i}]", capacity) for i, item in enumerate(value)]
+
+
+def _threshold(item: object, where: str, capacity: float | None) -> dict[str, Any]:
+    obj = _object(item, where)
+    name = _string(obj, "name", max_len=80, required=True, path=f"{where}.name")
+    given = [key for key in ("capacityPercentage", "absoluteValue") if obj.get(key) is not None]
+    if len(given) != 1:
+        raise ValidationError(
+            where, f"{where} needs exactly one of capacityPercentage and absoluteValue"
+        )
+    threshold: dict[str, Any] = {"name": name}
+    if given[0] == "capacityPercentage":
+        percent = _optional_number(
+            obj, "capacityPercentage", minimum=0, exclusive=True, path=f"{where}.capacityPercentage"
+        )
+        if percent is not None and percent > 100:
+            raise ValidationError(
+                f"{where}.capacityPercentage", f"{where}.capacityPercentage must be at most 100"
+            )
+        if capacity is None:
+            raise ValidationError(
+                f"{where}.capacityPercentage", "a capacityPercentage threshold needs a capacity"
+            )
+        threshold["capacityPercentage"] = percent
+    else:
+        threshold["absoluteValue"] = _optional_number(
+            obj, "absoluteValue", minimum=0, exclusive=False, path=f"{where}.absoluteValue"
+        )
+    threshold["customFields"] = _custom_fields(obj.get("customFields"), f"{where}.customFields")
+    return threshold
+
+
+def _custom_fields(value: object, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    fields = _object(value, where)
+    if _depth(fields) > MAX_NESTING:
+        raise ValidationError(where, f"{where} is nested more than {MAX_NESTING} levels deep")
+    return fields
+
+
+def _depth(value: object) -> int:
+    """Nesting depth without recursion (deep JSON must not blow the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            items: list[object] = list(item.values())
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in items)
+    return deepest
+
+
+def _timestamp(obj: Mapping[str, Any], field: str) -> str | None:
+    value = obj.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValidationError(field, f"{field} must be an ISO 8601 timestamp")
+    try:
+        return format_ts(parse_ts(value))
+    except (ValueError, OverflowError):
+        raise ValidationError(field, f"{field} must be an ISO 8601 timestamp") from None
