@@ -26,12 +26,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from ue_magic import Credentials
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = "usage-metering/v1/meter-types?name=bench-none"
 CALLS = 1000
+BIG_METERS = 31_000  # about 20 MB: the sandbox's meters are ~650 bytes each
 
 
 @dataclass
@@ -83,16 +88,17 @@ def sandbox_process(*args: str) -> Iterator[Server]:
         process.wait(10)
 
 
-def credentials(server: Server) -> object:
+def credentials(env: dict[str, str]) -> Credentials:
+    """Straight from the sandbox's settings: no environment or .env of the developer's."""
     from ue_magic import Credentials
 
-    return Credentials.from_env(
-        env_file=os.devnull,
-        client_id=server.env["UE_CLIENT_ID"],
-        client_secret=server.env["UE_CLIENT_SECRET"],
-        audience=server.env["UE_AUDIENCE"],
-        api_url=server.env["UE_API_URL"],
-        token_url=server.env["UE_TOKEN_URL"],
+    return Credentials(
+        client_id=env["UE_CLIENT_ID"],
+        client_secret=env["UE_CLIENT_SECRET"],  # type: ignore[arg-type]
+        region="eu",
+        audience=env["UE_AUDIENCE"],
+        api_url=env["UE_API_URL"],
+        token_url=env["UE_TOKEN_URL"],
     )
 
 
@@ -152,7 +158,7 @@ def small_gets(server: Server, rounds: int) -> list[Row]:
     raw = httpx.Client(
         base_url=server.base, headers={"Authorization": f"Bearer {token}"}, timeout=30
     )
-    ue = UsageEngineClient(credentials(server))  # type: ignore[arg-type]
+    ue = UsageEngineClient(credentials(server.env))
     before = server.hook("counters")["token_requests"]
 
     def with_raw() -> None:
@@ -336,7 +342,7 @@ def threads_across_expiries() -> Row:
     from ue_magic import UsageEngineClient
 
     with sandbox_process("--token-ttl", "3") as server:
-        ue = UsageEngineClient(credentials(server))  # type: ignore[arg-type]
+        ue = UsageEngineClient(credentials(server.env))
         manager = ue.token_manager
         stop = threading.Event()
         failures: list[str] = []
@@ -370,7 +376,7 @@ def threads_across_expiries() -> Row:
 
 
 def big_answer(rounds: int) -> list[Row]:
-    """80,000 meters (~20 MB): render vs json.loads, and the size of what is shown."""
+    """A ~20 MB list of meters: render vs json.loads, and the size of what is shown."""
     from IPython.display import JSON
 
     from ue_magic import UsageEngineClient
@@ -378,21 +384,8 @@ def big_answer(rounds: int) -> list[Row]:
     from ue_magic.sandbox import start
 
     with start() as sandbox:
-        type_id = sandbox.seed_meters(80_000)
-        env = sandbox.env()
-        from ue_magic import Credentials
-
-        creds = Credentials.from_env(
-            env_file=os.devnull,
-            **{
-                "client_id": env["UE_CLIENT_ID"],
-                "client_secret": env["UE_CLIENT_SECRET"],
-                "audience": env["UE_AUDIENCE"],
-                "api_url": env["UE_API_URL"],
-                "token_url": env["UE_TOKEN_URL"],
-            },
-        )
-        with UsageEngineClient(creds) as ue:
+        type_id = sandbox.seed_meters(BIG_METERS)
+        with UsageEngineClient(credentials(sandbox.env())) as ue:
             response = ue.get("usage-metering/v1/meters", params={"meterTypeId": type_id})
     content = response.content
     sizes: list[int] = []
@@ -411,7 +404,7 @@ def big_answer(rounds: int) -> list[Row]:
     theirs = len(json.dumps(JSON(json.loads(content))._repr_json_()[0]))
     return [
         Row(
-            f"rendering a {len(content) / 1e6:.1f} MB answer (80,000 meters)",
+            f"rendering a {len(content) / 1e6:.1f} MB answer ({BIG_METERS:,} meters)",
             f"`json.loads`: {base_s * 1e3:.0f} ms",
             f"{ratio:.2f}x, output {size / 1e3:.0f} kB",
             "<= 2x time, output <= 300 kB",
@@ -436,7 +429,7 @@ def bulk_throughput() -> Row:
     from ue_magic.request import compile_request
 
     with sandbox_process() as server:
-        ue = UsageEngineClient(credentials(server))  # type: ignore[arg-type]
+        ue = UsageEngineClient(credentials(server.env))
         created = ue.post(
             "usage-metering/v1/meter-types",
             json={"name": "bench", "unit": "u", "aggregation": {"type": "sum"}},

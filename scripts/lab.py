@@ -18,9 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> int:
     with start(port=int(os.environ.get("UE_SANDBOX_PORT", "8787"))) as sandbox:
-        print(f"Sandbox running at {sandbox.base_url}; its settings are in JupyterLab's environment.")
+        print(
+            f"Sandbox running at {sandbox.base_url}; its settings are in JupyterLab's environment."
+        )
         command = [
-            sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1", "--no-browser",
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--ip=127.0.0.1",
+            "--no-browser",
             f"--notebook-dir={ROOT / 'notebooks'}",
         ]
         if os.geteuid() == 0:

@@ -32,7 +32,9 @@ def sandbox_env(sandbox: Sandbox) -> dict[str, str]:
 
 
 @pytest.fixture
-def ip(sandbox_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any]:
+def ip(
+    sandbox_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> Iterator[Any]:
     """A real InteractiveShell (history in memory) with ue_magic loaded and the sandbox's settings
     in the environment; the working folder is empty, so no stray .env is found."""
     from IPython.core.interactiveshell import InteractiveShell

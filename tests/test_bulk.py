@@ -94,7 +94,9 @@ def test_unknown_each_variable(shell: Any, sandbox: Sandbox) -> None:
 def test_dataframe_rows_and_generators(shell: Any, sandbox: Sandbox) -> None:
     pandas = pytest.importorskip("pandas")
     shell.user_ns["frame"] = pandas.DataFrame({"user": ["x", "y"], "key": ["k1", "k2"]})
-    cell = '{"userId": "{{item.user}}", "meterKey": "{{item[\"key\"]}}", "meterTypeId": "{{type_id}}"}'
+    cell = (
+        '{"userId": "{{item.user}}", "meterKey": "{{item["key"]}}", "meterTypeId": "{{type_id}}"}'
+    )
     run_each(shell, f"--each frame -o out -q POST {METERS}", cell)
     assert [(m["userId"], m["meterKey"]) for m in shell.user_ns["out"]] == [
         ("x", "k1"),

@@ -12,7 +12,9 @@ _DETAIL_KEYS = ("message", "error_description", "detail", "title", "error")
 def describe_error(response: httpx.Response, body: Any, limit: int = 200) -> str:
     """'400 Bad Request from POST /x: name must be at most 80 characters'."""
     request = response.request
-    head = f"{response.status_code} {response.reason_phrase} from {request.method} {request.url.path}"
+    head = (
+        f"{response.status_code} {response.reason_phrase} from {request.method} {request.url.path}"
+    )
     detail = _detail(body)
     if len(detail) > limit:
         detail = detail[: limit - 1] + "…"

@@ -124,8 +124,7 @@ class StatusView:
             for row in self.rows
         )
         return (
-            f"<table class='ue-status'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>"
+            f"<table class='ue-status'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         )
 
 

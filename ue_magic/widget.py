@@ -20,21 +20,29 @@ SubmitHandler = Callable[[str, Secret, str], str]
 class LoginForm:
     """Client id, secret (a Password field) and region, with a Log in button."""
 
-    def __init__(self, on_submit: SubmitHandler, client_id: str = "", region: str = "eu",
-                 where: str = "") -> None:
+    def __init__(
+        self, on_submit: SubmitHandler, client_id: str = "", region: str = "eu", where: str = ""
+    ) -> None:
         self._on_submit = on_submit
-        self.client_id = widgets.Text(value=client_id, description="Client id",
-                                      placeholder="UE_CLIENT_ID")
-        self.secret = widgets.Password(value="", description="Secret",
-                                       placeholder="UE_CLIENT_SECRET")
+        self.client_id = widgets.Text(
+            value=client_id, description="Client id", placeholder="UE_CLIENT_ID"
+        )
+        self.secret = widgets.Password(
+            value="", description="Secret", placeholder="UE_CLIENT_SECRET"
+        )
         self.region = widgets.Dropdown(options=["eu", "us"], value=region, description="Region")
-        self.button = widgets.Button(description="Log in", button_style="primary",
-                                     icon="sign-in")
+        self.button = widgets.Button(description="Log in", button_style="primary", icon="sign-in")
         self.message = widgets.HTML(value="")
         intro = "Usage Engine login" + (f" for {where}" if where else "")
         self.box = widgets.VBox(
-            [widgets.HTML(f"<b>{intro}</b>"), self.client_id, self.secret, self.region,
-             self.button, self.message]
+            [
+                widgets.HTML(f"<b>{intro}</b>"),
+                self.client_id,
+                self.secret,
+                self.region,
+                self.button,
+                self.message,
+            ]
         )
         self.box.add_class("ue-login-form")
         self.button.on_click(self._clicked)
@@ -50,7 +58,7 @@ class LoginForm:
         self.message.value = "Logging in…"
         try:
             status = self._on_submit(client_id, secret, self.region.value)
-        except Exception as error:  # noqa: BLE001 - every failure belongs in the form
+        except Exception as error:
             self.button.disabled = False
             self.show_error(str(error))
             return
