@@ -63,6 +63,8 @@ def format_expiry(expires_at: datetime | None) -> str:
         return "unknown"
     utc = expires_at.astimezone(timezone.utc)
     local = utc.astimezone()
+    if local.utcoffset() == utc.utcoffset():
+        return f"{utc:%Y-%m-%d %H:%M:%S} UTC"
     return f"{local:%Y-%m-%d %H:%M:%S %Z} ({utc:%H:%M:%S} UTC)"
 
 
