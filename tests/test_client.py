@@ -1,0 +1,423 @@
+"""UsageEngineClient with httpx.MockTransport: URLs, origin guard, retries, masking, counters."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from ue_magic._client import ClientStats, UsageEngineClient
+from ue_magic.credentials import Credentials, Secret
+from ue_magic.errors import ApiConnectionError, OriginError, UsageEngineError
+from ue_magic.token import TokenManager
+
+SECRET = "client-Secret-77"
+API = "https://api.example/"
+TOKEN_URL = "https://auth.example/oauth/token"
+
+Answer = httpx.Response | Exception
+
+
+def make_creds(api_url: str = API) -> Credentials:
+    return Credentials("cid", Secret(SECRET), "eu", api_url, api_url, TOKEN_URL)
+
+
+class Backend:
+    """Token endpoint and API in one MockTransport handler; queued API answers, then 200."""
+
+    def __init__(self) -> None:
+        self.api: list[httpx.Request] = []
+        self.bearers: list[str] = []  # as sent: the client masks the request objects afterwards
+        self.token_calls = 0
+        self.queue: list[Answer] = []
+        self.default: Callable[[httpx.Request], httpx.Response] = lambda r: httpx.Response(
+            200, json={"ok": True}
+        )
+
+    def token(self, number: int) -> str:
+        return f"tok-{number}"
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if str(request.url) == TOKEN_URL:
+            self.token_calls += 1
+            return httpx.Response(
+                200, json={"access_token": self.token(self.token_calls), "expires_in": 3600}
+            )
+        self.api.append(request)
+        self.bearers.append(request.headers.get("authorization", ""))
+        if self.queue:
+            answer = self.queue.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return self.default(request)
+
+
+@pytest.fixture
+def backend() -> Backend:
+    return Backend()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(backend: Backend, sleeps: list[float]) -> Iterator[UsageEngineClient]:
+    with UsageEngineClient(
+        make_creds(), transport=httpx.MockTransport(backend), sleep=sleeps.append
+    ) as ue:
+        yield ue
+
+
+# -- URLs and the origin guard --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("api_url", "path", "expected"),
+    [
+        (API, "usage-metering/v1/meters", "https://api.example/usage-metering/v1/meters"),
+        (API, "/usage-metering/v1/meters", "https://api.example/usage-metering/v1/meters"),
+        ("https://api.example/base", "x?a=1", "https://api.example/base/x?a=1"),
+        ("https://api.example/base/", "/x", "https://api.example/base/x"),
+        (API, "https://api.example/abs", "https://api.example/abs"),
+        (API, "https://API.example:443/abs", "https://api.example/abs"),
+        ("http://127.0.0.1:8787/", "http://127.0.0.1:8787/x", "http://127.0.0.1:8787/x"),
+        (API, "//api.example/x", "https://api.example/x"),
+    ],
+)
+def test_resolve_url_joins_to_the_api_url(api_url: str, path: str, expected: str) -> None:
+    with UsageEngineClient(make_creds(api_url), transport=httpx.MockTransport(Backend())) as ue:
+        assert str(ue.resolve_url(path)) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/usage-metering/v1/meters",
+        "https://api.example.evil.example/",
+        "https://api.example:8443/x",
+        "http://api.example/x",
+        "//evil.example/x",
+        "ftp://api.example/x",
+        "https://auth.example/oauth/token",
+    ],
+)
+def test_another_origin_is_refused_before_anything_is_sent(
+    url: str, client: UsageEngineClient, backend: Backend
+) -> None:
+    with pytest.raises(OriginError, match="Refusing to send the token"):
+        client.get(url)
+    with pytest.raises(OriginError):
+        client.send(httpx.Request("GET", url))
+    with pytest.raises(OriginError):
+        client.build_request("GET", url)
+    assert backend.api == [] and backend.token_calls == 0
+    assert client.stats == ClientStats(requests=0, token_requests=0, retries=0)
+
+
+def test_plain_http_off_loopback_is_named_in_the_refusal(client: UsageEngineClient) -> None:
+    with pytest.raises(OriginError, match="plain http"):
+        client.get("http://elsewhere.example/x")
+
+
+def test_build_request_has_no_token_and_sends_nothing(
+    client: UsageEngineClient, backend: Backend
+) -> None:
+    request = client.build_request(
+        "post", "usage-metering/v1/meters", params={"a": "1"}, json={"k": 1}, headers={"X-A": "b"}
+    )
+    assert request.method == "POST"
+    assert str(request.url) == "https://api.example/usage-metering/v1/meters?a=1"
+    assert "authorization" not in request.headers and request.headers["x-a"] == "b"
+    assert request.content == b'{"k":1}'
+    assert backend.api == [] and backend.token_calls == 0
+
+
+# -- sending --------------------------------------------------------------------------------------
+def test_the_token_is_sent_and_then_masked_on_the_response(
+    client: UsageEngineClient, backend: Backend
+) -> None:
+    response = client.get("usage-metering/v1/meters")
+    assert response.json() == {"ok": True}
+    assert backend.bearers == ["Bearer tok-1"]
+    assert response.request.headers["Authorization"] == "Bearer ***"
+    assert client.stats == ClientStats(requests=1, token_requests=1, retries=0)
+
+
+def test_a_thousand_calls_make_one_token_request(
+    client: UsageEngineClient, backend: Backend
+) -> None:
+    for _ in range(1000):
+        client.get("x")
+    assert backend.token_calls == 1
+    assert client.stats == ClientStats(requests=1000, token_requests=1, retries=0)
+
+
+def test_a_401_renews_once_and_resends_once(client: UsageEngineClient, backend: Backend) -> None:
+    backend.queue.append(httpx.Response(401))
+    response = client.get("x")
+    assert response.status_code == 200
+    assert backend.bearers == ["Bearer tok-1", "Bearer tok-2"]
+    assert [r.status_code for r in response.history] == [401]
+    assert response.request.headers["Authorization"] == "Bearer ***"
+    assert client.stats == ClientStats(requests=2, token_requests=2, retries=0)
+
+
+def test_a_second_401_is_returned(client: UsageEngineClient, backend: Backend) -> None:
+    backend.queue += [httpx.Response(401), httpx.Response(401)]
+    assert client.get("x").status_code == 401
+    assert len(backend.api) == 2 and backend.token_calls == 2
+
+
+def test_methods_send_what_they_say(client: UsageEngineClient, backend: Backend) -> None:
+    client.post("a", json={"x": 1})
+    client.put("b", content=b"raw", headers={"Content-Type": "text/plain"})
+    client.patch("c", json=[1])
+    client.delete("d", params={"force": "true"})
+    client.get("e", timeout=1.5)
+    sent = [(r.method, r.url.path, r.url.query.decode(), r.content) for r in backend.api]
+    assert sent == [
+        ("POST", "/a", "", b'{"x":1}'),
+        ("PUT", "/b", "", b"raw"),
+        ("PATCH", "/c", "", b"[1]"),
+        ("DELETE", "/d", "force=true", b""),
+        ("GET", "/e", "", b""),
+    ]
+    assert backend.api[-1].extensions["timeout"]["read"] == 1.5
+
+
+# -- retries --------------------------------------------------------------------------------------
+def status(code: int, **headers: str) -> httpx.Response:
+    return httpx.Response(code, headers=headers, json={"status": code})
+
+
+RETRY_CASES = [
+    # method, answers, request kwargs, API calls expected, final status
+    pytest.param("GET", [status(503), status(502), status(504)], {}, 4, 200, id="get-5xx"),
+    pytest.param("GET", [status(429)], {}, 2, 200, id="get-429"),
+    pytest.param("GET", [status(500)], {}, 1, 500, id="get-500-not-retried"),
+    pytest.param("GET", [status(503)] * 5, {}, 4, 503, id="get-bounded"),
+    pytest.param("GET", [status(503)], {"retries": 0}, 1, 503, id="get-retries-0"),
+    pytest.param("HEAD", [status(503)], {}, 2, 200, id="head"),
+    pytest.param("OPTIONS", [status(503)], {}, 2, 200, id="options"),
+    pytest.param("PUT", [status(503)], {}, 2, 200, id="put"),
+    pytest.param("DELETE", [status(429)], {}, 2, 200, id="delete"),
+    pytest.param("POST", [status(503)], {}, 1, 503, id="post-not-retried"),
+    pytest.param("PATCH", [status(503)], {}, 1, 503, id="patch-not-retried"),
+    pytest.param("POST", [status(503)] * 3, {"retries": 2}, 3, 503, id="post-retries-2"),
+    pytest.param("PATCH", [status(429)], {"retries": 1}, 2, 200, id="patch-retries-1"),
+    pytest.param(
+        "POST", [status(503)], {"headers": {"Idempotency-Key": "k1"}}, 2, 200, id="post-idem-key"
+    ),
+    pytest.param("POST", [status(400)], {"retries": 3}, 1, 400, id="post-400-never"),
+    pytest.param("GET", [status(404)], {}, 1, 404, id="get-404-never"),
+]
+
+
+@pytest.mark.parametrize(("method", "answers", "kwargs", "calls", "final"), RETRY_CASES)
+def test_retries_only_where_safe(
+    method: str,
+    answers: list[Answer],
+    kwargs: dict[str, object],
+    calls: int,
+    final: int,
+    client: UsageEngineClient,
+    backend: Backend,
+    sleeps: list[float],
+) -> None:
+    backend.queue += answers
+    response = client.request(method, "x", **kwargs)  # type: ignore[arg-type]
+    assert response.status_code == final
+    assert len(backend.api) == calls
+    assert len(sleeps) == calls - 1 == client.stats.retries
+    assert client.stats.requests == calls
+    assert response.request.headers["Authorization"] == "Bearer ***"
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "wait"),
+    [
+        ("2", 2.0),
+        ("0", 0.0),
+        ("0.25", 0.25),
+        ("3600", 30.0),  # capped at max_retry_wait
+        (format_datetime(datetime.now(timezone.utc) + timedelta(days=1), usegmt=True), 30.0),
+        (format_datetime(datetime.now(timezone.utc) - timedelta(days=1), usegmt=True), 0.0),
+    ],
+)
+def test_retry_after_is_honoured_and_capped(
+    retry_after: str,
+    wait: float,
+    client: UsageEngineClient,
+    backend: Backend,
+    sleeps: list[float],
+) -> None:
+    backend.queue.append(status(429, **{"Retry-After": retry_after}))
+    assert client.get("x").status_code == 200
+    assert sleeps == [wait]
+
+
+def test_backoff_grows_and_is_bounded_without_retry_after(
+    backend: Backend, sleeps: list[float]
+) -> None:
+    backend.queue += [status(503)] * 6
+    with UsageEngineClient(
+        make_creds(),
+        transport=httpx.MockTransport(backend),
+        sleep=sleeps.append,
+        max_retries=6,
+        max_retry_wait=2.0,
+    ) as ue:
+        assert ue.get("x").status_code == 200
+    ceilings = [0.5, 1.0, 2.0, 2.0, 2.0, 2.0]
+    assert len(sleeps) == 6
+    assert all(c / 2 <= s <= c for s, c in zip(sleeps, ceilings, strict=True))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ReadError("reset"),
+        httpx.RemoteProtocolError("dropped"),
+        httpx.ConnectTimeout("slow connect"),
+    ],
+)
+def test_connection_errors_are_retried_for_idempotent_methods(
+    error: Exception, client: UsageEngineClient, backend: Backend, sleeps: list[float]
+) -> None:
+    backend.queue.append(error)
+    assert client.get("x").status_code == 200
+    assert len(backend.api) == 2 and len(sleeps) == 1
+
+
+def test_connection_errors_after_the_retries_raise_a_clear_error(
+    client: UsageEngineClient, backend: Backend, sleeps: list[float]
+) -> None:
+    backend.queue += [httpx.ConnectError("Connection refused")] * 4
+    with pytest.raises(ApiConnectionError) as info:
+        client.get("usage-metering/v1/meters?secret=no")
+    message = str(info.value)
+    assert "GET https://api.example/usage-metering/v1/meters" in message
+    assert "after 4 attempts" in message and "Connection refused" in message
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    assert "tok-1" not in message and SECRET not in message
+    assert len(sleeps) == 3
+
+
+def test_a_post_connection_error_is_not_retried(
+    client: UsageEngineClient, backend: Backend, sleeps: list[float]
+) -> None:
+    backend.queue.append(httpx.ReadError("reset"))
+    request = client.build_request("POST", "x", json={})
+    with pytest.raises(ApiConnectionError):
+        client.send(request)
+    assert len(backend.api) == 1 and sleeps == []
+    assert request.headers["Authorization"] == "Bearer ***"
+
+
+def test_a_read_timeout_is_not_retried(
+    client: UsageEngineClient, backend: Backend, sleeps: list[float]
+) -> None:
+    backend.queue.append(httpx.ReadTimeout("slow"))
+    with pytest.raises(ApiConnectionError, match="timed out"):
+        client.get("x")
+    assert len(backend.api) == 1 and sleeps == []
+
+
+def test_retries_are_logged_without_tokens(
+    client: UsageEngineClient, backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ue_magic")
+    backend.queue.append(status(503))
+    client.get("x")
+    assert "503 Service Unavailable; retry 1" in caplog.text
+    assert "tok-1" not in caplog.text and SECRET not in caplog.text
+
+
+# -- pages ----------------------------------------------------------------------------------------
+def paged(request: httpx.Request) -> httpx.Response:
+    token = request.url.params.get("pageToken")
+    page = int(token) if token else 0
+    body: dict[str, object] = {"items": [page]}
+    if page < 2:
+        body["nextPageToken"] = str(page + 1)
+    return httpx.Response(200, json=body)
+
+
+def test_iter_pages_follows_next_page_tokens(client: UsageEngineClient, backend: Backend) -> None:
+    backend.default = paged
+    pages = list(client.iter_pages("GET", "things", params={"limit": "1"}))
+    assert [p.json()["items"] for p in pages] == [[0], [1], [2]]
+    assert [str(r.url) for r in backend.api] == [
+        "https://api.example/things?limit=1",
+        "https://api.example/things?limit=1&pageToken=1",
+        "https://api.example/things?limit=1&pageToken=2",
+    ]
+
+
+def test_iter_pages_stops_at_max_pages_and_after_an_error(
+    client: UsageEngineClient, backend: Backend
+) -> None:
+    backend.default = paged
+    assert len(list(client.iter_pages("GET", "things", max_pages=2))) == 2
+    backend.api.clear()
+    backend.queue.append(status(404))
+    assert [p.status_code for p in client.iter_pages("GET", "things")] == [404]
+
+
+def test_iter_pages_follows_link_headers_on_the_same_origin_only(
+    client: UsageEngineClient, backend: Backend
+) -> None:
+    backend.queue.append(
+        httpx.Response(200, json=[], headers={"Link": '<https://evil.example/p2>; rel="next"'})
+    )
+    pages = client.iter_pages("GET", "things")
+    next(pages)
+    with pytest.raises(OriginError):
+        next(pages)
+
+
+def test_iter_pages_refuses_an_endless_loop(client: UsageEngineClient, backend: Backend) -> None:
+    backend.default = lambda r: httpx.Response(200, json={"nextPageToken": "same"})
+    with pytest.raises(UsageEngineError, match="same next page"):
+        list(client.iter_pages("GET", "things"))
+    assert len(backend.api) == 2
+
+
+# -- lifecycle ------------------------------------------------------------------------------------
+def test_close_closes_what_the_client_made(backend: Backend) -> None:
+    ue = UsageEngineClient(make_creds(), transport=httpx.MockTransport(backend))
+    ue.get("x")
+    ue.close()
+    assert ue.token_manager.info is None
+    with pytest.raises(RuntimeError):
+        ue.get("x")
+
+
+def test_a_given_token_manager_is_shared_and_left_open(backend: Backend) -> None:
+    manager = TokenManager(make_creds(), transport=httpx.MockTransport(backend))
+    for _ in range(2):
+        with UsageEngineClient(
+            make_creds(), transport=httpx.MockTransport(backend), token_manager=manager
+        ) as ue:
+            ue.get("x")
+    assert backend.token_calls == 1 and manager.info is not None
+    manager.close()
+
+
+def test_repr_shows_where_and_who_but_no_secret(client: UsageEngineClient) -> None:
+    client.get("x")
+    text = repr(client)
+    assert "https://api.example/" in text and "cid" in text
+    assert SECRET not in text and "tok-1" not in text
+
+
+@pytest.mark.parametrize("url", ["\x00", "http://exa mple.com:bad/"])
+def test_an_invalid_url_is_a_clear_error(url: str, client: UsageEngineClient) -> None:
+    with pytest.raises(UsageEngineError, match="not a valid URL"):
+        client.get(url)

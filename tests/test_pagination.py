@@ -1,0 +1,100 @@
+"""The paging rule: nextPageToken, Link rel=next, a body `next` URL; nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from ue_magic.pagination import NextPage, find_next, next_page, params_dict
+
+URL = "https://api.example/usage-metering/v1/meters?limit=2"
+
+
+def answer(
+    body: Any = None, *, status: int = 200, headers: dict[str, str] | None = None, text: str = ""
+) -> httpx.Response:
+    request = httpx.Request("GET", URL)
+    if body is not None:
+        return httpx.Response(status, json=body, headers=headers, request=request)
+    return httpx.Response(status, text=text, headers=headers, request=request)
+
+
+@pytest.mark.parametrize(
+    ("response", "params", "expected"),
+    [
+        (
+            answer({"meters": [], "nextPageToken": "t2"}),
+            {"limit": 2},
+            {"limit": "2", "pageToken": "t2"},
+        ),
+        (
+            answer({"nextPageToken": "t3"}),
+            {"limit": 2, "pageToken": "t2"},
+            {"limit": "2", "pageToken": "t3"},
+        ),
+        (answer({"nextPageToken": "t"}), None, {"pageToken": "t"}),
+        (
+            answer({"nextPageToken": "t"}),
+            [("a", "1"), ("a", "2")],
+            {"a": ["1", "2"], "pageToken": "t"},
+        ),
+        (answer({"meters": []}), {"limit": 2}, None),
+        (answer({"nextPageToken": ""}), {}, None),
+        (answer({"nextPageToken": None}), {}, None),
+        (answer({"nextPageToken": 5}), {}, None),
+        (answer([1, 2]), {}, None),
+        (answer(text="nextPageToken"), {}, None),
+        (answer({"nextPageToken": "t"}, status=500), {}, None),
+        (answer({"nextPageToken": "t"}, status=404), {}, None),
+        (
+            answer(
+                [],
+                headers={"Link": f'<{URL.split("?")[0]}?limit=2&cursor=c>; rel="next"'},
+            ),
+            {"limit": 2},
+            {"limit": "2", "cursor": "c"},
+        ),
+        (
+            answer([], headers={"Link": '<?cursor=c>; rel="next", <?cursor=a>; rel="prev"'}),
+            {},
+            {"cursor": "c"},
+        ),
+        (answer([], headers={"Link": '<?cursor=a>; rel="prev"'}), {}, None),
+        (answer({"next": "/usage-metering/v1/meters?page=3"}), {}, {"page": "3"}),
+        (answer({"next": "/other/path?page=3"}), {}, None),  # another path: see find_next
+        (answer({"next": None}), {}, None),
+    ],
+)
+def test_next_page(response: httpx.Response, params: Any, expected: dict[str, Any] | None) -> None:
+    assert next_page(response, params) == expected
+
+
+def test_find_next_keeps_the_url_of_a_link_to_another_path() -> None:
+    found = find_next(answer({"next": "https://api.example/other/path?page=3"}))
+    assert found == NextPage(httpx.URL("https://api.example/other/path"), {"page": "3"})
+
+
+def test_find_next_reports_another_origin_for_the_client_to_refuse() -> None:
+    found = find_next(answer([], headers={"Link": '<https://evil.example/x?p=2>; rel="next"'}))
+    assert found is not None and found.url == httpx.URL("https://evil.example/x")
+
+
+def test_a_token_wins_over_a_link() -> None:
+    response = answer({"nextPageToken": "t"}, headers={"Link": '<?cursor=c>; rel="next"'})
+    assert next_page(response, {}) == {"pageToken": "t"}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        (None, {}),
+        ({}, {}),
+        ({"a": 1, "b": True}, {"a": "1", "b": "true"}),
+        ("a=1&a=2&b=", {"a": ["1", "2"], "b": ""}),
+        (httpx.QueryParams({"x": "y"}), {"x": "y"}),
+    ],
+)
+def test_params_dict(params: Any, expected: dict[str, Any]) -> None:
+    assert params_dict(params) == expected
