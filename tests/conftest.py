@@ -31,6 +31,13 @@ def sandbox_env(sandbox: Sandbox) -> dict[str, str]:
     return sandbox.env()
 
 
+def shown_widget(output: Any) -> Any:
+    """The live widget behind a captured display output (a widget view mimebundle)."""
+    from ipywidgets.widgets.widget import _instances
+
+    return _instances[output.data["application/vnd.jupyter.widget-view+json"]["model_id"]]
+
+
 @pytest.fixture
 def ip(
     sandbox_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any

@@ -9,6 +9,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
+from tests.conftest import shown_widget
 from ue_magic.bulk import BulkResult
 from ue_magic.progress import TextProgress
 from ue_magic.sandbox import Sandbox
@@ -143,16 +144,12 @@ def test_text_progress_draws_a_bar() -> None:
 
 
 def test_widget_progress_in_a_notebook(shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ipywidgets as widgets
-
     monkeypatch.setattr(shell, "kernel", object(), raising=False)
     shell.user_ns["users"] = [f"w{n}" for n in range(20)]
     captured = run_each(shell, f"--each users -q POST {METERS}")
     views = [o for o in captured.outputs if "application/vnd.jupyter.widget-view+json" in o.data]
     assert len(views) == 1
-    box = widgets.Widget.widgets[
-        views[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]
-    ]
+    box = shown_widget(views[0])
     bar = box.children[0]
     assert bar.value == 20 and bar.max == 20 and bar.bar_style == "success"
 

@@ -272,3 +272,32 @@ def test_display_limit_is_configurable(shell: Any, sandbox: Sandbox) -> None:
     shell.user_ns["type_id"] = sandbox.seed_meters(10)
     _, captured = call(shell, "", f"GET {METERS}?meterTypeId={{{{type_id}}}}\n")
     assert "7 more" in captured.outputs[0].data["text/plain"]
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ("-o 1abc", "variable name"),
+        ("-o a.b", "variable name"),
+        ("--timeout 0", "timeout"),
+        ("--timeout -1", "timeout"),
+        ("--retry -1", "retry"),
+        ("--each users --concurrency 0", "concurrency"),
+        ("--table --raw", "--table or --raw"),
+        ("--timeout soon", "timeout"),
+    ],
+)
+def test_bad_options_send_nothing(
+    shell: Any, sandbox: Sandbox, options: str, expected: str
+) -> None:
+    shell.user_ns["users"] = ["a"]
+    with pytest.raises(UsageError, match=expected):
+        call(shell, f"GET {TYPES} {options}")
+    assert api_requests(sandbox) == 0
+
+
+def test_help_lists_the_options(shell: Any) -> None:
+    with capture_output() as captured:
+        shell.run_line_magic("pinfo", "%ue_call")
+    text = captured.stdout
+    assert "--dry-run" in text and "--each" in text and "METHOD PATH" in text

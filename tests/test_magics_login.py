@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 import getpass
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 import ue_magic
+from tests.conftest import shown_widget
 from ue_magic._history import REDACTED
 from ue_magic.sandbox import Sandbox
 
@@ -268,8 +271,7 @@ def shown_form(ip: Any, line: str = "--widget") -> widgets.VBox:
         ip.run_line_magic("ue_login", line)
     models = [o for o in captured.outputs if "application/vnd.jupyter.widget-view+json" in o.data]
     assert len(models) == 1, "the login form was not displayed"
-    model_id = models[0].data["application/vnd.jupyter.widget-view+json"]["model_id"]
-    box = widgets.Widget.widgets[model_id]
+    box = shown_widget(models[0])
     assert isinstance(box, widgets.VBox)
     return box
 
@@ -357,3 +359,17 @@ def test_status_when_logged_out(ip: Any) -> None:
     with capture_output() as captured:
         ip.run_line_magic("ue_status", "")
     assert "Not logged in" in captured.outputs[0].data["text/plain"]
+
+
+def test_loading_is_quick_and_leaves_widgets_for_later() -> None:
+    probe = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "shell.run_line_magic('load_ext', 'ue_magic')\n"
+        "print('ipywidgets' in sys.modules, 'ue_magic.widget' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "False"]

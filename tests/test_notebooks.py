@@ -102,3 +102,22 @@ def test_login_from_dotenv_leaves_no_secret(sandbox: Sandbox, tmp_path: Path) ->
     assert sandbox.issued_tokens
     places = [saved, history, *files_under(tmp_path / "ipython")]
     assert leaks(places, [sandbox.client_secret, *sandbox.issued_tokens]) == []
+
+
+def test_an_error_answer_stops_run_all(sandbox: Sandbox, tmp_path: Path) -> None:
+    from nbclient.exceptions import CellExecutionError
+
+    notebook = new_notebook(
+        cells=[
+            new_code_cell("%load_ext ue_magic\n%ue_login"),
+            new_code_cell("%ue_call GET /usage-metering/v1/meter-types/missing -o err"),
+            new_code_cell("print('ran on')"),
+        ],
+        metadata={"kernelspec": KERNELSPEC},
+    )
+    with pytest.raises(CellExecutionError) as caught:
+        execute(notebook, tmp_path, kernel_env(tmp_path, sandbox.env()))
+    assert "404" in str(caught.value)
+    assert notebook.cells[2].outputs == []  # Run All stopped at the failing cell
+    shown = "".join(o.get("text", "") for o in notebook.cells[1].outputs)
+    assert "Traceback" not in shown  # one short sentence, no traceback wall

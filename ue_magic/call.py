@@ -44,13 +44,27 @@ class CallOptions:
     display_bytes: int = 200_000
     expand_levels: int = 2
 
+    def __post_init__(self) -> None:
+        """Option values that cannot work are refused before anything is sent."""
+        for flag, name in (("-o", self.output), ("--each", self.each)):
+            if name is not None and not name.isidentifier():
+                raise UsageEngineError(f"{flag} needs a Python variable name, not {name!r}.")
+        if self.timeout is not None and self.timeout <= 0:
+            raise UsageEngineError("--timeout needs a number of seconds above 0.")
+        if self.retry is not None and self.retry < 0:
+            raise UsageEngineError("--retry needs a count of 0 or more.")
+        if self.concurrency < 1:
+            raise UsageEngineError("--concurrency needs a count of 1 or more.")
+        if self.table and self.raw:
+            raise UsageEngineError("Choose --table or --raw, not both.")
+
     @classmethod
     def from_args(cls, args: Any, settings: Any) -> CallOptions:
         return cls(
             output=args.output,
             quiet=args.quiet,
             headers=tuple(args.header),
-            timeout=args.timeout,
+            timeout=args.timeout if args.timeout is not None else settings.timeout,
             table=args.table,
             raw=args.raw,
             dry_run=args.dry_run,
@@ -58,7 +72,7 @@ class CallOptions:
             retry=args.retry,
             no_raise=args.no_raise,
             each=args.each,
-            concurrency=args.concurrency or settings.concurrency,
+            concurrency=settings.concurrency if args.concurrency is None else args.concurrency,
             all_pages=args.all_pages,
             display_limit=settings.display_limit,
             display_bytes=settings.display_bytes,

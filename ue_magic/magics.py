@@ -237,8 +237,11 @@ class UsageEngineMagics(Magics):
 
         args = self._call_args(line)
         template = self._call_template(tuple(args.request_line), cell, tuple(args.header))
+        try:
+            options = call.CallOptions.from_args(args, self)
+        except UsageEngineError as error:
+            raise UsageError(str(error)) from None
         client = self.client_for(args.profile)
-        options = call.CallOptions.from_args(args, self)
         namespace = self.shell.user_ns if self.shell is not None else {}
         try:
             if args.each:
