@@ -163,3 +163,25 @@ def test_all_pages(shell: Any, sandbox: Sandbox) -> None:
     assert len(shell.user_ns["all"]["meters"]) == 250
     assert len({m["id"] for m in shell.user_ns["all"]["meters"]}) == 250
     assert sandbox.counters()["by_route"][f"GET {METERS}"] == 3
+
+
+def test_an_unexpected_error_is_one_failure_not_a_lost_report(
+    shell: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ue_magic.bulk as bulk
+
+    real_send = bulk.send_spec
+
+    def flaky(client: Any, spec: Any, options: Any) -> Any:
+        if b'"u3"' in (spec.body or b""):
+            raise RuntimeError("boom")
+        return real_send(client, spec, options)
+
+    monkeypatch.setattr(bulk, "send_spec", flaky)
+    shell.user_ns["users"] = [f"u{n}" for n in range(6)]
+    with pytest.raises(UsageError, match="1 of 6"):
+        run_each(shell, f"--each users -o out POST {METERS}")
+    result = shell.user_ns["_ue"]
+    assert [f.index for f in result.failed] == [3] and "boom" in result.failed[0].message
+    assert shell.user_ns["out"][3].__traceback__ is None
+    assert len(result.ok) == 5

@@ -301,3 +301,61 @@ def test_help_lists_the_options(shell: Any) -> None:
         shell.run_line_magic("pinfo", "%ue_call")
     text = captured.stdout
     assert "--dry-run" in text and "--each" in text and "METHOD PATH" in text
+
+
+def test_bare_line_form_is_shown_truncated_with_a_status_line(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns["type_id"] = sandbox.seed_meters(3000)
+    with capture_output() as captured:
+        result = shell.run_cell(f"%ue_call GET {METERS}?meterTypeId={{{{type_id}}}}")
+    assert result.success
+    assert "200 OK" in captured.stdout and "more" in captured.stdout
+    assert len(captured.stdout) < 300_000
+    assert len(shell.user_ns["_ue"].json()["meters"]) == 3000
+
+
+def test_quiet_line_form_shows_nothing_but_returns_the_body(shell: Any) -> None:
+    with capture_output() as captured:
+        shell.run_cell(f"%ue_call GET {TYPES} -q")
+        shell.run_cell(f"r = %ue_call GET {TYPES} -q")
+    assert "meterTypes" not in captured.stdout
+    assert "meterTypes" in shell.user_ns["r"]
+
+
+def test_line_form_no_raise_returns_the_error_body(shell: Any) -> None:
+    shell.run_cell(f"r = %ue_call GET {TYPES}/missing --no-raise -q")
+    assert isinstance(shell.user_ns["r"], dict) and shell.user_ns["_ue"].status_code == 404
+
+
+def test_spaces_inside_braces_on_the_magic_line(shell: Any) -> None:
+    call(shell, f"POST {TYPES} -o t -q", meter_type("spaced"))
+    call(shell, f"GET {TYPES}/{{{{ t.id }}}} -o again -q")
+    assert shell.user_ns["again"]["name"] == "spaced"
+
+
+def test_a_failed_call_leaves_nothing_stale(shell: Any, sandbox: Sandbox) -> None:
+    call(shell, f"GET {TYPES} -o out -q")
+    assert shell.user_ns["_ue"] is not None
+    sandbox.inject("api", drop=True, count=10)
+    with pytest.raises(UsageError):
+        call(shell, f"GET {TYPES} -o out -q")
+    assert shell.user_ns["_ue"] is None and shell.user_ns["out"] is None
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ("-o class", "variable name"),
+        ("--timeout nan", "timeout"),
+        ("--timeout inf", "timeout"),
+        ("--retry 1000", "retry"),
+        ('-H "Host: evil.example.com"', "Host"),
+        ('-H "Authorization: Bearer stolen"', "Authorization"),
+        ('-H "Content-Length: 5"', "Content-Length"),
+    ],
+)
+def test_more_bad_options_send_nothing(
+    shell: Any, sandbox: Sandbox, options: str, expected: str
+) -> None:
+    with pytest.raises(UsageError, match=expected):
+        call(shell, f"GET {TYPES} {options}")
+    assert api_requests(sandbox) == 0

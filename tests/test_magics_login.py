@@ -161,6 +161,9 @@ def test_login_again_replaces_the_old_login(ip: Any) -> None:
         "--secret=hunter2-very-secret",
         "UE_CLIENT_SECRET=hunter2-very-secret",
         "client_secret=hunter2-very-secret",
+        "--client-secret \"hunter2-'quoted'\"",
+        "--client-secret 'hunter2\"dq'",
+        "--secret=hunter2\\\\back",
     ],
 )
 def test_secret_on_the_line_is_refused_and_scrubbed(ip: Any, sandbox: Sandbox, line: str) -> None:
@@ -171,10 +174,12 @@ def test_secret_on_the_line_is_refused_and_scrubbed(ip: Any, sandbox: Sandbox, l
     assert sandbox.counters()["token_requests"] == 0
     history = ip.history_manager
     assert all("hunter2" not in text for text in history.input_hist_raw)
+    assert all("hunter2" not in text for text in history.input_hist_parsed)
     assert all("hunter2" not in str(v) for k, v in ip.user_ns.items() if k.startswith("_i"))
     assert REDACTED in history.input_hist_raw
     history.writeout_cache()
-    stored = [src for _, _, src in history.get_range(raw=True)]
+    rows = history.db.execute("SELECT source, source_raw FROM history").fetchall()
+    stored = [text for row in rows for text in row]
     assert stored and all("hunter2" not in src for src in stored)
 
 

@@ -144,7 +144,7 @@ def render_all(
         try:
             specs.append(template.render(ChainMap({"item": item}, namespace)))
         except RequestSyntaxError as error:
-            raise UsageEngineError(f"Item {index}: {error} Nothing was sent.") from None
+            raise UsageEngineError(f"Item {index} (nothing was sent): {error}") from None
     return specs
 
 
@@ -192,9 +192,11 @@ def _settled(future: Future[httpx.Response]) -> Future[httpx.Response]:
 def _record(result: BulkResult, index: int, future: Future[httpx.Response]) -> None:
     try:
         response = future.result()
-    except UsageEngineError as error:
+    except Exception as error:  # one item's failure must not stop the report
+        error = error.with_traceback(None)  # frames would keep requests alive in -o
+        message = str(error) if isinstance(error, UsageEngineError) else repr(error)
         result.results[index] = error
-        result.failures.append(BulkFailure(index, None, str(error)))
+        result.failures.append(BulkFailure(index, None, message))
         return
     body = decode_body(response)
     result.responses[index] = response

@@ -6,6 +6,7 @@ module is tested with a plain dict and a list.
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,9 @@ from .request import RequestSpec, RequestTemplate
 from .result import shown
 
 Show = Callable[[Any], None]
+MAX_TIMEOUT = 3600.0
+MAX_RETRIES = 10
+MAX_CONCURRENCY = 64
 
 
 @dataclass(frozen=True)
@@ -47,14 +51,14 @@ class CallOptions:
     def __post_init__(self) -> None:
         """Option values that cannot work are refused before anything is sent."""
         for flag, name in (("-o", self.output), ("--each", self.each)):
-            if name is not None and not name.isidentifier():
+            if name is not None and (not name.isidentifier() or keyword.iskeyword(name)):
                 raise UsageEngineError(f"{flag} needs a Python variable name, not {name!r}.")
-        if self.timeout is not None and self.timeout <= 0:
-            raise UsageEngineError("--timeout needs a number of seconds above 0.")
-        if self.retry is not None and self.retry < 0:
-            raise UsageEngineError("--retry needs a count of 0 or more.")
-        if self.concurrency < 1:
-            raise UsageEngineError("--concurrency needs a count of 1 or more.")
+        if self.timeout is not None and not 0 < self.timeout <= MAX_TIMEOUT:
+            raise UsageEngineError(f"--timeout needs seconds above 0 and at most {MAX_TIMEOUT}.")
+        if self.retry is not None and not 0 <= self.retry <= MAX_RETRIES:
+            raise UsageEngineError(f"--retry needs a count from 0 to {MAX_RETRIES}.")
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise UsageEngineError(f"--concurrency needs a count from 1 to {MAX_CONCURRENCY}.")
         if self.table and self.raw:
             raise UsageEngineError("Choose --table or --raw, not both.")
 
@@ -119,6 +123,9 @@ def call_once(
     if options.dry_run or options.curl:
         _preview(client, spec, options, show)
         return None
+    namespace["_ue"] = None  # a call that fails to get an answer leaves nothing stale behind
+    if options.output:
+        namespace[options.output] = None
     if options.all_pages:
         from .pages import fetch_all_pages
 
@@ -130,20 +137,17 @@ def call_once(
     if options.output:
         namespace[options.output] = body
     view = None if options.quiet else options.view(response, body)
-    if response.is_error:
+    if response.is_error and not options.no_raise:
         if view is not None:
             show(view)
-        if not options.no_raise:
-            raise HttpStatusError(describe_error(response, body) + " (--no-raise to go on)")
-        return None
-    if view is None:
-        return body if line_form else None
+        raise HttpStatusError(describe_error(response, body) + " (--no-raise to go on)")
     if line_form:
         result = shown(body, view)
         if result is not None:
-            return result
-    show(view)
-    return None
+            return result  # IPython shows it once, through Out, unless it is assigned
+    if view is not None:
+        show(view)
+    return body if line_form else None
 
 
 def _preview(

@@ -29,6 +29,7 @@ _SECRET_ON_LINE = re.compile(
     r"(?:^|\s)--?(?:client[-_]?secret|secret|password)\b|\b(?:UE_\w*SECRET|client_secret)\s*[=:]",
     re.IGNORECASE,
 )
+_BRACES = re.compile(r"\{\{[^{}\"']*\}\}")
 _NEEDS_SHELL_SPLIT = re.compile(r"[\"'\\]")
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
@@ -37,13 +38,17 @@ _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"
 class UsageEngineMagics(Magics):
     """%ue_login, %ue_logout, %ue_status and %%ue_call; settings are traitlets (%config)."""
 
-    display_limit = Int(100, help="Items shown per JSON list or object.").tag(config=True)
-    display_bytes = Int(200_000, help="Most bytes of HTML or text one answer may show.").tag(
+    display_limit = Int(100, min=1, help="Items shown per JSON list or object.").tag(config=True)
+    display_bytes = Int(
+        200_000, min=1_000, help="Most bytes of HTML or text one answer shows."
+    ).tag(config=True)
+    expand_levels = Int(2, min=0, help="Levels of the JSON tree shown open.").tag(config=True)
+    timeout = Float(30.0, min=0.001, max=3600.0, help="Seconds to wait for an answer.").tag(
         config=True
     )
-    expand_levels = Int(2, help="Levels of the JSON tree shown open.").tag(config=True)
-    timeout = Float(30.0, help="Seconds to wait for an answer.").tag(config=True)
-    concurrency = Int(4, help="Requests in flight at once for --each.").tag(config=True)
+    concurrency = Int(4, min=1, max=64, help="Requests in flight at once for --each.").tag(
+        config=True
+    )
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
@@ -78,6 +83,9 @@ class UsageEngineMagics(Magics):
         except UsageEngineError as error:
             client.close()
             raise UsageError(str(error)) from None
+        except BaseException:  # interrupted, or a bug: do not leave the connections open
+            client.close()
+            raise
         old = self._logins.pop(profile, None)
         if old is not None:
             old.close()
@@ -105,7 +113,9 @@ class UsageEngineMagics(Magics):
         try:
             args = self._parse(self.ue_login, line)
         except UsageError:
-            redact_current_input(self.shell, line.strip())  # stray words might be a secret
+            redact_current_input(
+                self.shell, "ue_login", line.strip()
+            )  # stray words might be a secret
             raise
         overrides = {
             key: value
@@ -177,7 +187,7 @@ class UsageEngineMagics(Magics):
     def _refuse_secret(self, line: str) -> None:
         """A secret typed on the magic line would be saved in the notebook and in history."""
         if _SECRET_ON_LINE.search(line):
-            redact_current_input(self.shell, line.strip())
+            redact_current_input(self.shell, "ue_login", line.strip())
             raise UsageError(
                 "%ue_login does not take a secret on the magic line (it would be saved in the "
                 "notebook and in history). Remove it from the cell and put UE_CLIENT_SECRET in a "
@@ -289,6 +299,7 @@ class UsageEngineMagics(Magics):
     @staticmethod
     def _parse(magic: Any, line: str) -> Any:
         try:
+            line = _BRACES.sub(lambda m: "".join(m.group().split()), line)  # {{ x }} is one word
             if _NEEDS_SHELL_SPLIT.search(line):
                 args = parse_argstring(magic, line)
             else:  # the common case, and much quicker than IPython's arg_split

@@ -622,11 +622,29 @@ def _compile_path(text: str, origin: _Origin) -> _Parts:
 _HEADER = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]*:[ \t]*(.*?)[ \t]*")
 
 
+#: Headers the client sets itself; a wrong one would break the request in confusing ways.
+_MANAGED_HEADERS = {
+    "authorization": "ue-magic sends the login's token (use --profile for another login).",
+    "host": "it comes from the URL.",
+    "content-length": "it is computed from the body.",
+    "transfer-encoding": "the body is sent whole.",
+    "connection": "the connection pool manages it.",
+}
+
+
 def _compile_header(text: str, origin: _Origin, hint: str = "") -> tuple[str, _Parts]:
     match = _HEADER.fullmatch(text)
     if match is None:
         raise RequestSyntaxError(
             f"not a header line (Name: value).{hint}",
+            origin.line,
+            origin.column,
+            _source_line(origin, origin.line),
+        )
+    reason = _MANAGED_HEADERS.get(match.group(1).lower())
+    if reason is not None:
+        raise RequestSyntaxError(
+            f"leave out the {match.group(1)} header: {reason}",
             origin.line,
             origin.column,
             _source_line(origin, origin.line),

@@ -1,7 +1,8 @@
 """What the line form ``r = %ue_call GET /path`` returns: the decoded body that shows itself.
 
-A bare ``%ue_call GET /path`` displays through IPython's Out; assigned, it is an ordinary dict,
-list or str to the user's code. Either way the answer is shown once.
+A bare ``%ue_call GET /path`` displays through IPython's Out as the response view (status line,
+truncated tree); assigned, it is an ordinary dict, list or str to the user's code. Either way the
+answer is shown once, and never in full when it is big. With ``-q`` it shows nothing.
 """
 
 from __future__ import annotations
@@ -10,12 +11,19 @@ from typing import Any
 
 
 class _Shown:
-    """Mixin: display as the response view that came with the body."""
+    """Mixin: display as the response view that came with the body (or not at all)."""
 
-    _ue_view: Any
+    _ue_view: Any = None
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        if self._ue_view is None:
+            return {"text/plain": ""}
         return self._ue_view._repr_mimebundle_(include=include, exclude=exclude)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's pretty printer would print the whole body; print the view's text instead."""
+        if self._ue_view is not None:
+            printer.text(self._ue_view._repr_mimebundle_()["text/plain"])
 
 
 class JsonDict(_Shown, dict):  # type: ignore[type-arg,unused-ignore]
@@ -30,11 +38,15 @@ class TextBody(_Shown, str):
     """A text body."""
 
 
-_WRAPPERS: dict[type, type] = {dict: JsonDict, list: JsonList, str: TextBody}
+class BytesBody(_Shown, bytes):
+    """A binary body."""
+
+
+_WRAPPERS: dict[type, type] = {dict: JsonDict, list: JsonList, str: TextBody, bytes: BytesBody}
 
 
 def shown(body: Any, view: Any) -> Any:
-    """``body`` wrapped so that it displays as ``view``; None when it cannot be wrapped."""
+    """``body`` wrapped so that it displays as ``view`` (None: not at all); None if it can't be."""
     wrapper = _WRAPPERS.get(type(body))
     if wrapper is None:
         return None
