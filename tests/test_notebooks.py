@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,55 @@ def test_an_error_answer_stops_run_all(sandbox: Sandbox, tmp_path: Path) -> None
     assert notebook.cells[2].outputs == []  # Run All stopped at the failing cell
     shown = "".join(o.get("text", "") for o in notebook.cells[1].outputs)
     assert "Traceback" not in shown  # one short sentence, no traceback wall
+
+
+def test_sigint_to_the_kernel_stops_a_bulk_call_cleanly(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A real interrupt (SIGINT to the kernel) mid-run: in-flight requests finish, the rest are
+    not sent, and the report says which."""
+    import time
+
+    from jupyter_client.manager import start_new_kernel
+
+    sandbox.set_latency(0.05)
+    manager, client = start_new_kernel(
+        kernel_name="python3", env=kernel_env(tmp_path, sandbox.env()), cwd=str(tmp_path)
+    )
+    try:
+        setup = (
+            "%load_ext ue_magic\n%ue_login\n"
+            "import ue_magic\n"
+            "type_id = ue_magic.client().post("
+            "'usage-metering/v1/meter-types', json={'name': 'sigint', 'unit': 'u', "
+            "'aggregation': {'type': 'sum'}}).json()['id']\n"
+            "users = [f'user-{n}' for n in range(400)]"
+        )
+        assert client.execute_interactive(setup, timeout=60)["content"]["status"] == "ok"
+        before = sandbox.counters()["by_route"].get("POST /usage-metering/v1/meters", 0)
+        cell = (
+            "%%ue_call --each users --concurrency 2 -o out POST /usage-metering/v1/meters\n"
+            '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}'
+        )
+        msg_id = client.execute(cell)
+        time.sleep(2.0)
+        manager.interrupt_kernel()
+        reply = client.get_shell_msg(timeout=60)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["status"] == "error"  # Run All stops here
+        check = (
+            "import json\nprint(json.dumps([_ue.interrupted, _ue.sent, len(_ue.not_sent), "
+            "sum(o is not None for o in out)]))"
+        )
+        printed: list[str] = []
+        client.execute_interactive(
+            check,
+            timeout=60,
+            output_hook=lambda m: printed.append(m["content"].get("text", "")),
+        )
+        interrupted, sent, not_sent, answered = json.loads("".join(printed))
+        assert interrupted is True
+        assert 0 < sent < 400 and sent + not_sent == 400 and answered == sent
+        posted = sandbox.counters()["by_route"]["POST /usage-metering/v1/meters"] - before
+        assert posted == sent
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
