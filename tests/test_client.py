@@ -10,9 +10,9 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from ue_magic._client import ClientStats, UsageEngineClient
+from ue_magic._client import MAX_RETRIES, ClientClosedError, ClientStats, UsageEngineClient
 from ue_magic.credentials import Credentials, Secret
-from ue_magic.errors import ApiConnectionError, OriginError, UsageEngineError
+from ue_magic.errors import ApiConnectionError, OriginError, TokenError, UsageEngineError
 from ue_magic.token import TokenManager
 
 SECRET = "client-Secret-77"
@@ -67,12 +67,34 @@ def sleeps() -> list[float]:
     return []
 
 
+class Clock:
+    """A monotonic clock the test moves (the wall clock stays real)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def client(backend: Backend, sleeps: list[float]) -> Iterator[UsageEngineClient]:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def client(backend: Backend, sleeps: list[float], clock: Clock) -> Iterator[UsageEngineClient]:
+    manager = TokenManager(
+        make_creds(), transport=httpx.MockTransport(backend), clock=clock, sleep=sleeps.append
+    )
     with UsageEngineClient(
-        make_creds(), transport=httpx.MockTransport(backend), sleep=sleeps.append
+        make_creds(),
+        transport=httpx.MockTransport(backend),
+        sleep=sleeps.append,
+        token_manager=manager,
     ) as ue:
         yield ue
+    manager.close()
 
 
 # -- URLs and the origin guard --------------------------------------------------------------------
@@ -157,7 +179,11 @@ def test_a_thousand_calls_make_one_token_request(
     assert client.stats == ClientStats(requests=1000, token_requests=1, retries=0)
 
 
-def test_a_401_renews_once_and_resends_once(client: UsageEngineClient, backend: Backend) -> None:
+def test_a_401_renews_once_and_resends_once(
+    client: UsageEngineClient, backend: Backend, clock: Clock
+) -> None:
+    client.token_manager.get_token()
+    clock.now += 60  # an older token: a 401 on a brand new one is the answer (see below)
     backend.queue.append(httpx.Response(401))
     response = client.get("x")
     assert response.status_code == 200
@@ -167,10 +193,34 @@ def test_a_401_renews_once_and_resends_once(client: UsageEngineClient, backend: 
     assert client.stats == ClientStats(requests=2, token_requests=2, retries=0)
 
 
-def test_a_second_401_is_returned(client: UsageEngineClient, backend: Backend) -> None:
+def test_a_second_401_is_returned(
+    client: UsageEngineClient, backend: Backend, clock: Clock
+) -> None:
+    client.token_manager.get_token()
+    clock.now += 60
     backend.queue += [httpx.Response(401), httpx.Response(401)]
     assert client.get("x").status_code == 401
     assert len(backend.api) == 2 and backend.token_calls == 2
+
+
+@pytest.mark.parametrize(
+    ("age", "token_calls", "api_calls"),
+    [(0.0, 1, 20), (2.0, 1, 20), (60.0, 2, 21)],
+)
+def test_a_persistent_401_does_not_cost_a_token_request_per_call(
+    age: float,
+    token_calls: int,
+    api_calls: int,
+    client: UsageEngineClient,
+    backend: Backend,
+    clock: Clock,
+) -> None:
+    """20 bulk items against an API that refuses every token: at most one renewal."""
+    backend.default = lambda r: httpx.Response(401)
+    client.token_manager.get_token()
+    clock.now += age
+    assert [client.get("x").status_code for _ in range(20)] == [401] * 20
+    assert backend.token_calls == token_calls and len(backend.api) == api_calls
 
 
 def test_methods_send_what_they_say(client: UsageEngineClient, backend: Backend) -> None:
@@ -244,8 +294,7 @@ def test_retries_only_where_safe(
         ("2", 2.0),
         ("0", 0.0),
         ("0.25", 0.25),
-        ("3600", 30.0),  # capped at max_retry_wait
-        (format_datetime(datetime.now(timezone.utc) + timedelta(days=1), usegmt=True), 30.0),
+        ("30", 30.0),  # max_retry_wait itself
         (format_datetime(datetime.now(timezone.utc) - timedelta(days=1), usegmt=True), 0.0),
     ],
 )
@@ -259,6 +308,39 @@ def test_retry_after_is_honoured_and_capped(
     backend.queue.append(status(429, **{"Retry-After": retry_after}))
     assert client.get("x").status_code == 200
     assert sleeps == [wait]
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    [
+        "31",
+        "3600",
+        "1e300",
+        format_datetime(datetime.now(timezone.utc) + timedelta(days=1), usegmt=True),
+    ],
+)
+def test_a_retry_after_beyond_the_cap_returns_the_answer_and_says_when(
+    retry_after: str,
+    client: UsageEngineClient,
+    backend: Backend,
+    sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    backend.queue.append(status(429, **{"Retry-After": retry_after}))
+    with caplog.at_level(logging.WARNING, logger="ue_magic"):
+        response = client.get("x")
+    assert response.status_code == 429 and sleeps == [] and len(backend.api) == 1
+    assert "not retrying; try again after" in caplog.text and "longer than" in caplog.text
+    assert response.request.headers["Authorization"] == "Bearer ***"
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "nan", "-inf", "soon"])
+def test_an_unreadable_retry_after_means_backoff(
+    retry_after: str, client: UsageEngineClient, backend: Backend, sleeps: list[float]
+) -> None:
+    backend.queue.append(status(503, **{"Retry-After": retry_after}))
+    assert client.get("x").status_code == 200
+    assert len(sleeps) == 1 and 0.25 <= sleeps[0] <= 0.5
 
 
 def test_backoff_grows_and_is_bounded_without_retry_after(
@@ -330,12 +412,21 @@ def test_a_read_timeout_is_not_retried(
 
 
 def test_retries_are_logged_without_tokens(
-    client: UsageEngineClient, backend: Backend, caplog: pytest.LogCaptureFixture
+    client: UsageEngineClient,
+    backend: Backend,
+    sleeps: list[float],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="ue_magic")
-    backend.queue.append(status(503))
-    client.get("x")
-    assert "503 Service Unavailable; retry 1" in caplog.text
+    caplog.set_level(logging.INFO, logger="ue_magic")
+    backend.queue += [status(503, **{"Retry-After": "2"}), status(502)]
+    client.get("x?q=hidden")
+    messages = [r.getMessage() for r in caplog.records if "waiting" in r.getMessage()]
+    assert messages == [
+        "ue_magic: GET https://api.example/x answered 503 Service Unavailable "
+        "(as Retry-After asks); waiting 2.0 s before retry 1 of 3",
+        f"ue_magic: GET https://api.example/x answered 502 Bad Gateway (backoff); "
+        f"waiting {sleeps[1]:.1f} s before retry 2 of 3",
+    ]
     assert "tok-1" not in caplog.text and SECRET not in caplog.text
 
 
@@ -395,8 +486,11 @@ def test_close_closes_what_the_client_made(backend: Backend) -> None:
     ue.get("x")
     ue.close()
     assert ue.token_manager.info is None
-    with pytest.raises(RuntimeError):
-        ue.get("x")
+    for call in (lambda: ue.get("x"), lambda: list(ue.iter_pages("GET", "x"))):
+        with pytest.raises(ClientClosedError, match=r"was closed .* ue_magic\.client\(\)") as info:
+            call()
+        assert isinstance(info.value, UsageEngineError) and info.value.__context__ is None
+    assert len(backend.api) == 1
 
 
 def test_a_given_token_manager_is_shared_and_left_open(backend: Backend) -> None:
@@ -421,3 +515,184 @@ def test_repr_shows_where_and_who_but_no_secret(client: UsageEngineClient) -> No
 def test_an_invalid_url_is_a_clear_error(url: str, client: UsageEngineClient) -> None:
     with pytest.raises(UsageEngineError, match="not a valid URL"):
         client.get(url)
+
+
+# -- review fixes ---------------------------------------------------------------------------------
+def bad_gzip(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(
+        200, stream=httpx.ByteStream(b"not gzip"), headers={"Content-Encoding": "gzip"}
+    )
+
+
+def raising(error: Exception) -> Callable[[httpx.Request], httpx.Response]:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("handler", "kwargs", "words"),
+    [
+        pytest.param(bad_gzip, {}, "cannot be decoded (DecodingError", id="bad-gzip"),
+        pytest.param(
+            raising(httpx.DecodingError("broken")), {}, "DecodingError", id="decoding-error"
+        ),
+        pytest.param(raising(httpx.StreamClosed()), {}, "StreamClosed", id="stream-closed"),
+        pytest.param(
+            raising(httpx.TooManyRedirects("loop")), {}, "TooManyRedirects", id="redirects"
+        ),
+        pytest.param(
+            raising(httpx.LocalProtocolError("bad header")),
+            {},
+            "LocalProtocolError",
+            id="local-protocol",
+        ),
+        pytest.param(
+            raising(httpx.ReadError(f"reset while sending Bearer tok-1 and {SECRET}")),
+            {"retries": 0},
+            "ReadError: reset while sending Bearer *** and ***",
+            id="scrubbed",
+        ),
+    ],
+)
+def test_httpx_errors_become_api_connection_errors(
+    handler: Callable[[httpx.Request], httpx.Response],
+    kwargs: dict[str, object],
+    words: str,
+    client: UsageEngineClient,
+    backend: Backend,
+) -> None:
+    backend.default = handler
+    request = client.build_request("GET", "usage-metering/v1/meters?q=1")
+    with pytest.raises(ApiConnectionError) as info:
+        client.send(request, **kwargs)  # type: ignore[arg-type]
+    message = str(info.value)
+    assert words in message and "GET https://api.example/usage-metering/v1/meters" in message
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    assert "tok-1" not in message and SECRET not in message
+    assert request.headers["Authorization"] == "Bearer ***"
+
+
+def test_a_stream_body_that_cannot_be_resent_is_a_clear_error(
+    client: UsageEngineClient, backend: Backend
+) -> None:
+    """A real transport cannot send a consumed generator body again (MockTransport can)."""
+    backend.queue.append(httpx.StreamConsumed())
+    with pytest.raises(ApiConnectionError, match=r"StreamConsumed.*a stream cannot"):
+        client.post("x", content=iter([b"a", b"b"]), retries=1)
+
+
+def test_a_token_error_during_a_send_leaves_no_token_on_the_request(
+    client: UsageEngineClient, backend: Backend, clock: Clock
+) -> None:
+    client.token_manager.get_token()
+    clock.now += 60
+    backend.queue.append(httpx.Response(401))
+    request = client.build_request("GET", "x")
+    client.token_manager._http.close()  # the renewal cannot happen
+    with pytest.raises(TokenError):
+        client.send(request)
+    assert request.headers["Authorization"] == "Bearer ***"
+
+
+@pytest.mark.parametrize(("retries", "ok"), [(0, True), (MAX_RETRIES, True), (11, False)])
+def test_retries_are_capped(
+    retries: int, ok: bool, client: UsageEngineClient, backend: Backend
+) -> None:
+    if ok:
+        assert client.get("x", retries=retries).status_code == 200
+        with UsageEngineClient(make_creds(), max_retries=retries) as ue:
+            assert ue.max_retries == retries
+        return
+    with pytest.raises(ValueError, match="at most 10"):
+        client.get("x", retries=retries)
+    with pytest.raises(ValueError, match="at most 10"):
+        UsageEngineClient(make_creds(), max_retries=retries)
+    assert backend.api == []
+
+
+def echo_pages(request: httpx.Request) -> httpx.Response:
+    """Three pages by token; each answer shows the query it got."""
+    token = request.url.params.get("pageToken")
+    page = int(token) if token else 0
+    body: dict[str, object] = {"items": [request.url.query.decode()]}
+    if page < 2:
+        body["nextPageToken"] = str(page + 1)
+    return httpx.Response(200, json=body)
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("things", [("a", "1"), ("a", "2"), ("b", "x")]),
+        ("things", "a=1&a=2&b=x"),
+        ("things", httpx.QueryParams([("a", "1"), ("a", "2"), ("b", "x")])),
+        ("things?a=1&a=2&b=x", None),
+        ("things?a=1&a=2", {"b": "x"}),
+    ],
+)
+def test_iter_pages_keeps_repeated_parameters_on_every_page(
+    url: str, params: object, client: UsageEngineClient, backend: Backend
+) -> None:
+    backend.default = echo_pages
+    pages = list(client.iter_pages("GET", url, params=params))
+    queries = [page.json()["items"][0] for page in pages]
+    assert queries == ["a=1&a=2&b=x", "a=1&a=2&b=x&pageToken=1", "a=1&a=2&b=x&pageToken=2"]
+
+
+def test_iter_pages_passes_headers_timeout_and_retries_to_every_page(
+    client: UsageEngineClient, backend: Backend, sleeps: list[float]
+) -> None:
+    backend.default = echo_pages
+    backend.queue += [status(503), status(503)]  # the first page needs two retries
+    pages = list(
+        client.iter_pages("GET", "things", headers={"X-Trace": "t1"}, timeout=2.5, retries=2)
+    )
+    assert [p.status_code for p in pages] == [200, 200, 200]
+    assert len(sleeps) == 2
+    assert all(r.headers["x-trace"] == "t1" for r in backend.api)
+    assert all(r.extensions["timeout"]["read"] == 2.5 for r in backend.api)
+    assert all(p.request.headers["Authorization"] == "Bearer ***" for p in pages)
+
+
+def test_iter_pages_yields_the_error_page_last(client: UsageEngineClient, backend: Backend) -> None:
+    backend.default = echo_pages
+    backend.queue += [echo_pages(httpx.Request("GET", "https://api.example/t")), status(500)]
+    assert [p.status_code for p in client.iter_pages("GET", "things")] == [200, 500]
+
+
+def test_iter_pages_follows_a_link_to_another_path_on_the_api_origin(
+    client: UsageEngineClient, backend: Backend
+) -> None:
+    backend.queue += [
+        httpx.Response(200, json={"next": "/v2/things?cursor=c&a=1&a=2"}),
+        httpx.Response(200, json=[], headers={"Link": '<https://api.example/v3/x>; rel="next"'}),
+        httpx.Response(200, json=[]),
+    ]
+    assert len(list(client.iter_pages("GET", "v1/things"))) == 3
+    assert [str(r.url) for r in backend.api] == [
+        "https://api.example/v1/things",
+        "https://api.example/v2/things?cursor=c&a=1&a=2",
+        "https://api.example/v3/x",
+    ]
+
+
+def test_iter_pages_stops_with_a_clear_error_at_a_link_to_another_origin(
+    client: UsageEngineClient, backend: Backend
+) -> None:
+    backend.queue.append(httpx.Response(200, json={"next": "https://evil.example/p2"}))
+    pages = client.iter_pages("GET", "things")
+    assert next(pages).status_code == 200
+    with pytest.raises(OriginError, match=r"next page of things is on another origin .*evil"):
+        next(pages)
+    assert len(backend.api) == 1
+
+
+def test_iter_pages_refuses_a_link_back_to_the_first_page(
+    client: UsageEngineClient, backend: Backend
+) -> None:
+    backend.default = lambda r: httpx.Response(200, json={"next": "/things?a=1"})
+    with pytest.raises(UsageEngineError, match="same next page"):
+        list(client.iter_pages("GET", "things", params={"a": "1"}))
+    assert len(backend.api) == 1

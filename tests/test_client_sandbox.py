@@ -149,8 +149,12 @@ def test_a_refused_token_is_renewed_once_and_resent_once(
     sandbox_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    with make_client(sandbox_env, tmp_path) as ue:
+    clock = SteppedClock()
+    creds = Credentials.from_env(environ=sandbox_env, cwd=tmp_path)
+    manager = TokenManager(creds, clock=clock)
+    with UsageEngineClient(creds, token_manager=manager) as ue:
         ue.token_manager.get_token()
+        clock.now += 60  # not brand new (a 401 on a brand new token is the answer)
         sandbox.inject(target="api", status=401, count=1)
         response = ue.request(method, path, **kwargs)
         assert [r.status_code for r in response.history] == [401]
@@ -158,16 +162,30 @@ def test_a_refused_token_is_renewed_once_and_resent_once(
         assert sandbox.counters()["token_requests"] == 2
         assert route(sandbox, key) == 2
         assert ue.stats == ClientStats(requests=2, token_requests=2, retries=0)
+    manager.close()
 
 
+@pytest.mark.parametrize(("age", "token_requests", "hits"), [(0, 1, 1), (60, 2, 2)])
 def test_a_token_refused_twice_gives_the_401(
-    sandbox: Sandbox, sandbox_env: dict[str, str], tmp_path: Path
+    age: float,
+    token_requests: int,
+    hits: int,
+    sandbox: Sandbox,
+    sandbox_env: dict[str, str],
+    tmp_path: Path,
 ) -> None:
-    with make_client(sandbox_env, tmp_path) as ue:
+    """An older token is renewed once; a brand new one that is refused is not renewed at all."""
+    clock = SteppedClock()
+    creds = Credentials.from_env(environ=sandbox_env, cwd=tmp_path)
+    manager = TokenManager(creds, clock=clock)
+    with UsageEngineClient(creds, token_manager=manager) as ue:
+        ue.token_manager.get_token()
+        clock.now += age
         sandbox.inject(target="api", status=401, count=5)
         assert ue.get(TYPES).status_code == 401
-        assert sandbox.counters()["token_requests"] == 2
-        assert route(sandbox, f"GET /{TYPES}") == 2
+        assert sandbox.counters()["token_requests"] == token_requests
+        assert route(sandbox, f"GET /{TYPES}") == hits
+    manager.close()
 
 
 # -- retries --------------------------------------------------------------------------------------
@@ -188,20 +206,30 @@ RETRIES = [
         TYPES,
         {},
         {"status": 429, "count": 1, "retry_after": 90},
-        2,
-        [30.0],
-        200,
-        id="get-429-capped",
+        1,
+        [],
+        429,
+        id="get-429-beyond-the-cap",
     ),
     pytest.param(
         "GET",
         TYPES,
         {},
         {"status": 429, "retry_after": "Fri, 01 Jan 2100 00:00:00 GMT"},
+        1,
+        [],
+        429,
+        id="get-429-http-date",
+    ),
+    pytest.param(
+        "GET",
+        TYPES,
+        {},
+        {"status": 429, "count": 1, "retry_after": 30},
         2,
         [30.0],
         200,
-        id="get-429-http-date",
+        id="get-429-at-the-cap",
     ),
     pytest.param("GET", TYPES, {}, {"status": 502, "count": 9}, 4, None, 502, id="get-bounded"),
     pytest.param("GET", TYPES, {}, {"status": 500}, 1, [], 500, id="get-500"),

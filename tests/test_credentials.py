@@ -323,3 +323,84 @@ def test_a_verbose_traceback_shows_no_secret_in_our_frames(where: str, tmp_path:
             shown += [repr(value) for value in tb.tb_frame.f_locals.values()]
         tb = tb.tb_next
     assert shown and not [text for text in shown if SECRET in text]
+
+
+# -- no frame holds the plain secret --------------------------------------------------------------
+def secret_in_frames(error: BaseException, secret: str) -> list[str]:
+    """Every frame below the test whose locals show ``secret``, as %xmode Verbose prints them."""
+    found = []
+    tb = error.__traceback__
+    tb = tb and tb.tb_next  # the first frame is the test's own
+    while tb is not None:
+        frame = tb.tb_frame
+        found += [
+            f"{frame.f_code.co_name}.{name}"
+            for name, value in frame.f_locals.items()
+            if secret in repr(value)
+        ]
+        tb = tb.tb_next
+    return found
+
+
+GOOD = {
+    "client_id": "c",
+    "region": "eu",
+    "audience": "a",
+    "api_url": "https://x.example/",
+    "token_url": "https://x.example/t",
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"api_url": "http://example.com/"}, ConfigurationError),
+        ({"token_url": "http://example.com/t"}, ConfigurationError),
+        ({"api_url": "not a url"}, ConfigurationError),
+        ({"token_url": "ftp://x.example/t"}, ConfigurationError),
+    ],
+)
+@pytest.mark.parametrize("wrapped", [False, True])
+@pytest.mark.parametrize("positional", [False, True])
+def test_direct_construction_keeps_the_plain_secret_out_of_every_frame(
+    changes: dict[str, str], error: type[Exception], wrapped: bool, positional: bool
+) -> None:
+    settings = {**GOOD, **changes}
+    secret: str | Secret = Secret(SECRET) if wrapped else SECRET
+    with pytest.raises(error) as info:
+        if positional:
+            Credentials(
+                settings["client_id"],
+                secret,
+                settings["region"],
+                settings["audience"],
+                settings["api_url"],
+                settings["token_url"],
+            )
+        else:
+            Credentials(client_secret=secret, **settings)
+    assert not secret_in_frames(info.value, SECRET)
+    assert SECRET not in str(info.value) and info.value.__context__ is None
+
+
+@pytest.mark.parametrize("value", [SECRET.encode(), bytearray(SECRET.encode()), None, 42])
+def test_a_secret_that_is_not_text_is_refused_without_showing_it(value: object) -> None:
+    with pytest.raises(TypeError, match="client_secret must be a str or a Secret") as info:
+        Credentials(client_secret=value, **GOOD)  # type: ignore[arg-type]
+    assert not secret_in_frames(info.value, SECRET)
+    with pytest.raises(TypeError, match="Secret takes a str") as info:
+        Secret(value)  # type: ignore[arg-type]
+    assert not secret_in_frames(info.value, SECRET)
+
+
+def test_credentials_still_behave_like_a_frozen_dataclass() -> None:
+    import dataclasses
+
+    creds = Credentials(client_secret=SECRET, **GOOD)
+    assert dataclasses.replace(creds) == creds
+    assert dataclasses.replace(creds, scope="s").scope == "s"
+    assert [f.name for f in dataclasses.fields(creds)][:2] == ["client_id", "client_secret"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        creds.client_id = "other"  # type: ignore[misc]
+    with pytest.raises(ConfigurationError):
+        dataclasses.replace(creds, api_url="http://example.com/")

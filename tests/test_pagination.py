@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ue_magic.pagination import NextPage, find_next, next_page, params_dict
+from ue_magic.pagination import NextPage, find_next, next_page, params_dict, query_pairs
 
 URL = "https://api.example/usage-metering/v1/meters?limit=2"
 
@@ -73,7 +73,7 @@ def test_next_page(response: httpx.Response, params: Any, expected: dict[str, An
 
 def test_find_next_keeps_the_url_of_a_link_to_another_path() -> None:
     found = find_next(answer({"next": "https://api.example/other/path?page=3"}))
-    assert found == NextPage(httpx.URL("https://api.example/other/path"), {"page": "3"})
+    assert found == NextPage(httpx.URL("https://api.example/other/path"), (("page", "3"),))
 
 
 def test_find_next_reports_another_origin_for_the_client_to_refuse() -> None:
@@ -98,3 +98,47 @@ def test_a_token_wins_over_a_link() -> None:
 )
 def test_params_dict(params: Any, expected: dict[str, Any]) -> None:
     assert params_dict(params) == expected
+
+
+@pytest.mark.parametrize(
+    ("response", "params", "expected"),
+    [
+        (
+            answer({"nextPageToken": "t"}),
+            [("a", "1"), ("b", "x"), ("a", "2")],
+            NextPage(
+                None, (("a", "1"), ("a", "2"), ("b", "x"), ("pageToken", "t"))
+            ),  # httpx groups
+        ),
+        (
+            answer({"nextPageToken": "t3"}),
+            "pageToken=t2&a=1&a=2",
+            NextPage(None, (("a", "1"), ("a", "2"), ("pageToken", "t3"))),
+        ),
+        (
+            answer([], headers={"Link": '</v2/m?a=1&a=2#frag>; rel="next"'}),
+            {"ignored": "1"},
+            NextPage(httpx.URL("https://api.example/v2/m"), (("a", "1"), ("a", "2"))),
+        ),
+        (answer({"next": "http://[::1"}), {}, None),  # not even a URL
+        (answer(text="[" * 100_000, headers={"content-type": "application/json"}), {}, None),
+    ],
+)
+def test_find_next_keeps_repeated_parameters_in_order(
+    response: httpx.Response, params: Any, expected: NextPage | None
+) -> None:
+    assert find_next(response, params) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        (None, ()),
+        ({"a": 1, "b": True}, (("a", "1"), ("b", "true"))),
+        ({"a": ["1", "2"]}, (("a", "1"), ("a", "2"))),
+        ([("a", "1"), ("b", ""), ("a", "2")], (("a", "1"), ("a", "2"), ("b", ""))),
+        ("a=1&a=2", (("a", "1"), ("a", "2"))),
+    ],
+)
+def test_query_pairs(params: Any, expected: tuple[tuple[str, str], ...]) -> None:
+    assert query_pairs(params) == expected

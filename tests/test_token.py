@@ -27,7 +27,11 @@ from ue_magic.errors import (
 )
 from ue_magic.token import (
     DEFAULT_LIFETIME,
+    FAILURE_COOLDOWN,
+    MAX_LIFETIME,
+    MIN_LIFETIME,
     TokenManager,
+    _scrub,
     backoff_delay,
     decode_claims,
     parse_retry_after,
@@ -360,9 +364,12 @@ def test_auth_flow_puts_the_bearer_token_on(manager: TokenManager, server: Token
     assert manager.token_requests == 1
 
 
-def test_401_renews_once_and_resends_once(manager: TokenManager, server: TokenServer) -> None:
+def test_401_renews_once_and_resends_once(
+    manager: TokenManager, server: TokenServer, clocks: Clocks
+) -> None:
     flow = manager.auth.auth_flow(api_request())
     next(flow)
+    clocks.advance(60)  # not brand new: see test_a_401_on_a_brand_new_token_is_the_answer
     resent = flow.send(httpx.Response(401))
     assert resent.headers["Authorization"] == f"Bearer {server.issued[1]}"
     with pytest.raises(StopIteration):
@@ -371,10 +378,11 @@ def test_401_renews_once_and_resends_once(manager: TokenManager, server: TokenSe
 
 
 def test_401_on_a_token_already_replaced_resends_without_renewing(
-    manager: TokenManager, server: TokenServer
+    manager: TokenManager, server: TokenServer, clocks: Clocks
 ) -> None:
     one, two = manager.auth.auth_flow(api_request()), manager.auth.auth_flow(api_request())
     next(one), next(two)  # both carry token 1
+    clocks.advance(60)
     assert one.send(httpx.Response(401)).headers["Authorization"] == f"Bearer {server.issued[1]}"
     assert two.send(httpx.Response(401)).headers["Authorization"] == f"Bearer {server.issued[1]}"
     assert manager.token_requests == 2
@@ -397,9 +405,10 @@ def test_a_streamed_body_is_not_resent(manager: TokenManager) -> None:
     assert manager.token_requests == 1
 
 
-def test_a_bytes_body_is_resent(manager: TokenManager) -> None:
+def test_a_bytes_body_is_resent(manager: TokenManager, clocks: Clocks) -> None:
     flow = manager.auth.auth_flow(api_request(content=b'{"a": 1}'))
     next(flow)
+    clocks.advance(60)
     assert flow.send(httpx.Response(401)).content == b'{"a": 1}'
 
 
@@ -551,7 +560,7 @@ def test_rate_limit_waits_for_retry_after_then_succeeds(
     server.queue += [
         oauth(429, "too_many_requests", "x", **{"Retry-After": "3"}),
         oauth(429, "too_many_requests", "x", **{"Retry-After": later}),
-        oauth(429, "too_many_requests", "x", **{"Retry-After": "9999"}),
+        oauth(429, "too_many_requests", "x", **{"Retry-After": "30"}),  # the cap itself: waited
     ]
     assert manager.get_token() == server.issued[0]
     assert clocks.sleeps == [3.0, 12.0, 30.0]
@@ -584,12 +593,13 @@ def test_max_attempts_bounds_the_retries(server: TokenServer, clocks: Clocks) ->
     assert tm.token_requests == 2
 
 
-def test_after_a_failure_the_next_call_tries_again(
-    server: TokenServer, manager: TokenManager
+def test_after_a_failure_and_its_cool_down_the_next_call_tries_again(
+    server: TokenServer, manager: TokenManager, clocks: Clocks
 ) -> None:
     server.queue.append(oauth(401, "access_denied", "Unauthorized"))
     with pytest.raises(InvalidClientError):
         manager.get_token()
+    clocks.advance(FAILURE_COOLDOWN)
     assert manager.get_token() == server.issued[0]
     assert manager.token_requests == 2
 
@@ -672,3 +682,391 @@ def test_the_auth_refuses_another_origin(manager: TokenManager) -> None:
 def test_renew_with_a_non_ascii_token_is_no_match(manager: TokenManager) -> None:
     first = manager.get_token()
     assert manager.renew("tökén") == first and manager.token_requests == 1
+
+
+# -- review fixes ---------------------------------------------------------------------------------
+def every_frame_leaks(tb: TracebackType | None, secrets: list[str]) -> list[str]:
+    """Secrets in the repr of any local of any frame below the test (ours, httpx's, ...)."""
+    found = []
+    tb = tb and tb.tb_next  # the first frame is the test's own
+    while tb is not None:
+        frame = tb.tb_frame
+        for name, value in frame.f_locals.items():
+            text = repr(value)
+            found += [f"{frame.f_code.co_name}.{name}" for s in secrets if s in text]
+        tb = tb.tb_next
+    return found
+
+
+def raw_answer(content: str) -> httpx.Response:
+    """A 200 with a body written by hand (httpx's json= refuses Infinity and NaN)."""
+    return httpx.Response(
+        200, content=content.encode(), headers={"content-type": "application/json"}
+    )
+
+
+HUGE_EXP = make_jwt({"exp": 1e300, "n": "huge"})
+NESTED_JWT = "x." + base64.urlsafe_b64encode(b"[" * 100_000 + b"]" * 100_000).decode() + ".y"
+
+
+@pytest.mark.parametrize(
+    ("body", "lifetime"),
+    [
+        ('{"access_token": "t1", "expires_in": 1e300}', MAX_LIFETIME),
+        ('{"access_token": "t1", "expires_in": 1e400}', DEFAULT_LIFETIME),  # inf: ignored
+        ('{"access_token": "t1", "expires_in": Infinity}', DEFAULT_LIFETIME),
+        ('{"access_token": "t1", "expires_in": "inf"}', DEFAULT_LIFETIME),
+        ('{"access_token": "t1", "expires_in": NaN}', DEFAULT_LIFETIME),
+        ('{"access_token": "t1", "expires_in": "nan"}', DEFAULT_LIFETIME),
+        ('{"access_token": "t1", "expires_in": -5}', DEFAULT_LIFETIME),
+        ('{"access_token": "t1", "expires_in": -1e300}', DEFAULT_LIFETIME),
+        ('{"access_token": "t1", "expires_in": 1e-9}', MIN_LIFETIME),
+        ('{"access_token": "t1", "expires_in": 0.2}', MIN_LIFETIME),
+        ('{"access_token": "t1", "expires_in": 99999999999999999999999999}', MAX_LIFETIME),
+        ('{"access_token": "t1", "expires_in": %s}' % ("9" * 400), DEFAULT_LIFETIME),
+        (f'{{"access_token": "{HUGE_EXP}"}}', MAX_LIFETIME),
+        (f'{{"access_token": "{HUGE_EXP}", "expires_in": 60}}', 60.0),
+        (f'{{"access_token": "{NESTED_JWT}", "expires_in": 60}}', 60.0),
+    ],
+)
+def test_absurd_lifetimes_are_clamped(
+    body: str, lifetime: float, server: TokenServer, manager: TokenManager
+) -> None:
+    server.queue.append(raw_answer(body))
+    manager.get_token()
+    assert manager.seconds_left() == pytest.approx(lifetime)
+    assert manager.info is not None and manager.info.lifetime == pytest.approx(lifetime)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [OverflowError("date value out of range"), RecursionError(), ValueError(), TypeError()],
+)
+def test_any_error_while_making_the_token_is_a_clean_token_error(
+    error: Exception,
+    server: TokenServer,
+    manager: TokenManager,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing between the answer and the token may escape with the token in a frame's locals."""
+
+    def broken(*args: object) -> float:
+        raise error
+
+    monkeypatch.setattr("ue_magic.token._remaining", broken)
+    with pytest.raises(TokenServerError, match="cannot read") as info:
+        manager.get_token()
+    exc = info.value
+    assert exc.__cause__ is None and exc.__context__ is None
+    assert not every_frame_leaks(exc.__traceback__, [SECRET, *server.issued])
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"access_token": "t", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        "[" * 100_000 + "]" * 100_000,
+    ],
+    ids=["nested-200", "nested-list"],
+)
+def test_an_answer_nested_too_deeply_is_a_clean_token_error(
+    content: str, server: TokenServer, manager: TokenManager
+) -> None:
+    server.queue.append(raw_answer(content))
+    with pytest.raises(TokenServerError, match="not a JSON object") as info:
+        manager.get_token()
+    assert info.value.__context__ is None
+    server.queue.append(httpx.Response(400, content=content.encode()))
+    with pytest.raises(TokenError) as info:
+        manager.renew()
+    assert info.value.__context__ is None
+
+
+def test_decode_claims_survives_deep_nesting_and_odd_input() -> None:
+    assert decode_claims(NESTED_JWT) == {}
+    assert decode_claims("a.ü.c") == {}
+    assert decode_claims(None) == {}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(lambda: httpx.Response(500, text="boom"), id="500"),
+        pytest.param(lambda: httpx.ConnectError("refused"), id="connect-error"),
+        pytest.param(lambda: oauth(401, "invalid_client", "revoked"), id="revoked"),
+        pytest.param(lambda: oauth(429, "slow", "down", **{"Retry-After": "9999"}), id="429"),
+    ],
+)
+def test_a_failed_early_renewal_keeps_the_token_until_it_expires(
+    answer: Callable[[], Answer],
+    server: TokenServer,
+    manager: TokenManager,
+    clocks: Clocks,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = manager.get_token()
+    clocks.advance(3400)  # 200 s left: inside the renewal margin
+    server.queue += [answer() for _ in range(20)]
+    with caplog.at_level(logging.WARNING, logger="ue_magic"):
+        assert manager.get_token() == first
+    assert manager.token_requests == 2  # one attempt: the token still works
+    assert "could not renew the token early" in caplog.text and "200 s" in caplog.text
+    assert not leaks(caplog.text, server)
+    for _ in range(50):  # within the cool-down: no token request, no warning
+        assert manager.get_token() == first
+    assert manager.token_requests == 2
+    clocks.advance(FAILURE_COOLDOWN)
+    assert manager.get_token() == first  # tried again, failed again, still valid
+    assert manager.token_requests == 3
+    clocks.advance(200 - FAILURE_COOLDOWN)  # now it has expired
+    with pytest.raises(TokenError):
+        manager.get_token()
+
+
+@pytest.mark.parametrize(("mono", "wall"), [(True, False), (False, True), (True, True)])
+def test_a_token_expired_on_either_clock_is_not_kept_after_a_failed_renewal(
+    mono: bool, wall: bool, server: TokenServer, manager: TokenManager, clocks: Clocks
+) -> None:
+    manager.get_token()
+    clocks.advance(3300.5)  # in the margin on both clocks
+    clocks.advance(400, mono=mono, wall=wall)  # expired on one clock (or both)
+    server.queue += many(lambda: httpx.Response(503), 4)
+    with pytest.raises(TokenServerError, match="after 4 attempts"):
+        manager.get_token()
+
+
+def test_threads_do_not_wait_for_an_early_renewal(
+    manager: TokenManager, clocks: Clocks, server: TokenServer
+) -> None:
+    first = manager.get_token()
+    clocks.advance(3400)
+    with manager._lock:  # another thread is renewing right now
+        assert manager.get_token() == first
+    clocks.advance(195)  # 5 s left, less than half the margin: wait for the renewal
+    assert manager.get_token() != first and manager.token_requests == 2
+
+
+@pytest.mark.parametrize(
+    ("age", "after_401", "renews"),
+    [
+        (0.0, False, False),
+        (4.9, False, False),
+        (5.0, False, True),
+        (3000.0, False, True),
+        (5.0, True, False),
+        (59.0, True, False),
+        (60.0, True, True),
+    ],
+)
+def test_a_401_on_a_brand_new_token_is_the_answer(
+    age: float, after_401: bool, renews: bool, manager: TokenManager, clocks: Clocks
+) -> None:
+    manager.get_token()
+    assert manager._token is not None
+    manager._token.after_401 = after_401
+    clocks.advance(age)
+    flow = manager.auth.auth_flow(api_request())
+    next(flow)
+    if renews:
+        flow.send(httpx.Response(401))
+        assert manager.token_requests == 2
+    else:
+        with pytest.raises(StopIteration):
+            flow.send(httpx.Response(401))
+        assert manager.token_requests == 1
+
+
+def test_a_persistent_401_costs_one_renewal_not_one_per_call(
+    manager: TokenManager, clocks: Clocks
+) -> None:
+    manager.get_token()
+    clocks.advance(60)
+    for _ in range(20):
+        flow = manager.auth.auth_flow(api_request())
+        next(flow)
+        try:
+            flow.send(httpx.Response(401))
+            flow.send(httpx.Response(401))
+        except StopIteration:
+            pass
+    assert manager.token_requests == 2
+
+
+@pytest.mark.parametrize(
+    ("answers", "error", "requests"),
+    [
+        (many(lambda: httpx.Response(503)), TokenServerError, 4),
+        ([oauth(401, "access_denied", "no")], InvalidClientError, 1),
+        ([httpx.ConnectError("refused")] * 4, TokenServerError, 4),
+    ],
+)
+def test_a_failure_is_the_answer_for_a_cool_down(
+    answers: list[Answer],
+    error: type[TokenError],
+    requests: int,
+    server: TokenServer,
+    manager: TokenManager,
+    clocks: Clocks,
+) -> None:
+    server.queue += answers
+    with pytest.raises(error) as first:
+        manager.get_token()
+    for _ in range(10):
+        clocks.advance(FAILURE_COOLDOWN / 20)
+        with pytest.raises(error) as again:
+            manager.get_token()
+        assert str(again.value) == str(first.value) and again.value is not first.value
+        assert again.value.__context__ is None
+    assert manager.token_requests == requests
+    clocks.advance(FAILURE_COOLDOWN / 2)
+    assert manager.get_token() == server.issued[0]
+    assert manager.token_requests == requests + 1
+
+
+def test_threads_waiting_for_a_failing_fetch_share_its_error(server: TokenServer) -> None:
+    """16 threads and a down endpoint: one round of attempts, not one round per thread."""
+    tm = TokenManager(
+        make_creds(), transport=httpx.MockTransport(server), sleep=lambda s: time.sleep(0.01)
+    )
+
+    def down(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.02)
+        return httpx.Response(503)
+
+    server.queue += [down] * 100
+    barrier = threading.Barrier(16)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            tm.get_token()
+        except TokenServerError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(errors) == 16 and tm.token_requests == 4
+    tm.close()
+
+
+def test_a_retry_after_beyond_the_cap_gives_up_at_once_and_says_when(
+    server: TokenServer, manager: TokenManager, clocks: Clocks
+) -> None:
+    server.queue += many(lambda: oauth(429, "slow", "down", **{"Retry-After": "120"}))
+    with pytest.raises(TokenRateLimitedError) as info:
+        manager.get_token()
+    message = str(info.value)
+    assert "asks to wait 120 s" in message and "30 s" in message
+    assert "try again after " in message and "UTC" in message
+    assert manager.token_requests == 1 and clocks.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "wait", "level", "words"),
+    [
+        (oauth(429, "slow", "down", **{"Retry-After": "7"}), 7.0, logging.WARNING, "Retry-After"),
+        (httpx.Response(503, headers={"Retry-After": "2"}), 2.0, logging.INFO, "Retry-After"),
+        (httpx.Response(502), None, logging.INFO, "backoff"),
+    ],
+)
+def test_every_wait_is_logged_with_its_length_and_reason(
+    answer: Answer,
+    wait: float | None,
+    level: int,
+    words: str,
+    server: TokenServer,
+    manager: TokenManager,
+    clocks: Clocks,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server.queue.append(answer)
+    with caplog.at_level(logging.INFO, logger="ue_magic"):
+        manager.get_token()
+    waits = [r for r in caplog.records if "waiting" in r.getMessage()]
+    assert len(waits) == 1 and waits[0].levelno == level
+    message = waits[0].getMessage()
+    assert words in message and f"{clocks.sleeps[0]:.1f} s" in message
+    assert str(answer.status_code) in message and "attempt 2 of 4" in message
+    if wait is not None:
+        assert clocks.sleeps == [wait]
+
+
+def test_a_closed_manager_says_so(manager: TokenManager) -> None:
+    manager.close()
+    with pytest.raises(TokenError, match="was closed"):
+        manager.get_token()
+    assert manager.token_requests == 0
+
+
+@pytest.mark.parametrize(
+    ("client_id", "secret"),
+    [("c\udc80", SECRET), ("cid", SECRET + "\udc80")],
+    ids=["bad-id", "bad-secret"],
+)
+def test_a_token_request_that_cannot_be_built_is_a_clean_error(
+    client_id: str, secret: str, server: TokenServer, clocks: Clocks
+) -> None:
+    creds = Credentials(client_id, Secret(secret), "eu", "a", "https://api.example/", TOKEN_URL)
+    tm = manager_for(server, clocks, credentials=creds)
+    with pytest.raises(TokenError, match="Could not build the token request") as info:
+        tm.get_token()
+    assert info.value.__context__ is None
+    assert not every_frame_leaks(info.value.__traceback__, [SECRET])
+    assert tm.token_requests == 0 and server.forms == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [httpx.DecodingError("bad gzip"), RuntimeError("odd transport"), httpx.StreamConsumed()],
+)
+def test_other_errors_of_the_token_request_are_clean_token_errors(
+    error: Exception, server: TokenServer, manager: TokenManager
+) -> None:
+    server.queue.append(error)
+    with pytest.raises(TokenServerError, match=type(error).__name__) as info:
+        manager.get_token()
+    assert info.value.__context__ is None
+    assert not every_frame_leaks(info.value.__traceback__, [SECRET])
+
+
+def test_a_real_bad_gzip_answer_is_a_clean_token_error(
+    server: TokenServer, manager: TokenManager
+) -> None:
+    server.queue.append(
+        httpx.Response(
+            200, stream=httpx.ByteStream(b"not gzip"), headers={"Content-Encoding": "gzip"}
+        )
+    )
+    with pytest.raises(TokenServerError, match="DecodingError"):
+        manager.get_token()
+
+
+def test_renew_keeps_the_failed_token_out_of_its_frame(
+    server: TokenServer, manager: TokenManager
+) -> None:
+    first = manager.get_token()
+    server.queue.append(httpx.Response(400, text="no"))
+    with pytest.raises(TokenError) as info:
+        manager.renew(first)
+    assert not every_frame_leaks(info.value.__traceback__, [first, SECRET])
+
+
+@pytest.mark.parametrize(
+    ("secret", "text", "expected"),
+    [
+        ("s", "server_error: bad", "server_error: bad"),
+        ("s", "bad secret s here", "bad secret *** here"),
+        ("abc", "xabcx abc", "xabcx ***"),
+        ("short-1", "short-1x short-1", "short-1x ***"),
+        ("longer-secret", "xlonger-secretx", "x***x"),
+        ("", "anything", "anything"),
+    ],
+)
+def test_scrub_removes_long_secrets_anywhere_and_short_ones_as_whole_words(
+    secret: str, text: str, expected: str
+) -> None:
+    assert _scrub(text, secret) == expected

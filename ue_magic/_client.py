@@ -3,6 +3,8 @@
 The token goes only to the API's origin: every URL is checked before anything is sent, and
 redirects are never followed. After the final response the Authorization header on
 ``response.request`` is masked, so a response kept in a notebook variable holds no token.
+Whatever httpx raises while sending becomes an ``ApiConnectionError`` (``ClientClosedError`` for
+a closed client) with a message that names no secret or token, raised outside ``except``.
 """
 
 from __future__ import annotations
@@ -18,15 +20,30 @@ import httpx
 
 from .credentials import Credentials, is_loopback_host, origin_of
 from .errors import ApiConnectionError, OriginError, UsageEngineError
-from .pagination import find_next
-from .token import TokenManager, backoff_delay, parse_retry_after
+from .pagination import find_next, query_pairs
+from .token import (
+    TokenManager,
+    _scrub,
+    backoff_delay,
+    clock_time,
+    log_wait,
+    parse_retry_after,
+)
 
-__all__ = ["IDEMPOTENT_METHODS", "RETRY_STATUSES", "ClientStats", "UsageEngineClient"]
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "MAX_RETRIES",
+    "RETRY_STATUSES",
+    "ClientClosedError",
+    "ClientStats",
+    "UsageEngineClient",
+]
 
 logger = logging.getLogger("ue_magic")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_RETRIES = 10  # more retries of one request would only hide an outage
 # failures where the request may not have reached the server, or the server dropped it
 _RETRYABLE_ERRORS = (
     httpx.NetworkError,
@@ -35,6 +52,24 @@ _RETRYABLE_ERRORS = (
     httpx.RemoteProtocolError,
 )
 _MASK = "Bearer ***"
+_CLOSED = (
+    "This client was closed (logged out, or logged in again): get a new one with "
+    "ue_magic.client() or UsageEngineClient(...)."
+)
+
+
+class ClientClosedError(ApiConnectionError):
+    """The client was used after ``close()`` (a logout, or a new login replaced it)."""
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """Why sending failed: turned into an exception outside the ``except`` block."""
+
+    message: str  # what happened
+    hint: str = ""  # what to do
+    retryable: bool = False
+    closed: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,7 +128,7 @@ class UsageEngineClient:
             base = base.copy_with(raw_path=base.raw_path + b"/")
         self.base_url = base
         self._origin = origin_of(base)
-        self.max_retries = max(0, max_retries)
+        self.max_retries = _check_retries(max_retries, "max_retries")
         self.max_retry_wait = max_retry_wait
         self._sleep = sleep
         self._owns_manager = token_manager is None
@@ -193,59 +228,105 @@ class UsageEngineClient:
         """Send ``request`` with the token; retry connection errors, 429, 502, 503 and 504.
 
         ``retries=None``: idempotent methods, or POST/PATCH with an ``Idempotency-Key`` header,
-        get ``max_retries`` retries, others none; ``retries=N``: up to N for any method.
+        get ``max_retries`` retries, others none; ``retries=N`` (at most ``MAX_RETRIES``): up to
+        N for any method. A Retry-After longer than ``max_retry_wait`` is not waited for: the
+        answer is returned and a warning says when to try again.
         """
         self._check_origin(request.url)
         allowed = self._allowed_retries(request, retries)
+        try:
+            return self._send_retrying(request, allowed)
+        finally:
+            _mask(request)  # also when a token error or a connection error ends it
+
+    def _send_retrying(self, request: httpx.Request, allowed: int) -> httpx.Response:
         attempt = 0
+        where = _where(request)
         while True:
-            problem: str | None = None
-            retryable = False
-            try:
-                response = self._http.send(request, auth=self._auth)
-            except httpx.TransportError as exc:
-                problem = self._describe(exc, request)
-                retryable = isinstance(exc, _RETRYABLE_ERRORS)
-            if problem is not None:
-                if retryable and attempt < allowed:
+            outcome = self._send_once(request)
+            if isinstance(outcome, _Problem):
+                if outcome.closed:
+                    raise ClientClosedError(_CLOSED)
+                if outcome.retryable and attempt < allowed:
                     attempt += 1
-                    self._wait(attempt, None, problem)
+                    self._wait(attempt, allowed, None, outcome.message)
                     continue
-                _mask(request)
                 tries = f" after {attempt + 1} attempts" if attempt else ""
-                setting = self.credentials.variable("api_url")
-                raise ApiConnectionError(f"{problem}{tries}; check the network and {setting}.")
-            if response.status_code in RETRY_STATUSES and attempt < allowed:
-                wait = parse_retry_after(response.headers.get("retry-after"))
-                response.close()
-                attempt += 1
-                self._wait(attempt, wait, f"{response.status_code} {response.reason_phrase}")
-                continue
-            _mask(response.request)
-            return response
+                raise ApiConnectionError(f"{outcome.message}{tries}; {outcome.hint}.")
+            response = outcome
+            if response.status_code not in RETRY_STATUSES or attempt >= allowed:
+                return response
+            status = f"{where} answered {response.status_code} {response.reason_phrase}"
+            wait = parse_retry_after(response.headers.get("retry-after"))
+            if wait is not None and wait > self.max_retry_wait:
+                logger.warning(
+                    "ue_magic: %s and asks to wait %.0f s, longer than ue-magic waits (%g s): "
+                    "not retrying; try again after %s",
+                    status,
+                    wait,
+                    self.max_retry_wait,
+                    clock_time(time.time() + wait),
+                )
+                return response
+            response.close()
+            attempt += 1
+            self._wait(attempt, allowed, wait, status)
+
+    def _send_once(self, request: httpx.Request) -> httpx.Response | _Problem:
+        """One try; what httpx raises becomes a _Problem (its frames may hold the token)."""
+        if self._http.is_closed:
+            return _Problem(_CLOSED, closed=True)
+        try:
+            return self._http.send(request, auth=self._auth)
+        except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as exc:
+            return self._problem(exc, request)
+        except RuntimeError:
+            if not self._http.is_closed:  # not httpx's "client has been closed": a bug, keep it
+                raise
+            return _Problem(_CLOSED, closed=True)
 
     def _allowed_retries(self, request: httpx.Request, retries: int | None) -> int:
         if retries is not None:
-            return max(0, retries)
+            return _check_retries(retries, "retries")
         if request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers:
             return self.max_retries
         return 0
 
-    def _wait(self, attempt: int, retry_after: float | None, why: str) -> None:
-        wait = backoff_delay(attempt, self.max_retry_wait) if retry_after is None else retry_after
-        wait = min(wait, self.max_retry_wait)
+    def _wait(self, attempt: int, allowed: int, retry_after: float | None, why: str) -> None:
+        if retry_after is None:
+            wait, how = backoff_delay(attempt, self.max_retry_wait), "backoff"
+        else:
+            wait, how = retry_after, "as Retry-After asks"
         self._counters.retried()
-        logger.debug("ue_magic: %s; retry %d in %.2f s", why, attempt, wait)
+        log_wait(wait, f"{why} ({how})", f"retry {attempt} of {allowed}")
         self._sleep(wait)
 
-    @staticmethod
-    def _describe(exc: httpx.TransportError, request: httpx.Request) -> str:
-        """One clause about a transport failure; never the request's headers or body."""
-        where = f"{request.method} {request.url.copy_with(query=None)}"
+    def _problem(self, exc: Exception, request: httpx.Request) -> _Problem:
+        """What went wrong, in words; never the request's headers or body, nor a token."""
+        where = _where(request)
+        name = type(exc).__name__
+        network = f"check the network and {self.credentials.variable('api_url')}"
+        retryable = isinstance(exc, _RETRYABLE_ERRORS)
         if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
-            return f"{where} timed out ({type(exc).__name__})"
-        detail = str(exc) or type(exc).__name__
-        return f"Could not reach {where} ({type(exc).__name__}: {detail[:200]})"
+            return _Problem(f"{where} timed out ({name})", network, retryable)
+        token = self.token_manager._token
+        secrets = [self.credentials.client_secret.get_secret_value()]
+        if token is not None:
+            secrets.append(token.value)
+        detail = _scrub(str(exc), *secrets)[:200] or name
+        if isinstance(exc, httpx.TransportError):
+            return _Problem(f"Could not reach {where} ({name}: {detail})", network, retryable)
+        if isinstance(exc, httpx.DecodingError):
+            return _Problem(
+                f"{where} answered a body that cannot be decoded ({name}: {detail})",
+                "the server's Content-Encoding is broken: report it, or ask with the header "
+                "'Accept-Encoding: identity'",
+            )
+        if isinstance(exc, httpx.StreamError):
+            hint = "give the body as bytes or JSON, which can be sent again; a stream cannot"
+        else:
+            hint = "try again, and report it if it persists"
+        return _Problem(f"Could not send {where} ({name}: {detail})", hint)
 
     def get(self, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)
@@ -268,33 +349,53 @@ class UsageEngineClient:
         url: str | httpx.URL,
         *,
         params: Any = None,
+        headers: Any = None,
+        timeout: float | None = None,
+        retries: int | None = None,
         max_pages: int | None = None,
-        **kwargs: Any,
     ) -> Iterator[httpx.Response]:
-        """Yield each page's response, following the paging rule of ``ue_magic.pagination``.
+        """Yield each page's response in order, following ``ue_magic.pagination``'s rule.
 
-        Stops after an error response (it is yielded) or after ``max_pages``.
+        ``params`` may repeat a name (a list of pairs, or ``?a=1&a=2`` in ``url``): every page
+        gets them all (a query in ``url`` comes first, then ``params``; unlike ``request``,
+        where httpx lets ``params`` replace it). Stops after an error response (it is yielded,
+        last) or after ``max_pages``.
+        A next link on the API's origin is followed, whatever its path; one on another origin
+        raises ``OriginError``, and a next page that was already fetched ``UsageEngineError``,
+        after the pages before it were yielded.
         """
+        first = self.resolve_url(url)
+        pairs = query_pairs(first.params) + query_pairs(params)
+        target = first.copy_with(query=None)
         seen: set[str] = set()
-        target: str | httpx.URL = url
         pages = 0
         while True:
-            response = self.request(method, target, params=params, **kwargs)
+            request = self.build_request(
+                method, target, params=list(pairs) or None, headers=headers, timeout=timeout
+            )
+            if str(request.url) in seen:
+                raise UsageEngineError(
+                    f"The API pointed to the same next page of {url} twice; stopped after "
+                    f"{pages} pages to avoid an endless loop (pass max_pages to take what came)."
+                )
+            seen.add(str(request.url))
+            response = self.send(request, retries=retries)
             yield response
             pages += 1
-            found = find_next(response, params)
-            if found is None or (max_pages is not None and pages >= max_pages):
+            if max_pages is not None and pages >= max_pages:
+                return
+            found = find_next(response, pairs)
+            if found is None:
                 return
             if found.url is not None:
+                if origin_of(found.url) != self._origin:
+                    raise OriginError(
+                        f"The next page of {url} is on another origin ({found.url.scheme}://"
+                        f"{found.url.netloc.decode('ascii')}); stopped after {pages} pages: the "
+                        f"token is only sent to {self.credentials.api_url}."
+                    )
                 target = found.url
-            params = found.params
-            key = f"{target} {sorted(params.items())!r}"
-            if key in seen:
-                raise UsageEngineError(
-                    f"The API pointed to the same next page of {url} twice; stopped to avoid "
-                    "an endless loop (pass max_pages to take what came)."
-                )
-            seen.add(key)
+            pairs = found.params
 
     # -- state -----------------------------------------------------------------------------------
     @property
@@ -323,6 +424,17 @@ class UsageEngineClient:
             f"<UsageEngineClient api_url={self.credentials.api_url!r} "
             f"client_id={self.credentials.client_id!r}>"
         )
+
+
+def _check_retries(retries: int, name: str) -> int:
+    if retries > MAX_RETRIES:
+        raise ValueError(f"{name}={retries} is too many; give at most {MAX_RETRIES}.")
+    return max(0, retries)
+
+
+def _where(request: httpx.Request) -> str:
+    """``METHOD URL`` without the query, which may hold things not meant for logs."""
+    return f"{request.method} {request.url.copy_with(query=None)}"
 
 
 def _mask(request: httpx.Request) -> None:

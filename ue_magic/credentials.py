@@ -64,11 +64,13 @@ class Secret:
     __slots__ = ("_value",)
     _value: str
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str | Secret) -> None:
         if isinstance(value, Secret):
             value = value.get_secret_value()
         if not isinstance(value, str):
-            raise TypeError("Secret takes a str")
+            kind = type(value).__name__
+            del value  # bytes may be the secret: keep it out of this frame's locals
+            raise TypeError(f"Secret takes a str, not {kind}")
         object.__setattr__(self, "_value", value)
 
     def get_secret_value(self) -> str:
@@ -168,9 +170,13 @@ def check_url(url: str, what: str, source: str | None = None) -> httpx.URL:
     return parsed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Credentials:
-    """Everything needed to get a token and reach the API; the secret stays inside a Secret."""
+    """Everything needed to get a token and reach the API; the secret stays inside a Secret.
+
+    The constructor is written by hand: the one ``dataclass`` generates keeps the plain secret
+    in its frame while the URL checks run, and a verbose traceback would print it.
+    """
 
     client_id: str
     client_secret: Secret
@@ -182,11 +188,37 @@ class Credentials:
     profile: str | None = None
     env_file: str | None = None
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.client_secret, Secret):
-            object.__setattr__(self, "client_secret", Secret(self.client_secret))
-        check_url(self.api_url, "The API URL")
-        check_url(self.token_url, "The token URL")
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: Secret | str,
+        region: str,
+        audience: str,
+        api_url: str,
+        token_url: str,
+        scope: str | None = None,
+        profile: str | None = None,
+        env_file: str | None = None,
+    ) -> None:
+        secret = _as_secret(client_secret)  # first, so no frame of ours holds the plain value
+        del client_secret
+        fields = {
+            "client_id": client_id,
+            "client_secret": secret,
+            "region": region,
+            "audience": audience,
+            "api_url": api_url,
+            "token_url": token_url,
+            "scope": scope,
+            "profile": profile,
+            "env_file": env_file,
+        }
+        for name, value in fields.items():  # before any check, so that repr(self) works
+            object.__setattr__(self, name, value)
+        if secret is None:
+            raise TypeError("client_secret must be a str or a Secret")
+        check_url(api_url, "The API URL")
+        check_url(token_url, "The token URL")
 
     def variable(self, setting: str) -> str:
         """The variable that sets ``setting`` for this profile (for messages)."""
@@ -359,6 +391,11 @@ class _Resolver:
             "or log in with the form.",
             missing=missing,
         )
+
+
+def _as_secret(value: object) -> Secret | None:
+    """``value`` as a Secret, or None when it is neither a str nor a Secret; never raises."""
+    return Secret(value) if isinstance(value, (str, Secret)) else None
 
 
 def _join(base: str, path: str) -> str:

@@ -8,23 +8,39 @@ and a ``next`` URL in the JSON body.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-__all__ = ["NextPage", "find_next", "next_page", "params_dict"]
+__all__ = ["NextPage", "Pairs", "find_next", "next_page", "params_dict", "query_pairs"]
 
 TOKEN_FIELD = "nextPageToken"
 TOKEN_PARAM = "pageToken"
 
+Pairs = tuple[tuple[str, str], ...]
+
 
 @dataclass(frozen=True)
 class NextPage:
-    """Where the next page is: ``url`` None means the same URL with new ``params``."""
+    """Where the next page is: ``url`` None means the same URL with new ``params``.
+
+    ``params`` are (name, value) pairs, in order, so repeated names (``?a=1&a=2``) survive.
+    """
 
     url: httpx.URL | None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: Pairs = ()
+
+
+def query_pairs(params: Any) -> Pairs:
+    """Any httpx params value (dict, list of pairs, str, QueryParams) as (name, value) pairs.
+
+    Every value of a repeated name is kept; values are grouped by name, as httpx sends them.
+    """
+    if not params:
+        return ()
+    query = params if isinstance(params, httpx.QueryParams) else httpx.QueryParams(params)
+    return tuple(query.multi_items())
 
 
 def params_dict(params: Any) -> dict[str, Any]:
@@ -40,23 +56,30 @@ def params_dict(params: Any) -> dict[str, Any]:
 
 
 def find_next(response: httpx.Response, params: Any = None) -> NextPage | None:
-    """The next page after ``response`` (asked for with ``params``), or None on the last one."""
+    """The next page after ``response`` (asked for with ``params``), or None on the last one.
+
+    A page token is sent back with the same ``params`` (its ``pageToken`` replaced); a link
+    (``Link`` header or body ``next``) is taken as it is, query included, and may point to
+    another path or origin: the caller decides whether to follow it.
+    """
     if not response.is_success:
         return None
     body = _json_object(response)
     token = body.get(TOKEN_FIELD)
     if isinstance(token, str) and token:
-        merged = params_dict(params)
-        merged[TOKEN_PARAM] = token
-        return NextPage(None, merged)
+        kept = tuple(pair for pair in query_pairs(params) if pair[0] != TOKEN_PARAM)
+        return NextPage(None, (*kept, (TOKEN_PARAM, token)))
     link = response.links.get("next", {}).get("url")
     if not link:
         candidate = body.get("next")
         link = candidate if isinstance(candidate, str) and candidate else None
     if link is None:
         return None
-    target = response.url.join(link)
-    return NextPage(target.copy_with(query=None), params_dict(target.params))
+    try:
+        target = response.url.join(link)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return None  # a link we cannot even parse leads nowhere
+    return NextPage(target.copy_with(query=None, fragment=None), query_pairs(target.params))
 
 
 def next_page(response: httpx.Response, params: Any = None) -> dict[str, Any] | None:
@@ -66,7 +89,7 @@ def next_page(response: httpx.Response, params: Any = None) -> dict[str, Any] | 
         return None
     if found.url is not None and found.url.path != response.url.path:
         return None
-    return found.params
+    return params_dict(found.params)
 
 
 def _json_object(response: httpx.Response) -> Mapping[str, Any]:
@@ -74,6 +97,6 @@ def _json_object(response: httpx.Response) -> Mapping[str, Any]:
         return {}
     try:
         body = response.json()
-    except ValueError:
+    except Exception:  # ValueError, or RecursionError for JSON nested too deeply
         return {}
     return body if isinstance(body, dict) else {}
