@@ -359,3 +359,11 @@ def test_more_bad_options_send_nothing(
     with pytest.raises(UsageError, match=expected):
         call(shell, f"GET {TYPES} {options}")
     assert api_requests(sandbox) == 0
+
+
+def test_query_in_the_path_and_query_lines_are_both_sent(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns["type_id"] = sandbox.seed_meters(5)
+    call(shell, "-o page -q", f"GET {METERS}?meterTypeId={{{{type_id}}}}\n&limit=2\n")
+    params = shell.user_ns["_ue"].request.url.params
+    assert params["meterTypeId"] == shell.user_ns["type_id"] and params["limit"] == "2"
+    assert len(shell.user_ns["page"]["meters"]) == 2

@@ -126,21 +126,28 @@ def call_once(
     namespace["_ue"] = None  # a call that fails to get an answer leaves nothing stale behind
     if options.output:
         namespace[options.output] = None
+    note = ""
     if options.all_pages:
         from .pages import fetch_all_pages
 
-        response, body = fetch_all_pages(client, spec, options)
+        pages = fetch_all_pages(client, spec, options)
+        response, body = pages.response, pages.body
+        stored = body
+        if pages.before_error is not None and options.output:
+            stored = pages.before_error
+            kept = pages.pages - 1
+            note = f"; -o {options.output} holds the {kept} page{'s' if kept > 1 else ''} before it"
     else:
         response = send_spec(client, spec, options)
-        body = decode_body(response)
+        body = stored = decode_body(response)
     namespace["_ue"] = response
     if options.output:
-        namespace[options.output] = body
+        namespace[options.output] = stored
     view = None if options.quiet else options.view(response, body)
     if response.is_error and not options.no_raise:
         if view is not None:
             show(view)
-        raise HttpStatusError(describe_error(response, body) + " (--no-raise to go on)")
+        raise HttpStatusError(describe_error(response, body) + f" (--no-raise to go on{note})")
     if line_form:
         result = shown(body, view)
         if result is not None:

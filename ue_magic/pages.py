@@ -1,18 +1,17 @@
 """--all-pages: follow a list endpoint's next pages and join them into one answer.
 
-How the next page is found is ``pagination.next_page``'s business (the real scheme is not
-public); this module only loops and joins the lists.
+How the next page is found is ``pagination``'s business (the real scheme is not public), and
+``UsageEngineClient.iter_pages`` walks them; this module only joins the lists.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .errors import UsageEngineError
-from .pagination import next_page
 from .render import decode_body
 from .request import RequestSpec
 
@@ -23,30 +22,38 @@ if TYPE_CHECKING:
 MAX_PAGES = 10_000
 
 
-def fetch_all_pages(
-    client: UsageEngineClient, spec: RequestSpec, options: CallOptions
-) -> tuple[httpx.Response, Any]:
-    """Every page of a GET list; the last response and the joined body (stops at an error)."""
-    from .call import send_spec
+@dataclass(frozen=True)
+class Pages:
+    """The last response, the joined body, and how many pages made it."""
 
+    response: httpx.Response
+    body: Any
+    pages: int
+    before_error: Any = None  # the pages joined before an error answer, if any
+
+
+def fetch_all_pages(client: UsageEngineClient, spec: RequestSpec, options: CallOptions) -> Pages:
+    """Every page of a GET list; stops at the first error answer (keeping what came before)."""
     if spec.method != "GET":
         raise UsageEngineError("--all-pages works with GET requests only.")
-    response = send_spec(client, spec, options)
-    body = decode_body(response)
-    for _ in range(MAX_PAGES):
+    joined: Any = None
+    count = 0
+    for response in client.iter_pages(
+        spec.method,
+        spec.path,
+        params=list(spec.params) or None,
+        headers=list(spec.headers) or None,
+        timeout=options.timeout,
+        retries=options.retry,
+        max_pages=MAX_PAGES,
+    ):
+        count += 1
+        body = decode_body(response)
         if response.is_error:
-            return response, body
-        following = next_page(response, dict(response.request.url.params))
-        if following is None:
-            return response, body
-        params = {str(k): str(v) for k, v in following.items()}
-        page_spec = replace(spec, path=spec.path.split("?", 1)[0], params=tuple(params.items()))
-        response = send_spec(client, page_spec, options)
-        page = decode_body(response)
-        if response.is_error:
-            return response, page
-        body = join_pages(body, page)
-    raise UsageEngineError(f"--all-pages stopped after {MAX_PAGES} pages; narrow the query.")
+            return Pages(response, body, count, before_error=joined)
+        joined = body if joined is None else join_pages(joined, body)
+    assert count, "iter_pages yields at least one response"
+    return Pages(response, joined, count)
 
 
 def join_pages(first: Any, page: Any) -> Any:

@@ -40,7 +40,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from urllib.parse import quote, quote_plus, unquote
+from urllib.parse import parse_qsl, quote, quote_plus, unquote
 
 __all__ = [
     "METHODS",
@@ -562,6 +562,9 @@ class RequestTemplate:
     def _render(self, namespace: Mapping[str, object]) -> RequestSpec:
         path = _render(self._path, namespace)
         params = tuple((_render(k, namespace), _render(v, namespace)) for k, v in self._params)
+        if params and "?" in path:  # httpx would drop the path's query in favour of params
+            path, _, query = path.partition("?")
+            params = tuple(parse_qsl(query, keep_blank_values=True)) + params
         headers = tuple((name, _render(v, namespace)) for name, v in self._headers)
         if self._body is None:
             return RequestSpec(self.method, path, params, headers)

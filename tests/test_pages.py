@@ -1,0 +1,86 @@
+"""--all-pages joining, with MockTransport for the shapes the sandbox does not produce
+(an error on a later page); the happy path against the sandbox is in test_bulk.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from ue_magic import Credentials, UsageEngineClient
+from ue_magic.call import CallOptions, call_once
+from ue_magic.errors import HttpStatusError, UsageEngineError
+from ue_magic.pages import fetch_all_pages, join_pages
+from ue_magic.request import compile_request
+
+BASE = "http://127.0.0.1:9/"
+
+
+def client_with(pages: dict[str | None, tuple[int, dict[str, Any]]], seen: list[Any]) -> Any:
+    """A client whose API answers page by page: {pageToken: (status, body)}."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth/token"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        seen.append(request.url.params.multi_items())
+        status, body = pages[request.url.params.get("pageToken")]
+        return httpx.Response(status, json=body)
+
+    credentials = Credentials(
+        client_id="id", client_secret="secret-for-tests", region="eu", audience=BASE,
+        api_url=BASE, token_url=BASE + "authentication/v1/oauth/token",
+    )  # fmt: skip
+    return UsageEngineClient(credentials, transport=httpx.MockTransport(handler))
+
+
+PAGES = {
+    None: (200, {"meters": [1, 2], "nextPageToken": "p2"}),
+    "p2": (200, {"meters": [3], "nextPageToken": "p3"}),
+    "p3": (200, {"meters": [4]}),
+}
+
+
+def test_pages_are_joined_and_repeated_parameters_kept() -> None:
+    seen: list[Any] = []
+    with client_with(PAGES, seen) as ue:
+        spec = compile_request("GET /usage-metering/v1/meters?tag=a&tag=b\n").render({})
+        pages = fetch_all_pages(ue, spec, CallOptions())
+    assert pages.body["meters"] == [1, 2, 3, 4] and pages.pages == 3
+    assert all([v for k, v in items if k == "tag"] == ["a", "b"] for items in seen)
+    assert len(seen) == 3
+
+
+def test_an_error_on_a_later_page_keeps_the_pages_before_it() -> None:
+    seen: list[Any] = []
+    failing = {**PAGES, "p3": (500, {"message": "page three broke"})}
+    namespace: dict[str, Any] = {}
+    template = compile_request("GET /usage-metering/v1/meters\n")
+    options = CallOptions(all_pages=True, output="meters", quiet=True)
+    with client_with(failing, seen) as ue, pytest.raises(HttpStatusError) as caught:
+        call_once(namespace, ue, template, options, show=lambda view: None)
+    assert "page three broke" in str(caught.value) and "2 pages before it" in str(caught.value)
+    assert namespace["meters"]["meters"] == [1, 2, 3]
+    assert namespace["_ue"].status_code == 500
+
+
+def test_all_pages_needs_get() -> None:
+    with client_with(PAGES, []) as ue, pytest.raises(UsageEngineError, match="GET"):
+        fetch_all_pages(ue, compile_request("DELETE /x\n").render({}), CallOptions())
+
+
+@pytest.mark.parametrize(
+    ("first", "page", "joined"),
+    [
+        ([1], [2], [1, 2]),
+        ({"a": [1], "n": 1}, {"a": [2], "n": 2}, {"a": [1, 2], "n": 2}),
+        ({"a": [1], "b": [5]}, {"a": [], "b": [6]}, {"a": [1], "b": [5, 6]}),
+    ],
+)
+def test_join_pages(first: Any, page: Any, joined: Any) -> None:
+    assert join_pages(first, page) == joined
+
+
+def test_pages_that_cannot_be_joined() -> None:
+    with pytest.raises(UsageEngineError, match="cannot join"):
+        join_pages({"a": 1}, [1])
