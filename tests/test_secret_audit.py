@@ -62,13 +62,18 @@ CELLS = [
     '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "{{t.id}}"}',
     "%ue_status",
     "import ue_magic\nue = ue_magic.client()\nue, ue.token_manager, ue.credentials, _ue",
-    "%ue_login --client-secret {}",  # refused, and scrubbed from history
+    "%ue_call GET /usage-metering/v1/meters?limit=5 --all-pages -q -o every",
+    "%ue_login --client-secret {}",  # typed by mistake: refused, and scrubbed from history
+    '%ue_login --client-secret "{}"',
     "%xmode Verbose",
     "ue_magic.client().get('https://elsewhere.example.com/x')",
     "ue_magic.client().get('/usage-metering/v1/meters', timeout=1e-9)",
     "from ue_magic import Credentials, UsageEngineClient\n"
     "UsageEngineClient(Credentials.from_env(client_secret='wrong-' + os.environ['AUDIT_SECRET']))"
     ".token_manager.get_token()",
+    "Credentials(client_id='x', client_secret=os.environ['AUDIT_SECRET'], region='eu',"
+    " audience='https://a.example/', api_url='http://example.com/',"
+    " token_url='https://a.example/t')",
     "%ue_logout --profile form",
 ]
 
@@ -84,9 +89,11 @@ def test_nothing_secret_is_left_anywhere(sandbox: Sandbox, tmp_path: Path) -> No
         for k, v in env.items()
         if k not in ("UE_CLIENT_ID", "UE_CLIENT_SECRET")
     }
-    secret_cell = CELLS.index("%ue_login --client-secret {}")
-    cells = list(CELLS)
-    cells[secret_cell] = cells[secret_cell].format(sandbox.client_secret)  # typed by mistake
+    mistakes = [n for n, source in enumerate(CELLS) if "--client-secret" in source]
+    cells = [
+        source.format(sandbox.client_secret) if n in mistakes else source
+        for n, source in enumerate(CELLS)
+    ]
     notebook = new_notebook(
         cells=[new_code_cell(source) for source in cells], metadata={"kernelspec": KERNELSPEC}
     )
@@ -108,9 +115,10 @@ def test_nothing_secret_is_left_anywhere(sandbox: Sandbox, tmp_path: Path) -> No
     assert "elsewhere.example.com" in text and "Traceback" in text  # the Verbose tracebacks ran
     assert len(sandbox.issued_tokens) >= 3
 
-    # The cell source that held the secret was typed by the user: it is theirs to delete. What
+    # The cell sources that held the secret were typed by the user: it is theirs to delete. What
     # ue-magic controls is everything else, so the audit blanks that one source before saving.
-    notebook.cells[secret_cell].source = "%ue_login --client-secret <typed by mistake>"
+    for n in mistakes:
+        notebook.cells[n].source = "%ue_login --client-secret <typed by mistake>"
     nbformat.write(notebook, work / "audit.ipynb")
     places = [tmp_path / place for place in PLACES.values()]
     assert all(p.exists() for p in places), [str(p) for p in places if not p.exists()]
