@@ -9,6 +9,7 @@ a closed client) with a message that names no secret or token, raised outside ``
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -131,6 +132,7 @@ class UsageEngineClient:
         self.max_retries = _check_retries(max_retries, "max_retries")
         self.max_retry_wait = max_retry_wait
         self._sleep = sleep
+        self._resolve_text = functools.lru_cache(maxsize=1024)(self._resolve)
         self._owns_manager = token_manager is None
         self.token_manager = token_manager or TokenManager(
             credentials, transport=transport, sleep=sleep, max_retry_wait=max_retry_wait
@@ -151,6 +153,11 @@ class UsageEngineClient:
     # -- URLs ------------------------------------------------------------------------------------
     def resolve_url(self, url: str | httpx.URL) -> httpx.URL:
         """Join a relative URL to the API URL; refuse an absolute URL on another origin."""
+        if isinstance(url, str):
+            return self._resolve_text(url)  # cached: loops send the same paths again and again
+        return self._resolve(url)
+
+    def _resolve(self, url: str | httpx.URL) -> httpx.URL:
         try:
             target = url if isinstance(url, httpx.URL) else httpx.URL(url)
         except (httpx.InvalidURL, TypeError):
@@ -241,7 +248,6 @@ class UsageEngineClient:
 
     def _send_retrying(self, request: httpx.Request, allowed: int) -> httpx.Response:
         attempt = 0
-        where = _where(request)
         while True:
             outcome = self._send_once(request)
             if isinstance(outcome, _Problem):
@@ -256,7 +262,7 @@ class UsageEngineClient:
             response = outcome
             if response.status_code not in RETRY_STATUSES or attempt >= allowed:
                 return response
-            status = f"{where} answered {response.status_code} {response.reason_phrase}"
+            status = f"{_where(request)} answered {response.status_code} {response.reason_phrase}"
             wait = parse_retry_after(response.headers.get("retry-after"))
             if wait is not None and wait > self.max_retry_wait:
                 logger.warning(
