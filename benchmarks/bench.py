@@ -94,7 +94,7 @@ def credentials(env: dict[str, str]) -> Credentials:
 
     return Credentials(
         client_id=env["UE_CLIENT_ID"],
-        client_secret=env["UE_CLIENT_SECRET"],  # type: ignore[arg-type]
+        client_secret=env["UE_CLIENT_SECRET"],
         region="eu",
         audience=env["UE_AUDIENCE"],
         api_url=env["UE_API_URL"],
@@ -239,79 +239,49 @@ def small_gets(server: Server, rounds: int) -> list[Row]:
     return rows
 
 
+def per_call(call: Callable[[], object], runs: int = 200) -> float:
+    """Seconds per call, over ``runs`` calls."""
+    started = time.perf_counter()
+    for _ in range(runs):
+        call()
+    return (time.perf_counter() - started) / runs
+
+
 def reference_rows(server: Server, token: str, raw: httpx.Client) -> list[Row]:
     """Per-call costs of other ways, for the reader (no target)."""
-    rows = []
-    started = time.perf_counter()
-    for _ in range(200):
-        raw.get(SMALL)
-    raw_call = (time.perf_counter() - started) / 200
+    raw_call = per_call(lambda: raw.get(SMALL))
+    costs: dict[str, float] = {}
     curl = shutil.which("curl")
     if curl:
         form = (
             f"grant_type=client_credentials&client_id={server.env['UE_CLIENT_ID']}"
             f"&audience={server.env['UE_AUDIENCE']}"
         )
-        runs = 20
-        started = time.perf_counter()
-        for _ in range(runs):
-            subprocess.run(
-                [
-                    curl,
-                    "-sf",
-                    "-X",
-                    "POST",
-                    server.env["UE_TOKEN_URL"],
-                    "-d",
-                    form,
-                    "--data-urlencode",
-                    "client_secret@-",
-                ],
-                input=server.env["UE_CLIENT_SECRET"],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            subprocess.run(
-                [curl, "-sf", server.base + SMALL, "-H", "Authorization: Bearer " + token],
-                capture_output=True,
-                check=True,
-            )
-        per = (time.perf_counter() - started) / runs
-        rows.append(
-            Row(
-                "curl for a token, then curl for the call (a process each)",
-                "raw `httpx.Client`",
-                f"{per / raw_call:.0f}x ({per * 1e3:.1f} ms/call)",
-                "shown",
-                None,
-            )
+        token_command = [curl, "-sf", "-X", "POST", server.env["UE_TOKEN_URL"], "-d", form,
+                         "--data-urlencode", "client_secret@-"]  # fmt: skip
+        call_command = [curl, "-sf", server.base + SMALL, "-H", "Authorization: Bearer " + token]
+
+        def curl_twice() -> None:
+            secret = server.env["UE_CLIENT_SECRET"]
+            subprocess.run(token_command, input=secret, capture_output=True, text=True, check=True)
+            subprocess.run(call_command, capture_output=True, check=True)
+
+        costs["curl for a token, then curl for the call (a process each)"] = per_call(
+            curl_twice, runs=20
         )
     try:
         import requests
     except ImportError:
-        requests = None  # type: ignore[assignment]
-    if requests is not None:
+        pass
+    else:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
-        started = time.perf_counter()
-        for _ in range(200):
-            session.get(server.base + SMALL)
-        per = (time.perf_counter() - started) / 200
-        rows.append(
-            Row(
-                "requests with a fixed header",
-                "raw `httpx.Client`",
-                f"{per / raw_call:.2f}x ({per * 1e6:.0f} µs/call)",
-                "shown",
-                None,
-            )
-        )
+        costs["requests with a fixed header"] = per_call(lambda: session.get(server.base + SMALL))
     try:
         from authlib.integrations.httpx_client import OAuth2Client
     except ImportError:
-        OAuth2Client = None
-    if OAuth2Client is not None:
+        pass
+    else:
         oauth = OAuth2Client(
             server.env["UE_CLIENT_ID"],
             server.env["UE_CLIENT_SECRET"],
@@ -320,28 +290,25 @@ def reference_rows(server: Server, token: str, raw: httpx.Client) -> list[Row]:
             token_endpoint_auth_method="client_secret_post",
         )
         oauth.fetch_token(audience=server.env["UE_AUDIENCE"])
-        started = time.perf_counter()
-        for _ in range(200):
-            oauth.get(server.base + SMALL)
-        per = (time.perf_counter() - started) / 200
-        rows.append(
-            Row(
-                "Authlib's `OAuth2Client` (httpx)",
-                "raw `httpx.Client`",
-                f"{per / raw_call:.2f}x ({per * 1e6:.0f} µs/call)",
-                "shown",
-                None,
-            )
-        )
+        costs["Authlib's `OAuth2Client` (httpx)"] = per_call(lambda: oauth.get(server.base + SMALL))
         oauth.close()
-    return rows
+    return [
+        Row(
+            what,
+            "raw `httpx.Client`",
+            f"{cost / raw_call:.2f}x ({cost * 1e3:.2f} ms/call)",
+            "shown",
+            None,
+        )
+        for what, cost in costs.items()
+    ]
 
 
 def threads_across_expiries() -> Row:
     """64 threads, calls spanning 5 token lifetimes: one token request per lifetime."""
     from ue_magic import UsageEngineClient
 
-    with sandbox_process("--token-ttl", "3") as server:
+    with sandbox_process("--token-ttl", "5") as server:
         ue = UsageEngineClient(credentials(server.env))
         manager = ue.token_manager
         stop = threading.Event()
@@ -359,7 +326,9 @@ def threads_across_expiries() -> Row:
         deadline = time.monotonic() + 60
         while manager.token_requests < 5 and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(1.0)  # well inside the fifth lifetime (3 s, renewed ~0.3 s early)
+        # Well inside the fifth lifetime: 5 s (4 to 5 s, as the JWT exp is whole seconds), renewed
+        # 0.5 s early; a long enough margin that no request crosses an expiry on a busy machine.
+        time.sleep(1.5)
         stop.set()
         for thread in threads:
             thread.join()

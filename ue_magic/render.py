@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from ._media import is_json, media_type
+
 _quote: Callable[[str], str] = encode_basestring  # JSON string literal, non-ASCII kept
 
 __all__ = ["RequestView", "ResponseView", "decode_body", "format_size"]
@@ -72,11 +74,7 @@ def format_size(size: int) -> str:
 
 
 def _media_type(headers: httpx.Headers) -> str:
-    return headers.get("content-type", "").partition(";")[0].strip().lower()
-
-
-def _is_json_type(media: str) -> bool:
-    return media.endswith("/json") or media.endswith("+json")
+    return media_type(headers.get("content-type", ""))
 
 
 def _is_text_type(media: str) -> bool:
@@ -94,13 +92,13 @@ def decode_body(response: httpx.Response) -> object:
     if not content:
         return None
     media = _media_type(response.headers)
-    if _is_json_type(media) or not media:
+    if is_json(media) or not media:
         try:
             return json.loads(content)
         except (ValueError, RecursionError):
             if media:
                 return response.text
-    if _is_text_type(media) or _is_json_type(media):
+    if _is_text_type(media) or is_json(media):
         return response.text
     if not media:
         try:
@@ -556,7 +554,7 @@ class RequestView:
         if not content:
             return None
         media = _media_type(self.request.headers)
-        if _is_json_type(media) or content.lstrip()[:1] in (b"{", b"["):
+        if is_json(media) or content.lstrip()[:1] in (b"{", b"["):
             try:
                 return json.dumps(json.loads(content), indent=2, ensure_ascii=False)
             except (ValueError, RecursionError):

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from itertools import chain
 from urllib.parse import parse_qsl, quote, quote_plus, unquote
 
+from ._media import is_json, media_type
+
 __all__ = [
     "METHODS",
     "RequestSpec",
@@ -429,11 +431,6 @@ _NOT_JSON_HINT = (
 )
 
 
-def _is_json_type(content_type: str) -> bool:
-    media = content_type.partition(";")[0].strip().lower()
-    return media.endswith("/json") or media.endswith("+json")
-
-
 def _compile_json_body(text: str, origin: _Origin) -> _Parts:
     """Tokenize, tell string from value placeholders, and check the JSON with stand-ins."""
     tokens, placeholders = _tokenize(text, origin)
@@ -814,7 +811,7 @@ def compile_request(
     has_json = False
     if body is not None:
         origin = _Origin(cell.split("\n"), body_line, 1)
-        if content_type is None or _is_json_type(content_type):
+        if content_type is None or is_json(media_type(content_type)):
             body_parts = _compile_json_body(body, origin)
             has_json = True
             if content_type is None:
