@@ -6,6 +6,8 @@ import logging
 import pickle
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -109,6 +111,23 @@ class SteppedClock:
         return self.now
 
 
+@contextmanager
+def client_with_token_aged(
+    age: float, env: dict[str, str], folder: Path
+) -> Iterator[UsageEngineClient]:
+    """A client whose first token was fetched ``age`` seconds ago (by a stepped clock)."""
+    clock = SteppedClock()
+    creds = Credentials.from_env(environ=env, cwd=folder)
+    manager = TokenManager(creds, clock=clock)
+    try:
+        with UsageEngineClient(creds, token_manager=manager) as ue:
+            ue.token_manager.get_token()
+            clock.now += age
+            yield ue
+    finally:
+        manager.close()
+
+
 def test_32_threads_renew_exactly_once_per_expiry_with_a_stepped_clock(tmp_path: Path) -> None:
     clock = SteppedClock()
     with start(token_ttl=60) as sb:
@@ -149,20 +168,14 @@ def test_a_refused_token_is_renewed_once_and_resent_once(
     sandbox_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    clock = SteppedClock()
-    creds = Credentials.from_env(environ=sandbox_env, cwd=tmp_path)
-    manager = TokenManager(creds, clock=clock)
-    with UsageEngineClient(creds, token_manager=manager) as ue:
-        ue.token_manager.get_token()
-        clock.now += 60  # not brand new (a 401 on a brand new token is the answer)
-        sandbox.inject(target="api", status=401, count=1)
+    with client_with_token_aged(60, sandbox_env, tmp_path) as ue:  # a 401 on a brand new
+        sandbox.inject(target="api", status=401, count=1)  # token would be the answer
         response = ue.request(method, path, **kwargs)
         assert [r.status_code for r in response.history] == [401]
         assert response.status_code == status or (status == 201 and response.status_code == 200)
         assert sandbox.counters()["token_requests"] == 2
         assert route(sandbox, key) == 2
         assert ue.stats == ClientStats(requests=2, token_requests=2, retries=0)
-    manager.close()
 
 
 @pytest.mark.parametrize(("age", "token_requests", "hits"), [(0, 1, 1), (60, 2, 2)])
@@ -175,17 +188,11 @@ def test_a_token_refused_twice_gives_the_401(
     tmp_path: Path,
 ) -> None:
     """An older token is renewed once; a brand new one that is refused is not renewed at all."""
-    clock = SteppedClock()
-    creds = Credentials.from_env(environ=sandbox_env, cwd=tmp_path)
-    manager = TokenManager(creds, clock=clock)
-    with UsageEngineClient(creds, token_manager=manager) as ue:
-        ue.token_manager.get_token()
-        clock.now += age
+    with client_with_token_aged(age, sandbox_env, tmp_path) as ue:
         sandbox.inject(target="api", status=401, count=5)
         assert ue.get(TYPES).status_code == 401
         assert sandbox.counters()["token_requests"] == token_requests
         assert route(sandbox, f"GET /{TYPES}") == hits
-    manager.close()
 
 
 # -- retries --------------------------------------------------------------------------------------
