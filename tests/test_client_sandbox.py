@@ -98,7 +98,12 @@ def test_32_threads_across_real_expiries_make_one_token_request_per_expiry(
         assert counters["token_requests"] == 3 == counters["tokens_issued"]
         assert manager.token_requests == 3
         assert set(statuses) == {200}
-        assert counters["api_requests"] == ue.stats.requests
+        # A request lost on a broken keep-alive connection never reaches the server and is
+        # retried: the client counts it, the server does not.
+        stats = ue.stats
+        assert (
+            counters["api_requests"] <= stats.requests <= counters["api_requests"] + stats.retries
+        )
 
 
 class SteppedClock:
