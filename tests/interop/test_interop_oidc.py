@@ -33,7 +33,7 @@ from ue_magic.errors import InvalidClientError, TokenError
 
 pytestmark = pytest.mark.interop
 
-INTEROP_DIR = Path(__file__).parent / "interop"
+INTEROP_DIR = Path(__file__).parent
 SERVER_SCRIPT = INTEROP_DIR / "oidc-server.mjs"
 METERS_PATH = "/usage-metering/v1/meters"
 SCOPE = "read:meters read:meter_types"

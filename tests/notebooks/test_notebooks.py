@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from tests.leaks import files_under, leaks
 from ue_magic.sandbox import Sandbox
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 

@@ -14,7 +14,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from tests.leaks import files_under, leaks
-from tests.test_notebooks import KERNELSPEC, execute, kernel_env, outputs_of
+from tests.notebooks.test_notebooks import KERNELSPEC, execute, kernel_env, outputs_of
 from ue_magic.sandbox import Sandbox
 
 pytestmark = pytest.mark.notebook
