@@ -196,7 +196,9 @@ TYPE_RULES: list[tuple[dict[str, Any], str]] = [
     ({"description": ["a"]}, "description"),
     ({"unit": None}, "unit"),
     ({"unit": long(81)}, "unit"),
-    ({"category": "PREMIUM"}, "category"),
+    ({"category": 5}, "category"),
+    ({"category": "  "}, "category"),
+    ({"category": long(201)}, "category"),
     ({"aggregation": None}, "aggregation"),
     ({"aggregation": "sum"}, "aggregation"),
     ({"aggregation": {"type": "average"}}, "aggregation.type"),
@@ -475,8 +477,7 @@ def test_unknown_id_is_404(api: httpx.Client, method: str, path: str) -> None:
         ("DELETE", TYPES, {"GET", "HEAD", "POST"}),
         ("PUT", METERS, {"GET", "HEAD", "POST"}),
         ("POST", f"{TYPES}/x", {"GET", "HEAD", "PUT", "PATCH", "DELETE"}),
-        ("PUT", f"{METERS}/x", {"GET", "HEAD", "DELETE"}),
-        ("PATCH", f"{METERS}/x", {"GET", "HEAD", "DELETE"}),
+        ("POST", f"{METERS}/x", {"GET", "HEAD", "PUT", "PATCH", "DELETE"}),
         ("OPTIONS", METERS, {"GET", "HEAD", "POST"}),
     ],
 )
@@ -573,6 +574,8 @@ ROUTES = [
     ("GET", METERS, "read:meters"),
     ("GET", f"{METERS}/x", "read:meters"),
     ("DELETE", f"{METERS}/x", "delete:meters"),
+    ("PUT", f"{METERS}/x", "update:meters"),
+    ("PATCH", f"{METERS}/x", "update:meters"),
 ]
 
 

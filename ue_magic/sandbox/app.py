@@ -53,6 +53,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from .api import MeteringApi
@@ -61,11 +62,18 @@ from .hooks import Hooks
 from .httputil import error_response, json_response
 from .middleware import SandboxMiddleware
 from .oauth import TokenEndpoint
+from .openapi import OPENAPI_PATH, document
 from .state import SandboxState
 
 
 def build_app(state: SandboxState) -> ASGIApp:
+    described = json_response(document(state.base_url)).body
+
+    async def openapi(request: Request) -> Response:
+        return Response(described, media_type="application/json")
+
     routes = [
+        Route(OPENAPI_PATH, openapi, methods=["GET"]),
         *TokenEndpoint(state).routes(),
         *MeteringApi(state).routes(),
         *Hooks(state).routes(),
