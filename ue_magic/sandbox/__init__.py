@@ -99,8 +99,8 @@ class Sandbox:
         return self._state.counters.issued_tokens()
 
     def reset(self, data: bool = False) -> None:
-        """Zero the counters, clear faults, restore the configured latency; `data` empties the
-        store too. Clients and the issued-token log are kept."""
+        """Zero the counters, clear faults, restore the configured latency, rate limits and
+        clock; `data` empties the store too. Clients and the issued-token log are kept."""
         self._state.reset(data=data)
 
     def inject(
@@ -175,9 +175,9 @@ class Sandbox:
         return self._state.store.record_usage(parse_usage(body))
 
     def set_clock(self, clock: Callable[[], datetime] | None) -> None:
-        """Where the sandbox's "now" comes from (meters reset when it passes their periodEnd);
-        None is the real time."""
-        self._state.store.set_clock(clock or utcnow)
+        """Where the sandbox's "now" comes from (meters reset when it passes their periodEnd)
+        until the next `reset()`; None goes back to the clock given to `start()`."""
+        self._state.store.set_clock(clock or self._state.clock)
 
     def load_demo_data(self) -> dict[str, int]:
         """Adds the demo meter types, meters and usage (what `start(demo_data=True)` does)."""

@@ -21,7 +21,7 @@ from .httputil import json_response, parse_json, read_body, read_json
 from .metering import parse_usage
 from .rates import parse_rate
 from .state import HOOKS_PREFIX, SandboxState
-from .timefmt import format_ts, parse_ts, utcnow
+from .timefmt import format_ts, parse_ts
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 _FAULT_FIELDS = ("target", "status", "count", "retry_after", "delay", "drop", "body", "path_prefix")
@@ -122,11 +122,12 @@ class Hooks:
         return json_response(self.state.store.record_usage(usages))
 
     async def clock(self, request: Request) -> Response:
-        """`{"now": ISO 8601}` fixes the sandbox's time; `{"now": null}` goes back to real time."""
+        """`{"now": ISO 8601}` fixes the sandbox's time; `{"now": null}` goes back to the clock it
+        was started with (the reset hook does too)."""
         body = await _optional_object(request)
         now = body.get("now")
         if now is None:
-            self.state.store.set_clock(utcnow)
+            self.state.store.set_clock(self.state.clock)
         else:
             try:
                 moment = parse_ts(now) if isinstance(now, str) else None

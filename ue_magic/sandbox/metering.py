@@ -60,6 +60,12 @@ def _usage(item: object, where: str) -> Usage:
         ("meterTypeId", MAX_METER_TYPE_ID),
     ):
         value = item.get(name)
+        if (
+            name in ("userId", "meterKey")
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+        ):
+            value = str(value)  # the printing example's printerId is a number: matched as text
         if value is not None and (not isinstance(value, str) or not value or len(value) > limit):
             raise ValidationError(
                 f"{where}.{name}", f"{where}.{name} must be a string of 1 to {limit} characters"

@@ -39,6 +39,7 @@ class SandboxState:
     api_rate: Rate | None
     token_limiter: RateLimiter
     api_limiter: RateLimiter
+    clock: Callable[[], datetime]  # the configured clock, restored by reset()
 
     @classmethod
     def create(
@@ -83,6 +84,7 @@ class SandboxState:
             api_rate=api_limit,
             token_limiter=RateLimiter(token_limit),
             api_limiter=RateLimiter(api_limit),
+            clock=clock,
         )
 
     @property
@@ -104,5 +106,6 @@ class SandboxState:
         self.faults.clear(self.latency)
         self.token_limiter.set_rate(self.token_rate)
         self.api_limiter.set_rate(self.api_rate)
+        self.store.set_clock(self.clock)
         if data:
             self.store.clear()
