@@ -342,8 +342,12 @@ def _usage_record() -> Schema:
         "type": "object",
         "not": {"required": ["records"]},
         "properties": {
-            "userId": _text(v.MAX_USER_ID, blank_ok=True) | {"minLength": 1},
-            "meterKey": _text(v.MAX_METER_KEY, blank_ok=True) | {"minLength": 1},
+            "userId": {"type": ["string", "integer"], "minLength": 1, "maxLength": v.MAX_USER_ID},
+            "meterKey": {
+                "type": ["string", "integer"],
+                "minLength": 1,
+                "maxLength": v.MAX_METER_KEY,
+            },
             "meterId": {"type": "string", "minLength": 1, "maxLength": v.MAX_METER_TYPE_ID},
             "meterTypeId": {"type": "string", "minLength": 1, "maxLength": v.MAX_METER_TYPE_ID},
             "value": {"type": "number"},
