@@ -53,7 +53,7 @@ def parse_rate(spec: str | float | Rate | None) -> Rate | None:
         return None
     burst = int(match.group(2)) if match.group(2) else max(1, math.ceil(per_second))
     if burst < 1 or not math.isfinite(per_second) or per_second > 1e6 or burst > 1_000_000:
-        raise ValueError("a rate needs a burst of at least 1, and at most 1000000 a second")
+        raise ValueError("a rate N/B needs a burst B of at least 1, and N at most 1000000")
     return Rate(per_second, burst)
 
 
@@ -80,7 +80,7 @@ class RateLimiter:
             now = self._clock()
             tokens, at = self._buckets.get(key, (float(rate.burst), now))
             tokens = min(float(rate.burst), tokens + (now - at) * rate.per_second)
-            if tokens >= 1:
+            if tokens >= 1 - 1e-9:  # float dust must not refuse a request that is due
                 if len(self._buckets) >= _MAX_CLIENTS and key not in self._buckets:
                     self._buckets.clear()
                 self._buckets[key] = (tokens - 1, now)
