@@ -173,7 +173,7 @@ def test_the_purge_example_deletes_only_its_meter_key(sb: Sandbox) -> None:
     other: dict[str, Any] = {}
 
     def plant(http: httpx.Client, step: dict[str, Any], names: dict[str, Any]) -> None:
-        if "forEach" in step and not other:
+        if "meterKey" in step["request"].get("query", {}) and not other:  # before the listing
             body = {
                 "userId": "101",
                 "meterKey": "another-stream",
