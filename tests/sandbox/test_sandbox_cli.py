@@ -219,7 +219,7 @@ def test_stdout_redirected_to_env_holds_only_env_lines(tmp_path: Path) -> None:
 
 
 def test_cli_rates_and_demo_data(cli_factory: list[Cli]) -> None:
-    cli = run(cli_factory, "--port", "0", "--token-rate", "0", "--api-rate", "1/2", "--demo-data")
+    cli = run(cli_factory, "--port", "0", "--token-rate", "0", "--api-rate", "0.2/2", "--demo-data")
     env = dotenv_values(stream=io.StringIO(cli.stdout))
     tokens = [fetch_token(env) for _ in range(8)]  # no token limit
     assert {t.status_code for t in tokens} == {200}
@@ -235,6 +235,10 @@ def test_cli_rates_and_demo_data(cli_factory: list[Cli]) -> None:
 def test_cli_limits_tokens_by_default(cli_factory: list[Cli]) -> None:
     cli = run(cli_factory, "--port", "0", "--quiet")
     env = dotenv_values(stream=io.StringIO(cli.stdout))
-    statuses = [fetch_token(env).status_code for _ in range(6)]
-    assert statuses == [200] * 5 + [429]
+    rates = httpx.post(str(env["UE_API_URL"]) + "_sandbox/rates", json={}, timeout=10)
+    assert rates.json() == {"token": "10/5", "api": None}
+    slow = run(cli_factory, "--port", "0", "--quiet", "--token-rate", "0.2/5")
+    slow_env = dotenv_values(stream=io.StringIO(slow.stdout))
+    assert [fetch_token(slow_env).status_code for _ in range(6)] == [200] * 5 + [429]
     cli.stop(signal.SIGTERM)
+    slow.stop(signal.SIGTERM)

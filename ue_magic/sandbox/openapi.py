@@ -284,7 +284,9 @@ def schemas() -> dict[str, Schema]:
         },
         "TokenRequest": {
             "type": "object",
-            "required": ["grant_type", "client_id", "client_secret", "audience"],
+            "description": "client_id and client_secret go in the body (client_secret_post) or "
+            "in an Authorization: Basic header (client_secret_basic)",
+            "required": ["grant_type", "audience"],
             "properties": {
                 "grant_type": {"enum": ["client_credentials"]},
                 "client_id": {"type": "string", "minLength": 1},
