@@ -14,8 +14,8 @@ from ue_magic.sandbox import Sandbox
 from ue_magic.sandbox.app import build_app
 from ue_magic.sandbox.state import SandboxState
 
+from .api_helpers import EXAMPLE_TYPE, client_for, get_token
 from .schemas import corpus, scenario_files, validator
-from .test_sandbox_api import EXAMPLE_TYPE, client_for, get_token
 
 TYPES = "usage-metering/v1/meter-types"
 METERS = "usage-metering/v1/meters"

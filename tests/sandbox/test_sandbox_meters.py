@@ -11,7 +11,7 @@ import pytest
 
 from ue_magic.sandbox import Sandbox
 
-from .test_sandbox_api import EXAMPLE_TYPE, client_for, get_token, new_meter, new_type
+from .api_helpers import EXAMPLE_TYPE, client_for, get_token, new_meter, new_type
 
 TYPES = "usage-metering/v1/meter-types"
 METERS = "usage-metering/v1/meters"

@@ -12,7 +12,7 @@ import pytest
 from ue_magic.sandbox import Sandbox, start
 from ue_magic.sandbox.rates import Rate, RateLimiter, parse_rate, retry_after
 
-from .test_sandbox_api import client_for, get_token
+from .api_helpers import client_for, get_token
 
 TYPES = "usage-metering/v1/meter-types"
 

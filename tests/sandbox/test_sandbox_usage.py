@@ -13,7 +13,7 @@ import pytest
 from ue_magic.sandbox import Sandbox, start
 from ue_magic.sandbox.errors import ValidationError
 
-from .test_sandbox_api import client_for, get_token
+from .api_helpers import client_for, get_token
 
 UTC = timezone.utc
 TYPES = "usage-metering/v1/meter-types"
