@@ -69,7 +69,9 @@ class Server:
 
 @contextmanager
 def sandbox_process(*args: str) -> Iterator[Server]:
-    command = [sys.executable, "-m", "ue_magic.sandbox", "--port", "0", *args]
+    # --token-rate 0: the reference rows ask for a token per call (curl), faster than the
+    # sandbox's default per-client limit (10/s, burst 5) allows
+    command = [sys.executable, "-m", "ue_magic.sandbox", "--port", "0", "--token-rate", "0", *args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     env: dict[str, str] = {}
     assert process.stdout is not None

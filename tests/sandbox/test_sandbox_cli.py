@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import os
 import queue
+import re
+import shlex
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,6 +164,9 @@ def test_cli_options(cli_factory: list[Cli]) -> None:
         ["--page-size", "1001"],
         ["--latency", "-1"],
         ["--latency", "nan"],
+        ["--token-rate", "fast"],
+        ["--token-rate", "10/0"],
+        ["--api-rate", "-2"],
         ["--unknown"],
     ],
 )
@@ -180,3 +186,59 @@ def test_cli_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
     captured = capsys.readouterr()
     assert "cannot listen" in captured.err
     assert captured.out == ""
+
+
+def test_stdout_redirected_to_env_holds_only_env_lines(tmp_path: Path) -> None:
+    """`ue-sandbox > .env &`: the log (access lines too) goes to stderr, the file stays a .env
+    that python-dotenv reads without a complaint."""
+    env_file, log_file = tmp_path / ".env", tmp_path / "sandbox.log"
+    line = " ".join(shlex.quote(part) for part in command())
+    script = (
+        f"{line} --port 0 > {shlex.quote(str(env_file))} 2> {shlex.quote(str(log_file))} & echo $!"
+    )
+    pid = int(
+        subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while "UE_API_URL=" not in (env_file.read_text() if env_file.exists() else ""):
+            assert time.monotonic() < deadline, log_file.read_text()
+            time.sleep(0.05)
+        env = dotenv_values(env_file)
+        assert fetch_token(env).status_code == 200
+        httpx.get(str(env["UE_API_URL"]) + "usage-metering/v1/meters", timeout=10)  # a 401, logged
+        deadline = time.monotonic() + 10
+        while "GET /usage-metering/v1/meters" not in log_file.read_text():
+            assert time.monotonic() < deadline, log_file.read_text()
+            time.sleep(0.05)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    lines = env_file.read_text().splitlines()
+    assert lines and all(re.fullmatch(r"#.*|UE_[A-Z_]+=\S+", text) for text in lines), lines
+    assert "POST /authentication/v1/oauth/token" in log_file.read_text()
+
+
+def test_cli_rates_and_demo_data(cli_factory: list[Cli]) -> None:
+    cli = run(cli_factory, "--port", "0", "--token-rate", "0", "--api-rate", "0.2/2", "--demo-data")
+    env = dotenv_values(stream=io.StringIO(cli.stdout))
+    tokens = [fetch_token(env) for _ in range(8)]  # no token limit
+    assert {t.status_code for t in tokens} == {200}
+    headers = {"Authorization": f"Bearer {tokens[0].json()['access_token']}"}
+    with httpx.Client(base_url=str(env["UE_API_URL"]), headers=headers, timeout=10) as api:
+        answers = [api.get("usage-metering/v1/meters") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].headers["retry-after"].isdigit()
+    assert len(answers[0].json()["meters"]) >= 200  # the demo data
+    cli.stop(signal.SIGTERM)
+
+
+def test_cli_limits_tokens_by_default(cli_factory: list[Cli]) -> None:
+    cli = run(cli_factory, "--port", "0", "--quiet")
+    env = dotenv_values(stream=io.StringIO(cli.stdout))
+    rates = httpx.post(str(env["UE_API_URL"]) + "_sandbox/rates", json={}, timeout=10)
+    assert rates.json() == {"token": "10/5", "api": None}
+    slow = run(cli_factory, "--port", "0", "--quiet", "--token-rate", "0.2/5")
+    slow_env = dotenv_values(stream=io.StringIO(slow.stdout))
+    assert [fetch_token(slow_env).status_code for _ in range(6)] == [200] * 5 + [429]
+    cli.stop(signal.SIGTERM)
+    slow.stop(signal.SIGTERM)

@@ -30,6 +30,12 @@ MONTHLY = {"day": "1", "hour": "0", "minute": "0", "month": "*", "weekday": "*"}
         ("1,15", "day", {1, 15}),
         ("10-20/5", "minute", {10, 15, 20}),
         ("3/4", "month", {3, 7, 11}),
+        ("L", "day", {-1}),
+        ("1,L", "day", {1, -1}),
+        ("L-2", "day", {-3}),
+        ("?", "weekday", set(range(7))),
+        ("MON-FRI", "weekday", {1, 2, 3, 4, 5}),
+        ("jan,jul", "month", {1, 7}),
     ],
 )
 def test_parse_field(text: str, name: str, values: set[int]) -> None:
@@ -49,6 +55,13 @@ def test_parse_field(text: str, name: str, values: set[int]) -> None:
         ("1-", "day"),
         ("٣", "day"),
         ("99999", "minute"),
+        ("L", "hour"),
+        ("LW", "day"),
+        ("L-31", "day"),
+        ("15W", "day"),
+        ("5#3", "weekday"),
+        ("FOO", "month"),
+        ("MON", "month"),
     ],
 )
 def test_parse_field_refuses(text: str, name: str) -> None:
@@ -100,6 +113,24 @@ def test_parse_field_refuses(text: str, name: str) -> None:
             "Etc/UTC",
             datetime(2024, 3, 1, tzinfo=UTC),
             datetime(2028, 2, 29, tzinfo=UTC),
+        ),
+        (
+            {"day": "L", "hour": "0", "minute": "0", "month": "*", "weekday": "*"},
+            "Etc/UTC",
+            datetime(2024, 2, 10, tzinfo=UTC),  # a leap year: the last day is the 29th
+            datetime(2024, 2, 29, tzinfo=UTC),
+        ),
+        (
+            {"day": "L", "hour": "23", "minute": "59", "month": "*", "weekday": "*"},
+            "Etc/UTC",
+            datetime(2023, 4, 30, 23, 59, tzinfo=UTC),  # just fired: next is May 31
+            datetime(2023, 5, 31, 23, 59, tzinfo=UTC),
+        ),
+        (
+            {"day": "L-1", "hour": "0", "minute": "0", "month": "FEB", "weekday": "?"},
+            "Etc/UTC",
+            datetime(2023, 1, 1, tzinfo=UTC),
+            datetime(2023, 2, 27, tzinfo=UTC),
         ),
     ],
 )

@@ -12,14 +12,20 @@ What the sandbox had to guess about the real service is listed in `app.py`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from .app import build_app
+from .demo import load_demo_data
 from .faults import Fault
+from .metering import parse_usage
+from .openapi import OPENAPI_PATH
+from .rates import TOKEN_RATE_DEFAULT, Rate, parse_rate
 from .server import ServerThread, base_url_of, bind_socket
 from .state import JWKS_PATH, SandboxState
+from .timefmt import format_ts, utcnow
 
 __all__ = ["Sandbox", "start"]
 
@@ -56,6 +62,11 @@ class Sandbox:
         return self.base_url + JWKS_PATH.lstrip("/")
 
     @property
+    def openapi_url(self) -> str:
+        """`{base}openapi.json`: the OpenAPI 3.1 description of everything the sandbox serves."""
+        return self.base_url + OPENAPI_PATH.lstrip("/")
+
+    @property
     def client_id(self) -> str:
         return self._state.default_client.client_id
 
@@ -88,8 +99,8 @@ class Sandbox:
         return self._state.counters.issued_tokens()
 
     def reset(self, data: bool = False) -> None:
-        """Zero the counters, clear faults, restore the configured latency; `data` empties the
-        store too. Clients and the issued-token log are kept."""
+        """Zero the counters, clear faults, restore the configured latency, rate limits and
+        clock; `data` empties the store too. Clients and the issued-token log are kept."""
         self._state.reset(data=data)
 
     def inject(
@@ -119,6 +130,59 @@ class Sandbox:
     def seed_meters(self, n: int, meter_type_id: str | None = None) -> str:
         return self._state.store.seed_meters(n, meter_type_id)
 
+    def set_rates(
+        self,
+        token: str | float | Rate | None = TOKEN_RATE_DEFAULT,
+        api: str | float | Rate | None = None,
+    ) -> None:
+        """Rate limits per client until the next `reset()`: `"N/B"` is N requests a second with
+        a burst of B; `0` or None turns a limit off. `set_rates(token=0)` lifts the token limit
+        (and the API limit, unless given). Raises ValueError for a malformed rate."""
+        token_rate, api_rate = parse_rate(token), parse_rate(api)
+        self._state.token_limiter.set_rate(token_rate)
+        self._state.api_limiter.set_rate(api_rate)
+
+    def record_usage(
+        self,
+        records: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None = None,
+        *,
+        user_id: str | None = None,
+        meter_key: str | None = None,
+        meter_id: str | None = None,
+        value: float | None = None,
+        timestamp: str | float | datetime | None = None,
+    ) -> dict[str, Any]:
+        """Applies usage records as the service's Meter processor would (see `metering.py`).
+
+        Either `records` (dicts as `POST /_sandbox/usage` takes them: `userId` and `meterKey`,
+        or `meterId`; `value`; optional `timestamp`, ISO 8601 text or epoch milliseconds; optional
+        `meterTypeId`) or the keywords for one record. Returns `{"applied": int, "skipped":
+        int, "meters": [meter, ...]}` (the changed meters, as stored now). Raises
+        `ue_magic.sandbox.errors.ValidationError` for a malformed record (nothing is applied)."""
+        if records is None:
+            one: dict[str, Any] = {
+                "userId": user_id,
+                "meterKey": meter_key,
+                "meterId": meter_id,
+                "value": value,
+                "timestamp": format_ts(timestamp) if isinstance(timestamp, datetime) else timestamp,
+            }
+            body: object = {k: v for k, v in one.items() if v is not None}
+        elif isinstance(records, Mapping):
+            body = dict(records)
+        else:
+            body = [dict(record) for record in records]
+        return self._state.store.record_usage(parse_usage(body))
+
+    def set_clock(self, clock: Callable[[], datetime] | None) -> None:
+        """Where the sandbox's "now" comes from (meters reset when it passes their periodEnd)
+        until the next `reset()`; None goes back to the clock given to `start()`."""
+        self._state.store.set_clock(clock or self._state.clock)
+
+    def load_demo_data(self) -> dict[str, int]:
+        """Adds the demo meter types, meters and usage (what `start(demo_data=True)` does)."""
+        return load_demo_data(self._state.store)
+
     # lifetime
 
     def stop(self) -> None:
@@ -145,8 +209,17 @@ def start(
     scopes: str | Iterable[str] | None = None,
     page_size: int | None = None,
     latency: float = 0.0,
+    token_rate: str | float | Rate | None = TOKEN_RATE_DEFAULT,
+    api_rate: str | float | Rate | None = None,
+    clock: Callable[[], datetime] | None = None,
+    demo_data: bool = False,
 ) -> Sandbox:
-    """Serve a new sandbox in a background thread and return it, running."""
+    """Serve a new sandbox in a background thread and return it, running.
+
+    `token_rate` and `api_rate` are per-client limits, `"N/B"` (N requests a second, burst B),
+    `0` or None for none: the token endpoint's is on by default (10/5, the documented figure),
+    the API's off. `clock` (returning an aware datetime) is the time meters reset by;
+    `demo_data` seeds meter types, meters and usage. Raises ValueError for a bad setting."""
     sock = bind_socket(host, port)
     try:
         state = SandboxState.create(
@@ -157,7 +230,12 @@ def start(
             scopes=scopes,
             page_size=page_size,
             latency=latency,
+            token_rate=token_rate,
+            api_rate=api_rate,
+            clock=clock or utcnow,
         )
+        if demo_data:
+            load_demo_data(state.store)
     except BaseException:
         sock.close()
         raise

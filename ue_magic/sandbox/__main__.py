@@ -1,5 +1,6 @@
 """`ue-sandbox`: serve the sandbox until Ctrl+C, after printing the `.env` lines that point
-ue-magic at it (stdout holds only those lines and comments, so `ue-sandbox > .env` works)."""
+ue-magic at it. stdout holds only those lines and comments; the log goes to stderr, so
+`ue-sandbox > .env &` works."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import sys
 from collections.abc import Sequence
 
 from .app import build_app
+from .demo import load_demo_data
 from .paging import MAX_LIMIT
+from .rates import TOKEN_RATE_DEFAULT, Rate, parse_rate
 from .server import base_url_of, bind_socket, serve_forever
 from .state import SandboxState
 
@@ -41,6 +44,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _rate(text: str) -> Rate | None:
+    try:
+        return parse_rate(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ue-sandbox",
@@ -54,6 +64,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scopes", help="space separated scopes the client is granted (default: all)")
     p.add_argument("--page-size", type=_page_size, metavar="N", help="default page size of lists")
     p.add_argument("--latency", type=_seconds, default=0.0, metavar="S", help="delay per request")
+    p.add_argument(
+        "--token-rate",
+        type=_rate,
+        default=TOKEN_RATE_DEFAULT,
+        metavar="N/B",
+        help="token requests a second / burst, per client; 0 for no limit (10/5, as documented)",
+    )
+    p.add_argument(
+        "--api-rate",
+        type=_rate,
+        default=None,
+        metavar="N/B",
+        help="API requests a second / burst, per client (default: no limit)",
+    )
+    p.add_argument(
+        "--demo-data", action="store_true", help="start with demo meter types, meters and usage"
+    )
     p.add_argument("--quiet", action="store_true", help="no access log, warnings only")
     return p
 
@@ -73,10 +100,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         scopes=args.scopes,
         page_size=args.page_size,
         latency=args.latency,
+        token_rate=args.token_rate,
+        api_rate=args.api_rate,
     )
+    if args.demo_data:
+        counts = load_demo_data(state.store)
+        print(f"ue-sandbox: demo data: {counts}", file=sys.stderr)
     from . import _dotenv_value  # the same quoting as Sandbox.env_lines()
 
     print(f"# Usage Engine sandbox at {state.base_url} (Ctrl+C stops it). Settings for .env:")
+    print(f"# API description: {state.base_url}openapi.json")
     for key, value in state.env().items():
         print(f"{key}={_dotenv_value(value)}")
     sys.stdout.flush()

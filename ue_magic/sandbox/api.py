@@ -12,11 +12,11 @@ from starlette.routing import Route
 from .auth import InvalidToken, scopes_of
 from .errors import ApiError
 from .httputil import json_response, raw_list_response, read_json
+from .openapi import OPERATIONS
 from .paging import paginate
+from .rates import retry_after
 from .state import API_PREFIX, SandboxState
 
-TYPES = f"{API_PREFIX}/meter-types"
-METERS = f"{API_PREFIX}/meters"
 _REALM = 'Bearer realm="usage-engine"'
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -27,21 +27,31 @@ class MeteringApi:
         self.store = state.store
 
     def routes(self) -> list[Route]:
-        """One Route per path, so a wrong method gets a 405 whose Allow header lists them all."""
-        by_path: dict[str, dict[str, Endpoint]] = {
-            TYPES: {"GET": self.list_types, "POST": self.create_type},
-            TYPES + "/{id}": {
-                "GET": self.get_type,
-                "PUT": self.replace_type,
-                "PATCH": self.patch_type,
-                "DELETE": self.delete_type,
-            },
-            METERS: {"GET": self.list_meters, "POST": self.create_meter},
-            METERS + "/{id}": {"GET": self.get_meter, "DELETE": self.delete_meter},
+        """One Route per path of `OPERATIONS` under the API prefix, so a wrong method gets a
+        405 whose Allow header lists them all; each handler checks its operation's scope."""
+        handlers = {
+            "listMeterTypes": self.list_types,
+            "createMeterType": self.create_type,
+            "getMeterType": self.get_type,
+            "replaceMeterType": self.replace_type,
+            "updateMeterType": self.patch_type,
+            "deleteMeterType": self.delete_type,
+            "listMeters": self.list_meters,
+            "createMeter": self.create_meter,
+            "getMeter": self.get_meter,
+            "replaceMeter": self.replace_meter,
+            "updateMeter": self.patch_meter,
+            "deleteMeter": self.delete_meter,
         }
+        by_path: dict[str, dict[str, Endpoint]] = {}
+        for op in OPERATIONS:
+            if op.path.startswith(API_PREFIX + "/"):
+                assert op.scope is not None
+                endpoint = _scoped(self, op.scope, handlers[op.operation_id])
+                by_path.setdefault(op.path, {})[op.method] = endpoint
         return [
-            Route(path, _dispatch(handlers), methods=list(handlers))
-            for path, handlers in by_path.items()
+            Route(path, _dispatch(methods), methods=list(methods))
+            for path, methods in by_path.items()
         ]
 
     def authorize(self, request: Request, scope: str) -> dict[str, Any]:
@@ -61,6 +71,14 @@ class MeteringApi:
             raise ApiError(
                 401, "invalid_token", str(exc), headers={"WWW-Authenticate": challenge}
             ) from None
+        wait = self.state.api_limiter.take(str(claims.get("azp", "")))
+        if wait > 0:
+            raise ApiError(
+                429,
+                "too_many_requests",
+                "rate limit exceeded: slow down and retry after the Retry-After seconds",
+                headers={"Retry-After": retry_after(wait)},
+            )
         if scope not in scopes_of(claims):
             challenge = f'{_REALM}, error="insufficient_scope", scope="{scope}"'
             raise ApiError(
@@ -81,55 +99,64 @@ class MeteringApi:
     # meter types
 
     async def create_type(self, request: Request) -> Response:
-        self.authorize(request, "create:meter_types")
         record = self.store.create_type(await read_json(request))
-        return json_response(record, 201, {"Location": f"{TYPES}/{record['id']}"})
+        return json_response(record, 201, {"Location": f"{API_PREFIX}/meter-types/{record['id']}"})
 
     async def list_types(self, request: Request) -> Response:
-        self.authorize(request, "read:meter_types")
         items = self.store.list_types(request.query_params.get("name"))
         return self._page("meterTypes", items, request)
 
     async def get_type(self, request: Request) -> Response:
-        self.authorize(request, "read:meter_types")
         return json_response(self.store.get_type(request.path_params["id"]))
 
     async def replace_type(self, request: Request) -> Response:
-        self.authorize(request, "update:meter_types")
         body = await read_json(request)
         return json_response(self.store.replace_type(request.path_params["id"], body))
 
     async def patch_type(self, request: Request) -> Response:
-        self.authorize(request, "update:meter_types")
         body = await read_json(request)
         return json_response(self.store.patch_type(request.path_params["id"], body))
 
     async def delete_type(self, request: Request) -> Response:
-        self.authorize(request, "delete:meter_types")
         self.store.delete_type(request.path_params["id"])
         return Response(status_code=204)
 
     # meters
 
     async def create_meter(self, request: Request) -> Response:
-        self.authorize(request, "create:meters")
         record = self.store.create_meter(await read_json(request))
-        return json_response(record, 201, {"Location": f"{METERS}/{record['id']}"})
+        return json_response(record, 201, {"Location": f"{API_PREFIX}/meters/{record['id']}"})
 
     async def list_meters(self, request: Request) -> Response:
-        self.authorize(request, "read:meters")
-        items = self.store.list_meters_json(request.query_params.get("meterTypeId"))
+        query = request.query_params
+        items = self.store.list_meters_json(
+            query.get("meterTypeId"), query.get("meterKey"), query.get("userId")
+        )
         page, next_token = paginate(items, request.query_params, self.state.page_size)
         return raw_list_response("meters", page, next_token)
 
     async def get_meter(self, request: Request) -> Response:
-        self.authorize(request, "read:meters")
         return json_response(self.store.get_meter(request.path_params["id"]))
 
+    async def replace_meter(self, request: Request) -> Response:
+        body = await read_json(request)
+        return json_response(self.store.replace_meter(request.path_params["id"], body))
+
+    async def patch_meter(self, request: Request) -> Response:
+        body = await read_json(request)
+        return json_response(self.store.patch_meter(request.path_params["id"], body))
+
     async def delete_meter(self, request: Request) -> Response:
-        self.authorize(request, "delete:meters")
         self.store.delete_meter(request.path_params["id"])
         return Response(status_code=204)
+
+
+def _scoped(api: MeteringApi, scope: str, handler: Endpoint) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        api.authorize(request, scope)
+        return await handler(request)
+
+    return endpoint
 
 
 def _dispatch(handlers: dict[str, Endpoint]) -> Endpoint:

@@ -21,8 +21,10 @@ DEFAULT_SCOPES = (
     "delete:meter_types",
     "create:meters",
     "read:meters",
+    "update:meters",  # a guess: the name of the meter update scope is not public
     "delete:meters",
 )
+ALL_SCOPES = DEFAULT_SCOPES
 
 
 class InvalidToken(Exception):

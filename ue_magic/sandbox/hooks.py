@@ -1,4 +1,5 @@
-"""Test hooks under /_sandbox/: counters, reset, faults, latency, clients, seeding.
+"""Test hooks under /_sandbox/: counters, reset, faults, latency, clients, seeding, rate limits,
+usage records and the clock.
 
 They need no token (loopback-only test hooks), are refused to non-loopback peers, and are not
 counted as API requests.
@@ -16,8 +17,11 @@ from starlette.routing import Route
 
 from .errors import ApiError, ValidationError
 from .faults import Fault
-from .httputil import json_response, parse_json, read_body
+from .httputil import json_response, parse_json, read_body, read_json
+from .metering import parse_usage
+from .rates import parse_rate
 from .state import HOOKS_PREFIX, SandboxState
+from .timefmt import format_ts, parse_ts
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 _FAULT_FIELDS = ("target", "status", "count", "retry_after", "delay", "drop", "body", "path_prefix")
@@ -35,6 +39,9 @@ class Hooks:
             "latency": ("POST", self.latency),
             "clients": ("POST", self.clients),
             "seed": ("POST", self.seed),
+            "rates": ("POST", self.rates),
+            "usage": ("POST", self.usage),
+            "clock": ("POST", self.clock),
         }
         return [
             Route(f"{HOOKS_PREFIX}/{name}", _loopback_only(endpoint), methods=[method])
@@ -89,6 +96,47 @@ class Hooks:
             raise ValidationError("meterTypeId", "meterTypeId must be a string")
         type_id = self.state.store.seed_meters(n, type_id)
         return json_response({"meterTypeId": type_id, "seeded": n}, 201)
+
+    async def rates(self, request: Request) -> Response:
+        """`{"token": "10/5", "api": "50/10"}`: a key left out keeps its limit; 0 or null is
+        none. The reset hook restores the limits the sandbox was started with."""
+        body = await _optional_object(request)
+        unknown = set(body) - {"token", "api"}
+        if unknown:
+            raise ValidationError(sorted(unknown)[0], "rates takes the keys token and api")
+        limiters = {"token": self.state.token_limiter, "api": self.state.api_limiter}
+        parsed = {}
+        for key, spec in body.items():
+            try:
+                parsed[key] = parse_rate(spec)
+            except ValueError as exc:
+                raise ValidationError(key, str(exc)) from None
+        for key, rate in parsed.items():
+            limiters[key].set_rate(rate)
+        return json_response(
+            {key: str(limiter.rate) if limiter.rate else None for key, limiter in limiters.items()}
+        )
+
+    async def usage(self, request: Request) -> Response:
+        usages = parse_usage(await read_json(request))
+        return json_response(self.state.store.record_usage(usages))
+
+    async def clock(self, request: Request) -> Response:
+        """`{"now": ISO 8601}` fixes the sandbox's time; `{"now": null}` goes back to the clock it
+        was started with (the reset hook does too)."""
+        body = await _optional_object(request)
+        now = body.get("now")
+        if now is None:
+            self.state.store.set_clock(self.state.clock)
+        else:
+            try:
+                moment = parse_ts(now) if isinstance(now, str) else None
+            except ValueError:
+                moment = None
+            if moment is None:
+                raise ValidationError("now", "now must be an ISO 8601 timestamp, or null")
+            self.state.store.set_clock(lambda: moment)
+        return json_response({"now": format_ts(self.state.store.now())})
 
 
 def _loopback_only(endpoint: Endpoint) -> Endpoint:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from .clients import ClientRecord
 from .errors import OAuthError
 from .httputil import json_response, read_body
+from .rates import retry_after
 from .state import JWKS_PATH, TOKEN_PATH, SandboxState
 
 _REQUIRED = ("grant_type", "client_id", "client_secret", "audience")
@@ -109,6 +110,7 @@ class TokenEndpoint:
             ) != basic:
                 raise _invalid("Client credentials given twice, and they differ")
             fields["client_id"], fields["client_secret"] = basic
+        self._limit(fields.get("client_id") or (request.client.host if request.client else ""))
         for name in _REQUIRED:
             if not fields.get(name):
                 raise _invalid(f"Missing required parameter: {name}")
@@ -136,6 +138,14 @@ class TokenEndpoint:
             "token_type": "Bearer",
         }
         return json_response(answer, headers=_NO_STORE)
+
+    def _limit(self, client_id: str) -> None:
+        """Auth0's per-client limit on the token endpoint: 429 too_many_requests."""
+        wait = self.state.token_limiter.take(client_id)
+        if wait > 0:
+            error = OAuthError(429, "too_many_requests", "Global limit has been reached")
+            error.headers["Retry-After"] = retry_after(wait)
+            raise error
 
     @staticmethod
     def _granted(client: ClientRecord, requested: str | None) -> tuple[str, ...]:

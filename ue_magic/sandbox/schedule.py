@@ -1,13 +1,17 @@
 """Reset schedules: cron-like fields (`minute hour day month weekday`) and the next reset time.
 
 A meter's period ends at the next time its type's reset schedule fires, in the type's timezone.
-The field syntax is a guess (the docs only show `"0"`, `"1"` and `"*"`): each field is a comma list
-of `*`, `N`, `A-B`, with an optional `/STEP`, as in cron; weekday 0 and 7 are Sunday. When both day
-and weekday are restricted, either one matching is enough, as in cron.
+The full grammar is not public (the docs show `"0"`, `"1"`, `"*"` and, in an answer, day `"L"`),
+so this accepts cron's broadly: each field is a comma list of `*`, `?` (same as `*`), `N`, `A-B`,
+with an optional `/STEP`; month names (JAN..DEC) and weekday names (SUN..SAT); weekday 0 and 7 are
+Sunday; day `L` is the last day of the month and `L-N` N days before it. When both day and weekday
+are restricted, either one matching is enough, as in cron. Quartz's `W` and `#` are refused (a
+guess).
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,25 +23,41 @@ FIELDS: dict[str, tuple[int, int]] = {
     "month": (1, 12),
     "weekday": (0, 7),
 }
+_NAMES: dict[str, dict[str, int]] = {
+    "month": {name.upper(): i for i, name in enumerate(calendar.month_abbr) if name},
+    "weekday": {"SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6},
+}
 _SEARCH_DAYS = 366 * 8  # long enough to find Feb 29 on a given weekday
+_MAX_LAST_OFFSET = 30
 
 
 def parse_field(text: str, name: str) -> frozenset[int]:
-    """The values a field allows; ValueError with a readable message if it is malformed."""
+    """The values a field allows; ValueError with a readable message if it is malformed.
+
+    Day values counted from the end of the month are negative: `L` is -1, `L-N` is -(N+1)."""
     low, high = FIELDS[name]
+    if not text.strip():
+        raise ValueError(f"{name} must not be empty")
     values: set[int] = set()
     for part in text.split(","):
-        values.update(_parse_part(part.strip(), low, high, name))
+        values.update(_parse_part(part.strip().upper(), low, high, name))
     if name == "weekday" and 7 in values:
         values.discard(7)
         values.add(0)
     return frozenset(values)
 
 
-def _parse_part(part: str, low: int, high: int, name: str) -> range:
+def _parse_part(part: str, low: int, high: int, name: str) -> range | list[int]:
+    if name == "day" and part.startswith("L"):
+        offset_text = part[1:]
+        if not offset_text:
+            return [-1]
+        if not offset_text.startswith("-"):
+            raise ValueError(f"day {part!r}: after L only -N may follow (L-3)")
+        return [-(_number(offset_text[1:], 0, _MAX_LAST_OFFSET, name) + 1)]
     span, _, step_text = part.partition("/")
     step = _number(step_text, 1, high - low + 1, name) if step_text else 1
-    if span == "*":
+    if span in ("*", "?"):
         return range(low, high + 1, step)
     first_text, dash, last_text = span.partition("-")
     first = _number(first_text, low, high, name)
@@ -48,6 +68,9 @@ def _parse_part(part: str, low: int, high: int, name: str) -> range:
 
 
 def _number(text: str, low: int, high: int, name: str) -> int:
+    named = _NAMES.get(name, {}).get(text)
+    if named is not None:
+        return named
     if not (text.isascii() and text.isdigit()) or len(text) > 4:
         raise ValueError(f"{name} must be '*' or numbers from {low} to {high}, got {text!r}")
     value = int(text)
@@ -58,7 +81,7 @@ def _number(text: str, low: int, high: int, name: str) -> int:
 
 def next_reset(schedule: Mapping[str, str], timezone: str, after: datetime) -> datetime | None:
     """The first moment after `after` that the schedule matches, or None if it never does."""
-    allowed = {name: parse_field(schedule[name], name) for name in FIELDS}
+    allowed = {name: parse_field(str(schedule[name]), name) for name in FIELDS}
     zone = ZoneInfo(timezone)
     start = after.astimezone(zone).date()
     hours, minutes = sorted(allowed["hour"]), sorted(allowed["minute"])
@@ -79,10 +102,11 @@ def _day_matches(
 ) -> bool:
     if day.month not in allowed["month"]:
         return False
-    day_ok = day.day in allowed["day"]
+    last = calendar.monthrange(day.year, day.month)[1]
+    day_ok = day.day in allowed["day"] or (day.day - last - 1) in allowed["day"]
     weekday_ok = (day.isoweekday() % 7) in allowed["weekday"]
-    day_star = schedule["day"].strip().startswith("*")
-    weekday_star = schedule["weekday"].strip().startswith("*")
+    day_star = str(schedule["day"]).strip().startswith(("*", "?"))
+    weekday_star = str(schedule["weekday"]).strip().startswith(("*", "?"))
     if not day_star and not weekday_star:
         return day_ok or weekday_ok
     return day_ok and weekday_ok

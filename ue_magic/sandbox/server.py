@@ -3,6 +3,7 @@ a background thread (tests, notebooks) or in the main thread (the CLI, with sign
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import socket
 import threading
@@ -89,10 +90,22 @@ class ServerThread:
         return self._thread.is_alive() and self._server.started
 
 
+def stderr_log_config() -> dict[str, Any]:
+    """uvicorn's logging, every handler on stderr (its access log goes to stdout by default),
+    so stdout holds only the `.env` lines and `ue-sandbox > .env` works."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for handler in config["handlers"].values():
+        handler["stream"] = "ext://sys.stderr"
+    return config
+
+
 def serve_forever(app: ASGIApp, sock: socket.socket, *, quiet: bool = False) -> None:
-    """The CLI: uvicorn in this thread, stopped by Ctrl+C or SIGTERM."""
+    """The CLI: uvicorn in this thread, stopped by Ctrl+C or SIGTERM; logs on stderr."""
     level = "warning" if quiet else "info"
-    server = uvicorn.Server(_config(app, log_level=level, access_log=not quiet))
+    config = _config(app, log_level=level, access_log=not quiet, log_config=stderr_log_config())
+    server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
     finally:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from .auth import DEFAULT_SCOPES, Signer
 from .clients import ClientRecord, Clients, random_client_id, random_client_secret
 from .counters import Counters
 from .faults import Faults
 from .paging import MAX_LIMIT
+from .rates import TOKEN_RATE_DEFAULT, Rate, RateLimiter, parse_rate
 from .store import Store
+from .timefmt import utcnow
 
 TOKEN_PATH = "/authentication/v1/oauth/token"
 JWKS_PATH = "/.well-known/jwks.json"
@@ -32,6 +35,11 @@ class SandboxState:
     store: Store
     faults: Faults
     counters: Counters
+    token_rate: Rate | None  # the configured limits, restored by reset()
+    api_rate: Rate | None
+    token_limiter: RateLimiter
+    api_limiter: RateLimiter
+    clock: Callable[[], datetime]  # the configured clock, restored by reset()
 
     @classmethod
     def create(
@@ -44,11 +52,15 @@ class SandboxState:
         scopes: str | Iterable[str] | None = None,
         page_size: int | None = None,
         latency: float = 0.0,
+        token_rate: str | float | Rate | None = TOKEN_RATE_DEFAULT,
+        api_rate: str | float | Rate | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> SandboxState:
         if isinstance(token_ttl, bool) or not isinstance(token_ttl, int) or token_ttl < 1:
             raise ValueError("token_ttl must be a positive number of seconds")
         if page_size is not None and not 1 <= page_size <= MAX_LIMIT:
             raise ValueError(f"page_size must be from 1 to {MAX_LIMIT}")
+        token_limit, api_limit = parse_rate(token_rate), parse_rate(api_rate)
         account_id = str(uuid.uuid4())
         clients = Clients()
         default_client = clients.add(
@@ -65,9 +77,14 @@ class SandboxState:
             default_client=default_client,
             clients=clients,
             signer=Signer(base_url),
-            store=Store(account_id),
+            store=Store(account_id, clock=clock),
             faults=Faults(latency),
             counters=Counters(),
+            token_rate=token_limit,
+            api_rate=api_limit,
+            token_limiter=RateLimiter(token_limit),
+            api_limiter=RateLimiter(api_limit),
+            clock=clock,
         )
 
     @property
@@ -87,5 +104,8 @@ class SandboxState:
     def reset(self, data: bool = False) -> None:
         self.counters.reset()
         self.faults.clear(self.latency)
+        self.token_limiter.set_rate(self.token_rate)
+        self.api_limiter.set_rate(self.api_rate)
+        self.store.set_clock(self.clock)
         if data:
             self.store.clear()

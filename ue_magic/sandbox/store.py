@@ -15,10 +15,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from . import metering
 from .errors import ConflictError, NotFoundError, ValidationError
 from .schedule import next_reset
-from .timefmt import format_ts, utcnow
-from .validate import Fields, merge_patch, meter_fields, meter_type_fields
+from .timefmt import format_ts, parse_ts, utcnow
+from .validate import (
+    METER_EDITABLE,
+    Fields,
+    merge_patch,
+    meter_fields,
+    meter_type_fields,
+    meter_update_fields,
+)
 
 Record = dict[str, Any]
 _INHERITED = ("unit", "aggregation", "capacity", "thresholds", "resetSchedule", "timezone")
@@ -36,6 +44,16 @@ class Store:
         self._meter_keys: set[tuple[str, str, str]] = set()
         self._refs: dict[str, str] = {}
         self._seq = itertools.count(1)
+        self._next_due: datetime | None = None  # the earliest periodEnd of any meter
+        self._metered: set[str] = set()  # meters that had a usage record in this period
+
+    def set_clock(self, clock: Callable[[], datetime]) -> None:
+        """Where "now" comes from (resets happen when it passes a meter's periodEnd)."""
+        with self._lock:
+            self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
 
     # meter types
 
@@ -52,6 +70,7 @@ class Store:
 
     def list_types(self, name: str | None = None) -> list[Record]:
         with self._lock:
+            self._roll()
             return [
                 self._public_type(t)
                 for t in self._types.values()
@@ -60,6 +79,7 @@ class Store:
 
     def get_type(self, type_id: str) -> Record:
         with self._lock:
+            self._roll()
             return self._public_type(self._type(type_id))
 
     def replace_type(self, type_id: str, body: object) -> Record:
@@ -85,6 +105,7 @@ class Store:
 
     def delete_type(self, type_id: str) -> None:
         with self._lock:
+            self._roll()
             record = self._type(type_id)
             count = len(self._meters_by_type[type_id])
             if count:
@@ -126,25 +147,153 @@ class Store:
                 )
             meter = self._new_meter(meter_type, fields, self._clock())
             self._add_meter(meter, key)
+            self._note_due(meter)
             return meter
 
-    def list_meters_json(self, meter_type_id: str | None = None) -> list[bytes]:
-        """The JSON of each meter (of one type, or all), in creation order."""
+    def list_meters_json(
+        self,
+        meter_type_id: str | None = None,
+        meter_key: str | None = None,
+        user_id: str | None = None,
+    ) -> list[bytes]:
+        """The JSON of each meter that matches every filter given, in creation order."""
         with self._lock:
+            self._roll()
             if meter_type_id is None:
-                return list(self._meter_json.values())
-            return list(self._meters_by_type.get(meter_type_id, {}).values())
+                chosen = self._meter_json
+            else:
+                chosen = self._meters_by_type.get(meter_type_id, {})
+            if meter_key is None and user_id is None:
+                return list(chosen.values())
+            return [
+                encoded
+                for meter_id, encoded in chosen.items()
+                if (meter_key is None or self._meters[meter_id]["meterKey"] == meter_key)
+                and (user_id is None or self._meters[meter_id]["userId"] == user_id)
+            ]
 
     def get_meter(self, meter_id: str) -> Record:
         with self._lock:
+            self._roll()
             return self._meter(meter_id)
+
+    def replace_meter(self, meter_id: str, body: object) -> Record:
+        return self._update_meter(meter_id, lambda _current: body)
+
+    def patch_meter(self, meter_id: str, patch: object) -> Record:
+        if not isinstance(patch, dict):
+            raise ValidationError("body", "body must be a JSON object")
+        return self._update_meter(meter_id, lambda current: merge_patch(current, patch))
+
+    def _update_meter(self, meter_id: str, new_body: Callable[[Fields], object]) -> Record:
+        with self._lock:
+            self._roll()
+            current = self._meter(meter_id)
+            body = new_body({k: current[k] for k in METER_EDITABLE})
+            if (
+                isinstance(body, dict)
+                and body.get("meterTypeId", current["meterTypeId"]) != (current["meterTypeId"])
+            ):
+                raise ValidationError("meterTypeId", "a meter cannot move to another meter type")
+            fields = meter_update_fields(body)
+            old_key = (current["meterTypeId"], current["userId"], current["meterKey"])
+            new_key = (current["meterTypeId"], fields["userId"], fields["meterKey"])
+            if new_key != old_key and new_key in self._meter_keys:
+                raise ConflictError(
+                    "a meter with this meterTypeId, userId and meterKey exists", field="meterKey"
+                )
+            meter = {**current, **fields, "updatedAt": format_ts(self._clock())}
+            self._meter_keys.discard(old_key)
+            self._add_meter(meter, new_key)
+            return meter
+
+    def record_usage(self, usages: list[metering.Usage]) -> dict[str, Any]:
+        """Applies usage records in order, as the Meter processor would; answers what happened:
+        `applied` and `skipped` counts (a record that matched no meter, or came late) and the
+        meters it changed, as they are now."""
+        applied = skipped = 0
+        changed: dict[str, Record] = {}
+        with self._lock:
+            now = self._clock()
+            self._roll(now)
+            for usage in usages:
+                at = usage.timestamp or now
+                targets = self._usage_targets(usage)
+                if not targets:
+                    skipped += 1
+                for meter_id in targets:
+                    meter = self._roll_one(self._meters[meter_id], max(at, now))
+                    if meter is None or at < parse_ts(meter["periodStart"]):
+                        skipped += 1
+                        continue
+                    first = meter_id not in self._metered
+                    meter = metering.apply(meter, usage, at, first)
+                    self._metered.add(meter_id)
+                    self._store_meter(meter)
+                    changed[meter_id] = meter
+                    applied += 1
+            changed = {k: v for k, v in changed.items() if k in self._meters}
+        return {"applied": applied, "skipped": skipped, "meters": list(changed.values())}
+
+    def _usage_targets(self, usage: metering.Usage) -> list[str]:
+        if usage.meter_id is not None:
+            meter = self._meters.get(usage.meter_id)
+            found = [] if meter is None else [usage.meter_id]
+        else:
+            found = [
+                meter_id
+                for meter_id, meter in self._meters.items()
+                if meter["meterKey"] == usage.meter_key and meter["userId"] == usage.user_id
+            ]
+        if usage.meter_type_id is not None:
+            found = [m for m in found if self._meters[m]["meterTypeId"] == usage.meter_type_id]
+        return found
+
+    def _roll(self, now: datetime | None = None) -> None:
+        """Resets every meter whose period has ended (cheap when none has)."""
+        now = now or self._clock()
+        if self._next_due is None or now < self._next_due:
+            return
+        self._next_due = None
+        for meter in list(self._meters.values()):
+            self._roll_one(meter, now)
+
+    def _roll_one(self, meter: Record, now: datetime) -> Record | None:
+        after = metering.reset(meter, now)
+        if after is meter:
+            self._note_due(meter)
+            return meter
+        self._metered.discard(meter["id"])
+        if after is None:
+            self._remove_meter(meter["id"])
+        else:
+            self._store_meter(after)
+        return after
+
+    def _note_due(self, meter: Record) -> None:
+        if meter["periodEnd"] is not None:
+            end = parse_ts(meter["periodEnd"])
+            if self._next_due is None or end < self._next_due:
+                self._next_due = end
+
+    def _store_meter(self, meter: Record) -> None:
+        encoded = json.dumps(meter, separators=(",", ":")).encode()
+        self._meters[meter["id"]] = meter
+        self._meter_json[meter["id"]] = encoded
+        self._meters_by_type[meter["meterTypeId"]][meter["id"]] = encoded
+        self._note_due(meter)
 
     def delete_meter(self, meter_id: str) -> None:
         with self._lock:
-            meter = self._meter(meter_id)
-            del self._meters[meter_id], self._meter_json[meter_id]
-            del self._meters_by_type[meter["meterTypeId"]][meter_id]
-            self._meter_keys.discard((meter["meterTypeId"], meter["userId"], meter["meterKey"]))
+            self._roll()
+            self._meter(meter_id)
+            self._remove_meter(meter_id)
+
+    def _remove_meter(self, meter_id: str) -> None:
+        meter = self._meters.pop(meter_id)
+        del self._meter_json[meter_id], self._meters_by_type[meter["meterTypeId"]][meter_id]
+        self._meter_keys.discard((meter["meterTypeId"], meter["userId"], meter["meterKey"]))
+        self._metered.discard(meter_id)
 
     def seed_meters(self, n: int, meter_type_id: str | None = None) -> str:
         """Adds `n` meters quickly (benchmarks); makes a meter type when none is given."""
@@ -155,6 +304,7 @@ class Store:
         with self._lock:
             meter_type = self._type(meter_type_id)
             template = self._new_meter(meter_type, _SEED_FIELDS, self._clock())
+            self._note_due(template)
             encode = _splicer(template, ("id", "userId", "meterKey"))
             for _ in range(n):
                 number = next(self._seq)
@@ -169,6 +319,8 @@ class Store:
                 mapping.clear()
             self._refs.clear()
             self._meter_keys.clear()
+            self._metered.clear()
+            self._next_due = None
 
     def _meter(self, meter_id: str) -> Record:
         meter = self._meters.get(meter_id)

@@ -1,8 +1,9 @@
 """Pure checks of request bodies: a body in, the fields to store out, or a ValidationError.
 
 Documented rules: name <= 80 characters, description <= 200, externalRef <= 100 (its uniqueness
-is the store's job), aggregation type one of sum/increment/minimum/maximum, category DEFAULT.
-Everything else here is a guess, listed in the docstring of `app.py`.
+is the store's job), aggregation type one of sum/increment/minimum/maximum; category is a free
+label. Everything else here is a guess, listed in the docstring of `app.py`. The limits are the
+constants below: `openapi.py` builds the published schemas from the same constants.
 """
 
 from __future__ import annotations
@@ -17,9 +18,22 @@ from .schedule import FIELDS, parse_field
 from .timefmt import format_ts, parse_ts
 
 AGGREGATIONS = ("sum", "increment", "minimum", "maximum")
-CATEGORIES = ("DEFAULT",)
+DEFAULT_CATEGORY = "DEFAULT"
 DEFAULT_TIMEZONE = "Etc/UTC"
 MAX_NESTING = 32
+# maximum lengths, in characters
+MAX_NAME = 80
+MAX_DESCRIPTION = 200
+MAX_UNIT = 80
+MAX_CATEGORY = 200
+MAX_EXTERNAL_REF = 100
+MAX_METER_TYPE_ID = 100
+MAX_USER_ID = 200
+MAX_METER_KEY = 200
+MAX_TIMESTAMP = 40
+SCHEDULE_FIELDS = ("day", "hour", "minute", "month", "weekday")
+# what PUT and PATCH may change on a meter (the rest is its type's or the server's)
+METER_EDITABLE = ("userId", "meterKey", "customFields", "deleteOnReset", "capacity", "thresholds")
 Fields = dict[str, Any]
 
 
@@ -28,16 +42,16 @@ def meter_type_fields(body: object) -> Fields:
     obj = _object(body, "body")
     capacity = _optional_number(obj, "capacity", minimum=0, exclusive=True)
     fields: Fields = {
-        "name": _string(obj, "name", max_len=80, required=True),
-        "description": _string(obj, "description", max_len=200, allow_empty=True),
-        "unit": _string(obj, "unit", max_len=80, required=True),
+        "name": _string(obj, "name", max_len=MAX_NAME, required=True),
+        "description": _string(obj, "description", max_len=MAX_DESCRIPTION, allow_empty=True),
+        "unit": _string(obj, "unit", max_len=MAX_UNIT, required=True),
         "category": _category(obj),
         "aggregation": _aggregation(obj),
         "resetSchedule": _reset_schedule(obj),
         "timezone": _timezone(obj),
         "capacity": capacity,
         "thresholds": _thresholds(obj, capacity),
-        "externalRef": _string(obj, "externalRef", max_len=100),
+        "externalRef": _string(obj, "externalRef", max_len=MAX_EXTERNAL_REF),
         "activeFrom": _timestamp(obj, "activeFrom"),
         "activeTo": _timestamp(obj, "activeTo"),
     }
@@ -50,18 +64,39 @@ def meter_type_fields(body: object) -> Fields:
 def meter_fields(body: object) -> Fields:
     """The fields of a new meter; whether meterTypeId exists is the store's job."""
     obj = _object(body, "body")
-    delete_on_reset = obj.get("deleteOnReset", False)
-    if delete_on_reset is None:
-        delete_on_reset = False
-    if not isinstance(delete_on_reset, bool):
-        raise ValidationError("deleteOnReset", "deleteOnReset must be true or false")
     return {
-        "meterTypeId": _string(obj, "meterTypeId", max_len=100, required=True),
-        "userId": _string(obj, "userId", max_len=200, required=True),
-        "meterKey": _string(obj, "meterKey", max_len=200, required=True),
+        "meterTypeId": _string(obj, "meterTypeId", max_len=MAX_METER_TYPE_ID, required=True),
+        "userId": _string(obj, "userId", max_len=MAX_USER_ID, required=True),
+        "meterKey": _string(obj, "meterKey", max_len=MAX_METER_KEY, required=True),
         "customFields": _custom_fields(obj.get("customFields"), "customFields"),
-        "deleteOnReset": delete_on_reset,
+        "deleteOnReset": _delete_on_reset(obj),
     }
+
+
+def meter_update_fields(body: object) -> Fields:
+    """The fields of a meter that PUT and PATCH may set (`METER_EDITABLE`), defaults filled in.
+
+    A capacity or thresholds given here override what the meter inherited from its type; a
+    capacityPercentage threshold needs a capacity in the same body."""
+    obj = _object(body, "body")
+    capacity = _optional_number(obj, "capacity", minimum=0, exclusive=True)
+    return {
+        "userId": _string(obj, "userId", max_len=MAX_USER_ID, required=True),
+        "meterKey": _string(obj, "meterKey", max_len=MAX_METER_KEY, required=True),
+        "customFields": _custom_fields(obj.get("customFields"), "customFields"),
+        "deleteOnReset": _delete_on_reset(obj),
+        "capacity": capacity,
+        "thresholds": _thresholds(obj, capacity),
+    }
+
+
+def _delete_on_reset(obj: Mapping[str, Any]) -> bool:
+    value = obj.get("deleteOnReset", False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValidationError("deleteOnReset", "deleteOnReset must be true or false")
+    return value
 
 
 def merge_patch(current: Mapping[str, Any], patch: object) -> Fields:
@@ -106,7 +141,7 @@ def _string(
     return value
 
 
-def _is_number(value: object) -> bool:
+def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -117,7 +152,7 @@ def _optional_number(
     value = obj.get(field)
     if value is None:
         return None
-    if not _is_number(value):
+    if not is_number(value):
         raise ValidationError(where, f"{where} must be a number")
     if value < minimum or (exclusive and value == minimum):
         relation = "greater than" if exclusive else "at least"
@@ -126,12 +161,9 @@ def _optional_number(
 
 
 def _category(obj: Mapping[str, Any]) -> str:
-    value = obj.get("category", "DEFAULT")
-    if value is None:
-        return "DEFAULT"
-    if value not in CATEGORIES:
-        raise ValidationError("category", f"category must be one of {', '.join(CATEGORIES)}")
-    return str(value)
+    """A free label ("API Counts", "Printing"); a new one simply comes into being."""
+    value = _string(obj, "category", max_len=MAX_CATEGORY)
+    return DEFAULT_CATEGORY if value is None else value
 
 
 def _aggregation(obj: Mapping[str, Any]) -> dict[str, str]:
@@ -155,7 +187,7 @@ def _reset_schedule(obj: Mapping[str, Any]) -> dict[str, str] | None:
     if not isinstance(value, dict):
         raise ValidationError("resetSchedule", "resetSchedule must be a JSON object")
     schedule: dict[str, str] = {}
-    for name in ("day", "hour", "minute", "month", "weekday"):
+    for name in SCHEDULE_FIELDS:
         where = f"resetSchedule.{name}"
         item = value.get(name)
         if item is None:
@@ -203,7 +235,7 @@ def _thresholds(obj: Mapping[str, Any], capacity: float | None) -> list[dict[str
 
 def _threshold(item: object, where: str, capacity: float | None) -> dict[str, Any]:
     obj = _object(item, where)
-    name = _string(obj, "name", max_len=80, required=True, path=f"{where}.name")
+    name = _string(obj, "name", max_len=MAX_NAME, required=True, path=f"{where}.name")
     given = [key for key in ("capacityPercentage", "absoluteValue") if obj.get(key) is not None]
     if len(given) != 1:
         raise ValidationError(
@@ -260,7 +292,7 @@ def _timestamp(obj: Mapping[str, Any], field: str) -> str | None:
     value = obj.get(field)
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > 40:
+    if not isinstance(value, str) or len(value) > MAX_TIMESTAMP:
         raise ValidationError(field, f"{field} must be an ISO 8601 timestamp")
     try:
         return format_ts(parse_ts(value))
