@@ -25,16 +25,15 @@ from ue_magic.errors import (
     TokenRateLimitedError,
     TokenServerError,
 )
+from ue_magic._oauth import scrub
+from ue_magic._retry import backoff_delay, parse_retry_after
 from ue_magic.token import (
     DEFAULT_LIFETIME,
     FAILURE_COOLDOWN,
     MAX_LIFETIME,
     MIN_LIFETIME,
     TokenManager,
-    _scrub,
-    backoff_delay,
     decode_claims,
-    parse_retry_after,
     renew_margin,
 )
 
@@ -753,7 +752,7 @@ def test_any_error_while_making_the_token_is_a_clean_token_error(
     def broken(*args: object) -> float:
         raise error
 
-    monkeypatch.setattr("ue_magic.token._remaining", broken)
+    monkeypatch.setattr("ue_magic._oauth._remaining", broken)
     with pytest.raises(TokenServerError, match="cannot read") as info:
         manager.get_token()
     exc = info.value
@@ -1069,4 +1068,4 @@ def test_renew_keeps_the_failed_token_out_of_its_frame(
 def test_scrub_removes_long_secrets_anywhere_and_short_ones_as_whole_words(
     secret: str, text: str, expected: str
 ) -> None:
-    assert _scrub(text, secret) == expected
+    assert scrub(text, secret) == expected
