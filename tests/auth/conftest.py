@@ -1,0 +1,33 @@
+"""Fixtures of the token tests: clocks, a token endpoint, a TokenManager on both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.auth.tokens import (
+    Clocks,
+    TokenServer,
+    manager_for,
+)
+from ue_magic.token import (
+    TokenManager,
+)
+
+
+@pytest.fixture
+def clocks() -> Clocks:
+    return Clocks()
+
+
+@pytest.fixture
+def server(clocks: Clocks) -> TokenServer:
+    return TokenServer(clocks)
+
+
+@pytest.fixture
+def manager(server: TokenServer, clocks: Clocks) -> Iterator[TokenManager]:
+    tm = manager_for(server, clocks)
+    yield tm
+    tm.close()
