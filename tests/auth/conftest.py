@@ -11,6 +11,7 @@ from tests.auth.tokens import (
     TokenServer,
     manager_for,
 )
+from tests.mock_api import backend, client, clock, sleeps  # noqa: F401  (fixtures of test_client)
 from ue_magic.token import (
     TokenManager,
 )
