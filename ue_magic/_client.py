@@ -1,4 +1,7 @@
-"""UsageEngineClient: one pooled httpx.Client for the API, the origin guard, retries and counters.
+"""UsageEngineClient: one pooled httpx.Client for the API, the origin guard and counters.
+
+Retries follow ``_retry``'s policy and loop (the token endpoint uses the same), paging is
+``pages.walk_pages``, and the token comes from ``token.TokenManager``.
 
 The token goes only to the API's origin: every URL is checked before anything is sent, and
 redirects are never followed. After the final response the Authorization header on
@@ -248,7 +251,7 @@ class UsageEngineClient:
             if not policy.retries_status(outcome.status_code):
                 return None
             return Retry(
-                f"{_where(request)} answered {outcome.status_code} {outcome.reason_phrase}",
+                _answered(request, outcome),
                 outcome.status_code,
                 policy.retry_after(outcome.headers.get("retry-after")),
             )
@@ -279,7 +282,7 @@ class UsageEngineClient:
             logger.warning(
                 "ue_magic: %s and asks to wait %.0f s, longer than ue-magic waits (%g s): "
                 "not retrying; try again after %s",
-                check(outcome).why,  # type: ignore[union-attr]
+                _answered(request, outcome),
                 done.too_long,
                 policy.max_wait,
                 policy.try_again_at(done.too_long),
@@ -404,6 +407,10 @@ class UsageEngineClient:
 def _where(request: httpx.Request) -> str:
     """``METHOD URL`` without the query, which may hold things not meant for logs."""
     return f"{request.method} {request.url.copy_with(query=None)}"
+
+
+def _answered(request: httpx.Request, response: httpx.Response) -> str:
+    return f"{_where(request)} answered {response.status_code} {response.reason_phrase}"
 
 
 def _mask(request: httpx.Request) -> None:

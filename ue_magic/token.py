@@ -1,4 +1,7 @@
-"""OAuth 2.0 client credentials: get a bearer token, cache it, renew it early, put it on requests.
+"""The token cache: get a bearer token, cache it, renew it early, put it on requests.
+
+The token endpoint's wire protocol (the form, the answer, the wording of errors) is ``_oauth``;
+retries follow ``_retry``'s policy. This module keeps the cache, the lock and the failure cool-down.
 
 The fast path (a cached token that is still fresh) takes no lock and reads two clocks. Only the
 token request itself runs under a lock, and the lock holder checks again first, so a thousand
@@ -7,7 +10,8 @@ calls from any number of threads make one token request per lifetime.
 Secrets and tokens stay inside small objects whose repr is masked (``Secret``, ``_Token``): a
 traceback that prints every frame's locals (IPython's ``%xmode Verbose``) shows only masks.
 Everything between the form with the secret and the finished token (building the request,
-sending it, reading the answer) runs inside one ``try`` that turns any error into a ``_Failure``;
+sending it, reading the answer) runs inside one ``try`` that turns any error into a
+``DeferredError``;
 errors are raised later, outside ``except`` blocks, so they carry no ``__context__`` and no frame
 that held the secret or the token.
 
