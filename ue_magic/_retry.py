@@ -96,9 +96,10 @@ def check_retries(retries: int, name: str) -> int:
 class RetryPolicy:
     """Which outcomes are retried, how often, and how long to wait in between.
 
-    ``retries``: retries after the first try (0 to ``MAX_RETRIES``). ``max_wait``: seconds; a
-    longer Retry-After is not waited for, and backoff never exceeds it. ``backoff_base``: the
-    first backoff's ceiling in seconds, doubled per retry, with jitter (half to all of it).
+    ``retries``: retries after the first try (``check_retries`` bounds a count a user gives at
+    ``MAX_RETRIES``). ``max_wait``: seconds; a longer Retry-After is not waited for, and backoff
+    never exceeds it. ``backoff_base``: the first backoff's ceiling in seconds, doubled per
+    retry, with jitter (half to all of it).
     """
 
     statuses: Mapping[int, StatusRule] = field(default_factory=lambda: dict(API_STATUSES))
