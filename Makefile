@@ -4,8 +4,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := tests/interop/node_modules/.installed
+# The oldest IPython pyproject.toml allows (its "ipython>=X" floor), in a second venv: the
+# non-browser tests run there too, so that the IPython internals we touch are checked at both ends.
+OLDEST_IPYTHON := $(shell sed -n 's/^ *"ipython>=\([0-9.]*\)".*/\1/p' pyproject.toml)
+OLD_VENV  := .venv-oldest
+OLD_PY    := $(OLD_VENV)/bin/python
+OLD_STAMP := $(OLD_VENV)/.installed
 
-.PHONY: demo test bench lab lint venv node chromium clean
+.PHONY: demo test test-oldest bench lab lint venv venv-oldest node chromium clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +20,15 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 venv: $(STAMP)
+
+$(OLD_STAMP): pyproject.toml
+	@test -n "$(OLDEST_IPYTHON)" || { echo "no ipython>= floor found in pyproject.toml"; exit 1; }
+	@test -x $(OLD_PY) || $(PYTHON) -m venv $(OLD_VENV)
+	$(OLD_PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(OLD_PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 'ipython==$(OLDEST_IPYTHON)'
+	@touch $@
+
+venv-oldest: $(OLD_STAMP)
 
 # npm packages for the interop tests (panva's oidc-provider), pinned by package-lock.json.
 $(NODE_STAMP): tests/interop/package.json tests/interop/package-lock.json
@@ -34,8 +49,14 @@ lint: venv
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
-test: venv node chromium lint
+test: venv node chromium lint test-oldest
 	$(PY) -m pytest
+
+# The non-browser tests against the oldest IPython allowed (fails if that is not what got installed).
+test-oldest: venv-oldest node
+	$(OLD_PY) -c 'import IPython, sys; v = IPython.__version__; print("IPython", v); \
+		sys.exit(v.split(".")[:2] != "$(OLDEST_IPYTHON)".split(".")[:2])'
+	$(OLD_PY) -m pytest -q -m "not browser" -p no:cacheprovider
 
 bench: venv
 	$(PY) benchmarks/bench.py

@@ -1,4 +1,7 @@
-"""UsageEngineClient: one pooled httpx.Client for the API, the origin guard, retries and counters.
+"""UsageEngineClient: one pooled httpx.Client for the API, the origin guard and counters.
+
+Retries follow ``_retry``'s policy and loop (the token endpoint uses the same), paging is
+``pages.walk_pages``, and the token comes from ``token.TokenManager``.
 
 The token goes only to the API's origin: every URL is checked before anything is sent, and
 redirects are never followed. After the final response the Authorization header on
@@ -9,6 +12,7 @@ a closed client) with a message that names no secret or token, raised outside ``
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
@@ -19,17 +23,26 @@ from typing import Any
 
 import httpx
 
-from .credentials import Credentials, is_loopback_host, origin_of
-from .errors import ApiConnectionError, OriginError, UsageEngineError
-from .pagination import find_next, query_pairs
-from .token import (
-    TokenManager,
-    _scrub,
-    backoff_delay,
-    clock_time,
-    log_wait,
-    parse_retry_after,
+from ._constants import BEARER_MASK, CLOSED_CLIENT, IDEMPOTENT_METHODS, MAX_RETRIES, refusing_origin
+from ._oauth import scrub
+from ._retry import (
+    API_STATUSES,
+    TOKEN_RETRIES,
+    TOKEN_STATUSES,
+    Retry,
+    RetryPolicy,
+    check_retries,
+    run,
 )
+from .credentials import Credentials, is_loopback_host, origin_of
+from .errors import (
+    ApiConnectionError,
+    ClientClosedError,
+    DeferredError,
+    OriginError,
+    UsageEngineError,
+)
+from .token import TokenManager
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -42,9 +55,7 @@ __all__ = [
 
 logger = logging.getLogger("ue_magic")
 
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-MAX_RETRIES = 10  # more retries of one request would only hide an outage
+RETRY_STATUSES = frozenset(API_STATUSES)
 # failures where the request may not have reached the server, or the server dropped it
 _RETRYABLE_ERRORS = (
     httpx.NetworkError,
@@ -52,25 +63,6 @@ _RETRYABLE_ERRORS = (
     httpx.PoolTimeout,
     httpx.RemoteProtocolError,
 )
-_MASK = "Bearer ***"
-_CLOSED = (
-    "This client was closed (logged out, or logged in again): get a new one with "
-    "ue_magic.client() or UsageEngineClient(...)."
-)
-
-
-class ClientClosedError(ApiConnectionError):
-    """The client was used after ``close()`` (a logout, or a new login replaced it)."""
-
-
-@dataclass(frozen=True)
-class _Problem:
-    """Why sending failed: turned into an exception outside the ``except`` block."""
-
-    message: str  # what happened
-    hint: str = ""  # what to do
-    retryable: bool = False
-    closed: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,13 +121,19 @@ class UsageEngineClient:
             base = base.copy_with(raw_path=base.raw_path + b"/")
         self.base_url = base
         self._origin = origin_of(base)
-        self.max_retries = _check_retries(max_retries, "max_retries")
+        self.max_retries = check_retries(max_retries, "max_retries")
         self.max_retry_wait = max_retry_wait
-        self._sleep = sleep
+        self.retry_policy = RetryPolicy(
+            statuses=API_STATUSES, retries=self.max_retries, max_wait=max_retry_wait, sleep=sleep
+        )
         self._resolve_text = functools.lru_cache(maxsize=1024)(self._resolve)
         self._owns_manager = token_manager is None
         self.token_manager = token_manager or TokenManager(
-            credentials, transport=transport, sleep=sleep, max_retry_wait=max_retry_wait
+            credentials,
+            transport=transport,
+            retry_policy=dataclasses.replace(
+                self.retry_policy, statuses=TOKEN_STATUSES, retries=TOKEN_RETRIES
+            ),
         )
         self._auth = self.token_manager.auth
         self._counters = _Counters()
@@ -184,9 +182,12 @@ class UsageEngineClient:
         else:
             reason = f"it is only sent to the API's origin {api}"
         raise OriginError(
-            f"Refusing to send the token to {url.scheme}://{url.netloc.decode('ascii')}: "
-            f"{reason}; use a path relative to {self.credentials.variable('api_url')} "
-            "or change that setting."
+            refusing_origin(
+                f"{url.scheme}://{url.netloc.decode('ascii')}",
+                reason,
+                f"use a path relative to {self.credentials.variable('api_url')} "
+                "or change that setting",
+            )
         )
 
     # -- requests --------------------------------------------------------------------------------
@@ -240,48 +241,58 @@ class UsageEngineClient:
         answer is returned and a warning says when to try again.
         """
         self._check_origin(request.url)
-        allowed = self._allowed_retries(request, retries)
+        explicit = None if retries is None else check_retries(retries, "retries")
+        policy = self.retry_policy
+        keyed = "idempotency-key" in request.headers
+
+        def check(outcome: httpx.Response | DeferredError) -> Retry | None:
+            if isinstance(outcome, DeferredError):
+                return Retry(outcome.reason) if outcome.retry else None
+            if not policy.retries_status(outcome.status_code):
+                return None
+            return Retry(
+                _answered(request, outcome),
+                outcome.status_code,
+                policy.retry_after(outcome.headers.get("retry-after")),
+            )
+
+        def allowed(reason: Retry) -> int:
+            return policy.retries_for(request.method, keyed, reason.status, explicit)
+
+        def retrying(outcome: httpx.Response | DeferredError) -> None:
+            self._counters.retried()
+            if isinstance(outcome, httpx.Response):
+                outcome.close()  # its connection goes back to the pool
+
         try:
-            return self._send_retrying(request, allowed)
+            done = run(
+                policy,
+                lambda: self._send_once(request),
+                check,
+                allowed,
+                lambda retry, limit: f"retry {retry} of {limit}",
+                on_retry=retrying,
+            )
         finally:
             _mask(request)  # also when a token error or a connection error ends it
+        outcome = done.outcome
+        if isinstance(outcome, DeferredError):
+            raise outcome.exception(done.attempts)
+        if done.too_long is not None:
+            logger.warning(
+                "ue_magic: %s and asks to wait %.0f s, longer than ue-magic waits (%g s): "
+                "not retrying; try again after %s",
+                _answered(request, outcome),
+                done.too_long,
+                policy.max_wait,
+                policy.try_again_at(done.too_long),
+            )
+        return outcome
 
-    def _send_retrying(self, request: httpx.Request, allowed: int) -> httpx.Response:
-        attempt = 0
-        while True:
-            outcome = self._send_once(request)
-            if isinstance(outcome, _Problem):
-                if outcome.closed:
-                    raise ClientClosedError(_CLOSED)
-                if outcome.retryable and attempt < allowed:
-                    attempt += 1
-                    self._wait(attempt, allowed, None, outcome.message)
-                    continue
-                tries = f" after {attempt + 1} attempts" if attempt else ""
-                raise ApiConnectionError(f"{outcome.message}{tries}; {outcome.hint}.")
-            response = outcome
-            if response.status_code not in RETRY_STATUSES or attempt >= allowed:
-                return response
-            status = f"{_where(request)} answered {response.status_code} {response.reason_phrase}"
-            wait = parse_retry_after(response.headers.get("retry-after"))
-            if wait is not None and wait > self.max_retry_wait:
-                logger.warning(
-                    "ue_magic: %s and asks to wait %.0f s, longer than ue-magic waits (%g s): "
-                    "not retrying; try again after %s",
-                    status,
-                    wait,
-                    self.max_retry_wait,
-                    clock_time(time.time() + wait),
-                )
-                return response
-            response.close()
-            attempt += 1
-            self._wait(attempt, allowed, wait, status)
-
-    def _send_once(self, request: httpx.Request) -> httpx.Response | _Problem:
-        """One try; what httpx raises becomes a _Problem (its frames may hold the token)."""
+    def _send_once(self, request: httpx.Request) -> httpx.Response | DeferredError:
+        """One try; what httpx raises becomes a DeferredError (its frames may hold the token)."""
         if self._http.is_closed:
-            return _Problem(_CLOSED, closed=True)
+            return DeferredError(ClientClosedError, CLOSED_CLIENT)
         try:
             return self._http.send(request, auth=self._auth)
         except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as exc:
@@ -289,41 +300,31 @@ class UsageEngineClient:
         except RuntimeError:
             if not self._http.is_closed:  # not httpx's "client has been closed": a bug, keep it
                 raise
-            return _Problem(_CLOSED, closed=True)
+            return DeferredError(ClientClosedError, CLOSED_CLIENT)
 
-    def _allowed_retries(self, request: httpx.Request, retries: int | None) -> int:
-        if retries is not None:
-            return _check_retries(retries, "retries")
-        if request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers:
-            return self.max_retries
-        return 0
-
-    def _wait(self, attempt: int, allowed: int, retry_after: float | None, why: str) -> None:
-        if retry_after is None:
-            wait, how = backoff_delay(attempt, self.max_retry_wait), "backoff"
-        else:
-            wait, how = retry_after, "as Retry-After asks"
-        self._counters.retried()
-        log_wait(wait, f"{why} ({how})", f"retry {attempt} of {allowed}")
-        self._sleep(wait)
-
-    def _problem(self, exc: Exception, request: httpx.Request) -> _Problem:
+    def _problem(self, exc: Exception, request: httpx.Request) -> DeferredError:
         """What went wrong, in words; never the request's headers or body, nor a token."""
         where = _where(request)
         name = type(exc).__name__
         network = f"check the network and {self.credentials.variable('api_url')}"
-        retryable = isinstance(exc, _RETRYABLE_ERRORS)
+        retry = isinstance(exc, _RETRYABLE_ERRORS)
+
+        def problem(what: str, hint: str, retry: bool = False) -> DeferredError:
+            return DeferredError(
+                ApiConnectionError, f"{what}{{after}}; {hint}.", retry, reason=what
+            )
+
         if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
-            return _Problem(f"{where} timed out ({name})", network, retryable)
-        token = self.token_manager._token
+            return problem(f"{where} timed out ({name})", network, retry)
         secrets = [self.credentials.client_secret.get_secret_value()]
+        token = self.token_manager._token
         if token is not None:
             secrets.append(token.value)
-        detail = _scrub(str(exc), *secrets)[:200] or name
+        detail = scrub(str(exc), *secrets)[:200] or name
         if isinstance(exc, httpx.TransportError):
-            return _Problem(f"Could not reach {where} ({name}: {detail})", network, retryable)
+            return problem(f"Could not reach {where} ({name}: {detail})", network, retry)
         if isinstance(exc, httpx.DecodingError):
-            return _Problem(
+            return problem(
                 f"{where} answered a body that cannot be decoded ({name}: {detail})",
                 "the server's Content-Encoding is broken: report it, or ask with the header "
                 "'Accept-Encoding: identity'",
@@ -332,7 +333,7 @@ class UsageEngineClient:
             hint = "give the body as bytes or JSON, which can be sent again; a stream cannot"
         else:
             hint = "try again, and report it if it persists"
-        return _Problem(f"Could not send {where} ({name}: {detail})", hint)
+        return problem(f"Could not send {where} ({name}: {detail})", hint)
 
     def get(self, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)
@@ -360,48 +361,19 @@ class UsageEngineClient:
         retries: int | None = None,
         max_pages: int | None = None,
     ) -> Iterator[httpx.Response]:
-        """Yield each page's response in order, following ``ue_magic.pagination``'s rule.
+        """Yield each page's response in order: ``ue_magic.pages.walk_pages`` for this client."""
+        from .pages import walk_pages  # paging lives there; imported late to keep imports light
 
-        ``params`` may repeat a name (a list of pairs, or ``?a=1&a=2`` in ``url``): every page
-        gets them all (a query in ``url`` comes first, then ``params``; unlike ``request``,
-        where httpx lets ``params`` replace it). Stops after an error response (it is yielded,
-        last) or after ``max_pages``.
-        A next link on the API's origin is followed, whatever its path; one on another origin
-        raises ``OriginError``, and a next page that was already fetched ``UsageEngineError``,
-        after the pages before it were yielded.
-        """
-        first = self.resolve_url(url)
-        pairs = query_pairs(first.params) + query_pairs(params)
-        target = first.copy_with(query=None)
-        seen: set[str] = set()
-        pages = 0
-        while True:
-            request = self.build_request(
-                method, target, params=list(pairs) or None, headers=headers, timeout=timeout
-            )
-            if str(request.url) in seen:
-                raise UsageEngineError(
-                    f"The API pointed to the same next page of {url} twice; stopped after "
-                    f"{pages} pages to avoid an endless loop (pass max_pages to take what came)."
-                )
-            seen.add(str(request.url))
-            response = self.send(request, retries=retries)
-            yield response
-            pages += 1
-            if max_pages is not None and pages >= max_pages:
-                return
-            found = find_next(response, pairs)
-            if found is None:
-                return
-            if found.url is not None:
-                if origin_of(found.url) != self._origin:
-                    raise OriginError(
-                        f"The next page of {url} is on another origin ({found.url.scheme}://"
-                        f"{found.url.netloc.decode('ascii')}); stopped after {pages} pages: the "
-                        f"token is only sent to {self.credentials.api_url}."
-                    )
-                target = found.url
-            pairs = found.params
+        return walk_pages(
+            self,
+            method,
+            url,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            retries=retries,
+            max_pages=max_pages,
+        )
 
     # -- state -----------------------------------------------------------------------------------
     @property
@@ -432,18 +404,16 @@ class UsageEngineClient:
         )
 
 
-def _check_retries(retries: int, name: str) -> int:
-    if retries > MAX_RETRIES:
-        raise ValueError(f"{name}={retries} is too many; give at most {MAX_RETRIES}.")
-    return max(0, retries)
-
-
 def _where(request: httpx.Request) -> str:
     """``METHOD URL`` without the query, which may hold things not meant for logs."""
     return f"{request.method} {request.url.copy_with(query=None)}"
 
 
+def _answered(request: httpx.Request, response: httpx.Response) -> str:
+    return f"{_where(request)} answered {response.status_code} {response.reason_phrase}"
+
+
 def _mask(request: httpx.Request) -> None:
     """Replace the bearer token on a request we are done with."""
     if "authorization" in request.headers:
-        request.headers["Authorization"] = _MASK
+        request.headers["Authorization"] = BEARER_MASK

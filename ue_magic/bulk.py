@@ -202,7 +202,7 @@ def _record(result: BulkResult, index: int, future: Future[httpx.Response]) -> N
     result.responses[index] = response
     if response.is_error:
         message = describe_error(response, body)
-        result.results[index] = HttpStatusError(message)
+        result.results[index] = HttpStatusError(message, response)
         result.failures.append(BulkFailure(index, response.status_code, message, body))
     else:
         result.results[index] = body

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from ._client import UsageEngineClient
+from ._constants import BEARER_MASK, MAX_RETRIES
 from .curl import curl_command, token_fetch_comment
 from .errors import HttpStatusError, UsageEngineError
 from .problem import describe_error
@@ -23,7 +24,6 @@ from .result import shown
 
 Show = Callable[[Any], None]
 MAX_TIMEOUT = 3600.0
-MAX_RETRIES = 10
 MAX_CONCURRENCY = 64
 
 
@@ -147,7 +147,9 @@ def call_once(
     if response.is_error and not options.no_raise:
         if view is not None:
             show(view)
-        raise HttpStatusError(describe_error(response, body) + f" (--no-raise to go on{note})")
+        raise HttpStatusError(
+            describe_error(response, body) + f" (--no-raise to go on{note})", response
+        )
     if line_form:
         result = shown(body, view)
         if result is not None:
@@ -168,7 +170,7 @@ def _preview(
         headers=list(spec.headers) or None,
         content=spec.body,
     )
-    request.headers["Authorization"] = "Bearer ***"  # what will be sent, minus the token
+    request.headers["Authorization"] = BEARER_MASK  # what will be sent, minus the token
     if options.dry_run:
         show(RequestView(request))
     if options.curl:

@@ -7,6 +7,12 @@ would carry them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
+
 
 class UsageEngineError(Exception):
     """Base class of every error ue-magic raises on purpose."""
@@ -48,5 +54,41 @@ class ApiConnectionError(UsageEngineError):
     """The API could not be reached (after the retries allowed)."""
 
 
+class ClientClosedError(ApiConnectionError):
+    """The client was used after ``close()`` (a logout, or a new login replaced it)."""
+
+
+@dataclass(frozen=True)
+class DeferredError:
+    """An error kept as data, raised later outside any ``except`` block.
+
+    Raised there, the exception has no ``__context__`` and no traceback frame that held a
+    secret or a token. ``message`` may hold ``{attempts}`` (-> " (4 attempts)") or ``{after}``
+    (-> " after 4 attempts"), both empty after one attempt. ``retry``: a failure without an
+    answer that may be tried again; ``status`` and ``retry_after`` (the header, unparsed) come
+    from an answer, if there was one; ``reason`` is a short "what happened" for log lines.
+    """
+
+    error: type[UsageEngineError]
+    message: str
+    retry: bool = False
+    status: int | None = None
+    retry_after: str | None = None
+    reason: str = "failed"
+
+    def exception(self, attempts: int = 1) -> UsageEngineError:
+        """The exception to raise after ``attempts`` tries."""
+        counted = f" ({attempts} attempts)" if attempts > 1 else ""
+        after = f" after {attempts} attempts" if attempts > 1 else ""
+        return self.error(self.message.replace("{attempts}", counted).replace("{after}", after))
+
+
 class HttpStatusError(UsageEngineError):
-    """The API answered 4xx or 5xx (raised by %%ue_call after showing the answer)."""
+    """The API answered 4xx or 5xx (raised by %%ue_call after showing the answer).
+
+    ``response``: the ``httpx.Response`` (its Authorization header masked), or None.
+    """
+
+    def __init__(self, message: str, response: httpx.Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response

@@ -1,27 +1,181 @@
-"""--all-pages: follow a list endpoint's next pages and join them into one answer.
+"""Paging, in one place: the rule (where the next page is), the walk, and the join (--all-pages).
 
-How the next page is found is ``pagination``'s business (the real scheme is not public), and
-``UsageEngineClient.iter_pages`` walks them; this module only joins the lists.
+The real scheme is not public. We follow, in order: a ``nextPageToken`` in the JSON body (sent
+back as the ``pageToken`` parameter, the sandbox's scheme), a ``Link: <...>; rel="next"`` header,
+and a ``next`` URL in the JSON body. ``walk_pages`` follows them on the API's origin only
+(``UsageEngineClient.iter_pages`` is it as a method); ``fetch_all_pages`` joins the lists.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from .errors import UsageEngineError
+from ._constants import refusing_origin
+from ._media import is_json, media_type
+from .credentials import origin_of
+from .errors import OriginError, UsageEngineError
 from .render import decode_body
 from .request import RequestSpec
 
 if TYPE_CHECKING:
     from ._client import UsageEngineClient
-    from .call import CallOptions
+
+__all__ = [
+    "MAX_PAGES",
+    "NextPage",
+    "Pages",
+    "Pairs",
+    "fetch_all_pages",
+    "find_next",
+    "join_pages",
+    "query_pairs",
+    "walk_pages",
+]
 
 MAX_PAGES = 10_000
 
 
+class PageOptions(Protocol):
+    """What --all-pages reads of a call's options (``call.CallOptions`` has them)."""
+
+    @property
+    def timeout(self) -> float | None: ...
+
+    @property
+    def retry(self) -> int | None: ...
+
+
+# -- the rule ------------------------------------------------------------------------------------
+TOKEN_FIELD = "nextPageToken"
+TOKEN_PARAM = "pageToken"
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class NextPage:
+    """Where the next page is: ``url`` None means the same URL with new ``params``.
+
+    ``params`` are (name, value) pairs, in order, so repeated names (``?a=1&a=2``) survive.
+    """
+
+    url: httpx.URL | None
+    params: Pairs = ()
+
+
+def query_pairs(params: Any) -> Pairs:
+    """Any httpx params value (dict, list of pairs, str, QueryParams) as (name, value) pairs.
+
+    Every value of a repeated name is kept; values are grouped by name, as httpx sends them.
+    """
+    if not params:
+        return ()
+    query = params if isinstance(params, httpx.QueryParams) else httpx.QueryParams(params)
+    return tuple(query.multi_items())
+
+
+def find_next(response: httpx.Response, params: Any = None) -> NextPage | None:
+    """The next page after ``response`` (asked for with ``params``), or None on the last one.
+
+    A page token is sent back with the same ``params`` (its ``pageToken`` replaced); a link
+    (``Link`` header or body ``next``) is taken as it is, query included, and may point to
+    another path or origin: the caller decides whether to follow it.
+    """
+    if not response.is_success:
+        return None
+    body = _json_object(response)
+    token = body.get(TOKEN_FIELD)
+    if isinstance(token, str) and token:
+        kept = tuple(pair for pair in query_pairs(params) if pair[0] != TOKEN_PARAM)
+        return NextPage(None, (*kept, (TOKEN_PARAM, token)))
+    link = response.links.get("next", {}).get("url")
+    if not link:
+        candidate = body.get("next")
+        link = candidate if isinstance(candidate, str) and candidate else None
+    if link is None:
+        return None
+    try:
+        target = response.url.join(link)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return None  # a link we cannot even parse leads nowhere
+    return NextPage(target.copy_with(query=None, fragment=None), query_pairs(target.params))
+
+
+def _json_object(response: httpx.Response) -> Mapping[str, Any]:
+    if not is_json(media_type(response.headers.get("content-type", ""))):
+        return {}
+    try:
+        body = response.json()
+    except Exception:  # ValueError, or RecursionError for JSON nested too deeply
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+# -- the walk ------------------------------------------------------------------------------------
+def walk_pages(
+    client: UsageEngineClient,
+    method: str,
+    url: str | httpx.URL,
+    *,
+    params: Any = None,
+    headers: Any = None,
+    timeout: float | None = None,
+    retries: int | None = None,
+    max_pages: int | None = None,
+) -> Iterator[httpx.Response]:
+    """Yield each page's response in order, following ``ue_magic.pagination``'s rule.
+
+    ``params`` may repeat a name (a list of pairs, or ``?a=1&a=2`` in ``url``): every page
+    gets them all (a query in ``url`` comes first, then ``params``; unlike ``request``,
+    where httpx lets ``params`` replace it). Stops after an error response (it is yielded,
+    last) or after ``max_pages``.
+    A next link on the API's origin is followed, whatever its path; one on another origin
+    raises ``OriginError``, and a next page that was already fetched ``UsageEngineError``,
+    after the pages before it were yielded.
+    """
+    first = client.resolve_url(url)
+    pairs = query_pairs(first.params) + query_pairs(params)
+    target = first.copy_with(query=None)
+    seen: set[str] = set()
+    pages = 0
+    while True:
+        request = client.build_request(
+            method, target, params=list(pairs) or None, headers=headers, timeout=timeout
+        )
+        if str(request.url) in seen:
+            raise UsageEngineError(
+                f"The API pointed to the same next page of {url} twice; stopped after "
+                f"{pages} pages to avoid an endless loop (pass max_pages to take what came)."
+            )
+        seen.add(str(request.url))
+        response = client.send(request, retries=retries)
+        yield response
+        pages += 1
+        if max_pages is not None and pages >= max_pages:
+            return
+        found = find_next(response, pairs)
+        if found is None:
+            return
+        if found.url is not None:
+            if origin_of(found.url) != origin_of(client.base_url):
+                where = f"{found.url.scheme}://{found.url.netloc.decode('ascii')}"
+                raise OriginError(
+                    refusing_origin(
+                        where,
+                        f"the next page of {url} is on another origin ({where}) and the token "
+                        f"is only sent to {client.credentials.api_url}",
+                        f"stopped after {pages} pages",
+                    )
+                )
+            target = found.url
+        pairs = found.params
+
+
+# -- the join ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Pages:
     """The last response, the joined body, and how many pages made it."""
@@ -32,7 +186,7 @@ class Pages:
     before_error: Any = None  # the pages joined before an error answer, if any
 
 
-def fetch_all_pages(client: UsageEngineClient, spec: RequestSpec, options: CallOptions) -> Pages:
+def fetch_all_pages(client: UsageEngineClient, spec: RequestSpec, options: PageOptions) -> Pages:
     """Every page of a GET list; stops at the first error answer (keeping what came before)."""
     if spec.method != "GET":
         raise UsageEngineError("--all-pages works with GET requests only.")

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from ._constants import BEARER_MASK
 from ._media import is_json, media_type
 
 _quote: Callable[[str], str] = encode_basestring  # JSON string literal, non-ASCII kept
@@ -36,7 +37,7 @@ _TEXT_TYPES = (
     "application/x-ndjson",
     "application/yaml",
 )
-_SECRET_HEADERS = {"authorization": "Bearer ***", "proxy-authorization": "***", "cookie": "***"}
+_SECRET_HEADERS = {"authorization": BEARER_MASK, "proxy-authorization": "***", "cookie": "***"}
 
 _CSS = (
     "<style>"

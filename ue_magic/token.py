@@ -1,4 +1,7 @@
-"""OAuth 2.0 client credentials: get a bearer token, cache it, renew it early, put it on requests.
+"""The token cache: get a bearer token, cache it, renew it early, put it on requests.
+
+The token endpoint's wire protocol (the form, the answer, the wording of errors) is ``_oauth``;
+retries follow ``_retry``'s policy. This module keeps the cache, the lock and the failure cool-down.
 
 The fast path (a cached token that is still fresh) takes no lock and reads two clocks. Only the
 token request itself runs under a lock, and the lock holder checks again first, so a thousand
@@ -7,7 +10,8 @@ calls from any number of threads make one token request per lifetime.
 Secrets and tokens stay inside small objects whose repr is masked (``Secret``, ``_Token``): a
 traceback that prints every frame's locals (IPython's ``%xmode Verbose``) shows only masks.
 Everything between the form with the secret and the finished token (building the request,
-sending it, reading the answer) runs inside one ``try`` that turns any error into a ``_Failure``;
+sending it, reading the answer) runs inside one ``try`` that turns any error into a
+``DeferredError``;
 errors are raised later, outside ``except`` blocks, so they carry no ``__context__`` and no frame
 that held the secret or the token.
 
@@ -18,124 +22,48 @@ expired is used until it really expires if the renewal fails.
 
 from __future__ import annotations
 
-import base64
-import email.utils
 import hmac
-import json
 import logging
-import math
-import random
-import re
 import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, NoReturn
-from urllib.parse import urlencode
+from typing import NoReturn
 
 import httpx
 
+from . import _oauth
+from ._constants import CLOSED_CLIENT, refusing_origin
+from ._oauth import DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME, decode_claims
+from ._retry import TOKEN_RETRIES, TOKEN_STATUSES, Retry, RetryPolicy, run
 from .credentials import Credentials, origin_of
-from .errors import (
-    InvalidClientError,
-    OriginError,
-    TokenError,
-    TokenRateLimitedError,
-    TokenServerError,
-)
+from .errors import DeferredError, OriginError, TokenError
 
 __all__ = [
+    "DEFAULT_LIFETIME",
+    "MAX_LIFETIME",
+    "MIN_LIFETIME",
     "BearerAuth",
     "TokenInfo",
     "TokenManager",
-    "backoff_delay",
-    "clock_time",
     "decode_claims",
-    "log_wait",
-    "parse_retry_after",
     "renew_margin",
 ]
 
 logger = logging.getLogger("ue_magic")
 
-DEFAULT_LIFETIME = 3600.0  # used when neither expires_in nor the JWT's exp says otherwise
-MIN_LIFETIME = 1.0  # a shorter lifetime would mean a token request on every call
-MAX_LIFETIME = 86400.0  # an absurd expires_in or exp is taken as one day
 FAILURE_COOLDOWN = 5.0  # seconds a failed token request is answered from memory
 # a 401 on a token younger than this is the answer, not a reason to renew (capped by lifetime)
 RECENT_TOKEN = 5.0
 RECENT_TOKEN_AFTER_401 = 60.0  # the same for a token that was itself fetched after a 401
-_LOUD_WAIT = 5.0  # waits this long or longer are logged as warnings, shorter ones as info
 _MARGIN_SECONDS = 300.0
 _MARGIN_FRACTION = 0.1
-_HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII: never echoed by a header error
-_AUDIENCE_HINTS = ("audience", "service not found", "resource server")
 
 
 def renew_margin(lifetime: float) -> float:
     """How long before expiry to renew: a few minutes, less for short lifetimes."""
     return min(_MARGIN_SECONDS, _MARGIN_FRACTION * max(lifetime, 0.0))
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def clock_time(wall: float) -> str:
-    """``wall`` (seconds since the epoch) as an HH:MM:SS UTC time, or a date when not today."""
-    try:
-        when = datetime.fromtimestamp(wall, timezone.utc)
-        today = datetime.fromtimestamp(time.time(), timezone.utc).date()
-    except (OverflowError, ValueError, OSError):
-        return "a long time from now"
-    shape = "%H:%M:%S UTC" if when.date() == today else "%Y-%m-%d %H:%M:%S UTC"
-    return when.strftime(shape)
-
-
-def log_wait(seconds: float, why: str, what: str) -> None:
-    """Say that ue-magic is about to sleep, how long and why (a silent stall looks like a hang)."""
-    level = logging.WARNING if seconds >= _LOUD_WAIT else logging.INFO
-    logger.log(level, "ue_magic: %s; waiting %.1f s before %s", why, seconds, what)
-
-
-def backoff_delay(attempt: int, cap: float, base: float = 0.5) -> float:
-    """Exponential backoff with jitter for retry ``attempt`` (1, 2, ...), never above ``cap``."""
-    ceiling = min(cap, base * (2 ** max(attempt - 1, 0)))
-    return ceiling * (0.5 + random.random() / 2)
-
-
-def decode_claims(token: str) -> dict[str, Any]:
-    """The claims of a JWT, not verified (we only report them); {} when it is not a JWT.
-
-    Never raises (not even for a payload nested too deeply for ``json``), so its frame, which
-    holds the token, is gone before anything can.
-    """
-    try:
-        parts = token.split(".")
-        if len(parts) != 3:
-            return {}
-        payload = parts[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except Exception:  # RecursionError, binascii.Error, ValueError, ...: not a JWT we can read
-        return {}
-    return claims if isinstance(claims, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -205,22 +133,6 @@ class _Token:
         raise TypeError("a token cannot be pickled")
 
 
-@dataclass
-class _Failure:
-    """Why one token request failed; turned into an exception only outside any except block."""
-
-    error: type[TokenError]
-    message: str  # may contain "{attempts}" -> " (4 attempts)" or "{after}" -> " after 4 attempts"
-    retry: bool = False
-    wait: float | None = None  # the server's Retry-After, if it sent one
-    reason: str = "failed"  # a short "what happened" for log lines
-
-    def exception(self, attempts: int) -> TokenError:
-        counted = f" ({attempts} attempts)" if attempts > 1 else ""
-        after = f" after {attempts} attempts" if attempts > 1 else ""
-        return self.error(self.message.replace("{attempts}", counted).replace("{after}", after))
-
-
 class TokenManager:
     """Gets and caches the client-credentials token of one set of credentials; thread safe."""
 
@@ -234,8 +146,9 @@ class TokenManager:
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 10.0,
-        max_attempts: int = 4,
+        max_attempts: int = TOKEN_RETRIES + 1,
         max_retry_wait: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.credentials = credentials
         self._own_client = client is None
@@ -249,9 +162,14 @@ class TokenManager:
         self._timeout = timeout
         self._clock = clock
         self._wall_clock = wall_clock
-        self._sleep = sleep
-        self._max_attempts = max(1, max_attempts)
-        self._max_retry_wait = max_retry_wait
+        self.retry_policy = retry_policy or RetryPolicy(
+            statuses=TOKEN_STATUSES,
+            retries=max(1, max_attempts) - 1,
+            max_wait=max_retry_wait,
+            sleep=sleep,
+            clock=wall_clock,
+        )
+        self._max_attempts = self.retry_policy.retries + 1
         self._lock = threading.Lock()
         self._token: _Token | None = None
         self._requests = 0
@@ -404,243 +322,96 @@ class TokenManager:
 
     # -- token endpoint ------------------------------------------------------------------------
     def _fetch(self, reason: str, attempts: int) -> _Token | TokenError:
-        """Ask the token endpoint, retrying 429, 5xx and connection errors up to ``attempts``."""
+        """Ask the token endpoint, retrying as the policy says, at most ``attempts`` tries."""
         url = self.credentials.token_url
-        attempt = 0
-        while True:
-            attempt += 1
+        policy = self.retry_policy
+        tries = 0
+
+        def send() -> _Token | DeferredError:
+            nonlocal tries
+            tries += 1
             logger.debug(
-                "ue_magic: requesting a token from %s (%s, attempt %d)", url, reason, attempt
+                "ue_magic: requesting a token from %s (%s, attempt %d)", url, reason, tries
             )
-            outcome = self._attempt()
+            return self._attempt()
+
+        def check(outcome: _Token | DeferredError) -> Retry | None:
             if isinstance(outcome, _Token):
-                logger.debug(
-                    "ue_magic: token received for client id %r, account %s, expires %s",
-                    outcome.info.client_id,
-                    outcome.info.account_id,
-                    outcome.info.expires_at.isoformat(timespec="seconds"),
-                )
-                return outcome
-            if outcome.wait is not None and outcome.wait > self._max_retry_wait:
-                error: TokenError = self._too_long_to_wait(outcome, outcome.wait)
-            elif outcome.retry and attempt < attempts:
-                wait = outcome.wait
-                if wait is None:
-                    wait = backoff_delay(attempt, self._max_retry_wait)
-                how = "as Retry-After asks" if outcome.wait is not None else "backoff"
-                log_wait(
-                    wait,
-                    f"the token endpoint {url} {outcome.reason} ({how})",
-                    f"token request attempt {attempt + 1} of {attempts}",
-                )
-                self._sleep(wait)
-                continue
-            else:
-                error = outcome.exception(attempt)
-            logger.debug("ue_magic: token request failed: %s", error)
-            return error
+                return None
+            status = outcome.status
+            if status is not None and policy.retries_status(status):
+                wait = policy.retry_after(outcome.retry_after)
+                return Retry(f"the token endpoint {url} {outcome.reason}", status, wait)
+            return Retry(f"the token endpoint {url} {outcome.reason}") if outcome.retry else None
 
-    def _too_long_to_wait(self, failure: _Failure, wait: float) -> TokenError:
-        return failure.error(
-            f"The token endpoint {self.credentials.token_url} {failure.reason} and asks to "
-            f"wait {wait:.0f} s, longer than ue-magic waits ({self._max_retry_wait:g} s); "
-            f"try again after {clock_time(self._wall_clock() + wait)}."
+        done = run(
+            policy,
+            send,
+            check,
+            lambda _: attempts - 1,
+            lambda retry, retries: f"token request attempt {retry + 1} of {retries + 1}",
         )
-
-    def _attempt(self) -> _Token | _Failure:
-        """One token request; never raises (its frames hold the secret, then the token)."""
-        url = self.credentials.token_url
-        if self._http.is_closed:
-            return _Failure(
-                TokenError,
-                "This client was closed (logged out, or logged in again): get a new one with "
-                "ue_magic.client() or UsageEngineClient(...).",
-                reason="closed",
+        outcome = done.outcome
+        if isinstance(outcome, _Token):
+            logger.debug(
+                "ue_magic: token received for client id %r, account %s, expires %s",
+                outcome.info.client_id,
+                outcome.info.account_id,
+                outcome.info.expires_at.isoformat(timespec="seconds"),
             )
+            return outcome
+        last = check(outcome)
+        wait = None if last is None else last.retry_after
+        if wait is not None and wait > policy.max_wait:
+            error = outcome.error(
+                f"The token endpoint {url} {outcome.reason} and asks to wait {wait:.0f} s, "
+                f"longer than ue-magic waits ({policy.max_wait:g} s); "
+                f"try again after {policy.try_again_at(wait)}."
+            )
+        else:
+            error = outcome.exception(done.attempts)
+        logger.debug("ue_magic: token request failed: %s", error)
+        assert isinstance(error, TokenError)
+        return error
+
+    def _attempt(self) -> _Token | DeferredError:
+        """One token request; never raises (its frames hold the secret, then the token)."""
+        creds = self.credentials
+        if self._http.is_closed:
+            return DeferredError(TokenError, CLOSED_CLIENT, reason="closed")
         try:
-            request = _token_request(self._http, self.credentials)
+            request = _oauth.build_request(self._http, creds)
         except Exception as exc:  # e.g. an id or secret that cannot be encoded
-            return _Failure(
+            return DeferredError(
                 TokenError,
-                f"Could not build the token request for {url} ({type(exc).__name__}); check "
-                f"{self.credentials.variable('client_id')} and "
-                f"{self.credentials.variable('client_secret')}: they must be plain text.",
+                f"Could not build the token request for {creds.token_url} "
+                f"({type(exc).__name__}); check {creds.variable('client_id')} and "
+                f"{creds.variable('client_secret')}: they must be plain text.",
                 reason="could not be asked",
             )
         mono, wall = self._clock(), self._wall_clock()
         self._requests += 1
         try:
             response = self._http.send(request, auth=None)
-        except httpx.TransportError as exc:
-            return self._transport_failure(exc)
-        except Exception as exc:  # DecodingError, a closed client, a broken transport, ...
-            detail = _scrub(str(exc), self.credentials.client_secret.get_secret_value())
-            return _Failure(
-                TokenServerError,
-                f"The token request to {url} failed ({type(exc).__name__}: {detail[:200]}); "
-                f"try again later or check {self.credentials.variable('token_url')}.",
-                reason=f"failed ({type(exc).__name__})",
-            )
+        except Exception as exc:  # a transport error, DecodingError, a closed client, ...
+            return _oauth.send_failure(exc, creds, self._timeout)
         try:
-            return self._parse(response, mono, wall)
-        except Exception as exc:  # nothing may escape with the answer (the token) in a local
-            return _Failure(
-                TokenServerError,
-                f"The token endpoint {url} answered {response.status_code} with something "
-                f"ue-magic cannot read ({type(exc).__name__}); report this to the service.",
-                reason="answered something unreadable",
+            now_mono, now_wall = self._clock(), self._wall_clock()
+            answer = _oauth.read_answer(response, creds, now_mono - mono, now_wall)
+            if isinstance(answer, DeferredError):
+                return answer
+            info = TokenInfo(
+                account_id=answer.account_id,
+                scopes=answer.scopes,
+                expires_at=datetime.fromtimestamp(now_wall + answer.remaining, timezone.utc),
+                issued_at=datetime.fromtimestamp(wall, timezone.utc),
+                client_id=creds.client_id,
             )
+            return _Token(answer.value, info, now_mono, now_wall, answer.remaining)
+        except Exception as exc:  # nothing may escape with the answer (the token) in a local
+            return _oauth.unreadable(response, creds, exc)
         finally:
             response.close()
-
-    def _transport_failure(self, exc: httpx.TransportError) -> _Failure:
-        url = self.credentials.token_url
-        if isinstance(exc, httpx.TimeoutException) and not isinstance(
-            exc, (httpx.ConnectTimeout, httpx.PoolTimeout)
-        ):
-            return _Failure(
-                TokenServerError,
-                f"The token endpoint {url} did not answer within {self._timeout:g} s; "
-                "try again later or check UE_TOKEN_URL.",
-                reason="did not answer",
-            )
-        secret = self.credentials.client_secret.get_secret_value()
-        detail = _scrub(str(exc), secret) or type(exc).__name__
-        retry = isinstance(
-            exc, (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
-        )
-        return _Failure(
-            TokenServerError,
-            f"Could not reach the token endpoint {url}{{after}} ({type(exc).__name__}: "
-            f"{detail}); check {self.credentials.variable('token_url')} and the network.",
-            retry=retry,
-            reason=f"could not be reached ({type(exc).__name__})",
-        )
-
-    def _parse(self, response: httpx.Response, mono: float, wall: float) -> _Token | _Failure:
-        """Turn the token endpoint's answer into a token or a failure."""
-        if response.status_code != 200:
-            return self._error_failure(response)
-        url = self.credentials.token_url
-        try:
-            data = response.json()
-        except Exception:  # ValueError, or RecursionError for JSON nested too deeply
-            data = None
-        if not isinstance(data, dict):
-            kind = response.headers.get("content-type", "no content type")
-            return _Failure(
-                TokenServerError,
-                f"The token endpoint {url} answered 200 with a body that is not a JSON object "
-                f"({kind}); check {self.credentials.variable('token_url')}.",
-                reason="answered something that is not JSON",
-            )
-        value = data.get("access_token")
-        if not isinstance(value, str) or not value:
-            return _Failure(
-                TokenServerError,
-                f"The token endpoint {url} answered without an access_token; "
-                f"check {self.credentials.variable('token_url')}.",
-                reason="answered without a token",
-            )
-        if not _HEADER_SAFE.match(value):
-            return _Failure(
-                TokenServerError,
-                f"The token endpoint {url} answered an access_token that cannot be sent in a "
-                "header; report this to the service.",
-                reason="answered an unusable token",
-            )
-        return self._make_token(value, data, mono, wall)
-
-    def _make_token(self, value: str, data: dict[str, Any], mono: float, wall: float) -> _Token:
-        """Work out account, scopes and the remaining lifetime on both clocks."""
-        claims = decode_claims(value)
-        now_mono, now_wall = self._clock(), self._wall_clock()
-        remaining = _remaining(data, claims, now_mono - mono, now_wall)
-        scope = claims.get("scope", data.get("scope"))
-        if isinstance(scope, str):
-            scopes = tuple(scope.split())
-        elif isinstance(scope, list):
-            scopes = tuple(str(item) for item in scope)
-        else:
-            scopes = ()
-        account = claims.get("accountId")
-        info = TokenInfo(
-            account_id=None if account is None else str(account),
-            scopes=scopes,
-            expires_at=datetime.fromtimestamp(now_wall + remaining, timezone.utc),
-            issued_at=datetime.fromtimestamp(wall, timezone.utc),
-            client_id=self.credentials.client_id,
-        )
-        return _Token(value, info, now_mono, now_wall, remaining)
-
-    def _error_failure(self, response: httpx.Response) -> _Failure:
-        """A clear failure for a non-200 answer of the token endpoint."""
-        creds = self.credentials
-        url = creds.token_url
-        status = response.status_code
-        error, description = _oauth_error(response)
-        detail = _scrub(
-            f"{status} {error}: {description}" if error else _status_text(response),
-            creds.client_secret.get_secret_value(),
-        )
-        answered = f"answered {_status_text(response)}"
-        if status == 429:
-            return _Failure(
-                TokenRateLimitedError,
-                f"The token endpoint {url} kept answering 429 Too Many Requests{{attempts}}; "
-                "wait a minute, and reuse one login instead of logging in again and again.",
-                retry=True,
-                wait=parse_retry_after(response.headers.get("retry-after"), self._wall_clock()),
-                reason=answered,
-            )
-        if status >= 500:
-            return _Failure(
-                TokenServerError,
-                f"The token endpoint {url} failed{{after}} ({detail}); try again later.",
-                retry=True,
-                wait=parse_retry_after(response.headers.get("retry-after"), self._wall_clock()),
-                reason=answered,
-            )
-        if 300 <= status < 400:
-            location = response.headers.get("location", "elsewhere")
-            return _Failure(
-                TokenError,
-                f"The token endpoint {url} redirects to {location} ({status}); set "
-                f"{creds.variable('token_url')} to the final URL (the secret is not re-sent).",
-                reason=answered,
-            )
-        if any(hint in f"{error} {description}".lower() for hint in _AUDIENCE_HINTS):
-            return _Failure(
-                InvalidClientError,
-                f"The token endpoint {url} does not accept the audience {creds.audience!r} "
-                f"({detail}); check {creds.variable('audience')}: it must be the environment's "
-                "base URL exactly, trailing slash included.",
-                reason=answered,
-            )
-        if creds.scope and "scope" in description.lower():
-            return _Failure(
-                TokenError,
-                f"The token endpoint {url} refused the scope {creds.scope!r} ({detail}); check "
-                f"{creds.variable('scope')}: ask only for scopes the client was granted, or none.",
-                reason=answered,
-            )
-        if status in (401, 403) or error in (
-            "access_denied",
-            "invalid_client",
-            "unauthorized_client",
-        ):
-            return _Failure(
-                InvalidClientError,
-                f"The token endpoint {url} refused client id {creds.client_id!r} ({detail}). "
-                f"Check {creds.variable('client_id')} and {creds.variable('client_secret')}.",
-                reason=answered,
-            )
-        return _Failure(
-            TokenError,
-            f"The token endpoint {url} refused the request ({detail}); check "
-            f"{creds.variable('token_url')} and {creds.variable('audience')}.",
-            reason=answered,
-        )
 
 
 class BearerAuth(httpx.Auth):
@@ -663,9 +434,11 @@ class BearerAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if origin_of(request.url) != self._origin:
             raise OriginError(
-                f"Refusing to put the token on a request to {request.url.scheme}://"
-                f"{request.url.netloc.decode('ascii')}: it is only sent to "
-                f"{self._manager.credentials.api_url}."
+                refusing_origin(
+                    f"{request.url.scheme}://{request.url.netloc.decode('ascii')}",
+                    f"it is only sent to {self._manager.credentials.api_url}",
+                    "send it through UsageEngineClient, which only sends to the API's origin",
+                )
             )
         token = self._manager._valid()
         request.headers["Authorization"] = token.header
@@ -683,83 +456,3 @@ class BearerAuth(httpx.Auth):
 def _replayable(request: httpx.Request) -> bool:
     """A body that was given as bytes can be sent again; a stream cannot."""
     return isinstance(request.stream, httpx.ByteStream)
-
-
-def _token_request(http: httpx.Client, credentials: Credentials) -> httpx.Request:
-    """The form-encoded client_secret_post request; the only place the secret is unwrapped."""
-    fields = {
-        "grant_type": "client_credentials",
-        "client_id": credentials.client_id,
-        "client_secret": credentials.client_secret.get_secret_value(),
-        "audience": credentials.audience,
-    }
-    if credentials.scope:
-        fields["scope"] = credentials.scope
-    return http.build_request(
-        "POST",
-        credentials.token_url,
-        content=urlencode(fields).encode("utf-8"),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-        },
-    )
-
-
-def _oauth_error(response: httpx.Response) -> tuple[str, str]:
-    """``error`` and ``error_description`` of an OAuth error body, if it has them."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", ""
-    if not isinstance(body, dict):
-        return "", ""
-    error = body.get("error")
-    description = body.get("error_description") or body.get("message") or ""
-    return (str(error) if error else ""), str(description)[:200]
-
-
-def _status_text(response: httpx.Response) -> str:
-    return f"{response.status_code} {response.reason_phrase}".strip()
-
-
-def _scrub(text: str, *secrets: str) -> str:
-    """Remove secrets (or tokens) from text a server or library produced, in case it echoes them.
-
-    A secret of 8 characters or more is removed wherever it appears; a shorter one only as a
-    whole word, so that a secret "s" does not turn "server_error" into "***erver_error".
-    """
-    for secret in secrets:
-        if len(secret) >= 8:
-            text = text.replace(secret, "***")
-        elif secret:
-            text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", "***", text)
-    return text
-
-
-def _number(value: object) -> float | None:
-    """A finite number from a JSON value (a number or a numeric string), else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    try:
-        number = float(value)
-    except (ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _remaining(data: dict[str, Any], claims: dict[str, Any], elapsed: float, now: float) -> float:
-    """Seconds the token has left: expires_in and the JWT's exp, the sooner wins; clamped.
-
-    Values that are not finite, not positive or absurd are ignored or capped, so that no date
-    built from the result can overflow.
-    """
-    candidates = []
-    expires_in = _number(data.get("expires_in"))
-    if expires_in is not None and expires_in > 0:
-        candidates.append(expires_in - elapsed)
-    exp = _number(claims.get("exp"))
-    if exp is not None and exp - now > 0:
-        candidates.append(exp - now)  # also catches exp rounded down to whole seconds
-    remaining = min(candidates) if candidates else DEFAULT_LIFETIME
-    return min(max(remaining, MIN_LIFETIME), MAX_LIFETIME)

@@ -67,6 +67,7 @@ def test_failures_are_tabled_and_others_succeed(shell: Any, sandbox: Sandbox) ->
     assert len(out) == 40
     assert all(out[i]["userId"] == users[i] for i in result.ok)
     assert all(isinstance(out[f.index], Exception) for f in result.failed)
+    assert out[7].response.status_code == 400 and out[7].response is result.responses[7]
     html = captured.outputs[-1].data["text/html"]
     assert "<table" in html and ">7<" in html and ">30<" in html
     assert sandbox.counters()["by_route"][f"POST {METERS}"] == 40

@@ -62,6 +62,10 @@ def test_an_error_on_a_later_page_keeps_the_pages_before_it() -> None:
     assert "page three broke" in str(caught.value) and "2 pages before it" in str(caught.value)
     assert namespace["meters"]["meters"] == [1, 2, 3]
     assert namespace["_ue"].status_code == 500
+    response = caught.value.response
+    assert (
+        response is namespace["_ue"] and response.request.headers["authorization"] == "Bearer ***"
+    )
 
 
 def test_all_pages_needs_get() -> None:

@@ -7,9 +7,20 @@ from typing import Any
 import httpx
 import pytest
 
-from ue_magic.pagination import NextPage, find_next, next_page, params_dict, query_pairs
+from ue_magic.pages import NextPage, find_next, query_pairs
 
 URL = "https://api.example/usage-metering/v1/meters?limit=2"
+
+
+def next_params(response: httpx.Response, params: Any) -> dict[str, Any] | None:
+    """The next page's params on the same path as a dict (a repeated name: a list), or None."""
+    found = find_next(response, params)
+    if found is None or (found.url is not None and found.url.path != response.url.path):
+        return None
+    grouped: dict[str, list[str]] = {}
+    for name, value in found.params:
+        grouped.setdefault(name, []).append(value)
+    return {name: values if len(values) > 1 else values[0] for name, values in grouped.items()}
 
 
 def answer(
@@ -68,7 +79,7 @@ def answer(
     ],
 )
 def test_next_page(response: httpx.Response, params: Any, expected: dict[str, Any] | None) -> None:
-    assert next_page(response, params) == expected
+    assert next_params(response, params) == expected
 
 
 def test_find_next_keeps_the_url_of_a_link_to_another_path() -> None:
@@ -83,21 +94,21 @@ def test_find_next_reports_another_origin_for_the_client_to_refuse() -> None:
 
 def test_a_token_wins_over_a_link() -> None:
     response = answer({"nextPageToken": "t"}, headers={"Link": '<?cursor=c>; rel="next"'})
-    assert next_page(response, {}) == {"pageToken": "t"}
+    assert next_params(response, {}) == {"pageToken": "t"}
 
 
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        (None, {}),
-        ({}, {}),
-        ({"a": 1, "b": True}, {"a": "1", "b": "true"}),
-        ("a=1&a=2&b=", {"a": ["1", "2"], "b": ""}),
-        (httpx.QueryParams({"x": "y"}), {"x": "y"}),
+        (None, ()),
+        ({}, ()),
+        ({"a": 1, "b": True}, (("a", "1"), ("b", "true"))),
+        ("a=1&b=&a=2", (("a", "1"), ("a", "2"), ("b", ""))),
+        (httpx.QueryParams({"x": "y"}), (("x", "y"),)),
     ],
 )
-def test_params_dict(params: Any, expected: dict[str, Any]) -> None:
-    assert params_dict(params) == expected
+def test_query_pairs_keeps_every_value_grouped_by_name(params: Any, expected: Any) -> None:
+    assert query_pairs(params) == expected
 
 
 @pytest.mark.parametrize(

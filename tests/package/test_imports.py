@@ -1,0 +1,114 @@
+"""The package's shape: what imports without IPython, and what ``ue_magic`` exports."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ue_magic
+
+ROOT = Path(ue_magic.__file__).parent
+# the IPython layer: the only modules that may need IPython or ipywidgets to import
+IPYTHON_LAYER = {"ue_magic.magics", "ue_magic.widget"}
+
+BLOCKER = """
+import importlib.abc, sys
+
+class Blocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("IPython", "ipywidgets"):
+            raise ImportError(f"{name} is blocked in this test")
+        return None
+
+sys.meta_path.insert(0, Blocker())
+import importlib
+failed = []
+for module in sys.argv[1:]:
+    try:
+        importlib.import_module(module)
+    except Exception as exc:
+        failed.append(f"{module}: {type(exc).__name__}: {exc}")
+blocked = sorted(n for n in sys.modules if n.split(".")[0] in ("IPython", "ipywidgets"))
+print("\\n".join(failed + [f"loaded {n}" for n in blocked]))
+"""
+
+
+def modules() -> list[str]:
+    found = ["ue_magic"]
+    for info in pkgutil.walk_packages([str(ROOT)], prefix="ue_magic."):
+        found.append(info.name)
+    return sorted(found)
+
+
+def test_every_module_but_the_ipython_layer_imports_without_ipython() -> None:
+    names = [name for name in modules() if name not in IPYTHON_LAYER]
+    assert {"ue_magic._client", "ue_magic.token", "ue_magic.progress", "ue_magic.pages"} <= set(
+        names
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCKER, *names],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+
+
+def test_the_blocker_does_block() -> None:
+    """The check above can fail: the IPython layer itself does not import with IPython blocked."""
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCKER, *sorted(IPYTHON_LAYER)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT.parent,
+    )
+    assert "ue_magic.magics: ImportError" in done.stdout
+    assert "ue_magic.widget: ImportError" in done.stdout
+
+
+PUBLIC_API = {
+    "Credentials",
+    "Secret",
+    "TokenInfo",
+    "TokenManager",
+    "UsageEngineClient",
+    "client",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+}
+
+
+def test_all_is_exactly_the_public_api() -> None:
+    assert set(ue_magic.__all__) == PUBLIC_API
+    assert len(ue_magic.__all__) == len(PUBLIC_API)
+    for name in ue_magic.__all__:
+        assert getattr(ue_magic, name) is not None, name
+
+
+def test_public_names_resolve_to_their_home_modules() -> None:
+    assert ue_magic.UsageEngineClient.__module__ == "ue_magic._client"
+    assert ue_magic.TokenManager.__module__ == "ue_magic.token"
+    assert ue_magic.Credentials.__module__ == "ue_magic.credentials"
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = ue_magic.nothing  # type: ignore[attr-defined]
+
+
+def test_public_names_without_underscore_are_in_all() -> None:
+    """A name a user could reach in ``ue_magic`` without an underscore is listed in __all__."""
+    import types
+
+    public = {
+        name
+        for name, value in vars(ue_magic).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name not in {"annotations", "TYPE_CHECKING", "Any"}
+    }
+    assert public <= PUBLIC_API

@@ -1,0 +1,33 @@
+"""Constants shared by several modules, each defined once so that a change happens in one place."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BEARER_MASK",
+    "CLOSED_CLIENT",
+    "IDEMPOTENT_METHODS",
+    "MAX_RETRIES",
+    "METHODS",
+    "refusing_origin",
+]
+
+# every method the cell language accepts, in the order error messages list them
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# methods retried without an Idempotency-Key: sending them twice does what sending once does
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+MAX_RETRIES = 10  # more retries of one request would only hide an outage
+# what an Authorization header shows once ue-magic is done with it (dry runs, kept responses)
+BEARER_MASK = "Bearer ***"
+CLOSED_CLIENT = (
+    "This client was closed (logged out, or logged in again): get a new one with "
+    "ue_magic.client() or UsageEngineClient(...)."
+)
+
+
+def refusing_origin(target: str, reason: str, fix: str) -> str:
+    """The one wording of an origin refusal: 'Refusing to send the token to TARGET: REASON; FIX.'
+
+    ``target`` is ``scheme://host[:port]``; ``reason`` says why (another origin, plain http);
+    ``fix`` says what to do.
+    """
+    return f"Refusing to send the token to {target}: {reason}; {fix}."
