@@ -1,0 +1,119 @@
+"""The magic line, split into words and parsed into frozen options, without IPython.
+
+One grammar for every magic line: words are separated by whitespace; ``"..."`` and ``'...'``
+quote text (the quotes are removed, nothing inside is special, not even a backslash); and a
+``{{ ... }}`` placeholder is part of its word whatever it holds (spaces, quotes, brackets), so
+``{{ rows[0]["id"] }}`` reaches the cell language as written. A backslash is kept as it is
+(``\\{{`` is the cell language's literal ``{{``).
+
+``split_line`` takes a fast path (``str.split``) when the line holds no quote and no brace,
+which is where the two agree by construction; the tests run a table of lines through both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from .errors import RequestSyntaxError
+
+__all__ = ["Arguments", "parse_line", "shell_words", "split_line"]
+
+_SPECIAL = re.compile(r"[\"'{]")
+_QUOTES = "\"'"
+
+
+def split_line(line: str) -> tuple[str, ...]:
+    """The words of a magic line; a quick ``str.split`` when nothing needs the full grammar.
+
+    Raises ``RequestSyntaxError`` (line 0) for an unclosed quote.
+    """
+    if _SPECIAL.search(line) is None:
+        return tuple(line.split())
+    return shell_words(line)
+
+
+def shell_words(line: str) -> tuple[str, ...]:
+    """The full grammar: whitespace, quotes and ``{{ }}`` placeholders (see the module doc).
+
+    The error for an unclosed quote gives its column but not the line: a line of ``%ue_login``
+    might hold a secret.
+    """
+    words: list[str] = []
+    word: list[str] = []
+    in_word = False
+    i, n = 0, len(line)
+    while i < n:
+        char = line[i]
+        if char.isspace():
+            if in_word:
+                words.append("".join(word))
+                word, in_word = [], False
+            i += 1
+            continue
+        in_word = True
+        if char in _QUOTES:
+            end = line.find(char, i + 1)
+            if end < 0:
+                raise RequestSyntaxError(
+                    f"this {char} quote is not closed; close it, or quote the word with the"
+                    f" other kind of quote.",
+                    0,
+                    i + 1,
+                )
+            word.append(line[i + 1 : end])
+            i = end + 1
+        elif line.startswith("{{", i) and (end := line.find("}}", i + 2)) >= 0:
+            word.append(line[i : end + 2])  # kept whole; the cell language reads it
+            i = end + 2
+        else:
+            word.append(char)
+            i += 1
+    if in_word:
+        words.append("".join(word))
+    return tuple(words)
+
+
+class Arguments(Mapping[str, Any]):
+    """Parsed options, read-only: attributes as on argparse's ``Namespace`` (``args.output``),
+    lists frozen into tuples, so a cached result cannot be changed by the call that uses it.
+    """
+
+    __slots__ = ("_values",)
+    _values: Mapping[str, Any]
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        object.__setattr__(self, "_values", MappingProxyType(frozen))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Arguments are read-only; {name} cannot be set.")
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Arguments({dict(self._values)!r})"
+
+
+def parse_line(parser: argparse.ArgumentParser, line: str) -> Arguments:
+    """Split ``line`` with ``split_line`` and parse the words with ``parser``.
+
+    The parser's own errors pass through (IPython's magic_arguments parser raises UsageError).
+    """
+    return Arguments(vars(parser.parse_args(list(split_line(line)))))
