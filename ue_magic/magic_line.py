@@ -36,6 +36,14 @@ def split_line(line: str) -> tuple[str, ...]:
     return shell_words(line)
 
 
+# A word is made of placeholders (kept whole), quoted runs, and anything but whitespace and
+# quotes; a quote left over is one that is not closed.
+_TOKEN = re.compile(
+    r"""(?P<word>(?:\{\{.*?\}\}|"[^"]*"|'[^']*'|[^\s"'{]+|\{)+)|(?P<quote>["'])|\s+"""
+)
+_PIECE = re.compile(r"""\{\{.*?\}\}|"[^"]*"|'[^']*'|[^"'{]+|\{""")
+
+
 def shell_words(line: str) -> tuple[str, ...]:
     """The full grammar: whitespace, quotes and ``{{ }}`` placeholders (see the module doc).
 
@@ -43,37 +51,20 @@ def shell_words(line: str) -> tuple[str, ...]:
     might hold a secret.
     """
     words: list[str] = []
-    word: list[str] = []
-    in_word = False
-    i, n = 0, len(line)
-    while i < n:
-        char = line[i]
-        if char.isspace():
-            if in_word:
-                words.append("".join(word))
-                word, in_word = [], False
-            i += 1
-            continue
-        in_word = True
-        if char in _QUOTES:
-            end = line.find(char, i + 1)
-            if end < 0:
-                raise RequestSyntaxError(
-                    f"this {char} quote is not closed; close it, or quote the word with the"
-                    f" other kind of quote.",
-                    0,
-                    i + 1,
-                )
-            word.append(line[i + 1 : end])
-            i = end + 1
-        elif line.startswith("{{", i) and (end := line.find("}}", i + 2)) >= 0:
-            word.append(line[i : end + 2])  # kept whole; the cell language reads it
-            i = end + 2
-        else:
-            word.append(char)
-            i += 1
-    if in_word:
-        words.append("".join(word))
+    for match in _TOKEN.finditer(line):
+        if match.lastgroup == "quote":
+            raise RequestSyntaxError(
+                f"this {match.group()} quote is not closed; close it, or quote the word with"
+                " the other kind of quote.",
+                0,
+                match.start() + 1,
+            )
+        word = match.group("word")
+        if word is None:
+            continue  # whitespace
+        if '"' in word or "'" in word:
+            word = "".join(p[1:-1] if p[0] in _QUOTES else p for p in _PIECE.findall(word))
+        words.append(word)
     return tuple(words)
 
 

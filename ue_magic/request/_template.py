@@ -84,7 +84,11 @@ class RequestTemplate:
         return f"<RequestTemplate {self.method} names={sorted(self.names)}>"
 
     def render(self, namespace: Mapping[str, object]) -> RequestSpec:
-        """Fill the placeholders from ``namespace``; errors name the placeholder and its line."""
+        """Fill the placeholders from ``namespace``; errors name the placeholder and its line.
+
+        Raises ``UnknownNameError`` for a missing name and ``RequestSyntaxError`` for a value
+        that cannot stand where it is written (a line break in a header, a set in a string...).
+        """
         if self._constant is not None:
             return self._constant
         return self._fill(namespace)
@@ -119,8 +123,11 @@ def compile_request(
 ) -> RequestTemplate:
     """Parse a cell once; ``render`` it per namespace. ``headers`` are ``-H`` options
     (``"Name: value"``) from the magic line: they replace cell headers of the same name.
+
+    Without ``method`` and ``path`` the cell is an HTTP message; with them it is the body.
+    Raises ``RequestSyntaxError`` (line 0 for the magic line) at the first mistake.
     """
-    message = _magic_line_message(cell, method, path)
+    message = _message(cell, method, path)
     extra = [compile_header(h.strip(), Origin([h.strip()], 0, 1)) for h in headers]
     replaced = {name.lower() for name, _v in extra}
     all_headers = [h for h in message.headers if h[0].lower() not in replaced] + extra
@@ -147,7 +154,7 @@ def compile_request(
     return RequestTemplate(message.method, message.path, message.params, all_headers, body_parts)
 
 
-def _magic_line_message(cell: str, method: str | None, path: str | None) -> Message:
+def _message(cell: str, method: str | None, path: str | None) -> Message:
     """The cell as an HTTP message, or METHOD and PATH from the magic line with the cell as body."""
     if method is None and path is None:
         return compile_message(cell)
