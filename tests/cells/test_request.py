@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ue_magic.errors import UsageEngineError
 from ue_magic.request import (
     METHODS,
     RequestSpec,
@@ -523,6 +524,13 @@ def test_unknown_name_is_a_distinct_error() -> None:
     assert info.value.name == "nobody"
     assert isinstance(info.value, RequestSyntaxError)
     assert (info.value.line, info.value.column) == (2, 6)
+
+
+@pytest.mark.parametrize("cell", ["BREW /x", "GET /x\nX-A: {{ nobody }}"])
+def test_cell_errors_are_usage_engine_errors_and_value_errors(cell: str) -> None:
+    with pytest.raises(UsageEngineError) as info:
+        spec_of(cell)
+    assert isinstance(info.value, RequestSyntaxError) and isinstance(info.value, ValueError)
 
 
 # --------------------------------------------------------------------------- the template
