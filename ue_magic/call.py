@@ -101,9 +101,7 @@ def send_spec(client: UsageEngineClient, spec: RequestSpec, options: CallOptions
     return client.request(
         spec.method,
         spec.path,
-        params=list(spec.params) or None,
-        headers=list(spec.headers) or None,
-        content=spec.body,
+        **spec.request_kwargs(),
         timeout=options.timeout,
         retries=options.retry,
     )
@@ -163,13 +161,7 @@ def _preview(
     client: UsageEngineClient, spec: RequestSpec, options: CallOptions, show: Show
 ) -> None:
     """--dry-run and --curl: build the request (origin checked), send nothing, fetch no token."""
-    request = client.build_request(
-        spec.method,
-        spec.path,
-        params=list(spec.params) or None,
-        headers=list(spec.headers) or None,
-        content=spec.body,
-    )
+    request = client.build_request(spec.method, spec.path, **spec.request_kwargs())
     request.headers["Authorization"] = BEARER_MASK  # what will be sent, minus the token
     if options.dry_run:
         show(RequestView(request))

@@ -92,3 +92,56 @@ class HttpStatusError(UsageEngineError):
     def __init__(self, message: str, response: httpx.Response | None = None) -> None:
         super().__init__(message)
         self.response = response
+
+
+_QUOTE_WIDTH = 76  # characters of the offending line quoted around the column
+
+
+class RequestSyntaxError(UsageEngineError, ValueError):
+    """A mistake in the cell or the magic line, found before anything is sent.
+
+    ``line`` is 1-based in the cell (0 means the magic line), ``column`` is 1-based, and
+    ``source_line`` is the line as written, so the message can point at the mistake.
+    """
+
+    def __init__(
+        self, message: str, line: int = 1, column: int = 1, source_line: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.source_line = source_line
+
+    def __str__(self) -> str:
+        where = "Magic line" if self.line == 0 else f"Line {self.line}"
+        text = f"{where}, column {self.column}: {self.message}"
+        if self.source_line is None:
+            return text
+        shown, caret = _window(self.source_line, self.column)
+        return f"{text}\n    {shown}\n    {' ' * caret}^"
+
+
+class UnknownNameError(RequestSyntaxError):
+    """``{{ name }}`` names nothing in the namespace; ``name`` is the missing root name."""
+
+    def __init__(self, name: str, line: int, column: int, source_line: str | None) -> None:
+        super().__init__(
+            f"`{name}` is not defined; run the cell that sets it, or fix the name.",
+            line,
+            column,
+            source_line,
+        )
+        self.name = name
+
+
+def _window(source: str, column: int) -> tuple[str, int]:
+    """A slice of a long line around the column, and the caret offset in that slice."""
+    source = source.replace("\t", " ")
+    if len(source) <= _QUOTE_WIDTH:
+        return source, column - 1
+    start = max(0, min(column - 1 - _QUOTE_WIDTH // 2, len(source) - _QUOTE_WIDTH))
+    prefix = "…" if start else ""
+    end = start + _QUOTE_WIDTH
+    suffix = "…" if end < len(source) else ""
+    return prefix + source[start:end] + suffix, column - 1 - start + len(prefix)

@@ -14,24 +14,23 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 from traitlets import Float, Int
 
 from ._client import UsageEngineClient
+from ._constants import METHODS
 from ._history import redact_current_input
 from .credentials import Credentials, Secret
 from .errors import ConfigurationError, MissingCredentialsError, UsageEngineError
-from .request import RequestSyntaxError, RequestTemplate, compile_request
+from .magic_line import Arguments, parse_line
+from .request import RequestTemplate, compile_request
 from .status import LoginSummary, StatusView
 
 _SECRET_ON_LINE = re.compile(
     r"(?:^|\s)--?(?:client[-_]?secret|secret|password)\b|\b(?:UE_\w*SECRET|client_secret)\s*[=:]",
     re.IGNORECASE,
 )
-_BRACES = re.compile(r"\{\{[^{}\"']*\}\}")
-_NEEDS_SHELL_SPLIT = re.compile(r"[\"'\\]")
-_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
 @magics_class
@@ -53,10 +52,9 @@ class UsageEngineMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._logins: dict[str | None, UsageEngineClient] = {}
-        # A loop of %ue_call re-sends the same lines: parse and compile each only once.
-        self._call_args = functools.lru_cache(maxsize=256)(
-            functools.partial(self._parse, self.ue_call)
-        )
+        # A loop of %ue_call re-sends the same lines: parse and compile each only once (both
+        # results are immutable, so a cached one cannot be changed by the call that uses it).
+        self._call_args = functools.lru_cache(maxsize=256)(self._parse_call_line)
         self._call_template = functools.lru_cache(maxsize=256)(self._template)
 
     # -- logins -------------------------------------------------------------------------------
@@ -261,8 +259,11 @@ class UsageEngineMagics(Magics):
             return call.call_once(
                 namespace, client, template, options, display, line_form=cell is None
             )
-        except (UsageEngineError, RequestSyntaxError) as error:
+        except UsageEngineError as error:
             raise UsageError(str(error)) from None
+
+    def _parse_call_line(self, line: str) -> Arguments:
+        return self._parse(self.ue_call, line)
 
     def _template(
         self, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
@@ -274,12 +275,12 @@ class UsageEngineMagics(Magics):
                     raise UsageError("Give a request: %ue_call GET /path, or a cell with one.")
                 return compile_request(body, headers=headers)
             if len(request_line) == 1:
-                if request_line[0].upper() in _METHODS:
+                if request_line[0].upper() in METHODS:
                     raise UsageError(f"Give the path after {request_line[0]}: %ue_call GET /path.")
                 return compile_request(body, "GET", request_line[0], headers=headers)
             if len(request_line) == 2:
                 return compile_request(body, request_line[0], request_line[1], headers=headers)
-        except RequestSyntaxError as error:
+        except UsageEngineError as error:
             raise UsageError(str(error)) from None
         raise UsageError(
             f"Expected METHOD PATH on the magic line, got {len(request_line)} words; "
@@ -297,13 +298,12 @@ class UsageEngineMagics(Magics):
         return TextProgress
 
     @staticmethod
-    def _parse(magic: Any, line: str) -> Any:
+    def _parse(magic: Any, line: str) -> Arguments:
+        """One grammar for every magic line (``magic_line``), parsed by the magic's own options."""
         try:
-            line = _BRACES.sub(lambda m: "".join(m.group().split()), line)  # {{ x }} is one word
-            if _NEEDS_SHELL_SPLIT.search(line):
-                args = parse_argstring(magic, line)
-            else:  # the common case, and much quicker than IPython's arg_split
-                args = magic.parser.parse_args(line.split())
+            return parse_line(magic.parser, line)
+        except UsageEngineError as error:
+            raise UsageError(str(error)) from None
         except UsageError as error:
             message = str(error)
             if "unrecognized arguments" in message:
@@ -312,19 +312,6 @@ class UsageEngineMagics(Magics):
                     f"Unknown option or extra words; see %{magic.__name__}? for the options."
                 ) from None
             raise
-        for name, value in vars(args).items():  # IPython's arg_split keeps the quotes
-            if isinstance(value, str):
-                setattr(args, name, _unquote(value))
-            elif isinstance(value, list):
-                setattr(args, name, [_unquote(v) if isinstance(v, str) else v for v in value])
-        return args
-
-
-def _unquote(word: str) -> str:
-    """'"X-One: 1"' -> 'X-One: 1': one pair of matching outer quotes."""
-    if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
-        return word[1:-1]
-    return word
 
 
 def _in_notebook(shell: Any) -> bool:

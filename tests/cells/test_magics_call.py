@@ -332,6 +332,26 @@ def test_spaces_inside_braces_on_the_magic_line(shell: Any) -> None:
     assert shell.user_ns["again"]["name"] == "spaced"
 
 
+@pytest.mark.parametrize(
+    "placeholder", ['{{ rows[0]["id"] }}', '{{rows[0]["id"]}}', "{{ rows[0]['id'] }}"]
+)
+def test_quoted_keys_inside_spaced_braces_on_the_magic_line(shell: Any, placeholder: str) -> None:
+    call(shell, f"POST {TYPES} -o t -q", meter_type("quoted"))
+    shell.user_ns["rows"] = [{"id": shell.user_ns["t"]["id"]}]
+    call(shell, f"GET {TYPES}/{placeholder} -o again -q")
+    assert shell.user_ns["again"]["name"] == "quoted"
+
+
+def test_an_unclosed_quote_on_the_magic_line_sends_nothing(shell: Any, sandbox: Sandbox) -> None:
+    line = f'GET {TYPES} -H "X-A: 1 -q'
+    column = line.index('"') + 1
+    with pytest.raises(
+        UsageError, match=f'Magic line, column {column}: this " quote is not closed'
+    ):
+        call(shell, line)
+    assert api_requests(sandbox) == 0
+
+
 def test_a_failed_call_leaves_nothing_stale(shell: Any, sandbox: Sandbox) -> None:
     call(shell, f"GET {TYPES} -o out -q")
     assert shell.user_ns["_ue"] is not None

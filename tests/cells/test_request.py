@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ue_magic.errors import UsageEngineError
 from ue_magic.request import (
     METHODS,
     RequestSpec,
@@ -27,6 +28,12 @@ JSON = ("Content-Type", "application/json")
 
 def spec_of(cell: str, ns: dict[str, Any] | None = None, **kw: Any) -> RequestSpec:
     return parse_request(cell, ns or {}, **kw)
+
+
+def body_json(spec: RequestSpec) -> Any:
+    """The body as the server decodes it."""
+    assert spec.body is not None
+    return json.loads(spec.body)
 
 
 # --------------------------------------------------------------------------- HTTP-message form
@@ -112,15 +119,15 @@ def test_http_message_form(
     )
 
 
-def test_json_body_is_decoded_for_display() -> None:
+def test_json_body_is_sent_as_json() -> None:
     spec = spec_of('POST /x\n\n{"a": [1, {"b": "c"}]}')
-    assert spec.has_json is True
-    assert spec.json_body == {"a": [1, {"b": "c"}]}
+    assert spec.headers == (JSON,)
+    assert body_json(spec) == {"a": [1, {"b": "c"}]}
 
 
-def test_text_body_has_no_json() -> None:
+def test_text_body_is_not_json() -> None:
     spec = spec_of("POST /x\nContent-Type: text/plain\n\nhi")
-    assert (spec.has_json, spec.json_body) == (False, None)
+    assert (spec.headers, spec.body) == ((("Content-Type", "text/plain"),), b"hi")
 
 
 def test_request_kwargs() -> None:
@@ -178,7 +185,7 @@ def test_magic_line_headers_replace_cell_headers() -> None:
     cell = "POST /x\nX-A: cell\nX-B: cell\n\nhello"
     spec = spec_of(cell, headers=["x-a: line {{ v }}", "Content-Type: text/plain"], ns={"v": 1})
     assert spec.headers == (("X-B", "cell"), ("x-a", "line 1"), ("Content-Type", "text/plain"))
-    assert (spec.body, spec.has_json) == (b"hello", False)
+    assert spec.body == b"hello"
 
 
 def test_magic_line_content_type_decides_json() -> None:
@@ -343,7 +350,7 @@ NS: dict[str, Any] = {
 )
 def test_whole_json_value(template: str, expected: object) -> None:
     spec = spec_of(f'{{"v": {template}}}', NS, method="POST", path="/x")
-    assert spec.json_body == {"v": expected}
+    assert body_json(spec) == {"v": expected}
     assert json.loads(spec.body or b"") == {"v": expected}
 
 
@@ -368,12 +375,12 @@ def test_whole_json_value(template: str, expected: object) -> None:
 )
 def test_inside_a_json_string(inside: str, expected: str) -> None:
     spec = spec_of(f'{{"v": "{inside}"}}', NS, method="POST", path="/x")
-    assert spec.json_body == {"v": expected}
+    assert body_json(spec) == {"v": expected}
 
 
 def test_braces_in_plain_json_are_left_alone() -> None:
     cell = '{"a": {"b": {"c": []}}, "d": "}} and }"}'
-    assert spec_of(cell, method="POST", path="/x").json_body == json.loads(cell)
+    assert body_json(spec_of(cell, method="POST", path="/x")) == json.loads(cell)
 
 
 @pytest.mark.parametrize(
@@ -446,7 +453,7 @@ def test_numpy_and_pandas_values() -> None:
         "df": pd.DataFrame({"a": [1, 2]}),
     }
     cell = '{"i": {{i}}, "f": {{f}}, "arr": {{arr}}, "s": {{s}}, "ts": {{ts}}, "df": {{df}}}'
-    assert spec_of(cell, ns, method="POST", path="/x").json_body == {
+    assert body_json(spec_of(cell, ns, method="POST", path="/x")) == {
         "i": 7,
         "f": 0.5,
         "arr": [[1, 2], [3, 4]],
@@ -519,6 +526,13 @@ def test_unknown_name_is_a_distinct_error() -> None:
     assert (info.value.line, info.value.column) == (2, 6)
 
 
+@pytest.mark.parametrize("cell", ["BREW /x", "GET /x\nX-A: {{ nobody }}"])
+def test_cell_errors_are_usage_engine_errors_and_value_errors(cell: str) -> None:
+    with pytest.raises(UsageEngineError) as info:
+        spec_of(cell)
+    assert isinstance(info.value, RequestSyntaxError) and isinstance(info.value, ValueError)
+
+
 # --------------------------------------------------------------------------- the template
 
 
@@ -529,8 +543,8 @@ def test_template_names_and_reuse() -> None:
     assert template.names == frozenset({"item", "t", "h", "s"})
     first = template.render({"item": {"id": 1, "v": 2}, "t": "x", "h": ["y"], "s": "z"})
     second = template.render({"item": {"id": 3, "v": [4]}, "t": "x", "h": ["y"], "s": "z"})
-    assert (first.path, first.json_body) == ("/m/1", {"v": 2, "s": "z"})
-    assert (second.path, second.json_body) == ("/m/3", {"v": [4], "s": "z"})
+    assert (first.path, body_json(first)) == ("/m/1", {"v": 2, "s": "z"})
+    assert (second.path, body_json(second)) == ("/m/3", {"v": [4], "s": "z"})
 
 
 def test_template_without_names_renders_the_same_spec() -> None:
@@ -550,5 +564,5 @@ def test_render_many_items() -> None:
         '{"id": "{{ item.id }}", "v": {{ item.v }}}', "POST", "/m/{{ item.id }}"
     )
     specs = [template.render({"item": {"id": f"i{i}", "v": i}}) for i in range(2000)]
-    assert [s.json_body for s in specs[:2]] == [{"id": "i0", "v": 0}, {"id": "i1", "v": 1}]
+    assert [body_json(s) for s in specs[:2]] == [{"id": "i0", "v": 0}, {"id": "i1", "v": 1}]
     assert specs[-1].path == "/m/i1999"

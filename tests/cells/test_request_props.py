@@ -30,7 +30,6 @@ def test_any_json_value_round_trips_as_a_whole_value(value: Any) -> None:
         {"value": value}
     )
     assert json.loads(spec.body or b"") == {"v": value, "w": [value]}
-    assert spec.json_body == {"v": value, "w": [value]}
 
 
 @given(st.text())

@@ -189,6 +189,15 @@ def test_stray_words_are_not_echoed(ip: Any) -> None:
     assert "mysterious" not in str(caught.value)
 
 
+def test_an_unclosed_quote_is_refused_without_echo_and_scrubbed(ip: Any, sandbox: Sandbox) -> None:
+    result = ip.run_cell('%ue_login --scope "mysterious-value-123', store_history=True)
+    assert isinstance(result.error_in_exec, UsageError)
+    assert "not closed" in str(result.error_in_exec)
+    assert "mysterious" not in str(result.error_in_exec)
+    assert all("mysterious" not in text for text in ip.history_manager.input_hist_raw)
+    assert sandbox.counters()["token_requests"] == 0
+
+
 def test_wrong_secret(ip: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UE_CLIENT_SECRET", "not-the-secret-xyz")
     with pytest.raises(UsageError) as caught:

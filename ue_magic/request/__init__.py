@@ -1,0 +1,40 @@
+"""The cell language: cell text -> request, the pure parser behind ``%%ue_call``.
+
+No IPython, no network. Two cell forms. With METHOD and PATH on the magic line the cell is the
+body. Otherwise the cell is an HTTP message as in ``.http`` files::
+
+    # comments before the request line
+    POST /usage-metering/v1/meters?limit=10
+    &name={{ type_name }}
+    Content-Type: application/json
+
+    {"meterTypeId": "{{ t.id }}", "userId": "u-1", "meterKey": "k", "customFields": {{ fields }}}
+
+``{{ name }}`` takes a value from the notebook namespace. A body is JSON unless a Content-Type
+header names a non-JSON type; a JSON body is checked when the template is compiled (positions
+are the user's), and gets ``Content-Type: application/json`` when it has none.
+
+One module per part of the grammar:
+
+- ``_placeholders``: ``{{ ... }}`` found in text and looked up in a namespace;
+- ``_values``: how a value is written where it stands (JSON, string, header, path, form);
+- ``_json``: the JSON body check, with the user's line and column;
+- ``_message``: the ``.http`` message grammar (request line, query lines, headers, body);
+- ``_template``: ``compile_request`` -> ``RequestTemplate`` -> ``render`` -> ``RequestSpec``.
+"""
+
+from __future__ import annotations
+
+from .._constants import METHODS
+from ..errors import RequestSyntaxError, UnknownNameError
+from ._template import RequestSpec, RequestTemplate, compile_request, parse_request
+
+__all__ = [
+    "METHODS",
+    "RequestSpec",
+    "RequestSyntaxError",
+    "RequestTemplate",
+    "UnknownNameError",
+    "compile_request",
+    "parse_request",
+]

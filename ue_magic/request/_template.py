@@ -1,0 +1,181 @@
+"""The template: a compiled cell, rendered once per namespace into a ``RequestSpec``.
+
+Compile once, render many times: ``--each`` renders one template for thousands of items before
+sending anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .._media import is_json, media_type
+from ..errors import RequestSyntaxError
+from ._json import compile_json_body
+from ._message import Message, check_method, compile_header, compile_message, compile_path
+from ._placeholders import Origin, tokenize
+from ._values import Parts, as_text, form_text, parts_of, render_parts
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """One request ready to send: the body is encoded, the path is relative or absolute."""
+
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+
+    def request_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``UsageEngineClient.request`` / ``build_request``:
+        ``params``, ``headers`` (lists of pairs, or None) and ``content`` (bytes or None).
+        """
+        return {
+            "params": list(self.params) or None,
+            "headers": list(self.headers) or None,
+            "content": self.body,
+        }
+
+
+class RequestTemplate:
+    """A compiled cell: cheap to render once per item (``--each``)."""
+
+    __slots__ = (
+        "_body",
+        "_constant",
+        "_headers",
+        "_params",
+        "_path",
+        "method",
+        "names",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: Parts,
+        params: Sequence[tuple[Parts, Parts]],
+        headers: Sequence[tuple[str, Parts]],
+        body: Parts | None,
+    ) -> None:
+        self.method = method
+        self._path = path
+        self._params = tuple(params)
+        self._headers = tuple(headers)
+        self._body = body
+        every = chain(
+            path,
+            *(k + v for k, v in self._params),
+            *(v for _n, v in self._headers),
+            body or (),
+        )
+        self.names: frozenset[str] = frozenset(
+            part[0].root for part in every if not isinstance(part, str)
+        )
+        self._constant: RequestSpec | None = None
+        if not self.names:
+            self._constant = self._fill({})
+
+    def __repr__(self) -> str:
+        return f"<RequestTemplate {self.method} names={sorted(self.names)}>"
+
+    def render(self, namespace: Mapping[str, object]) -> RequestSpec:
+        """Fill the placeholders from ``namespace``; errors name the placeholder and its line.
+
+        Raises ``UnknownNameError`` for a missing name and ``RequestSyntaxError`` for a value
+        that cannot stand where it is written (a line break in a header, a set in a string...).
+        """
+        if self._constant is not None:
+            return self._constant
+        return self._fill(namespace)
+
+    def _fill(self, namespace: Mapping[str, object]) -> RequestSpec:
+        path = render_parts(self._path, namespace)
+        params = tuple(
+            (render_parts(k, namespace), render_parts(v, namespace)) for k, v in self._params
+        )
+        if params and "?" in path:  # httpx would drop the path's query in favour of params
+            path, _, query = path.partition("?")
+            params = tuple(parse_qsl(query, keep_blank_values=True)) + params
+        headers = tuple((name, render_parts(v, namespace)) for name, v in self._headers)
+        if self._body is None:
+            return RequestSpec(self.method, path, params, headers)
+        text = render_parts(self._body, namespace)
+        try:
+            body = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise RequestSyntaxError(
+                f"the body holds a character UTF-8 cannot encode ({exc.object[exc.start]!r})."
+            ) from None
+        return RequestSpec(self.method, path, params, headers, body)
+
+
+def compile_request(
+    cell: str,
+    method: str | None = None,
+    path: str | None = None,
+    *,
+    headers: Sequence[str] = (),
+) -> RequestTemplate:
+    """Parse a cell once; ``render`` it per namespace. ``headers`` are ``-H`` options
+    (``"Name: value"``) from the magic line: they replace cell headers of the same name.
+
+    Without ``method`` and ``path`` the cell is an HTTP message; with them it is the body.
+    Raises ``RequestSyntaxError`` (line 0 for the magic line) at the first mistake.
+    """
+    message = _message(cell, method, path)
+    extra = [compile_header(h.strip(), Origin([h.strip()], 0, 1)) for h in headers]
+    replaced = {name.lower() for name, _v in extra}
+    all_headers = [h for h in message.headers if h[0].lower() not in replaced] + extra
+    body = message.body if message.body is not None and message.body.strip() else None
+    content_type = next(
+        (
+            "".join(p for p in v if isinstance(p, str))
+            for n, v in all_headers
+            if n.lower() == "content-type"
+        ),
+        None,
+    )
+    body_parts: Parts | None = None
+    if body is not None:
+        origin = Origin(cell.split("\n"), message.body_line, 1)
+        if content_type is None or is_json(media_type(content_type)):
+            body_parts = compile_json_body(body, origin)
+            if content_type is None:
+                all_headers.append(("Content-Type", ("application/json",)))
+        else:
+            tokens, placeholders = tokenize(body, origin)
+            form = content_type.lower().startswith("application/x-www-form-urlencoded")
+            body_parts = parts_of(tokens, placeholders, form_text if form else as_text)
+    return RequestTemplate(message.method, message.path, message.params, all_headers, body_parts)
+
+
+def _message(cell: str, method: str | None, path: str | None) -> Message:
+    """The cell as an HTTP message, or METHOD and PATH from the magic line with the cell as body."""
+    if method is None and path is None:
+        return compile_message(cell)
+    if path is None:
+        raise RequestSyntaxError(
+            "give a PATH after the method, e.g. GET /usage-metering/v1/meters.", 0
+        )
+    path = path.strip()
+    magic = Origin([path], 0, 1)
+    return Message(
+        check_method(method or "GET", magic, 1), compile_path(path, magic), (), (), cell, 1
+    )
+
+
+def parse_request(
+    cell: str,
+    namespace: Mapping[str, object],
+    method: str | None = None,
+    path: str | None = None,
+    *,
+    headers: Sequence[str] = (),
+) -> RequestSpec:
+    """Compile and render in one step (a single request)."""
+    return compile_request(cell, method, path, headers=headers).render(namespace)
