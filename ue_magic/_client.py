@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from ._response import explained
 from .credentials import Credentials, is_loopback_host, origin_of
 from .errors import ApiConnectionError, OriginError, UsageEngineError
 from .pagination import find_next, query_pairs
@@ -242,7 +243,7 @@ class UsageEngineClient:
         self._check_origin(request.url)
         allowed = self._allowed_retries(request, retries)
         try:
-            return self._send_retrying(request, allowed)
+            return explained(self._send_retrying(request, allowed))  # says why, on raise_for_status
         finally:
             _mask(request)  # also when a token error or a connection error ends it
 

@@ -31,6 +31,7 @@ _SECRET_ON_LINE = re.compile(
 )
 _BRACES = re.compile(r"\{\{[^{}\"']*\}\}")
 _NEEDS_SHELL_SPLIT = re.compile(r"[\"'\\]")
+_TRAILING_BLANK_LINES = re.compile(r"(?:\r?\n[ \t]*)+\Z")
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
@@ -39,6 +40,9 @@ class UsageEngineMagics(Magics):
     """%ue_login, %ue_logout, %ue_status and %%ue_call; settings are traitlets (%config)."""
 
     display_limit = Int(100, min=1, help="Items shown per JSON list or object.").tag(config=True)
+    text_limit = Int(
+        20, min=1, help="Items shown per JSON list or object (and table rows) in a terminal."
+    ).tag(config=True)
     display_bytes = Int(
         200_000, min=1_000, help="Most bytes of HTML or text one answer shows."
     ).tag(config=True)
@@ -234,6 +238,9 @@ class UsageEngineMagics(Magics):
     @argument("--each", metavar="VAR", help="Send once per item of VAR ({{item}}).")
     @argument("--concurrency", type=int, metavar="N", help="Requests in flight with --each.")
     @argument("--all-pages", action="store_true", help="Follow next-page links of a list.")
+    @argument("--columns", metavar="A,B", help="The table's columns, in order (implies --table).")
+    @argument("--save", metavar="PATH", help="Write the answer to a file (JSON Lines with --each).")
+    @argument("--python", action="store_true", help="Print the same request as Python code.")
     @no_var_expand
     @line_cell_magic
     def ue_call(self, line: str, cell: str | None = None) -> Any:
@@ -258,16 +265,19 @@ class UsageEngineMagics(Magics):
                 from .bulk import call_each
 
                 return call_each(namespace, client, template, options, display, self._progress())
-            return call.call_once(
+            result = call.call_once(
                 namespace, client, template, options, display, line_form=cell is None
             )
         except (UsageEngineError, RequestSyntaxError) as error:
             raise UsageError(str(error)) from None
+        if options.quiet and result is not None and not _assigned(self.shell, line):
+            return None  # -q: no Out[n] either
+        return result
 
     def _template(
         self, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
     ) -> RequestTemplate:
-        body = cell or ""
+        body = _TRAILING_BLANK_LINES.sub("", cell or "")  # a terminal cell ends in blank lines
         try:
             if not request_line:
                 if not body.strip():
@@ -325,6 +335,18 @@ def _unquote(word: str) -> str:
     if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
         return word[1:-1]
     return word
+
+
+def _assigned(shell: Any, line: str) -> bool:
+    """Is this %ue_call line's value used (``r = %ue_call ...``), or is it a bare statement?
+    Read from the cell being run, as IPython's own ``;`` rule is; unsure means used."""
+    from .result import value_is_used
+
+    try:
+        cell = shell.history_manager.input_hist_parsed[-1]
+    except (AttributeError, IndexError):
+        return True
+    return value_is_used(cell, "ue_call", line)
 
 
 def _in_notebook(shell: Any) -> bool:

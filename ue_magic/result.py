@@ -53,3 +53,35 @@ def shown(body: Any, view: Any) -> Any:
     result = wrapper(body)
     result._ue_view = view
     return result
+
+
+def value_is_used(cell: str, magic: str, line: str) -> bool:
+    """False when ``%magic line`` stands alone as a statement of ``cell`` (IPython's
+    transformed source), so its value would only be shown as ``Out[n]``; True otherwise,
+    also when unsure (the cell does not parse, or the call is not found)."""
+    import ast
+
+    try:
+        tree = ast.parse(cell)
+    except (SyntaxError, ValueError):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and _is_magic_call(node.value, magic, line):
+            return False
+    return True
+
+
+def _is_magic_call(node: Any, magic: str, line: str) -> bool:
+    import ast
+
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    if node.func.attr != "run_line_magic" or len(node.args) < 2:
+        return False
+    name, text = node.args[0], node.args[1]
+    return (
+        isinstance(name, ast.Constant)
+        and name.value == magic
+        and isinstance(text, ast.Constant)
+        and text.value == line
+    )
