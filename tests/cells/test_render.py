@@ -223,7 +223,10 @@ def test_big_answer_is_cut_with_a_note_and_bounded(big: httpx.Response, big_body
     assert sizes["text/plain"] <= 100_000
     assert sum(sizes.values()) <= 300_000
     assert forms["text/plain"].endswith("Showing 100 of 80,000 items; the whole answer is in _ue.")
-    assert "Showing 100 of 80,000 items; the whole answer is in <code>_ue</code>." in forms["text/html"]
+    assert (
+        "Showing 100 of 80,000 items; the whole answer is in <code>_ue</code>."
+        in forms["text/html"]
+    )
     assert "… 79,900 more items" in forms["text/plain"]
     assert "… 79,900 more items" in forms["text/html"]
     assert big_body["meters"][-1]["id"] == "m-079999"  # nothing is cut in the data itself
@@ -356,7 +359,9 @@ def test_request_view_masks_the_token_and_shows_the_bytes_sent() -> None:
         assert "X-Trace: t" in form
         assert "POST https://api.digitalroute.io/usage-metering/v1/meters?a=1" in form
         assert "Dry run: nothing was sent." in form
-    assert forms["text/plain"].endswith("\n\n" + request.content.decode())  # as sent, not re-indented
+    assert forms["text/plain"].endswith(
+        "\n\n" + request.content.decode()
+    )  # as sent, not re-indented
     assert "<script>" not in forms["text/html"]
 
 

@@ -75,7 +75,7 @@ def test_wide_table_shows_the_columns_that_fit_and_says_how_many_are_left_out(
     assert f"{len(header)} of 17 columns shown (those that fit {width} characters)" in text
     assert "pick them with --columns A,B,..." in text
     assert "`" not in text  # Markdown backticks are not shown literally
-    assert f"00000003-52c1-45de-9d1e-23a9c568b6c2" in text  # ids are never cut
+    assert "00000003-52c1-45de-9d1e-23a9c568b6c2" in text  # ids are never cut
 
 
 def test_wider_terminal_shows_more_columns(table_engine: str) -> None:
@@ -163,7 +163,9 @@ def test_one_page_of_several_says_how_to_get_them_all(table: bool) -> None:
 def test_an_opened_node_hides_its_preview_without_javascript() -> None:
     page = forms(ResponseView(response({"meters": [wide_meter(1)]}), expand_levels=1))["text/html"]
     assert "details[open]>summary>.preview{display:none}" in page
-    assert "<details><summary><b>0</b>: <span class=m>{…} 17 keys</span> <span class=preview>" in page
+    assert (
+        "<details><summary><b>0</b>: <span class=m>{…} 17 keys</span> <span class=preview>" in page
+    )
     assert "<script" not in page
     opened = forms(ResponseView(response({"a": {"b": 1}}), expand_levels=5))["text/html"]
     assert "preview" not in opened.split("</style>")[1]  # shown open: no preview at all
@@ -172,9 +174,7 @@ def test_an_opened_node_hides_its_preview_without_javascript() -> None:
 # -- logins and status -------------------------------------------------------------------------
 
 
-def summary(
-    scopes: int = 7, profile: str | None = None, short_ids: bool = False
-) -> LoginSummary:
+def summary(scopes: int = 7, profile: str | None = None, short_ids: bool = False) -> LoginSummary:
     return LoginSummary(
         profile=profile,
         api_url="https://api.digitalroute.io/",
