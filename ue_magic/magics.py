@@ -227,7 +227,14 @@ class UsageEngineMagics(Magics):
     @argument("-o", "--output", metavar="VAR", help="Store the decoded body in VAR.")
     @argument("-q", "--quiet", action="store_true", help="Show nothing (errors still raise).")
     @argument("--profile", metavar="NAME", help="Use this login.")
-    @argument("-H", "--header", action="append", default=[], metavar='"Name: value"')
+    @argument(
+        "-H",
+        "--header",
+        action="append",
+        default=[],
+        metavar='"Name: value"',
+        help="Add a header (repeatable; {{name}} works; replaces the cell's header of that name).",
+    )
     @argument("--timeout", type=float, metavar="S", help="Seconds to wait for the answer.")
     @argument("--table", action="store_true", help="Show a list of objects as a table.")
     @argument("--raw", action="store_true", help="Show the body as text.")
@@ -249,6 +256,13 @@ class UsageEngineMagics(Magics):
         %%ue_call POST /usage-metering/v1/meter-types   (the cell is the JSON body)
         %%ue_call                                        (the cell is an HTTP message)
         r = %ue_call GET /usage-metering/v1/meters       (line form; returns the body)
+
+        {{name}} takes a value from the notebook ({{x}}, {{row.user}}, {{rows[0]["id"]}}): as a
+        whole JSON value, its JSON; inside a JSON string or a header, its text; in the path,
+        URL-encoded. An unknown name or invalid JSON is an error before anything is sent.
+        -o VAR and the returned value hold the decoded body (also with --table: build a
+        DataFrame with pandas.DataFrame(r["meters"]) or pandas.json_normalize); _ue holds
+        the response. Terminal output is cut to UsageEngineMagics.text_limit items.
         """
         from . import call
 

@@ -278,3 +278,13 @@ def test_text_limit_is_a_setting_of_its_own(shell: Any, sandbox: Sandbox) -> Non
     data = captured.outputs[0].data
     assert "Showing 4 of 10 items; the whole answer is in _ue" in data["text/plain"]
     assert "Showing" not in data["text/html"]  # HTML keeps display_limit (100)
+
+
+def test_help_explains_headers_names_and_results(shell: Any) -> None:
+    with capture_output() as captured:
+        shell.run_cell("%ue_call?")
+    text = captured.stdout + "".join(str(o.data) for o in captured.outputs)
+    assert "Add a header (repeatable" in text
+    assert "{{name}} takes a value from the notebook" in text
+    assert "--columns" in text and "--save" in text and "--python" in text
+    assert "text_limit" in text
