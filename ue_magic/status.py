@@ -55,11 +55,26 @@ class LoginSummary:
         the scopes are a count here (%ue_status lists them). URLs and ids are never split."""
         who = f" (profile {self.profile})" if self.profile else ""
         account = f"account {self.account_id}" if self.account_id else "unknown account"
-        line = (
-            f"Logged in{who} to {self.api_url} as client {self.client_id!r}; {account}, "
-            f"{_scope_count(self.scopes)}, token valid until {format_expiry(self.expires_at)}."
-        )
-        return _wrap(line, fit_width(width))
+        parts = [
+            f"Logged in{who} to {self.api_url}",
+            f"as client {self.client_id!r};",
+            f"{account},",
+            f"{_scope_count(self.scopes)},",
+            f"token valid until {format_expiry(self.expires_at)}.",
+        ]
+        return _join_wrapped(parts, fit_width(width))
+
+
+def _join_wrapped(parts: list[str], width: int) -> str:
+    """Parts joined by spaces, a new indented line where the next part would pass ``width``:
+    each part (a URL, an id, a date with its time) stays whole on one line."""
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 1 + len(part) <= width:
+            lines[-1] += " " + part
+        else:
+            lines.append("  " + part)
+    return "\n".join(lines)
 
 
 def _wrap(text: str, width: int, indent: str = "") -> str:

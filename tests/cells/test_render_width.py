@@ -194,7 +194,11 @@ def test_login_line_is_short(width: int, monkeypatch: pytest.MonkeyPatch) -> Non
     line = summary().login_line(width=width)
     assert max(map(len, line.splitlines())) <= width
     assert "7 scopes" in line and "read:meters-0" not in line
-    assert "rD7Dj46RjAXW8IDed3BnwKNeCZc6Akc6" in line and UUID in line
+    assert "'rD7Dj46RjAXW8IDed3BnwKNeCZc6Akc6';" in line.split() and f"{UUID}," in line.split()
+    assert "until 2026-11-30 09:00:00 UTC." in line  # a date and its time stay together
+    assert "\n" in line and line.count("\n") < (4 if width == 80 else 2)
+    short = summary(short_ids=True).login_line(width=width)
+    assert ("\n" in short) is (width == 80)  # one line when it fits
     assert "1 scope," in summary(scopes=1).login_line(width=width)
     assert "no scopes" in summary(scopes=0).login_line(width=width)
 
