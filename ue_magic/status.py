@@ -65,15 +65,15 @@ class LoginSummary:
         return _join_wrapped(parts, fit_width(width))
 
 
-def _join_wrapped(parts: list[str], width: int) -> str:
+def _join_wrapped(parts: list[str], width: int, indent: str = "") -> str:
     """Parts joined by spaces, a new indented line where the next part would pass ``width``:
     each part (a URL, an id, a date with its time) stays whole on one line."""
-    lines = [parts[0]]
+    lines = [indent + parts[0]]
     for part in parts[1:]:
         if len(lines[-1]) + 1 + len(part) <= width:
             lines[-1] += " " + part
         else:
-            lines.append("  " + part)
+            lines.append(indent + "  " + part)
     return "\n".join(lines)
 
 
@@ -89,6 +89,10 @@ def _wrap(text: str, width: int, indent: str = "") -> str:
             break_on_hyphens=False,
         )
     )
+
+
+def _count(number: str, one: str, many: str = "") -> str:
+    return f"{number} {one if number == '1' else many or one + 's'}"
 
 
 def _scope_count(scopes: tuple[str, ...]) -> str:
@@ -178,9 +182,14 @@ class StatusView:
         scopes = " ".join(summary.scopes)
         lines = [
             f"{profile}: {api_url}",
-            _wrap(f"client {client_id!r}, {account}", width, "  "),
-            _wrap(
-                f"token {token}; {requests} requests, {tokens} token requests, {retries} retries",
+            _join_wrapped([f"client {client_id!r},", account], width, "  "),
+            _join_wrapped(
+                [
+                    f"token {token};",
+                    _count(requests, "request") + ",",
+                    _count(tokens, "token request") + ",",
+                    _count(retries, "retry", "retries"),
+                ],
                 width,
                 "  ",
             ),

@@ -210,7 +210,8 @@ def test_status_fits_80_columns_with_scopes_on_their_own_line() -> None:
     assert lines[0] == "(default): https://api.digitalroute.io/"
     assert any(line.startswith("  scopes: read:meters-0 read:meters-1") for line in lines)
     assert "read:meters-29" in text  # every scope, wrapped, none cut
-    assert "1234 requests, 2 token requests, 1 retries" in text
+    assert "1234 requests, 2 token requests, 1 retry" in text
+    assert f"    account {UUID}" in lines  # an id is never split from its label
     assert "prod: https://api.digitalroute.io/" in text
 
 
