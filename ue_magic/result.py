@@ -7,6 +7,7 @@ answer is shown once, and never in full when it is big. With ``-q`` it shows not
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 
@@ -55,9 +56,10 @@ def shown(body: Any, view: Any) -> Any:
     return result
 
 
+@functools.lru_cache(maxsize=64)  # a loop of calls asks about the same cell again and again
 def value_is_used(cell: str, magic: str, line: str) -> bool:
-    """False when ``%magic line`` stands alone as a statement of ``cell`` (IPython's
-    transformed source), so its value would only be shown as ``Out[n]``; True otherwise,
+    """False when every ``%magic line`` in ``cell`` (IPython's transformed source) stands
+    alone as a statement, so its value could only be shown as ``Out[n]``; True otherwise,
     also when unsure (the cell does not parse, or the call is not found)."""
     import ast
 
@@ -65,10 +67,13 @@ def value_is_used(cell: str, magic: str, line: str) -> bool:
         tree = ast.parse(cell)
     except (SyntaxError, ValueError):
         return True
+    calls = bare = 0
     for node in ast.walk(tree):
-        if isinstance(node, ast.Expr) and _is_magic_call(node.value, magic, line):
-            return False
-    return True
+        if _is_magic_call(node, magic, line):
+            calls += 1
+        elif isinstance(node, ast.Expr) and _is_magic_call(node.value, magic, line):
+            bare += 1
+    return calls == 0 or calls > bare
 
 
 def _is_magic_call(node: Any, magic: str, line: str) -> bool:

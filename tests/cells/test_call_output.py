@@ -288,3 +288,9 @@ def test_help_explains_headers_names_and_results(shell: Any) -> None:
     assert "{{name}} takes a value from the notebook" in text
     assert "--columns" in text and "--save" in text and "--python" in text
     assert "text_limit" in text
+
+
+def test_quiet_line_used_twice_in_a_cell_still_returns_where_assigned(shell: Any) -> None:
+    result, captured = run_cell(shell, f"%ue_call GET {TYPES} -q\nsecond = %ue_call GET {TYPES} -q")
+    assert result.success and "Out[" not in captured.stdout
+    assert isinstance(shell.user_ns["second"], (dict, list))
