@@ -294,3 +294,22 @@ def test_quiet_line_used_twice_in_a_cell_still_returns_where_assigned(shell: Any
     result, captured = run_cell(shell, f"%ue_call GET {TYPES} -q\nsecond = %ue_call GET {TYPES} -q")
     assert result.success and "Out[" not in captured.stdout
     assert isinstance(shell.user_ns["second"], (dict, list))
+
+
+def test_python_code_against_the_sandbox_makes_the_same_thing(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns.update(type_name="py-by-code", unit="calls", how={"type": "sum"})
+    cell = '{"name": "{{type_name}}", "unit": "{{unit}}", "aggregation": {{how}}}'
+    _, captured = call(shell, f"POST {TYPES} --python", cell)
+    assert sandbox.counters()["api_requests"] == 0
+    result, _ = run_cell(shell, captured.stdout)
+    assert result.success, result.error_in_exec
+    by_code = shell.user_ns["answer"]
+    shell.user_ns["type_name"] = "py-by-magic"
+    call(shell, f"POST {TYPES} -q -o by_magic", cell)
+    by_magic = shell.user_ns["by_magic"]
+    assert sandbox.counters()["by_route"][f"POST {TYPES}"] == 2
+    assert by_code["name"] == "py-by-code" and by_magic["name"] == "py-by-magic"
+    same = {"id", "name", "createdAt", "updatedAt", "activeFrom"}  # set by the sandbox
+    assert {k: v for k, v in by_code.items() if k not in same} == {
+        k: v for k, v in by_magic.items() if k not in same
+    }
