@@ -39,7 +39,9 @@ _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"
 class UsageEngineMagics(Magics):
     """%ue_login, %ue_logout, %ue_status and %%ue_call; settings are traitlets (%config)."""
 
-    display_limit = Int(100, min=1, help="Items shown per JSON list or object.").tag(config=True)
+    display_limit = Int(100, min=1, help="Items shown per JSON list or object (HTML).").tag(
+        config=True
+    )
     text_limit = Int(
         20, min=1, help="Items shown per JSON list or object (and table rows) in a terminal."
     ).tag(config=True)
