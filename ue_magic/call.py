@@ -72,17 +72,20 @@ class CallOptions:
             raise UsageEngineError("Choose --table or --raw, not both.")
         if self.columns is not None and not all(self.columns):
             raise UsageEngineError("--columns needs names separated by commas: --columns id,name.")
-        previews = [flag for flag, on in self._previews() if on]
+        if self.dry_run or self.curl or self.python:
+            self._check_previews()
+
+    def _check_previews(self) -> None:
+        flags = (("--dry-run", self.dry_run), ("--curl", self.curl), ("--python", self.python))
+        previews = [flag for flag, on in flags if on]
         if len(previews) > 1:
             raise UsageEngineError(f"Choose one of {', '.join(previews)}: each sends nothing.")
-        if self.save is not None and previews:
+        if self.save is not None:
             raise UsageEngineError(f"--save needs an answer, and {previews[0]} sends nothing.")
-
-    def _previews(self) -> tuple[tuple[str, bool], ...]:
-        return (("--dry-run", self.dry_run), ("--curl", self.curl), ("--python", self.python))
 
     @classmethod
     def from_args(cls, args: Any, settings: Any) -> CallOptions:
+        display_limit = settings.display_limit
         return cls(
             output=args.output,
             quiet=args.quiet,
@@ -97,14 +100,14 @@ class CallOptions:
             each=args.each,
             concurrency=settings.concurrency if args.concurrency is None else args.concurrency,
             all_pages=args.all_pages,
-            display_limit=settings.display_limit,
+            display_limit=display_limit,
             display_bytes=settings.display_bytes,
             expand_levels=settings.expand_levels,
-            text_limit=min(settings.display_limit, getattr(settings, "text_limit", 20)),
-            columns=_column_names(getattr(args, "columns", None)),
-            save=getattr(args, "save", None),
-            python=bool(getattr(args, "python", False)),
-            profile=getattr(args, "profile", None),
+            text_limit=min(display_limit, getattr(settings, "text_limit", display_limit)),
+            columns=_column_names(args.columns),
+            save=args.save,
+            python=args.python,
+            profile=args.profile,
         )
 
     def view(self, response: httpx.Response, body: Any, more_pages: bool = False) -> ResponseView:
