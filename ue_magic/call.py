@@ -51,7 +51,7 @@ class CallOptions:
     display_limit: int = 100
     display_bytes: int = 200_000
     expand_levels: int = 2
-    text_limit: int = 20
+    text_limit: int = 10
     columns: tuple[str, ...] | None = None
     save: str | None = None
     python: bool = False

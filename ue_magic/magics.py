@@ -43,7 +43,7 @@ class UsageEngineMagics(Magics):
         config=True
     )
     text_limit = Int(
-        20, min=1, help="Items shown per JSON list or object (and table rows) in a terminal."
+        10, min=1, help="Items shown per JSON list (and table rows) in a terminal."
     ).tag(config=True)
     display_bytes = Int(
         200_000, min=1_000, help="Most bytes of HTML or text one answer shows."

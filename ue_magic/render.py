@@ -240,8 +240,11 @@ def _preview(value: dict[Any, Any] | list[Any], width: int = 60) -> str:
 class _Tree:
     """One walk per form over at most ``limit`` items per container, within a byte budget."""
 
-    def __init__(self, limit: int, budget: int, expand_levels: int) -> None:
+    def __init__(
+        self, limit: int, budget: int, expand_levels: int, list_limit: int | None = None
+    ) -> None:
         self.limit = max(1, limit)
+        self.list_limit = self.limit if list_limit is None else max(1, list_limit)
         self.budget = budget
         self.expand = expand_levels
 
@@ -291,7 +294,7 @@ class _Tree:
         inner = indent + "  "
         total = len(value)
         shown = 0
-        for k, item in islice(_items(value), self.limit):
+        for k, item in islice(_items(value), self.limit if is_dict else self.list_limit):
             if out.full:
                 break
             shown += 1
@@ -453,7 +456,7 @@ class ResponseView:
         columns: tuple[str, ...] | None = None,
         more_pages: bool = False,
     ) -> None:
-        """``text_limit``: items per list or object in the text form (default ``display_limit``);
+        """``text_limit``: items per list in the text form (default ``display_limit``);
         ``width``: terminal columns for the text form (default: the terminal's, else 80);
         ``columns``: the table's columns, in order; ``more_pages``: the answer is one page of
         several, so a note says how to get them all."""
@@ -542,7 +545,8 @@ class ResponseView:
             if found is not None:
                 return self._table(found, limit, budget, want_html, notes)
             notes.append("No list of objects to show as a table; showing the tree.")
-        tree = _Tree(limit, budget, self.expand_levels)
+        # In a terminal, long lists are cut to text_limit, but an object keeps its keys.
+        tree = _Tree(self.display_limit, budget, self.expand_levels, list_limit=limit)
         out = tree.html(body) if want_html else tree.text(body)
         if out.first_cut is not None:
             note = self._note(*out.first_cut[1:])

@@ -139,6 +139,14 @@ def test_text_has_a_smaller_item_limit_than_html(width: int) -> None:
     assert "Showing 100 of 251 items; the whole answer is in <code>_ue</code>." in page
 
 
+def test_text_limit_cuts_lists_but_keeps_an_objects_keys() -> None:
+    body = {"meters": [wide_meter(i) for i in range(251)]}
+    text = forms(ResponseView(response(body), text_limit=10, width=80))["text/plain"]
+    assert text.endswith("Showing 10 of 251 items; the whole answer is in _ue.")
+    assert text.count('"accountId"') == 10  # every key of each meter shown is there
+    assert "… 241 more items" in text and len(text.splitlines()) < 300
+
+
 def test_text_limit_applies_to_table_rows(table_engine: str) -> None:
     view = ResponseView(response([wide_meter(i) for i in range(251)]), table=True, text_limit=20)
     text = forms(view)["text/plain"]
