@@ -22,7 +22,7 @@ creds = Credentials.from_env(env_file=".env", profile=None)
 with UsageEngineClient(creds) as ue:
     created = ue.post(
         "usage-metering/v1/meter-types",
-        json={"name": "api-calls", "unit": "calls", "aggregation": {"type": "sum"}},
+        json={"name": "from-python", "unit": "calls", "aggregation": {"type": "sum"}},
     )
     created.raise_for_status()  # an error answer raises, with the API's own message
     meter_type = created.json()
@@ -47,7 +47,7 @@ def test_readme_example_works_against_the_sandbox(
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(README_EXAMPLE, "README.md", "exec"), scope)
-    assert [t["name"] for t in scope["types"]["meterTypes"]] == ["api-calls"]
+    assert [t["name"] for t in scope["types"]["meterTypes"]] == ["from-python"]
     assert "requests=3" in out.getvalue() and "token_requests=1" in out.getvalue()
     assert sandbox.counters()["by_route"]["POST /usage-metering/v1/meters"] == 1
 
