@@ -596,7 +596,7 @@ class ResponseView:
         if left_out:
             notes.append(
                 f"{len(table.columns) - left_out} of {len(table.columns)} columns shown "
-                f"(those that fit {width} characters); pick them with `--columns A,B,...`."
+                f"(those that fit {width} characters); `--columns A,B,C` picks others."
             )
         return drawn
 

@@ -73,7 +73,7 @@ def test_wide_table_shows_the_columns_that_fit_and_says_how_many_are_left_out(
     header = table[0].split()
     assert header[0] == "id" and 1 < len(header) < 17
     assert f"{len(header)} of 17 columns shown (those that fit {width} characters)" in text
-    assert "pick them with --columns A,B,..." in text
+    assert "characters); --columns A,B,C picks others." in text
     assert "`" not in text  # Markdown backticks are not shown literally
     assert "00000003-52c1-45de-9d1e-23a9c568b6c2" in text  # ids are never cut
 
