@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import httpx
 
-from .problem import describe_error
-from .render import decode_body
-
 __all__ = ["ApiResponse", "explained"]
 
 
@@ -25,6 +22,9 @@ class ApiResponse(httpx.Response):
         except httpx.HTTPStatusError as error:
             if not self.is_error:  # 1xx/3xx: httpx's words are the right ones
                 raise
+            from .problem import describe_error  # here, not at import: %load_ext stays quick
+            from .render import decode_body
+
             try:
                 body = decode_body(self)
             except httpx.ResponseNotRead:  # a streamed answer: its body is not at hand

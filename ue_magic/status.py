@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ._terminal import fit_width
-from .render import html_cell
 
 if TYPE_CHECKING:
     from ._client import UsageEngineClient
@@ -200,6 +199,8 @@ class StatusView:
     def _repr_html_(self) -> str:
         if not self.rows:
             return "<p>Not logged in. Run <code>%ue_login</code>.</p>"
+        from .render import html_cell  # here, not at import: %load_ext stays quick
+
         head = "".join(f"<th style='white-space:nowrap'>{html.escape(c)}</th>" for c in _COLUMNS)
         body = "".join(
             "<tr>"
