@@ -25,6 +25,7 @@ import httpx
 
 from ._constants import BEARER_MASK, CLOSED_CLIENT, IDEMPOTENT_METHODS, MAX_RETRIES, refusing_origin
 from ._oauth import scrub
+from ._response import explained
 from ._retry import (
     API_STATUSES,
     TOKEN_RETRIES,
@@ -287,7 +288,7 @@ class UsageEngineClient:
                 policy.max_wait,
                 policy.try_again_at(done.too_long),
             )
-        return outcome
+        return explained(outcome)  # says why, on raise_for_status
 
     def _send_once(self, request: httpx.Request) -> httpx.Response | DeferredError:
         """One try; what httpx raises becomes a DeferredError (its frames may hold the token)."""

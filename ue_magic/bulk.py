@@ -24,6 +24,7 @@ from .problem import describe_error
 from .progress import Progress, TextProgress
 from .render import decode_body
 from .request import RequestSpec, RequestSyntaxError, RequestTemplate
+from .save import JsonLinesWriter, check_target
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,20 @@ class _NotSent:
 
 _NOT_SENT: Any = _NotSent()
 ProgressFactory = Callable[[int], Progress]
+OnResult = Callable[["BulkResult", int], None]
+
+
+class QuietProgress:
+    """-q: no bar at all."""
+
+    def __init__(self, total: int = 0) -> None:
+        self.total = total
+
+    def update(self, done: int, failed: int, force: bool = False) -> None:
+        pass
+
+    def finish(self, done: int, failed: int, interrupted: bool) -> None:
+        pass
 
 
 def items_of(value: Any) -> list[Any]:
@@ -154,8 +169,10 @@ def run_bulk(
     options: CallOptions,
     progress: Progress,
     clock: Callable[[], float] = time.monotonic,
+    on_result: OnResult | None = None,
 ) -> BulkResult:
-    """Send every request, ``options.concurrency`` at a time, in a pool of threads."""
+    """Send every request, ``options.concurrency`` at a time, in a pool of threads;
+    ``on_result(result, index)`` is called as each item's result is recorded."""
     total = len(specs)
     result = BulkResult(total=total, responses=[None] * total, results=[_NOT_SENT] * total)
     started = clock()
@@ -170,13 +187,19 @@ def run_bulk(
                     next_index += 1
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    _record(result, pending.pop(future), future)
+                    index = pending.pop(future)
+                    _record(result, index, future)
+                    if on_result is not None:
+                        on_result(result, index)
                     done += 1
                 progress.update(done, len(result.failures))
         except KeyboardInterrupt:
             result.interrupted = True
             for future in list(pending):  # let those in flight finish and count them
-                _record(result, pending.pop(future), _settled(future))
+                index = pending.pop(future)
+                _record(result, index, _settled(future))
+                if on_result is not None:
+                    on_result(result, index)
                 done += 1
     result.failures.sort(key=lambda f: f.index)
     result.elapsed = clock() - started
@@ -217,26 +240,58 @@ def call_each(
     progress_factory: ProgressFactory | None = None,
 ) -> None:
     """--each: render all, send all, show a summary; -o gets one result per item in order."""
-    if options.dry_run or options.curl or options.all_pages:
-        raise UsageEngineError("--each cannot be combined with --dry-run, --curl or --all-pages.")
+    if options.dry_run or options.curl or options.python or options.all_pages:
+        raise UsageEngineError(
+            "--each cannot be combined with --dry-run, --curl, --python or --all-pages."
+        )
     name = options.each or ""
     if name not in namespace:
         raise UsageEngineError(f"--each {name}: no variable {name!r} in the notebook.")
     items = items_of(namespace[name])
     specs = render_all(template, namespace, items)
-    progress = (progress_factory or TextProgress)(len(specs))
-    result = run_bulk(client, specs, options, progress)
+    target = check_target(options.save) if options.save is not None else None
+    factory = QuietProgress if options.quiet else (progress_factory or TextProgress)
+    progress = factory(len(specs))
+    if target is None:
+        result = run_bulk(client, specs, options, progress)
+    else:
+        with JsonLinesWriter(target) as writer:
+            result = run_bulk(client, specs, options, progress, on_result=_saver(writer))
     namespace["_ue"] = result
     if options.output:
         namespace[options.output] = [None if r is _NOT_SENT else r for r in result.results]
-    if not options.quiet or result.failures:
+    if not options.quiet:
         show(result)
+        if target is not None:
+            print(writer.summary())
     if result.interrupted:
         raise UsageEngineError(
             f"Interrupted: {result.summary()}. _ue.not_sent lists the items not sent."
         )
-    if result.failures and not options.no_raise:
+    if result.failures:
+        where = "_ue.failed lists them" if options.quiet else "see the table above"
+        if options.no_raise:
+            if options.quiet:
+                print(f"{result.summary()}; {where}.")  # -q: one line, and only on failure
+            return
         raise HttpStatusError(
-            f"{len(result.failures)} of {len(specs)} requests failed; see the table above "
+            f"{len(result.failures)} of {len(specs)} requests failed; {where} "
             "(--no-raise to go on)."
         )
+
+
+def _saver(writer: JsonLinesWriter) -> OnResult:
+    """--save with --each: each result as a JSON line, as soon as it is recorded."""
+
+    def write(result: BulkResult, index: int) -> None:
+        response = result.responses[index]
+        status = response.status_code if response is not None else None
+        outcome = result.results[index]
+        if isinstance(outcome, Exception):
+            last = result.failures[-1] if result.failures else None  # just recorded
+            body = last.body if last is not None and last.index == index else None
+            writer.write(index, status, body, error=str(outcome))
+        else:
+            writer.write(index, status, outcome)
+
+    return write

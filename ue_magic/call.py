@@ -21,10 +21,14 @@ from .problem import describe_error
 from .render import RequestView, ResponseView, decode_body
 from .request import RequestSpec, RequestTemplate
 from .result import shown
+from .save import check_target, write_answer
 
 Show = Callable[[Any], None]
 MAX_TIMEOUT = 3600.0
 MAX_CONCURRENCY = 64
+DRY_RUN_NOTE = (
+    "Not sent (--dry-run). These are the bytes that would be sent; only the token is masked."
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,11 @@ class CallOptions:
     display_limit: int = 100
     display_bytes: int = 200_000
     expand_levels: int = 2
+    text_limit: int = 10
+    columns: tuple[str, ...] | None = None
+    save: str | None = None
+    python: bool = False
+    profile: str | None = None
 
     def __post_init__(self) -> None:
         """Option values that cannot work are refused before anything is sent."""
@@ -59,11 +68,24 @@ class CallOptions:
             raise UsageEngineError(f"--retry needs a count from 0 to {MAX_RETRIES}.")
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             raise UsageEngineError(f"--concurrency needs a count from 1 to {MAX_CONCURRENCY}.")
-        if self.table and self.raw:
+        if (self.table or self.columns) and self.raw:
             raise UsageEngineError("Choose --table or --raw, not both.")
+        if self.columns is not None and not all(self.columns):
+            raise UsageEngineError("--columns needs names separated by commas: --columns id,name.")
+        if self.dry_run or self.curl or self.python:
+            self._check_previews()
+
+    def _check_previews(self) -> None:
+        flags = (("--dry-run", self.dry_run), ("--curl", self.curl), ("--python", self.python))
+        previews = [flag for flag, on in flags if on]
+        if len(previews) > 1:
+            raise UsageEngineError(f"Choose one of {', '.join(previews)}: each sends nothing.")
+        if self.save is not None:
+            raise UsageEngineError(f"--save needs an answer, and {previews[0]} sends nothing.")
 
     @classmethod
     def from_args(cls, args: Any, settings: Any) -> CallOptions:
+        display_limit = settings.display_limit
         return cls(
             output=args.output,
             quiet=args.quiet,
@@ -78,12 +100,17 @@ class CallOptions:
             each=args.each,
             concurrency=settings.concurrency if args.concurrency is None else args.concurrency,
             all_pages=args.all_pages,
-            display_limit=settings.display_limit,
+            display_limit=display_limit,
             display_bytes=settings.display_bytes,
             expand_levels=settings.expand_levels,
+            text_limit=min(display_limit, getattr(settings, "text_limit", display_limit)),
+            columns=_column_names(args.columns),
+            save=args.save,
+            python=args.python,
+            profile=args.profile,
         )
 
-    def view(self, response: httpx.Response, body: Any) -> ResponseView:
+    def view(self, response: httpx.Response, body: Any, more_pages: bool = False) -> ResponseView:
         return ResponseView(
             response,
             body=body,
@@ -93,7 +120,17 @@ class CallOptions:
             raw=self.raw,
             expand_levels=self.expand_levels,
             output_var=self.output,
+            text_limit=self.text_limit,
+            columns=self.columns,
+            more_pages=more_pages,
         )
+
+
+def _column_names(text: str | None) -> tuple[str, ...] | None:
+    """``"id, name"`` -> ``("id", "name")``; an empty name is kept so that it is refused."""
+    if text is None:
+        return None
+    return tuple(name.strip() for name in text.split(","))
 
 
 def send_spec(client: UsageEngineClient, spec: RequestSpec, options: CallOptions) -> httpx.Response:
@@ -118,9 +155,15 @@ def call_once(
 ) -> Any:
     """One request: everything is checked before sending; the answer goes to ``_ue`` and -o."""
     spec = template.render(namespace)
+    if options.python:
+        from .pycode import python_code
+
+        print(python_code(template, namespace, spec, profile=options.profile))
+        return None
     if options.dry_run or options.curl:
         _preview(client, spec, options, show)
         return None
+    target = check_target(options.save) if options.save is not None else None
     namespace["_ue"] = None  # a call that fails to get an answer leaves nothing stale behind
     if options.output:
         namespace[options.output] = None
@@ -141,13 +184,17 @@ def call_once(
     namespace["_ue"] = response
     if options.output:
         namespace[options.output] = stored
-    view = None if options.quiet else options.view(response, body)
+    saved = write_answer(target, body) if target is not None else None
+    more = not options.all_pages and has_next_page(response, body, spec.params)
+    view = None if options.quiet else options.view(response, body, more_pages=more)
     if response.is_error and not options.no_raise:
         if view is not None:
             show(view)
         raise HttpStatusError(
             describe_error(response, body) + f" (--no-raise to go on{note})", response
         )
+    if saved is not None and not options.quiet:
+        print(saved)
     if line_form:
         result = shown(body, view)
         if result is not None:
@@ -157,6 +204,17 @@ def call_once(
     return body if line_form else None
 
 
+def has_next_page(response: httpx.Response, body: Any, params: Any) -> bool:
+    """Is this answer one page of several? Asked of the paging rule only when the answer could
+    say so, so that a big answer is not parsed a second time."""
+    from . import pages
+
+    could = "link" in response.headers or (
+        isinstance(body, dict) and (pages.TOKEN_FIELD in body or "next" in body)
+    )
+    return could and pages.find_next(response, params) is not None
+
+
 def _preview(
     client: UsageEngineClient, spec: RequestSpec, options: CallOptions, show: Show
 ) -> None:
@@ -164,7 +222,7 @@ def _preview(
     request = client.build_request(spec.method, spec.path, **spec.request_kwargs())
     request.headers["Authorization"] = BEARER_MASK  # what will be sent, minus the token
     if options.dry_run:
-        show(RequestView(request))
+        show(RequestView(request, note=DRY_RUN_NOTE))
     if options.curl:
         credentials = client.credentials
         print(

@@ -31,13 +31,19 @@ _SECRET_ON_LINE = re.compile(
     r"(?:^|\s)--?(?:client[-_]?secret|secret|password)\b|\b(?:UE_\w*SECRET|client_secret)\s*[=:]",
     re.IGNORECASE,
 )
+_TRAILING_BLANK_LINES = re.compile(r"(?:\r?\n[ \t]*)+\Z")
 
 
 @magics_class
 class UsageEngineMagics(Magics):
     """%ue_login, %ue_logout, %ue_status and %%ue_call; settings are traitlets (%config)."""
 
-    display_limit = Int(100, min=1, help="Items shown per JSON list or object.").tag(config=True)
+    display_limit = Int(100, min=1, help="Items shown per JSON list or object (HTML).").tag(
+        config=True
+    )
+    text_limit = Int(
+        10, min=1, help="Items shown per JSON list (and table rows) in a terminal."
+    ).tag(config=True)
     display_bytes = Int(
         200_000, min=1_000, help="Most bytes of HTML or text one answer shows."
     ).tag(config=True)
@@ -221,7 +227,14 @@ class UsageEngineMagics(Magics):
     @argument("-o", "--output", metavar="VAR", help="Store the decoded body in VAR.")
     @argument("-q", "--quiet", action="store_true", help="Show nothing (errors still raise).")
     @argument("--profile", metavar="NAME", help="Use this login.")
-    @argument("-H", "--header", action="append", default=[], metavar='"Name: value"')
+    @argument(
+        "-H",
+        "--header",
+        action="append",
+        default=[],
+        metavar='"Name: value"',
+        help="Add a header (repeatable; {{name}} works; replaces the cell's header of that name).",
+    )
     @argument("--timeout", type=float, metavar="S", help="Seconds to wait for the answer.")
     @argument("--table", action="store_true", help="Show a list of objects as a table.")
     @argument("--raw", action="store_true", help="Show the body as text.")
@@ -232,6 +245,9 @@ class UsageEngineMagics(Magics):
     @argument("--each", metavar="VAR", help="Send once per item of VAR ({{item}}).")
     @argument("--concurrency", type=int, metavar="N", help="Requests in flight with --each.")
     @argument("--all-pages", action="store_true", help="Follow next-page links of a list.")
+    @argument("--columns", metavar="A,B", help="The table's columns, in order (implies --table).")
+    @argument("--save", metavar="PATH", help="Write the answer to a file (JSON Lines with --each).")
+    @argument("--python", action="store_true", help="Print the same request as Python code.")
     @no_var_expand
     @line_cell_magic
     def ue_call(self, line: str, cell: str | None = None) -> Any:
@@ -240,6 +256,13 @@ class UsageEngineMagics(Magics):
         %%ue_call POST /usage-metering/v1/meter-types   (the cell is the JSON body)
         %%ue_call                                        (the cell is an HTTP message)
         r = %ue_call GET /usage-metering/v1/meters       (line form; returns the body)
+
+        {{name}} takes a value from the notebook ({{x}}, {{row.user}}, {{rows[0]["id"]}}): as a
+        whole JSON value, its JSON; inside a JSON string or a header, its text; in the path,
+        URL-encoded. An unknown name or invalid JSON is an error before anything is sent.
+        -o VAR and the returned value hold the decoded body (also with --table: build a
+        DataFrame with pandas.DataFrame(r["meters"]) or pandas.json_normalize); _ue holds
+        the response. Terminal output is cut to UsageEngineMagics.text_limit items.
         """
         from . import call
 
@@ -256,11 +279,14 @@ class UsageEngineMagics(Magics):
                 from .bulk import call_each
 
                 return call_each(namespace, client, template, options, display, self._progress())
-            return call.call_once(
+            result = call.call_once(
                 namespace, client, template, options, display, line_form=cell is None
             )
         except UsageEngineError as error:
             raise UsageError(str(error)) from None
+        if options.quiet and result is not None and not _assigned(self.shell, line):
+            return None  # -q: no Out[n] either
+        return result
 
     def _parse_call_line(self, line: str) -> Arguments:
         return self._parse(self.ue_call, line)
@@ -268,7 +294,7 @@ class UsageEngineMagics(Magics):
     def _template(
         self, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
     ) -> RequestTemplate:
-        body = cell or ""
+        body = _TRAILING_BLANK_LINES.sub("", cell or "")  # a terminal cell ends in blank lines
         try:
             if not request_line:
                 if not body.strip():
@@ -312,6 +338,18 @@ class UsageEngineMagics(Magics):
                     f"Unknown option or extra words; see %{magic.__name__}? for the options."
                 ) from None
             raise
+
+
+def _assigned(shell: Any, line: str) -> bool:
+    """Is this %ue_call line's value used (``r = %ue_call ...``), or is it a bare statement?
+    Read from the cell being run, as IPython's own ``;`` rule is; unsure means used."""
+    from .result import value_is_used
+
+    try:
+        cell = shell.history_manager.input_hist_parsed[-1]
+    except (AttributeError, IndexError):
+        return True
+    return value_is_used(cell, "ue_call", line)
 
 
 def _in_notebook(shell: Any) -> bool:

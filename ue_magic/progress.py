@@ -48,7 +48,11 @@ class _Throttled:
 
 
 class TextProgress(_Throttled):
-    """A one-line bar redrawn with a carriage return (terminal IPython, scripts)."""
+    """A one-line bar redrawn with a carriage return (terminal IPython, scripts).
+
+    Each draw pads to the longest line drawn before, so a shorter line (the last one, when
+    "about 3 s left" goes) leaves no tail of the one before it.
+    """
 
     def __init__(
         self,
@@ -61,11 +65,17 @@ class TextProgress(_Throttled):
         super().__init__(total, interval, clock)
         self.stream = stream or sys.stdout
         self.width = width
+        self._drawn = 0  # length of the longest line drawn so far
 
     def _draw(self, done: int, failed: int, end: str = "") -> None:
         filled = self.width * done // self.total if self.total else self.width
         bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {self.text(done, failed)}{end}")
+        line = f"[{bar}] {self.text(done, failed)}"
+        if end.startswith(" "):  # " (interrupted)" belongs to the line
+            line, end = line + end.rstrip("\n"), "\n" if end.endswith("\n") else ""
+        padded = line.ljust(self._drawn)
+        self._drawn = max(self._drawn, len(line))
+        self.stream.write(f"\r{padded}{end}")
         self.stream.flush()
 
     def update(self, done: int, failed: int, force: bool = False) -> None:

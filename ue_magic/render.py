@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import re
 from collections.abc import Callable, Iterable
 from itertools import islice
 from json.encoder import encode_basestring
@@ -19,6 +20,7 @@ import httpx
 
 from ._constants import BEARER_MASK
 from ._media import is_json, media_type
+from ._terminal import fit_width
 
 _quote: Callable[[str], str] = encode_basestring  # JSON string literal, non-ASCII kept
 
@@ -46,6 +48,7 @@ _CSS = (
     ".ue-view details>details{margin-left:1.2em}"
     ".ue-view details>div{margin-left:2.1em}"
     ".ue-view summary{cursor:pointer}"
+    ".ue-view details[open]>summary>.preview{display:none}"
     ".ue-view b{color:var(--jp-mirror-editor-property-color,inherit);font-weight:600}"
     ".ue-view .s{color:var(--jp-mirror-editor-string-color,inherit)}"
     ".ue-view .n{color:var(--jp-mirror-editor-number-color,inherit)}"
@@ -58,6 +61,7 @@ _CSS = (
     ".ue-view th,.ue-view td{border:1px solid rgba(128,128,128,.35);padding:1px 6px;"
     "text-align:left;vertical-align:top;color:inherit;background:none}"
     ".ue-view .note{opacity:.7;font-style:italic;margin-top:.3em}"
+    ".ue-view .note code{font-style:normal}"
     "</style>"
 )
 
@@ -72,6 +76,26 @@ def format_size(size: int) -> str:
     if size < 1_000_000:
         return f"{size / 1000:.1f} kB"
     return f"{size / 1_000_000:.1f} MB"
+
+
+_CODE = re.compile(r"`([^`]+)`")
+_NOWRAP = " style='white-space:nowrap'"  # inline, so it holds where style sheets are stripped
+
+
+def note_text(note: str) -> str:
+    """A note for a terminal: Markdown backticks dropped (``Table of `meters`.`` -> ``meters``)."""
+    return _CODE.sub(r"\1", note)
+
+
+def note_html(note: str) -> str:
+    """A note as HTML: escaped, with backticked names as ``<code>``."""
+    return _CODE.sub(r"<code>\1</code>", html.escape(note, quote=False))
+
+
+def html_cell(text: str, tag: str = "td") -> str:
+    """One table cell; a value without spaces (an id, a UUID, a date) is never wrapped."""
+    nowrap = _NOWRAP if text and not any(c.isspace() for c in text) else ""
+    return f"<{tag}{nowrap}>{html.escape(text, quote=False)}</{tag}>"
 
 
 def _media_type(headers: httpx.Headers) -> str:
@@ -217,8 +241,11 @@ def _preview(value: dict[Any, Any] | list[Any], width: int = 60) -> str:
 class _Tree:
     """One walk per form over at most ``limit`` items per container, within a byte budget."""
 
-    def __init__(self, limit: int, budget: int, expand_levels: int) -> None:
+    def __init__(
+        self, limit: int, budget: int, expand_levels: int, list_limit: int | None = None
+    ) -> None:
         self.limit = max(1, limit)
+        self.list_limit = self.limit if list_limit is None else max(1, list_limit)
         self.budget = budget
         self.expand = expand_levels
 
@@ -233,7 +260,11 @@ class _Tree:
             out.add(f"<div>{key}<span class={css}>{html.escape(text, quote=False)}</span></div>")
             return
         is_open = depth < self.expand
-        preview = "" if is_open else f" {html.escape(_preview(value), quote=False)}"
+        preview = (
+            ""
+            if is_open  # shown open: the items are right below, so no preview
+            else f" <span class=preview>{html.escape(_preview(value), quote=False)}</span>"
+        )
         out.add(
             f"<details{' open' if is_open else ''}><summary>{key}"
             f"<span class=m>{_count(value)}</span>{preview}</summary>"
@@ -264,7 +295,7 @@ class _Tree:
         inner = indent + "  "
         total = len(value)
         shown = 0
-        for k, item in islice(_items(value), self.limit):
+        for k, item in islice(_items(value), self.limit if is_dict else self.list_limit):
             if out.full:
                 break
             shown += 1
@@ -313,12 +344,21 @@ def _cell(value: object) -> str:
     return text if len(text) <= _CELL_CHARS else text[: _CELL_CHARS - 1] + "…"
 
 
-class _Table:
-    """Rows and columns chosen once, drawn as HTML and text, with pandas when it is there."""
+_TEXT_CELL = 40  # characters of one cell in a terminal table
 
-    def __init__(self, rows: list[Any], limit: int, budget: int) -> None:
+
+def _clip(text: str, size: int = _TEXT_CELL) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+class _Table:
+    """Rows and columns chosen once, drawn as HTML and text (with pandas when it is there)."""
+
+    def __init__(
+        self, rows: list[Any], limit: int, budget: int, columns: tuple[str, ...] | None = None
+    ) -> None:
         self.total = len(rows)
-        columns: dict[str, None] = {}
+        seen: dict[str, None] = {}
         cells: list[dict[str, str]] = []
         size = 0
         wide = False
@@ -328,47 +368,65 @@ class _Table:
             if cells and size > budget * 0.6:
                 break
             cells.append(line)
-            columns.update(dict.fromkeys(line))
+            seen.update(dict.fromkeys(line))
             wide = wide or len(row) > _MAX_COLUMNS
-        self.columns = list(columns)[:_MAX_COLUMNS]
-        self.some_columns_hidden = wide or len(columns) > _MAX_COLUMNS
+        self.unknown: list[str] = []
+        if columns:
+            self.unknown = [c for c in columns if c not in seen]
+            self.columns = [c for c in columns if c in seen] or list(seen)[:_MAX_COLUMNS]
+            self.some_columns_hidden = False
+        else:
+            self.columns = list(seen)[:_MAX_COLUMNS]
+            self.some_columns_hidden = wide or len(seen) > _MAX_COLUMNS
+        self.picked = bool(columns)
         self.cells = cells
 
-    def _frame(self) -> Any:
-        """A pandas DataFrame of the shown cells, or None without pandas (it is optional)."""
-        try:
-            import pandas as pd
-        except ImportError:
-            return None
-        rows = [[row.get(c, "") for c in self.columns] for row in self.cells]
-        return pd.DataFrame(rows, columns=self.columns)
-
     def html(self) -> str:
-        frame = self._frame()
-        return self._plain_html() if frame is None else str(frame.to_html(border=0, escape=True))
-
-    def text(self) -> str:
-        frame = self._frame()
-        return self._plain_text() if frame is None else str(frame.to_string(max_colwidth=40))
-
-    def _plain_html(self) -> str:
-        head = "".join(f"<th>{html.escape(c, quote=False)}</th>" for c in self.columns)
+        """Our own table, not pandas': ids must not wrap, and no JavaScript or styles needed."""
+        head = "".join(html_cell(c, "th") for c in self.columns)
         body = "".join(
-            f"<tr><th>{i}</th>"
-            + "".join(f"<td>{html.escape(row.get(c, ''), quote=False)}</td>" for c in self.columns)
-            + "</tr>"
+            f"<tr><th>{i}</th>" + "".join(html_cell(row.get(c, "")) for c in self.columns) + "</tr>"
             for i, row in enumerate(self.cells)
         )
         return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    def _plain_text(self) -> str:
-        def clip(text: str) -> str:
-            return text if len(text) <= 40 else text[:39] + "…"
+    def text(self, width: int) -> tuple[str, int]:
+        """The table within ``width`` columns: the leading columns that fit (all those picked
+        with --columns), and how many were left out."""
+        if self.picked:
+            return self._draw(self.columns), 0
+        shown = self._fitting(width)
+        drawn = self._draw(shown)
+        while len(shown) > 1 and max(map(len, drawn.splitlines())) > width:
+            shown = shown[:-1]  # pandas pads a little differently: measure, not guess
+            drawn = self._draw(shown)
+        return drawn, len(self.columns) - len(shown)
 
-        grid = [["", *map(clip, self.columns)]]
+    def _fitting(self, width: int) -> list[str]:
+        used = len(str(max(0, len(self.cells) - 1)))
+        shown: list[str] = []
+        for column in self.columns:
+            cell = max((len(_clip(row.get(column, ""))) for row in self.cells), default=0)
+            need = 2 + max(len(_clip(column)), cell)
+            if shown and used + need > width:
+                break
+            shown.append(column)
+            used += need
+        return shown
+
+    def _draw(self, columns: list[str]) -> str:
+        try:
+            import pandas as pd
+        except ImportError:
+            return self._plain_text(columns)
+        rows = [[row.get(c, "") for c in columns] for row in self.cells]
+        frame = pd.DataFrame(rows, columns=columns)
+        return str(frame.to_string(max_colwidth=_TEXT_CELL))
+
+    def _plain_text(self, columns: list[str]) -> str:
+        grid = [["", *map(_clip, columns)]]
         grid += [
-            [str(i), *(clip(row.get(c, "")) for c in self.columns)]
-            for i, row in enumerate(self.cells)
+            [str(i), *(_clip(row.get(c, "")) for c in columns)] for i, row in enumerate(self.cells)
         ]
         widths = [max(len(line[j]) for line in grid) for j in range(len(grid[0]))]
         return "\n".join(
@@ -394,7 +452,15 @@ class ResponseView:
         raw: bool = False,
         expand_levels: int = 2,
         output_var: str | None = None,
+        text_limit: int | None = None,
+        width: int | None = None,
+        columns: tuple[str, ...] | None = None,
+        more_pages: bool = False,
     ) -> None:
+        """``text_limit``: items per list in the text form (default ``display_limit``);
+        ``width``: terminal columns for the text form (default: the terminal's, else 80);
+        ``columns``: the table's columns, in order; ``more_pages``: the answer is one page of
+        several, so a note says how to get them all."""
         self.response = response
         self._body = body
         self.display_limit = display_limit
@@ -403,6 +469,10 @@ class ResponseView:
         self.raw = raw
         self.expand_levels = expand_levels
         self.output_var = output_var
+        self.text_limit = display_limit if text_limit is None else text_limit
+        self.width = width
+        self.columns = columns
+        self.more_pages = more_pages
         self._cache: dict[str, str] = {}
 
     @property
@@ -470,12 +540,14 @@ class ResponseView:
             return f"<div class=m>{html.escape(text, quote=False)}</div>" if want_html else text
         if body is None:
             return "<div class=m>(empty body)</div>" if want_html else "(empty body)"
-        if self.table:
-            found = _find_records(body, self.display_limit)
+        limit = self.display_limit if want_html else self.text_limit
+        if self.table or self.columns:
+            found = _find_records(body, limit)
             if found is not None:
-                return self._table(found, budget, want_html, notes)
+                return self._table(found, limit, budget, want_html, notes)
             notes.append("No list of objects to show as a table; showing the tree.")
-        tree = _Tree(self.display_limit, budget, self.expand_levels)
+        # In a terminal, long lists are cut to text_limit, but an object keeps its keys.
+        tree = _Tree(self.display_limit, budget, self.expand_levels, list_limit=limit)
         out = tree.html(body) if want_html else tree.text(body)
         if out.first_cut is not None:
             note = self._note(*out.first_cut[1:])
@@ -499,29 +571,47 @@ class ResponseView:
         return content[:budget]
 
     def _table(
-        self, found: tuple[str | None, list[Any]], budget: int, want_html: bool, notes: list[str]
+        self,
+        found: tuple[str | None, list[Any]],
+        limit: int,
+        budget: int,
+        want_html: bool,
+        notes: list[str],
     ) -> str:
         key, rows = found
-        table = _Table(rows, self.display_limit, budget)
+        table = _Table(rows, limit, budget, self.columns)
         if key is not None:
             notes.append(f"Table of `{key}`.")
         if len(table.cells) < table.total:
             notes.append(self._note(len(table.cells), table.total, "rows"))
+        if table.unknown:
+            names = ", ".join(f"`{c}`" for c in table.unknown)
+            known = ", ".join(table.columns)
+            notes.append(f"No column {names} in the rows shown; columns: {known}.")
         if table.some_columns_hidden:
             notes.append(f"Only the first {_MAX_COLUMNS} columns are shown.")
         if want_html:
             return f"<div style='overflow-x:auto'>{table.html()}</div>"
-        return table.text()
+        width = fit_width(self.width)
+        drawn, left_out = table.text(width)
+        if left_out:
+            notes.append(
+                f"{len(table.columns) - left_out} of {len(table.columns)} columns shown "
+                f"(those that fit {width} characters); `--columns A,B,C` picks others."
+            )
+        return drawn
 
     def _assemble(self, shown: str, notes: list[str], want_html: bool) -> str:
         status = self.status_line()
+        if self.more_pages:
+            notes.append("More pages exist: add `--all-pages` to get them all.")
         if not want_html:
-            return "\n".join([status, shown, *notes])
+            return "\n".join([status, shown, *map(note_text, notes)])
         css = "st err" if self.is_error else "st"
-        note_html = "".join(f"<div class=note>{html.escape(n, quote=False)}</div>" for n in notes)
+        notes_html = "".join(f"<div class=note>{note_html(n)}</div>" for n in notes)
         return (
             f"{_CSS}<div class=ue-view><div class='{css}'>{html.escape(status, quote=False)}</div>"
-            f"{shown}{note_html}</div>"
+            f"{shown}{notes_html}</div>"
         )
 
 
@@ -548,6 +638,8 @@ class RequestView:
         return out
 
     def body_text(self) -> str | None:
+        """The body's bytes as they would be sent (never re-indented: ``Content-Length``
+        counts these), decoded as UTF-8; a summary for binary bodies."""
         try:
             content = self.request.content
         except httpx.RequestNotRead:
@@ -555,11 +647,6 @@ class RequestView:
         if not content:
             return None
         media = _media_type(self.request.headers)
-        if is_json(media) or content.lstrip()[:1] in (b"{", b"["):
-            try:
-                return json.dumps(json.loads(content), indent=2, ensure_ascii=False)
-            except (ValueError, RecursionError):
-                pass
         try:
             return content.decode("utf-8")
         except UnicodeDecodeError:
@@ -578,9 +665,11 @@ class RequestView:
     ) -> dict[str, str]:
         start, headers, body = self._lines()
         note = [self.note] if self.note else []
-        text = "\n".join([*note, start, *headers, *(["", body] if body is not None else [])])
+        text = "\n".join(
+            [*map(note_text, note), start, *headers, *(["", body] if body is not None else [])]
+        )
         esc = html.escape
-        parts = [f"<div class=note>{esc(self.note, quote=False)}</div>"] if self.note else []
+        parts = [f"<div class=note>{note_html(self.note)}</div>"] if self.note else []
         parts.append(f"<div class=st>{esc(start, quote=False)}</div>")
         parts.append(f"<pre>{esc(chr(10).join(headers), quote=False)}</pre>")
         if body is not None:

@@ -7,6 +7,7 @@ answer is shown once, and never in full when it is big. With ``-q`` it shows not
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 
@@ -53,3 +54,39 @@ def shown(body: Any, view: Any) -> Any:
     result = wrapper(body)
     result._ue_view = view
     return result
+
+
+@functools.lru_cache(maxsize=64)  # a loop of calls asks about the same cell again and again
+def value_is_used(cell: str, magic: str, line: str) -> bool:
+    """False when every ``%magic line`` in ``cell`` (IPython's transformed source) stands
+    alone as a statement, so its value could only be shown as ``Out[n]``; True otherwise,
+    also when unsure (the cell does not parse, or the call is not found)."""
+    import ast
+
+    try:
+        tree = ast.parse(cell)
+    except (SyntaxError, ValueError):
+        return True
+    calls = bare = 0
+    for node in ast.walk(tree):
+        if _is_magic_call(node, magic, line):
+            calls += 1
+        elif isinstance(node, ast.Expr) and _is_magic_call(node.value, magic, line):
+            bare += 1
+    return calls == 0 or calls > bare
+
+
+def _is_magic_call(node: Any, magic: str, line: str) -> bool:
+    import ast
+
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    if node.func.attr != "run_line_magic" or len(node.args) < 2:
+        return False
+    name, text = node.args[0], node.args[1]
+    return (
+        isinstance(name, ast.Constant)
+        and name.value == magic
+        and isinstance(text, ast.Constant)
+        and text.value == line
+    )

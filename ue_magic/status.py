@@ -7,10 +7,13 @@ the summary is built from the client's public state, never from the token or the
 from __future__ import annotations
 
 import html
+import textwrap
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
+
+from ._terminal import fit_width
 
 if TYPE_CHECKING:
     from ._client import UsageEngineClient
@@ -46,15 +49,53 @@ class LoginSummary:
             retries=stats.retries,
         )
 
-    def login_line(self) -> str:
-        """The one line %ue_login prints."""
+    def login_line(self, width: int | None = None) -> str:
+        """What %ue_login prints, wrapped at spaces to ``width`` (default: the terminal's);
+        the scopes are a count here (%ue_status lists them). URLs and ids are never split."""
         who = f" (profile {self.profile})" if self.profile else ""
-        account = self.account_id or "unknown account"
-        scopes = " ".join(self.scopes) or "no scopes"
-        return (
-            f"Logged in{who} to {self.api_url} as client {self.client_id!r}, account {account}, "
-            f"scopes: {scopes}; token valid until {format_expiry(self.expires_at)}."
+        account = f"account {self.account_id}" if self.account_id else "unknown account"
+        parts = [
+            f"Logged in{who} to {self.api_url}",
+            f"as client {self.client_id!r};",
+            f"{account},",
+            f"{_scope_count(self.scopes)},",
+            f"token valid until {format_expiry(self.expires_at)}.",
+        ]
+        return _join_wrapped(parts, fit_width(width))
+
+
+def _join_wrapped(parts: list[str], width: int, indent: str = "") -> str:
+    """Parts joined by spaces, a new indented line where the next part would pass ``width``:
+    each part (a URL, an id, a date with its time) stays whole on one line."""
+    lines = [indent + parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 1 + len(part) <= width:
+            lines[-1] += " " + part
+        else:
+            lines.append(indent + "  " + part)
+    return "\n".join(lines)
+
+
+def _wrap(text: str, width: int, indent: str = "") -> str:
+    """Wrapped at spaces only: a URL, an id or a date is never broken."""
+    return "\n".join(
+        textwrap.wrap(
+            text,
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent + "  ",
+            break_long_words=False,
+            break_on_hyphens=False,
         )
+    )
+
+
+def _count(number: str, one: str, many: str = "") -> str:
+    return f"{number} {one if number == '1' else many or one + 's'}"
+
+
+def _scope_count(scopes: tuple[str, ...]) -> str:
+    return f"{len(scopes)} scope{'' if len(scopes) == 1 else 's'}" if scopes else "no scopes"
 
 
 def format_expiry(expires_at: datetime | None) -> str:
@@ -92,16 +133,25 @@ _COLUMNS = (
 
 
 class StatusView:
-    """%ue_status: every login as a table (HTML in notebooks, text in terminals)."""
+    """%ue_status: every login as a table (HTML in notebooks, text in terminals).
 
-    def __init__(self, summaries: list[LoginSummary], now: float | None = None) -> None:
+    Scopes are a count in the table (the HTML cell lists them on hover). In a terminal, the
+    table is used when it fits the width; otherwise each login is a few short lines, with its
+    scopes on a line of their own.
+    """
+
+    def __init__(
+        self, summaries: list[LoginSummary], now: float | None = None, width: int | None = None
+    ) -> None:
+        self.summaries = summaries
+        self.width = width
         self.rows = [
             (
                 s.profile or "(default)",
                 s.api_url,
                 s.client_id,
                 s.account_id or "",
-                " ".join(s.scopes),
+                str(len(s.scopes)),
                 format_countdown(s.expires_at, now),
                 str(s.requests),
                 str(s.token_requests),
@@ -113,21 +163,60 @@ class StatusView:
     def __repr__(self) -> str:
         if not self.rows:
             return "Not logged in. Run %ue_login."
+        width = fit_width(self.width)
         widths = [max(len(c), *(len(r[i]) for r in self.rows)) for i, c in enumerate(_COLUMNS)]
         lines = [_aligned(_COLUMNS, widths)] + [_aligned(row, widths) for row in self.rows]
-        return "\n".join(line.rstrip() for line in lines)
+        table = [line.rstrip() for line in lines]
+        if max(map(len, table)) <= width:
+            return "\n".join(table)
+        return "\n".join(self._record(row, summary, width) for row, summary in self._pairs())
+
+    def _pairs(self) -> list[tuple[tuple[str, ...], LoginSummary]]:
+        return list(zip(self.rows, self.summaries, strict=True))
+
+    @staticmethod
+    def _record(row: tuple[str, ...], summary: LoginSummary, width: int) -> str:
+        profile, api_url, client_id, account, _n, token, requests, tokens, retries = row
+        account = f"account {account}" if account else "unknown account"
+        scopes = " ".join(summary.scopes)
+        lines = [
+            f"{profile}: {api_url}",
+            _join_wrapped([f"client {client_id!r},", account], width, "  "),
+            _join_wrapped(
+                [
+                    f"token {token};",
+                    _count(requests, "request") + ",",
+                    _count(tokens, "token request") + ",",
+                    _count(retries, "retry", "retries"),
+                ],
+                width,
+                "  ",
+            ),
+            _wrap(f"scopes: {scopes}" if scopes else "no scopes", width, "  "),
+        ]
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         if not self.rows:
             return "<p>Not logged in. Run <code>%ue_login</code>.</p>"
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in _COLUMNS)
+        from .render import html_cell  # here, not at import: %load_ext stays quick
+
+        head = "".join(f"<th style='white-space:nowrap'>{html.escape(c)}</th>" for c in _COLUMNS)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
-            for row in self.rows
+            "<tr>"
+            + "".join(_scopes_cell(summary) if i == 4 else html_cell(v) for i, v in enumerate(row))
+            + "</tr>"
+            for row, summary in self._pairs()
         )
         return (
             f"<table class='ue-status'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         )
+
+
+def _scopes_cell(summary: LoginSummary) -> str:
+    """The count, with the scopes themselves as the cell's tooltip."""
+    names = html.escape(" ".join(summary.scopes))
+    return f"<td title=\"{names}\" style='white-space:nowrap'>{len(summary.scopes)}</td>"
 
 
 def _aligned(cells: tuple[str, ...], widths: list[int]) -> str:

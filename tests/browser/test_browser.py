@@ -142,9 +142,12 @@ def test_login_call_table_save_without_secrets(
     closed = nodes.nth(first_closed)
     expect(closed).to_contain_text("90 percent")  # the preview of a collapsed threshold
     expect(closed.locator(":scope > div").first).to_be_hidden()
+    preview = closed.locator(":scope > summary > .preview")
+    expect(preview).to_be_visible()
     closed.locator(":scope > summary").click()
     expect(closed).to_have_attribute("open", "")
     expect(closed).to_contain_text("capacityPercentage")
+    expect(preview).to_be_hidden()  # opened: the items show, the one-line preview goes
     notebook.screenshot("json-node-opened")
 
     table_cell = notebook.run_cell(3, TABLE)

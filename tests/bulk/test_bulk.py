@@ -147,7 +147,10 @@ def test_text_progress_draws_a_bar() -> None:
 def test_widget_progress_in_a_notebook(shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shell, "kernel", object(), raising=False)
     shell.user_ns["users"] = [f"w{n}" for n in range(20)]
-    captured = run_each(shell, f"--each users -q POST {METERS}")
+    quiet = run_each(shell, f"--each users -q POST {METERS}")
+    assert quiet.outputs == [] and quiet.stdout == ""  # -q: no bar either
+    shell.user_ns["users"] = [f"v{n}" for n in range(20)]
+    captured = run_each(shell, f"--each users POST {METERS}")
     views = [o for o in captured.outputs if "application/vnd.jupyter.widget-view+json" in o.data]
     assert len(views) == 1
     box = shown_widget(views[0])

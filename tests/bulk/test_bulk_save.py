@@ -1,0 +1,47 @@
+"""--save with --each: one JSON line per result, on disk as soon as the result is in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ue_magic.errors import UsageEngineError
+from ue_magic.save import JsonLinesWriter, check_target, encode_answer
+
+
+def test_each_line_is_on_disk_before_the_run_ends(tmp_path: Path) -> None:
+    target = tmp_path / "run.jsonl"
+    with JsonLinesWriter(target) as writer:
+        writer.write(2, 201, {"id": "m-2", "name": "é"})
+        assert json.loads(target.read_text(encoding="utf-8")) == {
+            "index": 2,
+            "status": 201,
+            "body": {"id": "m-2", "name": "é"},
+        }
+        writer.write(0, None, None, error="connection refused")
+        writer.write(1, 200, b"\x00\x01")
+        lines = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert lines[1] == {"index": 0, "status": None, "error": "connection refused", "body": None}
+    assert lines[2]["body"] == {"bytes": 2}  # binary does not fit a line: its size does
+    assert writer.summary() == f"Saved 3 results to {target}."
+
+
+@pytest.mark.parametrize(
+    ("body", "data"),
+    [
+        ({"a": [1, "é"]}, '{\n  "a": [\n    1,\n    "é"\n  ]\n}\n'.encode()),
+        ("a,b\n1,2", b"a,b\n1,2"),
+        (b"\x89PNG", b"\x89PNG"),
+        (None, b""),
+    ],
+)
+def test_one_answer_is_written_as_it_decodes(body: object, data: bytes) -> None:
+    assert encode_answer(body) == data
+
+
+@pytest.mark.parametrize("path", ["", "   "])
+def test_an_empty_name_is_refused(path: str) -> None:
+    with pytest.raises(UsageEngineError, match="--save needs a file name"):
+        check_target(path)
