@@ -76,3 +76,4 @@ class BodyCheckError(UsageEngineError):
         self.expected = expected
         self.line = line
         self.column = column
+        self.source_line = source_line

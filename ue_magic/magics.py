@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import getpass
 import re
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -18,6 +19,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 from traitlets import Float, Int
 
+from . import openapi
 from ._client import UsageEngineClient
 from ._history import redact_current_input
 from .credentials import Credentials, Secret
@@ -49,10 +51,14 @@ class UsageEngineMagics(Magics):
     concurrency = Int(4, min=1, max=64, help="Requests in flight at once for --each.").tag(
         config=True
     )
+    openapi_timeout = Float(
+        5.0, min=0.001, max=600.0, help="Seconds to wait for the API description (openapi.json)."
+    ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._logins: dict[str | None, UsageEngineClient] = {}
+        self._api: dict[str | None, openapi.LoginDescription] = {}  # each login's description
         # A loop of %ue_call re-sends the same lines: parse and compile each only once.
         self._call_args = functools.lru_cache(maxsize=256)(
             functools.partial(self._parse, self.ue_call)
@@ -74,6 +80,7 @@ class UsageEngineMagics(Magics):
         for client in self._logins.values():
             client.close()
         self._logins.clear()
+        self._api.clear()
 
     def _login(self, profile: str | None, credentials: Credentials) -> str:
         """Fetch a token now, so a wrong secret shows at login, then keep the client."""
@@ -90,6 +97,10 @@ class UsageEngineMagics(Magics):
         if old is not None:
             old.close()
         self._logins[profile] = client
+        fetch = openapi.client_fetch(client, self.openapi_timeout)
+        self._api[profile] = openapi.LoginDescription(
+            credentials.openapi, credentials.api_url, fetch, _warn
+        )
         return LoginSummary.of(profile, client).login_line()
 
     @magic_arguments()
@@ -100,6 +111,7 @@ class UsageEngineMagics(Magics):
     @argument("--api-url", metavar="URL", help="API base URL (default: the audience).")
     @argument("--token-url", metavar="URL", help="Token endpoint (default: audience + path).")
     @argument("--scope", metavar="S", help="Scopes to ask for (default: none sent).")
+    @argument("--openapi", metavar="PATH|URL", help="The API description (openapi.json).")
     @argument("--widget", action="store_true", help="Show the login form even if set.")
     @no_var_expand
     @line_magic
@@ -125,6 +137,7 @@ class UsageEngineMagics(Magics):
                 ("api_url", args.api_url),
                 ("token_url", args.token_url),
                 ("scope", args.scope),
+                ("openapi", args.openapi),
             )
             if value
         }
@@ -202,6 +215,7 @@ class UsageEngineMagics(Magics):
         """Forget a login: its token, its secret and its connections."""
         args = self._parse(self.ue_logout, line)
         client = self._logins.pop(args.profile, None)
+        self._api.pop(args.profile, None)
         if client is None:
             print("Not logged in" + (f" with profile {args.profile}." if args.profile else "."))
             return
@@ -234,6 +248,7 @@ class UsageEngineMagics(Magics):
     @argument("--each", metavar="VAR", help="Send once per item of VAR ({{item}}).")
     @argument("--concurrency", type=int, metavar="N", help="Requests in flight with --each.")
     @argument("--all-pages", action="store_true", help="Follow next-page links of a list.")
+    @argument("--no-validate", action="store_true", help="Do not check the body against the API.")
     @no_var_expand
     @line_cell_magic
     def ue_call(self, line: str, cell: str | None = None) -> Any:
@@ -254,6 +269,7 @@ class UsageEngineMagics(Magics):
         client = self.client_for(args.profile)
         namespace = self.shell.user_ns if self.shell is not None else {}
         try:
+            self._check_call(args, template, cell, namespace)
             if args.each:
                 from .bulk import call_each
 
@@ -263,6 +279,80 @@ class UsageEngineMagics(Magics):
             )
         except (UsageEngineError, RequestSyntaxError) as error:
             raise UsageError(str(error)) from None
+
+    def _check_call(
+        self, args: Any, template: RequestTemplate, cell: str | None, namespace: Any
+    ) -> None:
+        """With a description: name the operation (--dry-run), warn if it has none, check the
+        body (every item's with --each) before anything is sent."""
+        described = self._api.get(args.profile)
+        checker = described.checker() if described is not None else None
+        if checker is None or described is None:
+            return
+        checked = openapi.check_call(
+            checker,
+            template,
+            namespace,
+            cell=cell,
+            message_form=not args.request_line,
+            each=args.each,
+            validate=not args.no_validate,
+        )
+        if checked.warning:
+            described.warn_once(checked.warning)
+        if args.dry_run and checked.operation is not None:
+            print(openapi.matched_line(checked.operation))
+
+    @magic_arguments()
+    @argument("words", nargs="*", metavar="TEXT | METHOD PATH", help="Filter, or one operation.")
+    @argument("--profile", metavar="NAME", help="Use this login's description.")
+    @argument("--reload", action="store_true", help="Fetch the description again.")
+    @no_var_expand
+    @line_magic
+    def ue_api(self, line: str) -> Any:
+        """The API's own words: its operations (method, path, summary, scopes) filtered by
+        TEXT, or one operation (parameters, body outline, answers, an example cell)."""
+        args = self._parse(self.ue_api, line)
+        self.client_for(args.profile)  # "Not logged in" first
+        described = self._api[args.profile]
+        description = described.reload() if args.reload else described.get()
+        if description is None:
+            raise UsageError(
+                f"No API description for this login ({described.note}). Name one with "
+                "%ue_login --openapi PATH|URL or the setting UE_OPENAPI."
+            )
+        if args.reload:
+            print(openapi.loaded_line(description))
+        try:
+            return openapi.api_view(description, args.words)
+        except UsageEngineError as error:
+            raise UsageError(str(error)) from None
+
+    def completion_context(self) -> openapi.CompletionContext:
+        """What tab completion may use: descriptions (loaded once), the namespace, profiles."""
+
+        def describe(profile: str | None) -> openapi.Description | None:
+            described = self._api.get(profile)
+            return described.get() if described is not None else None
+
+        return openapi.CompletionContext(
+            describe=describe,
+            namespace=_visible(self.shell),
+            profiles=_profiles(self._logins),
+            options=self._options,
+        )
+
+    @functools.cached_property
+    def _options(self) -> dict[str, dict[str, bool]]:
+        """Each magic's option strings, and whether each takes a value (for completion)."""
+        return {
+            magic.__name__: {
+                name: action.nargs != 0
+                for action in magic.parser._actions
+                for name in action.option_strings
+            }
+            for magic in (self.ue_call, self.ue_login, self.ue_logout, self.ue_api)
+        }
 
     def _template(
         self, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
@@ -325,6 +415,35 @@ def _unquote(word: str) -> str:
     if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
         return word[1:-1]
     return word
+
+
+def _visible(shell: Any) -> dict[str, Any]:
+    """The user's names, without IPython's own (In, Out, _ih, ...)."""
+    if shell is None:
+        return {}
+    hidden = shell.user_ns_hidden
+    return {k: v for k, v in shell.user_ns.items() if k not in hidden and not k.startswith("_")}
+
+
+def _warn(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _profiles(logins: dict[str | None, Any]) -> list[str]:
+    """Logged-in profiles, then those the environment has a UE_NAME_CLIENT_ID for."""
+    import os
+
+    names = [p for p in logins if p]
+    for variable in os.environ:
+        if (
+            variable.startswith("UE_")
+            and variable.endswith("_CLIENT_ID")
+            and variable != ("UE_CLIENT_ID")
+        ):
+            name = variable[3:-10].lower().replace("_", "-")
+            if name and name not in names:
+                names.append(name)
+    return names
 
 
 def _in_notebook(shell: Any) -> bool:

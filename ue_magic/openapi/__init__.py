@@ -13,7 +13,9 @@ from ._complete import Candidate, CompletionContext, Completions, complete
 from ._index import OperationIndex, request_path
 from ._load import load_description
 from ._model import Description, NotADescription, Operation, Parameter
-from ._session import LoginDescription
+from ._outline import OperationTable, OperationView, api_view, loaded_line, matched_line
+from ._precheck import check_call
+from ._session import LoginDescription, client_fetch
 from ._validate import BodyProblem, BodyValidator, available
 
 __all__ = [
@@ -28,11 +30,18 @@ __all__ = [
     "NotADescription",
     "Operation",
     "OperationIndex",
+    "OperationTable",
+    "OperationView",
     "Parameter",
     "RequestChecker",
+    "api_view",
     "available",
     "body_line",
+    "check_call",
+    "client_fetch",
     "complete",
     "load_description",
+    "loaded_line",
+    "matched_line",
     "request_path",
 ]

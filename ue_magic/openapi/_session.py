@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
-from ..errors import DescriptionError, UsageEngineError
+from ..errors import DescriptionError, OriginError, UsageEngineError
 from ._check import RequestChecker
 from ._load import load_description
 from ._model import Description, NotADescription
@@ -38,6 +39,7 @@ class LoginDescription:
         self._description: Description | None = None
         self._checker: RequestChecker | None = None
         self.note = "not loaded yet"  # why there is none, for %ue_api
+        self._said: set[str] = set()
 
     @property
     def where(self) -> str:
@@ -62,6 +64,12 @@ class LoginDescription:
         if description is not None and self._checker is None:
             self._checker = RequestChecker(description)
         return self._checker
+
+    def warn_once(self, text: str) -> None:
+        """Show ``text`` the first time only (a loop must not repeat a warning per call)."""
+        if text not in self._said:
+            self._said.add(text)
+            self._warn(text)
 
     def reload(self) -> Description | None:
         with self._lock:
@@ -97,3 +105,27 @@ class LoginDescription:
         if implicit and body.lstrip()[:1] != b"{":
             raise QuietMiss(f"{url} did not answer with a JSON description.")
         return body
+
+
+def client_fetch(client: Any, timeout: float) -> Fetch:
+    """Fetch a description URL: with the token on the API's own origin, without it elsewhere."""
+
+    def fetch(url: str) -> tuple[int, bytes]:
+        try:
+            client.resolve_url(url)
+        except OriginError:
+            return _fetch_plain(url, timeout)
+        response = client.request("GET", url, timeout=timeout, retries=0)
+        return response.status_code, response.content
+
+    return fetch
+
+
+def _fetch_plain(url: str, timeout: float) -> tuple[int, bytes]:
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=timeout, follow_redirects=True)
+    except httpx.HTTPError as error:
+        raise DescriptionError(f"{url} did not answer ({type(error).__name__})") from None
+    return response.status_code, response.content
