@@ -98,10 +98,16 @@ class OperationIndex:
                 f"The API description has no {method} {entry.template} (it has {have} there); "
                 "sending anyway."
             )
-        labels = {f"{m} {e.template}": e.template for e in self.entries for m in e.methods}
         wanted = f"{method} {path}"
-        near = difflib.get_close_matches(wanted, list(labels), n=1, cutoff=0.5)
-        if not near:
-            near = difflib.get_close_matches(path, list(labels.values()), n=1, cutoff=0.5)
+        best, best_score = "", 0.0
+        for entry in self.entries:
+            ratio = difflib.SequenceMatcher(None, path, entry.template).ratio()
+            if ratio < 0.6:
+                continue
+            for m in entry.methods:
+                score = ratio + (0.1 if m == method else 0.0)
+                if score > best_score:
+                    best, best_score = f"{m} {entry.template}", score
+        near = [best] if best else []
         hint = f"; closest: {near[0]}" if near else ""
         return f"The API description has no {wanted}{hint}. Sending anyway."

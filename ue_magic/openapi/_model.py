@@ -93,7 +93,8 @@ def build(documents: Documents, source: str, size: int = 0) -> Description:
             f"{source} is not an OpenAPI 3 description ({found} 'openapi' field); "
             "ue-magic reads OpenAPI 3.0 and 3.1."
         )
-    paths = root.get("paths") or {}
+    paths = root.get("paths", {})
+    paths = {} if paths is None else paths
     if not isinstance(paths, dict):
         raise DescriptionError(f"{source}: 'paths' must be an object.")
     prefix = server_prefix(root.get("servers"))
