@@ -18,14 +18,22 @@ def test_30_with_refs_across_files() -> None:
     description = load_description(HAND_30)
     assert description.version == "3.0.3"
     files = {Path(uri.removeprefix("file://")).name for uri in description.documents.files}
-    assert files == {"openapi.json", "parameters.json", "meter.json", "meter-type.json", "common.json"}
+    assert files == {
+        "openapi.json",
+        "parameters.json",
+        "meter.json",
+        "meter-type.json",
+        "common.json",
+    }
     meters = description.index.match("GET", "/usage-metering/v1/meters")
     # the server's path (with its {version} variable at its default) prefixes every path
     assert meters is not None and meters.path == "/usage-metering/v1/meters"
     assert [p.name for p in meters.params_in("query")] == ["meterTypeId", "meterKey", "limit"]
     assert meters.params_in("query")[0].description == "Only the meters of this meter type"
     create = description.index.match("POST", "/usage-metering/v1/meter-types")
-    assert create is not None and create.body_schema_uri.endswith("schemas/meter-type.json#/MeterTypeCreate")
+    assert create is not None and create.body_schema_uri.endswith(
+        "schemas/meter-type.json#/MeterTypeCreate"
+    )
     assert create.body_schema["required"] == ["name", "unit", "aggregation"]
     assert create.scopes == ("create:meter_types",)
 
@@ -93,7 +101,15 @@ MINIMAL = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": 
         ({**MINIMAL, "paths": {"/a": {"$ref": "#/paths/~1a"}}}, "loops"),
         ({**MINIMAL, "paths": []}, "'paths' must be an object"),
     ],
-    ids=["not-json", "swagger-2", "no-openapi", "dangling-ref", "missing-file", "ref-loop", "bad-paths"],
+    ids=[
+        "not-json",
+        "swagger-2",
+        "no-openapi",
+        "dangling-ref",
+        "missing-file",
+        "ref-loop",
+        "bad-paths",
+    ],
 )
 def test_a_broken_description_is_one_error_naming_the_file(
     tmp_path: Path, content: Any, message: str
@@ -126,5 +142,9 @@ def test_too_big_is_refused_before_parsing(tmp_path: Path, monkeypatch: pytest.M
 
 def test_yaml_when_pyyaml_is_there(tmp_path: Path) -> None:
     pytest.importorskip("yaml")
-    path = write(tmp_path, "api.yaml", "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get: {summary: X}\n")
+    path = write(
+        tmp_path,
+        "api.yaml",
+        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get: {summary: X}\n",
+    )
     assert [op.label for op in load_description(path).operations] == ["GET /x"]

@@ -150,7 +150,8 @@ def _problem(error: Any) -> BodyProblem:
         expected = f"is not a field here (allowed: {allowed})"
     elif keyword in ("maxLength", "minLength"):
         bound = "at most" if keyword == "maxLength" else "at least"
-        expected = f"expected {bound} {expected_value} characters, got {len(instance)}"
+        unit = "character" if expected_value == 1 else "characters"
+        expected = f"expected {bound} {expected_value} {unit}, got {len(instance)}"
     elif keyword in ("maxItems", "minItems"):
         bound = "at most" if keyword == "maxItems" else "at least"
         expected = f"expected {bound} {expected_value} items, got {len(instance)}"
