@@ -10,8 +10,7 @@ import pytest
 
 from tests.openapi.conftest import HAND_30, SANDBOX_31
 from ue_magic.errors import DescriptionError
-from ue_magic.openapi import NotADescription, load_description
-from ue_magic.openapi import _load
+from ue_magic.openapi import NotADescription, _load, load_description
 
 
 def test_30_with_refs_across_files() -> None:

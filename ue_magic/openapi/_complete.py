@@ -243,7 +243,7 @@ def _path(
         segments = entry.segments
         if len(segments) <= len(typed) or (method and not _has(entry.methods, method)):
             continue
-        if not all(_segment_matches(t, s) for t, s in zip(typed, segments, strict=False)):
+        if not all(entry.segment_matches(i, t) for i, t in enumerate(typed)):
             continue
         following = segments[len(typed)]
         if following.lower().startswith(partial) or (following.startswith("{") and not partial):
@@ -262,16 +262,6 @@ def _path(
 
 def _has(methods: Mapping[str, Operation], method: str) -> bool:
     return method in methods or (method == "HEAD" and "GET" in methods)
-
-
-def _segment_matches(typed: str, template: str) -> bool:
-    if typed == template:
-        return True
-    if "{" not in template:
-        return False
-    pattern = re.escape(template)
-    pattern = re.sub(r"\\\{[^{}]*?\\\}", "[^/]+", pattern)
-    return re.fullmatch(pattern, typed) is not None or typed.startswith("{{")
 
 
 def _query(

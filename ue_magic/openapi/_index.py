@@ -25,19 +25,30 @@ class PathEntry:
 
     template: str
     segments: tuple[str, ...]
-    pattern: re.Pattern[str]
+    matchers: tuple[re.Pattern[str] | None, ...]  # None: a literal segment
     literal: int  # characters outside {variables}: more is more specific
     methods: dict[str, Operation]
 
+    def segment_matches(self, position: int, typed: str) -> bool:
+        """Whether a typed segment fits the template's segment at ``position``."""
+        matcher = self.matchers[position]
+        if matcher is None:
+            return typed == self.segments[position]
+        return matcher.fullmatch(typed) is not None or typed.startswith("{{")
 
-def _compile(template: str) -> re.Pattern[str]:
-    parts, last = [], 0
-    for match in _VARIABLE.finditer(template):
-        parts.append(re.escape(template[last : match.start()]))
-        parts.append("[^/]+")
-        last = match.end()
-    parts.append(re.escape(template[last:]))
-    return re.compile("".join(parts))
+
+def _segment_matcher(segment: str, cache: dict[str, re.Pattern[str]]) -> re.Pattern[str] | None:
+    if "{" not in segment:
+        return None
+    pattern = cache.get(segment)
+    if pattern is None:
+        parts, last = [], 0
+        for match in _VARIABLE.finditer(segment):
+            parts += [re.escape(segment[last : match.start()]), "[^/]+"]
+            last = match.end()
+        parts.append(re.escape(segment[last:]))
+        pattern = cache[segment] = re.compile("".join(parts))
+    return pattern
 
 
 def request_path(path: str) -> str:
@@ -56,16 +67,20 @@ class OperationIndex:
         by_path: dict[str, dict[str, Operation]] = {}
         for op in operations:
             by_path.setdefault(op.path, {})[op.method] = op
-        self.entries = [
-            PathEntry(
+        cache: dict[str, re.Pattern[str]] = {}
+        self.entries: list[PathEntry] = []
+        self._by_length: dict[int, list[PathEntry]] = {}
+        for template, methods in by_path.items():
+            segments = tuple(template.split("/")[1:])
+            entry = PathEntry(
                 template,
-                tuple(template.split("/")[1:]),
-                _compile(template),
+                segments,
+                tuple(_segment_matcher(s, cache) for s in segments),
                 len(_VARIABLE.sub("", template)),
                 methods,
             )
-            for template, methods in by_path.items()
-        ]
+            self.entries.append(entry)
+            self._by_length.setdefault(len(segments), []).append(entry)
         self._exact = {entry.template: entry for entry in self.entries}
 
     def entry(self, path: str) -> PathEntry | None:
@@ -74,9 +89,12 @@ class OperationIndex:
         exact = self._exact.get(path)
         if exact is not None:
             return exact
+        typed = path.split("/")[1:]
         best: PathEntry | None = None
-        for entry in self.entries:
-            if entry.pattern.fullmatch(path) and (best is None or entry.literal > best.literal):
+        for entry in self._by_length.get(len(typed), ()):
+            if (best is None or entry.literal > best.literal) and all(
+                entry.segment_matches(i, t) for i, t in enumerate(typed)
+            ):
                 best = entry
         return best
 
@@ -86,7 +104,7 @@ class OperationIndex:
         if entry is None:
             return None
         method = method.upper()
-        return entry.methods.get("GET" if method == "HEAD" else method) or entry.methods.get(method)
+        return entry.methods.get(method) or (entry.methods.get("GET") if method == "HEAD" else None)
 
     def closest(self, method: str, path: str) -> str:
         """A warning for a request the description does not have, naming the closest one."""

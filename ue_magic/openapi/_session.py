@@ -81,6 +81,7 @@ class LoginDescription:
     def _load(self) -> None:
         try:
             self._description = load_description(self.where, read_url=self._read_url)
+            self._description.index  # built now, so the first completion is quick  # noqa: B018
             self.note = ""
         except QuietMiss as miss:
             self.note = str(miss)
