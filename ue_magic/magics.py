@@ -286,11 +286,10 @@ class UsageEngineMagics(Magics):
         """With a description: name the operation (--dry-run), warn if it has none, check the
         body (every item's with --each) before anything is sent."""
         described = self._api.get(args.profile)
-        checker = described.checker() if described is not None else None
-        if checker is None or described is None:
+        if described is None:
             return
         checked = openapi.check_call(
-            checker,
+            described.checker,
             template,
             namespace,
             cell=cell,

@@ -26,6 +26,7 @@ def completions(ip: Any, text: str) -> list[str]:
 
 
 def login(ip: Any, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, line: str = "") -> None:
+    monkeypatch.delenv("UE_OPENAPI", raising=False)  # found without a setting
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     with capture_output():
@@ -264,3 +265,24 @@ def test_unload_takes_the_matcher_away(ip_openapi: Any) -> None:
     ip_openapi.run_line_magic("load_ext", "ue_magic")
     ids = [getattr(m, "matcher_identifier", "") for m in ip_openapi.Completer.custom_matchers]
     assert ids.count("ue_magic") == 1
+
+
+def test_off_means_no_description_and_no_request(
+    ip: Any, api_env: dict[str, str], description_server: DescriptionServer, monkeypatch: Any
+) -> None:
+    description_server.answers[DESCRIPTION] = Answer(body=SANDBOX_31.read_bytes())
+    login(ip, {**api_env, "UE_OPENAPI": "off"}, monkeypatch)
+    completions(ip, "%ue_call GET /usage-me")
+    with pytest.raises(UsageError, match=r"turned off by the setting \(off\)"):
+        ip.run_line_magic("ue_api", "")
+    assert description_server.hits == {}
+
+
+def test_a_mistake_in_the_cell_is_reported_before_the_fetch(
+    ip: Any, api_env: dict[str, str], description_server: DescriptionServer, monkeypatch: Any
+) -> None:
+    description_server.answers[DESCRIPTION] = Answer(body=SANDBOX_31.read_bytes())
+    login(ip, api_env, monkeypatch)
+    with pytest.raises(UsageError, match="`nobody` is not defined"):
+        ip.run_cell_magic("ue_call", "POST /usage-metering/v1/meters", '{"userId": {{nobody}}}')
+    assert description_server.hits == {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from ..errors import BodyCheckError
@@ -11,7 +11,7 @@ from ._check import Checked, RequestChecker, body_line
 
 
 def check_call(
-    checker: RequestChecker,
+    checker_of: Callable[[], RequestChecker | None],
     template: RequestTemplate,
     namespace: MutableMapping[str, Any],
     *,
@@ -22,7 +22,8 @@ def check_call(
 ) -> Checked:
     """Match the request to an operation and check its JSON body (each item's with ``each``).
 
-    Raises BodyCheckError (an item's index named with ``each``) or the render errors the
+    The cell is rendered first, so a mistake in it is reported before ``checker_of`` may fetch
+    the description (the one request a check can cost, once per login). Raises BodyCheckError (an item's index named with ``each``) or the render errors the
     cell would raise anyway; returns the match and a warning for a request it does not know.
     """
     if each:
@@ -31,7 +32,8 @@ def check_call(
         specs = render_all(template, namespace, items_of(namespace[each]))
     else:
         specs = [template.render(namespace)]
-    if not specs:
+    checker = checker_of()
+    if not specs or checker is None:
         return Checked(None)
     checked = checker.match(specs[0].method, specs[0].path)
     if checked.operation is None or not validate:

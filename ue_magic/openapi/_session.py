@@ -18,6 +18,7 @@ from ._load import load_description
 from ._model import Description, NotADescription
 
 DEFAULT_NAME = "openapi.json"
+OFF = frozenset({"off", "none", "no", "false", "0"})  # UE_OPENAPI=off: no description, no fetch
 Fetch = Callable[[str], "tuple[int, bytes]"]  # URL -> (status, body); raises on no answer
 Warn = Callable[[str], None]
 
@@ -79,6 +80,9 @@ class LoginDescription:
         return self.get()
 
     def _load(self) -> None:
+        if self.source is not None and self.source.strip().lower() in OFF:
+            self.note = f"turned off by the setting ({self.source})"
+            return
         try:
             self._description = load_description(self.where, read_url=self._read_url)
             self._description.index  # built now, so the first completion is quick  # noqa: B018
