@@ -218,3 +218,23 @@ def test_without_the_extra_bodies_go_unchecked(
     with pytest.raises(UsageError, match="400"):
         ip_openapi.run_cell_magic("ue_call", f"POST {METERS} -q", '{"userId": "u"}')
     assert sent(sandbox) == 1
+
+
+def test_each_over_a_generator_is_not_used_up_by_the_checks(
+    ip_openapi: Any, sandbox: Sandbox
+) -> None:
+    ip_openapi.run_cell("users = (f'g{n}' for n in range(3))")
+    ip_openapi.user_ns["type_id"] = "t-none"
+    with pytest.raises(UsageError):  # the sandbox refuses the unknown meter type: 3 x 400
+        ip_openapi.run_cell_magic(
+            "ue_call",
+            f"POST {METERS} --each users -q",
+            '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}',
+        )
+    assert sent(sandbox) == 3
+
+
+def test_each_over_a_missing_name_says_so_as_before(ip_openapi: Any, sandbox: Sandbox) -> None:
+    with pytest.raises(UsageError, match="nothing_here"):
+        ip_openapi.run_cell_magic("ue_call", f"POST {METERS} --each nothing_here -q", "{}")
+    assert sent(sandbox) == 0

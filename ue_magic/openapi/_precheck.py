@@ -22,14 +22,18 @@ def check_call(
 ) -> Checked:
     """Match the request to an operation and check its JSON body (each item's with ``each``).
 
-    The cell is rendered first, so a mistake in it is reported before ``checker_of`` may fetch
+    A one-shot iterator given to ``each`` (a generator) is not checked: checking would use it
+    up. The cell is rendered first, so a mistake in it is reported before ``checker_of`` may fetch
     the description (the one request a check can cost, once per login). Raises BodyCheckError (an item's index named with ``each``) or the render errors the
     cell would raise anyway; returns the match and a warning for a request it does not know.
     """
     if each:
         from ..bulk import items_of, render_all
 
-        specs = render_all(template, namespace, items_of(namespace[each]))
+        items = namespace.get(each)
+        if items is None or iter(items) is items:
+            return Checked(None)  # missing (--each says so), or one-shot: checking would use it up
+        specs = render_all(template, namespace, items_of(items))
     else:
         specs = [template.render(namespace)]
     checker = checker_of()
