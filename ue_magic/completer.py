@@ -11,8 +11,6 @@ from typing import Any
 
 from IPython.core.completer import SimpleCompletion, context_matcher
 
-from .openapi import complete
-
 IDENTIFIER = "ue_magic"
 
 
@@ -21,6 +19,8 @@ def make_matcher(magics: Any) -> Any:
 
     @context_matcher(identifier=IDENTIFIER, priority=100)  # type: ignore[misc,untyped-decorator,unused-ignore]
     def ue_magic_matcher(context: Any) -> dict[str, Any]:
+        from .openapi import complete
+
         text = context.full_text
         lines = text.split("\n")
         offset = sum(len(line) + 1 for line in lines[: context.cursor_line])

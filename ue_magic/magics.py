@@ -286,7 +286,7 @@ class UsageEngineMagics(Magics):
         """With a description: name the operation (--dry-run), warn if it has none, check the
         body (every item's with --each) before anything is sent."""
         described = self._api.get(args.profile)
-        if described is None:
+        if described is None or described.absent:
             return
         checked = openapi.check_call(
             described.checker,

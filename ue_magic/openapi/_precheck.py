@@ -23,16 +23,21 @@ def check_call(
     """Match the request to an operation and check its JSON body (each item's with ``each``).
 
     A one-shot iterator given to ``each`` (a generator) is not checked: checking would use it
-    up. The cell is rendered first, so a mistake in it is reported before ``checker_of`` may fetch
-    the description (the one request a check can cost, once per login). Raises BodyCheckError (an item's index named with ``each``) or the render errors the
-    cell would raise anyway; returns the match and a warning for a request it does not know.
+    up. The cell is rendered first, so a mistake in it is reported before ``checker_of`` may
+    fetch the description (the one request a check can cost, once per login). Raises
+    BodyCheckError (with ``each``, naming the item) or the render errors the cell would raise
+    anyway; returns the match and a warning for a request the description does not have.
     """
     if each:
         from ..bulk import items_of, render_all
 
-        items = namespace.get(each)
-        if items is None or iter(items) is items:
-            return Checked(None)  # missing (--each says so), or one-shot: checking would use it up
+        items: Any = namespace.get(each)
+        try:
+            one_shot = iter(items) is items
+        except TypeError:  # missing or not iterable: --each itself says so
+            return Checked(None)
+        if one_shot:
+            return Checked(None)  # checking would use it up
         specs = render_all(template, namespace, items_of(items))
     else:
         specs = [template.render(namespace)]

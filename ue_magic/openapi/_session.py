@@ -50,6 +50,13 @@ class LoginDescription:
     def loaded(self) -> bool:
         return self._loaded
 
+    @property
+    def absent(self) -> bool:
+        """Known to have no description (turned off, or looked for and not found)."""
+        if self.source is not None and self.source.strip().lower() in OFF:
+            return True
+        return self._loaded and self._description is None
+
     def get(self) -> Description | None:
         """The description, loading it on the first call; None when there is none."""
         if self._loaded:
