@@ -147,16 +147,41 @@ def test_a_broken_or_slow_description_is_said_once(
     assert re.search(says, warnings[0])
 
 
-def test_a_broken_file_named_by_the_option(ip: Any, sandbox: Sandbox, tmp_path: Any) -> None:
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ('{"swagger": "2.0"}', "is not an OpenAPI 3 description (swagger 2.0"),
+        (None, "does not exist; check the path"),
+    ],
+    ids=["swagger-2", "missing"],
+)
+def test_a_broken_file_named_by_the_option(
+    ip: Any, sandbox: Sandbox, tmp_path: Any, content: str | None, says: str
+) -> None:
     path = tmp_path / "api.json"
-    path.write_text('{"swagger": "2.0"}')
+    if content is not None:
+        path.write_text(content)
     with capture_output():
         ip.run_line_magic("ue_login", f"--openapi {path}")
     with capture_output() as captured:
         completions(ip, "%ue_call GET /u")
         completions(ip, "%ue_call GET /u")
+        ip.run_line_magic("ue_call", "GET /usage-metering/v1/meters -q")  # the call still works
     assert captured.stderr.count("API description not used") == 1
-    assert f"{path} is not an OpenAPI 3 description (swagger 2.0" in captured.stderr
+    assert f"{path} {says}" in captured.stderr
+    assert ip.user_ns["_ue"].status_code == 200
+
+
+def test_terminal_ipython_completes_too(ip_openapi: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prompt_toolkit completer of terminal IPython asks the same IPython completer."""
+    from IPython.terminal.ptutils import IPythonPTCompleter
+    from prompt_toolkit.document import Document
+
+    monkeypatch.setattr(ip_openapi, "min_elide", 30, raising=False)  # a terminal shell's setting
+    completer = IPythonPTCompleter(shell=ip_openapi)
+    text = "%ue_call GET /usage-metering/v1/me"
+    found = list(completer.get_completions(Document(text, len(text)), None))
+    assert [(c.text, c.start_position) for c in found] == [("meter-types", -2), ("meters", -2)]
 
 
 def test_a_5_mb_description_works(
