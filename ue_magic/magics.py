@@ -421,7 +421,7 @@ def _visible(shell: Any) -> dict[str, Any]:
     if shell is None:
         return {}
     hidden = shell.user_ns_hidden
-    return {k: v for k, v in shell.user_ns.items() if k not in hidden and not k.startswith("_")}
+    return {k: v for k, v in shell.user_ns.items() if k not in hidden}
 
 
 def _warn(text: str) -> None:

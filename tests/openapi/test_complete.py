@@ -155,7 +155,7 @@ def test_namespace_names_keys_and_attributes() -> None:
 
 
 def test_each_item_completes_from_the_first_element() -> None:
-    ctx = context(rows=[{"user": "u1", "key": "k1"}], other=3)
+    ctx = context(rows=[{"user": "u1", "key": "k1"}], other=3, _5=[1])
     cell = '%%ue_call --each rows POST /usage-metering/v1/meters\n{"userId": "{{item.'
     assert texts(cell, ctx)[1] == ["user", "key"]  # type: ignore[index]
     assert texts("%ue_call --each ", ctx)[1] == ["rows"]  # type: ignore[index]  # lists only
@@ -186,3 +186,22 @@ def test_without_a_description_paths_complete_to_nothing() -> None:
     ctx = CompletionContext(options=OPTIONS)
     assert texts("%ue_call GET /usage-me", ctx) is None
     assert texts("%ue_call --ta", ctx) == (9, ["--table"])
+
+
+def test_completion_needs_no_jsonschema() -> None:
+    """Completion and %ue_api work without the openapi extra: they never import it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "sys.modules['jsonschema'] = None  # importing it now fails, as when not installed\n"
+        "from ue_magic.openapi import CompletionContext, api_view, complete, load_description\n"
+        f"d = load_description({str(SANDBOX_31)!r})\n"
+        "ctx = CompletionContext(describe=lambda p: d)\n"
+        "found = complete('%ue_call GET /usage-metering/v1/me', 33, ctx)\n"
+        "print([c.text for c in found.candidates])\n"
+        "print(len(api_view(d, ['meters']).operations))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["['meter-types', 'meters']", "5"]

@@ -171,7 +171,11 @@ def _complete_magic_line(line: _Line, context: CompletionContext) -> Completions
         if previous == "--profile":
             return _pick(start, current, context.profiles, "profile")
         if previous == "--each":
-            names = [n for n, v in context.namespace.items() if _is_items(v)]
+            names = [
+                n
+                for n, v in context.namespace.items()
+                if _is_items(v) and (not n.startswith("_") or current.startswith("_"))
+            ]
             return _pick(start, current, names, "variable")
         if previous in ("-H", "--header"):
             quote = current[:1] if current[:1] in "\"'" else ""
