@@ -327,31 +327,15 @@ class UsageEngineMagics(Magics):
         except UsageEngineError as error:
             raise UsageError(str(error)) from None
 
-    def completion_context(self) -> openapi.CompletionContext:
-        """What tab completion may use: descriptions (loaded once), the namespace, profiles."""
+    def description_of(self, profile: str | None = None) -> openapi.Description | None:
+        """The API description of a login (fetched on first use, once), or None."""
+        described = self._api.get(profile)
+        return described.get() if described is not None else None
 
-        def describe(profile: str | None) -> openapi.Description | None:
-            described = self._api.get(profile)
-            return described.get() if described is not None else None
-
-        return openapi.CompletionContext(
-            describe=describe,
-            namespace=_visible(self.shell),
-            profiles=_profiles(self._logins),
-            options=self._options,
-        )
-
-    @functools.cached_property
-    def _options(self) -> dict[str, dict[str, bool]]:
-        """Each magic's option strings, and whether each takes a value (for completion)."""
-        return {
-            magic.__name__: {
-                name: action.nargs != 0
-                for action in magic.parser._actions
-                for name in action.option_strings
-            }
-            for magic in (self.ue_call, self.ue_login, self.ue_logout, self.ue_api)
-        }
+    @property
+    def profiles(self) -> list[str | None]:
+        """The logged-in profiles (None: the default login)."""
+        return list(self._logins)
 
     def _template(
         self, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
@@ -416,33 +400,8 @@ def _unquote(word: str) -> str:
     return word
 
 
-def _visible(shell: Any) -> dict[str, Any]:
-    """The user's names, without IPython's own (In, Out, _ih, ...)."""
-    if shell is None:
-        return {}
-    hidden = shell.user_ns_hidden
-    return {k: v for k, v in shell.user_ns.items() if k not in hidden}
-
-
 def _warn(text: str) -> None:
     print(text, file=sys.stderr)
-
-
-def _profiles(logins: dict[str | None, Any]) -> list[str]:
-    """Logged-in profiles, then those the environment has a UE_NAME_CLIENT_ID for."""
-    import os
-
-    names = [p for p in logins if p]
-    for variable in os.environ:
-        if (
-            variable.startswith("UE_")
-            and variable.endswith("_CLIENT_ID")
-            and variable != ("UE_CLIENT_ID")
-        ):
-            name = variable[3:-10].lower().replace("_", "-")
-            if name and name not in names:
-                names.append(name)
-    return names
 
 
 def _in_notebook(shell: Any) -> bool:
