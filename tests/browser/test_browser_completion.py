@@ -18,7 +18,7 @@ from tests.browser.chromium import launch_chromium
 from tests.browser.lab import LabServer, run_jupyterlab, write_notebook
 from tests.browser.notebook import TIMEOUT_MS, NotebookPage
 from tests.browser.test_browser import SCREENSHOTS, VIEWPORT, chromium  # noqa: F401
-from tests.openapi.conftest import SANDBOX_31
+from tests.openapi.conftest import sandbox_description
 from ue_magic.sandbox import Sandbox
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def lab(_session_sandbox: Sandbox, tmp_path: Path) -> Iterator[LabServer]:
     root = tmp_path / "root"
     root.mkdir()
     write_notebook(root / NOTEBOOK, cells=3)
-    env = {**_session_sandbox.env(), "UE_OPENAPI": str(SANDBOX_31)}
+    env = {**_session_sandbox.env(), "UE_OPENAPI": sandbox_description(_session_sandbox)}
     with run_jupyterlab(root, tmp_path / "home", env) as server:
         yield server
 

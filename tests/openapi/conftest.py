@@ -1,7 +1,8 @@
 """Fixtures for API-aware cells: the test descriptions, and a tiny server for odd ones.
 
-Until the sandbox serves its own description, ``sandbox_openapi`` is a hand-written file that
-describes it; when it does, change that one line to ``return sandbox.base_url + "openapi.json"``.
+Until the sandbox serves its own description, ``sandbox_description`` gives a hand-written file
+that describes it; when it does, change its one line to ``return sandbox.base_url +
+"openapi.json"`` (every test that uses the sandbox's description goes through it).
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ SANDBOX_31 = DATA / "sandbox-3.1.json"
 HAND_30 = DATA / "metering-3.0" / "openapi.json"
 
 
-@pytest.fixture
-def sandbox_openapi(sandbox: Sandbox) -> str:
+def sandbox_description(sandbox: Sandbox) -> str:
     """Where the sandbox's OpenAPI 3.1 description is (a file until the sandbox serves one)."""
     return str(SANDBOX_31)
+
+
+@pytest.fixture
+def sandbox_openapi(sandbox: Sandbox) -> str:
+    return sandbox_description(sandbox)
 
 
 @dataclass

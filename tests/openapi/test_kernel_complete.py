@@ -21,7 +21,7 @@ def kernel(
 ) -> Iterator[tuple[Any, Sandbox]]:
     from jupyter_client.manager import start_new_kernel
 
-    from tests.openapi.conftest import SANDBOX_31
+    from tests.openapi.conftest import sandbox_description
 
     sandbox = _session_sandbox
     folder = tmp_path_factory.mktemp("kernel")
@@ -29,7 +29,7 @@ def kernel(
     env["IPYTHONDIR"] = str(folder / "ipython")
     env.update(sandbox.env())
     env.update({k.replace("UE_", "UE_STAGING_", 1): v for k, v in sandbox.env().items()})
-    env["UE_OPENAPI"] = str(SANDBOX_31)  # the sandbox's own description (see conftest)
+    env["UE_OPENAPI"] = sandbox_description(sandbox)
     env["UE_STAGING_OPENAPI"] = str(HAND_30)
     manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(folder))
     setup = (

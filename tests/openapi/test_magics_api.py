@@ -44,11 +44,13 @@ def test_openapi_option(ip: Any, sandbox: Sandbox) -> None:
     assert "6 operations from" in captured.stdout and "(OpenAPI 3.0.3)" in captured.stdout
 
 
-def test_setting_per_profile(ip: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_setting_per_profile(
+    ip: Any, sandbox: Sandbox, sandbox_openapi: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = sandbox.env()
     staging = {k.replace("UE_", "UE_STAGING_", 1): v for k, v in env.items()}
     staging["UE_STAGING_OPENAPI"] = str(HAND_30)
-    login(ip, {**staging, "UE_OPENAPI": str(SANDBOX_31)}, monkeypatch, "--profile staging")
+    login(ip, {**staging, "UE_OPENAPI": sandbox_openapi}, monkeypatch, "--profile staging")
     with capture_output():
         ip.run_line_magic("ue_login", "")
     assert len(ip.run_line_magic("ue_api", "--profile staging").operations) == 6
