@@ -505,6 +505,9 @@ def main() -> int:
     rows += big_answer(args.rounds)
     rows.append(bulk_throughput())
     rows.append(load_time(args.rounds))
+    from bench_openapi import rows as openapi_rows  # API-aware cells: completion, checks
+
+    rows += openapi_rows(args.rounds)
     text = table(rows)
     print(text)
     if args.readme:

@@ -27,8 +27,10 @@ def sandbox(_session_sandbox: Sandbox) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def sandbox_env(sandbox: Sandbox) -> dict[str, str]:
-    """UE_* settings that point ue-magic at the sandbox."""
-    return sandbox.env()
+    """UE_* settings that point ue-magic at the sandbox, without an API description
+    (UE_OPENAPI=off), so that tests counting requests see only their own; tests/openapi
+    names one."""
+    return {**sandbox.env(), "UE_OPENAPI": "off"}
 
 
 def shown_widget(output: Any) -> Any:

@@ -57,13 +57,19 @@ def client(profile: str | None = None) -> UsageEngineClient:
 
 def load_ipython_extension(ipython: Any) -> None:
     """%load_ext ue_magic: register the magics (settings come from the shell's config)."""
+    from .completer import register
     from .magics import UsageEngineMagics
 
-    ipython.register_magics(UsageEngineMagics(ipython))
+    magics = UsageEngineMagics(ipython)
+    ipython.register_magics(magics)
+    register(ipython, magics)  # tab completion of %ue_call lines and cells
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """%unload_ext ue_magic: close every connection and take the magics away."""
+    from .completer import unregister
+
+    unregister(ipython)
     manager = ipython.magics_manager
     magics = manager.registry.pop("UsageEngineMagics", None)
     if magics is None:

@@ -49,6 +49,7 @@ _SETTINGS = {
     "api_url": "API_URL",
     "token_url": "TOKEN_URL",
     "scope": "SCOPE",
+    "openapi": "OPENAPI",
 }
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -187,6 +188,7 @@ class Credentials:
     scope: str | None = None
     profile: str | None = None
     env_file: str | None = None
+    openapi: str | None = None  # the API description: a file or URL; None: {api_url}openapi.json
 
     def __init__(
         self,
@@ -199,6 +201,7 @@ class Credentials:
         scope: str | None = None,
         profile: str | None = None,
         env_file: str | None = None,
+        openapi: str | None = None,
     ) -> None:
         secret = _as_secret(client_secret)  # first, so no frame of ours holds the plain value
         del client_secret
@@ -212,6 +215,7 @@ class Credentials:
             "scope": scope,
             "profile": profile,
             "env_file": env_file,
+            "openapi": openapi,
         }
         for name, value in fields.items():  # before any check, so that repr(self) works
             object.__setattr__(self, name, value)
@@ -237,8 +241,8 @@ class Credentials:
         """Resolve the settings: overrides > environ > .env > region defaults.
 
         ``overrides`` are the setting names (``client_id``, ``client_secret``, ``region``,
-        ``audience``, ``api_url``, ``token_url``, ``scope``); ``None`` means "not given", so
-        option parsers can pass their values straight through.
+        ``audience``, ``api_url``, ``token_url``, ``scope``, ``openapi``); ``None`` means "not
+        given", so option parsers can pass their values straight through.
         """
         if isinstance(overrides.get("client_secret"), str):
             # wrap at once, so no frame of ours holds the plain secret
@@ -366,6 +370,7 @@ class _Resolver:
         check_url(api_url, "The API URL", api_from)
         check_url(token_url, "The token URL", token_from)
         scope_found = self.lookup("scope")
+        openapi_found = self.lookup("openapi")
         return Credentials(
             client_id=str(client_id[0]),
             client_secret=Secret(secret[0]),
@@ -376,6 +381,7 @@ class _Resolver:
             scope=None if scope_found is None else str(scope_found[0]),
             profile=self.profile,
             env_file=None if self.path is None else str(self.path),
+            openapi=None if openapi_found is None else str(openapi_found[0]),
         )
 
     def _missing(self, no_id: bool, no_secret: bool) -> NoReturn:

@@ -145,3 +145,30 @@ def _window(source: str, column: int) -> tuple[str, int]:
     end = start + _QUOTE_WIDTH
     suffix = "…" if end < len(source) else ""
     return prefix + source[start:end] + suffix, column - 1 - start + len(prefix)
+
+
+class DescriptionError(UsageEngineError):
+    """The API description (openapi.json) cannot be read, parsed or resolved; ue-magic goes on
+    without it. The message names the file or URL and the problem."""
+
+
+class BodyCheckError(UsageEngineError):
+    """A JSON body does not match the operation's request schema; nothing was sent.
+
+    ``path`` is a JSON path (``$.thresholds[0].name``), ``expected`` says what the schema wants,
+    ``line`` and ``column`` (1-based, in the cell; 0 when unknown) point at the value.
+    """
+
+    def __init__(
+        self, path: str, expected: str, line: int = 0, column: int = 0, source_line: str = ""
+    ) -> None:
+        where = f"Line {line}, column {column}: " if line else ""
+        text = f"{where}{path}: {expected} (--no-validate sends it anyway)."
+        if line and source_line:
+            text += f"\n    {source_line.rstrip()}\n    {' ' * max(column - 1, 0)}^"
+        super().__init__(text)
+        self.path = path
+        self.expected = expected
+        self.line = line
+        self.column = column
+        self.source_line = source_line

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import getpass
 import re
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -18,6 +19,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 from traitlets import Float, Int
 
+from . import openapi
 from ._client import UsageEngineClient
 from ._constants import METHODS
 from ._history import redact_current_input
@@ -54,10 +56,14 @@ class UsageEngineMagics(Magics):
     concurrency = Int(4, min=1, max=64, help="Requests in flight at once for --each.").tag(
         config=True
     )
+    openapi_timeout = Float(
+        5.0, min=0.001, max=600.0, help="Seconds to wait for the API description (openapi.json)."
+    ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._logins: dict[str | None, UsageEngineClient] = {}
+        self._api: dict[str | None, openapi.LoginDescription] = {}  # each login's description
         # A loop of %ue_call re-sends the same lines: parse and compile each only once (both
         # results are immutable, so a cached one cannot be changed by the call that uses it).
         self._call_args = functools.lru_cache(maxsize=256)(self._parse_call_line)
@@ -78,6 +84,7 @@ class UsageEngineMagics(Magics):
         for client in self._logins.values():
             client.close()
         self._logins.clear()
+        self._api.clear()
 
     def _login(self, profile: str | None, credentials: Credentials) -> str:
         """Fetch a token now, so a wrong secret shows at login, then keep the client."""
@@ -94,6 +101,10 @@ class UsageEngineMagics(Magics):
         if old is not None:
             old.close()
         self._logins[profile] = client
+        fetch = openapi.client_fetch(client, self.openapi_timeout)
+        self._api[profile] = openapi.LoginDescription(
+            credentials.openapi, credentials.api_url, fetch, _warn
+        )
         return LoginSummary.of(profile, client).login_line()
 
     @magic_arguments()
@@ -104,6 +115,7 @@ class UsageEngineMagics(Magics):
     @argument("--api-url", metavar="URL", help="API base URL (default: the audience).")
     @argument("--token-url", metavar="URL", help="Token endpoint (default: audience + path).")
     @argument("--scope", metavar="S", help="Scopes to ask for (default: none sent).")
+    @argument("--openapi", metavar="PATH|URL", help="The API description (openapi.json).")
     @argument("--widget", action="store_true", help="Show the login form even if set.")
     @no_var_expand
     @line_magic
@@ -129,6 +141,7 @@ class UsageEngineMagics(Magics):
                 ("api_url", args.api_url),
                 ("token_url", args.token_url),
                 ("scope", args.scope),
+                ("openapi", args.openapi),
             )
             if value
         }
@@ -206,6 +219,7 @@ class UsageEngineMagics(Magics):
         """Forget a login: its token, its secret and its connections."""
         args = self._parse(self.ue_logout, line)
         client = self._logins.pop(args.profile, None)
+        self._api.pop(args.profile, None)
         if client is None:
             print("Not logged in" + (f" with profile {args.profile}." if args.profile else "."))
             return
@@ -248,6 +262,7 @@ class UsageEngineMagics(Magics):
     @argument("--columns", metavar="A,B", help="The table's columns, in order (implies --table).")
     @argument("--save", metavar="PATH", help="Write the answer to a file (JSON Lines with --each).")
     @argument("--python", action="store_true", help="Print the same request as Python code.")
+    @argument("--no-validate", action="store_true", help="Do not check the body against the API.")
     @no_var_expand
     @line_cell_magic
     def ue_call(self, line: str, cell: str | None = None) -> Any:
@@ -275,6 +290,7 @@ class UsageEngineMagics(Magics):
         client = self.client_for(args.profile)
         namespace = self.shell.user_ns if self.shell is not None else {}
         try:
+            self._check_call(args, template, cell, namespace)
             if args.each:
                 from .bulk import call_each
 
@@ -290,6 +306,63 @@ class UsageEngineMagics(Magics):
 
     def _parse_call_line(self, line: str) -> Arguments:
         return self._parse(self.ue_call, line)
+
+    def _check_call(
+        self, args: Any, template: RequestTemplate, cell: str | None, namespace: Any
+    ) -> None:
+        """With a description: name the operation (--dry-run), warn if it has none, check the
+        body (every item's with --each) before anything is sent."""
+        described = self._api.get(args.profile)
+        if described is None or described.absent:
+            return
+        checked = openapi.check_call(
+            described.checker,
+            template,
+            namespace,
+            cell=cell,
+            message_form=not args.request_line,
+            each=args.each,
+            validate=not args.no_validate,
+        )
+        if checked.warning:
+            described.warn_once(checked.warning)
+        if args.dry_run and checked.operation is not None:
+            print(openapi.matched_line(checked.operation))
+
+    @magic_arguments()
+    @argument("words", nargs="*", metavar="TEXT | METHOD PATH", help="Filter, or one operation.")
+    @argument("--profile", metavar="NAME", help="Use this login's description.")
+    @argument("--reload", action="store_true", help="Fetch the description again.")
+    @no_var_expand
+    @line_magic
+    def ue_api(self, line: str) -> Any:
+        """The API's own words: its operations (method, path, summary, scopes) filtered by
+        TEXT, or one operation (parameters, body outline, answers, an example cell)."""
+        args = self._parse(self.ue_api, line)
+        self.client_for(args.profile)  # "Not logged in" first
+        described = self._api[args.profile]
+        description = described.reload() if args.reload else described.get()
+        if description is None:
+            raise UsageError(
+                f"No API description for this login ({described.note}). Name one with "
+                "%ue_login --openapi PATH|URL or the setting UE_OPENAPI."
+            )
+        if args.reload:
+            print(openapi.loaded_line(description))
+        try:
+            return openapi.api_view(description, args.words)
+        except UsageEngineError as error:
+            raise UsageError(str(error)) from None
+
+    def description_of(self, profile: str | None = None) -> openapi.Description | None:
+        """The API description of a login (fetched on first use, once), or None."""
+        described = self._api.get(profile)
+        return described.get() if described is not None else None
+
+    @property
+    def profiles(self) -> list[str | None]:
+        """The logged-in profiles (None: the default login)."""
+        return list(self._logins)
 
     def _template(
         self, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
@@ -350,6 +423,10 @@ def _assigned(shell: Any, line: str) -> bool:
     except (AttributeError, IndexError):
         return True
     return value_is_used(cell, "ue_call", line)
+
+
+def _warn(text: str) -> None:
+    print(text, file=sys.stderr)
 
 
 def _in_notebook(shell: Any) -> bool:

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from ._media import is_json, media_type
 from .request import RequestSpec, RequestSyntaxError, RequestTemplate
 
 __all__ = ["python_code"]
@@ -174,7 +173,7 @@ class _Writer:
             ]
             args.append("params=" + _layout("[", pairs, "]", 4))
         headers = list(zip(spec.headers, _aligned(marked.headers, spec.headers), strict=False))
-        if _sends_json(spec):  # json= sets this header itself
+        if spec.sends_json:  # json= sets this header itself
             headers = [h for h in headers if h[0] != ("Content-Type", "application/json")]
         if headers:
             pairs = [f"({_str(n)}, {self._text(mv, v)})" for (n, v), (_mn, mv) in headers]
@@ -192,8 +191,8 @@ class _Writer:
         return "\n".join(lines)
 
     def _body(self, spec: RequestSpec, marked: RequestSpec) -> str:
-        if _sends_json(spec):
-            sent = json.loads(spec.body or b"")
+        if spec.sends_json:
+            sent = spec.json_value()
             try:
                 marked_json = json.loads(marked.body or b"")
             except ValueError:
@@ -209,12 +208,6 @@ class _Writer:
             n.lower() == "content-type" and v.lower().startswith(_FORM) for n, v in spec.headers
         )
         return "content=" + self._text(marked_text, text, "quote_plus" if form else "")
-
-
-def _sends_json(spec: RequestSpec) -> bool:
-    """A body sent as JSON (its Content-Type says so), which ``json=`` can reproduce."""
-    types = [v for n, v in spec.headers if n.lower() == "content-type"]
-    return bool(spec.body) and bool(types) and is_json(media_type(types[-1]))
 
 
 def _path_encoder(marked: RequestSpec, spec: RequestSpec) -> str:

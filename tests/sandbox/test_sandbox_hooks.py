@@ -215,6 +215,7 @@ def test_counters_by_route_use_the_literal_path(api: httpx.Client, sandbox: Sand
         "token_requests": 0,
         "tokens_issued": 0,
         "api_requests": 3,
+        "description_requests": 0,
         "by_route": {
             "POST /usage-metering/v1/meter-types": 1,
             f"GET /usage-metering/v1/meter-types/{created['id']}": 1,
@@ -236,6 +237,7 @@ def test_reset_clears_counters_and_faults_but_keeps_data_and_tokens(
         "token_requests": 0,
         "tokens_issued": 0,
         "api_requests": 0,
+        "description_requests": 0,
         "by_route": {},
     }
     assert api.get(f"{TYPES}/{created['id']}").status_code == 200
@@ -456,3 +458,13 @@ def test_sandbox_works_from_many_threads(sandbox: Sandbox) -> None:
         thread.join()
     assert not errors
     assert sandbox.counters()["tokens_issued"] == 40
+
+
+def test_the_description_is_counted_apart_from_api_requests(sandbox: Sandbox) -> None:
+    """A client's one-time fetch of openapi.json is not an API call: tests that count what a
+    cell sent must not see it."""
+    answer = httpx.get(sandbox.openapi_url)
+    assert answer.status_code == 200 and answer.json()["openapi"].startswith("3.1")
+    counters = sandbox.counters()
+    assert counters["description_requests"] == 1
+    assert counters["api_requests"] == 0

@@ -6,6 +6,7 @@ sending anything.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -39,6 +40,18 @@ class RequestSpec:
             "headers": list(self.headers) or None,
             "content": self.body,
         }
+
+    @property
+    def sends_json(self) -> bool:
+        """Is the body JSON (its Content-Type says so)? ``--python`` and the OpenAPI body
+        check read it back with ``json_value()``."""
+        types = [value for name, value in self.headers if name.lower() == "content-type"]
+        return self.body is not None and bool(types) and is_json(media_type(types[-1]))
+
+    def json_value(self) -> Any:
+        """The JSON body decoded (dict, list, str, number, bool or None); ValueError if the
+        body is not JSON."""
+        return json.loads(self.body or b"")
 
 
 class RequestTemplate:

@@ -13,6 +13,7 @@ class Counters:
         self._token_requests = 0
         self._tokens_issued = 0
         self._api_requests = 0
+        self._description_requests = 0
         self._by_route: Counter[str] = Counter()
         self._issued: list[str] = []
 
@@ -25,6 +26,10 @@ class Counters:
             self._tokens_issued += 1
             self._issued.append(token)
 
+    def description_request(self) -> None:
+        with self._lock:
+            self._description_requests += 1
+
     def api_request(self, method: str, path: str) -> None:
         with self._lock:
             self._api_requests += 1
@@ -36,6 +41,7 @@ class Counters:
                 "token_requests": self._token_requests,
                 "tokens_issued": self._tokens_issued,
                 "api_requests": self._api_requests,
+                "description_requests": self._description_requests,
                 "by_route": dict(self._by_route),
             }
 
@@ -47,4 +53,5 @@ class Counters:
     def reset(self) -> None:
         with self._lock:
             self._token_requests = self._tokens_issued = self._api_requests = 0
+            self._description_requests = 0
             self._by_route.clear()

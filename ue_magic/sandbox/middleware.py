@@ -14,6 +14,7 @@ import logging
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .faults import Fault
+from .openapi import OPENAPI_PATH
 from .state import HOOKS_PREFIX, TOKEN_PATH, SandboxState
 
 _dropping: contextvars.ContextVar[bool] = contextvars.ContextVar("ue_sandbox_drop", default=False)
@@ -34,9 +35,13 @@ def install_log_filter() -> None:
 
 
 def classify(path: str) -> str:
-    """'hook' (test hooks: not counted, never faulted), 'token', or 'api' (everything else)."""
+    """'hook' (test hooks: not counted, never faulted), 'token', 'description' (openapi.json:
+    counted apart, so that a client's one-time fetch of it is not taken for an API call), or
+    'api' (everything else)."""
     if path == HOOKS_PREFIX or path.startswith(HOOKS_PREFIX + "/"):
         return "hook"
+    if path == OPENAPI_PATH:
+        return "description"
     return "token" if path == TOKEN_PATH else "api"
 
 
@@ -56,6 +61,8 @@ class SandboxMiddleware:
             return
         if kind == "token":
             self.state.counters.token_request()
+        elif kind == "description":
+            self.state.counters.description_request()
         else:
             self.state.counters.api_request(scope["method"], path)
             if self.state.faults.latency > 0:

@@ -1,0 +1,317 @@
+"""Where the description comes from (option, setting, per profile, {api}openapi.json), what
+happens when it is missing, broken, huge or slow, %ue_api, and completion through IPython."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+from IPython.core.completer import provisionalcompleter
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+from tests.openapi.big import big_description
+from tests.openapi.conftest import HAND_30, SANDBOX_31, Answer, DescriptionServer
+from ue_magic.openapi import OperationTable, OperationView, _load
+from ue_magic.sandbox import Sandbox
+
+DESCRIPTION = "/openapi.json"
+
+
+def completions(ip: Any, text: str) -> list[str]:
+    with provisionalcompleter():
+        return [c.text for c in ip.Completer.completions(text, len(text))]
+
+
+def login(ip: Any, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, line: str = "") -> None:
+    monkeypatch.delenv("UE_OPENAPI", raising=False)  # found without a setting
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with capture_output():
+        ip.run_line_magic("ue_login", line)
+
+
+# -- naming the description ---------------------------------------------------------------------
+
+
+def test_openapi_option(ip: Any, sandbox: Sandbox) -> None:
+    with capture_output():
+        ip.run_line_magic("ue_login", f"--openapi {HAND_30}")
+    with capture_output() as captured:
+        ip.run_line_magic("ue_api", "--reload")
+    assert "6 operations from" in captured.stdout and "(OpenAPI 3.0.3)" in captured.stdout
+
+
+def test_setting_per_profile(
+    ip: Any, sandbox: Sandbox, sandbox_openapi: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = sandbox.env()
+    staging = {k.replace("UE_", "UE_STAGING_", 1): v for k, v in env.items()}
+    staging["UE_STAGING_OPENAPI"] = str(HAND_30)
+    login(ip, {**staging, "UE_OPENAPI": sandbox_openapi}, monkeypatch, "--profile staging")
+    with capture_output():
+        ip.run_line_magic("ue_login", "")
+    assert len(ip.run_line_magic("ue_api", "--profile staging").operations) == 6
+    served = httpx.get(sandbox_openapi).json()["paths"]
+    assert len(ip.run_line_magic("ue_api", "").operations) == sum(map(len, served.values()))
+    # completion follows --profile: only the 3.0 description has X-Request-Id
+    cell = "%%ue_call --profile staging\nGET /usage-metering/v1/meter-types\nX-Req"
+    assert completions(ip, cell) == ["X-Request-Id"]
+
+
+# -- {api}openapi.json, found without a setting -------------------------------------------------
+
+
+def test_fetched_once_on_first_need(
+    ip: Any, api_env: dict[str, str], description_server: DescriptionServer, monkeypatch: Any
+) -> None:
+    description_server.answers[DESCRIPTION] = Answer(body=SANDBOX_31.read_bytes())
+    login(ip, api_env, monkeypatch)
+    assert description_server.hits == {}  # not at login
+    ip.run_line_magic("ue_call", "GET /usage-metering/v1/meters --dry-run")  # no check needed yet?
+    for _ in range(3):
+        assert completions(ip, "%ue_call GET /usage-metering/v1/me") == ["meter-types", "meters"]
+    assert description_server.hits == {DESCRIPTION: 1}
+    ip.run_line_magic("ue_api", "--reload")
+    assert description_server.hits == {DESCRIPTION: 2}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer(404, b'{"error": "not_found", "message": "no route"}'),
+        Answer(403, b'{"error": "insufficient_scope"}'),
+        Answer(200, b"<html>API reference</html>", content_type="text/html"),
+        Answer(200, b'{"status": "ok"}'),
+    ],
+    ids=["404", "403", "html", "other-json"],
+)
+def test_no_description_there_is_quiet(
+    ip: Any,
+    api_env: dict[str, str],
+    description_server: DescriptionServer,
+    monkeypatch: Any,
+    answer: Answer,
+) -> None:
+    description_server.answers[DESCRIPTION] = answer
+    login(ip, api_env, monkeypatch)
+    with capture_output() as captured:
+        assert "usage-metering" not in completions(ip, "%ue_call GET /usage-me")
+        ip.run_line_magic("ue_call", "GET /usage-metering/v1/meters --dry-run")
+        assert completions(ip, "%ue_call --ta") == ["--table"]  # options need no description
+    assert captured.stderr == ""
+    assert "Matches" not in captured.stdout
+    with pytest.raises(UsageError, match=r"No API description for this login .*UE_OPENAPI"):
+        ip.run_line_magic("ue_api", "")
+    assert description_server.hits == {DESCRIPTION: 1}
+
+
+def broken() -> bytes:
+    doc = json.loads(SANDBOX_31.read_text())
+    doc["paths"]["/x"] = {"get": {"parameters": [{"$ref": "#/components/parameters/gone"}]}}
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (Answer(body=b'{"openapi": "3.1.0", "paths": '), "is not JSON|neither JSON nor YAML"),
+        (Answer(body=broken()), r"points at nothing \(no 'gone'\)"),
+        (Answer(500, b"oops"), "answered 500"),
+        (Answer(body=SANDBOX_31.read_bytes(), delay=3.0), "did not answer"),
+    ],
+    ids=["truncated", "dangling-ref", "server-error", "slow"],
+)
+def test_a_broken_or_slow_description_is_said_once(
+    ip: Any,
+    api_env: dict[str, str],
+    description_server: DescriptionServer,
+    monkeypatch: Any,
+    answer: Answer,
+    says: str,
+) -> None:
+    description_server.answers[DESCRIPTION] = answer
+    ip.run_line_magic("config", "UsageEngineMagics.openapi_timeout = 0.5")
+    login(ip, api_env, monkeypatch)
+    with capture_output() as captured:
+        started = time.monotonic()
+        assert "usage-metering" not in completions(ip, "%ue_call GET /usage-me")
+        assert time.monotonic() - started < 2.5  # the timeout, not the server's delay
+        completions(ip, "%ue_call GET /usage-metering/v1/me")
+        ip.run_line_magic("ue_call", "GET /usage-metering/v1/meters --dry-run")
+    warnings = [line for line in captured.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1, captured.stderr
+    assert warnings[0].startswith("API description not used: ")
+    assert "openapi.json" in warnings[0] and warnings[0].endswith("Going on without it.")
+    import re
+
+    assert re.search(says, warnings[0])
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ('{"swagger": "2.0"}', "is not an OpenAPI 3 description (swagger 2.0"),
+        (None, "does not exist; check the path"),
+    ],
+    ids=["swagger-2", "missing"],
+)
+def test_a_broken_file_named_by_the_option(
+    ip: Any, sandbox: Sandbox, tmp_path: Any, content: str | None, says: str
+) -> None:
+    path = tmp_path / "api.json"
+    if content is not None:
+        path.write_text(content)
+    with capture_output():
+        ip.run_line_magic("ue_login", f"--openapi {path}")
+    with capture_output() as captured:
+        completions(ip, "%ue_call GET /u")
+        completions(ip, "%ue_call GET /u")
+        ip.run_line_magic("ue_call", "GET /usage-metering/v1/meters -q")  # the call still works
+    assert captured.stderr.count("API description not used") == 1
+    assert f"{path} {says}" in captured.stderr
+    assert ip.user_ns["_ue"].status_code == 200
+
+
+def test_terminal_ipython_completes_too(ip_openapi: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prompt_toolkit completer of terminal IPython asks the same IPython completer."""
+    from IPython.terminal.ptutils import IPythonPTCompleter
+    from prompt_toolkit.document import Document
+
+    monkeypatch.setattr(ip_openapi, "min_elide", 30, raising=False)  # a terminal shell's setting
+    completer = IPythonPTCompleter(shell=ip_openapi)
+    text = "%ue_call GET /usage-metering/v1/me"
+    found = list(completer.get_completions(Document(text, len(text)), None))
+    assert [(c.text, c.start_position) for c in found] == [("meter-types", -2), ("meters", -2)]
+
+
+def test_a_5_mb_description_works(
+    ip: Any, api_env: dict[str, str], description_server: DescriptionServer, monkeypatch: Any
+) -> None:
+    description_server.answers[DESCRIPTION] = Answer(body=big_description(5_000_000))
+    login(ip, api_env, monkeypatch)
+    with capture_output() as captured:
+        found = completions(ip, "%ue_call GET /service-7/v1/things-14")
+    assert found == [f"things-14{n}" for n in range(10)]
+    assert captured.stderr == ""
+    view = repr(ip.run_line_magic("ue_api", "POST /service-7/v1/things-140"))
+    assert 'kind*: "a" | "b" | "c"' in view
+
+
+def test_over_the_size_limit_is_said_once(
+    ip: Any,
+    api_env: dict[str, str],
+    description_server: DescriptionServer,
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.setattr(_load, "MAX_BYTES", 1_000_000)
+    description_server.answers[DESCRIPTION] = Answer(body=big_description(2_000_000))
+    login(ip, api_env, monkeypatch)
+    with capture_output() as captured:
+        assert "things-20" not in completions(ip, "%ue_call GET /service-1/v1/")
+        assert "things-20" not in completions(ip, "%ue_call GET /service-1/v1/")
+    assert captured.stderr.count("API description not used") == 1
+    assert "over the 1 MB ue-magic reads" in captured.stderr
+
+
+# -- %ue_api --------------------------------------------------------------------------------------
+
+
+def test_ue_api_table_filter_and_one_operation(ip_openapi: Any) -> None:
+    table = ip_openapi.run_line_magic("ue_api", "meters/{id} delete:meters")
+    assert isinstance(table, OperationTable)
+    assert [(m, p) for m, p, _s, _sc in table.rows()] == [
+        ("DELETE", "/usage-metering/v1/meters/{id}")
+    ]
+    assert "delete:meters" in repr(table) and "<td>DELETE</td>" in table._repr_html_()
+    view = ip_openapi.run_line_magic("ue_api", "POST /usage-metering/v1/meters")
+    assert isinstance(view, OperationView)
+    text = repr(view)
+    for part in (
+        "POST /usage-metering/v1/meters  (createMeter)",
+        "Scopes: create:meters",
+        "  userId*: string (min 1, max 200)",
+        "  customFields: object | null",
+        "  201  Success",
+        "%%ue_call POST /usage-metering/v1/meters",
+        '{"userId": "", "meterKey": "", "meterTypeId": ""}',
+    ):
+        assert part in text
+    assert "<pre>" in view._repr_html_()
+    path_view = repr(ip_openapi.run_line_magic("ue_api", "DELETE /usage-metering/v1/meters/{id}"))
+    assert "%ue_call DELETE /usage-metering/v1/meters/{{id}}" in path_view
+
+
+def test_ue_api_example_cell_runs(ip_openapi: Any, sandbox: Sandbox) -> None:
+    """The example of a body-less operation is a cell that works as it is."""
+    view = ip_openapi.run_line_magic("ue_api", "GET /usage-metering/v1/meter-types")
+    example = repr(view).split("Example:\n")[1].strip()
+    assert example == "%ue_call GET /usage-metering/v1/meter-types"
+    with capture_output():
+        ip_openapi.run_cell(example)
+    assert sandbox.counters()["by_route"] == {"GET /usage-metering/v1/meter-types": 1}
+
+
+def test_ue_api_mistakes(ip: Any, ip_openapi: Any) -> None:
+    with pytest.raises(
+        UsageError,
+        match=r"no GET /usage-metering/v1/meterz; closest: GET /usage-metering/v1/meters",
+    ):
+        ip_openapi.run_line_magic("ue_api", "GET /usage-metering/v1/meterz")
+    with pytest.raises(UsageError, match=r"Not logged in --profile other"):
+        ip_openapi.run_line_magic("ue_api", "--profile other")
+
+
+def test_ue_api_before_login(ip: Any) -> None:
+    with pytest.raises(UsageError, match="Not logged in: run %ue_login first"):
+        ip.run_line_magic("ue_api", "")
+
+
+# -- completion through IPython -----------------------------------------------------------------
+
+
+def test_completion_sends_no_request(ip_openapi: Any, sandbox: Sandbox) -> None:
+    ip_openapi.user_ns["meter_ids"] = ["a"]
+    for text in (
+        "%ue_call GET /usage-metering/v1/me",
+        "%ue_call GET /usage-metering/v1/meters?meterT",
+        "%%ue_call\nPOST /usage-metering/v1/meters\nIdem",
+        "%ue_call GET /usage-metering/v1/meters/{{mete",
+        "%ue_call --ta",
+    ):
+        assert completions(ip_openapi, text), text
+    assert sandbox.counters()["api_requests"] == 0
+
+
+def test_unload_takes_the_matcher_away(ip_openapi: Any) -> None:
+    assert completions(ip_openapi, "%ue_call --ta") == ["--table"]
+    ip_openapi.run_line_magic("unload_ext", "ue_magic")
+    ids = [getattr(m, "matcher_identifier", "") for m in ip_openapi.Completer.custom_matchers]
+    assert "ue_magic" not in ids
+    ip_openapi.run_line_magic("load_ext", "ue_magic")
+    ids = [getattr(m, "matcher_identifier", "") for m in ip_openapi.Completer.custom_matchers]
+    assert ids.count("ue_magic") == 1
+
+
+def test_off_means_no_description_and_no_request(
+    ip: Any, api_env: dict[str, str], description_server: DescriptionServer, monkeypatch: Any
+) -> None:
+    description_server.answers[DESCRIPTION] = Answer(body=SANDBOX_31.read_bytes())
+    login(ip, {**api_env, "UE_OPENAPI": "off"}, monkeypatch)
+    completions(ip, "%ue_call GET /usage-me")
+    with pytest.raises(UsageError, match=r"turned off by the setting \(off\)"):
+        ip.run_line_magic("ue_api", "")
+    assert description_server.hits == {}
+
+
+def test_a_mistake_in_the_cell_is_reported_before_the_fetch(
+    ip: Any, api_env: dict[str, str], description_server: DescriptionServer, monkeypatch: Any
+) -> None:
+    description_server.answers[DESCRIPTION] = Answer(body=SANDBOX_31.read_bytes())
+    login(ip, api_env, monkeypatch)
+    with pytest.raises(UsageError, match="`nobody` is not defined"):
+        ip.run_cell_magic("ue_call", "POST /usage-metering/v1/meters", '{"userId": {{nobody}}}')
+    assert description_server.hits == {}

@@ -1,0 +1,143 @@
+"""The description of one login: found, fetched and parsed once, on first need.
+
+Where it comes from: the ``--openapi`` option or the ``UE_OPENAPI`` setting (a file or URL);
+without either, ``{api}openapi.json``. From that default place a 404 or an answer that is not a
+description means "none", quietly; anything else that goes wrong is one warning, and the login
+goes on without a description until ``reload()``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import DescriptionError, OriginError, UsageEngineError
+from ._check import RequestChecker
+from ._load import load_description
+from ._model import Description, NotADescription
+
+DEFAULT_NAME = "openapi.json"
+OFF = frozenset({"off", "none", "no", "false", "0"})  # UE_OPENAPI=off: no description, no fetch
+Fetch = Callable[[str], "tuple[int, bytes]"]  # URL -> (status, body); raises on no answer
+Warn = Callable[[str], None]
+
+
+class QuietMiss(DescriptionError):
+    """The default place has no description (404, or not one): say nothing."""
+
+
+class LoginDescription:
+    """Holds one login's description; ``get()`` loads it at most once until ``reload()``."""
+
+    def __init__(self, source: str | None, api_url: str, fetch: Fetch, warn: Warn) -> None:
+        self.source = source
+        self.api_url = api_url if api_url.endswith("/") else api_url + "/"
+        self._fetch = fetch
+        self._warn = warn
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._description: Description | None = None
+        self._checker: RequestChecker | None = None
+        self.note = "not loaded yet"  # why there is none, for %ue_api
+        self._said: set[str] = set()
+
+    @property
+    def where(self) -> str:
+        return self.source or self.api_url + DEFAULT_NAME
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    @property
+    def absent(self) -> bool:
+        """Known to have no description (turned off, or looked for and not found)."""
+        if self.source is not None and self.source.strip().lower() in OFF:
+            return True
+        return self._loaded and self._description is None
+
+    def get(self) -> Description | None:
+        """The description, loading it on the first call; None when there is none."""
+        if self._loaded:
+            return self._description
+        with self._lock:
+            if not self._loaded:
+                self._load()
+                self._loaded = True
+        return self._description
+
+    def checker(self) -> RequestChecker | None:
+        description = self.get()
+        if description is not None and self._checker is None:
+            self._checker = RequestChecker(description)
+        return self._checker
+
+    def warn_once(self, text: str) -> None:
+        """Show ``text`` the first time only (a loop must not repeat a warning per call)."""
+        if text not in self._said:
+            self._said.add(text)
+            self._warn(text)
+
+    def reload(self) -> Description | None:
+        with self._lock:
+            self._loaded = False
+            self._description = None
+            self._checker = None
+        return self.get()
+
+    def _load(self) -> None:
+        if self.source is not None and self.source.strip().lower() in OFF:
+            self.note = f"turned off by the setting ({self.source})"
+            return
+        try:
+            self._description = load_description(self.where, read_url=self._read_url)
+            self._description.index  # built now, so the first completion is quick  # noqa: B018
+            self.note = ""
+        except QuietMiss as miss:
+            self.note = str(miss)
+        except NotADescription as error:
+            self.note = str(error)
+            if self.source is not None:
+                self._warn(f"API description not used: {error} Going on without it.")
+        except DescriptionError as error:
+            self.note = str(error)
+            self._warn(f"API description not used: {error} Going on without it.")
+
+    def _read_url(self, url: str) -> bytes:
+        try:
+            status, body = self._fetch(url)
+        except UsageEngineError as error:
+            raise DescriptionError(f"{url} did not answer ({error})") from None
+        implicit = self.source is None and url == self.where
+        if 400 <= status < 500 and implicit:
+            raise QuietMiss(f"{url} answered {status}: the API serves no description there.")
+        if status >= 400:
+            raise DescriptionError(f"{url} answered {status}.")
+        if implicit and body.lstrip()[:1] != b"{":
+            raise QuietMiss(f"{url} did not answer with a JSON description.")
+        return body
+
+
+def client_fetch(client: Any, timeout: float) -> Fetch:
+    """Fetch a description URL: with the token on the API's own origin, without it elsewhere."""
+
+    def fetch(url: str) -> tuple[int, bytes]:
+        try:
+            client.resolve_url(url)
+        except OriginError:
+            return _fetch_plain(url, timeout)
+        response = client.request("GET", url, timeout=timeout, retries=0)
+        return response.status_code, response.content
+
+    return fetch
+
+
+def _fetch_plain(url: str, timeout: float) -> tuple[int, bytes]:
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=timeout, follow_redirects=True)
+    except httpx.HTTPError as error:
+        raise DescriptionError(f"{url} did not answer ({type(error).__name__})") from None
+    return response.status_code, response.content
