@@ -59,6 +59,15 @@ _CSS = (
     ".ue-view .note{opacity:.7;font-style:italic;margin-top:.3em}"
     "</style>"
 )
+# Untrusted notebooks (run by nbconvert, or from a colleague) drop the <style> block above but
+# keep inline styles with plain values (no var()): the font, the tree's indentation, the status
+# line and the error's red are therefore inline too. The block adds the theme's colors on top.
+_VIEW_STYLE = " style='font-family:monospace;font-size:13px;line-height:1.4'"
+_STATUS_STYLE = "font-weight:600;margin-bottom:.3em;white-space:pre-wrap"
+_ERROR_STYLE = _STATUS_STYLE + ";color:#d32f2f"
+_NOTE_STYLE = " style='opacity:.7;font-style:italic;margin-top:.3em'"
+_NESTED_STYLE = " style='margin-left:1.2em'"  # a container inside a container
+_LEAF_STYLE = " style='margin-left:2.1em'"  # a scalar inside a container
 
 
 # --------------------------------------------------------------------------- helpers
@@ -229,12 +238,16 @@ class _Tree:
     def _html(self, out: _Out, key: str, value: object, depth: int) -> None:
         if not isinstance(value, (dict, list)) or not value or depth >= _MAX_DEPTH:
             text, css = _scalar(value)
-            out.add(f"<div>{key}<span class={css}>{html.escape(text, quote=False)}</span></div>")
+            indent = _LEAF_STYLE if depth else ""
+            out.add(
+                f"<div{indent}>{key}<span class={css}>{html.escape(text, quote=False)}</span></div>"
+            )
             return
         is_open = depth < self.expand
         preview = "" if is_open else f" {html.escape(_preview(value), quote=False)}"
+        indent = _NESTED_STYLE if depth else ""
         out.add(
-            f"<details{' open' if is_open else ''}><summary>{key}"
+            f"<details{indent}{' open' if is_open else ''}><summary>{key}"
             f"<span class=m>{_count(value)}</span>{preview}</summary>"
         )
         shown = 0
@@ -246,7 +259,7 @@ class _Tree:
             shown += 1
         if shown < len(value):
             out.cut(depth, shown, len(value))
-            out.add(f"<div class=m>{_more(len(value) - shown)}</div>")
+            out.add(f"<div class=m{_LEAF_STYLE}>{_more(len(value) - shown)}</div>")
         out.add("</details>")
 
     def text(self, value: object) -> _Out:
@@ -516,11 +529,13 @@ class ResponseView:
         status = self.status_line()
         if not want_html:
             return "\n".join([status, shown, *notes])
-        css = "st err" if self.is_error else "st"
-        note_html = "".join(f"<div class=note>{html.escape(n, quote=False)}</div>" for n in notes)
+        css, style = ("st err", _ERROR_STYLE) if self.is_error else ("st", _STATUS_STYLE)
+        note_html = "".join(
+            f"<div class=note{_NOTE_STYLE}>{html.escape(n, quote=False)}</div>" for n in notes
+        )
         return (
-            f"{_CSS}<div class=ue-view><div class='{css}'>{html.escape(status, quote=False)}</div>"
-            f"{shown}{note_html}</div>"
+            f"{_CSS}<div class=ue-view{_VIEW_STYLE}><div class='{css}' style='{style}'>"
+            f"{html.escape(status, quote=False)}</div>{shown}{note_html}</div>"
         )
 
 
@@ -579,12 +594,13 @@ class RequestView:
         note = [self.note] if self.note else []
         text = "\n".join([*note, start, *headers, *(["", body] if body is not None else [])])
         esc = html.escape
-        parts = [f"<div class=note>{esc(self.note, quote=False)}</div>"] if self.note else []
-        parts.append(f"<div class=st>{esc(start, quote=False)}</div>")
+        note_html = esc(self.note or "", quote=False)
+        parts = [f"<div class=note{_NOTE_STYLE}>{note_html}</div>"] if self.note else []
+        parts.append(f"<div class=st style='{_STATUS_STYLE}'>{esc(start, quote=False)}</div>")
         parts.append(f"<pre>{esc(chr(10).join(headers), quote=False)}</pre>")
         if body is not None:
             parts.append(f"<pre style='margin-top:.6em'>{esc(body, quote=False)}</pre>")
-        page = f"{_CSS}<div class=ue-view>{''.join(parts)}</div>"
+        page = f"{_CSS}<div class=ue-view{_VIEW_STYLE}>{''.join(parts)}</div>"
         bundle = {"text/plain": text, "text/html": page}
         return {mime: bundle[mime] for mime in _filter(bundle, include, exclude)}
 
