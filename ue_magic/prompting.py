@@ -46,7 +46,8 @@ def ask_credentials(
     names, verb = _names(missing)
     say(
         f"Usage Engine login{_for_profile(profile)}: {names} {verb} not set ({looked_in}). "
-        "Type it below; Ctrl+C (or interrupting the kernel) cancels."
+        f"Type {'it' if len(missing) == 1 else 'them'} below; Ctrl+C (or interrupting the "
+        "kernel) cancels."
     )
     asked: dict[str, Any] = {}
     id_name = next((name for name in missing if name.endswith("CLIENT_ID")), None)
