@@ -49,7 +49,12 @@ def client(profile: str | None = None) -> UsageEngineClient:
     from IPython.core.error import UsageError
 
     shell = get_ipython()
-    magics = shell.magics_manager.registry.get("UsageEngineMagics") if shell else None
+    if shell is None:
+        raise UsageError(
+            "ue_magic.client() gives the client of %ue_login, which needs IPython or Jupyter; in "
+            "plain Python use UsageEngineClient(Credentials.from_env()) instead."
+        )
+    magics = shell.magics_manager.registry.get("UsageEngineMagics")
     if magics is None:
         raise UsageError("Run %load_ext ue_magic and %ue_login first.")
     return magics.client_for(profile)  # type: ignore[no-any-return,unused-ignore]

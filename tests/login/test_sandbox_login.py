@@ -113,3 +113,16 @@ def test_without_the_extra_one_sentence_names_the_install(
     assert message.count(". ") == 0 and message.endswith(".")
     with pytest.raises(UsageError, match="Not logged in"):
         ue_magic.client()
+
+
+def test_client_in_plain_python_says_what_to_use() -> None:
+    import subprocess
+
+    probe = (
+        "import ue_magic\n"
+        "try:\n    ue_magic.client()\nexcept Exception as error:\n    print(error)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert "UsageEngineClient(Credentials.from_env())" in out and "form" not in out
