@@ -113,6 +113,5 @@ class WidgetProgress(_Throttled):
         self.bar.description = "Interrupted" if interrupted else "Done"
         self.label.value = self.text(done, failed)
         if self._handle is not None:
-            self._handle.update(
-                self._bundle(f"{self.bar.description}: {self.label.value}"), raw=True
-            )
+            summary = f"Interrupted: {self.label.value}" if interrupted else self.label.value
+            self._handle.update(self._bundle(summary), raw=True)

@@ -7,6 +7,7 @@ Screenshots go to build/screenshots/.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from tests.leaks import leaks
 from ue_magic.sandbox import Sandbox, start
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Locator
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -32,6 +33,9 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 METER_TYPE = """%%ue_call POST /usage-metering/v1/meter-types -o made
 {"name": "nb7-api-calls", "unit": "calls", "aggregation": {"type": "sum"}, "capacity": 100,
  "thresholds": [{"name": "90 percent", "capacityPercentage": 90, "customFields": {}}]}"""
+
+
+_SENT_PROMPT = re.compile(r"\[(\d+|\*)\]")
 
 
 class Notebook7Page(NotebookPage):
@@ -45,6 +49,33 @@ class Notebook7Page(NotebookPage):
         self.dismiss_dialogs()
         indicator = self.page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
         expect(indicator).to_be_visible(timeout=TIMEOUT_MS)
+        # "idle" shows before the kernel is connected; this badge stays until it is
+        starting = self.page.get_by_text(re.compile(r"^Kernel (Initializing|Starting|Connecting)"))
+        expect(starting).to_have_count(0, timeout=TIMEOUT_MS)
+
+    def run_cell(self, index: int, source: str) -> Locator:
+        """As in JupyterLab, but a Shift+Enter pressed before Notebook 7 has connected its
+        kernel is dropped (the prompt stays "[ ]:"): press it again on the same cell."""
+        from playwright.sync_api import expect
+
+        self.dismiss_dialogs()
+        cell = self.cells().nth(index)
+        editor = cell.locator(".cm-content")
+        editor.click()
+        self.page.keyboard.insert_text(source)
+        expect(editor).to_contain_text(source.splitlines()[0])
+        prompt = cell.locator(".jp-InputArea-prompt")
+        for _ in range(5):
+            editor.click()
+            self.page.keyboard.press("Shift+Enter")
+            try:
+                expect(prompt).to_have_text(_SENT_PROMPT, timeout=10_000)
+                break
+            except AssertionError:
+                continue
+        expect(prompt).to_have_text(re.compile(r"\[\d+\]"), timeout=TIMEOUT_MS)
+        self._raise_on_error(cell, source)
+        return cell
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +204,30 @@ def test_untrusted_notebook_keeps_font_indentation_and_red(
     expect(error).to_contain_text("404")
     assert error.evaluate("e => getComputedStyle(e).color") == "rgb(211, 47, 47)"
     notebook.screenshot("nb7-untrusted", full_page=True)
+
+
+def test_notebook7_prompt_login_through_the_kernels_stdin(
+    browser: Browser, server: LabServer, nb_sandbox: Sandbox
+) -> None:
+    """%ue_login --prompt: the front end's input boxes, the secret's a password box."""
+    from playwright.sync_api import expect
+
+    write_notebook(server.root / "prompt.ipynb", cells=2)
+    notebook = open_page(browser, server, "prompt.ipynb")
+    notebook.run_cell(0, "%load_ext ue_magic")
+    cell = notebook.cells().nth(1)
+    cell.locator(".cm-content").click()
+    notebook.page.keyboard.insert_text("%ue_login --prompt")
+    notebook.page.keyboard.press("Shift+Enter")
+    asked = cell.locator(".jp-Stdin-input")
+    expect(asked).to_be_visible()
+    expect(cell).to_contain_text("UE_CLIENT_ID and UE_CLIENT_SECRET are not set")
+    asked.fill(nb_sandbox.client_id)
+    asked.press("Enter")
+    secret = cell.locator(".jp-Stdin-input[type=password]")
+    expect(secret).to_be_visible()
+    notebook.screenshot("nb7-prompt-secret")
+    secret.fill(nb_sandbox.client_secret)
+    secret.press("Enter")
+    expect(notebook.output(cell).last).to_contain_text(f"Logged in to {nb_sandbox.api_url}")
+    expect(cell).not_to_contain_text(nb_sandbox.client_secret)
