@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 NODE_STAMP := tests/interop/node_modules/.installed
 # The oldest IPython pyproject.toml allows (its "ipython>=X" floor), in a second venv: the
 # non-browser tests run there too, so that the IPython internals we touch are checked at both ends.
@@ -30,6 +31,13 @@ $(OLD_STAMP): pyproject.toml
 
 venv-oldest: $(OLD_STAMP)
 
+# make demo installs only the demo extra (the dev extra, if installed, holds it too).
+$(DEMO_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then :; else \
+		$(PY) -m pip install -q --disable-pip-version-check -e '.[demo]'; fi
+	@touch $@
+
 # npm packages for the interop tests (panva's oidc-provider), pinned by package-lock.json.
 $(NODE_STAMP): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
@@ -41,8 +49,8 @@ node: $(NODE_STAMP)
 chromium:
 	@bash scripts/ensure-chromium.sh
 
-demo: venv
-	$(PY) scripts/demo.py
+demo: $(DEMO_STAMP)
+	@$(PY) scripts/demo.py
 
 lint: venv
 	$(PY) -m ruff check .

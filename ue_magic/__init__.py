@@ -49,34 +49,70 @@ def client(profile: str | None = None) -> UsageEngineClient:
     from IPython.core.error import UsageError
 
     shell = get_ipython()
-    magics = shell.magics_manager.registry.get("UsageEngineMagics") if shell else None
+    if shell is None:
+        raise UsageError(
+            "ue_magic.client() gives the client of %ue_login, which needs IPython or Jupyter; in "
+            "plain Python use UsageEngineClient(Credentials.from_env()) instead."
+        )
+    magics = shell.magics_manager.registry.get("UsageEngineMagics")
     if magics is None:
         raise UsageError("Run %load_ext ue_magic and %ue_login first.")
     return magics.client_for(profile)  # type: ignore[no-any-return,unused-ignore]
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """%load_ext ue_magic: register the magics (settings come from the shell's config)."""
+    """%load_ext ue_magic: register the magics (settings come from the shell's config).
+
+    After ``%reload_ext ue_magic`` the new magics take over the logins of the old ones.
+    """
     from .completer import register
     from .magics import UsageEngineMagics
 
     magics = UsageEngineMagics(ipython)
+    old = ipython.magics_manager.registry.get("UsageEngineMagics")
+    if old is not None:  # left in place by the unload half of %reload_ext
+        kept = magics.adopt(old)
+        _remove(ipython, old)
+        if kept:
+            print(f"Reloaded ue_magic; kept {kept} login{'s' if kept > 1 else ''}.")
     ipython.register_magics(magics)
-    register(ipython, magics)  # tab completion of %ue_call lines and cells
+    register(ipython, magics)  # tab completion of %ue_call lines and cells (replaces the old one)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """%unload_ext ue_magic: close every connection and take the magics away."""
+    """%unload_ext ue_magic: close every connection and take the magics away.
+
+    Within %reload_ext the magics and their logins are left for load_ipython_extension.
+    """
     from .completer import unregister
 
-    unregister(ipython)
-    manager = ipython.magics_manager
-    magics = manager.registry.pop("UsageEngineMagics", None)
-    if magics is None:
+    magics = ipython.magics_manager.registry.get("UsageEngineMagics")
+    if magics is None or _reloading():
         return
+    unregister(ipython)
+    _remove(ipython, magics)
     magics.close_all()
+
+
+def _remove(ipython: Any, magics: Any) -> None:
+    manager = ipython.magics_manager
+    manager.registry.pop("UsageEngineMagics", None)
     for kind, names in magics.magics.items():
         for name in names:
             manager.magics[kind].pop(name, None)
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
+
+
+def _reloading() -> bool:
+    """True inside IPython's ExtensionManager.reload_extension, which calls unload, reloads
+    the module, then calls load: the one way to keep logins across %reload_ext."""
+    import sys
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "reload_extension" and code.co_filename.endswith("extensions.py"):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from IPython.core.completer import SimpleCompletion, context_matcher
-
 IDENTIFIER = "ue_magic"
 
 
 def make_matcher(magics: Any) -> Any:
-    """A matcher bound to the magics instance (its logins, descriptions and namespace)."""
+    """A matcher bound to the magics instance (its logins, descriptions and namespace).
+    IPython is imported here, so the module itself imports without it."""
+    from IPython.core.completer import SimpleCompletion, context_matcher
+
     options = {
         magic.__name__: {
             name: action.nargs != 0

@@ -392,10 +392,12 @@ class _Resolver:
         )
         names = " and ".join(missing)
         verb = "is" if len(missing) == 1 else "are"
+        looked_in = f"looked in {self.places()}"
         raise MissingCredentialsError(
-            f"{names} {verb} not set: looked in {self.places()}; set {names} there "
-            "or log in with the form.",
+            f"{names} {verb} not set: {looked_in}; set {names} there, or pass "
+            "client_id= and client_secret= to Credentials.from_env.",
             missing=missing,
+            looked_in=looked_in,
         )
 
 

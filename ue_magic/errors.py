@@ -23,11 +23,13 @@ class ConfigurationError(UsageEngineError):
 
 
 class MissingCredentialsError(ConfigurationError):
-    """The client id or secret was found nowhere; ``missing`` names the variables."""
+    """The client id or secret was found nowhere; ``missing`` names the variables and
+    ``looked_in`` says where they were looked for (for prompts and front-end messages)."""
 
-    def __init__(self, message: str, missing: tuple[str, ...]) -> None:
+    def __init__(self, message: str, missing: tuple[str, ...], looked_in: str = "") -> None:
         super().__init__(message)
         self.missing = missing
+        self.looked_in = looked_in
 
 
 class TokenError(UsageEngineError):

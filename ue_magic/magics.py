@@ -13,7 +13,7 @@ import re
 import sys
 from typing import Any
 
-from IPython.core.error import UsageError
+from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
@@ -64,6 +64,8 @@ class UsageEngineMagics(Magics):
         super().__init__(shell, **kwargs)
         self._logins: dict[str | None, UsageEngineClient] = {}
         self._api: dict[str | None, openapi.LoginDescription] = {}  # each login's description
+        self._forms: dict[str | None, Any] = {}  # login forms shown and not yet submitted
+        self._sandboxes: dict[str | None, Any] = {}  # sandboxes started by %ue_login --sandbox
         # A loop of %ue_call re-sends the same lines: parse and compile each only once (both
         # results are immutable, so a cached one cannot be changed by the call that uses it).
         self._call_args = functools.lru_cache(maxsize=256)(self._parse_call_line)
@@ -76,18 +78,37 @@ class UsageEngineMagics(Magics):
         client = self._logins.get(profile)
         if client is None:
             flag = f" --profile {profile}" if profile else ""
+            if profile in self._forms:
+                raise UsageError(
+                    f"Not logged in{flag}: the login form of %ue_login{flag} is still waiting; "
+                    "fill in the client id and secret there and press Log in, then run this "
+                    "cell again."
+                )
             raise UsageError(f"Not logged in{flag}: run %ue_login{flag} first.")
         return client
 
     def close_all(self) -> None:
-        """Forget every login and close its connections (%unload_ext)."""
+        """Forget every login, close its connections and stop embedded sandboxes (%unload_ext)."""
         for client in self._logins.values():
             client.close()
         self._logins.clear()
         self._api.clear()
+        self._forms.clear()
+        for running in self._sandboxes.values():
+            running.stop()
+        self._sandboxes.clear()
 
-    def _login(self, profile: str | None, credentials: Credentials) -> str:
-        """Fetch a token now, so a wrong secret shows at login, then keep the client."""
+    def adopt(self, old: UsageEngineMagics) -> int:
+        """Take over the logins (and embedded sandboxes) of the instance a %reload_ext
+        replaces; returns how many logins were kept."""
+        self._logins.update(old._logins)
+        self._sandboxes.update(old._sandboxes)
+        old._logins, old._sandboxes, old._forms = {}, {}, {}
+        return len(self._logins)
+
+    def _login(self, profile: str | None, credentials: Credentials, sandbox: Any = None) -> str:
+        """Fetch a token now, so a wrong secret shows at login, then keep the client (and the
+        embedded ``sandbox`` it talks to, stopped with it)."""
         client = UsageEngineClient(credentials, timeout=self.timeout)
         try:
             client.token_manager.get_token()
@@ -97,33 +118,56 @@ class UsageEngineMagics(Magics):
         except BaseException:  # interrupted, or a bug: do not leave the connections open
             client.close()
             raise
-        old = self._logins.pop(profile, None)
-        if old is not None:
-            old.close()
+        self._forget(profile)
         self._logins[profile] = client
         fetch = openapi.client_fetch(client, self.openapi_timeout)
         self._api[profile] = openapi.LoginDescription(
             credentials.openapi, credentials.api_url, fetch, _warn
         )
-        return LoginSummary.of(profile, client).login_line()
+        line = LoginSummary.of(profile, client).login_line()
+        if sandbox is not None:
+            self._sandboxes[profile] = sandbox
+            line = f"Sandbox (a local emulator in this kernel, not a real account). {line}"
+        return line
+
+    def _forget(self, profile: str | None) -> bool:
+        """Close the login of ``profile`` (and its sandbox); True if there was one."""
+        self._forms.pop(profile, None)
+        self._api.pop(profile, None)
+        client = self._logins.pop(profile, None)
+        if client is not None:
+            client.token_manager.forget()
+            client.close()
+        running = self._sandboxes.pop(profile, None)
+        if running is not None:
+            running.stop()
+        return client is not None
 
     @magic_arguments()
     @argument("--env-file", metavar="PATH", help=".env file to read (default: found upwards).")
     @argument("--profile", metavar="NAME", help="Read UE_NAME_CLIENT_ID and so on.")
-    @argument("--region", choices=["eu", "us"], help="Usage Engine region (default eu).")
+    @argument(
+        "--region", type=str.lower, choices=["eu", "us"], help="Usage Engine region (default eu)."
+    )
     @argument("--audience", metavar="URL", help="OAuth audience (default: the region's URL).")
     @argument("--api-url", metavar="URL", help="API base URL (default: the audience).")
     @argument("--token-url", metavar="URL", help="Token endpoint (default: audience + path).")
     @argument("--scope", metavar="S", help="Scopes to ask for (default: none sent).")
     @argument("--openapi", metavar="PATH|URL", help="The API description (openapi.json).")
     @argument("--widget", action="store_true", help="Show the login form even if set.")
+    @argument("--prompt", action="store_true", help="Ask with password prompts, not the form.")
+    @argument(
+        "--sandbox", action="store_true", help="Start a sandbox in this kernel; log in to it."
+    )
     @no_var_expand
     @line_magic
     def ue_login(self, line: str) -> None:
         """Log in to Usage Engine with OAuth 2.0 client credentials.
 
-        The client id and secret come from the environment, a .env file, or a form (getpass in
-        a terminal). The secret is never accepted on this line.
+        The client id and secret come from the environment or a .env file; what is missing is
+        asked for with a form (notebooks) or prompts (terminals, jupyter console, --prompt).
+        Where nobody can type (nbconvert, papermill, Voila) a missing one is an error at once.
+        --sandbox needs no credentials. The secret is never accepted on this line.
         """
         self._refuse_secret(line)
         try:
@@ -145,6 +189,15 @@ class UsageEngineMagics(Magics):
             )
             if value
         }
+        if args.widget and args.prompt:
+            raise UsageError("Choose one of --widget and --prompt.")
+        if args.sandbox:
+            if overrides or args.env_file or args.widget or args.prompt:
+                raise UsageError(
+                    "--sandbox needs no settings: use it alone (with --profile at most)."
+                )
+            print(self._login_sandbox(args.profile))
+            return
         if args.widget:
             self._show_form(args.env_file, args.profile, overrides)
             return
@@ -153,13 +206,45 @@ class UsageEngineMagics(Magics):
                 env_file=args.env_file, profile=args.profile, **overrides
             )
         except MissingCredentialsError as missing:
-            if _in_notebook(self.shell):
-                self._show_form(args.env_file, args.profile, overrides)
+            asked = self._ask(args, overrides, missing)
+            if asked is None:  # the form is showing
                 return
-            credentials = self._ask_in_terminal(args.env_file, args.profile, overrides, missing)
+            credentials = asked
         except ConfigurationError as error:
             raise UsageError(str(error)) from None
         print(self._login(args.profile, credentials))
+
+    def _login_sandbox(self, profile: str | None) -> str:
+        from .embedded import credentials_for, start_sandbox
+
+        try:
+            running = start_sandbox()
+        except ConfigurationError as error:
+            raise UsageError(str(error)) from None
+        try:
+            return self._login(profile, credentials_for(running, profile), sandbox=running)
+        except BaseException:
+            running.stop()
+            raise
+
+    def _ask(
+        self, args: Any, overrides: dict, missing: MissingCredentialsError
+    ) -> Credentials | None:
+        """Prompts, the form, or an error at once, as the front end allows; None: form shown."""
+        from .frontend import detect
+        from .prompting import headless_message
+
+        frontend = detect(self.shell)
+        headless = headless_message(missing.missing, missing.looked_in, args.profile)
+        if args.prompt or frontend in ("terminal", "console"):
+            try:
+                return self._ask_with_prompts(args.env_file, args.profile, overrides, missing)
+            except StdinNotImplementedError:
+                raise UsageError(headless) from None
+        if frontend == "headless":
+            raise UsageError(headless)
+        self._show_form(args.env_file, args.profile, overrides)
+        return None
 
     def _show_form(self, env_file: str | None, profile: str | None, overrides: dict) -> None:
         from .widget import LoginForm
@@ -179,25 +264,28 @@ class UsageEngineMagics(Magics):
         form = LoginForm(
             submit, region=initial_region, where=f"profile {profile}" if profile else ""
         )
-        display(form.box)
+        self._forms[profile] = form
+        form.show()
 
-    def _ask_in_terminal(
+    def _ask_with_prompts(
         self,
         env_file: str | None,
         profile: str | None,
         overrides: dict,
         missing: MissingCredentialsError,
     ) -> Credentials:
-        asked = dict(overrides)
+        from .prompting import ask_credentials
+
         try:
-            if any(name.endswith("CLIENT_ID") for name in missing.missing):
-                asked["client_id"] = input("Usage Engine client id: ").strip()
-            if any(name.endswith("CLIENT_SECRET") for name in missing.missing):
-                asked["client_secret"] = Secret(getpass.getpass("Usage Engine client secret: "))
-        except (EOFError, KeyboardInterrupt):
-            raise UsageError("Login cancelled.") from None
-        try:
-            return Credentials.from_env(env_file=env_file, profile=profile, **asked)
+            asked = ask_credentials(
+                missing.missing,
+                missing.looked_in,
+                profile,
+                ask=lambda prompt: input(prompt),  # looked up now: ipykernel swaps it per cell
+                ask_secret=lambda prompt: getpass.getpass(prompt),
+                say=print,
+            )
+            return Credentials.from_env(env_file=env_file, profile=profile, **overrides, **asked)
         except ConfigurationError as error:
             raise UsageError(str(error)) from None
 
@@ -218,14 +306,12 @@ class UsageEngineMagics(Magics):
     def ue_logout(self, line: str) -> None:
         """Forget a login: its token, its secret and its connections."""
         args = self._parse(self.ue_logout, line)
-        client = self._logins.pop(args.profile, None)
-        self._api.pop(args.profile, None)
-        if client is None:
+        had_sandbox = args.profile in self._sandboxes
+        if not self._forget(args.profile):
             print("Not logged in" + (f" with profile {args.profile}." if args.profile else "."))
             return
-        client.token_manager.forget()
-        client.close()
-        print("Logged out" + (f" of profile {args.profile}." if args.profile else "."))
+        stopped = " The sandbox it used is stopped." if had_sandbox else ""
+        print("Logged out" + (f" of profile {args.profile}." if args.profile else ".") + stopped)
 
     @line_magic
     def ue_status(self, line: str = "") -> None:
@@ -390,9 +476,10 @@ class UsageEngineMagics(Magics):
 
     def _progress(self) -> Any:
         """A widget bar in a notebook, a text bar in a terminal."""
+        from .frontend import shows_widgets
         from .progress import TextProgress, WidgetProgress
 
-        if _in_notebook(self.shell):
+        if shows_widgets(self.shell):
             return lambda total: WidgetProgress(total, display)
         return TextProgress
 
@@ -427,8 +514,3 @@ def _assigned(shell: Any, line: str) -> bool:
 
 def _warn(text: str) -> None:
     print(text, file=sys.stderr)
-
-
-def _in_notebook(shell: Any) -> bool:
-    """A kernel-backed front end can show widgets; a terminal cannot."""
-    return getattr(shell, "kernel", None) is not None

@@ -87,12 +87,16 @@ class TextProgress(_Throttled):
 
 
 class WidgetProgress(_Throttled):
-    """An IntProgress bar with a label; green when all went well, red when some failed."""
+    """An IntProgress bar with a label; green when all went well, red when some failed.
+
+    Its output also carries a text/plain line, updated at the end, so a front end or an export
+    that cannot show widgets (an offline HTML export, GitHub's viewer) still says what happened.
+    """
 
     def __init__(
         self,
         total: int,
-        show: Callable[[Any], None],
+        show: Callable[..., Any],
         interval: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -103,7 +107,10 @@ class WidgetProgress(_Throttled):
         self.label = widgets.Label(value=self.text(0, 0))
         self.box = widgets.HBox([self.bar, self.label])
         self.box.add_class("ue-progress")
-        show(self.box)
+        self._handle = show(self._bundle(f"Sending {total} requests"), raw=True, display_id=True)
+
+    def _bundle(self, text: str) -> dict[str, Any]:
+        return {**(self.box._repr_mimebundle_() or {}), "text/plain": text}
 
     def update(self, done: int, failed: int, force: bool = False) -> None:
         if self.due(force):
@@ -115,3 +122,6 @@ class WidgetProgress(_Throttled):
         self.bar.bar_style = "danger" if failed or interrupted else "success"
         self.bar.description = "Interrupted" if interrupted else "Done"
         self.label.value = self.text(done, failed)
+        if self._handle is not None:
+            summary = f"Interrupted: {self.label.value}" if interrupted else self.label.value
+            self._handle.update(self._bundle(summary), raw=True)

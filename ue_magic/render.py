@@ -64,6 +64,15 @@ _CSS = (
     ".ue-view .note code{font-style:normal}"
     "</style>"
 )
+# Untrusted notebooks (run by nbconvert, or from a colleague) drop the <style> block above but
+# keep inline styles with plain values (no var()): the font, the tree's indentation, the status
+# line and the error's red are therefore inline too. The block adds the theme's colors on top.
+_VIEW_STYLE = " style='font-family:monospace;font-size:13px;line-height:1.4'"
+_STATUS_STYLE = "font-weight:600;margin-bottom:.3em;white-space:pre-wrap"
+_ERROR_STYLE = _STATUS_STYLE + ";color:#d32f2f"
+_NOTE_STYLE = " style='opacity:.7;font-style:italic;margin-top:.3em'"
+_NESTED_STYLE = " style='margin-left:1.2em'"  # a container inside a container
+_LEAF_STYLE = " style='margin-left:2.1em'"  # a scalar inside a container
 
 
 # --------------------------------------------------------------------------- helpers
@@ -257,7 +266,10 @@ class _Tree:
     def _html(self, out: _Out, key: str, value: object, depth: int) -> None:
         if not isinstance(value, (dict, list)) or not value or depth >= _MAX_DEPTH:
             text, css = _scalar(value)
-            out.add(f"<div>{key}<span class={css}>{html.escape(text, quote=False)}</span></div>")
+            indent = _LEAF_STYLE if depth else ""
+            out.add(
+                f"<div{indent}>{key}<span class={css}>{html.escape(text, quote=False)}</span></div>"
+            )
             return
         is_open = depth < self.expand
         preview = (
@@ -265,8 +277,9 @@ class _Tree:
             if is_open  # shown open: the items are right below, so no preview
             else f" <span class=preview>{html.escape(_preview(value), quote=False)}</span>"
         )
+        indent = _NESTED_STYLE if depth else ""
         out.add(
-            f"<details{' open' if is_open else ''}><summary>{key}"
+            f"<details{indent}{' open' if is_open else ''}><summary>{key}"
             f"<span class=m>{_count(value)}</span>{preview}</summary>"
         )
         shown = 0
@@ -278,7 +291,7 @@ class _Tree:
             shown += 1
         if shown < len(value):
             out.cut(depth, shown, len(value))
-            out.add(f"<div class=m>{_more(len(value) - shown)}</div>")
+            out.add(f"<div class=m{_LEAF_STYLE}>{_more(len(value) - shown)}</div>")
         out.add("</details>")
 
     def text(self, value: object) -> _Out:
@@ -607,11 +620,11 @@ class ResponseView:
             notes.append("More pages exist: add `--all-pages` to get them all.")
         if not want_html:
             return "\n".join([status, shown, *map(note_text, notes)])
-        css = "st err" if self.is_error else "st"
-        notes_html = "".join(f"<div class=note>{note_html(n)}</div>" for n in notes)
+        css, style = ("st err", _ERROR_STYLE) if self.is_error else ("st", _STATUS_STYLE)
+        notes_html = "".join(f"<div class=note{_NOTE_STYLE}>{note_html(n)}</div>" for n in notes)
         return (
-            f"{_CSS}<div class=ue-view><div class='{css}'>{html.escape(status, quote=False)}</div>"
-            f"{shown}{notes_html}</div>"
+            f"{_CSS}<div class=ue-view{_VIEW_STYLE}><div class='{css}' style='{style}'>"
+            f"{html.escape(status, quote=False)}</div>{shown}{notes_html}</div>"
         )
 
 
@@ -669,12 +682,12 @@ class RequestView:
             [*map(note_text, note), start, *headers, *(["", body] if body is not None else [])]
         )
         esc = html.escape
-        parts = [f"<div class=note>{note_html(self.note)}</div>"] if self.note else []
-        parts.append(f"<div class=st>{esc(start, quote=False)}</div>")
+        parts = [f"<div class=note{_NOTE_STYLE}>{note_html(self.note)}</div>"] if self.note else []
+        parts.append(f"<div class=st style='{_STATUS_STYLE}'>{esc(start, quote=False)}</div>")
         parts.append(f"<pre>{esc(chr(10).join(headers), quote=False)}</pre>")
         if body is not None:
             parts.append(f"<pre style='margin-top:.6em'>{esc(body, quote=False)}</pre>")
-        page = f"{_CSS}<div class=ue-view>{''.join(parts)}</div>"
+        page = f"{_CSS}<div class=ue-view{_VIEW_STYLE}>{''.join(parts)}</div>"
         bundle = {"text/plain": text, "text/html": page}
         return {mime: bundle[mime] for mime in _filter(bundle, include, exclude)}
 

@@ -3,18 +3,30 @@
 The secret's widget value is cleared the moment it is read, so the front end's copy of the model,
 and therefore any saved widget state, never keeps it. ipywidgets is imported here only, so that
 loading the extension stays quick.
+
+The form is shown with a display id; a successful login replaces that output with the plain
+"Logged in ..." line, so a saved notebook, an HTML export or GitHub's viewer show the login as
+ordinary text rather than an empty widget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
+from IPython.display import display
 
 from .credentials import Secret
 
 #: Called with (client_id, secret, region); returns the status line or raises with a message.
 SubmitHandler = Callable[[str, Secret, str], str]
+
+#: What a front end without widgets shows instead of the form.
+FORM_TEXT = (
+    "Usage Engine login form (it needs a front end that shows widgets; in a terminal or "
+    "jupyter console run %ue_login --prompt)"
+)
 
 
 class LoginForm:
@@ -46,6 +58,13 @@ class LoginForm:
         )
         self.box.add_class("ue-login-form")
         self.button.on_click(self._clicked)
+        self._handle: Any = None
+
+    def show(self) -> None:
+        """Display the form as an output that the login line can later replace."""
+        bundle = dict(self.box._repr_mimebundle_() or {})
+        bundle["text/plain"] = FORM_TEXT
+        self._handle = display(bundle, raw=True, display_id=True)
 
     def _clicked(self, _button: object = None) -> None:
         secret = Secret(self.secret.value)
@@ -63,6 +82,8 @@ class LoginForm:
             self.show_error(str(error))
             return
         self.box.children = (widgets.HTML(_escape(status)),)
+        if self._handle is not None:  # the login line as ordinary output, for exports
+            self._handle.update({"text/plain": status}, raw=True)
 
     def show_error(self, text: str) -> None:
         self.message.value = f"<span style='color:#c62828'>{_escape(text)}</span>"

@@ -157,17 +157,22 @@ def stop(server: LabServer) -> None:
 
 @contextmanager
 def run_jupyterlab(
-    root: Path, home: Path, env: Mapping[str, str], startup_timeout: float = 60.0
+    root: Path,
+    home: Path,
+    env: Mapping[str, str],
+    startup_timeout: float = 60.0,
+    app: str = "lab",
 ) -> Iterator[LabServer]:
-    """JupyterLab serving ``root`` on 127.0.0.1, up and answering before this yields; stopped,
-    with its kernels, on the way out even when the body fails."""
+    """JupyterLab (or, with ``app="notebook"``, Notebook 7) serving ``root`` on 127.0.0.1, up
+    and answering before this yields; stopped, with its kernels, on the way out even when the
+    body fails."""
     token = secrets.token_hex(24)
     port = free_port()
     full_env = lab_environment(home, env)
     write_lab_settings(Path(full_env["JUPYTERLAB_SETTINGS_DIR"]))
     log = home / "jupyterlab.log"
     command = [
-        sys.executable, "-m", "jupyter", "lab",
+        sys.executable, "-m", "jupyter", app,
         f"--ServerApp.root_dir={root}",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -175,8 +180,9 @@ def run_jupyterlab(
         f"--IdentityProvider.token={token}",
         "--ServerApp.open_browser=False",
         "--ServerApp.allow_root=True",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
+    if app == "lab":
+        command.append("--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             command,

@@ -152,8 +152,12 @@ def test_widget_progress_in_a_notebook(shell: Any, monkeypatch: pytest.MonkeyPat
     shell.user_ns["users"] = [f"v{n}" for n in range(20)]
     captured = run_each(shell, f"--each users POST {METERS}")
     views = [o for o in captured.outputs if "application/vnd.jupyter.widget-view+json" in o.data]
-    assert len(views) == 1
-    box = shown_widget(views[0])
+    shown = [o for o in views if not o.update]
+    assert len(shown) == 1
+    final = [o for o in views if o.update]  # the final state as text, for static exports
+    assert [o.transient for o in final] == [shown[0].transient]
+    assert final[0].data["text/plain"].startswith("20/20 done, 0 failed")
+    box = shown_widget(shown[0])
     bar = box.children[0]
     assert bar.value == 20 and bar.max == 20 and bar.bar_style == "success"
 

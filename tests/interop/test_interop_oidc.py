@@ -419,6 +419,9 @@ def test_magics_log_in_and_call(stack: Stack, ip: Any, monkeypatch: pytest.Monke
     assert result.success, result.error_in_exec
     assert stack.oidc.client_id in captured.stdout
     assert stack.oidc.account_id in captured.stdout
-    assert "read:meters" in captured.stdout
+    assert "2 scopes" in captured.stdout  # the login line counts them; %ue_status names them
+    with capture_output() as status:
+        ip.run_line_magic("ue_status", "")
+    assert "read:meters" in status.stdout + "".join(str(o.data) for o in status.outputs)
     assert stack.oidc.client_secret not in captured.stdout + captured.stderr
     assert ip.user_ns["r"]["meters"][0]["meterKey"] == "api-calls"

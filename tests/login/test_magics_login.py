@@ -52,14 +52,29 @@ def test_unload_closes_connections_and_removes_magics(ip: Any) -> None:
     ip.run_line_magic("load_ext", "ue_magic")  # the fixture unloads it again
 
 
-def test_reload_gives_fresh_magics(ip: Any) -> None:
+def test_reload_keeps_logins_and_says_so(ip: Any, sandbox: Sandbox) -> None:
     login(ip)
-    ip.run_line_magic("reload_ext", "ue_magic")
+    before = ip.magics_manager.registry["UsageEngineMagics"]
+    client = ue_magic.client()
+    with capture_output() as captured:
+        ip.run_line_magic("reload_ext", "ue_magic")
+    assert "kept 1 login" in captured.stdout
+    after = ip.magics_manager.registry["UsageEngineMagics"]
+    assert after is not before and before not in ip.configurables
     assert "ue_call" in ip.magics_manager.magics["cell"]
+    assert ue_magic.client() is client and not client._http.is_closed
+    ip.run_line_magic("ue_call", "GET /usage-metering/v1/meters -q")
+    assert sandbox.counters()["token_requests"] == 1  # the same token, no new login
+
+
+def test_unload_still_logs_out(ip: Any) -> None:
+    login(ip)
+    client = ue_magic.client()
+    ip.run_line_magic("unload_ext", "ue_magic")
+    ip.run_line_magic("load_ext", "ue_magic")
+    assert client._http.is_closed
     with pytest.raises(UsageError, match="Not logged in"):
         ue_magic.client()
-    login(ip)
-    assert ue_magic.client().stats.token_requests == 1
 
 
 def test_config_sets_traits(ip: Any) -> None:
@@ -333,13 +348,6 @@ def test_form_needs_both_fields(ip: Any, sandbox: Sandbox) -> None:
     button.click()
     assert "client id" in message.value
     assert sandbox.counters()["token_requests"] == 0
-
-
-def test_notebook_shows_form_when_secret_missing(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    clear_env(monkeypatch, "UE_CLIENT_SECRET")
-    monkeypatch.setattr(ip, "kernel", object(), raising=False)  # what a kernel-backed shell has
-    monkeypatch.setattr(getpass, "getpass", lambda prompt: pytest.fail("used getpass"))
-    shown_form(ip, "")
 
 
 # -- logout and status --------------------------------------------------------------------------
