@@ -114,6 +114,21 @@ def limit_of(threshold: Mapping[str, Any], capacity: float | None) -> float | No
     return float(capacity) * float(percent) / 100
 
 
+def keep_reached(
+    old: list[Record], old_capacity: float | None, new: list[Record], new_capacity: float | None
+) -> list[Record]:
+    """Thresholds after a meter update: one that stays the same (name and limit) keeps its
+    `reachedAt`, so an update that only sets deleteOnReset does not make it fire again."""
+    reached = {
+        (t["name"], limit_of(t, old_capacity)): t["reachedAt"] for t in old if "reachedAt" in t
+    }
+    kept = []
+    for threshold in new:
+        stamp = reached.get((threshold["name"], limit_of(threshold, new_capacity)))
+        kept.append({**threshold, "reachedAt": stamp} if stamp else threshold)
+    return kept
+
+
 def apply(meter: Record, usage: Usage, at: datetime, first_in_period: bool) -> Record:
     """The meter after one record (a new dict); ValidationError if the value is missing."""
     kind = meter["aggregation"]["type"]

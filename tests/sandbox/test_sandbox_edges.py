@@ -1,0 +1,98 @@
+"""What an outside check of the sandbox found: meter updates that lost inherited limits or reached
+thresholds, usage batches applied by halves, overage thresholds refused, schedules that never fire
+accepted. Each test failed before its fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from ue_magic.sandbox import Sandbox, start
+
+from .api_helpers import METERS, client_for, get_token, new_meter, new_type
+
+HALF = {"name": "half", "capacityPercentage": 50, "customFields": {}}
+HARD = {"name": "hard", "absoluteValue": 80, "customFields": {}}
+
+
+@pytest.fixture(scope="module")
+def fresh() -> Iterator[Sandbox]:
+    with start() as sb:
+        yield sb
+
+
+@pytest.fixture
+def sb(fresh: Sandbox) -> Iterator[Sandbox]:
+    fresh.reset(data=True)
+    yield fresh
+
+
+@pytest.fixture
+def api(sb: Sandbox) -> Iterator[httpx.Client]:
+    with client_for(sb, get_token(sb)) as client:
+        yield client
+
+
+def limited_meter(api: httpx.Client) -> dict[str, Any]:
+    """A meter of a type with capacity 100, a 50 % and an absolute 80 threshold."""
+    meter_type = new_type(api, capacity=100, thresholds=[HALF, HARD])
+    return new_meter(api, meter_type["id"], userId="101", meterKey="K")
+
+
+def reached(meter: dict[str, Any]) -> dict[str, str | None]:
+    return {t["name"]: t.get("reachedAt") for t in meter["thresholds"]}
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+def test_setting_delete_on_reset_keeps_reached_thresholds(
+    sb: Sandbox, api: httpx.Client, method: str
+) -> None:
+    """The documented meter update; it must not make a reached threshold fire again."""
+    meter = limited_meter(api)
+    sb.record_usage(user_id="101", meter_key="K", value=60)
+    before = reached(api.get(f"{METERS}/{meter['id']}").json())
+    assert before["half"] is not None and before["hard"] is None
+    body: dict[str, Any] = {"deleteOnReset": True}
+    if method == "PUT":
+        body |= {"userId": "101", "meterKey": "K", "meterTypeId": meter["meterTypeId"]}
+    answer = api.request(method, f"{METERS}/{meter['id']}", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["deleteOnReset"] is True
+    assert reached(answer.json()) == before
+    assert reached(api.get(f"{METERS}/{meter['id']}").json()) == before
+
+
+def test_a_changed_threshold_loses_its_reached_at(sb: Sandbox, api: httpx.Client) -> None:
+    meter = limited_meter(api)
+    sb.record_usage(user_id="101", meter_key="K", value=60)
+    raised = {**HALF, "capacityPercentage": 70}
+    answer = api.patch(f"{METERS}/{meter['id']}", json={"thresholds": [raised, HARD]})
+    assert answer.status_code == 200
+    assert reached(answer.json()) == {"half": None, "hard": None}
+
+
+def test_put_without_limits_keeps_what_the_meter_inherited(api: httpx.Client) -> None:
+    meter = limited_meter(api)
+    body = {"userId": "101", "meterKey": "K", "meterTypeId": meter["meterTypeId"]}
+    answer = api.put(f"{METERS}/{meter['id']}", json={**body, "deleteOnReset": True})
+    assert answer.status_code == 200
+    assert answer.json()["capacity"] == 100
+    assert answer.json()["thresholds"] == [HALF, HARD]
+    cleared = api.put(f"{METERS}/{meter['id']}", json={**body, "capacity": None, "thresholds": []})
+    assert (cleared.json()["capacity"], cleared.json()["thresholds"]) == (None, [])
+
+
+def test_a_bad_record_in_a_batch_applies_none(sb: Sandbox, api: httpx.Client) -> None:
+    summed = new_meter(api, new_type(api)["id"], userId="u", meterKey="sum")
+    peak_type = new_type(api, aggregation={"type": "maximum"}, thresholds=[], capacity=None)
+    new_meter(api, peak_type["id"], userId="u", meterKey="peak")
+    records = [{"userId": "u", "meterKey": "sum", "value": 5}, {"userId": "u", "meterKey": "peak"}]
+    with httpx.Client(base_url=sb.base_url, timeout=10) as hooks:
+        answer = hooks.post("_sandbox/usage", json={"records": records})
+    assert answer.status_code == 400
+    assert answer.json()["field"] == "records[1].value"
+    assert "needs a value" in answer.json()["message"]
+    assert api.get(f"{METERS}/{summed['id']}").json()["value"] == 0
