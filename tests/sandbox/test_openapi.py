@@ -154,7 +154,7 @@ REFUSED: list[tuple[str, str, dict[str, Any]]] = [
     ("MeterTypeInput", TYPES, _type(capacity=0)),
     ("MeterTypeInput", TYPES, _type(externalRef="r" * 101)),
     ("MeterTypeInput", TYPES, _type(thresholds=[{"name": "a"}])),
-    ("MeterTypeInput", TYPES, _type(thresholds=[{"name": "a", "capacityPercentage": 101}])),
+    ("MeterTypeInput", TYPES, _type(thresholds=[{"name": "a", "capacityPercentage": -5}])),
     ("MeterTypeInput", TYPES, _type(thresholds=[{"name": "a", "absoluteValue": -1}])),
     (
         "MeterTypeInput",

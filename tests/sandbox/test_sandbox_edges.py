@@ -12,7 +12,7 @@ import pytest
 
 from ue_magic.sandbox import Sandbox, start
 
-from .api_helpers import METERS, client_for, get_token, new_meter, new_type
+from .api_helpers import EXAMPLE_TYPE, METERS, TYPES, client_for, get_token, new_meter, new_type
 
 HALF = {"name": "half", "capacityPercentage": 50, "customFields": {}}
 HARD = {"name": "hard", "absoluteValue": 80, "customFields": {}}
@@ -96,3 +96,44 @@ def test_a_bad_record_in_a_batch_applies_none(sb: Sandbox, api: httpx.Client) ->
     assert answer.json()["field"] == "records[1].value"
     assert "needs a value" in answer.json()["message"]
     assert api.get(f"{METERS}/{summed['id']}").json()["value"] == 0
+
+
+def test_overage_thresholds_above_100_percent_are_accepted(sb: Sandbox, api: httpx.Client) -> None:
+    """Not documented as refused: 120 % of capacity is an ordinary overage warning."""
+    over = {"name": "overage", "capacityPercentage": 120, "customFields": {}}
+    meter_type = new_type(api, capacity=100, thresholds=[over])
+    assert meter_type["thresholds"] == [over]
+    new_meter(api, meter_type["id"], userId="o", meterKey="o")
+    meters = sb.record_usage(user_id="o", meter_key="o", value=110)["meters"]
+    assert "reachedAt" not in meters[0]["thresholds"][0]
+    meters = sb.record_usage(user_id="o", meter_key="o", value=10)["meters"]
+    assert meters[0]["thresholds"][0]["reachedAt"]
+
+
+@pytest.mark.parametrize(
+    ("day", "month"), [("30", "2"), ("31", "4,6,9,11"), ("30-31", "FEB"), ("L-30", "2")]
+)
+def test_a_schedule_that_never_fires_is_refused(api: httpx.Client, day: str, month: str) -> None:
+    schedule = {**EXAMPLE_TYPE["resetSchedule"], "day": day, "month": month}
+    answer = api.post(TYPES, json={**EXAMPLE_TYPE, "resetSchedule": schedule})
+    assert answer.status_code == 400
+    assert answer.json()["field"] == "resetSchedule"
+    assert "never fires" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "period_end_month_day"),
+    [
+        ({"day": "29", "month": "2", "weekday": "*"}, "02-29"),  # leap days only
+        ({"day": "*/30", "month": "2", "weekday": "MON"}, "02-01"),  # 1 Feb on a Monday: rare
+    ],
+)
+def test_rare_but_real_schedules_are_accepted(
+    api: httpx.Client, schedule: dict[str, str], period_end_month_day: str
+) -> None:
+    body = {**EXAMPLE_TYPE, "resetSchedule": {**EXAMPLE_TYPE["resetSchedule"], **schedule}}
+    answer = api.post(TYPES, json=body)
+    assert answer.status_code == 201, answer.text
+    meter = new_meter(api, answer.json()["id"])
+    assert meter["periodEnd"] is not None
+    assert meter["periodEnd"][5:10] == period_end_month_day

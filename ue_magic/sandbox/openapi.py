@@ -138,7 +138,7 @@ def _threshold() -> Schema:
         "required": ["name"],
         "properties": {
             "name": _text(v.MAX_NAME),
-            "capacityPercentage": _nullable("number", exclusiveMinimum=0, maximum=100),
+            "capacityPercentage": _nullable("number", exclusiveMinimum=0),
             "absoluteValue": _nullable("number", minimum=0),
             "customFields": _OBJECT_OR_NULL,
             "reachedAt": {"type": "string", "format": "date-time", "readOnly": True},
@@ -171,6 +171,7 @@ def _meter_type_properties() -> dict[str, Schema]:
             "type": ["object", "null"],
             "required": list(v.SCHEDULE_FIELDS),
             "properties": {name: _SCHEDULE_VALUE for name in v.SCHEDULE_FIELDS},
+            "description": "in the type's timezone; a schedule that matches no date is refused",
         },
         "timezone": {**_text(64, nullable=True), "default": v.DEFAULT_TIMEZONE},
         "capacity": _nullable("number", exclusiveMinimum=0),

@@ -27,7 +27,10 @@ _NAMES: dict[str, dict[str, int]] = {
     "month": {name.upper(): i for i, name in enumerate(calendar.month_abbr) if name},
     "weekday": {"SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6},
 }
-_SEARCH_DAYS = 366 * 8  # long enough to find Feb 29 on a given weekday
+# 28 years: the weekdays of the calendar repeat (1901-2099), so a schedule that matches no day in
+# that long never fires (a Monday the 29th of February comes once in 28 years)
+_SEARCH_DAYS = 366 * 28 + 7
+_ANY_START = datetime(2000, 1, 1, tzinfo=ZoneInfo("Etc/UTC"))
 _MAX_LAST_OFFSET = 30
 
 
@@ -95,6 +98,11 @@ def next_reset(schedule: Mapping[str, str], timezone: str, after: datetime) -> d
                 if moment > after:
                     return moment
     return None
+
+
+def ever_fires(schedule: Mapping[str, str]) -> bool:
+    """False for a schedule no date matches (day 30 of month 2); the fields must parse."""
+    return next_reset(schedule, "Etc/UTC", _ANY_START) is not None
 
 
 def _day_matches(
