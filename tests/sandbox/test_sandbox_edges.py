@@ -137,3 +137,15 @@ def test_rare_but_real_schedules_are_accepted(
     meter = new_meter(api, answer.json()["id"])
     assert meter["periodEnd"] is not None
     assert meter["periodEnd"][5:10] == period_end_month_day
+
+
+@pytest.mark.parametrize(
+    ("day", "weekday"),
+    [("15W", "?"), ("LW", "?"), ("?", "MON#2"), ("?", "FRIL"), ("*", "FRI-MON"), ("?", "5L")],
+)
+def test_quartz_schedules_are_accepted(api: httpx.Client, day: str, weekday: str) -> None:
+    """The grammar is not public; DigitalRoute's `L` suggests Quartz, whose W, # and L are kept."""
+    schedule = {**EXAMPLE_TYPE["resetSchedule"], "day": day, "weekday": weekday}
+    created = api.post(TYPES, json={**EXAMPLE_TYPE, "resetSchedule": schedule})
+    assert created.status_code == 201, created.text
+    assert new_meter(api, created.json()["id"])["periodEnd"] is not None

@@ -40,11 +40,11 @@ Metering API
   of capacityPercentage (> 0, above 100 too: an overage warning; needs a capacity) or
   absoluteValue (>= 0), customFields}; resetSchedule null or all five cron-like fields,
   strings or numbers (see schedule.py: `*`, `?`, numbers, ranges, lists, steps, month and
-  weekday names, day `L` and `L-N`; Quartz's `W` and `#` are refused; a schedule that matches
-  no date, such as day 30 of month 2, is refused); activeFrom/activeTo ISO 8601 (activeFrom
-  defaults to createdAt, activeTo must be after it); customFields objects at most 32 levels deep.
-  Names need not be unique; unknown fields are ignored, so a GET answer can be sent back as a
-  PUT body.
+  weekday names, day `L`, `L-N`, `NW`, `LW`, weekday `D#K`, `DL`, wrapping ranges as in
+  Quartz; a schedule that matches no date, such as day 30 of month 2, is refused);
+  activeFrom/activeTo ISO 8601 (activeFrom defaults to createdAt, activeTo must be after it);
+  customFields objects at most 32 levels deep. Names need not be unique; unknown fields are
+  ignored, so a GET answer can be sent back as a PUT body.
 - Meters: userId and meterKey required, non-blank, at most 200 characters; meterTypeId must
   name an existing type (else 400, field meterTypeId); a second meter with the same
   meterTypeId, userId and meterKey is 409. A meter copies unit, aggregation, capacity,

@@ -126,8 +126,9 @@ _THRESHOLDS: Schema = {
 }
 _SCHEDULE_VALUE: Schema = {
     "type": ["string", "integer"],
-    "pattern": r"^[0-9A-Za-z*?,/\- ]+$",
-    "description": "cron-like: *, ?, N, A-B, /STEP, lists, names; day may be L or L-N",
+    "pattern": r"^[0-9A-Za-z*?,/#\- ]+$",
+    "description": "cron-like: *, ?, N, A-B, /STEP, lists, names; day L, L-N, NW, LW; "
+    "weekday D#K, DL",
 }
 _STAMP: Schema = {"type": ["string", "null"], "format": "date-time", "maxLength": v.MAX_TIMESTAMP}
 
