@@ -149,3 +149,22 @@ def test_quartz_schedules_are_accepted(api: httpx.Client, day: str, weekday: str
     created = api.post(TYPES, json={**EXAMPLE_TYPE, "resetSchedule": schedule})
     assert created.status_code == 201, created.text
     assert new_meter(api, created.json()["id"])["periodEnd"] is not None
+
+
+def test_a_record_with_a_category_reaches_only_that_categorys_meters(
+    sb: Sandbox, api: httpx.Client
+) -> None:
+    """DigitalRoute's botbot example: one user and meter key in an L1 and an L2 meter type; the
+    Meter processor's guiding rule picks the category, so an L1 record must not count in L2."""
+    level1 = new_type(api, category="L1_API_Requests", thresholds=[], capacity=None)
+    level2 = new_type(api, category="L2_API_Requests", thresholds=[], capacity=None)
+    first = new_meter(api, level1["id"], userId="Cloud AI", meterKey="2c83")
+    second = new_meter(api, level2["id"], userId="Cloud AI", meterKey="2c83")
+    record = {"userId": "Cloud AI", "meterKey": "2c83", "value": 3, "category": "L1_API_Requests"}
+    with httpx.Client(base_url=sb.base_url, timeout=10) as hooks:
+        assert hooks.post("_sandbox/usage", json=record).json()["applied"] == 1
+    sb.record_usage(user_id="Cloud AI", meter_key="2c83", value=4, category="L2_API_Requests")
+    assert api.get(f"{METERS}/{first['id']}").json()["value"] == 3
+    assert api.get(f"{METERS}/{second['id']}").json()["value"] == 4
+    nowhere = sb.record_usage(user_id="Cloud AI", meter_key="2c83", value=1, category="Printing")
+    assert (nowhere["applied"], nowhere["skipped"]) == (0, 1)

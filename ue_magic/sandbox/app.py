@@ -66,7 +66,8 @@ Metering API
 Usage (the Meter processor, emulated: see metering.py)
 - Records come through the test hook `POST /_sandbox/usage` (or `Sandbox.record_usage`), not an
   API: `userId` and `meterKey` (every meter with both; a number is matched as text) or `meterId`,
-  optional `meterTypeId` to narrow, `value`, optional `timestamp` (ISO 8601 or epoch ms; default
+  optional `meterTypeId` or `category` (of the meter's type, as a Meter processor's guiding
+  rule matches one) to narrow, `value`, optional `timestamp` (ISO 8601 or epoch ms; default
   now). Aggregations: sum adds, increment counts records, minimum/maximum keep the extreme of
   the period (its first record sets it). A batch is all or nothing: a record without a value
   for a meter that needs one is a 400 and no record is applied. A threshold gains `reachedAt`

@@ -19,7 +19,14 @@ from typing import Any
 from .errors import ValidationError
 from .schedule import next_reset
 from .timefmt import format_ts, parse_ts
-from .validate import MAX_METER_KEY, MAX_METER_TYPE_ID, MAX_TIMESTAMP, MAX_USER_ID, is_number
+from .validate import (
+    MAX_CATEGORY,
+    MAX_METER_KEY,
+    MAX_METER_TYPE_ID,
+    MAX_TIMESTAMP,
+    MAX_USER_ID,
+    is_number,
+)
 
 Record = dict[str, Any]
 MAX_RECORDS = 100_000
@@ -35,6 +42,7 @@ class Usage:
     meter_key: str | None = None
     meter_id: str | None = None
     meter_type_id: str | None = None
+    category: str | None = None  # the Meter processor's guiding rules match a category
 
 
 def parse_usage(body: object) -> list[Usage]:
@@ -58,6 +66,7 @@ def _usage(item: object, where: str) -> Usage:
         ("meterKey", MAX_METER_KEY),
         ("meterId", MAX_METER_TYPE_ID),
         ("meterTypeId", MAX_METER_TYPE_ID),
+        ("category", MAX_CATEGORY),
     ):
         value = item.get(name)
         if (
@@ -83,6 +92,7 @@ def _usage(item: object, where: str) -> Usage:
         meter_key=strings["meterKey"],
         meter_id=strings["meterId"],
         meter_type_id=strings["meterTypeId"],
+        category=strings["category"],
     )
 
 

@@ -354,6 +354,12 @@ def _usage_record() -> Schema:
             },
             "meterId": {"type": "string", "minLength": 1, "maxLength": v.MAX_METER_TYPE_ID},
             "meterTypeId": {"type": "string", "minLength": 1, "maxLength": v.MAX_METER_TYPE_ID},
+            "category": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": v.MAX_CATEGORY,
+                "description": "only meters whose type has this category (a guiding rule's)",
+            },
             "value": {"type": "number"},
             "timestamp": {
                 "type": ["string", "number"],

@@ -271,7 +271,13 @@ class Store:
             ]
         if usage.meter_type_id is not None:
             found = [m for m in found if self._meters[m]["meterTypeId"] == usage.meter_type_id]
+        if usage.category is not None:
+            found = [m for m in found if self._category_of(self._meters[m]) == usage.category]
         return found
+
+    def _category_of(self, meter: Record) -> str:
+        category: str = self._types[meter["meterTypeId"]]["category"]
+        return category
 
     def _roll(self, now: datetime | None = None) -> None:
         """Resets every meter whose period has ended (cheap when none has)."""
