@@ -15,6 +15,7 @@ from typing import Any
 
 from . import validate as v
 from .auth import ALL_SCOPES
+from .faults import TARGETS
 from .paging import MAX_LIMIT
 from .state import API_PREFIX, HOOKS_PREFIX, JWKS_PATH, TOKEN_PATH
 
@@ -37,6 +38,7 @@ class Operation:
     answer: tuple[int, str | None] = (200, None)  # status and schema name (None: no body)
     errors: tuple[int, ...] = ()
     tags: tuple[str, ...] = field(default=("usage-metering",))
+    body_required: bool = True  # False: an empty body is taken as {}
 
 
 _ID = "id"
@@ -66,7 +68,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", METERS + "/{id}", "getMeter", "Get a meter", "read:meters",
               answer=(200, "Meter"), errors=(404,)),
     Operation("PUT", METERS + "/{id}", "replaceMeter",
-              "Replace a meter's editable fields (the scope name update:meters is a guess)",
+              "Replace a meter's editable fields (capacity and thresholds left out stay as they "
+              "are; the scope name update:meters is a guess)",
               "update:meters", (), "MeterUpdate", (200, "Meter"), (400, 404, 409, 413)),
     Operation("PATCH", METERS + "/{id}", "updateMeter",
               "Update some fields of a meter, e.g. deleteOnReset (JSON merge patch)",
@@ -83,25 +86,29 @@ OPERATIONS: tuple[Operation, ...] = (
               "Sandbox only: request counters", tags=("sandbox",)),
     Operation("POST", f"{HOOKS_PREFIX}/reset", "sandboxReset",
               "Sandbox only: clear counters, faults, latency and rate limits (data: the store)",
-              tags=("sandbox",)),
+              body="SandboxReset", errors=(400,), tags=("sandbox",), body_required=False),
     Operation("POST", f"{HOOKS_PREFIX}/faults", "sandboxFaults",
               "Sandbox only: queue a fault (status, delay, dropped connection)",
-              answer=(201, None), tags=("sandbox",)),
+              body="SandboxFault", answer=(201, None), errors=(400,), tags=("sandbox",),
+              body_required=False),
     Operation("POST", f"{HOOKS_PREFIX}/latency", "sandboxLatency",
-              "Sandbox only: a delay before every API answer", tags=("sandbox",)),
+              "Sandbox only: a delay before every API answer", body="SandboxLatency",
+              errors=(400,), tags=("sandbox",), body_required=False),
     Operation("POST", f"{HOOKS_PREFIX}/clients", "sandboxClients",
-              "Sandbox only: register an OAuth client", answer=(201, None), tags=("sandbox",)),
+              "Sandbox only: register an OAuth client", body="SandboxClient",
+              answer=(201, None), errors=(400,), tags=("sandbox",)),
     Operation("POST", f"{HOOKS_PREFIX}/seed", "sandboxSeed",
-              "Sandbox only: add meters in bulk", answer=(201, None), tags=("sandbox",)),
+              "Sandbox only: add meters in bulk", body="SandboxSeed", answer=(201, None),
+              errors=(400,), tags=("sandbox",)),
     Operation("POST", f"{HOOKS_PREFIX}/rates", "sandboxRates",
               "Sandbox only: set the token and API rate limits (N/B, 0 for none)",
-              tags=("sandbox",)),
+              body="SandboxRates", errors=(400,), tags=("sandbox",), body_required=False),
     Operation("POST", f"{HOOKS_PREFIX}/usage", "sandboxUsage",
               "Sandbox only: usage records, applied as the Meter processor would", None, (),
               "UsageRecords", (200, "UsageResult"), (400,), tags=("sandbox",)),
     Operation("POST", f"{HOOKS_PREFIX}/clock", "sandboxClock",
               "Sandbox only: set the time the sandbox lives in (null: the real time)",
-              tags=("sandbox",)),
+              body="SandboxClock", errors=(400,), tags=("sandbox",), body_required=False),
 )  # fmt: skip
 
 
@@ -329,6 +336,7 @@ def schemas() -> dict[str, Schema]:
                 {"$ref": "#/components/schemas/UsageRecord"},
             ]
         },
+        **_hook_bodies(),
         "UsageResult": {
             "type": "object",
             "required": ["applied", "skipped", "meters"],
@@ -336,6 +344,68 @@ def schemas() -> dict[str, Schema]:
                 "applied": {"type": "integer"},
                 "skipped": {"type": "integer"},
                 "meters": {"type": "array", "items": ref["Meter"]},
+            },
+        },
+    }
+
+
+def _hook_bodies() -> dict[str, Schema]:
+    """The bodies of the /_sandbox/ hooks (hooks.py and faults.py check the same rules)."""
+    seconds = {"type": "number", "minimum": 0}
+    rate = {
+        "type": ["string", "number", "null"],
+        "pattern": r"^\s*\d+(\.\d+)?\s*(/\s*\d+\s*)?$",
+        "minimum": 0,
+        "description": "N/B: N requests a second, bursts of B; 0 or null for no limit",
+    }
+
+    def closed(properties: dict[str, Schema], *required: str) -> Schema:
+        schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+        if required:
+            schema["required"] = list(required)
+        return schema
+
+    return {
+        "SandboxReset": {"type": "object", "properties": {"data": {"type": "boolean"}}},
+        "SandboxFault": closed(
+            {
+                "target": {"enum": list(TARGETS)},
+                "status": {"type": ["integer", "null"], "minimum": 200, "maximum": 599},
+                "count": {"type": "integer", "minimum": 1},
+                "retry_after": {"type": ["number", "string", "null"], "minimum": 0},
+                "delay": seconds,
+                "drop": {"type": "boolean"},
+                "body": {"description": "JSON sent as the answer (a string: sent as text)"},
+                "path_prefix": {"type": ["string", "null"]},
+            }
+        ),
+        "SandboxLatency": {"type": "object", "properties": {"seconds": seconds}},
+        "SandboxClient": {
+            "type": "object",
+            "required": ["client_id", "client_secret", "scopes"],
+            "properties": {
+                "client_id": {"type": "string", "minLength": 1},
+                "client_secret": {"type": "string", "minLength": 1},
+                "scopes": {"type": "string", "description": "space separated"},
+            },
+        },
+        "SandboxSeed": {
+            "type": "object",
+            "required": ["n"],
+            "properties": {
+                "n": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+                "meterTypeId": {"type": ["string", "null"]},
+            },
+        },
+        "SandboxRates": closed({"token": rate, "api": rate}),
+        "SandboxClock": {
+            "type": "object",
+            "properties": {
+                "now": {
+                    "type": ["string", "null"],
+                    "format": "date-time",
+                    "description": "ISO 8601; null: back to the clock the sandbox started with",
+                }
             },
         },
     }
@@ -428,7 +498,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         content = {"application/json": ref}
         if op.path == TOKEN_PATH:
             content = {"application/x-www-form-urlencoded": ref, **content}
-        out["requestBody"] = {"required": True, "content": content}
+        out["requestBody"] = {"required": op.body_required, "content": content}
     status, answer = op.answer
     responses: dict[str, Any] = {str(status): {"description": "Success"}}
     if answer is not None:
