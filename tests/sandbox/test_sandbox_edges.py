@@ -5,6 +5,7 @@ accepted. Each test failed before its fix."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -168,3 +169,46 @@ def test_a_record_with_a_category_reaches_only_that_categorys_meters(
     assert api.get(f"{METERS}/{second['id']}").json()["value"] == 4
     nowhere = sb.record_usage(user_id="Cloud AI", meter_key="2c83", value=1, category="Printing")
     assert (nowhere["applied"], nowhere["skipped"]) == (0, 1)
+
+
+EVERY_MINUTE = {"day": "*", "hour": "*", "minute": "*", "month": "*", "weekday": "*"}
+
+
+@pytest.fixture
+def clocked() -> Iterator[tuple[Sandbox, list[datetime]]]:
+    now = [datetime(2026, 1, 10, 12, 0, 30, tzinfo=timezone.utc)]
+    with start(clock=lambda: now[0]) as sb:
+        yield sb, now
+
+
+def test_a_clock_years_ahead_resets_a_per_minute_meter_at_once(
+    clocked: tuple[Sandbox, list[datetime]],
+) -> None:
+    """Stepping through every minute of two years held the store's lock for minutes."""
+    sb, now = clocked
+    with client_for(sb, get_token(sb)) as api:
+        meter = new_meter(api, new_type(api, resetSchedule=EVERY_MINUTE)["id"])
+        sb.record_usage(meter_id=meter["id"], value=5)
+        now[0] = datetime(2028, 3, 1, 8, 30, 45, tzinfo=timezone.utc)
+        answer = api.get(f"{METERS}/{meter['id']}", timeout=20)
+    assert answer.status_code == 200
+    stored = answer.json()
+    assert stored["value"] == 0
+    assert stored["periodStart"] == "2028-03-01T08:30:00.000+00:00"
+    assert stored["periodEnd"] == "2028-03-01T08:31:00.000+00:00"
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T23:59:30Z", 253402300799999])
+def test_a_record_at_the_end_of_the_calendar_is_no_server_error(
+    clocked: tuple[Sandbox, list[datetime]], stamp: str | int
+) -> None:
+    sb, _ = clocked
+    with client_for(sb, get_token(sb)) as api:
+        meter = new_meter(api, new_type(api, resetSchedule=EVERY_MINUTE)["id"])
+        with httpx.Client(base_url=sb.base_url, timeout=20) as hooks:
+            record = {"meterId": meter["id"], "value": 2, "timestamp": stamp}
+            answer = hooks.post("_sandbox/usage", json=record)
+        assert answer.status_code == 200, answer.text
+        stored = api.get(f"{METERS}/{meter['id']}").json()
+    assert (stored["value"], stored["periodEnd"]) == (2, None)  # no minute after the last one
+    assert stored["periodStart"] == "9999-12-31T23:59:00.000+00:00"

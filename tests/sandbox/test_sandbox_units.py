@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ue_magic.sandbox.errors import OAuthError, ValidationError
 from ue_magic.sandbox.oauth import parse_token_body
 from ue_magic.sandbox.paging import encode_token, paginate
-from ue_magic.sandbox.schedule import next_reset, parse_field
+from ue_magic.sandbox.schedule import next_reset, parse_field, previous_reset
 from ue_magic.sandbox.validate import meter_fields, meter_type_fields
 
 UTC = timezone.utc
@@ -261,3 +261,34 @@ def test_token_body_parser_only_ever_raises_oauth_errors(content_type: str, body
         assert exc.status == 400 and exc.error == "invalid_request"
     else:
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items())
+
+
+@pytest.mark.parametrize(
+    ("schedule", "zone", "at", "expected"),
+    [
+        (MONTHLY, "Etc/UTC", datetime(2024, 3, 15, tzinfo=UTC), datetime(2024, 3, 1, tzinfo=UTC)),
+        (MONTHLY, "Etc/UTC", datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 1, tzinfo=UTC)),
+        (
+            {"day": "L", "hour": "23", "minute": "59", "month": "*", "weekday": "*"},
+            "Europe/Stockholm",  # 23:59 in Stockholm on 29 Feb 2024 is 22:59 UTC
+            datetime(2024, 3, 10, tzinfo=UTC),
+            datetime(2024, 2, 29, 22, 59, tzinfo=UTC),
+        ),
+        (
+            {"day": "29", "hour": "0", "minute": "0", "month": "2", "weekday": "*"},
+            "Etc/UTC",
+            datetime(2027, 6, 1, tzinfo=UTC),
+            datetime(2024, 2, 29, tzinfo=UTC),
+        ),
+    ],
+)
+def test_previous_reset(
+    schedule: dict[str, str], zone: str, at: datetime, expected: datetime
+) -> None:
+    assert previous_reset(schedule, zone, at) == expected
+
+
+def test_resets_past_the_calendar_are_none() -> None:
+    assert next_reset(MONTHLY, "Etc/UTC", datetime(9999, 12, 2, tzinfo=UTC)) is None
+    second = {**MONTHLY, "day": "2"}
+    assert previous_reset(second, "Etc/UTC", datetime(1, 1, 1, 12, tzinfo=UTC)) is None

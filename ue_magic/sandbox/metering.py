@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .errors import ValidationError
-from .schedule import next_reset
+from .schedule import next_reset, previous_reset
 from .timefmt import format_ts, parse_ts
 from .validate import (
     MAX_CATEGORY,
@@ -171,11 +171,14 @@ def reset(meter: Record, now: datetime) -> Record | None:
         return meter
     if meter["deleteOnReset"]:
         return None
-    start = parse_ts(end_text)
-    end: datetime | None = start
-    while end is not None and end <= now:
-        start = end
-        end = next_reset(meter["resetSchedule"], meter["timezone"], start)
+    # the period `now` falls in, found directly: stepping through every period in between
+    # would take a per-minute schedule millions of steps when the clock jumps years ahead
+    schedule, zone = meter["resetSchedule"], meter["timezone"]
+    ended = parse_ts(end_text)
+    start = max(ended, previous_reset(schedule, zone, now) or ended)
+    end = next_reset(schedule, zone, start)
+    while end is not None and end <= now:  # a DST fold can leave one period behind
+        start, end = end, next_reset(schedule, zone, end)
     thresholds = [{k: v for k, v in t.items() if k != "reachedAt"} for t in meter["thresholds"]]
     return {
         **meter,

@@ -19,7 +19,7 @@ end are negative (`L` is -1, `L-N` is -(N+1)); `NW` is 100+N and `LW` 100; weekd
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -109,21 +109,42 @@ def _number(text: str, low: int, high: int, name: str) -> int:
 
 
 def next_reset(schedule: Mapping[str, str], timezone: str, after: datetime) -> datetime | None:
-    """The first moment after `after` that the schedule matches, or None if it never does."""
+    """The first moment after `after` that the schedule matches, or None if it never does (or
+    not before the end of the calendar, year 9999)."""
+    for moment in _moments(schedule, timezone, after, step=1):
+        if moment > after:
+            return moment
+    return None
+
+
+def previous_reset(schedule: Mapping[str, str], timezone: str, at: datetime) -> datetime | None:
+    """The last moment at or before `at` that the schedule matches, or None: with next_reset,
+    the period `at` falls in, found without stepping through the periods in between."""
+    for moment in _moments(schedule, timezone, at, step=-1):
+        if moment <= at:
+            return moment
+    return None
+
+
+def _moments(
+    schedule: Mapping[str, str], timezone: str, around: datetime, step: int
+) -> Iterator[datetime]:
+    """The schedule's moments day by day from `around`'s date, forwards (step 1) or backwards."""
     allowed = {name: parse_field(str(schedule[name]), name) for name in FIELDS}
     zone = ZoneInfo(timezone)
-    start = after.astimezone(zone).date()
-    hours, minutes = sorted(allowed["hour"]), sorted(allowed["minute"])
-    for offset in range(_SEARCH_DAYS):
-        day = start + timedelta(days=offset)
-        if not _day_matches(day, allowed, schedule):
-            continue
-        for hour in hours:
-            for minute in minutes:
-                moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
-                if moment > after:
-                    return moment
-    return None
+    hours = sorted(allowed["hour"], reverse=step < 0)
+    minutes = sorted(allowed["minute"], reverse=step < 0)
+    try:
+        start = around.astimezone(zone).date()
+        for offset in range(_SEARCH_DAYS):
+            day = start + timedelta(days=offset * step)
+            if not _day_matches(day, allowed, schedule):
+                continue
+            for hour in hours:
+                for minute in minutes:
+                    yield datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+    except OverflowError:  # past year 9999 or before year 1: the calendar ends
+        return
 
 
 def ever_fires(schedule: Mapping[str, str]) -> bool:
