@@ -206,7 +206,15 @@ TYPE_RULES: list[tuple[dict[str, Any], str]] = [
         "resetSchedule.minute",
     ),
     (
-        {"resetSchedule": {"day": "1", "hour": "0", "minute": "0", "month": "5-2-1", "weekday": "*"}},
+        {
+            "resetSchedule": {
+                "day": "1",
+                "hour": "0",
+                "minute": "0",
+                "month": "5-2-1",
+                "weekday": "*",
+            }
+        },
         "resetSchedule.month",
     ),
     (
