@@ -265,3 +265,15 @@ def test_hook_bodies_are_documented_as_the_hooks_check_them(
     assert not list(check.iter_errors(good))
     assert refused.status_code == 400, refused.text
     assert list(check.iter_errors(bad)), "the schema lets through what the hook refuses"
+
+
+@pytest.mark.parametrize("path", [TYPES, METERS])
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "ten"}, {"pageToken": "forged"}])
+def test_a_bad_list_parameter_answers_a_documented_status(
+    document: dict[str, Any], api: httpx.Client, path: str, params: dict[str, str]
+) -> None:
+    answer = api.get(path, params=params)
+    assert answer.status_code == 400
+    responses = document["paths"]["/" + path]["get"]["responses"]
+    assert "400" in responses, "the list answers 400 but its description does not say so"
+    assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")

@@ -44,7 +44,7 @@ class Operation:
 _ID = "id"
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", TYPES, "listMeterTypes", "List meter types", "read:meter_types",
-              ("name", "limit", "pageToken"), None, (200, "MeterTypeList")),
+              ("name", "limit", "pageToken"), None, (200, "MeterTypeList"), (400,)),
     Operation("POST", TYPES, "createMeterType", "Create a meter type", "create:meter_types",
               (), "MeterTypeInput", (201, "MeterType"), (400, 409, 413)),
     Operation("GET", TYPES + "/{id}", "getMeterType", "Get a meter type", "read:meter_types",
@@ -62,7 +62,7 @@ OPERATIONS: tuple[Operation, ...] = (
               answer=(204, None), errors=(404, 409)),
     Operation("GET", METERS, "listMeters", "List meters, filtered by every parameter given",
               "read:meters", ("meterTypeId", "meterKey", "userId", "limit", "pageToken"), None,
-              (200, "MeterList")),
+              (200, "MeterList"), (400,)),
     Operation("POST", METERS, "createMeter", "Create a meter of a meter type", "create:meters",
               (), "MeterInput", (201, "Meter"), (400, 409, 413)),
     Operation("GET", METERS + "/{id}", "getMeter", "Get a meter", "read:meters",
