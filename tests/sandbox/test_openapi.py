@@ -277,3 +277,15 @@ def test_a_bad_list_parameter_answers_a_documented_status(
     responses = document["paths"]["/" + path]["get"]["responses"]
     assert "400" in responses, "the list answers 400 but its description does not say so"
     assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+
+
+@pytest.mark.parametrize("stamp", ["2024-01-01", "2024-01-01T08:00:00", "2024-01-01T08:00+02:00"])
+def test_timestamps_the_sandbox_takes_pass_the_schema(
+    document: dict[str, Any], api: httpx.Client, stamp: str
+) -> None:
+    """ISO 8601 forms the server accepts must not be refused by a client that trusts the schema."""
+    body = {**EXAMPLE_TYPE, "name": "stamped", "activeFrom": stamp}
+    assert api.post(TYPES, json=body).status_code == 201
+    assert not list(validator(document, "MeterTypeInput").iter_errors(body))
+    clock = {"now": stamp}
+    assert not list(validator(document, "SandboxClock").iter_errors(clock))

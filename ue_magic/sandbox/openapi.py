@@ -137,7 +137,13 @@ _SCHEDULE_VALUE: Schema = {
     "description": "cron-like: *, ?, N, A-B, /STEP, lists, names; day L, L-N, NW, LW; "
     "weekday D#K, DL",
 }
-_STAMP: Schema = {"type": ["string", "null"], "format": "date-time", "maxLength": v.MAX_TIMESTAMP}
+# what parse_ts takes: any ISO 8601 date or date-time (no offset: UTC), so no RFC 3339 "format"
+_STAMP: Schema = {
+    "type": ["string", "null"],
+    "maxLength": v.MAX_TIMESTAMP,
+    "pattern": "^[0-9]{4}",
+    "description": "ISO 8601; a date alone is midnight, no offset is UTC",
+}
 
 
 def _threshold() -> Schema:
@@ -403,8 +409,8 @@ def _hook_bodies() -> dict[str, Schema]:
             "properties": {
                 "now": {
                     "type": ["string", "null"],
-                    "format": "date-time",
-                    "description": "ISO 8601; null: back to the clock the sandbox started with",
+                    "pattern": "^[0-9]{4}",
+                    "description": "ISO 8601 (no offset: UTC); null: back to the start clock",
                 }
             },
         },
