@@ -289,3 +289,15 @@ def test_timestamps_the_sandbox_takes_pass_the_schema(
     assert not list(validator(document, "MeterTypeInput").iter_errors(body))
     clock = {"now": stamp}
     assert not list(validator(document, "SandboxClock").iter_errors(clock))
+    record = {"userId": "u", "meterKey": "k", "value": 1, "timestamp": stamp}
+    assert not list(validator(document, "UsageRecords").iter_errors(record))
+
+
+@pytest.mark.parametrize("stamp", ["", "yesterday", "2024" + "0" * 40])
+def test_usage_timestamps_the_sandbox_refuses_fail_the_schema(
+    document: dict[str, Any], sandbox: Sandbox, stamp: str
+) -> None:
+    record = {"userId": "nobody", "meterKey": "none", "value": 1, "timestamp": stamp}
+    with httpx.Client(base_url=sandbox.base_url, timeout=10) as hooks:
+        assert hooks.post("_sandbox/usage", json=record).status_code == 400
+    assert list(validator(document, "UsageRecords").iter_errors(record))

@@ -439,6 +439,8 @@ def _usage_record() -> Schema:
             "value": {"type": "number"},
             "timestamp": {
                 "type": ["string", "number"],
+                "pattern": "^[0-9]{4}",
+                "maxLength": v.MAX_TIMESTAMP,
                 "description": "ISO 8601, or epoch milliseconds",
             },
         },
