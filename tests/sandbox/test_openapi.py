@@ -10,7 +10,7 @@ import pytest
 from openapi_spec_validator import validate
 from starlette.routing import Route
 
-from ue_magic.sandbox import Sandbox
+from ue_magic.sandbox import Sandbox, start
 from ue_magic.sandbox.app import build_app
 from ue_magic.sandbox.state import SandboxState
 
@@ -154,7 +154,7 @@ REFUSED: list[tuple[str, str, dict[str, Any]]] = [
     ("MeterTypeInput", TYPES, _type(capacity=0)),
     ("MeterTypeInput", TYPES, _type(externalRef="r" * 101)),
     ("MeterTypeInput", TYPES, _type(thresholds=[{"name": "a"}])),
-    ("MeterTypeInput", TYPES, _type(thresholds=[{"name": "a", "capacityPercentage": 101}])),
+    ("MeterTypeInput", TYPES, _type(thresholds=[{"name": "a", "capacityPercentage": -5}])),
     ("MeterTypeInput", TYPES, _type(thresholds=[{"name": "a", "absoluteValue": -1}])),
     (
         "MeterTypeInput",
@@ -226,3 +226,78 @@ def test_answers_match_their_schemas(document: dict[str, Any], api: httpx.Client
     ]:
         errors = list(validator(document, schema).iter_errors(answer))
         assert not errors, (schema, errors[0].message)
+
+
+HOOK_BODIES = [
+    ("reset", "SandboxReset", {"data": True}, {"data": "yes"}),
+    ("faults", "SandboxFault", {"status": 503, "count": 1, "path_prefix": "/x"}, {"count": 0}),
+    ("faults", "SandboxFault", {"target": "token", "delay": 0}, {"target": "db"}),
+    ("faults", "SandboxFault", {"retry_after": 2}, {"colour": "red"}),
+    ("latency", "SandboxLatency", {"seconds": 0}, {"seconds": -1}),
+    ("clients", "SandboxClient", {"client_id": "c", "client_secret": "s", "scopes": ""}, {}),
+    ("seed", "SandboxSeed", {"n": 2}, {"n": -1}),
+    ("rates", "SandboxRates", {"token": "10/5", "api": 0}, {"token": "fast"}),
+    ("rates", "SandboxRates", {"api": None}, {"burst": 5}),
+    ("clock", "SandboxClock", {"now": "2024-05-01T00:00:00Z"}, {"now": "tomorrow"}),
+]
+
+
+@pytest.fixture(scope="module")
+def own() -> Iterator[Sandbox]:
+    """Hooks change the sandbox they are sent to: not the session's."""
+    with start() as sb:
+        yield sb
+
+
+@pytest.mark.parametrize(("hook", "schema", "good", "bad"), HOOK_BODIES)
+def test_hook_bodies_are_documented_as_the_hooks_check_them(
+    own: Sandbox, hook: str, schema: str, good: dict[str, Any], bad: dict[str, Any]
+) -> None:
+    doc = httpx.get(own.openapi_url).json()
+    body_ref = doc["paths"][f"/_sandbox/{hook}"]["post"]["requestBody"]["content"]
+    assert body_ref["application/json"]["schema"]["$ref"].endswith(f"/{schema}")
+    check = validator(doc, schema)
+    with httpx.Client(base_url=own.base_url, timeout=10) as hooks:
+        accepted = hooks.post(f"_sandbox/{hook}", json=good)
+        refused = hooks.post(f"_sandbox/{hook}", json=bad)
+        hooks.post("_sandbox/reset", json={"data": True})
+    assert accepted.status_code in (200, 201), accepted.text
+    assert not list(check.iter_errors(good))
+    assert refused.status_code == 400, refused.text
+    assert list(check.iter_errors(bad)), "the schema lets through what the hook refuses"
+
+
+@pytest.mark.parametrize("path", [TYPES, METERS])
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "ten"}, {"pageToken": "forged"}])
+def test_a_bad_list_parameter_answers_a_documented_status(
+    document: dict[str, Any], api: httpx.Client, path: str, params: dict[str, str]
+) -> None:
+    answer = api.get(path, params=params)
+    assert answer.status_code == 400
+    responses = document["paths"]["/" + path]["get"]["responses"]
+    assert "400" in responses, "the list answers 400 but its description does not say so"
+    assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+
+
+@pytest.mark.parametrize("stamp", ["2024-01-01", "2024-01-01T08:00:00", "2024-01-01T08:00+02:00"])
+def test_timestamps_the_sandbox_takes_pass_the_schema(
+    document: dict[str, Any], api: httpx.Client, stamp: str
+) -> None:
+    """ISO 8601 forms the server accepts must not be refused by a client that trusts the schema."""
+    body = {**EXAMPLE_TYPE, "name": "stamped", "activeFrom": stamp}
+    assert api.post(TYPES, json=body).status_code == 201
+    assert not list(validator(document, "MeterTypeInput").iter_errors(body))
+    clock = {"now": stamp}
+    assert not list(validator(document, "SandboxClock").iter_errors(clock))
+    record = {"userId": "u", "meterKey": "k", "value": 1, "timestamp": stamp}
+    assert not list(validator(document, "UsageRecords").iter_errors(record))
+
+
+@pytest.mark.parametrize("stamp", ["", "yesterday", "2024" + "0" * 40])
+def test_usage_timestamps_the_sandbox_refuses_fail_the_schema(
+    document: dict[str, Any], sandbox: Sandbox, stamp: str
+) -> None:
+    record = {"userId": "nobody", "meterKey": "none", "value": 1, "timestamp": stamp}
+    with httpx.Client(base_url=sandbox.base_url, timeout=10) as hooks:
+        assert hooks.post("_sandbox/usage", json=record).status_code == 400
+    assert list(validator(document, "UsageRecords").iter_errors(record))

@@ -171,7 +171,7 @@ TYPE_RULES: list[tuple[dict[str, Any], str]] = [
     ({"thresholds": [{"name": "a"}]}, "thresholds[0]"),
     ({"thresholds": [{"name": "a", "capacityPercentage": 5, "absoluteValue": 5}]}, "thresholds[0]"),
     (
-        {"thresholds": [{"name": "a", "capacityPercentage": 101}]},
+        {"thresholds": [{"name": "a", "capacityPercentage": -5}]},
         "thresholds[0].capacityPercentage",
     ),
     ({"thresholds": [{"name": "a", "capacityPercentage": 0}]}, "thresholds[0].capacityPercentage"),
@@ -206,7 +206,15 @@ TYPE_RULES: list[tuple[dict[str, Any], str]] = [
         "resetSchedule.minute",
     ),
     (
-        {"resetSchedule": {"day": "1", "hour": "0", "minute": "0", "month": "5-2", "weekday": "*"}},
+        {
+            "resetSchedule": {
+                "day": "1",
+                "hour": "0",
+                "minute": "0",
+                "month": "5-2-1",
+                "weekday": "*",
+            }
+        },
         "resetSchedule.month",
     ),
     (

@@ -115,6 +115,7 @@ def test_cli_prints_env_lines_that_work(cli_factory: list[Cli]) -> None:
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     listed = httpx.get(base + "usage-metering/v1/meter-types", headers=headers, verify=False)
     assert listed.json() == {"meterTypes": []}
+    assert f"kill {cli.proc.pid}`" in cli.stdout  # how to stop one started with `&`
     stderr = cli.stop(signal.SIGTERM)
     assert cli.proc.returncode in (0, -signal.SIGTERM)
     assert "Traceback" not in stderr

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ue_magic.sandbox.errors import OAuthError, ValidationError
 from ue_magic.sandbox.oauth import parse_token_body
 from ue_magic.sandbox.paging import encode_token, paginate
-from ue_magic.sandbox.schedule import next_reset, parse_field
+from ue_magic.sandbox.schedule import next_reset, parse_field, previous_reset
 from ue_magic.sandbox.validate import meter_fields, meter_type_fields
 
 UTC = timezone.utc
@@ -36,6 +36,12 @@ MONTHLY = {"day": "1", "hour": "0", "minute": "0", "month": "*", "weekday": "*"}
         ("?", "weekday", set(range(7))),
         ("MON-FRI", "weekday", {1, 2, 3, 4, 5}),
         ("jan,jul", "month", {1, 7}),
+        ("FRI-MON", "weekday", {5, 6, 0, 1}),  # a range past the end wraps, as in Quartz
+        ("22-2/2", "hour", {22, 0, 2}),
+        ("15W", "day", {115}),
+        ("LW", "day", {100}),
+        ("MON#2", "weekday", {121}),
+        ("5L", "weekday", {205}),
     ],
 )
 def test_parse_field(text: str, name: str, values: set[int]) -> None:
@@ -48,7 +54,7 @@ def test_parse_field(text: str, name: str, values: set[int]) -> None:
         ("60", "minute"),
         ("0", "day"),
         ("13", "month"),
-        ("5-1", "hour"),
+        ("1-2-3", "hour"),
         ("", "hour"),
         ("*/0", "minute"),
         ("a", "day"),
@@ -56,10 +62,13 @@ def test_parse_field(text: str, name: str, values: set[int]) -> None:
         ("٣", "day"),
         ("99999", "minute"),
         ("L", "hour"),
-        ("LW", "day"),
         ("L-31", "day"),
-        ("15W", "day"),
-        ("5#3", "weekday"),
+        ("1-15W", "day"),
+        ("W", "day"),
+        ("32W", "day"),
+        ("MON#6", "weekday"),
+        ("#2", "weekday"),
+        ("8L", "weekday"),
         ("FOO", "month"),
         ("MON", "month"),
     ],
@@ -125,6 +134,42 @@ def test_parse_field_refuses(text: str, name: str) -> None:
             "Etc/UTC",
             datetime(2023, 4, 30, 23, 59, tzinfo=UTC),  # just fired: next is May 31
             datetime(2023, 5, 31, 23, 59, tzinfo=UTC),
+        ),
+        (
+            {"day": "15W", "hour": "0", "minute": "0", "month": "*", "weekday": "?"},
+            "Etc/UTC",
+            datetime(2026, 2, 1, tzinfo=UTC),  # the 15th is a Sunday: Monday the 16th
+            datetime(2026, 2, 16, tzinfo=UTC),
+        ),
+        (
+            {"day": "1W", "hour": "0", "minute": "0", "month": "*", "weekday": "?"},
+            "Etc/UTC",
+            datetime(2025, 10, 15, tzinfo=UTC),  # 1 Nov is a Saturday: Monday the 3rd, not Oct
+            datetime(2025, 11, 3, tzinfo=UTC),
+        ),
+        (
+            {"day": "LW", "hour": "0", "minute": "0", "month": "*", "weekday": "?"},
+            "Etc/UTC",
+            datetime(2026, 5, 1, tzinfo=UTC),  # 31 May is a Sunday: Friday the 29th
+            datetime(2026, 5, 29, tzinfo=UTC),
+        ),
+        (
+            {"day": "?", "hour": "0", "minute": "0", "month": "*", "weekday": "MON#2"},
+            "Etc/UTC",
+            datetime(2026, 12, 1, tzinfo=UTC),
+            datetime(2026, 12, 14, tzinfo=UTC),
+        ),
+        (
+            {"day": "?", "hour": "0", "minute": "0", "month": "*", "weekday": "FRIL"},
+            "Etc/UTC",
+            datetime(2026, 12, 1, tzinfo=UTC),
+            datetime(2026, 12, 25, tzinfo=UTC),
+        ),
+        (
+            {"day": "*", "hour": "0", "minute": "0", "month": "*", "weekday": "FRI-MON"},
+            "Etc/UTC",
+            datetime(2026, 12, 1, 1, tzinfo=UTC),  # a Tuesday
+            datetime(2026, 12, 4, tzinfo=UTC),
         ),
         (
             {"day": "L-1", "hour": "0", "minute": "0", "month": "FEB", "weekday": "?"},
@@ -216,3 +261,34 @@ def test_token_body_parser_only_ever_raises_oauth_errors(content_type: str, body
         assert exc.status == 400 and exc.error == "invalid_request"
     else:
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items())
+
+
+@pytest.mark.parametrize(
+    ("schedule", "zone", "at", "expected"),
+    [
+        (MONTHLY, "Etc/UTC", datetime(2024, 3, 15, tzinfo=UTC), datetime(2024, 3, 1, tzinfo=UTC)),
+        (MONTHLY, "Etc/UTC", datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 1, tzinfo=UTC)),
+        (
+            {"day": "L", "hour": "23", "minute": "59", "month": "*", "weekday": "*"},
+            "Europe/Stockholm",  # 23:59 in Stockholm on 29 Feb 2024 is 22:59 UTC
+            datetime(2024, 3, 10, tzinfo=UTC),
+            datetime(2024, 2, 29, 22, 59, tzinfo=UTC),
+        ),
+        (
+            {"day": "29", "hour": "0", "minute": "0", "month": "2", "weekday": "*"},
+            "Etc/UTC",
+            datetime(2027, 6, 1, tzinfo=UTC),
+            datetime(2024, 2, 29, tzinfo=UTC),
+        ),
+    ],
+)
+def test_previous_reset(
+    schedule: dict[str, str], zone: str, at: datetime, expected: datetime
+) -> None:
+    assert previous_reset(schedule, zone, at) == expected
+
+
+def test_resets_past_the_calendar_are_none() -> None:
+    assert next_reset(MONTHLY, "Etc/UTC", datetime(9999, 12, 2, tzinfo=UTC)) is None
+    second = {**MONTHLY, "day": "2"}
+    assert previous_reset(second, "Etc/UTC", datetime(1, 1, 1, 12, tzinfo=UTC)) is None

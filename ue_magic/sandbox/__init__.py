@@ -151,12 +151,14 @@ class Sandbox:
         meter_id: str | None = None,
         value: float | None = None,
         timestamp: str | float | datetime | None = None,
+        category: str | None = None,
     ) -> dict[str, Any]:
         """Applies usage records as the service's Meter processor would (see `metering.py`).
 
         Either `records` (dicts as `POST /_sandbox/usage` takes them: `userId` and `meterKey`,
         or `meterId`; `value`; optional `timestamp`, ISO 8601 text or epoch milliseconds; optional
-        `meterTypeId`) or the keywords for one record. Returns `{"applied": int, "skipped":
+        `meterTypeId` or `category` to reach only meters of that type or category) or the
+        keywords for one record. Returns `{"applied": int, "skipped":
         int, "meters": [meter, ...]}` (the changed meters, as stored now). Raises
         `ue_magic.sandbox.errors.ValidationError` for a malformed record (nothing is applied)."""
         if records is None:
@@ -166,6 +168,7 @@ class Sandbox:
                 "meterId": meter_id,
                 "value": value,
                 "timestamp": format_ts(timestamp) if isinstance(timestamp, datetime) else timestamp,
+                "category": category,
             }
             body: object = {k: v for k, v in one.items() if v is not None}
         elif isinstance(records, Mapping):

@@ -5,6 +5,7 @@ ue-magic at it. stdout holds only those lines and comments; the log goes to stde
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -108,7 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ue-sandbox: demo data: {counts}", file=sys.stderr)
     from . import _dotenv_value  # the same quoting as Sandbox.env_lines()
 
-    print(f"# Usage Engine sandbox at {state.base_url} (Ctrl+C stops it). Settings for .env:")
+    pid = os.getpid()  # started with `&`, Ctrl+C cannot reach it: say what can
+    print(f"# Usage Engine sandbox at {state.base_url}, process {pid}: Ctrl+C or `kill {pid}`")
+    print("# stops it. Settings for .env:")
     print(f"# API description: {state.base_url}openapi.json")
     for key, value in state.env().items():
         print(f"{key}={_dotenv_value(value)}")

@@ -37,13 +37,14 @@ Metering API
   characters; aggregation required; category a free, non-blank label of at most 200 characters
   (default DEFAULT; a new one comes into being when used); timezone an IANA zone (default
   Etc/UTC); capacity a number > 0 or null; thresholds a list of {name (<= 80), exactly one
-  of capacityPercentage (0 < p <= 100, needs a capacity) or absoluteValue (>= 0),
-  customFields}; resetSchedule null or all five cron-like fields, strings or numbers (see
-  schedule.py: `*`, `?`, numbers, ranges, lists, steps, month and weekday names, day `L` and
-  `L-N`; Quartz's `W` and `#` are refused); activeFrom/activeTo ISO 8601 (activeFrom defaults
-  to createdAt, activeTo must be after it); customFields objects at most 32 levels deep.
-  Names need not be unique; unknown fields are ignored, so a GET answer can be sent back as a
-  PUT body.
+  of capacityPercentage (> 0, above 100 too: an overage warning; needs a capacity) or
+  absoluteValue (>= 0), customFields}; resetSchedule null or all five cron-like fields,
+  strings or numbers (see schedule.py: `*`, `?`, numbers, ranges, lists, steps, month and
+  weekday names, day `L`, `L-N`, `NW`, `LW`, weekday `D#K`, `DL`, wrapping ranges as in
+  Quartz; a schedule that matches no date, such as day 30 of month 2, is refused);
+  activeFrom/activeTo ISO 8601 (activeFrom defaults to createdAt, activeTo must be after it);
+  customFields objects at most 32 levels deep. Names need not be unique; unknown fields are
+  ignored, so a GET answer can be sent back as a PUT body.
 - Meters: userId and meterKey required, non-blank, at most 200 characters; meterTypeId must
   name an existing type (else 400, field meterTypeId); a second meter with the same
   meterTypeId, userId and meterKey is 409. A meter copies unit, aggregation, capacity,
@@ -52,7 +53,9 @@ Metering API
   the next time the reset schedule fires (null without a schedule).
 - Meter updates (PUT, PATCH): userId, meterKey, customFields, deleteOnReset, and capacity and
   thresholds (which then override what the meter inherited); meterTypeId cannot change (400);
-  a userId/meterKey that another meter of the type has is 409; other fields are ignored.
+  a userId/meterKey that another meter of the type has is 409; other fields are ignored. A PUT
+  that leaves out capacity or thresholds keeps the meter's own; a threshold that stays the same
+  (name and limit) keeps its `reachedAt`.
 - Deleting a meter type that still has meters is 409 (field "id"); delete the meters first.
 - ?name= (meter types) and ?meterTypeId=, ?meterKey=, ?userId= (meters) filter by exact match,
   every one given (DigitalRoute's purge example filters by meterTypeId and meterKey and deletes
@@ -63,10 +66,13 @@ Metering API
 Usage (the Meter processor, emulated: see metering.py)
 - Records come through the test hook `POST /_sandbox/usage` (or `Sandbox.record_usage`), not an
   API: `userId` and `meterKey` (every meter with both; a number is matched as text) or `meterId`,
-  optional `meterTypeId` to narrow, `value`, optional `timestamp` (ISO 8601 or epoch ms; default
+  optional `meterTypeId` or `category` (of the meter's type, as a Meter processor's guiding
+  rule matches one) to narrow, `value`, optional `timestamp` (ISO 8601 or epoch ms; default
   now). Aggregations: sum adds, increment counts records, minimum/maximum keep the extreme of
-  the period (its first record sets it). A threshold gains `reachedAt` (the record's time) when
-  the value first reaches it. Records older than the meter's periodStart are skipped.
+  the period (its first record sets it). A batch is all or nothing: a record without a value
+  for a meter that needs one is a 400 and no record is applied. A threshold gains `reachedAt`
+  (the record's time) when the value first reaches it. Records older than the meter's
+  periodStart are skipped.
 - Resets happen when the sandbox's clock (or a record's time) passes periodEnd: value 0,
   `reachedAt` removed, periodStart the reset time, periodEnd the next one; `deleteOnReset`
   deletes the meter instead. A changed type schedule does not reach existing meters.

@@ -17,9 +17,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .errors import ValidationError
-from .schedule import next_reset
+from .schedule import next_reset, previous_reset
 from .timefmt import format_ts, parse_ts
-from .validate import MAX_METER_KEY, MAX_METER_TYPE_ID, MAX_TIMESTAMP, MAX_USER_ID, is_number
+from .validate import (
+    MAX_CATEGORY,
+    MAX_METER_KEY,
+    MAX_METER_TYPE_ID,
+    MAX_TIMESTAMP,
+    MAX_USER_ID,
+    is_number,
+)
 
 Record = dict[str, Any]
 MAX_RECORDS = 100_000
@@ -35,6 +42,7 @@ class Usage:
     meter_key: str | None = None
     meter_id: str | None = None
     meter_type_id: str | None = None
+    category: str | None = None  # the Meter processor's guiding rules match a category
 
 
 def parse_usage(body: object) -> list[Usage]:
@@ -58,6 +66,7 @@ def _usage(item: object, where: str) -> Usage:
         ("meterKey", MAX_METER_KEY),
         ("meterId", MAX_METER_TYPE_ID),
         ("meterTypeId", MAX_METER_TYPE_ID),
+        ("category", MAX_CATEGORY),
     ):
         value = item.get(name)
         if (
@@ -83,6 +92,7 @@ def _usage(item: object, where: str) -> Usage:
         meter_key=strings["meterKey"],
         meter_id=strings["meterId"],
         meter_type_id=strings["meterTypeId"],
+        category=strings["category"],
     )
 
 
@@ -112,6 +122,21 @@ def limit_of(threshold: Mapping[str, Any], capacity: float | None) -> float | No
     if percent is None or capacity is None:
         return None
     return float(capacity) * float(percent) / 100
+
+
+def keep_reached(
+    old: list[Record], old_capacity: float | None, new: list[Record], new_capacity: float | None
+) -> list[Record]:
+    """Thresholds after a meter update: one that stays the same (name and limit) keeps its
+    `reachedAt`, so an update that only sets deleteOnReset does not make it fire again."""
+    reached = {
+        (t["name"], limit_of(t, old_capacity)): t["reachedAt"] for t in old if "reachedAt" in t
+    }
+    kept = []
+    for threshold in new:
+        stamp = reached.get((threshold["name"], limit_of(threshold, new_capacity)))
+        kept.append({**threshold, "reachedAt": stamp} if stamp else threshold)
+    return kept
 
 
 def apply(meter: Record, usage: Usage, at: datetime, first_in_period: bool) -> Record:
@@ -146,11 +171,14 @@ def reset(meter: Record, now: datetime) -> Record | None:
         return meter
     if meter["deleteOnReset"]:
         return None
-    start = parse_ts(end_text)
-    end: datetime | None = start
-    while end is not None and end <= now:
-        start = end
-        end = next_reset(meter["resetSchedule"], meter["timezone"], start)
+    # the period `now` falls in, found directly: stepping through every period in between
+    # would take a per-minute schedule millions of steps when the clock jumps years ahead
+    schedule, zone = meter["resetSchedule"], meter["timezone"]
+    ended = parse_ts(end_text)
+    start = max(ended, previous_reset(schedule, zone, now) or ended)
+    end = next_reset(schedule, zone, start)
+    while end is not None and end <= now:  # a DST fold can leave one period behind
+        start, end = end, next_reset(schedule, zone, end)
     thresholds = [{k: v for k, v in t.items() if k != "reachedAt"} for t in meter["thresholds"]]
     return {
         **meter,

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import validate as v
 from .auth import ALL_SCOPES
+from .faults import TARGETS
 from .paging import MAX_LIMIT
 from .state import API_PREFIX, HOOKS_PREFIX, JWKS_PATH, TOKEN_PATH
 
@@ -37,12 +38,13 @@ class Operation:
     answer: tuple[int, str | None] = (200, None)  # status and schema name (None: no body)
     errors: tuple[int, ...] = ()
     tags: tuple[str, ...] = field(default=("usage-metering",))
+    body_required: bool = True  # False: an empty body is taken as {}
 
 
 _ID = "id"
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", TYPES, "listMeterTypes", "List meter types", "read:meter_types",
-              ("name", "limit", "pageToken"), None, (200, "MeterTypeList")),
+              ("name", "limit", "pageToken"), None, (200, "MeterTypeList"), (400,)),
     Operation("POST", TYPES, "createMeterType", "Create a meter type", "create:meter_types",
               (), "MeterTypeInput", (201, "MeterType"), (400, 409, 413)),
     Operation("GET", TYPES + "/{id}", "getMeterType", "Get a meter type", "read:meter_types",
@@ -60,13 +62,14 @@ OPERATIONS: tuple[Operation, ...] = (
               answer=(204, None), errors=(404, 409)),
     Operation("GET", METERS, "listMeters", "List meters, filtered by every parameter given",
               "read:meters", ("meterTypeId", "meterKey", "userId", "limit", "pageToken"), None,
-              (200, "MeterList")),
+              (200, "MeterList"), (400,)),
     Operation("POST", METERS, "createMeter", "Create a meter of a meter type", "create:meters",
               (), "MeterInput", (201, "Meter"), (400, 409, 413)),
     Operation("GET", METERS + "/{id}", "getMeter", "Get a meter", "read:meters",
               answer=(200, "Meter"), errors=(404,)),
     Operation("PUT", METERS + "/{id}", "replaceMeter",
-              "Replace a meter's editable fields (the scope name update:meters is a guess)",
+              "Replace a meter's editable fields (capacity and thresholds left out stay as they "
+              "are; the scope name update:meters is a guess)",
               "update:meters", (), "MeterUpdate", (200, "Meter"), (400, 404, 409, 413)),
     Operation("PATCH", METERS + "/{id}", "updateMeter",
               "Update some fields of a meter, e.g. deleteOnReset (JSON merge patch)",
@@ -83,25 +86,29 @@ OPERATIONS: tuple[Operation, ...] = (
               "Sandbox only: request counters", tags=("sandbox",)),
     Operation("POST", f"{HOOKS_PREFIX}/reset", "sandboxReset",
               "Sandbox only: clear counters, faults, latency and rate limits (data: the store)",
-              tags=("sandbox",)),
+              body="SandboxReset", errors=(400,), tags=("sandbox",), body_required=False),
     Operation("POST", f"{HOOKS_PREFIX}/faults", "sandboxFaults",
               "Sandbox only: queue a fault (status, delay, dropped connection)",
-              answer=(201, None), tags=("sandbox",)),
+              body="SandboxFault", answer=(201, None), errors=(400,), tags=("sandbox",),
+              body_required=False),
     Operation("POST", f"{HOOKS_PREFIX}/latency", "sandboxLatency",
-              "Sandbox only: a delay before every API answer", tags=("sandbox",)),
+              "Sandbox only: a delay before every API answer", body="SandboxLatency",
+              errors=(400,), tags=("sandbox",), body_required=False),
     Operation("POST", f"{HOOKS_PREFIX}/clients", "sandboxClients",
-              "Sandbox only: register an OAuth client", answer=(201, None), tags=("sandbox",)),
+              "Sandbox only: register an OAuth client", body="SandboxClient",
+              answer=(201, None), errors=(400,), tags=("sandbox",)),
     Operation("POST", f"{HOOKS_PREFIX}/seed", "sandboxSeed",
-              "Sandbox only: add meters in bulk", answer=(201, None), tags=("sandbox",)),
+              "Sandbox only: add meters in bulk", body="SandboxSeed", answer=(201, None),
+              errors=(400,), tags=("sandbox",)),
     Operation("POST", f"{HOOKS_PREFIX}/rates", "sandboxRates",
               "Sandbox only: set the token and API rate limits (N/B, 0 for none)",
-              tags=("sandbox",)),
+              body="SandboxRates", errors=(400,), tags=("sandbox",), body_required=False),
     Operation("POST", f"{HOOKS_PREFIX}/usage", "sandboxUsage",
               "Sandbox only: usage records, applied as the Meter processor would", None, (),
               "UsageRecords", (200, "UsageResult"), (400,), tags=("sandbox",)),
     Operation("POST", f"{HOOKS_PREFIX}/clock", "sandboxClock",
               "Sandbox only: set the time the sandbox lives in (null: the real time)",
-              tags=("sandbox",)),
+              body="SandboxClock", errors=(400,), tags=("sandbox",), body_required=False),
 )  # fmt: skip
 
 
@@ -126,10 +133,17 @@ _THRESHOLDS: Schema = {
 }
 _SCHEDULE_VALUE: Schema = {
     "type": ["string", "integer"],
-    "pattern": r"^[0-9A-Za-z*?,/\- ]+$",
-    "description": "cron-like: *, ?, N, A-B, /STEP, lists, names; day may be L or L-N",
+    "pattern": r"^[0-9A-Za-z*?,/#\- ]+$",
+    "description": "cron-like: *, ?, N, A-B, /STEP, lists, names; day L, L-N, NW, LW; "
+    "weekday D#K, DL",
 }
-_STAMP: Schema = {"type": ["string", "null"], "format": "date-time", "maxLength": v.MAX_TIMESTAMP}
+# what parse_ts takes: any ISO 8601 date or date-time (no offset: UTC), so no RFC 3339 "format"
+_STAMP: Schema = {
+    "type": ["string", "null"],
+    "maxLength": v.MAX_TIMESTAMP,
+    "pattern": "^[0-9]{4}",
+    "description": "ISO 8601; a date alone is midnight, no offset is UTC",
+}
 
 
 def _threshold() -> Schema:
@@ -138,7 +152,7 @@ def _threshold() -> Schema:
         "required": ["name"],
         "properties": {
             "name": _text(v.MAX_NAME),
-            "capacityPercentage": _nullable("number", exclusiveMinimum=0, maximum=100),
+            "capacityPercentage": _nullable("number", exclusiveMinimum=0),
             "absoluteValue": _nullable("number", minimum=0),
             "customFields": _OBJECT_OR_NULL,
             "reachedAt": {"type": "string", "format": "date-time", "readOnly": True},
@@ -171,6 +185,7 @@ def _meter_type_properties() -> dict[str, Schema]:
             "type": ["object", "null"],
             "required": list(v.SCHEDULE_FIELDS),
             "properties": {name: _SCHEDULE_VALUE for name in v.SCHEDULE_FIELDS},
+            "description": "in the type's timezone; a schedule that matches no date is refused",
         },
         "timezone": {**_text(64, nullable=True), "default": v.DEFAULT_TIMEZONE},
         "capacity": _nullable("number", exclusiveMinimum=0),
@@ -327,6 +342,7 @@ def schemas() -> dict[str, Schema]:
                 {"$ref": "#/components/schemas/UsageRecord"},
             ]
         },
+        **_hook_bodies(),
         "UsageResult": {
             "type": "object",
             "required": ["applied", "skipped", "meters"],
@@ -334,6 +350,68 @@ def schemas() -> dict[str, Schema]:
                 "applied": {"type": "integer"},
                 "skipped": {"type": "integer"},
                 "meters": {"type": "array", "items": ref["Meter"]},
+            },
+        },
+    }
+
+
+def _hook_bodies() -> dict[str, Schema]:
+    """The bodies of the /_sandbox/ hooks (hooks.py and faults.py check the same rules)."""
+    seconds = {"type": "number", "minimum": 0}
+    rate = {
+        "type": ["string", "number", "null"],
+        "pattern": r"^\s*\d+(\.\d+)?\s*(/\s*\d+\s*)?$",
+        "minimum": 0,
+        "description": "N/B: N requests a second, bursts of B; 0 or null for no limit",
+    }
+
+    def closed(properties: dict[str, Schema], *required: str) -> Schema:
+        schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+        if required:
+            schema["required"] = list(required)
+        return schema
+
+    return {
+        "SandboxReset": {"type": "object", "properties": {"data": {"type": "boolean"}}},
+        "SandboxFault": closed(
+            {
+                "target": {"enum": list(TARGETS)},
+                "status": {"type": ["integer", "null"], "minimum": 200, "maximum": 599},
+                "count": {"type": "integer", "minimum": 1},
+                "retry_after": {"type": ["number", "string", "null"], "minimum": 0},
+                "delay": seconds,
+                "drop": {"type": "boolean"},
+                "body": {"description": "JSON sent as the answer (a string: sent as text)"},
+                "path_prefix": {"type": ["string", "null"]},
+            }
+        ),
+        "SandboxLatency": {"type": "object", "properties": {"seconds": seconds}},
+        "SandboxClient": {
+            "type": "object",
+            "required": ["client_id", "client_secret", "scopes"],
+            "properties": {
+                "client_id": {"type": "string", "minLength": 1},
+                "client_secret": {"type": "string", "minLength": 1},
+                "scopes": {"type": "string", "description": "space separated"},
+            },
+        },
+        "SandboxSeed": {
+            "type": "object",
+            "required": ["n"],
+            "properties": {
+                "n": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+                "meterTypeId": {"type": ["string", "null"]},
+            },
+        },
+        "SandboxRates": closed({"token": rate, "api": rate}),
+        "SandboxClock": {
+            "type": "object",
+            "properties": {
+                "now": {
+                    "type": ["string", "null"],
+                    "pattern": "^[0-9]{4}",
+                    "description": "ISO 8601 (no offset: UTC); null: back to the start clock",
+                }
             },
         },
     }
@@ -352,9 +430,17 @@ def _usage_record() -> Schema:
             },
             "meterId": {"type": "string", "minLength": 1, "maxLength": v.MAX_METER_TYPE_ID},
             "meterTypeId": {"type": "string", "minLength": 1, "maxLength": v.MAX_METER_TYPE_ID},
+            "category": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": v.MAX_CATEGORY,
+                "description": "only meters whose type has this category (a guiding rule's)",
+            },
             "value": {"type": "number"},
             "timestamp": {
                 "type": ["string", "number"],
+                "pattern": "^[0-9]{4}",
+                "maxLength": v.MAX_TIMESTAMP,
                 "description": "ISO 8601, or epoch milliseconds",
             },
         },
@@ -420,7 +506,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         content = {"application/json": ref}
         if op.path == TOKEN_PATH:
             content = {"application/x-www-form-urlencoded": ref, **content}
-        out["requestBody"] = {"required": True, "content": content}
+        out["requestBody"] = {"required": op.body_required, "content": content}
     status, answer = op.answer
     responses: dict[str, Any] = {str(status): {"description": "Success"}}
     if answer is not None:

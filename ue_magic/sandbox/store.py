@@ -178,7 +178,15 @@ class Store:
             return self._meter(meter_id)
 
     def replace_meter(self, meter_id: str, body: object) -> Record:
-        return self._update_meter(meter_id, lambda _current: body)
+        """PUT: capacity and thresholds, which the meter inherited from its type, stay as they are
+        when the body leaves them out (a body that only sets deleteOnReset must not drop them)."""
+
+        def full(current: Fields) -> object:
+            if not isinstance(body, dict):
+                return body
+            return {"capacity": current["capacity"], "thresholds": current["thresholds"], **body}
+
+        return self._update_meter(meter_id, full)
 
     def patch_meter(self, meter_id: str, patch: object) -> Record:
         if not isinstance(patch, dict):
@@ -196,6 +204,9 @@ class Store:
             ):
                 raise ValidationError("meterTypeId", "a meter cannot move to another meter type")
             fields = meter_update_fields(body)
+            fields["thresholds"] = metering.keep_reached(
+                current["thresholds"], current["capacity"], fields["thresholds"], fields["capacity"]
+            )
             old_key = (current["meterTypeId"], current["userId"], current["meterKey"])
             new_key = (current["meterTypeId"], fields["userId"], fields["meterKey"])
             if new_key != old_key and new_key in self._meter_keys:
@@ -216,6 +227,7 @@ class Store:
         with self._lock:
             now = self._clock()
             self._roll(now)
+            self._check_values(usages)  # all or nothing: a bad record must not leave half a batch
             for usage in usages:
                 at = usage.timestamp or now
                 targets = self._usage_targets(usage)
@@ -235,6 +247,18 @@ class Store:
             changed = {k: v for k, v in changed.items() if k in self._meters}
         return {"applied": applied, "skipped": skipped, "meters": list(changed.values())}
 
+    def _check_values(self, usages: list[metering.Usage]) -> None:
+        for index, usage in enumerate(usages):
+            if usage.value is not None:
+                continue
+            for meter_id in self._usage_targets(usage):
+                kind = self._meters[meter_id]["aggregation"]["type"]
+                if kind != "increment":
+                    where = f"records[{index}].value"
+                    raise ValidationError(
+                        where, f"{where}: a record for a {kind} meter needs a value"
+                    )
+
     def _usage_targets(self, usage: metering.Usage) -> list[str]:
         if usage.meter_id is not None:
             meter = self._meters.get(usage.meter_id)
@@ -247,7 +271,13 @@ class Store:
             ]
         if usage.meter_type_id is not None:
             found = [m for m in found if self._meters[m]["meterTypeId"] == usage.meter_type_id]
+        if usage.category is not None:
+            found = [m for m in found if self._category_of(self._meters[m]) == usage.category]
         return found
+
+    def _category_of(self, meter: Record) -> str:
+        category: str = self._types[meter["meterTypeId"]]["category"]
+        return category
 
     def _roll(self, now: datetime | None = None) -> None:
         """Resets every meter whose period has ended (cheap when none has)."""

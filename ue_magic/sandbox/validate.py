@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import ValidationError
-from .schedule import FIELDS, parse_field
+from .schedule import FIELDS, ever_fires, parse_field
 from .timefmt import format_ts, parse_ts
 
 AGGREGATIONS = ("sum", "increment", "minimum", "maximum")
@@ -202,6 +202,11 @@ def _reset_schedule(obj: Mapping[str, Any]) -> dict[str, str] | None:
             raise ValidationError(where, f"{where}: {exc}") from None
         schedule[name] = item
     assert set(schedule) == set(FIELDS)
+    if not ever_fires(schedule):
+        raise ValidationError(
+            "resetSchedule",
+            "resetSchedule never fires (such as day 30 of month 2): pick a real date",
+        )
     return schedule
 
 
@@ -246,10 +251,6 @@ def _threshold(item: object, where: str, capacity: float | None) -> dict[str, An
         percent = _optional_number(
             obj, "capacityPercentage", minimum=0, exclusive=True, path=f"{where}.capacityPercentage"
         )
-        if percent is not None and percent > 100:
-            raise ValidationError(
-                f"{where}.capacityPercentage", f"{where}.capacityPercentage must be at most 100"
-            )
         if capacity is None:
             raise ValidationError(
                 f"{where}.capacityPercentage", "a capacityPercentage threshold needs a capacity"
