@@ -1,0 +1,192 @@
+"""The httpx.Client under both the API client and the token manager: proxies and answer limits.
+
+Two promises hold for every request ue-magic sends, so they live in the one place that makes
+the HTTP clients:
+
+- **Loopback is never proxied.** A ``HTTP_PROXY`` set for the company network must not receive
+  the secret and the tokens in clear text on their way to the sandbox or an SSH tunnel on
+  127.0.0.1. A SOCKS proxy in the environment without ``socksio`` installed only matters when
+  it would carry one of our URLs: then one sentence says what to install.
+- **Every answer is bounded.** A ``Budget`` is a deadline for the whole answer (connecting,
+  headers and body, however slowly a server drips them) and a maximum size. httpcore reads the
+  request's ``timeout`` extension before each connect, read and write; the budget is that
+  mapping, with each value cut to what is left before the deadline. The body is read through
+  ``BoundedStream``, which stops at the deadline or past the size.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from .credentials import is_loopback_host
+from .errors import AnswerTooLargeError, ConfigurationError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "TOKEN_MAX_BYTES",
+    "BoundedStream",
+    "Budget",
+    "bound_answer",
+    "http_client",
+    "size_text",
+]
+
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # an answer a notebook's kernel survives
+TOKEN_MAX_BYTES = 1024 * 1024  # a token answer is a few kB; more is a broken server
+_LOOPBACK_MOUNTS = ("all://localhost", "all://127.0.0.1", "all://[::1]")
+_SHORTEST = 0.001  # seconds: what is left once the deadline has passed (0 would never time out)
+
+
+class Budget(dict):  # type: ignore[type-arg]
+    """The ``timeout`` extension of one request: httpx's timeouts, cut to a deadline.
+
+    ``seconds``: the whole answer's time, from ``start()``; ``max_bytes``: the most bytes of
+    body read (None: no limit). ``expired()`` says whether the deadline has passed.
+    """
+
+    def __init__(
+        self,
+        timeouts: Mapping[str, float | None],
+        seconds: float | None,
+        max_bytes: int | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(timeouts)
+        self.seconds = seconds
+        self.max_bytes = max_bytes
+        self._clock = clock
+        self.deadline = None if seconds is None else clock() + seconds
+
+    @classmethod
+    def start(
+        cls, request: httpx.Request, max_bytes: int | None, clock: Callable[[], float] = time.monotonic
+    ) -> Budget:
+        """Put a budget on ``request`` from now: its longest httpx timeout is the deadline."""
+        timeouts = request.extensions.get("timeout") or {}
+        if isinstance(timeouts, Budget):
+            timeouts = dict(timeouts)
+        limits = [value for value in timeouts.values() if value is not None]
+        budget = cls(timeouts, max(limits) if limits else None, max_bytes, clock)
+        request.extensions["timeout"] = budget
+        return budget
+
+    def left(self) -> float | None:
+        """Seconds left before the deadline (at least a millisecond), None without one."""
+        if self.deadline is None:
+            return None
+        return max(self.deadline - self._clock(), _SHORTEST)
+
+    def expired(self) -> bool:
+        return self.deadline is not None and self._clock() >= self.deadline
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """What httpcore asks before each operation: the timeout, or less if the deadline is near."""
+        value = super().get(key, default)
+        left = self.left()
+        if left is None:
+            return value
+        return left if value is None else min(value, left)
+
+
+class BoundedStream(httpx.SyncByteStream):
+    """An answer's body, read until the budget's deadline or size is passed."""
+
+    def __init__(self, stream: httpx.SyncByteStream, request: httpx.Request, budget: Budget) -> None:
+        self._stream = stream
+        self._request = request
+        self._budget = budget
+
+    def __iter__(self) -> Iterator[bytes]:
+        budget, read = self._budget, 0
+        for chunk in self._stream:
+            read += len(chunk)
+            if budget.max_bytes is not None and read > budget.max_bytes:
+                raise _too_large(self._request, budget.max_bytes)
+            if budget.expired():
+                raise httpx.ReadTimeout("the whole answer took too long", request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def bound_answer(response: httpx.Response) -> None:
+    """A response hook: read the body within the request's budget (if it has one)."""
+    budget = response.request.extensions.get("timeout")
+    if not isinstance(budget, Budget):
+        return
+    length = response.headers.get("content-length", "")
+    if budget.max_bytes is not None and length.isdigit() and int(length) > budget.max_bytes:
+        response.close()  # nothing is downloaded
+        raise _too_large(response.request, budget.max_bytes)
+    stream = response.stream
+    assert isinstance(stream, httpx.SyncByteStream)
+    response.stream = BoundedStream(stream, response.request, budget)
+
+
+def _too_large(request: httpx.Request, limit: int) -> AnswerTooLargeError:
+    where = f"{request.method} {request.url.copy_with(query=None)}"
+    return AnswerTooLargeError(
+        f"{where} answered more than {size_text(limit)}, the most ue-magic reads; ask for less "
+        "(a filter or a smaller page), or raise the limit with --max-bytes N or "
+        "%config UsageEngineMagics.max_bytes = N (max_bytes= in Python). It was not retried."
+    )
+
+
+def size_text(size: int) -> str:
+    """'100 MB', '1.5 kB', '12 bytes' (decimal units, as a file browser shows them)."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
+
+
+def http_client(urls: Iterable[str], **options: Any) -> httpx.Client:
+    """An httpx.Client (``options`` as httpx takes them) that never proxies loopback.
+
+    ``urls``: where it will send (the API URL, the token URL): loopback hosts among them are
+    added to the hosts that go direct. Raises ``ConfigurationError`` when a SOCKS proxy in the
+    environment would carry one of them and ``socksio`` is not installed.
+    """
+    urls = list(urls)
+    hosts = {httpx.URL(url).host for url in urls}
+    mounts: dict[str, httpx.BaseTransport | None] = dict.fromkeys(_LOOPBACK_MOUNTS)
+    for host in sorted(h for h in hosts if is_loopback_host(h)):
+        mounts[f"all://[{host}]" if ":" in host else f"all://{host}"] = None  # None: no proxy
+    hooks = dict(options.pop("event_hooks", None) or {})
+    hooks["response"] = [*hooks.get("response", []), bound_answer]
+    missing = ""
+    try:
+        return httpx.Client(mounts=mounts, trust_env=True, event_hooks=hooks, **options)
+    except ImportError as error:  # httpx builds every environment proxy at once, SOCKS too
+        missing = str(error)
+    proxied = [url for url in urls if _proxied(httpx.URL(url))]
+    if proxied or "socksio" not in missing:
+        raise ConfigurationError(
+            f"The proxy in the environment (ALL_PROXY, HTTPS_PROXY or HTTP_PROXY) for "
+            f"{proxied[0] if proxied else 'these URLs'} is a SOCKS proxy, which needs the socksio "
+            "package: pip install 'httpx[socks]', or add the host to NO_PROXY."
+        )
+    # none of our URLs goes through a proxy: leave the environment's proxies out
+    return httpx.Client(
+        mounts=mounts,
+        trust_env=False,
+        verify=options.pop("verify", None) or httpx.create_ssl_context(trust_env=True),
+        event_hooks=hooks,
+        **options,
+    )
+
+
+def _proxied(url: httpx.URL) -> bool:
+    """Whether the environment's proxy settings would send ``url`` through a proxy."""
+    if is_loopback_host(url.host):
+        return False
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(url.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass_environment(url.host, proxies)
