@@ -404,6 +404,7 @@ class UsageEngineClient:
         timeout: float | None = None,
         retries: int | None = None,
         max_pages: int | None = None,
+        max_bytes: int | None = -1,
     ) -> Iterator[httpx.Response]:
         """Yield each page's response in order: ``ue_magic.pages.walk_pages`` for this client."""
         from .pages import walk_pages  # paging lives there; imported late to keep imports light
@@ -417,6 +418,7 @@ class UsageEngineClient:
             timeout=timeout,
             retries=retries,
             max_pages=max_pages,
+            max_bytes=max_bytes,
         )
 
     # -- state -----------------------------------------------------------------------------------
@@ -430,8 +432,13 @@ class UsageEngineClient:
         )
 
     def close(self) -> None:
-        """Close the connection pool (and the token manager if this client made it)."""
+        """Close the connection pool (and the token manager if this client made it).
+
+        A closed client keeps no secret: a client kept in a variable after a logout cannot
+        hand it out (the ``Credentials`` given to it are not changed).
+        """
         self._http.close()
+        self.credentials = self.credentials.without_secret()
         if self._owns_manager:
             self.token_manager.close()
 
@@ -455,4 +462,3 @@ def _where(request: httpx.Request) -> str:
 
 def _answered(request: httpx.Request, response: httpx.Response) -> str:
     return f"{_where(request)} answered {response.status_code} {response.reason_phrase}"
-

@@ -42,7 +42,7 @@ _LOOPBACK_MOUNTS = ("all://localhost", "all://127.0.0.1", "all://[::1]")
 _SHORTEST = 0.001  # seconds: what is left once the deadline has passed (0 would never time out)
 
 
-class Budget(dict):  # type: ignore[type-arg]
+class Budget(dict):  # type: ignore[type-arg,unused-ignore]
     """The ``timeout`` extension of one request: httpx's timeouts, cut to a deadline.
 
     ``seconds``: the whole answer's time, from ``start()``; ``max_bytes``: the most bytes of
@@ -64,7 +64,10 @@ class Budget(dict):  # type: ignore[type-arg]
 
     @classmethod
     def start(
-        cls, request: httpx.Request, max_bytes: int | None, clock: Callable[[], float] = time.monotonic
+        cls,
+        request: httpx.Request,
+        max_bytes: int | None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> Budget:
         """Put a budget on ``request`` from now: its longest httpx timeout is the deadline."""
         timeouts = request.extensions.get("timeout") or {}
@@ -85,7 +88,7 @@ class Budget(dict):  # type: ignore[type-arg]
         return self.deadline is not None and self._clock() >= self.deadline
 
     def get(self, key: str, default: Any = None) -> Any:
-        """What httpcore asks before each operation: the timeout, or less if the deadline is near."""
+        """What httpcore asks before each operation: the timeout, less if the deadline is near."""
         value = super().get(key, default)
         left = self.left()
         if left is None:
@@ -96,7 +99,9 @@ class Budget(dict):  # type: ignore[type-arg]
 class BoundedStream(httpx.SyncByteStream):
     """An answer's body, read until the budget's deadline or size is passed."""
 
-    def __init__(self, stream: httpx.SyncByteStream, request: httpx.Request, budget: Budget) -> None:
+    def __init__(
+        self, stream: httpx.SyncByteStream, request: httpx.Request, budget: Budget
+    ) -> None:
         self._stream = stream
         self._request = request
         self._budget = budget
@@ -186,7 +191,14 @@ def _proxied(url: httpx.URL) -> bool:
     """Whether the environment's proxy settings would send ``url`` through a proxy."""
     if is_loopback_host(url.host):
         return False
-    proxies = urllib.request.getproxies()
+    proxies = urllib.request.getproxies()  # the environment's *_proxy variables, any case
     if not (proxies.get(url.scheme) or proxies.get("all")):
         return False
-    return not urllib.request.proxy_bypass_environment(url.host, proxies)
+    host = url.host.lower()
+    for entry in proxies.get("no", "").replace(" ", ",").split(","):
+        entry = entry.strip().lower().lstrip(".")
+        if entry.startswith("*."):
+            entry = entry[2:]
+        if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
+            return False
+    return True

@@ -37,10 +37,10 @@ __all__ = [
     "Grant",
     "Refusal",
     "build_request",
-    "secret_forms",
     "decode_claims",
     "read_answer",
     "scrub",
+    "secret_forms",
     "send_failure",
 ]
 

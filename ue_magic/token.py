@@ -216,8 +216,9 @@ class TokenManager:
         self._failure = None
 
     def close(self) -> None:
-        """Close the HTTP client if this manager made it."""
+        """Forget the token and the secret; close the HTTP client if this manager made it."""
         self.forget()
+        self.credentials = self.credentials.without_secret()
         if self._own_client:
             self._http.close()
 
