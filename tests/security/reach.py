@@ -80,7 +80,7 @@ def find(
                     found.append(f"{_path(parent, id(obj))}: {what}")
                     break
             continue
-        if isinstance(obj, _OPAQUE) or isinstance(obj, allowed):
+        if isinstance(obj, (*_OPAQUE, *allowed)):
             continue
         referents = gc.get_referents(obj)
         if isinstance(obj, types.FrameType):
