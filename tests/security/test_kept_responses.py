@@ -11,7 +11,6 @@ import pytest
 
 from tests.security.conftest import run
 from tests.security.reach import find
-from tests.security.servers import Server
 from ue_magic import Credentials, UsageEngineClient
 from ue_magic.credentials import Secret
 from ue_magic.errors import HttpStatusError
@@ -40,9 +39,7 @@ def test_kept_responses_hold_no_token_after_an_unfollowed_redirect(
     assert token_places({"_ue": moved}, sandbox.issued_tokens) == []
 
 
-def test_kept_responses_hold_no_token_in_the_magics_results(
-    ip: Any, sandbox: Sandbox
-) -> None:
+def test_kept_responses_hold_no_token_in_the_magics_results(ip: Any, sandbox: Sandbox) -> None:
     """_ue, Out[n], a line-form result, BulkResult.responses, the history of a 401 renewal and
     the response of a raised error: none holds the token (httpcore's copy included)."""
     assert run(ip, "%ue_login").success
@@ -53,7 +50,9 @@ def test_kept_responses_hold_no_token_in_the_magics_results(
     renewal = ip.user_ns["_ue"]
     assert [r.status_code for r in renewal.history] == [401]
     assert run(ip, "users = ['a', 'b', 'c']").success
-    cell = '%%ue_call --each users POST /usage-metering/v1/meters --no-raise\n{"userId": "{{item}}"}'
+    cell = (
+        '%%ue_call --each users POST /usage-metering/v1/meters --no-raise\n{"userId": "{{item}}"}'
+    )
     assert run(ip, cell).success  # 400s: each failure keeps its response
     bulk = ip.user_ns["_ue"]
     assert len(bulk.failures) == 3 and all(r is not None for r in bulk.responses)
