@@ -324,7 +324,8 @@ class UsageEngineClient:
         budget = Budget.start(request, max_bytes)
         interrupted = False
         try:
-            return self._http.send(request, auth=self._auth)
+            with budget.running():
+                return self._http.send(request, auth=self._auth)
         except AnswerTooLargeError as exc:
             return DeferredError(AnswerTooLargeError, str(exc), reason="answered too much")
         except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as exc:

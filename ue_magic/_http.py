@@ -8,10 +8,12 @@ the HTTP clients:
   127.0.0.1. A SOCKS proxy in the environment without ``socksio`` installed only matters when
   it would carry one of our URLs: then one sentence says what to install.
 - **Every answer is bounded.** A ``Budget`` is a deadline for the whole answer (connecting,
-  headers and body, however slowly a server drips them) and a maximum size. httpcore reads the
-  request's ``timeout`` extension before each connect, read and write; the budget is that
-  mapping, with each value cut to what is left before the deadline. The body is read through
-  ``BoundedStream``, which stops at the deadline or past the size.
+  headers and body, however slowly a server drips them) and a maximum size. httpx's timeouts
+  are per read, so a server that sends a byte a second never trips them: while a request runs
+  (``Budget.running``), every socket read and write of this client is cut to what is left
+  before the deadline (``_DeadlineStream``, installed as httpcore's network backend), the
+  request's ``timeout`` extension (the pool wait, the connect) is cut the same way, and the body
+  is read through ``BoundedStream``, which stops at the deadline or past the size.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from __future__ import annotations
 import time
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
+import httpcore
 import httpx
 
 from .credentials import is_loopback_host
@@ -87,6 +92,15 @@ class Budget(dict):  # type: ignore[type-arg,unused-ignore]
     def expired(self) -> bool:
         return self.deadline is not None and self._clock() >= self.deadline
 
+    @contextmanager
+    def running(self) -> Iterator[Budget]:
+        """While the request is sent and read in this thread, socket reads obey the deadline."""
+        token = _RUNNING.set(self)
+        try:
+            yield self
+        finally:
+            _RUNNING.reset(token)
+
     def get(self, key: str, default: Any = None) -> Any:
         """What httpcore asks before each operation: the timeout, less if the deadline is near."""
         value = super().get(key, default)
@@ -94,6 +108,90 @@ class Budget(dict):  # type: ignore[type-arg,unused-ignore]
         if left is None:
             return value
         return left if value is None else min(value, left)
+
+
+# the budget of the request this thread (or task) is sending, read by ``_DeadlineStream``
+_RUNNING: ContextVar[Budget | None] = ContextVar("ue_magic_budget", default=None)
+
+
+def _cut(timeout: float | None) -> float | None:
+    """``timeout`` cut to what the running request's budget has left; past it, ReadTimeout."""
+    budget = _RUNNING.get()
+    if budget is None or budget.deadline is None:
+        return timeout
+    if budget.expired():
+        raise httpcore.ReadTimeout("the whole answer took too long")
+    left = budget.left()
+    return left if timeout is None else min(timeout, left)  # type: ignore[type-var]
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write waits no longer than the budget allows."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _cut(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _cut(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _cut(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, with ``_DeadlineStream`` around each connection."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(host, port, _cut(timeout), local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._backend.connect_unix_socket(path, _cut(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _bound_reads(client: httpx.Client) -> None:
+    """Put ``_DeadlineBackend`` under the client's connection pools.
+
+    httpx offers no seam for this, so it reaches httpx's and httpcore's pool attributes; when
+    they are not there (another transport, another version), the deadline still holds between
+    body chunks (``BoundedStream``) and for the connect and the pool wait.
+    """
+    transports = [client._transport, *client._mounts.values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(
+            backend, _DeadlineBackend
+        ):
+            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
 
 
 class BoundedStream(httpx.SyncByteStream):
@@ -167,9 +265,12 @@ def http_client(urls: Iterable[str], **options: Any) -> httpx.Client:
     hooks["response"] = [*hooks.get("response", []), bound_answer]
     missing = ""
     try:
-        return httpx.Client(mounts=mounts, trust_env=True, event_hooks=hooks, **options)
+        client = httpx.Client(mounts=mounts, trust_env=True, event_hooks=hooks, **options)
     except ImportError as error:  # httpx builds every environment proxy at once, SOCKS too
         missing = str(error)
+    else:
+        _bound_reads(client)
+        return client
     proxied = [url for url in urls if _proxied(httpx.URL(url))]
     if proxied or "socksio" not in missing:
         raise ConfigurationError(
@@ -178,13 +279,15 @@ def http_client(urls: Iterable[str], **options: Any) -> httpx.Client:
             "package: pip install 'httpx[socks]', or add the host to NO_PROXY."
         )
     # none of our URLs goes through a proxy: leave the environment's proxies out
-    return httpx.Client(
+    client = httpx.Client(
         mounts=mounts,
         trust_env=False,
         verify=options.pop("verify", None) or httpx.create_ssl_context(trust_env=True),
         event_hooks=hooks,
         **options,
     )
+    _bound_reads(client)
+    return client
 
 
 def _proxied(url: httpx.URL) -> bool:

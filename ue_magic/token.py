@@ -393,10 +393,11 @@ class TokenManager:
             )
         mono, wall = self._clock(), self._wall_clock()
         self._requests += 1
-        Budget.start(request, TOKEN_MAX_BYTES)
+        budget = Budget.start(request, TOKEN_MAX_BYTES)
         interrupted = False
         try:
-            response = self._http.send(request, auth=None)
+            with budget.running():
+                response = self._http.send(request, auth=None)
         except Exception as exc:  # a transport error, DecodingError, a closed client, ...
             return _oauth.send_failure(exc, creds, self._timeout)
         except KeyboardInterrupt:
