@@ -29,7 +29,7 @@ import httpx
 from ._constants import CLOSED_CLIENT, IDEMPOTENT_METHODS, MAX_RETRIES, refusing_origin
 from ._http import DEFAULT_MAX_BYTES, Budget, http_client
 from ._kept import keep, mask_request
-from ._oauth import scrub
+from ._oauth import scrub, secret_forms
 from ._retry import (
     API_STATUSES,
     TOKEN_RETRIES,
@@ -361,11 +361,10 @@ class UsageEngineClient:
                     "network",
                 )
             return problem(f"{where} timed out ({name})", network, retry)
-        secrets = [self.credentials.client_secret.get_secret_value()]
-        token = self.token_manager._token
-        if token is not None:
-            secrets.append(token.value)
-        detail = scrub(str(exc), *secrets)[:200] or name
+        secrets = secret_forms(
+            self.credentials.client_secret.get_secret_value(), self.credentials.client_id
+        )
+        detail = scrub(str(exc), *secrets, *self.token_manager._known_values())[:200] or name
         if isinstance(exc, httpx.TransportError):
             return problem(f"Could not reach {where} ({name}: {detail})", network, retry)
         if isinstance(exc, httpx.DecodingError):
