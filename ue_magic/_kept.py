@@ -60,8 +60,9 @@ def _keep_one(response: httpx.Response, needles: list[bytes]) -> None:
         response._content = masked
         response.__dict__.pop("_text", None)
     response.stream = httpx.ByteStream(masked)  # drops httpcore's stream and its request copy
+    texts = [needle.decode("ascii", "replace") for needle in needles]
     for name, value in response.headers.multi_items():
-        if any(needle.decode() in value for needle in needles):
+        if any(text in value for text in texts):
             response.headers[name] = scrub_tokens(value.encode(), needles).decode()
 
 

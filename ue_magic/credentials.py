@@ -260,8 +260,14 @@ class Credentials:
             )
         resolver = _Resolver(profile, overrides, environ, cwd)
         del environ  # a caller's dict may hold the secret: keep it out of this frame's locals
-        resolver.load(env_file)
-        return resolver.credentials()
+        try:
+            resolver.load(env_file)
+            return resolver.credentials()
+        except ConfigurationError as error:
+            failure = error.with_traceback(None)  # its frames hold every value of the .env
+            failure.__context__ = None
+        del resolver, overrides
+        raise failure  # outside ``except``: %debug and sys.last_traceback reach no .env value
 
 
 def _find_env_file(

@@ -124,3 +124,16 @@ def test_one_line_env_refusal_in_python(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="UE_API_URL") as info:
         Credentials.from_env(env_file=path, environ={}, client_id="id", client_secret="s" * 10)
     assert secret not in str(info.value)
+
+
+def test_failed_python_login_keeps_no_env_values_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "prod.env"
+    path.write_text(
+        f"UE_CLIENT_ID=id\nUE_CLIENT_SECRET=s{OTHER_SECRET}\nUE_PROD_CLIENT_SECRET={OTHER_SECRET}\n"
+        "UE_TOKEN_URL=http://auth.example.com/token\n"
+    )
+    with pytest.raises(ConfigurationError, match="plain http") as info:
+        Credentials.from_env(env_file=path, environ={})
+    found, walked = find({"error": info.value}, {"secret": secret_forms(OTHER_SECRET)}, ())
+    assert walked["frame"] >= 1
+    assert found == []
