@@ -28,6 +28,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from ._constants import DEFAULT_MAX_BYTES, TOKEN_MAX_BYTES
 from .credentials import is_loopback_host
 from .errors import AnswerTooLargeError, ConfigurationError
 
@@ -41,8 +42,6 @@ __all__ = [
     "size_text",
 ]
 
-DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # an answer a notebook's kernel survives
-TOKEN_MAX_BYTES = 1024 * 1024  # a token answer is a few kB; more is a broken server
 _LOOPBACK_MOUNTS = ("all://localhost", "all://127.0.0.1", "all://[::1]")
 _SHORTEST = 0.001  # seconds: what is left once the deadline has passed (0 would never time out)
 
