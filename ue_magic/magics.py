@@ -19,8 +19,8 @@ from IPython.display import display
 from traitlets import Float, Int
 
 from ._client import UsageEngineClient
+from ._constants import DEFAULT_MAX_BYTES
 from ._history import redact_current_input
-from ._http import DEFAULT_MAX_BYTES
 from .credentials import Credentials, Secret
 from .errors import ConfigurationError, MissingCredentialsError, UsageEngineError
 from .request import RequestSyntaxError, RequestTemplate, compile_request
