@@ -8,6 +8,8 @@ NODE_STAMP := tests/interop/node_modules/.installed
 # The oldest IPython pyproject.toml allows (its "ipython>=X" floor), in a second venv: the
 # non-browser tests run there too, so that the IPython internals we touch are checked at both ends.
 OLDEST_IPYTHON := $(shell sed -n 's/^ *"ipython>=\([0-9.]*\)".*/\1/p' pyproject.toml)
+# and the oldest python-dotenv (1.0.x reads a byte order mark into the first key: we must not care)
+OLDEST_DOTENV := $(shell sed -n 's/^ *"python-dotenv>=\([0-9.]*\)".*/\1/p' pyproject.toml)
 OLD_VENV  := .venv-oldest
 OLD_PY    := $(OLD_VENV)/bin/python
 OLD_STAMP := $(OLD_VENV)/.installed
@@ -22,11 +24,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-$(OLD_STAMP): pyproject.toml
+$(OLD_STAMP): pyproject.toml Makefile
 	@test -n "$(OLDEST_IPYTHON)" || { echo "no ipython>= floor found in pyproject.toml"; exit 1; }
 	@test -x $(OLD_PY) || $(PYTHON) -m venv $(OLD_VENV)
 	$(OLD_PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(OLD_PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 'ipython==$(OLDEST_IPYTHON)'
+	$(OLD_PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 'ipython==$(OLDEST_IPYTHON)' \
+		'python-dotenv==$(OLDEST_DOTENV)'
 	@touch $@
 
 venv-oldest: $(OLD_STAMP)

@@ -4,10 +4,13 @@ Retries follow ``_retry``'s policy and loop (the token endpoint uses the same), 
 ``pages.walk_pages``, and the token comes from ``token.TokenManager``.
 
 The token goes only to the API's origin: every URL is checked before anything is sent, and
-redirects are never followed. After the final response the Authorization header on
-``response.request`` is masked, so a response kept in a notebook variable holds no token.
-Whatever httpx raises while sending becomes an ``ApiConnectionError`` (``ClientClosedError`` for
-a closed client) with a message that names no secret or token, raised outside ``except``.
+redirects are never followed. The final response is made safe to keep (``_kept.keep``: the
+token masked on its requests, transport objects dropped, an echoed token masked), so a response
+kept in a notebook variable holds no token. Each try has a deadline for the whole answer and a
+size limit (``_http.Budget``). Whatever httpx raises while sending becomes an
+``ApiConnectionError`` (``ClientClosedError`` for a closed client, ``AnswerTooLargeError`` past
+the size limit) with a message that names no secret or token, raised outside ``except``; an
+interrupt (Ctrl-C) is raised again from here, without the frames below that held the token.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from typing import Any
 
 import httpx
 
-from ._constants import BEARER_MASK, CLOSED_CLIENT, IDEMPOTENT_METHODS, MAX_RETRIES, refusing_origin
-from ._oauth import scrub
+from ._constants import CLOSED_CLIENT, IDEMPOTENT_METHODS, MAX_RETRIES, refusing_origin
+from ._http import DEFAULT_MAX_BYTES, Budget, http_client
+from ._kept import keep, mask_request
+from ._oauth import scrub, secret_forms
 from ._response import explained
 from ._retry import (
     API_STATUSES,
@@ -37,6 +42,7 @@ from ._retry import (
 )
 from .credentials import Credentials, is_loopback_host, origin_of
 from .errors import (
+    AnswerTooLargeError,
     ApiConnectionError,
     ClientClosedError,
     DeferredError,
@@ -115,8 +121,10 @@ class UsageEngineClient:
         max_retry_wait: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         limits: httpx.Limits | None = None,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
     ) -> None:
         self.credentials = credentials
+        self.max_bytes = max_bytes  # the most bytes of one answer (None: no limit)
         base = httpx.URL(credentials.api_url)
         if not base.raw_path.endswith(b"/"):
             base = base.copy_with(raw_path=base.raw_path + b"/")
@@ -132,19 +140,20 @@ class UsageEngineClient:
         self.token_manager = token_manager or TokenManager(
             credentials,
             transport=transport,
+            timeout=min(timeout, 10.0),
             retry_policy=dataclasses.replace(
                 self.retry_policy, statuses=TOKEN_STATUSES, retries=TOKEN_RETRIES
             ),
         )
         self._auth = self.token_manager.auth
         self._counters = _Counters()
-        self._http = httpx.Client(
+        self._http = http_client(
+            (credentials.api_url, credentials.token_url),
             base_url=base,
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
             follow_redirects=False,
-            trust_env=True,
             headers={"User-Agent": _user_agent(), "Accept": "application/json"},
             event_hooks={"request": [self._counters.request_sent]},
         )
@@ -226,15 +235,25 @@ class UsageEngineClient:
         content: Any = None,
         timeout: float | None = None,
         retries: int | None = None,
+        max_bytes: int | None = -1,
     ) -> httpx.Response:
-        """Send one API request with the token, retrying where that is safe (see ``send``)."""
+        """Send one API request with the token, retrying where that is safe (see ``send``).
+
+        ``timeout``: seconds for the whole answer (each try); ``max_bytes``: see ``send``.
+        """
         request = self.build_request(
             method, url, params=params, headers=headers, json=json, content=content, timeout=timeout
         )
-        return self.send(request, retries=retries)
+        return self.send(request, retries=retries, max_bytes=max_bytes)
 
-    def send(self, request: httpx.Request, *, retries: int | None = None) -> httpx.Response:
+    def send(
+        self, request: httpx.Request, *, retries: int | None = None, max_bytes: int | None = -1
+    ) -> httpx.Response:
         """Send ``request`` with the token; retry connection errors, 429, 502, 503 and 504.
+
+        The request's timeout is a deadline for each try's whole answer, however slowly it
+        comes. ``max_bytes``: the most bytes of the answer (-1: the client's ``max_bytes``;
+        None: no limit); past it ``AnswerTooLargeError`` is raised and the request not retried.
 
         ``retries=None``: idempotent methods, or POST/PATCH with an ``Idempotency-Key`` header,
         get ``max_retries`` retries, others none; ``retries=N`` (at most ``MAX_RETRIES``): up to
@@ -245,6 +264,7 @@ class UsageEngineClient:
         explicit = None if retries is None else check_retries(retries, "retries")
         policy = self.retry_policy
         keyed = "idempotency-key" in request.headers
+        limit = self.max_bytes if max_bytes == -1 else max_bytes
 
         def check(outcome: httpx.Response | DeferredError) -> Retry | None:
             if isinstance(outcome, DeferredError):
@@ -268,15 +288,17 @@ class UsageEngineClient:
         try:
             done = run(
                 policy,
-                lambda: self._send_once(request),
+                lambda: self._send_once(request, limit),
                 check,
                 allowed,
                 lambda retry, limit: f"retry {retry} of {limit}",
                 on_retry=retrying,
             )
         finally:
-            _mask(request)  # also when a token error or a connection error ends it
+            mask_request(request)  # also when a token error or a connection error ends it
         outcome = done.outcome
+        if isinstance(outcome, httpx.Response):
+            keep(outcome, self.token_manager._known_values())
         if isinstance(outcome, DeferredError):
             raise outcome.exception(done.attempts)
         if done.too_long is not None:
@@ -290,20 +312,37 @@ class UsageEngineClient:
             )
         return explained(outcome)  # says why, on raise_for_status
 
-    def _send_once(self, request: httpx.Request) -> httpx.Response | DeferredError:
-        """One try; what httpx raises becomes a DeferredError (its frames may hold the token)."""
+    def _send_once(
+        self, request: httpx.Request, max_bytes: int | None
+    ) -> httpx.Response | DeferredError:
+        """One try; what httpx raises becomes a DeferredError (its frames may hold the token).
+
+        An interrupt is raised again from here, so ``sys.last_traceback`` (what ``%debug``
+        shows) has no frame below this one, where httpx and httpcore held the token.
+        """
         if self._http.is_closed:
             return DeferredError(ClientClosedError, CLOSED_CLIENT)
+        budget = Budget.start(request, max_bytes)
+        interrupted = False
         try:
-            return self._http.send(request, auth=self._auth)
+            with budget.running():
+                return self._http.send(request, auth=self._auth)
+        except AnswerTooLargeError as exc:
+            return DeferredError(AnswerTooLargeError, str(exc), reason="answered too much")
         except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as exc:
-            return self._problem(exc, request)
+            return self._problem(exc, request, budget)
         except RuntimeError:
             if not self._http.is_closed:  # not httpx's "client has been closed": a bug, keep it
                 raise
             return DeferredError(ClientClosedError, CLOSED_CLIENT)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            mask_request(request)
+        assert interrupted
+        raise KeyboardInterrupt  # outside ``except``: no context, no frame that held the token
 
-    def _problem(self, exc: Exception, request: httpx.Request) -> DeferredError:
+    def _problem(self, exc: Exception, request: httpx.Request, budget: Budget) -> DeferredError:
         """What went wrong, in words; never the request's headers or body, nor a token."""
         where = _where(request)
         name = type(exc).__name__
@@ -316,12 +355,17 @@ class UsageEngineClient:
             )
 
         if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
+            if budget.seconds is not None and isinstance(exc, httpx.ReadTimeout):
+                return problem(
+                    f"{where} timed out: no whole answer within {budget.seconds:g} s",
+                    "give it more time with --timeout S or the timeout setting, or check the "
+                    "network",
+                )
             return problem(f"{where} timed out ({name})", network, retry)
-        secrets = [self.credentials.client_secret.get_secret_value()]
-        token = self.token_manager._token
-        if token is not None:
-            secrets.append(token.value)
-        detail = scrub(str(exc), *secrets)[:200] or name
+        secrets = secret_forms(
+            self.credentials.client_secret.get_secret_value(), self.credentials.client_id
+        )
+        detail = scrub(str(exc), *secrets, *self.token_manager._known_values())[:200] or name
         if isinstance(exc, httpx.TransportError):
             return problem(f"Could not reach {where} ({name}: {detail})", network, retry)
         if isinstance(exc, httpx.DecodingError):
@@ -361,6 +405,7 @@ class UsageEngineClient:
         timeout: float | None = None,
         retries: int | None = None,
         max_pages: int | None = None,
+        max_bytes: int | None = -1,
     ) -> Iterator[httpx.Response]:
         """Yield each page's response in order: ``ue_magic.pages.walk_pages`` for this client."""
         from .pages import walk_pages  # paging lives there; imported late to keep imports light
@@ -374,6 +419,7 @@ class UsageEngineClient:
             timeout=timeout,
             retries=retries,
             max_pages=max_pages,
+            max_bytes=max_bytes,
         )
 
     # -- state -----------------------------------------------------------------------------------
@@ -387,8 +433,13 @@ class UsageEngineClient:
         )
 
     def close(self) -> None:
-        """Close the connection pool (and the token manager if this client made it)."""
+        """Close the connection pool (and the token manager if this client made it).
+
+        A closed client keeps no secret: a client kept in a variable after a logout cannot
+        hand it out (the ``Credentials`` given to it are not changed).
+        """
         self._http.close()
+        self.credentials = self.credentials.without_secret()
         if self._owns_manager:
             self.token_manager.close()
 
@@ -412,9 +463,3 @@ def _where(request: httpx.Request) -> str:
 
 def _answered(request: httpx.Request, response: httpx.Response) -> str:
     return f"{_where(request)} answered {response.status_code} {response.reason_phrase}"
-
-
-def _mask(request: httpx.Request) -> None:
-    """Replace the bearer token on a request we are done with."""
-    if "authorization" in request.headers:
-        request.headers["Authorization"] = BEARER_MASK

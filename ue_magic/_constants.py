@@ -5,9 +5,11 @@ from __future__ import annotations
 __all__ = [
     "BEARER_MASK",
     "CLOSED_CLIENT",
+    "DEFAULT_MAX_BYTES",
     "IDEMPOTENT_METHODS",
     "MAX_RETRIES",
     "METHODS",
+    "TOKEN_MAX_BYTES",
     "refusing_origin",
 ]
 
@@ -16,6 +18,8 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # methods retried without an Idempotency-Key: sending them twice does what sending once does
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 MAX_RETRIES = 10  # more retries of one request would only hide an outage
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # the most bytes of one answer: one a kernel survives
+TOKEN_MAX_BYTES = 1024 * 1024  # a token answer is a few kB; more is a broken server
 # what an Authorization header shows once ue-magic is done with it (dry runs, kept responses)
 BEARER_MASK = "Bearer ***"
 CLOSED_CLIENT = (

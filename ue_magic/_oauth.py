@@ -15,12 +15,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import httpx
 
 from .credentials import Credentials
 from .errors import (
+    AnswerTooLargeError,
     DeferredError,
     InvalidClientError,
     TokenError,
@@ -39,6 +40,7 @@ __all__ = [
     "decode_claims",
     "read_answer",
     "scrub",
+    "secret_forms",
     "send_failure",
 ]
 
@@ -46,7 +48,11 @@ DEFAULT_LIFETIME = 3600.0  # used when neither expires_in nor the JWT's exp says
 MIN_LIFETIME = 1.0  # a shorter lifetime would mean a token request on every call
 MAX_LIFETIME = 86400.0  # an absurd expires_in or exp is taken as one day
 _HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII: never echoed by a header error
-_AUDIENCE_HINTS = ("audience", "service not found", "resource server")
+# words of an audience refusal; "audience" as a field name ("audience=", '"audience"') is an
+# echo of our own request, not a complaint about it
+_AUDIENCE_HINT = re.compile(
+    r"(?<![\w\"'])audience(?![\w\"']|\s*=)|service not found|resource server", re.IGNORECASE
+)
 
 
 class Grant:
@@ -96,12 +102,19 @@ def build_request(http: httpx.Client, credentials: Credentials) -> httpx.Request
 def send_failure(exc: Exception, credentials: Credentials, timeout: float) -> DeferredError:
     """What an exception raised while sending the token request means, in words."""
     url = credentials.token_url
-    secret = credentials.client_secret.get_secret_value()
+    secret = secret_forms(credentials.client_secret.get_secret_value(), credentials.client_id)
     name = type(exc).__name__
+    if isinstance(exc, AnswerTooLargeError):
+        return DeferredError(
+            TokenServerError,
+            f"The token endpoint {url} answered more than a token answer can be; check "
+            f"{credentials.variable('token_url')}.",
+            reason="answered too much",
+        )
     if not isinstance(exc, httpx.TransportError):  # DecodingError, a closed client, ...
         return DeferredError(
             TokenServerError,
-            f"The token request to {url} failed ({name}: {scrub(str(exc), secret)[:200]}); "
+            f"The token request to {url} failed ({name}: {scrub(str(exc), *secret)[:200]}); "
             f"try again later or check {credentials.variable('token_url')}.",
             reason=f"failed ({name})",
         )
@@ -110,11 +123,11 @@ def send_failure(exc: Exception, credentials: Credentials, timeout: float) -> De
     ):
         return DeferredError(
             TokenServerError,
-            f"The token endpoint {url} did not answer within {timeout:g} s; "
-            "try again later or check UE_TOKEN_URL.",
+            f"The token endpoint {url} did not answer within {timeout:g} s (the whole answer); "
+            f"try again later or check {credentials.variable('token_url')}.",
             reason="did not answer",
         )
-    detail = scrub(str(exc), secret) or name
+    detail = scrub(str(exc), *secret)[:200] or name
     retry = isinstance(exc, (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError))
     return DeferredError(
         TokenServerError,
@@ -149,6 +162,8 @@ def read_answer(
             reason="answered something that is not JSON",
         )
     value = data.get("access_token")
+    if data.get("error") and not value:  # an error answered with 200: the server's words
+        return refusal_error(response, credentials)
     if not isinstance(value, str) or not value:
         return DeferredError(
             TokenServerError,
@@ -162,6 +177,14 @@ def read_answer(
             f"The token endpoint {url} answered an access_token that cannot be sent in a "
             "header; report this to the service.",
             reason="answered an unusable token",
+        )
+    token_type = data.get("token_type")
+    if token_type is not None and str(token_type).lower() != "bearer":
+        return DeferredError(
+            TokenError,
+            f"The token endpoint {url} gave a {str(token_type)[:40]!r} token, and ue-magic "
+            "sends only Bearer tokens; ask the service for a Bearer token for this client.",
+            reason="answered a token that is not a Bearer token",
         )
     claims = decode_claims(value)
     scope = claims.get("scope", data.get("scope"))
@@ -231,7 +254,7 @@ REFUSALS: tuple[_Row, ...] = (
         ),
     ),
     (
-        lambda r: any(hint in f"{r.error} {r.description}".lower() for hint in _AUDIENCE_HINTS),
+        lambda r: bool(_AUDIENCE_HINT.search(f"{r.error} {r.description}")),
         InvalidClientError,
         lambda r: (
             f"The token endpoint {r.url} does not accept the audience "
@@ -273,11 +296,9 @@ REFUSALS: tuple[_Row, ...] = (
 def refusal_error(response: httpx.Response, credentials: Credentials) -> DeferredError:
     """A clear error for a non-200 answer, worded by the first matching row of ``REFUSALS``."""
     status = response.status_code
-    error, description = _oauth_error(response)
-    detail = scrub(
-        f"{status} {error}: {description}" if error else _status_text(response),
-        credentials.client_secret.get_secret_value(),
-    )
+    forms = secret_forms(credentials.client_secret.get_secret_value(), credentials.client_id)
+    error, description = (scrub(text, *forms) for text in _oauth_error(response))
+    detail = f"{status} {error[:100]}: {description[:200]}" if error else _status_text(response)
     refusal = Refusal(
         credentials,
         status,
@@ -313,11 +334,36 @@ def decode_claims(token: str) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
+def secret_forms(secret: str, client_id: str = "") -> tuple[str, ...]:
+    """The ways a secret can be echoed: as is, URL-encoded (form or path), in JSON, in base64
+    (alone, or as HTTP Basic's ``client_id:secret``); longest first, so each is masked whole."""
+    if not secret:
+        return ()
+    raw = secret.encode("utf-8")
+    forms = {
+        secret,
+        quote_plus(secret),
+        quote(secret, safe=""),
+        json.dumps(secret)[1:-1],
+        base64.b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode(),
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }
+    forms |= {form.replace("%2F", "%2f").replace("%2B", "%2b") for form in set(forms)}
+    if client_id:
+        basic = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+        forms.add(base64.b64encode(basic).decode())
+        forms.add(base64.b64encode(f"{client_id}:{secret}".encode()).decode())
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
 def scrub(text: str, *secrets: str) -> str:
     """Remove secrets (or tokens) from text a server or library produced, in case it echoes them.
 
     A secret of 8 characters or more is removed wherever it appears; a shorter one only as a
-    whole word, so that a secret "s" does not turn "server_error" into "***erver_error".
+    whole word, so that a secret "s" does not turn "server_error" into "***erver_error". Give
+    ``secret_forms(...)`` to remove the encoded forms of a client secret too.
     """
     for secret in secrets:
         if len(secret) >= 8:
@@ -337,7 +383,7 @@ def _oauth_error(response: httpx.Response) -> tuple[str, str]:
         return "", ""
     error = body.get("error")
     description = body.get("error_description") or body.get("message") or ""
-    return (str(error) if error else ""), str(description)[:200]
+    return (str(error) if error else ""), str(description)[:10_000]
 
 
 def _status_text(response: httpx.Response) -> str:

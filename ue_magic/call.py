@@ -39,6 +39,7 @@ class CallOptions:
     quiet: bool = False
     headers: tuple[str, ...] = ()
     timeout: float | None = None
+    max_bytes: int | None = None
     table: bool = False
     raw: bool = False
     dry_run: bool = False
@@ -64,6 +65,8 @@ class CallOptions:
                 raise UsageEngineError(f"{flag} needs a Python variable name, not {name!r}.")
         if self.timeout is not None and not 0 < self.timeout <= MAX_TIMEOUT:
             raise UsageEngineError(f"--timeout needs seconds above 0 and at most {MAX_TIMEOUT}.")
+        if self.max_bytes is not None and self.max_bytes < 1:
+            raise UsageEngineError("--max-bytes needs a count of bytes above 0.")
         if self.retry is not None and not 0 <= self.retry <= MAX_RETRIES:
             raise UsageEngineError(f"--retry needs a count from 0 to {MAX_RETRIES}.")
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
@@ -91,6 +94,7 @@ class CallOptions:
             quiet=args.quiet,
             headers=tuple(args.header),
             timeout=args.timeout if args.timeout is not None else settings.timeout,
+            max_bytes=args.max_bytes if args.max_bytes is not None else settings.max_bytes,
             table=args.table,
             raw=args.raw,
             dry_run=args.dry_run,
@@ -141,6 +145,7 @@ def send_spec(client: UsageEngineClient, spec: RequestSpec, options: CallOptions
         **spec.request_kwargs(),
         timeout=options.timeout,
         retries=options.retry,
+        max_bytes=-1 if options.max_bytes is None else options.max_bytes,
     )
 
 

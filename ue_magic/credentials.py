@@ -8,7 +8,9 @@ A profile ``NAME`` reads ``UE_NAME_CLIENT_ID`` and so on, and only those: fallin
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
+import io
 import ipaddress
 import os
 import re
@@ -53,6 +55,8 @@ _SETTINGS = {
 }
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+# "UE_CLIENT_ID=id UE_CLIENT_SECRET=s" on one line: the id's value holds the secret's assignment
+_HOLDS_ANOTHER = re.compile(r"\s[A-Za-z_][A-Za-z0-9_]*\s*=")
 
 
 class Secret:
@@ -228,6 +232,10 @@ class Credentials:
         """The variable that sets ``setting`` for this profile (for messages)."""
         return variable_name(setting, self.profile)
 
+    def without_secret(self) -> Credentials:
+        """The same settings with an empty secret: what a closed client keeps."""
+        return dataclasses.replace(self, client_secret=Secret(""))
+
     @classmethod
     def from_env(
         cls,
@@ -256,8 +264,14 @@ class Credentials:
             )
         resolver = _Resolver(profile, overrides, environ, cwd)
         del environ  # a caller's dict may hold the secret: keep it out of this frame's locals
-        resolver.load(env_file)
-        return resolver.credentials()
+        try:
+            resolver.load(env_file)
+            return resolver.credentials()
+        except ConfigurationError as error:
+            failure = error.with_traceback(None)  # its frames hold every value of the .env
+            failure.__context__ = None
+        del resolver, overrides
+        raise failure  # outside ``except``: %debug and sys.last_traceback reach no .env value
 
 
 def _find_env_file(
@@ -283,13 +297,22 @@ def _find_env_file(
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
-    """The file's values, without touching ``os.environ``; keys without a value are dropped."""
+    """The file's values, without touching ``os.environ``; keys without a value are dropped.
+
+    The file is decoded here, as UTF-8 with or without a byte order mark (Windows editors write
+    one; python-dotenv up to 1.2 reads it into the first key, which is then "not set").
+    """
+    problem = ""
     try:
-        values = dotenv_values(path, interpolate=False)
-    except (OSError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:  # the error holds the file's bytes: let it go
+        problem = type(exc).__name__
+    if problem:
         raise ConfigurationError(
-            f"The .env file {str(path)!r} cannot be read ({type(exc).__name__}); check it."
-        ) from None
+            f"The .env file {str(path)!r} cannot be read ({problem}); check it "
+            "(it must be UTF-8 text)."
+        )
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
     return {key: value for key, value in values.items() if value is not None}
 
 
@@ -328,15 +351,27 @@ class _Resolver:
         elif given is not None and str(given).strip():
             return str(given).strip(), "the arguments"
         name = variable_name(setting, self.profile)
-        for source, where in (
+        sources = (
             (self.environ, "the environment"),
             (self.file_values, f"the .env file {str(self.path)!r}"),
-        ):
+        )
+        for source, where in sources:  # noqa: B007 (``where`` is used after the break)
             value = source.get(name)
             if value is not None and value.strip():
-                found = Secret(value.strip()) if setting == "client_secret" else value.strip()
-                return found, f"{name} in {where}"
-        return None
+                break
+        else:
+            return None
+        del source, sources  # a traceback that prints locals must not print them
+        if setting == "client_secret":
+            return Secret(value.strip()), f"{name} in {where}"
+        if _HOLDS_ANOTHER.search(value.strip()):
+            del value
+            raise ConfigurationError(
+                f"{name} in {where} holds another VARIABLE=value after a space (two variables "
+                "on one line?); put each variable on a line of its own. Its value is not shown, "
+                "as it may hold the secret."
+            )
+        return value.strip(), f"{name} in {where}"
 
     def places(self) -> str:
         if self.path is not None:

@@ -56,6 +56,10 @@ class ApiConnectionError(UsageEngineError):
     """The API could not be reached (after the retries allowed)."""
 
 
+class AnswerTooLargeError(UsageEngineError):
+    """An answer was bigger than the size limit (``max_bytes``); it is not retried."""
+
+
 class ClientClosedError(ApiConnectionError):
     """The client was used after ``close()`` (a logout, or a new login replaced it)."""
 

@@ -21,7 +21,7 @@ from traitlets import Float, Int
 
 from . import openapi
 from ._client import UsageEngineClient
-from ._constants import METHODS
+from ._constants import DEFAULT_MAX_BYTES, METHODS
 from ._history import redact_current_input
 from .credentials import Credentials, Secret
 from .errors import ConfigurationError, MissingCredentialsError, UsageEngineError
@@ -50,9 +50,12 @@ class UsageEngineMagics(Magics):
         200_000, min=1_000, help="Most bytes of HTML or text one answer shows."
     ).tag(config=True)
     expand_levels = Int(2, min=0, help="Levels of the JSON tree shown open.").tag(config=True)
-    timeout = Float(30.0, min=0.001, max=3600.0, help="Seconds to wait for an answer.").tag(
-        config=True
-    )
+    timeout = Float(
+        30.0, min=0.001, max=3600.0, help="Seconds to wait for a whole answer (a deadline)."
+    ).tag(config=True)
+    max_bytes = Int(
+        DEFAULT_MAX_BYTES, min=1, help="Most bytes of one answer; a bigger one is an error."
+    ).tag(config=True)
     concurrency = Int(4, min=1, max=64, help="Requests in flight at once for --each.").tag(
         config=True
     )
@@ -109,12 +112,15 @@ class UsageEngineMagics(Magics):
     def _login(self, profile: str | None, credentials: Credentials, sandbox: Any = None) -> str:
         """Fetch a token now, so a wrong secret shows at login, then keep the client (and the
         embedded ``sandbox`` it talks to, stopped with it)."""
-        client = UsageEngineClient(credentials, timeout=self.timeout)
+        try:
+            client = UsageEngineClient(credentials, timeout=self.timeout)
+        except UsageEngineError as error:  # a SOCKS proxy without socksio, say
+            raise UsageError(_bare(error)) from None
         try:
             client.token_manager.get_token()
         except UsageEngineError as error:
             client.close()
-            raise UsageError(str(error)) from None
+            raise UsageError(_bare(error)) from None
         except BaseException:  # interrupted, or a bug: do not leave the connections open
             client.close()
             raise
@@ -211,7 +217,7 @@ class UsageEngineMagics(Magics):
                 return
             credentials = asked
         except ConfigurationError as error:
-            raise UsageError(str(error)) from None
+            raise UsageError(_bare(error)) from None
         print(self._login(args.profile, credentials))
 
     def _login_sandbox(self, profile: str | None) -> str:
@@ -258,7 +264,7 @@ class UsageEngineMagics(Magics):
             try:
                 credentials = Credentials.from_env(env_file=env_file, profile=profile, **chosen)
             except ConfigurationError as error:
-                raise UsageError(str(error)) from None
+                raise UsageError(_bare(error)) from None
             return self._login(profile, credentials)
 
         form = LoginForm(
@@ -287,7 +293,7 @@ class UsageEngineMagics(Magics):
             )
             return Credentials.from_env(env_file=env_file, profile=profile, **overrides, **asked)
         except ConfigurationError as error:
-            raise UsageError(str(error)) from None
+            raise UsageError(_bare(error)) from None
 
     def _refuse_secret(self, line: str) -> None:
         """A secret typed on the magic line would be saved in the notebook and in history."""
@@ -335,7 +341,8 @@ class UsageEngineMagics(Magics):
         metavar='"Name: value"',
         help="Add a header (repeatable; {{name}} works; replaces the cell's header of that name).",
     )
-    @argument("--timeout", type=float, metavar="S", help="Seconds to wait for the answer.")
+    @argument("--timeout", type=float, metavar="S", help="Seconds for the whole answer.")
+    @argument("--max-bytes", type=int, metavar="N", help="Most bytes of the answer.")
     @argument("--table", action="store_true", help="Show a list of objects as a table.")
     @argument("--raw", action="store_true", help="Show the body as text.")
     @argument("--dry-run", action="store_true", help="Show the request; send nothing.")
@@ -372,7 +379,7 @@ class UsageEngineMagics(Magics):
         try:
             options = call.CallOptions.from_args(args, self)
         except UsageEngineError as error:
-            raise UsageError(str(error)) from None
+            raise UsageError(_bare(error)) from None
         client = self.client_for(args.profile)
         namespace = self.shell.user_ns if self.shell is not None else {}
         try:
@@ -385,7 +392,7 @@ class UsageEngineMagics(Magics):
                 namespace, client, template, options, display, line_form=cell is None
             )
         except UsageEngineError as error:
-            raise UsageError(str(error)) from None
+            raise UsageError(_bare(error)) from None
         if options.quiet and result is not None and not _assigned(self.shell, line):
             return None  # -q: no Out[n] either
         return result
@@ -438,7 +445,7 @@ class UsageEngineMagics(Magics):
         try:
             return openapi.api_view(description, args.words)
         except UsageEngineError as error:
-            raise UsageError(str(error)) from None
+            raise UsageError(_bare(error)) from None
 
     def description_of(self, profile: str | None = None) -> openapi.Description | None:
         """The API description of a login (fetched on first use, once), or None."""
@@ -466,7 +473,7 @@ class UsageEngineMagics(Magics):
             if len(request_line) == 2:
                 return compile_request(body, request_line[0], request_line[1], headers=headers)
         except UsageEngineError as error:
-            raise UsageError(str(error)) from None
+            raise UsageError(_bare(error)) from None
         raise UsageError(
             f"Expected METHOD PATH on the magic line, got {len(request_line)} words; "
             "put headers with -H and the body in the cell."
@@ -510,6 +517,17 @@ def _assigned(shell: Any, line: str) -> bool:
     except (AttributeError, IndexError):
         return True
     return value_is_used(cell, "ue_call", line)
+
+
+def _bare(error: BaseException) -> str:
+    """The message of ``error``, cut from its traceback and chain.
+
+    The UsageError raised in the ``except`` block keeps ``error`` as its ``__context__`` (in
+    ``sys.last_value``); its frames could hold every value of a .env file, a token or a request.
+    """
+    error.__traceback__ = None
+    error.__context__ = error.__cause__ = None
+    return str(error)
 
 
 def _warn(text: str) -> None:

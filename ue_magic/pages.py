@@ -48,6 +48,9 @@ class PageOptions(Protocol):
     @property
     def retry(self) -> int | None: ...
 
+    @property
+    def max_bytes(self) -> int | None: ...
+
 
 # -- the rule ------------------------------------------------------------------------------------
 TOKEN_FIELD = "nextPageToken"
@@ -126,8 +129,11 @@ def walk_pages(
     timeout: float | None = None,
     retries: int | None = None,
     max_pages: int | None = None,
+    max_bytes: int | None = -1,
 ) -> Iterator[httpx.Response]:
     """Yield each page's response in order, following ``ue_magic.pagination``'s rule.
+
+    ``max_bytes``: the most bytes of each page (as ``UsageEngineClient.send`` takes it).
 
     ``params`` may repeat a name (a list of pairs, or ``?a=1&a=2`` in ``url``): every page
     gets them all (a query in ``url`` comes first, then ``params``; unlike ``request``,
@@ -152,7 +158,7 @@ def walk_pages(
                 f"{pages} pages to avoid an endless loop (pass max_pages to take what came)."
             )
         seen.add(str(request.url))
-        response = client.send(request, retries=retries)
+        response = client.send(request, retries=retries, max_bytes=max_bytes)
         yield response
         pages += 1
         if max_pages is not None and pages >= max_pages:
@@ -200,6 +206,7 @@ def fetch_all_pages(client: UsageEngineClient, spec: RequestSpec, options: PageO
         timeout=options.timeout,
         retries=options.retry,
         max_pages=MAX_PAGES,
+        max_bytes=-1 if options.max_bytes is None else options.max_bytes,
     ):
         count += 1
         body = decode_body(response)

@@ -35,6 +35,7 @@ import httpx
 
 from . import _oauth
 from ._constants import CLOSED_CLIENT, refusing_origin
+from ._http import TOKEN_MAX_BYTES, Budget, http_client
 from ._oauth import DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME, decode_claims
 from ._retry import TOKEN_RETRIES, TOKEN_STATUSES, Retry, RetryPolicy, run
 from .credentials import Credentials, origin_of
@@ -54,9 +55,6 @@ __all__ = [
 logger = logging.getLogger("ue_magic")
 
 FAILURE_COOLDOWN = 5.0  # seconds a failed token request is answered from memory
-# a 401 on a token younger than this is the answer, not a reason to renew (capped by lifetime)
-RECENT_TOKEN = 5.0
-RECENT_TOKEN_AFTER_401 = 60.0  # the same for a token that was itself fetched after a 401
 _MARGIN_SECONDS = 300.0
 _MARGIN_FRACTION = 0.1
 
@@ -107,24 +105,22 @@ class _Token:
         margin = renew_margin(remaining)
         self.lifetime = remaining
         self.obtained = mono
-        self.after_401 = False  # fetched because the API refused the token before it
+        # fetched because the API refused the token before it, and not yet accepted by the API
+        self.after_401 = False
         self.expires_mono = mono + remaining
         self.expires_wall = wall + remaining
         self.renew_mono = self.expires_mono - margin
         self.renew_wall = self.expires_wall - margin
 
-    def renew_after_401(self, now: float) -> bool:
-        """Whether a 401 on this token is worth a renewal: not when it is brand new.
+    def renew_after_401(self) -> bool:
+        """Whether a 401 on this token is worth a renewal: yes, however young the token.
 
-        A token fetched a moment ago (or fetched because of a 401) that is refused again is
-        refused for a reason a new token will not fix; renewing would cost a token request per
-        API call and hit the token endpoint's rate limit.
+        A token can be revoked, or its signing key rotated, seconds after it was issued. But a
+        token fetched because of a 401 that is refused too, before the API ever accepted it, is
+        refused for a reason a new token will not fix: renewing again would cost a token
+        request per API call and hit the token endpoint's rate limit, so the 401 is the answer.
         """
-        if self.after_401:
-            recent = min(RECENT_TOKEN_AFTER_401, self.lifetime / 2)
-        else:
-            recent = min(RECENT_TOKEN, self.lifetime / 4)
-        return now - self.obtained >= recent
+        return not self.after_401
 
     def __repr__(self) -> str:
         return "<token ***>"
@@ -152,11 +148,11 @@ class TokenManager:
     ) -> None:
         self.credentials = credentials
         self._own_client = client is None
-        self._http = client or httpx.Client(
+        self._http = client or http_client(
+            (credentials.token_url,),
             transport=transport,
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
-            trust_env=True,
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=1),
         )
         self._timeout = timeout
@@ -172,6 +168,7 @@ class TokenManager:
         self._max_attempts = self.retry_policy.retries + 1
         self._lock = threading.Lock()
         self._token: _Token | None = None
+        self._previous: _Token | None = None  # the one it replaced: an answer may echo it
         self._requests = 0
         self._fetches = 0  # finished fetches, successful or not
         self._failure: TokenError | None = None  # the last fetch's error, if it failed
@@ -215,12 +212,13 @@ class TokenManager:
 
     def forget(self) -> None:
         """Drop the cached token and any remembered failure (logout); the next call fetches."""
-        self._token = None
+        self._token = self._previous = None
         self._failure = None
 
     def close(self) -> None:
-        """Close the HTTP client if this manager made it."""
+        """Forget the token and the secret; close the HTTP client if this manager made it."""
         self.forget()
+        self.credentials = self.credentials.without_secret()
         if self._own_client:
             self._http.close()
 
@@ -236,6 +234,10 @@ class TokenManager:
         raise TypeError("a TokenManager cannot be pickled")
 
     # -- cache ---------------------------------------------------------------------------------
+    def _known_values(self) -> tuple[str, ...]:
+        """The tokens an answer could echo (the current one and the one before), to mask them."""
+        return tuple(token.value for token in (self._token, self._previous) if token is not None)
+
     def _valid(self) -> _Token:
         """The fast path: no lock while the cached token is fresh on both clocks."""
         token = self._token
@@ -247,14 +249,13 @@ class TokenManager:
     def _renew_after_401(self, failed: _Token) -> _Token | None:
         """After a 401: a token to resend with, or None when the 401 is the answer.
 
-        Renews if ``failed`` is still current and not brand new; uses a newer token if another
-        thread already replaced it.
+        Renews if ``failed`` is still current (once: not if it was itself fetched after a 401
+        and never accepted since); uses a newer token if another thread already replaced it.
         """
-        if failed is self._token and not failed.renew_after_401(self._clock()):
+        if failed is self._token and not failed.renew_after_401():
             logger.debug(
-                "ue_magic: the API refused a token fetched %.1f s ago (401); not renewing it "
-                "again so soon",
-                self._clock() - failed.obtained,
+                "ue_magic: the API also refused the token fetched after its last 401; not "
+                "renewing it again (the 401 is the answer)"
             )
             return None
         return self._refresh(failed, "the API refused the token (401)", after_401=True)
@@ -296,6 +297,7 @@ class TokenManager:
                 self._fetches += 1
                 if isinstance(outcome, _Token):
                     outcome.after_401 = after_401
+                    self._previous = current
                     self._token, self._failure = outcome, None
                     return outcome
                 self._failure, failure = outcome, outcome
@@ -391,10 +393,18 @@ class TokenManager:
             )
         mono, wall = self._clock(), self._wall_clock()
         self._requests += 1
+        budget = Budget.start(request, TOKEN_MAX_BYTES)
+        interrupted = False
         try:
-            response = self._http.send(request, auth=None)
+            with budget.running():
+                response = self._http.send(request, auth=None)
         except Exception as exc:  # a transport error, DecodingError, a closed client, ...
             return _oauth.send_failure(exc, creds, self._timeout)
+        except KeyboardInterrupt:
+            interrupted = True
+        if interrupted:
+            del request  # its body is the form with the secret
+            raise KeyboardInterrupt  # outside ``except``: no frame below that held the secret
         try:
             now_mono, now_wall = self._clock(), self._wall_clock()
             answer = _oauth.read_answer(response, creds, now_mono - mono, now_wall)
@@ -443,14 +453,20 @@ class BearerAuth(httpx.Auth):
         token = self._manager._valid()
         request.headers["Authorization"] = token.header
         response = yield request
-        if response.status_code != 401 or not _replayable(request):
+        if response.status_code != 401:
+            if token.after_401:
+                token.after_401 = False  # accepted: a later 401 is worth a renewal again
+            return
+        if not _replayable(request):
             return
         response.read()  # frees the connection before the token request
         renewed = self._manager._renew_after_401(token)
         if renewed is None:  # refused although brand new: the 401 is the answer
             return
         request.headers["Authorization"] = renewed.header
-        yield request
+        response = yield request
+        if response.status_code != 401:
+            renewed.after_401 = False
 
 
 def _replayable(request: httpx.Request) -> bool:

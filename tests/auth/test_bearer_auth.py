@@ -34,7 +34,6 @@ def test_401_renews_once_and_resends_once(
 ) -> None:
     flow = manager.auth.auth_flow(api_request())
     next(flow)
-    clocks.advance(60)  # not brand new: see test_a_401_on_a_brand_new_token_is_the_answer
     resent = flow.send(httpx.Response(401))
     assert resent.headers["Authorization"] == f"Bearer {server.issued[1]}"
     with pytest.raises(StopIteration):
@@ -94,39 +93,52 @@ def test_the_auth_refuses_another_origin(manager: TokenManager) -> None:
     assert manager.token_requests == 1
 
 
-@pytest.mark.parametrize(
-    ("age", "after_401", "renews"),
-    [
-        (0.0, False, False),
-        (4.9, False, False),
-        (5.0, False, True),
-        (3000.0, False, True),
-        (5.0, True, False),
-        (59.0, True, False),
-        (60.0, True, True),
-    ],
-)
-def test_a_401_on_a_brand_new_token_is_the_answer(
-    age: float, after_401: bool, renews: bool, manager: TokenManager, clocks: Clocks
+@pytest.mark.parametrize("age", [0.0, 0.5, 4.9, 60.0, 3000.0])
+def test_renewal_contract_a_401_renews_once_also_for_a_young_token(
+    age: float, manager: TokenManager, server: TokenServer, clocks: Clocks
 ) -> None:
+    """Revoked seconds after it was issued (or signing keys rotated): renew once, resend once."""
     manager.get_token()
-    if after_401:  # the current token is one fetched because the API refused the one before
-        clocks.advance(10)
-        flow = manager.auth.auth_flow(api_request())
-        next(flow)
-        flow.send(httpx.Response(401))
-    before = manager.token_requests
-    assert before == (2 if after_401 else 1)
     clocks.advance(age)
     flow = manager.auth.auth_flow(api_request())
     next(flow)
-    if renews:
-        flow.send(httpx.Response(401))
-        assert manager.token_requests == before + 1
-    else:
-        with pytest.raises(StopIteration):
-            flow.send(httpx.Response(401))
-        assert manager.token_requests == before
+    resent = flow.send(httpx.Response(401))
+    assert resent.headers["Authorization"] == f"Bearer {server.issued[1]}"
+    assert manager.token_requests == 2
+
+
+@pytest.mark.parametrize("age", [0.0, 5.0, 59.0, 3000.0])
+def test_renewal_contract_a_token_fetched_after_a_401_and_refused_is_not_renewed(
+    age: float, manager: TokenManager, clocks: Clocks
+) -> None:
+    manager.get_token()
+    flow = manager.auth.auth_flow(api_request())
+    next(flow)
+    flow.send(httpx.Response(401))  # token 2 is fetched because of this 401 ...
+    with pytest.raises(StopIteration):
+        flow.send(httpx.Response(401))  # ... and refused too: that 401 is the answer
+    clocks.advance(age)
+    later = manager.auth.auth_flow(api_request())
+    next(later)
+    with pytest.raises(StopIteration):
+        later.send(httpx.Response(401))  # still never accepted: not renewed again
+    assert manager.token_requests == 2
+
+
+def test_renewal_contract_a_token_fetched_after_a_401_renews_once_accepted(
+    manager: TokenManager, server: TokenServer
+) -> None:
+    manager.get_token()
+    flow = manager.auth.auth_flow(api_request())
+    next(flow)
+    flow.send(httpx.Response(401))
+    with pytest.raises(StopIteration):
+        flow.send(httpx.Response(200))  # the API accepted token 2
+    later = manager.auth.auth_flow(api_request())
+    next(later)
+    resent = later.send(httpx.Response(401))  # revoked later: renewed as any token is
+    assert resent.headers["Authorization"] == f"Bearer {server.issued[2]}"
+    assert manager.token_requests == 3
 
 
 def test_a_persistent_401_costs_one_renewal_not_one_per_call(

@@ -108,7 +108,6 @@ def test_a_401_renews_once_and_resends_once(
     client: UsageEngineClient, backend: Backend, clock: Clock
 ) -> None:
     client.token_manager.get_token()
-    clock.now += 60  # an older token: a 401 on a brand new one is the answer (see below)
     backend.queue.append(httpx.Response(401))
     response = client.get("x")
     assert response.status_code == 200
@@ -128,14 +127,9 @@ def test_a_second_401_is_returned(
     assert len(backend.api) == 2 and backend.token_calls == 2
 
 
-@pytest.mark.parametrize(
-    ("age", "token_calls", "api_calls"),
-    [(0.0, 1, 20), (2.0, 1, 20), (60.0, 2, 21)],
-)
+@pytest.mark.parametrize("age", [0.0, 2.0, 60.0])
 def test_a_persistent_401_does_not_cost_a_token_request_per_call(
     age: float,
-    token_calls: int,
-    api_calls: int,
     client: UsageEngineClient,
     backend: Backend,
     clock: Clock,
@@ -145,7 +139,7 @@ def test_a_persistent_401_does_not_cost_a_token_request_per_call(
     client.token_manager.get_token()
     clock.now += age
     assert [client.get("x").status_code for _ in range(20)] == [401] * 20
-    assert backend.token_calls == token_calls and len(backend.api) == api_calls
+    assert backend.token_calls == 2 and len(backend.api) == 21  # one renewal, young or old
 
 
 def test_methods_send_what_they_say(client: UsageEngineClient, backend: Backend) -> None:

@@ -1,0 +1,104 @@
+"""Walk every object reachable from some roots and report where a secret or a token lies.
+
+Written apart from ue-magic's own scrubbing code on purpose: the forms of a secret are computed
+here again, so a form the package forgets is still searched for.
+"""
+
+from __future__ import annotations
+
+import base64
+import gc
+import json
+import os
+import sys
+import types
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote, quote_plus
+
+# what the walk does not go into: code and the interpreter's own tables, not what a session made
+_OPAQUE = (types.ModuleType, type, types.CodeType, types.BuiltinFunctionType)
+
+
+def secret_forms(secret: str) -> list[bytes]:
+    """The secret as is, URL-encoded (form and path), JSON-escaped and in base64."""
+    raw = secret.encode()
+    forms = {
+        raw,
+        quote_plus(secret).encode(),
+        quote(secret, safe="").encode(),
+        json.dumps(secret)[1:-1].encode(),
+        base64.b64encode(raw),
+        base64.urlsafe_b64encode(raw),
+        base64.b64encode(raw).rstrip(b"="),
+        base64.urlsafe_b64encode(raw).rstrip(b"="),
+    }
+    return sorted(forms)
+
+
+def _skipped_ids() -> set[int]:
+    """Module namespaces and the process environment: reachable from anything, not a session's."""
+    skipped = {id(vars(module)) for module in list(sys.modules.values()) if module is not None}
+    skipped |= {id(os.environ), id(getattr(os.environ, "_data", None)), id(sys.modules)}
+    return skipped
+
+
+def find(
+    roots: Mapping[str, object],
+    needles: Mapping[str, Iterable[bytes]],
+    allowed: tuple[type, ...],
+    limit: int = 3_000_000,
+) -> tuple[list[str], Counter[str]]:
+    """``'root -> Type -> ... : what'`` for each str/bytes holding a needle, and how many objects
+    of each type were walked.
+
+    Objects of the ``allowed`` types (the holders a secret or token may live in) are not gone
+    into. Frames are walked without their callers (``f_back``): the test's own frames are not
+    the session's.
+    """
+    wanted = [(name, form) for name, forms in needles.items() for form in forms if form]
+    skipped = _skipped_ids()
+    seen: set[int] = set(skipped)
+    parent: dict[int, tuple[int | None, str]] = {}
+    queue: deque[object] = deque()
+    keep_alive: list[object] = []
+    for name, root in roots.items():
+        if id(root) not in seen:
+            seen.add(id(root))
+            parent[id(root)] = (None, name)
+            queue.append(root)
+    found: list[str] = []
+    walked: Counter[str] = Counter()
+    while queue and walked.total() < limit:
+        obj = queue.popleft()
+        keep_alive.append(obj)
+        walked[type(obj).__name__] += 1
+        if isinstance(obj, (str, bytes, bytearray)):
+            data = obj.encode("utf-8", "replace") if isinstance(obj, str) else bytes(obj)
+            for what, form in wanted:
+                if form in data:
+                    found.append(f"{_path(parent, id(obj))}: {what}")
+                    break
+            continue
+        if isinstance(obj, (*_OPAQUE, *allowed)):
+            continue
+        referents = gc.get_referents(obj)
+        if isinstance(obj, types.FrameType):
+            referents = [r for r in referents if r is not obj.f_back]
+        for ref in referents:
+            if id(ref) in seen:
+                continue
+            seen.add(id(ref))
+            parent[id(ref)] = (id(obj), type(obj).__name__)
+            queue.append(ref)
+    return found, walked
+
+
+def _path(parent: Mapping[int, tuple[int | None, str]], key: int) -> str:
+    steps = []
+    current: int | None = key
+    while current is not None and len(steps) < 40:
+        up, name = parent[current]
+        steps.append(name)
+        current = up
+    return " -> ".join(reversed(steps))

@@ -1,0 +1,82 @@
+"""What a response may hold once ue-magic hands it back: no token, anywhere inside it.
+
+A response lands in ``_ue``, ``Out[n]``, ``-o`` results, ``BulkResult.responses`` and raised
+errors, and users keep (and ``%store``) it. httpx leaves the live token in several places: the
+request's Authorization header, the ``next_request`` of an unfollowed redirect, and httpcore's
+own copy of the request inside the response's (finished) transport stream. An API that echoes
+the header puts it in the body too. ``keep`` removes all of them, from the response and from
+each one in its ``history``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import httpx
+
+from ._constants import BEARER_MASK
+
+__all__ = ["keep", "mask_request", "scrub_tokens"]
+
+_KEPT_EXTENSIONS = ("http_version", "reason_phrase")
+_MASK = b"***"
+
+
+def mask_request(request: httpx.Request) -> None:
+    """Replace the bearer token on a request we are done with."""
+    if "authorization" in request.headers:
+        request.headers["Authorization"] = BEARER_MASK
+
+
+def keep(response: httpx.Response, tokens: Iterable[str]) -> httpx.Response:
+    """``response`` (changed in place) without the token: masked requests, no transport objects.
+
+    ``tokens``: the token values that may have been sent with it (each is masked as ``***``
+    wherever the answer echoes it, in the body or a header). The body must have been read or
+    closed; a body never read is kept as empty.
+    """
+    needles = [token.encode("ascii", "replace") for token in tokens if token]
+    for each in (*response.history, response):
+        _keep_one(each, needles)
+    return response
+
+
+def _keep_one(response: httpx.Response, needles: list[bytes]) -> None:
+    mask_request(response.request)
+    if response.next_request is not None:
+        mask_request(response.next_request)
+    response.extensions = {
+        key: response.extensions[key] for key in _KEPT_EXTENSIONS if key in response.extensions
+    }
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        content = b""
+    masked = scrub_tokens(content, needles)
+    if masked is not content:
+        # httpx keeps the read body in ``_content`` (and the decoded text in ``_text``): the
+        # masked body must be the one every reader sees, .json() and .text included
+        response._content = masked
+        response.__dict__.pop("_text", None)
+    response.stream = httpx.ByteStream(masked)  # drops httpcore's stream and its request copy
+    texts = [needle.decode("ascii", "replace") for needle in needles]
+    for name, value in response.headers.multi_items():
+        if any(text in value for text in texts):
+            response.headers[name] = scrub_tokens(value.encode(), needles).decode()
+
+
+def scrub_tokens(data: bytes, needles: Iterable[bytes]) -> bytes:
+    """``data`` with every needle replaced by ``***``; the same object when none is in it.
+
+    As ``_oauth.scrub`` does, a needle shorter than 8 bytes is only replaced as a whole word,
+    so a test's token "t" does not turn every "t" of an answer into "***".
+    """
+    for needle in needles:
+        if not needle or needle not in data:
+            continue
+        if len(needle) >= 8:
+            data = data.replace(needle, _MASK)
+        else:
+            data = re.sub(rb"(?<![\w-])" + re.escape(needle) + rb"(?![\w-])", _MASK, data)
+    return data
