@@ -23,7 +23,15 @@ from typing import Any
 
 import httpx
 
-from ._constants import BEARER_MASK, CLOSED_CLIENT, IDEMPOTENT_METHODS, MAX_RETRIES, refusing_origin
+from ._constants import (
+    BEARER_MASK,
+    CLOSED_CLIENT,
+    DEFAULT_TIMEOUT,
+    IDEMPOTENT_METHODS,
+    MAX_RETRIES,
+    MAX_RETRY_WAIT,
+    refusing_origin,
+)
 from ._oauth import scrub
 from ._response import explained
 from ._retry import (
@@ -110,9 +118,9 @@ class UsageEngineClient:
         *,
         transport: httpx.BaseTransport | None = None,
         token_manager: TokenManager | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 3,
-        max_retry_wait: float = 30.0,
+        max_retry_wait: float = MAX_RETRY_WAIT,
         sleep: Callable[[float], None] = time.sleep,
         limits: httpx.Limits | None = None,
     ) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 __all__ = [
     "BEARER_MASK",
     "CLOSED_CLIENT",
+    "DEFAULT_TIMEOUT",
     "IDEMPOTENT_METHODS",
+    "MAX_CONCURRENCY",
     "MAX_RETRIES",
+    "MAX_RETRY_WAIT",
+    "MAX_TIMEOUT",
     "METHODS",
     "refusing_origin",
 ]
@@ -16,6 +20,10 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # methods retried without an Idempotency-Key: sending them twice does what sending once does
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 MAX_RETRIES = 10  # more retries of one request would only hide an outage
+MAX_RETRY_WAIT = 30.0  # seconds; a longer Retry-After is not waited for (nor a longer backoff)
+DEFAULT_TIMEOUT = 30.0  # seconds to wait for one answer, unless told otherwise
+MAX_TIMEOUT = 3600.0  # seconds; a longer wait for one answer is a mistake, not a plan
+MAX_CONCURRENCY = 64  # requests in flight with --each; more only trips rate limits
 # what an Authorization header shows once ue-magic is done with it (dry runs, kept responses)
 BEARER_MASK = "Bearer ***"
 CLOSED_CLIENT = (

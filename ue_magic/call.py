@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from ._client import UsageEngineClient
-from ._constants import BEARER_MASK, MAX_RETRIES
+from ._constants import BEARER_MASK, MAX_CONCURRENCY, MAX_RETRIES, MAX_TIMEOUT
 from .curl import curl_command, token_fetch_comment
 from .errors import HttpStatusError, UsageEngineError
 from .problem import describe_error
@@ -24,8 +24,6 @@ from .result import shown
 from .save import check_target, write_answer
 
 Show = Callable[[Any], None]
-MAX_TIMEOUT = 3600.0
-MAX_CONCURRENCY = 64
 DRY_RUN_NOTE = (
     "Not sent (--dry-run). These are the bytes that would be sent; only the token is masked."
 )

@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._constants import METHODS
 from ._index import request_path
 from ._model import Description, Operation
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 COMMON_HEADERS = (
     "Accept",
     "Content-Type",
