@@ -203,14 +203,11 @@ def call_once(
 
 
 def has_next_page(response: httpx.Response, body: Any, params: Any) -> bool:
-    """Is this answer one page of several? Asked of the paging rule only when the answer could
-    say so, so that a big answer is not parsed a second time."""
+    """Is this answer one page of several? The paging rule (``pages.find_next``) decides, from
+    the body already decoded, so that a big answer is not parsed a second time."""
     from . import pages
 
-    could = "link" in response.headers or (
-        isinstance(body, dict) and (pages.TOKEN_FIELD in body or "next" in body)
-    )
-    return could and pages.find_next(response, params) is not None
+    return pages.find_next(response, params, body) is not None
 
 
 def _preview(
