@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import RequestSyntaxError
 
-__all__ = ["Arguments", "parse_line", "shell_words", "split_line"]
+__all__ = ["Arguments", "parse_line", "shell_words", "split_line", "word_spans"]
 
 _SPECIAL = re.compile(r"[\"'{]")
 
@@ -46,8 +46,29 @@ def shell_words(line: str) -> tuple[str, ...]:
     too: ``-H "X-Id: {{ rows[0]["id"] }}"`` is one word. The error for an unclosed quote
     gives its column but not the line: a line of ``%ue_login`` might hold a secret.
     """
-    words: list[str] = []
+    spans, open_quote = _scan(line)
+    if open_quote is not None:
+        raise RequestSyntaxError(
+            f"this {line[open_quote]} quote is not closed; close it, or quote the word with the"
+            " other kind of quote.",
+            0,
+            open_quote + 1,
+        )
+    return tuple(word for word, _, _ in spans)
+
+
+def word_spans(line: str) -> tuple[tuple[str, int, int], ...]:
+    """Each word of ``line`` as (text, start, end): the text as ``shell_words`` gives it, the
+    offsets (0-based, end exclusive) as written. A quote left open runs to the end of the line,
+    as a line being typed has it (completion reads those); ``shell_words`` refuses it."""
+    return tuple(_scan(line)[0])
+
+
+def _scan(line: str) -> tuple[list[tuple[str, int, int]], int | None]:
+    """The words with their offsets, and the offset of a quote left open (None: all closed)."""
+    spans: list[tuple[str, int, int]] = []
     word: list[str] | None = None  # the word being read; None between words
+    begun = 0  # where it began
     quote, opened = "", 0  # the open quote and its offset; "" outside quotes
     closes = True  # False once no "}}" is left: later "{{" are plain text
     pos = 0
@@ -62,27 +83,20 @@ def shell_words(line: str) -> tuple[str, ...]:
                 piece, pos = line[match.start() : close + 2], close + 2
         if kind == "space" and not quote:
             if word is not None:
-                words.append("".join(word))
+                spans.append(("".join(word), begun, match.start()))
                 word = None
             continue
         if word is None:
-            word = []
+            word, begun = [], match.start()
         if kind == "quote" and not quote:
             quote, opened = piece, match.start()
         elif kind == "quote" and piece == quote:
             quote = ""
         else:
             word.append(piece)
-    if quote:
-        raise RequestSyntaxError(
-            f"this {quote} quote is not closed; close it, or quote the word with the other"
-            " kind of quote.",
-            0,
-            opened + 1,
-        )
     if word is not None:
-        words.append("".join(word))
-    return tuple(words)
+        spans.append(("".join(word), begun, len(line)))
+    return spans, (opened if quote else None)
 
 
 class Arguments:

@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import parse_argstring
 
 from ue_magic.errors import RequestSyntaxError, UsageEngineError
-from ue_magic.magic_line import Arguments, parse_line, shell_words, split_line
+from ue_magic.magic_line import Arguments, parse_line, shell_words, split_line, word_spans
 from ue_magic.magics import UsageEngineMagics
 
 T = "/usage-metering/v1/meter-types"
@@ -168,3 +168,17 @@ def test_parsed_options_are_frozen() -> None:
 def test_a_bad_option_is_ipythons_usage_error() -> None:
     with pytest.raises(UsageError):
         parse_line(call_parser(), f"GET {T} --no-such-option")
+
+
+def test_word_spans_give_offsets_and_run_an_open_quote_to_the_end() -> None:
+    """What completion reads: the words as %ue_call gets them, where they were typed."""
+    line = 'GET /x -H "X: {{ a["k"] }}" -H "Acc'
+    assert word_spans(line) == (
+        ("GET", 0, 3),
+        ("/x", 4, 6),
+        ("-H", 7, 9),
+        ('X: {{ a["k"] }}', 10, 27),
+        ("-H", 28, 30),
+        ("Acc", 31, 35),
+    )
+    assert tuple(w for w, _, _ in word_spans(line[:27])) == shell_words(line[:27])
