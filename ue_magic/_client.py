@@ -26,7 +26,14 @@ from typing import Any
 
 import httpx
 
-from ._constants import CLOSED_CLIENT, IDEMPOTENT_METHODS, MAX_RETRIES, refusing_origin
+from ._constants import (
+    CLOSED_CLIENT,
+    DEFAULT_TIMEOUT,
+    IDEMPOTENT_METHODS,
+    MAX_RETRIES,
+    MAX_RETRY_WAIT,
+    refusing_origin,
+)
 from ._http import DEFAULT_MAX_BYTES, Budget, http_client
 from ._kept import keep, mask_request
 from ._oauth import scrub, secret_forms
@@ -116,9 +123,9 @@ class UsageEngineClient:
         *,
         transport: httpx.BaseTransport | None = None,
         token_manager: TokenManager | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 3,
-        max_retry_wait: float = 30.0,
+        max_retry_wait: float = MAX_RETRY_WAIT,
         sleep: Callable[[float], None] = time.sleep,
         limits: httpx.Limits | None = None,
         max_bytes: int | None = DEFAULT_MAX_BYTES,

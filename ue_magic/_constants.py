@@ -6,8 +6,12 @@ __all__ = [
     "BEARER_MASK",
     "CLOSED_CLIENT",
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_TIMEOUT",
     "IDEMPOTENT_METHODS",
+    "MAX_CONCURRENCY",
     "MAX_RETRIES",
+    "MAX_RETRY_WAIT",
+    "MAX_TIMEOUT",
     "METHODS",
     "TOKEN_MAX_BYTES",
     "refusing_origin",
@@ -20,6 +24,10 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 MAX_RETRIES = 10  # more retries of one request would only hide an outage
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # the most bytes of one answer: one a kernel survives
 TOKEN_MAX_BYTES = 1024 * 1024  # a token answer is a few kB; more is a broken server
+MAX_RETRY_WAIT = 30.0  # seconds; a longer Retry-After is not waited for (nor a longer backoff)
+DEFAULT_TIMEOUT = 30.0  # seconds to wait for one answer, unless told otherwise
+MAX_TIMEOUT = 3600.0  # seconds; a longer wait for one answer is a mistake, not a plan
+MAX_CONCURRENCY = 64  # requests in flight with --each; more only trips rate limits
 # what an Authorization header shows once ue-magic is done with it (dry runs, kept responses)
 BEARER_MASK = "Bearer ***"
 CLOSED_CLIENT = (

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Generic, TypeVar
 
-from ._constants import IDEMPOTENT_METHODS, MAX_RETRIES
+from ._constants import IDEMPOTENT_METHODS, MAX_RETRIES, MAX_RETRY_WAIT
 
 __all__ = [
     "API_STATUSES",
@@ -105,7 +105,7 @@ class RetryPolicy:
     statuses: Mapping[int, StatusRule] = field(default_factory=lambda: dict(API_STATUSES))
     methods: frozenset[str] = IDEMPOTENT_METHODS
     retries: int = 3
-    max_wait: float = 30.0
+    max_wait: float = MAX_RETRY_WAIT
     backoff_base: float = 0.5
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time  # wall clock: Retry-After dates, "try again after"

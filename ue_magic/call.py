@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from ._client import UsageEngineClient
-from ._constants import BEARER_MASK, MAX_RETRIES
+from ._constants import BEARER_MASK, MAX_CONCURRENCY, MAX_RETRIES, MAX_TIMEOUT
 from .curl import curl_command, token_fetch_comment
 from .errors import HttpStatusError, UsageEngineError
 from .problem import describe_error
@@ -24,8 +24,6 @@ from .result import shown
 from .save import check_target, write_answer
 
 Show = Callable[[Any], None]
-MAX_TIMEOUT = 3600.0
-MAX_CONCURRENCY = 64
 DRY_RUN_NOTE = (
     "Not sent (--dry-run). These are the bytes that would be sent; only the token is masked."
 )
@@ -210,14 +208,11 @@ def call_once(
 
 
 def has_next_page(response: httpx.Response, body: Any, params: Any) -> bool:
-    """Is this answer one page of several? Asked of the paging rule only when the answer could
-    say so, so that a big answer is not parsed a second time."""
+    """Is this answer one page of several? The paging rule (``pages.find_next``) decides, from
+    the body already decoded, so that a big answer is not parsed a second time."""
     from . import pages
 
-    could = "link" in response.headers or (
-        isinstance(body, dict) and (pages.TOKEN_FIELD in body or "next" in body)
-    )
-    return could and pages.find_next(response, params) is not None
+    return pages.find_next(response, params, body) is not None
 
 
 def _preview(

@@ -1,9 +1,10 @@
 """The magic line, split into words and parsed into frozen options, without IPython.
 
 One grammar for every magic line: words are separated by whitespace; ``"..."`` and ``'...'``
-quote text (the quotes are removed, nothing inside is special, not even a backslash); and a
-``{{ ... }}`` placeholder is part of its word whatever it holds (spaces, quotes, brackets), so
-``{{ rows[0]["id"] }}`` reaches the cell language as written. A backslash is kept as it is
+quote text (the quotes are removed; nothing inside is special but a placeholder, not even a
+backslash); and a ``{{ ... }}`` placeholder is part of its word whatever it holds (spaces,
+quotes, brackets), outside quotes and inside, so ``{{ rows[0]["id"] }}`` reaches the cell
+language as written. A backslash is kept as it is
 (``\\{{`` is the cell language's literal ``{{``).
 
 ``split_line`` takes a fast path (``str.split``) when the line holds no quote and no brace,
@@ -19,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import RequestSyntaxError
 
-__all__ = ["Arguments", "parse_line", "shell_words", "split_line"]
+__all__ = ["Arguments", "parse_line", "shell_words", "split_line", "word_spans"]
 
 _SPECIAL = re.compile(r"[\"'{]")
-_QUOTES = "\"'"
 
 
 def split_line(line: str) -> tuple[str, ...]:
@@ -35,36 +35,68 @@ def split_line(line: str) -> tuple[str, ...]:
     return shell_words(line)
 
 
-# A word is made of placeholders (kept whole), quoted runs, and anything but whitespace and
-# quotes; a quote left over is one that is not closed.
-_TOKEN = re.compile(
-    r"""(?P<word>(?:\{\{.*?\}\}|"[^"]*"|'[^']*'|[^\s"'{]+|\{)+)|(?P<quote>["'])|\s+"""
-)
-_PIECE = re.compile(r"""\{\{.*?\}\}|"[^"]*"|'[^']*'|[^"'{]+|\{""")
+# The pieces of a line: whitespace, a placeholder's opening, a quote, and runs of anything else.
+_PIECE = re.compile(r"""(?P<space>\s+)|(?P<open>\{\{)|(?P<quote>["'])|(?P<text>[^\s"'{]+|\{)""")
 
 
 def shell_words(line: str) -> tuple[str, ...]:
     """The full grammar: whitespace, quotes and ``{{ }}`` placeholders (see the module doc).
 
-    The error for an unclosed quote gives its column but not the line: a line of ``%ue_login``
-    might hold a secret.
+    A placeholder runs from ``{{`` to the next ``}}``, as in the cell language, inside quotes
+    too: ``-H "X-Id: {{ rows[0]["id"] }}"`` is one word. The error for an unclosed quote
+    gives its column but not the line: a line of ``%ue_login`` might hold a secret.
     """
-    words: list[str] = []
-    for match in _TOKEN.finditer(line):
-        if match.lastgroup == "quote":
-            raise RequestSyntaxError(
-                f"this {match.group()} quote is not closed; close it, or quote the word with"
-                " the other kind of quote.",
-                0,
-                match.start() + 1,
-            )
-        word = match.group("word")
+    spans, open_quote = _scan(line)
+    if open_quote is not None:
+        raise RequestSyntaxError(
+            f"this {line[open_quote]} quote is not closed; close it, or quote the word with the"
+            " other kind of quote.",
+            0,
+            open_quote + 1,
+        )
+    return tuple(word for word, _, _ in spans)
+
+
+def word_spans(line: str) -> tuple[tuple[str, int, int], ...]:
+    """Each word of ``line`` as (text, start, end): the text as ``shell_words`` gives it, the
+    offsets (0-based, end exclusive) as written. A quote left open runs to the end of the line,
+    as a line being typed has it (completion reads those); ``shell_words`` refuses it."""
+    return tuple(_scan(line)[0])
+
+
+def _scan(line: str) -> tuple[list[tuple[str, int, int]], int | None]:
+    """The words with their offsets, and the offset of a quote left open (None: all closed)."""
+    spans: list[tuple[str, int, int]] = []
+    word: list[str] | None = None  # the word being read; None between words
+    begun = 0  # where it began
+    quote, opened = "", 0  # the open quote and its offset; "" outside quotes
+    closes = True  # False once no "}}" is left: later "{{" are plain text
+    pos = 0
+    while pos < len(line):
+        match = _PIECE.match(line, pos)
+        assert match is not None  # the pattern matches every character
+        kind, piece, pos = match.lastgroup, match.group(), match.end()
+        if kind == "open" and closes:
+            close = line.find("}}", pos)
+            closes = close >= 0
+            if closes:
+                piece, pos = line[match.start() : close + 2], close + 2
+        if kind == "space" and not quote:
+            if word is not None:
+                spans.append(("".join(word), begun, match.start()))
+                word = None
+            continue
         if word is None:
-            continue  # whitespace
-        if '"' in word or "'" in word:
-            word = "".join(p[1:-1] if p[0] in _QUOTES else p for p in _PIECE.findall(word))
-        words.append(word)
-    return tuple(words)
+            word, begun = [], match.start()
+        if kind == "quote" and not quote:
+            quote, opened = piece, match.start()
+        elif kind == "quote" and piece == quote:
+            quote = ""
+        else:
+            word.append(piece)
+    if word is not None:
+        spans.append(("".join(word), begun, len(line)))
+    return spans, (opened if quote else None)
 
 
 class Arguments:

@@ -21,7 +21,7 @@ from traitlets import Float, Int
 
 from . import openapi
 from ._client import UsageEngineClient
-from ._constants import DEFAULT_MAX_BYTES, METHODS
+from ._constants import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONCURRENCY, MAX_TIMEOUT, METHODS
 from ._history import redact_current_input
 from .credentials import Credentials, Secret
 from .errors import ConfigurationError, MissingCredentialsError, UsageEngineError
@@ -51,14 +51,14 @@ class UsageEngineMagics(Magics):
     ).tag(config=True)
     expand_levels = Int(2, min=0, help="Levels of the JSON tree shown open.").tag(config=True)
     timeout = Float(
-        30.0, min=0.001, max=3600.0, help="Seconds to wait for a whole answer (a deadline)."
+        DEFAULT_TIMEOUT, min=0.001, max=MAX_TIMEOUT, help="Seconds for a whole answer (a deadline)."
     ).tag(config=True)
     max_bytes = Int(
         DEFAULT_MAX_BYTES, min=1, help="Most bytes of one answer; a bigger one is an error."
     ).tag(config=True)
-    concurrency = Int(4, min=1, max=64, help="Requests in flight at once for --each.").tag(
-        config=True
-    )
+    concurrency = Int(
+        4, min=1, max=MAX_CONCURRENCY, help="Requests in flight at once for --each."
+    ).tag(config=True)
     openapi_timeout = Float(
         5.0, min=0.001, max=600.0, help="Seconds to wait for the API description (openapi.json)."
     ).tag(config=True)

@@ -81,16 +81,23 @@ def query_pairs(params: Any) -> Pairs:
     return tuple(query.multi_items())
 
 
-def find_next(response: httpx.Response, params: Any = None) -> NextPage | None:
+_UNREAD: Any = object()  # find_next's body was not given: read it from the response
+
+
+def find_next(response: httpx.Response, params: Any = None, body: Any = _UNREAD) -> NextPage | None:
     """The next page after ``response`` (asked for with ``params``), or None on the last one.
 
     A page token is sent back with the same ``params`` (its ``pageToken`` replaced); a link
     (``Link`` header or body ``next``) is taken as it is, query included, and may point to
-    another path or origin: the caller decides whether to follow it.
+    another path or origin: the caller decides whether to follow it. ``body``: the answer
+    already decoded (a dict for a JSON object), so that it is not parsed a second time.
     """
     if not response.is_success:
         return None
-    body = _json_object(response)
+    if body is _UNREAD:
+        body = _json_object(response)
+    elif not isinstance(body, Mapping):
+        body = {}
     token = body.get(TOKEN_FIELD)
     if isinstance(token, str) and token:
         kept = tuple(pair for pair in query_pairs(params) if pair[0] != TOKEN_PARAM)
@@ -131,7 +138,7 @@ def walk_pages(
     max_pages: int | None = None,
     max_bytes: int | None = -1,
 ) -> Iterator[httpx.Response]:
-    """Yield each page's response in order, following ``ue_magic.pagination``'s rule.
+    """Yield each page's response in order, following ``find_next``'s rule.
 
     ``max_bytes``: the most bytes of each page (as ``UsageEngineClient.send`` takes it).
 

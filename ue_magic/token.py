@@ -34,7 +34,7 @@ from typing import NoReturn
 import httpx
 
 from . import _oauth
-from ._constants import CLOSED_CLIENT, refusing_origin
+from ._constants import CLOSED_CLIENT, MAX_RETRY_WAIT, refusing_origin
 from ._http import TOKEN_MAX_BYTES, Budget, http_client
 from ._oauth import DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME, decode_claims
 from ._retry import TOKEN_RETRIES, TOKEN_STATUSES, Retry, RetryPolicy, run
@@ -143,7 +143,7 @@ class TokenManager:
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 10.0,
         max_attempts: int = TOKEN_RETRIES + 1,
-        max_retry_wait: float = 30.0,
+        max_retry_wait: float = MAX_RETRY_WAIT,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.credentials = credentials

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any
 
@@ -12,7 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import parse_argstring
 
 from ue_magic.errors import RequestSyntaxError, UsageEngineError
-from ue_magic.magic_line import Arguments, parse_line, shell_words, split_line
+from ue_magic.magic_line import Arguments, parse_line, shell_words, split_line, word_spans
 from ue_magic.magics import UsageEngineMagics
 
 T = "/usage-metering/v1/meter-types"
@@ -47,6 +48,21 @@ LINES = [
     (f"GET {T}/{{{{ unclosed", ("GET", f"{T}/{{{{", "unclosed")),  # the cell language says why
     (f"GET {T}?q={{x}}", ("GET", f"{T}?q={{x}}")),
     ("--profile staging --timeout 2.5", ("--profile", "staging", "--timeout", "2.5")),
+    # a placeholder inside quotes is whole too, so its own quotes do not end the quoted word
+    (
+        f'GET {T} -H "X-Id: {{{{ rows[0]["id"] }}}}"',
+        ("GET", T, "-H", 'X-Id: {{ rows[0]["id"] }}'),
+    ),
+    (
+        f"GET {T} -H 'X-Id: {{{{ rows[0]['id'] }}}}'",
+        ("GET", T, "-H", "X-Id: {{ rows[0]['id'] }}"),
+    ),
+    (f'GET "{T}/{{{{ d["a b"] }}}}" -q', ("GET", f'{T}/{{{{ d["a b"] }}}}', "-q")),
+    (
+        f'GET {T} -H "X: {{{{ a }}}} and {{{{ b["k"] }}}}"',
+        ("GET", T, "-H", 'X: {{ a }} and {{ b["k"] }}'),
+    ),
+    (f'GET {T} -H "X: {{{{ no close"', ("GET", T, "-H", "X: {{ no close")),
 ]
 
 
@@ -69,7 +85,8 @@ def test_str_split_agrees_with_the_grammar_on_any_plain_line(line: str) -> None:
 
 @given(st.lists(st.text(alphabet=string.ascii_letters + ":/-_ {}[]\".'", min_size=1), max_size=5))
 def test_a_quoted_word_comes_back_whole(parts: list[str]) -> None:
-    words = [p for p in parts if "'" not in p]
+    # a "{{" left open in one word would take the quotes up to the next word's "}}"
+    words = [p for p in parts if "'" not in p and "{{" not in re.sub(r"\{\{.*?\}\}", "", p)]
     line = " ".join(f"'{w}'" for w in words)
     assert shell_words(line) == tuple(words)
 
@@ -151,3 +168,17 @@ def test_parsed_options_are_frozen() -> None:
 def test_a_bad_option_is_ipythons_usage_error() -> None:
     with pytest.raises(UsageError):
         parse_line(call_parser(), f"GET {T} --no-such-option")
+
+
+def test_word_spans_give_offsets_and_run_an_open_quote_to_the_end() -> None:
+    """What completion reads: the words as %ue_call gets them, where they were typed."""
+    line = 'GET /x -H "X: {{ a["k"] }}" -H "Acc'
+    assert word_spans(line) == (
+        ("GET", 0, 3),
+        ("/x", 4, 6),
+        ("-H", 7, 9),
+        ('X: {{ a["k"] }}', 10, 27),
+        ("-H", 28, 30),
+        ("Acc", 31, 35),
+    )
+    assert tuple(w for w, _, _ in word_spans(line[:27])) == shell_words(line[:27])

@@ -342,6 +342,16 @@ def test_quoted_keys_inside_spaced_braces_on_the_magic_line(shell: Any, placehol
     assert shell.user_ns["again"]["name"] == "quoted"
 
 
+@pytest.mark.parametrize(
+    "header",
+    ['"X-Id: {{ rows[0]["id"] }}"', "'X-Id: {{ rows[0]['id'] }}'", 'X-Id:{{ rows[0]["id"] }}'],
+)
+def test_quoted_keys_inside_a_quoted_header_on_the_magic_line(shell: Any, header: str) -> None:
+    shell.user_ns["rows"] = [{"id": "abc"}]
+    call(shell, f"GET {TYPES} -H {header} -q")
+    assert shell.user_ns["_ue"].request.headers["x-id"] == "abc"
+
+
 def test_an_unclosed_quote_on_the_magic_line_sends_nothing(shell: Any, sandbox: Sandbox) -> None:
     line = f'GET {TYPES} -H "X-A: 1 -q'
     column = line.index('"') + 1

@@ -205,3 +205,20 @@ def test_completion_needs_no_jsonschema() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["['meter-types', 'meters']", "5"]
+
+
+# The magic line is split by its one grammar (ue_magic.magic_line), as %ue_call will read it:
+# a quoted word with spaces, or a placeholder with quoted keys, is one word.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('%ue_call -H "X-A: b c" GET /usage-me', ["usage-metering"]),
+        ("%ue_call -H 'X-Id: {{ rows[0][\"id\"] }}' GET /usage-me", ["usage-metering"]),
+        ('%ue_call -H "X-Id: {{ rows[0]["id"] }}" GET /usage-me', ["usage-metering"]),
+        ('%ue_call --each "ids" GET /usage-metering/v1/meters/{{ item.', ["user"]),
+        ('%ue_call -H "X-A: b c" -H "Acc', ["Accept"]),
+    ],
+)
+def test_completion_splits_the_line_as_the_magic_does(text: str, expected: list[str]) -> None:
+    found = texts(text, context(ids=[{"user": "u1"}]))
+    assert found is not None and found[1] == expected

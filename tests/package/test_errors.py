@@ -78,6 +78,27 @@ def test_constants_are_what_the_cell_language_and_the_retries_use() -> None:
     assert sentence == "Refusing to send the token to http://evil.example: another origin; fix it."
 
 
+def test_every_module_takes_the_limits_and_methods_from_the_constants() -> None:
+    """Defined once: a second copy of a list or a limit would drift from the first."""
+    from ue_magic import call
+    from ue_magic._retry import RetryPolicy
+    from ue_magic.magics import UsageEngineMagics
+    from ue_magic.openapi import _complete
+    from ue_magic.token import TokenManager
+
+    assert _complete.METHODS is _constants.METHODS
+    traits = UsageEngineMagics.class_traits()
+    assert traits["timeout"].max == call.MAX_TIMEOUT == _constants.MAX_TIMEOUT
+    assert traits["concurrency"].max == call.MAX_CONCURRENCY == _constants.MAX_CONCURRENCY
+    assert traits["timeout"].default_value == _constants.DEFAULT_TIMEOUT
+    client = inspect.signature(_client.UsageEngineClient).parameters
+    assert client["timeout"].default == _constants.DEFAULT_TIMEOUT
+    manager = inspect.signature(TokenManager).parameters
+    assert RetryPolicy().max_wait == _constants.MAX_RETRY_WAIT
+    for parameters in (client, manager):
+        assert parameters["max_retry_wait"].default == _constants.MAX_RETRY_WAIT
+
+
 def test_the_token_protocol_reads_an_answer_without_any_state() -> None:
     answer = httpx.Response(200, json={"access_token": "tok-abc", "expires_in": 120})
     grant = _oauth.read_answer(answer, CREDS, elapsed=20.0, now=1_700_000_000.0)

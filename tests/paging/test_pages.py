@@ -88,3 +88,20 @@ def test_join_pages(first: Any, page: Any, joined: Any) -> None:
 def test_pages_that_cannot_be_joined() -> None:
     with pytest.raises(UsageEngineError, match="cannot join"):
         join_pages({"a": 1}, [1])
+
+
+def test_the_more_pages_note_asks_the_paging_rule_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule lives in pages.py: a change there (here: a ``cursor`` field) reaches the note."""
+    from ue_magic import pages
+
+    def cursor_rule(response: httpx.Response, params: Any = None, body: Any = None) -> Any:
+        cursor = body.get("cursor") if isinstance(body, dict) else None
+        return pages.NextPage(None, (("cursor", cursor),)) if cursor else None
+
+    monkeypatch.setattr(pages, "find_next", cursor_rule)
+    shown: list[Any] = []
+    cursored = {None: (200, {"meters": [1, 2], "cursor": "c2"})}
+    with client_with(cursored, []) as ue:
+        template = compile_request("GET /usage-metering/v1/meters\n")
+        call_once({}, ue, template, CallOptions(), show=shown.append)
+    assert [view.more_pages for view in shown] == [True]

@@ -153,3 +153,12 @@ def test_find_next_keeps_repeated_parameters_in_order(
 )
 def test_query_pairs(params: Any, expected: tuple[tuple[str, str], ...]) -> None:
     assert query_pairs(params) == expected
+
+
+def test_find_next_reads_a_body_the_caller_already_decoded() -> None:
+    """A caller that decoded the answer passes it in, so a big answer is not parsed twice."""
+    unparsed = answer(text="[this is not json")
+    unparsed.headers["content-type"] = "application/json"
+    found = find_next(unparsed, {"limit": "2"}, body={"nextPageToken": "t2"})
+    assert found == NextPage(None, (("limit", "2"), ("pageToken", "t2")))
+    assert find_next(unparsed, body=["a list has no next page"]) is None

@@ -21,10 +21,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._constants import METHODS
+from ..magic_line import word_spans
 from ._index import request_path
 from ._model import Description, Operation
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 COMMON_HEADERS = (
     "Accept",
     "Content-Type",
@@ -126,10 +127,13 @@ def _magic_line(line: str, offset: int) -> _Line | None:
 
 
 def _words(magic: str, line: str, offset: int, after: int) -> _Line:
-    words = [(m.group(), offset + m.start()) for m in re.finditer(r"\S+", line[after:])]
-    words = [(w, at + after) for w, at in words]
-    if line[after:] and not line[-1:].isspace() and words:
-        current, start = words.pop()
+    """Split as %ue_call will (``magic_line``); the word at the end of the line is the one
+    being typed, kept as typed (an open quote included)."""
+    rest = line[after:]
+    spans = word_spans(rest)
+    words = [(word, offset + after + start) for word, start, _ in spans]
+    if spans and spans[-1][2] == len(rest):
+        current, start = rest[spans[-1][1] :], words.pop()[1]
     else:
         current, start = "", offset + len(line)
     return _Line(magic, words, current, start)
