@@ -7,6 +7,7 @@ __all__ = [
     "CLOSED_CLIENT",
     "IDEMPOTENT_METHODS",
     "MAX_RETRIES",
+    "MAX_URL_LENGTH",
     "METHODS",
     "refusing_origin",
 ]
@@ -16,6 +17,8 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # methods retried without an Idempotency-Key: sending them twice does what sending once does
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 MAX_RETRIES = 10  # more retries of one request would only hide an outage
+# httpx refuses a longer URL (httpx._urlparse.MAX_URL_LENGTH); the cell language checks before
+MAX_URL_LENGTH = 65_536
 # what an Authorization header shows once ue-magic is done with it (dry runs, kept responses)
 BEARER_MASK = "Bearer ***"
 CLOSED_CLIENT = (

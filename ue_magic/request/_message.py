@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from .._constants import METHODS
 from ..errors import RequestSyntaxError
 from ._placeholders import Origin, Token, position, source_line, tokenize
-from ._values import Parts, one_line, parts_of, path_text, whole_path
+from ._values import Parts, header_text, header_value_problem, one_line, parts_of, path_text, whole_path
 
 
 def check_method(word: str, origin: Origin, column: int) -> str:
@@ -84,22 +84,23 @@ def compile_header(text: str, origin: Origin, hint: str = "") -> tuple[str, Part
             source_line(origin, origin.line),
         )
     value = match.group(2)
-    for i, char in enumerate(value):
-        if (ord(char) < 0x20 and char != "\t") or char == "\x7f":
-            col = origin.column + match.start(2) + i
-            raise RequestSyntaxError(
-                "a header value cannot hold a control character.",
-                origin.line,
-                col,
-                source_line(origin, origin.line),
-            )
     sub = Origin(origin.lines, origin.line, origin.column + match.start(2))
     tokens, placeholders = tokenize(value, sub)
-    return match.group(1), parts_of(tokens, placeholders, one_line)
+    for kind, text, start, _end in tokens:
+        problem = header_value_problem(text) if kind == "lit" else None
+        if problem is not None:
+            raise RequestSyntaxError(
+                problem[1],
+                origin.line,
+                sub.column + start + problem[0],
+                source_line(origin, origin.line),
+            )
+    return match.group(1), parts_of(tokens, placeholders, header_text)
 
 
 def _compile_query_line(text: str, origin: Origin) -> list[tuple[Parts, Parts]]:
-    """``a=1&b={{ x }}``: literal parts are %-decoded, placeholder values are text."""
+    """``a=1&b={{ x }}``: literal parts are decoded as a URL's query is (``%XX``, and ``+`` is a
+    space, as on the request line), placeholder values are text."""
     tokens, placeholders = tokenize(text, origin)
     pairs: list[tuple[Parts, Parts]] = []
     key: list[Token] = []
@@ -138,7 +139,7 @@ def _compile_query_line(text: str, origin: Origin) -> list[tuple[Parts, Parts]]:
 
 def _decoded(tokens: list[Token]) -> list[Token]:
     return [
-        (kind, unquote(value) if kind == "lit" else value, start, end)
+        (kind, unquote_plus(value) if kind == "lit" else value, start, end)
         for kind, value, start, end in tokens
         if not (kind == "lit" and not value)
     ]
