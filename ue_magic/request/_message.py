@@ -165,13 +165,39 @@ class Message:
     body_line: int
 
 
+def _is_comment(line: str) -> bool:
+    """``# ...`` and ``// ...`` lines: comments where ``.http`` files allow them (before the
+    request line, among the query lines and headers; never in a body)."""
+    return line.lstrip().startswith(("#", "//"))
+
+
+def _one_request(lines: list[str], start: int) -> list[str]:
+    """The lines up to a ``###`` separator after the request line; a second request after it
+    is refused (comments and blank lines may follow)."""
+    for sep in range(start, len(lines)):
+        if lines[sep].startswith("###"):
+            break
+    else:
+        return lines
+    for number in range(sep + 1, len(lines)):
+        line = lines[number]
+        if line.strip() and not _is_comment(line):
+            raise RequestSyntaxError(
+                f"a cell sends one request; put the one after ### on line {sep + 1} in a cell"
+                " of its own.",
+                number + 1,
+                len(line) - len(line.lstrip()) + 1,
+                line,
+            )
+    return lines[:sep]
+
+
 def compile_message(cell: str) -> Message:
-    """The ``.http`` form: request line, ``?``/``&`` lines, headers, blank line, body."""
+    """The ``.http`` form: request line, ``?``/``&`` lines, headers, blank line, body; ``###``
+    ends the request, and ``#`` or ``//`` comment lines may stand before the body."""
     lines = cell.split("\n")
     index = 0
-    while index < len(lines) and (
-        not lines[index].strip() or lines[index].lstrip().startswith("#")
-    ):
+    while index < len(lines) and (not lines[index].strip() or _is_comment(lines[index])):
         index += 1
     if index == len(lines):
         raise RequestSyntaxError(
@@ -180,6 +206,7 @@ def compile_message(cell: str) -> Message:
             1,
             lines[0] if lines else "",
         )
+    lines = _one_request(lines, index + 1)
     raw = lines[index].rstrip("\r")
     origin = Origin(lines, index + 1, 1)
     indent = len(raw) - len(raw.lstrip())
@@ -201,14 +228,22 @@ def compile_message(cell: str) -> Message:
     path = compile_path(path_text, Origin(lines, index + 1, path_col))
     index += 1
     params: list[tuple[Parts, Parts]] = []
-    while index < len(lines) and lines[index].lstrip()[:1] in ("?", "&"):
+    while index < len(lines) and (
+        lines[index].lstrip()[:1] in ("?", "&") or _is_comment(lines[index])
+    ):
         raw = lines[index].rstrip()
+        if _is_comment(raw):
+            index += 1
+            continue
         col = len(raw) - len(raw.lstrip()) + 2
         params += _compile_query_line(raw.lstrip()[1:], Origin(lines, index + 1, col))
         index += 1
     headers: list[tuple[str, Parts]] = []
     while index < len(lines) and lines[index].strip():
         raw = lines[index].rstrip("\r")
+        if _is_comment(raw):
+            index += 1
+            continue
         hint = ""
         if raw.lstrip()[:1] in ("{", "[", '"'):
             hint = " Put a blank line between the headers and the body."
