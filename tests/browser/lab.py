@@ -176,6 +176,7 @@ def run_jupyterlab(
         "--ServerApp.open_browser=False",
         "--ServerApp.allow_root=True",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: save as autosave does
     ]  # fmt: skip
     with log.open("wb") as log_file:
         process = subprocess.Popen(

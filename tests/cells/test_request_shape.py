@@ -7,7 +7,6 @@ meaning of a literal ``+`` in a query.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit

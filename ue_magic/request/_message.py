@@ -12,7 +12,15 @@ from urllib.parse import unquote_plus
 from .._constants import METHODS
 from ..errors import RequestSyntaxError
 from ._placeholders import Origin, Token, position, source_line, tokenize
-from ._values import Parts, header_text, header_value_problem, one_line, parts_of, path_text, whole_path
+from ._values import (
+    Parts,
+    header_text,
+    header_value_problem,
+    one_line,
+    parts_of,
+    path_text,
+    whole_path,
+)
 
 
 def check_method(word: str, origin: Origin, column: int) -> str:
