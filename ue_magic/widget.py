@@ -31,8 +31,10 @@ SECRET_HELD_PLACEHOLDER = "entered (hidden): press Enter or Log in"
 ENTER_GRACE = 0.25
 
 
-class _SecretField(widgets.Password):
-    """A Password field whose value the kernel does not echo back to the browser."""
+class Password(widgets.Password):
+    """ipywidgets' Password field, but the kernel does not echo its value back to the browser
+    (one copy of the secret less on the wire); same name, so code that looks fields up by
+    type name still finds it."""
 
     value = Unicode(help="String value").tag(sync=True, echo_update=False)
 
@@ -70,7 +72,7 @@ class LoginForm:
         self.client_id = widgets.Text(
             value=client_id, description="Client id", placeholder="UE_CLIENT_ID"
         )
-        self.secret = _SecretField(
+        self.secret = Password(
             value="",
             description="Secret",
             placeholder=SECRET_PLACEHOLDER,
