@@ -183,6 +183,9 @@ def run_jupyterlab(
     ]  # fmt: skip
     if app == "lab":
         command.append("--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+        command.append(
+            "--LabApp.expose_app_in_browser=True"
+        )  # window.jupyterapp: save as autosave does
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             command,

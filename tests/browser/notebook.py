@@ -110,13 +110,20 @@ class NotebookPage:
         path: Path,
         ready: Callable[[dict[str, Any]], object] | None = None,
         timeout: float = 30.0,
+        *,
+        keep_focus: bool = False,
     ) -> dict[str, Any]:
         """Save with Ctrl+S and wait until the file on disk is the new one (``ready(notebook)``
-        true, when given); return it parsed."""
+        true, when given); return it parsed. ``keep_focus`` saves as JupyterLab's autosave
+        does, through its save command, leaving the focus where it is (in a form's field, say:
+        nothing is blurred, and a widget's input keeps Ctrl+S to itself)."""
         before = path.stat().st_mtime_ns
-        self.dismiss_dialogs()
-        self.cells().first.locator(".jp-InputArea-prompt").click()  # command mode, notebook focused
-        self.page.keyboard.press("Control+s")
+        if keep_focus:
+            self.page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+        else:
+            self.dismiss_dialogs()
+            self.cells().first.locator(".jp-InputArea-prompt").click()  # command mode
+            self.page.keyboard.press("Control+s")
         deadline = time.monotonic() + timeout
         while True:
             if path.stat().st_mtime_ns != before:

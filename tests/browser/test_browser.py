@@ -2,12 +2,16 @@
 
 A user opens a notebook, logs in through the form, calls the API, opens a node of the JSON tree,
 asks for a table and saves. The saved file (outputs and widget state) must then hold neither the
-client secret nor any token the sandbox issued. Screenshots of each step go to build/screenshots/.
+client secret nor any token the sandbox issued. The login form is also driven step by step
+(typed, blurred, Enter, failed login, reopened form, clicked), saving and searching the file after
+each. Screenshots of each step go to build/screenshots/.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,3 +191,100 @@ def test_login_call_table_save_without_secrets(
         signature = token.rsplit(".", 1)[-1]
         assert token.encode() not in raw, f"issued token #{number} is in the notebook"
         assert signature.encode() not in raw, f"issued token #{number}'s signature is in it"
+
+
+# -- the login form and saved widget state -------------------------------------------------------
+
+
+def _saved_forms_of(secret: str) -> list[bytes]:
+    """The secret as a saved file could hold it: plain, and JSON-escaped."""
+    escaped = json.dumps(secret)[1:-1]
+    return sorted({secret.encode(), escaped.encode()})
+
+
+def test_login_form_secret_is_in_no_saved_file_at_any_step(
+    notebook: NotebookPage, lab: LabServer, lab_sandbox: Sandbox
+) -> None:
+    """Typed, blurred, Enter, failed login, Enter again, reopened form, clicked: after each
+    step the notebook is saved with widget state on, and the file searched for the secret."""
+    from playwright.sync_api import expect
+
+    path = lab.root / NOTEBOOK
+    wrong = f"wrong-{secrets.token_hex(12)}"
+    searched = {"secret": lab_sandbox.client_secret, "wrong secret": wrong}
+    saves: list[str] = []
+
+    def save_and_search(step: str, *, keep_focus: bool = False) -> dict[str, Any]:
+        saved = notebook.save(path, ready=_has_widget_state, keep_focus=keep_focus)
+        raw = path.read_bytes()
+        for name, value in searched.items():
+            if any(form in raw for form in _saved_forms_of(value)):
+                pytest.fail(f"the {name} is in the saved notebook after: {step}")
+        saves.append(step)
+        notebook.screenshot(f"form-{step.replace(' ', '-')}")
+        return saved
+
+    notebook.run_cell(0, "%load_ext ue_magic")
+    # Control: a Password widget's value does reach the saved file, so the searches can fail.
+    canary = f"canary-{secrets.token_hex(8)}"
+    control = notebook.run_cell(1, f'import ipywidgets\nipywidgets.Password(value="{canary}")')
+    expect(control.locator("input[type=password]")).to_have_value(canary)
+
+    login = notebook.run_cell(2, "%ue_login")
+    form = login.locator(".ue-login-form")
+    expect(form).to_be_visible()
+    secret_field = form.locator("input[type=password]")
+    form.locator("input[type=text]").fill(lab_sandbox.client_id)
+
+    # typed: the secret is in the input box only; saved with the focus still in the field
+    secret_field.click()
+    notebook.page.keyboard.type(wrong)
+    saved = save_and_search("typed", keep_focus=True)
+    assert canary.encode() in path.read_bytes(), "widget values are not saved: proves nothing"
+    assert "PasswordModel" in _widget_models(saved)
+    expect(secret_field).to_be_focused()
+
+    # blurred: leaving the field sends the value; saved at once, without waiting for the kernel
+    notebook.page.keyboard.press("Tab")
+    save_and_search("blurred")
+    expect(secret_field).to_have_value("")
+    expect(secret_field).to_have_attribute("placeholder", re.compile("hidden"))
+
+    # Enter on the field (the wrong secret is held): submits, and the login fails
+    secret_field.click()
+    notebook.page.keyboard.press("Enter")
+    message = form.locator(".widget-html-content").last
+    expect(message).to_contain_text(re.compile("secret|client", re.IGNORECASE))
+    expect(form.get_by_role("button", name="Log in")).to_be_enabled()
+    save_and_search("failed login")
+
+    # Enter right after typing: the keypress comes before the value, and still logs in
+    secret_field.click()
+    notebook.page.keyboard.type(lab_sandbox.client_secret)
+    notebook.page.keyboard.press("Enter")
+    expect(notebook.output(login)).to_contain_text("Logged in")
+    expect(secret_field).to_have_count(0)
+    save_and_search("enter")
+
+    # reopened form: a second form, typed into, then the button clicked
+    again = notebook.run_cell(3, "%ue_login --widget")
+    second = again.locator(".ue-login-form")
+    expect(second).to_be_visible()
+    second.locator("input[type=text]").fill(lab_sandbox.client_id)
+    second.locator("input[type=password]").click()
+    notebook.page.keyboard.type(lab_sandbox.client_secret)
+    save_and_search("reopened form typed", keep_focus=True)
+    second.get_by_role("button", name="Log in").click()
+    expect(notebook.output(again)).to_contain_text("Logged in")
+    saved = save_and_search("clicked")
+
+    assert lab_sandbox.issued_tokens, "the sandbox issued no token: no login happened"
+    assert saves == [
+        "typed",
+        "blurred",
+        "failed login",
+        "enter",
+        "reopened form typed",
+        "clicked",
+    ]
+    assert _has_widget_state(saved)

@@ -14,6 +14,16 @@ body. Otherwise the cell is an HTTP message as in ``.http`` files::
 header names a non-JSON type; a JSON body is checked when the template is compiled (positions
 are the user's), and gets ``Content-Type: application/json`` when it has none.
 
+As pasted from ``.http`` files: ``#`` and ``//`` lines are comments before the body (before the
+request line, among query lines and headers); a line starting with ``###`` ends the request,
+and a second request after it is refused. A literal ``+`` in a query is a space on the request
+line and on ``?``/``&`` lines alike (``%2B`` is a plus); placeholder values are always sent as
+written.
+
+A placeholder never changes the request's shape; each is refused when rendered, before
+anything is sent: a path segment left empty, ``.`` or ``..``; a header value that literal header
+text could not hold (control characters, non-ASCII); a URL longer than httpx sends.
+
 One module per part of the grammar:
 
 - ``_placeholders``: ``{{ ... }}`` found in text and looked up in a namespace;

@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from .._constants import METHODS
 from ..errors import RequestSyntaxError
 from ._placeholders import Origin, Token, position, source_line, tokenize
-from ._values import Parts, one_line, parts_of, path_text, whole_path
+from ._values import (
+    Parts,
+    header_text,
+    header_value_problem,
+    one_line,
+    parts_of,
+    path_text,
+    whole_path,
+)
 
 
 def check_method(word: str, origin: Origin, column: int) -> str:
@@ -84,22 +92,23 @@ def compile_header(text: str, origin: Origin, hint: str = "") -> tuple[str, Part
             source_line(origin, origin.line),
         )
     value = match.group(2)
-    for i, char in enumerate(value):
-        if (ord(char) < 0x20 and char != "\t") or char == "\x7f":
-            col = origin.column + match.start(2) + i
-            raise RequestSyntaxError(
-                "a header value cannot hold a control character.",
-                origin.line,
-                col,
-                source_line(origin, origin.line),
-            )
     sub = Origin(origin.lines, origin.line, origin.column + match.start(2))
     tokens, placeholders = tokenize(value, sub)
-    return match.group(1), parts_of(tokens, placeholders, one_line)
+    for kind, text, start, _end in tokens:
+        problem = header_value_problem(text) if kind == "lit" else None
+        if problem is not None:
+            raise RequestSyntaxError(
+                problem[1],
+                origin.line,
+                sub.column + start + problem[0],
+                source_line(origin, origin.line),
+            )
+    return match.group(1), parts_of(tokens, placeholders, header_text)
 
 
 def _compile_query_line(text: str, origin: Origin) -> list[tuple[Parts, Parts]]:
-    """``a=1&b={{ x }}``: literal parts are %-decoded, placeholder values are text."""
+    """``a=1&b={{ x }}``: literal parts are decoded as a URL's query is (``%XX``, and ``+`` is a
+    space, as on the request line), placeholder values are text."""
     tokens, placeholders = tokenize(text, origin)
     pairs: list[tuple[Parts, Parts]] = []
     key: list[Token] = []
@@ -138,7 +147,7 @@ def _compile_query_line(text: str, origin: Origin) -> list[tuple[Parts, Parts]]:
 
 def _decoded(tokens: list[Token]) -> list[Token]:
     return [
-        (kind, unquote(value) if kind == "lit" else value, start, end)
+        (kind, unquote_plus(value) if kind == "lit" else value, start, end)
         for kind, value, start, end in tokens
         if not (kind == "lit" and not value)
     ]
@@ -164,13 +173,39 @@ class Message:
     body_line: int
 
 
+def _is_comment(line: str) -> bool:
+    """``# ...`` and ``// ...`` lines: comments where ``.http`` files allow them (before the
+    request line, among the query lines and headers; never in a body)."""
+    return line.lstrip().startswith(("#", "//"))
+
+
+def _one_request(lines: list[str], start: int) -> list[str]:
+    """The lines up to a ``###`` separator after the request line; a second request after it
+    is refused (comments and blank lines may follow)."""
+    for sep in range(start, len(lines)):
+        if lines[sep].startswith("###"):
+            break
+    else:
+        return lines
+    for number in range(sep + 1, len(lines)):
+        line = lines[number]
+        if line.strip() and not _is_comment(line):
+            raise RequestSyntaxError(
+                f"a cell sends one request; put the one after ### on line {sep + 1} in a cell"
+                " of its own.",
+                number + 1,
+                len(line) - len(line.lstrip()) + 1,
+                line,
+            )
+    return lines[:sep]
+
+
 def compile_message(cell: str) -> Message:
-    """The ``.http`` form: request line, ``?``/``&`` lines, headers, blank line, body."""
+    """The ``.http`` form: request line, ``?``/``&`` lines, headers, blank line, body; ``###``
+    ends the request, and ``#`` or ``//`` comment lines may stand before the body."""
     lines = cell.split("\n")
     index = 0
-    while index < len(lines) and (
-        not lines[index].strip() or lines[index].lstrip().startswith("#")
-    ):
+    while index < len(lines) and (not lines[index].strip() or _is_comment(lines[index])):
         index += 1
     if index == len(lines):
         raise RequestSyntaxError(
@@ -179,6 +214,7 @@ def compile_message(cell: str) -> Message:
             1,
             lines[0] if lines else "",
         )
+    lines = _one_request(lines, index + 1)
     raw = lines[index].rstrip("\r")
     origin = Origin(lines, index + 1, 1)
     indent = len(raw) - len(raw.lstrip())
@@ -200,14 +236,22 @@ def compile_message(cell: str) -> Message:
     path = compile_path(path_text, Origin(lines, index + 1, path_col))
     index += 1
     params: list[tuple[Parts, Parts]] = []
-    while index < len(lines) and lines[index].lstrip()[:1] in ("?", "&"):
+    while index < len(lines) and (
+        lines[index].lstrip()[:1] in ("?", "&") or _is_comment(lines[index])
+    ):
         raw = lines[index].rstrip()
+        if _is_comment(raw):
+            index += 1
+            continue
         col = len(raw) - len(raw.lstrip()) + 2
         params += _compile_query_line(raw.lstrip()[1:], Origin(lines, index + 1, col))
         index += 1
     headers: list[tuple[str, Parts]] = []
     while index < len(lines) and lines[index].strip():
         raw = lines[index].rstrip("\r")
+        if _is_comment(raw):
+            index += 1
+            continue
         hint = ""
         if raw.lstrip()[:1] in ("{", "[", '"'):
             hint = " Put a blank line between the headers and the body."

@@ -11,14 +11,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlencode
 
+from .._constants import MAX_URL_LENGTH
 from .._media import is_json, media_type
 from ..errors import RequestSyntaxError
 from ._json import compile_json_body
 from ._message import Message, check_method, compile_header, compile_message, compile_path
 from ._placeholders import Origin, tokenize
-from ._values import Parts, as_text, form_text, parts_of, render_parts
+from ._values import Parts, as_text, form_text, parts_of, render_parts, render_path
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,36 @@ class RequestTemplate:
             return self._constant
         return self._fill(namespace)
 
+    def _too_long(
+        self, path: str, params: tuple[tuple[str, str], ...], namespace: Mapping[str, object]
+    ) -> RequestSyntaxError:
+        """A URL longer than httpx sends: a clear error at the longest value, not InvalidURL."""
+        message = (
+            f"the URL would be {_url_length(path, params):,} characters long, more than the"
+            f" {_URL_LIMIT:,} that can be sent; send fewer values per request, or send them in"
+            " the body."
+        )
+        every = chain(self._path, *(k + v for k, v in self._params))
+        placeholders = [part[0] for part in every if not isinstance(part, str)]
+        if not placeholders:
+            return RequestSyntaxError(message, 1, 1)
+        longest = max(placeholders, key=lambda ph: len(str(ph.resolve(namespace))))
+        return longest.error(message)
+
     def _fill(self, namespace: Mapping[str, object]) -> RequestSpec:
-        path = render_parts(self._path, namespace)
+        path = render_path(self._path, namespace)
         params = tuple(
             (render_parts(k, namespace), render_parts(v, namespace)) for k, v in self._params
         )
         if params and "?" in path:  # httpx would drop the path's query in favour of params
             path, _, query = path.partition("?")
             params = tuple(parse_qsl(query, keep_blank_values=True)) + params
-        headers = tuple((name, render_parts(v, namespace)) for name, v in self._headers)
+        if _url_length(path, params) > _URL_LIMIT:
+            raise self._too_long(path, params, namespace)
+        # trimmed as literal header text is: a value's edge spaces are not part of a header
+        headers = tuple(
+            (name, render_parts(v, namespace).strip(" \t")) for name, v in self._headers
+        )
         if self._body is None:
             return RequestSpec(self.method, path, params, headers)
         text = render_parts(self._body, namespace)
@@ -125,6 +147,22 @@ class RequestTemplate:
                 f"the body holds a character UTF-8 cannot encode ({exc.object[exc.start]!r})."
             ) from None
         return RequestSpec(self.method, path, params, headers, body)
+
+
+#: httpx's URL limit, less room for the API URL the path is joined to.
+_URL_LIMIT = MAX_URL_LENGTH - 2048
+#: A character's longest %-encoded form (4 UTF-8 bytes, %XX each): below this, no need to count.
+_MAX_ENCODED = 12
+
+
+def _url_length(path: str, params: tuple[tuple[str, str], ...]) -> int:
+    """The length of the URL's path and query once %-encoded (counted only when it could be
+    near the limit: ``--each`` renders thousands of requests)."""
+    rough = len(path) + sum(len(k) + len(v) + 2 for k, v in params)
+    if rough * _MAX_ENCODED <= _URL_LIMIT:
+        return rough
+    length = len(quote(path, safe="/%:@!$&'()*+,;=?#[]~"))
+    return length + (1 + len(urlencode(params, quote_via=quote)) if params else 0)
 
 
 def compile_request(

@@ -4,9 +4,11 @@
   and tuples as lists, numpy/pandas scalars and arrays through ``tolist()``);
 - inside a JSON string: the value's text, JSON-escaped;
 - a header or query value, or a text body: its text (``str``; dates in ISO format); line breaks
-  are refused in headers and query values (header injection); a form body gets it URL-encoded;
+  are refused in headers and query values (header injection), and a header value is checked
+  exactly as literal header text is (``header_value_problem``); a form body gets it URL-encoded;
 - the path: its text URL-encoded (``/`` too), except when the placeholder is the whole path (a
-  URL kept in a variable), which is used as it is.
+  URL kept in a variable), which is used as it is. A value never changes the path's shape: a
+  segment it leaves empty, ``.`` or ``..`` is refused (httpx would drop or merge it).
 
 A compiled piece of text is ``Parts``: literal runs and (placeholder, conversion) pairs.
 """
@@ -19,7 +21,7 @@ import enum
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 from ._placeholders import Placeholder, Token, with_article
 
@@ -54,15 +56,89 @@ def one_line(ph: Placeholder, value: object) -> str:
     return text
 
 
+def header_value_problem(text: str) -> tuple[int, str] | None:
+    """Where and why ``text`` cannot be a header value, or None: the one check for literal
+    header text and placeholder values alike. httpx sends header values as ASCII, and a control
+    character (tab aside) would be refused by the server or split the header."""
+    for index, char in enumerate(text):
+        if char in "\r\n":
+            return index, "a header value cannot hold a line break (it would start a new header)."
+        if (ord(char) < 0x20 and char != "\t") or char == "\x7f":
+            return index, f"a header value cannot hold a control character ({char!r})."
+        if ord(char) > 0x7E:
+            return index, (
+                f"a header value can only hold ASCII characters, not {char!r};"
+                " percent-encode it, or send it in the body."
+            )
+    return None
+
+
+def header_text(ph: Placeholder, value: object) -> str:
+    text = as_text(ph, value)
+    problem = header_value_problem(text)
+    if problem is not None:
+        raise ph.error(problem[1])
+    return text
+
+
 def path_text(ph: Placeholder, value: object) -> str:
     return quote(one_line(ph, value), safe="")
+
+
+DOT_SEGMENTS = frozenset({".", ".."})
+_SHAPE = (
+    "would change the path's shape (an empty, . or .. segment is dropped or merged before"
+    " sending); check the value."
+)
 
 
 def whole_path(ph: Placeholder, value: object) -> str:
     text = one_line(ph, value).strip()
     if not text or any(c.isspace() for c in text):
         raise ph.error("a path or URL with spaces (or none at all) cannot be sent.")
+    if any(segment in DOT_SEGMENTS for segment in urlsplit(text).path.split("/")):
+        raise ph.error(f"the URL {text[:80]!r} has a . or .. segment, which {_SHAPE}")
     return text
+
+
+def render_path(parts: Parts, namespace: Mapping[str, object]) -> str:
+    """The path with its placeholders filled; a path segment that a placeholder leaves empty,
+    ``.`` or ``..`` is refused, because httpx (and servers) would remove or merge it and the
+    request would go elsewhere (``DELETE /meter-types/{{id}}`` with ``id = ".."``)."""
+    if len(parts) == 1:  # a literal path, or a whole URL kept in a variable (checked itself)
+        return render_parts(parts, namespace)
+    pieces: list[str] = []
+    spans: list[tuple[int, int, Placeholder, str]] = []  # start, end, placeholder, value
+    size = 0
+    query = -1  # where the query (or fragment) starts, once a literal part starts it
+    for part in parts:
+        if isinstance(part, str):
+            text = part
+            cuts = [i for i in (text.find("?"), text.find("#")) if i >= 0]
+            if query < 0 and cuts:
+                query = size + min(cuts)
+        else:
+            ph, convert = part
+            text = convert(ph, ph.resolve(namespace))
+            spans.append((size, size + len(text), ph, text))
+        pieces.append(text)
+        size += len(text)
+    path = "".join(pieces)
+    _check_segments(path[:query] if query >= 0 else path, spans)
+    return path
+
+
+def _check_segments(path: str, spans: list[tuple[int, int, Placeholder, str]]) -> None:
+    start = 0
+    for segment in path.split("/"):
+        end = start + len(segment)
+        if not segment or segment in DOT_SEGMENTS:
+            for first, last, ph, value in spans:
+                if start <= first and last <= end:
+                    raise ph.error(
+                        f"the value {value!r} makes the path segment {segment!r}, which {_SHAPE}"
+                    )
+        start = end + 1
 
 
 def form_text(ph: Placeholder, value: object) -> str:
