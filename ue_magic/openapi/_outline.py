@@ -13,11 +13,21 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
-from ..errors import UsageEngineError
+from ..errors import DescriptionError, UsageEngineError
 from ._complete import METHODS
 from ._model import Description, Operation
 
 MAX_DEPTH = 4
+# What a schema of the wrong shape (or a loop of allOf) makes the outline raise.
+_BROKEN = (
+    DescriptionError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    RecursionError,
+)
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
 
@@ -34,12 +44,22 @@ def matched_line(operation: Operation) -> str:
 
 
 def api_view(description: Description, words: Sequence[str]) -> OperationTable | OperationView:
-    """``[]``: every operation; ``[METHOD, PATH]``: that one; other words filter the table."""
+    """``[]``: every operation; ``[METHOD, PATH]``: that one; other words filter the table.
+
+    Raises UsageEngineError for an operation the description lacks, or whose schemas are too
+    broken to outline (a loop, a keyword of the wrong shape).
+    """
     if len(words) == 2 and words[0].upper() in METHODS:
         operation = description.index.match(words[0], words[1])
         if operation is None:
             raise UsageEngineError(description.index.closest(words[0], words[1]))
-        return OperationView(operation, description)
+        try:
+            return OperationView(operation, description)
+        except _BROKEN as exc:
+            detail = str(exc).strip().split("\n")[0][:120] or type(exc).__name__
+            raise UsageEngineError(
+                f"Cannot show {operation.label}: its description is broken ({detail})."
+            ) from None
     if len(words) == 1 and words[0].startswith("/"):
         entry = description.index.entry(words[0])
         if entry is not None:
