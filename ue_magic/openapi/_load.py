@@ -127,6 +127,8 @@ def read_file(uri: str) -> bytes:
     """The bytes of a ``file:`` URI, or a DescriptionError that names it."""
     path = Path(unquote(urlsplit(uri).path))
     try:
+        if path.exists() and not path.is_file():  # a device or a pipe could be read forever
+            raise DescriptionError(f"{path} is not a regular file; name the openapi.json itself.")
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise DescriptionError(
@@ -153,12 +155,18 @@ def load_description(
 
     ``read_url`` fetches URLs (the description itself and files its ``$ref``s name); without
     it, URLs are refused. ``base_uri`` is where relative ``$ref``s of a dict are resolved
-    (default: the working folder). Raises DescriptionError naming the file and the problem.
+    (default: the working folder). A description read from a URL may refer to URLs only, never
+    to local files. Raises DescriptionError naming the file and the problem.
     """
     from ._model import build
 
     def read(uri: str) -> bytes:
         if uri.startswith("file:"):
+            if not local:
+                raise DescriptionError(
+                    f"{shown} refers to {uri}: a description read from a URL may not refer to "
+                    "local files."
+                )
             return read_file(uri)
         if is_url(uri) and read_url is not None:
             return read_url(uri)
@@ -166,12 +174,13 @@ def load_description(
 
     if isinstance(source, dict):
         uri = base_uri or file_uri(Path.cwd() / "openapi.json")
+        shown, local = "the description given", uri.startswith("file:")
         documents = Documents(uri, source, read)
-        shown, size = "the description given", 0
+        size = 0
     else:
         text = str(source)
         uri = text if is_url(text) else file_uri(text)
-        shown = text
+        shown, local = text, uri.startswith("file:")
         data = read(uri)
         size = len(data)
         documents = Documents(uri, parse(data, shown), read)
