@@ -122,8 +122,9 @@ def broken() -> bytes:
         (Answer(body=broken()), r"points at nothing \(no 'gone'\)"),
         (Answer(500, b"oops"), "answered 500"),
         (Answer(body=SANDBOX_31.read_bytes(), delay=3.0), "did not answer"),
+        (Answer(body=SANDBOX_31.read_bytes(), drip=0.2), r"json did not answer within 0\.5 s\. "),
     ],
-    ids=["truncated", "dangling-ref", "server-error", "slow"],
+    ids=["truncated", "dangling-ref", "server-error", "slow", "dripping"],
 )
 def test_a_broken_or_slow_description_is_said_once(
     ip: Any,
@@ -149,6 +150,22 @@ def test_a_broken_or_slow_description_is_said_once(
     import re
 
     assert re.search(says, warnings[0])
+
+
+def test_a_dripping_description_elsewhere_is_given_up_at_the_timeout(
+    ip: Any, description_server: DescriptionServer
+) -> None:
+    """A URL on another origin than the API (fetched without the token): a byte every 0.2 s
+    never trips a per-read timeout of 0.5 s, so the timeout must be for the whole answer."""
+    description_server.answers[DESCRIPTION] = Answer(body=SANDBOX_31.read_bytes(), drip=0.2)
+    ip.run_line_magic("config", "UsageEngineMagics.openapi_timeout = 0.5")
+    with capture_output():
+        ip.run_line_magic("ue_login", f"--openapi {description_server.url}openapi.json")
+    with capture_output() as captured:
+        completions(ip, "%ue_call GET /usage-me")
+        completions(ip, "%ue_call GET /usage-me")
+    assert captured.stderr.count("API description not used") == 1
+    assert "openapi.json did not answer within 0.5 s. Going on" in captured.stderr
 
 
 @pytest.mark.parametrize(
