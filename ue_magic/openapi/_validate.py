@@ -248,7 +248,11 @@ def locate(text: str, location: Sequence[PathItem]) -> int:
             if i >= len(text):
                 break
             if text[i] == "{" and isinstance(item, str):
-                found = next(((k, v) for key, k, v in _members(text, i) if key == item), None)
+                # the last of duplicate keys, the one json.loads keeps
+                found = None
+                for key, at, value in _members(text, i):
+                    if key == item:
+                        found = (at, value)
                 if found is None:
                     break
                 i = found[1]

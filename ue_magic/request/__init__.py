@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from .._constants import METHODS
 from ..errors import RequestSyntaxError, UnknownNameError
+from ._json import json_standin
 from ._template import RequestSpec, RequestTemplate, compile_request, parse_request
 
 __all__ = [
@@ -36,5 +37,6 @@ __all__ = [
     "RequestTemplate",
     "UnknownNameError",
     "compile_request",
+    "json_standin",
     "parse_request",
 ]
