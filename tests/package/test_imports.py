@@ -13,7 +13,8 @@ import ue_magic
 
 ROOT = Path(ue_magic.__file__).parent
 # the IPython layer: the only modules that may need IPython or ipywidgets to import
-IPYTHON_LAYER = {"ue_magic.magics", "ue_magic.widget"}
+# (completer.py is the IPython side of completion; its engine, openapi/_complete.py, is pure)
+IPYTHON_LAYER = {"ue_magic.completer", "ue_magic.magics", "ue_magic.widget"}
 
 BLOCKER = """
 import importlib.abc, sys
