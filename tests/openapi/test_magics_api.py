@@ -332,3 +332,25 @@ def test_a_mistake_in_the_cell_is_reported_before_the_fetch(
     with pytest.raises(UsageError, match="`nobody` is not defined"):
         ip.run_cell_magic("ue_call", "POST /usage-metering/v1/meters", '{"userId": {{nobody}}}')
     assert description_server.hits == {}
+
+
+def test_a_url_s_password_and_query_are_never_shown(
+    ip: Any, description_server: DescriptionServer
+) -> None:
+    """A signed URL (``?sig=``) or ``user:password@`` names the description: messages name it
+    without them, as the client's own messages leave out a request's query."""
+    host = description_server.url.removeprefix("http://")
+    url = f"http://bob:hunter2@{host}openapi.json?sig=SIGNATURE"
+    with capture_output() as captured:
+        ip.run_line_magic("ue_login", f"--openapi {url}")
+        completions(ip, "%ue_call GET /usage-me")  # 404: one warning
+        with pytest.raises(UsageError) as caught:
+            ip.run_line_magic("ue_api", "")
+        description_server.answers["/openapi.json?sig=SIGNATURE"] = Answer(
+            body=SANDBOX_31.read_bytes()
+        )
+        ip.run_line_magic("ue_api", "--reload")
+    shown = captured.stdout + captured.stderr + str(caught.value)
+    assert "answered 404" in shown and "operations from http://" in shown
+    assert f"{host}openapi.json" in shown
+    assert "hunter2" not in shown and "SIGNATURE" not in shown

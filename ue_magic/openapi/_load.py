@@ -145,6 +145,16 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
+def shown_url(url: str) -> str:
+    """A URL as messages show it: no ``user:password@``, and ``?…`` for a query (a signed
+    URL's signature, say), as the client's own messages leave a request's query out."""
+    if not is_url(url):
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}{parts.path}" + ("?…" if parts.query else "")
+
+
 def load_description(
     source: str | Path | dict[str, Any],
     *,
@@ -180,7 +190,7 @@ def load_description(
     else:
         text = str(source)
         uri = text if is_url(text) else file_uri(text)
-        shown, local = text, uri.startswith("file:")
+        shown, local = shown_url(text), uri.startswith("file:")
         data = read(uri)
         size = len(data)
         documents = Documents(uri, parse(data, shown), read)

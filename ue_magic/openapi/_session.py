@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import DescriptionError, OriginError, UsageEngineError
 from ._check import RequestChecker
-from ._load import MAX_BYTES, load_description
+from ._load import MAX_BYTES, load_description, shown_url
 from ._model import Description, NotADescription
 
 DEFAULT_NAME = "openapi.json"
@@ -106,19 +106,20 @@ class LoginDescription:
             self._warn(f"API description not used: {_sentence(error)} Going on without it.")
 
     def _read_url(self, url: str) -> bytes:
+        shown = shown_url(url)
         try:
             status, body = self._fetch(url)
         except DescriptionError:
             raise  # already says which URL and what went wrong
         except UsageEngineError as error:
-            raise DescriptionError(f"{url} did not answer ({error})") from None
+            raise DescriptionError(f"{shown} did not answer ({error})") from None
         implicit = self.source is None and url == self.where
         if 400 <= status < 500 and implicit:
-            raise QuietMiss(f"{url} answered {status}: the API serves no description there.")
+            raise QuietMiss(f"{shown} answered {status}: the API serves no description there.")
         if status >= 400:
-            raise DescriptionError(f"{url} answered {status}.")
+            raise DescriptionError(f"{shown} answered {status}.")
         if implicit and body.lstrip()[:1] != b"{":
-            raise QuietMiss(f"{url} did not answer with a JSON description.")
+            raise QuietMiss(f"{shown} did not answer with a JSON description.")
         return body
 
 
@@ -164,7 +165,7 @@ def _within(seconds: float, url: str, work: Callable[[], tuple[int, bytes]]) -> 
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        raise DescriptionError(f"{url} did not answer within {seconds:g} s.")
+        raise DescriptionError(f"{shown_url(url)} did not answer within {seconds:g} s.")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
@@ -182,12 +183,14 @@ def _fetch_plain(url: str, timeout: float) -> tuple[int, bytes]:
                 size += len(chunk)
                 if size > MAX_BYTES:
                     raise DescriptionError(
-                        f"{url} is over the {MAX_BYTES / 1e6:.0f} MB ue-magic reads."
+                        f"{shown_url(url)} is over the {MAX_BYTES / 1e6:.0f} MB ue-magic reads."
                     )
                 if time.monotonic() > deadline:
-                    raise DescriptionError(f"{url} did not answer within {timeout:g} s.")
+                    raise DescriptionError(f"{shown_url(url)} did not answer within {timeout:g} s.")
                 chunks.append(chunk)
             status = response.status_code
     except httpx.HTTPError as error:
-        raise DescriptionError(f"{url} did not answer ({type(error).__name__})") from None
+        raise DescriptionError(
+            f"{shown_url(url)} did not answer ({type(error).__name__})"
+        ) from None
     return status, b"".join(chunks)
