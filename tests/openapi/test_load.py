@@ -176,3 +176,8 @@ def test_a_path_that_is_not_a_regular_file_is_refused() -> None:
     """``/dev/zero`` or a pipe would be read forever; ``/dev/null`` stands in for them here."""
     with pytest.raises(DescriptionError, match="is not a regular file"):
         load_description("/dev/null")
+
+
+def test_a_url_of_another_scheme_is_not_taken_for_a_file() -> None:
+    with pytest.raises(DescriptionError, match=r"^ftp://host/openapi.json: only files and http"):
+        load_description("ftp://host/openapi.json")

@@ -354,3 +354,11 @@ def test_a_url_s_password_and_query_are_never_shown(
     assert "answered 404" in shown and "operations from http://" in shown
     assert f"{host}openapi.json" in shown
     assert "hunter2" not in shown and "SIGNATURE" not in shown
+
+
+def test_no_description_is_one_clean_sentence(ip: Any, tmp_path: Any) -> None:
+    with capture_output():
+        ip.run_line_magic("ue_login", f"--openapi {tmp_path / 'gone.json'}")
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("ue_api", "")
+    assert "gone.json does not exist; check the path). Name one with" in str(caught.value)

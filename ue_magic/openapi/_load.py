@@ -11,6 +11,7 @@ time (one warning) rather than in the middle of a completion.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from ..errors import DescriptionError
 
 MAX_BYTES = 25_000_000  # a description bigger than this is refused (the largest seen: ~5 MB)
 Reader = Callable[[str], bytes]  # URL -> the file's bytes, or DescriptionError
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")  # ftp://..., s3://...: not a file name
 
 
 class Documents:
@@ -189,6 +191,8 @@ def load_description(
         size = 0
     else:
         text = str(source)
+        if _SCHEME.match(text) and not is_url(text):
+            raise DescriptionError(f"{text}: only files and http(s) URLs are supported.")
         uri = text if is_url(text) else file_uri(text)
         shown, local = shown_url(text), uri.startswith("file:")
         data = read(uri)
