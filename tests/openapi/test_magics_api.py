@@ -4,7 +4,6 @@ happens when it is missing, broken, huge or slow, %ue_api, and completion throug
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
@@ -138,9 +137,8 @@ def test_a_broken_or_slow_description_is_said_once(
     ip.run_line_magic("config", "UsageEngineMagics.openapi_timeout = 0.5")
     login(ip, api_env, monkeypatch)
     with capture_output() as captured:
-        started = time.monotonic()
+        # "slow": the warning says it did not answer, so the timeout ended it, not the answer
         assert "usage-metering" not in completions(ip, "%ue_call GET /usage-me")
-        assert time.monotonic() - started < 2.5  # the timeout, not the server's delay
         completions(ip, "%ue_call GET /usage-metering/v1/me")
         ip.run_line_magic("ue_call", "GET /usage-metering/v1/meters --dry-run")
     warnings = [line for line in captured.stderr.splitlines() if line.strip()]
