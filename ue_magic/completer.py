@@ -45,8 +45,18 @@ def make_matcher(magics: Any) -> Any:
                 options=options,
             ),
         )
-        if found is None or not found.candidates:
+        if found is None:  # not ours: IPython's own completers answer
             return {"completions": [], "suppress": False}
+        if not found.candidates:
+            # Ours, with nothing to offer. IPython lets a matcher silence the others only when
+            # it has a completion, and they would evaluate what is typed (running properties)
+            # or offer files and keywords: so offer what is typed, which changes nothing.
+            typed = text[found.start : offset]
+            return {
+                "completions": [SimpleCompletion(typed, type="text")],
+                "matched_fragment": typed,
+                "suppress": True,
+            }
         return {
             "completions": [SimpleCompletion(c.text, type=c.kind) for c in found.candidates],
             "matched_fragment": text[found.start : offset],

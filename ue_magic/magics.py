@@ -437,7 +437,7 @@ class UsageEngineMagics(Magics):
         description = described.reload() if args.reload else described.get()
         if description is None:
             raise UsageError(
-                f"No API description for this login ({described.note}). Name one with "
+                f"No API description for this login ({described.note.rstrip('.')}). Name one with "
                 "%ue_login --openapi PATH|URL or the setting UE_OPENAPI."
             )
         if args.reload:

@@ -41,6 +41,7 @@ class Answer:
     body: bytes = b""
     delay: float = 0.0
     content_type: str = "application/json"
+    drip: float = 0.0  # seconds between each of the body's first 40 bytes (a slow, live answer)
 
 
 @dataclass
@@ -66,7 +67,12 @@ def description_server() -> Iterator[DescriptionServer]:
                 self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
-                self.wfile.write(answer.body)
+                dripped = 40 if answer.drip else 0
+                for byte in answer.body[:dripped]:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(answer.drip)
+                self.wfile.write(answer.body[dripped:])
             except OSError:  # the client gave up (a slow answer): nothing to do
                 pass
 

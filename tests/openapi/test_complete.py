@@ -50,8 +50,11 @@ def context(version: str = "3.1", **names: Any) -> CompletionContext:
 def texts(
     text: str, ctx: CompletionContext, cursor: int | None = None
 ) -> tuple[int, list[str]] | None:
+    """(start, candidates), or None when nothing is offered (ours or not: see test_not_ours)."""
     found = complete(text, len(text) if cursor is None else cursor, ctx)
-    return None if found is None else (found.start, [c.text for c in found.candidates])
+    if found is None or not found.candidates:
+        return None
+    return found.start, [c.text for c in found.candidates]
 
 
 @pytest.mark.parametrize("version", ["3.1", "3.0"])
@@ -140,7 +143,14 @@ def test_cell(cell: str, expected: list[str]) -> None:
     ],
 )
 def test_not_ours(cell: str) -> None:
-    assert texts(cell, context("3.0")) is None
+    assert complete(cell, len(cell), context("3.0")) is None  # IPython's completers answer
+
+
+def test_ours_with_nothing_to_offer() -> None:
+    """An empty answer, not None: IPython's completers would evaluate what is typed."""
+    for text in ("%ue_call GET /x/{{nothing.", "%ue_call --profile zz", "%ue_call GET /x -H q"):
+        found = complete(text, len(text), context("3.0"))
+        assert found is not None and found.candidates == []
 
 
 def test_namespace_names_keys_and_attributes() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.openapi.conftest import HAND_30, SANDBOX_31
+from tests.openapi.conftest import HAND_30, SANDBOX_31, Answer
 from ue_magic.errors import DescriptionError
 from ue_magic.openapi import NotADescription, _load, load_description
 
@@ -147,3 +147,37 @@ def test_yaml_when_pyyaml_is_there(tmp_path: Path) -> None:
         "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get: {summary: X}\n",
     )
     assert [op.label for op in load_description(path).operations] == ["GET /x"]
+
+
+def test_a_description_from_a_url_may_not_read_local_files(
+    tmp_path: Path, description_server: Any
+) -> None:
+    """A server's description names only URLs: a ``file:`` $ref in it would read (or, on
+    ``/dev/zero``, hang on) a file of the user's machine."""
+    import httpx
+
+    local = tmp_path / "schema.json"
+    local.write_text('{"type": "object"}')
+    ref = {"$ref": local.as_uri()}
+    doc = {
+        "openapi": "3.1.0",
+        "paths": {
+            "/x": {"post": {"requestBody": {"content": {"application/json": {"schema": ref}}}}}
+        },
+    }
+    description_server.answers["/openapi.json"] = Answer(body=json.dumps(doc).encode())
+    read_url = lambda url: httpx.get(url).content  # noqa: E731
+    with pytest.raises(DescriptionError, match="from a URL may not refer to local files") as caught:
+        load_description(description_server.url + "openapi.json", read_url=read_url)
+    assert local.as_uri() in str(caught.value)
+
+
+def test_a_path_that_is_not_a_regular_file_is_refused() -> None:
+    """``/dev/zero`` or a pipe would be read forever; ``/dev/null`` stands in for them here."""
+    with pytest.raises(DescriptionError, match="is not a regular file"):
+        load_description("/dev/null")
+
+
+def test_a_url_of_another_scheme_is_not_taken_for_a_file() -> None:
+    with pytest.raises(DescriptionError, match=r"^ftp://host/openapi.json: only files and http"):
+        load_description("ftp://host/openapi.json")

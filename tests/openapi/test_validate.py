@@ -242,3 +242,32 @@ def test_each_over_a_missing_name_says_so_as_before(ip_openapi: Any, sandbox: Sa
     with pytest.raises(UsageError, match="nothing_here"):
         ip_openapi.run_cell_magic("ue_call", f"POST {METERS} --each nothing_here -q", "{}")
     assert sent(sandbox) == 0
+
+
+POSITIONS = [
+    # (cell, what the caret is under): placeholders expand to other widths, but the line,
+    # the column and the caret stay where the user wrote them.
+    ('{"userId": "{{long_id}}", "meterKey": 5, "meterTypeId": "t"}', "5"),
+    ('{"userId": {{n}}, "meterKey": "k", "meterTypeId": "{{long_id}}"}', "{{n}}"),
+    ('{"userId": "u", "meterKey": "k", "meterTypeId": "t", "userId": 5}', "5}"),  # last wins
+    ("{{whole}}", "{{whole}}"),  # inside a value the cell does not spell out: the placeholder
+]
+
+
+@pytest.mark.parametrize(("cell", "under"), POSITIONS)
+def test_the_caret_points_at_the_cell_as_written(
+    ip_openapi: Any, sandbox: Sandbox, cell: str, under: str
+) -> None:
+    ip_openapi.user_ns.update(
+        long_id="a-long-identifier-" + "x" * 40,
+        n=5,
+        whole={"userId": "u", "meterKey": 5, "meterTypeId": "t"},
+    )
+    with pytest.raises(UsageError) as caught:
+        ip_openapi.run_cell_magic("ue_call", f"POST {METERS}", cell)
+    first, source, caret = str(caught.value).split("\n")
+    column = cell.rindex(under) + 1
+    assert first.startswith(f"Line 1, column {column}: ")
+    assert source.strip() == cell
+    assert caret.index("^") - 4 == column - 1
+    assert sent(sandbox) == 0

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BodyCheckError
+from ..errors import BodyCheckError, RequestSyntaxError
+from ..request import json_standin
 from ._model import Description, Operation
 from ._validate import BodyValidator, available, locate
 
@@ -57,13 +58,23 @@ class RequestChecker:
         line = column = 0
         source = ""
         if cell is not None:
-            offset = locate(text, problem.location)
-            before = text[:offset]
+            lines = cell.split("\n")
+            written = _as_written("\n".join(lines[body_line - 1 :]), text)
+            offset = locate(written, problem.location)
+            before = written[:offset]
             line = body_line + before.count("\n")
             column = offset - (before.rfind("\n") + 1) + 1
-            lines = cell.split("\n")
             source = lines[line - 1] if 0 < line <= len(lines) else ""
         raise BodyCheckError(problem.path, problem.expected, line, column, source)
+
+
+def _as_written(source: str, rendered: str) -> str:
+    """The body as the cell spells it, placeholders kept at their width (so offsets are the
+    cell's, however wide their values); the rendered body if that cannot be had."""
+    try:
+        return json_standin(source)
+    except RequestSyntaxError:
+        return rendered
 
 
 def body_line(cell: str, message: bool) -> int:

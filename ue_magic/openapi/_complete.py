@@ -77,8 +77,16 @@ class _Line:
     current_start: int
 
 
+def _nothing(cursor: int) -> Completions:
+    return Completions(cursor, [])
+
+
 def complete(text: str, cursor: int, context: CompletionContext) -> Completions | None:
-    """Candidates for the cursor at ``text[cursor]``, or None when this is not ours."""
+    """Candidates for the cursor at ``text[cursor]``, or None when this is not ours.
+
+    On a magic line and inside ``{{``, the answer is ours even when it is empty: IPython's
+    own completers would evaluate what is typed there (and run properties).
+    """
     before = text[:cursor]
     line_start = before.rfind("\n") + 1
     line = before[line_start:]
@@ -98,9 +106,9 @@ def complete(text: str, cursor: int, context: CompletionContext) -> Completions 
     open_at = line.rfind("{{")
     if open_at != -1 and "}}" not in line[open_at:]:
         each = _option_value(magic_line or header, "--each")  # type: ignore[arg-type]
-        return _namespace(line[open_at + 2 :], cursor, context, each)
+        return _namespace(line[open_at + 2 :], cursor, context, each) or _nothing(cursor)
     if magic_line is not None:
-        return _complete_magic_line(magic_line, context)
+        return _complete_magic_line(magic_line, context) or _nothing(cursor)
     assert header is not None
     if header.magic != "ue_call" or _positionals(header, context):
         return None  # a JSON body: nothing of ours to offer
@@ -418,11 +426,17 @@ def _namespace(
         value = _step(value, step)
     if value is _MISSING:
         return None
-    if isinstance(value, Mapping):
-        keys = [k for k in value if isinstance(k, str) and k.isidentifier()]
-        return _pick(start, typed, keys, "key")
-    names = [n for n in dir(value) if not n.startswith("_") or typed.startswith("_")]
-    return _pick(start, typed, names, "attribute")
+    try:  # neither a mapping's own __iter__ nor an object's __dir__ is run
+        if isinstance(value, dict):
+            keys = [k for k in dict.keys(value) if isinstance(k, str) and k.isidentifier()]
+            return _pick(start, typed, keys, "key")
+        if isinstance(value, Mapping):
+            return None  # a mapping of other kinds would run its own code to list its keys
+        listed = object.__dir__(value)
+    except Exception:  # a value that breaks when looked at offers nothing
+        return None
+    names = [n for n in listed if not n.startswith("_") or typed.startswith("_")]
+    return _pick(start, typed, sorted(names), "attribute")
 
 
 _MISSING = object()

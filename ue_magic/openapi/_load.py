@@ -11,6 +11,7 @@ time (one warning) rather than in the middle of a completion.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from ..errors import DescriptionError
 
 MAX_BYTES = 25_000_000  # a description bigger than this is refused (the largest seen: ~5 MB)
 Reader = Callable[[str], bytes]  # URL -> the file's bytes, or DescriptionError
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")  # ftp://..., s3://...: not a file name
 
 
 class Documents:
@@ -127,6 +129,8 @@ def read_file(uri: str) -> bytes:
     """The bytes of a ``file:`` URI, or a DescriptionError that names it."""
     path = Path(unquote(urlsplit(uri).path))
     try:
+        if path.exists() and not path.is_file():  # a device or a pipe could be read forever
+            raise DescriptionError(f"{path} is not a regular file; name the openapi.json itself.")
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise DescriptionError(
@@ -143,6 +147,16 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
+def shown_url(url: str) -> str:
+    """A URL as messages show it: no ``user:password@``, and ``?…`` for a query (a signed
+    URL's signature, say), as the client's own messages leave a request's query out."""
+    if not is_url(url):
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}{parts.path}" + ("?…" if parts.query else "")
+
+
 def load_description(
     source: str | Path | dict[str, Any],
     *,
@@ -153,12 +167,18 @@ def load_description(
 
     ``read_url`` fetches URLs (the description itself and files its ``$ref``s name); without
     it, URLs are refused. ``base_uri`` is where relative ``$ref``s of a dict are resolved
-    (default: the working folder). Raises DescriptionError naming the file and the problem.
+    (default: the working folder). A description read from a URL may refer to URLs only, never
+    to local files. Raises DescriptionError naming the file and the problem.
     """
     from ._model import build
 
     def read(uri: str) -> bytes:
         if uri.startswith("file:"):
+            if not local:
+                raise DescriptionError(
+                    f"{shown} refers to {uri}: a description read from a URL may not refer to "
+                    "local files."
+                )
             return read_file(uri)
         if is_url(uri) and read_url is not None:
             return read_url(uri)
@@ -166,12 +186,15 @@ def load_description(
 
     if isinstance(source, dict):
         uri = base_uri or file_uri(Path.cwd() / "openapi.json")
+        shown, local = "the description given", uri.startswith("file:")
         documents = Documents(uri, source, read)
-        shown, size = "the description given", 0
+        size = 0
     else:
         text = str(source)
+        if _SCHEME.match(text) and not is_url(text):
+            raise DescriptionError(f"{text}: only files and http(s) URLs are supported.")
         uri = text if is_url(text) else file_uri(text)
-        shown = text
+        shown, local = shown_url(text), uri.startswith("file:")
         data = read(uri)
         size = len(data)
         documents = Documents(uri, parse(data, shown), read)

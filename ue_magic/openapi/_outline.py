@@ -9,15 +9,28 @@ from __future__ import annotations
 import html
 import json
 import re
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
-from ..errors import UsageEngineError
+from .._terminal import terminal_width
+from ..errors import DescriptionError, UsageEngineError
 from ._complete import METHODS
 from ._model import Description, Operation
 
 MAX_DEPTH = 4
+MIN_SUMMARY = 12  # below this, the table's lines are cut at the width instead
+# What a schema of the wrong shape (or a loop of allOf) makes the outline raise.
+_BROKEN = (
+    DescriptionError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    RecursionError,
+)
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
 
@@ -34,12 +47,22 @@ def matched_line(operation: Operation) -> str:
 
 
 def api_view(description: Description, words: Sequence[str]) -> OperationTable | OperationView:
-    """``[]``: every operation; ``[METHOD, PATH]``: that one; other words filter the table."""
+    """``[]``: every operation; ``[METHOD, PATH]``: that one; other words filter the table.
+
+    Raises UsageEngineError for an operation the description lacks, or whose schemas are too
+    broken to outline (a loop, a keyword of the wrong shape).
+    """
     if len(words) == 2 and words[0].upper() in METHODS:
         operation = description.index.match(words[0], words[1])
         if operation is None:
             raise UsageEngineError(description.index.closest(words[0], words[1]))
-        return OperationView(operation, description)
+        try:
+            return OperationView(operation, description)
+        except _BROKEN as exc:
+            detail = str(exc).strip().split("\n")[0][:120] or type(exc).__name__
+            raise UsageEngineError(
+                f"Cannot show {operation.label}: its description is broken ({detail})."
+            ) from None
     if len(words) == 1 and words[0].startswith("/"):
         entry = description.index.entry(words[0])
         if entry is not None:
@@ -51,6 +74,10 @@ def api_view(description: Description, words: Sequence[str]) -> OperationTable |
 
 def _haystack(op: Operation) -> str:
     return " ".join((op.method, op.path, op.summary, op.operation_id, *op.scopes)).lower()
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 class OperationTable:
@@ -70,15 +97,23 @@ class OperationTable:
         return f"{count} operation{plural}{where}; %ue_api METHOD PATH shows one."
 
     def __repr__(self) -> str:
+        """One line per operation, cut to the terminal's width: the summary gives way first."""
         rows = self.rows()
+        width = terminal_width()
+        note = textwrap.fill(self._note(), width)
         if not rows:
-            return self._note()
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        lines = [
-            f"{m:<{widths[0]}}  {p:<{widths[1]}}  {s:<{widths[2]}}  {sc}".rstrip()
-            for m, p, s, sc in rows
-        ]
-        return "\n".join([*lines, self._note()])
+            return note
+        method_w, path_w, scopes_w = (max(len(r[i]) for r in rows) for i in (0, 1, 3))
+        summary_w = max(len(r[2]) for r in rows)
+        room = width - (method_w + 2 + path_w + 2) - (2 + scopes_w if scopes_w else 0)
+        summary_w = min(summary_w, max(room, MIN_SUMMARY))
+        lines = []
+        for method, path, summary, scopes in rows:
+            line = (
+                f"{method:<{method_w}}  {path:<{path_w}}  {_cut(summary, summary_w):<{summary_w}}"
+            )
+            lines.append(_cut(f"{line}  {scopes}".rstrip(), width))
+        return "\n".join([*lines, note])
 
     def _repr_html_(self) -> str:
         cells = "".join(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
-from ..errors import BodyCheckError
+from ..errors import BodyCheckError, DescriptionError
 from ..request import RequestSpec, RequestTemplate
 from ._check import Checked, RequestChecker, body_line
 
@@ -26,7 +26,8 @@ def check_call(
     up. The cell is rendered first, so a mistake in it is reported before ``checker_of`` may
     fetch the description (the one request a check can cost, once per login). Raises
     BodyCheckError (with ``each``, naming the item) or the render errors the cell would raise
-    anyway; returns the match and a warning for a request the description does not have.
+    anyway; returns the match and a warning for a request the description does not have, or
+    for a body schema too broken to check (the body then goes out unchecked).
     """
     if each:
         from ..bulk import items_of, render_all
@@ -51,6 +52,12 @@ def check_call(
     for index, spec in enumerate(specs):
         try:
             _check_one(checker, checked, spec, cell, start)
+        except DescriptionError as error:  # the schema is at fault: send, and say so once
+            label = checked.operation.label if checked.operation else ""
+            return Checked(
+                checked.operation,
+                f"API description: cannot check the body of {label}: {error}; sent unchecked.",
+            )
         except BodyCheckError as error:
             if not each:
                 raise

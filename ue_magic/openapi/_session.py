@@ -9,12 +9,13 @@ goes on without a description until ``reload()``.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import DescriptionError, OriginError, UsageEngineError
 from ._check import RequestChecker
-from ._load import load_description
+from ._load import MAX_BYTES, load_description, shown_url
 from ._model import Description, NotADescription
 
 DEFAULT_NAME = "openapi.json"
@@ -99,45 +100,97 @@ class LoginDescription:
         except NotADescription as error:
             self.note = str(error)
             if self.source is not None:
-                self._warn(f"API description not used: {error} Going on without it.")
+                self._warn(f"API description not used: {_sentence(error)} Going on without it.")
         except DescriptionError as error:
             self.note = str(error)
-            self._warn(f"API description not used: {error} Going on without it.")
+            self._warn(f"API description not used: {_sentence(error)} Going on without it.")
 
     def _read_url(self, url: str) -> bytes:
+        shown = shown_url(url)
         try:
             status, body = self._fetch(url)
+        except DescriptionError:
+            raise  # already says which URL and what went wrong
         except UsageEngineError as error:
-            raise DescriptionError(f"{url} did not answer ({error})") from None
+            raise DescriptionError(f"{shown} did not answer ({error})") from None
         implicit = self.source is None and url == self.where
         if 400 <= status < 500 and implicit:
-            raise QuietMiss(f"{url} answered {status}: the API serves no description there.")
+            raise QuietMiss(f"{shown} answered {status}: the API serves no description there.")
         if status >= 400:
-            raise DescriptionError(f"{url} answered {status}.")
+            raise DescriptionError(f"{shown} answered {status}.")
         if implicit and body.lstrip()[:1] != b"{":
-            raise QuietMiss(f"{url} did not answer with a JSON description.")
+            raise QuietMiss(f"{shown} did not answer with a JSON description.")
         return body
 
 
+def _sentence(error: Exception) -> str:
+    text = str(error).rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def client_fetch(client: Any, timeout: float) -> Fetch:
-    """Fetch a description URL: with the token on the API's own origin, without it elsewhere."""
+    """Fetch a description URL: with the token on the API's own origin, without it elsewhere.
+
+    ``timeout`` (seconds) bounds the whole answer, not each read: a server that sends a byte
+    now and then must not hold the kernel. Raises DescriptionError past it.
+    """
 
     def fetch(url: str) -> tuple[int, bytes]:
         try:
             client.resolve_url(url)
         except OriginError:
             return _fetch_plain(url, timeout)
-        response = client.request("GET", url, timeout=timeout, retries=0)
-        return response.status_code, response.content
+
+        def with_token() -> tuple[int, bytes]:
+            response = client.request("GET", url, timeout=timeout, retries=0)
+            return response.status_code, response.content
+
+        return _within(timeout, url, with_token)
 
     return fetch
+
+
+def _within(seconds: float, url: str, work: Callable[[], tuple[int, bytes]]) -> tuple[int, bytes]:
+    """``work()``, given up after ``seconds``: the client has no deadline for a whole answer,
+    so it runs in a thread that is left to finish (or time out per read) on its own."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # handed to the caller below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="ue-magic openapi fetch", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise DescriptionError(f"{shown_url(url)} did not answer within {seconds:g} s.")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _fetch_plain(url: str, timeout: float) -> tuple[int, bytes]:
     import httpx
 
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True)
+        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise DescriptionError(
+                        f"{shown_url(url)} is over the {MAX_BYTES / 1e6:.0f} MB ue-magic reads."
+                    )
+                if time.monotonic() > deadline:
+                    raise DescriptionError(f"{shown_url(url)} did not answer within {timeout:g} s.")
+                chunks.append(chunk)
+            status = response.status_code
     except httpx.HTTPError as error:
-        raise DescriptionError(f"{url} did not answer ({type(error).__name__})") from None
-    return response.status_code, response.content
+        raise DescriptionError(
+            f"{shown_url(url)} did not answer ({type(error).__name__})"
+        ) from None
+    return status, b"".join(chunks)

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import DescriptionError
 from ._model import Description, Operation
 
 PathItem = str | int
@@ -48,16 +49,24 @@ class BodyValidator:
         self._validators: dict[str, Any] = {}
 
     def check(self, operation: Operation, body: Any) -> BodyProblem | None:
-        """The first (most relevant) problem of ``body``, or None when it fits or has no schema."""
+        """The first (most relevant) problem of ``body``, or None when it fits or has no schema.
+
+        Raises DescriptionError when the schema itself is broken (an unknown type, a bad
+        pattern, a loop, a keyword of the wrong shape): the description is at fault, not the body.
+        """
         if not operation.body_schema_uri:
             return None
         from jsonschema.exceptions import best_match
 
-        validator = self._validator(operation.body_schema_uri)
-        error = best_match(validator.iter_errors(body))
-        if error is None:
-            return None
-        return _problem(error)
+        try:
+            validator = self._validator(operation.body_schema_uri)
+            error = best_match(validator.iter_errors(body))
+            return None if error is None else _problem(error)
+        except _broken_schema_errors() as exc:
+            detail = str(exc).strip().split("\n")[0][:120] or type(exc).__name__
+            raise DescriptionError(
+                f"the body schema of {operation.label} is broken ({detail})"
+            ) from None
 
     def _validator(self, uri: str) -> Any:
         validator = self._validators.get(uri)
@@ -82,6 +91,27 @@ class BodyValidator:
             ]
             self._registry = Registry().with_resources(resources)
         return self._registry
+
+
+def _broken_schema_errors() -> tuple[type[BaseException], ...]:
+    """What jsonschema and referencing raise on a schema that is not a valid schema."""
+    import re
+
+    from jsonschema.exceptions import SchemaError, UnknownType
+    from referencing.exceptions import Unresolvable
+
+    return (
+        SchemaError,
+        UnknownType,
+        Unresolvable,
+        re.error,
+        RecursionError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        ValueError,
+    )
 
 
 def _from_30(node: Any) -> Any:
@@ -218,7 +248,11 @@ def locate(text: str, location: Sequence[PathItem]) -> int:
             if i >= len(text):
                 break
             if text[i] == "{" and isinstance(item, str):
-                found = next(((k, v) for key, k, v in _members(text, i) if key == item), None)
+                # the last of duplicate keys, the one json.loads keeps
+                found = None
+                for key, at, value in _members(text, i):
+                    if key == item:
+                        found = (at, value)
                 if found is None:
                     break
                 i = found[1]

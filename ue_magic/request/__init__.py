@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from .._constants import METHODS
 from ..errors import RequestSyntaxError, UnknownNameError
+from ._json import json_standin
 from ._template import RequestSpec, RequestTemplate, compile_request, parse_request
 
 __all__ = [
@@ -46,5 +47,6 @@ __all__ = [
     "RequestTemplate",
     "UnknownNameError",
     "compile_request",
+    "json_standin",
     "parse_request",
 ]

@@ -19,6 +19,20 @@ _NOT_JSON_HINT = (
 
 def compile_json_body(text: str, origin: Origin) -> Parts:
     """Tokenize, tell string from value placeholders, and check the JSON with stand-ins."""
+    parts, standin = _scan(text, origin)
+    _check_json(standin, origin)
+    return parts
+
+
+def json_standin(text: str) -> str:
+    """``text`` (a JSON body as written in the cell) with each ``{{ }}`` replaced by a stand-in
+    of the same width (``0`` for a whole value, ``x`` inside a string): JSON whose offsets are
+    the cell's, so a problem found in the rendered body can be shown where the user wrote it.
+    Raises RequestSyntaxError for a placeholder that would not render anyway."""
+    return _scan(text, Origin(text.split("\n"), 1, 1))[1]
+
+
+def _scan(text: str, origin: Origin) -> tuple[Parts, str]:
     tokens, placeholders = tokenize(text, origin)
     in_string = False
     escaped = False
@@ -48,8 +62,7 @@ def compile_json_body(text: str, origin: Origin) -> Parts:
                     escaped = in_string
                 elif char == '"':
                     in_string = not in_string
-    _check_json("".join(standin), origin)
-    return tuple(out)
+    return tuple(out), "".join(standin)
 
 
 _BEFORE_VALUE = frozenset("[,:")

@@ -1,0 +1,57 @@
+"""Completing ``{{`` names through IPython: no user code runs (properties, ``__dir__``,
+``__iter__``), nothing raises, and IPython's own completers are not asked in our place (they
+evaluate what is typed)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from IPython.core.completer import provisionalcompleter
+from IPython.utils.capture import capture_output
+
+
+def completions(ip: Any, text: str) -> list[str]:
+    with provisionalcompleter():
+        return [c.text for c in ip.Completer.completions(text, len(text))]
+
+
+class Traps:
+    """Every way a value could run code when looked at."""
+
+    ran: ClassVar[list[str]] = []
+
+    @property
+    def prop(self) -> int:
+        Traps.ran.append("property")
+        return 1
+
+    def __dir__(self) -> list[str]:
+        Traps.ran.append("__dir__")
+        raise RuntimeError("__dir__ ran")
+
+
+class LoudDict(dict):  # type: ignore[type-arg]
+    def __iter__(self) -> Any:
+        Traps.ran.append("__iter__")
+        raise RuntimeError("__iter__ ran")
+
+
+def test_no_user_code_runs_and_nothing_is_shown(ip: Any) -> None:
+    Traps.ran.clear()
+    ip.user_ns.update(trap=Traps(), loud=LoudDict(region="eu"), rows=[{"id": "a"}])
+    with capture_output() as captured:
+        after_property = completions(ip, "%ue_call GET /x/{{trap.prop.")
+        attributes = completions(ip, "%ue_call GET /x/{{trap.")
+        keys = completions(ip, "%ue_call GET /x/{{loud.")
+        nothing = completions(ip, '%%ue_call POST /x\n{"a": "{{nothing_here.')
+    assert Traps.ran == []
+    assert captured.stdout == "" and captured.stderr == ""
+    # not IPython's guesses (int's methods...): at most what is typed, which changes nothing
+    assert after_property in ([], [""]) and nothing in ([], [""])
+    assert "prop" in attributes
+    assert keys == ["region"]
+
+
+def test_a_magic_line_with_nothing_to_offer_offers_nothing(ip: Any) -> None:
+    assert completions(ip, "%ue_call --profile ") in ([], [""])  # no files, keywords, magics
+    assert completions(ip, "%ue_call GET /x -H x-") in ([], [""])  # no Python builtins
