@@ -20,6 +20,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "quickstart.ipynb"
+EXPLORE = ROOT / "notebooks" / "explore-usage.ipynb"
 BUILD = ROOT / "build"
 SHOWN_LINES = 3
 
@@ -76,6 +77,8 @@ def main() -> int:
         print(f"HTML export:       {html}")
     print("The sandbox ran inside the notebook's kernel and stopped with it.")
     print("Open the notebook in JupyterLab with `make lab` (needs the dev extra).")
+    print(f"\nNext, explore the demo data with pandas and matplotlib: {EXPLORE}")
+    print("Open it with `make lab` too (the dev extra has the explore extra it needs).")
     return 0
 
 
