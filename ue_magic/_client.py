@@ -235,8 +235,9 @@ class UsageEngineClient:
     def send(self, request: httpx.Request, *, retries: int | None = None) -> httpx.Response:
         """Send ``request`` with the token; retry connection errors, 429, 502, 503 and 504.
 
-        ``retries=None``: idempotent methods, or POST/PATCH with an ``Idempotency-Key`` header,
-        get ``max_retries`` retries, others none; ``retries=N`` (at most ``MAX_RETRIES``): up to
+        ``retries=None``: a 429 (not processed) gets ``max_retries`` retries for every method;
+        idempotent methods, or POST/PATCH with an ``Idempotency-Key`` header, get them for the
+        other statuses too, others none; ``retries=N`` (at most ``MAX_RETRIES``): up to
         N for any method. A Retry-After longer than ``max_retry_wait`` is not waited for: the
         answer is returned and a warning says when to try again.
         """
