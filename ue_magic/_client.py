@@ -232,18 +232,25 @@ class UsageEngineClient:
         )
         return self.send(request, retries=retries)
 
-    def send(self, request: httpx.Request, *, retries: int | None = None) -> httpx.Response:
+    def send(
+        self,
+        request: httpx.Request,
+        *,
+        retries: int | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> httpx.Response:
         """Send ``request`` with the token; retry connection errors, 429, 502, 503 and 504.
 
         ``retries=None``: a 429 (not processed) gets ``max_retries`` retries for every method;
         idempotent methods, or POST/PATCH with an ``Idempotency-Key`` header, get them for the
         other statuses too, others none; ``retries=N`` (at most ``MAX_RETRIES``): up to
         N for any method. A Retry-After longer than ``max_retry_wait`` is not waited for: the
-        answer is returned and a warning says when to try again.
+        answer is returned and a warning says when to try again. ``policy`` replaces the
+        client's ``retry_policy`` for this request (a bulk run's sleep that a stop can end).
         """
         self._check_origin(request.url)
         explicit = None if retries is None else check_retries(retries, "retries")
-        policy = self.retry_policy
+        policy = policy or self.retry_policy
         keyed = "idempotency-key" in request.headers
 
         def check(outcome: httpx.Response | DeferredError) -> Retry | None:

@@ -6,6 +6,7 @@ module is tested with a plain dict and a list.
 
 from __future__ import annotations
 
+import json
 import keyword
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from .result import shown
 Show = Callable[[Any], None]
 MAX_TIMEOUT = 3600.0
 MAX_CONCURRENCY = 64
+MAX_RATE = 100_000.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class CallOptions:
     no_raise: bool = False
     each: str | None = None
     concurrency: int = 4
+    rate: float | None = None
+    save: str | None = None
     all_pages: bool = False
     display_limit: int = 100
     display_bytes: int = 200_000
@@ -59,6 +63,10 @@ class CallOptions:
             raise UsageEngineError(f"--retry needs a count from 0 to {MAX_RETRIES}.")
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             raise UsageEngineError(f"--concurrency needs a count from 1 to {MAX_CONCURRENCY}.")
+        if self.rate is not None and not 0 < self.rate <= MAX_RATE:
+            raise UsageEngineError(f"--rate needs requests a second above 0, at most {MAX_RATE:g}.")
+        if self.save is not None and not self.save.strip():
+            raise UsageEngineError("--save needs a file path.")
         if self.table and self.raw:
             raise UsageEngineError("Choose --table or --raw, not both.")
 
@@ -77,6 +85,8 @@ class CallOptions:
             no_raise=args.no_raise,
             each=args.each,
             concurrency=settings.concurrency if args.concurrency is None else args.concurrency,
+            rate=getattr(args, "rate", None),
+            save=getattr(args, "save", None),
             all_pages=args.all_pages,
             display_limit=settings.display_limit,
             display_bytes=settings.display_bytes,
@@ -143,6 +153,8 @@ def call_once(
     namespace["_ue"] = response
     if options.output:
         namespace[options.output] = stored
+    if options.save:
+        save_body(options.save, stored)
     view = None if options.quiet else options.view(response, body)
     if response.is_error and not options.no_raise:
         if view is not None:
@@ -157,6 +169,25 @@ def call_once(
     if view is not None:
         show(view)
     return body if line_form else None
+
+
+def save_body(path: str, body: Any) -> None:
+    """--save PATH for one call: JSON as JSON, text as text, bytes as they came."""
+    try:
+        if isinstance(body, bytes):
+            with open(path, "wb") as binary:
+                binary.write(body)
+            return
+        with open(path, "w", encoding="utf-8") as text:
+            if isinstance(body, str):
+                text.write(body)
+            else:
+                json.dump(body, text, ensure_ascii=False, indent=1)
+                text.write("\n")
+    except OSError as error:
+        raise UsageEngineError(
+            f"--save {path}: cannot write it ({error.strerror or error}); the answer is in _ue."
+        ) from None
 
 
 def _preview(

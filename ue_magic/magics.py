@@ -20,6 +20,7 @@ from traitlets import Float, Int
 
 from ._client import UsageEngineClient
 from ._history import redact_current_input
+from ._pacing import BulkRuns
 from .credentials import Credentials, Secret
 from .errors import ConfigurationError, MissingCredentialsError, UsageEngineError
 from .request import RequestSyntaxError, RequestTemplate, compile_request
@@ -53,6 +54,7 @@ class UsageEngineMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._logins: dict[str | None, UsageEngineClient] = {}
+        self._runs = BulkRuns()  # --each runs under way: a logout lets them finish cleanly
         # A loop of %ue_call re-sends the same lines: parse and compile each only once.
         self._call_args = functools.lru_cache(maxsize=256)(
             functools.partial(self._parse, self.ue_call)
@@ -88,6 +90,7 @@ class UsageEngineMagics(Magics):
             raise
         old = self._logins.pop(profile, None)
         if old is not None:
+            self._runs.stop(old, "logged in again", self.timeout)
             old.close()
         self._logins[profile] = client
         return LoginSummary.of(profile, client).login_line()
@@ -205,6 +208,7 @@ class UsageEngineMagics(Magics):
         if client is None:
             print("Not logged in" + (f" with profile {args.profile}." if args.profile else "."))
             return
+        self._runs.stop(client, "logged out", self.timeout)
         client.token_manager.forget()
         client.close()
         print("Logged out" + (f" of profile {args.profile}." if args.profile else "."))
@@ -233,6 +237,8 @@ class UsageEngineMagics(Magics):
     @argument("--no-raise", action="store_true", help="Do not raise on a 4xx or 5xx answer.")
     @argument("--each", metavar="VAR", help="Send once per item of VAR ({{item}}).")
     @argument("--concurrency", type=int, metavar="N", help="Requests in flight with --each.")
+    @argument("--rate", type=float, metavar="N", help="At most N requests a second with --each.")
+    @argument("--save", metavar="PATH", help="Write the answer (JSON Lines with --each) to PATH.")
     @argument("--all-pages", action="store_true", help="Follow next-page links of a list.")
     @no_var_expand
     @line_cell_magic
@@ -257,7 +263,9 @@ class UsageEngineMagics(Magics):
             if args.each:
                 from .bulk import call_each
 
-                return call_each(namespace, client, template, options, display, self._progress())
+                return call_each(
+                    namespace, client, template, options, display, self._progress(), self._runs
+                )
             return call.call_once(
                 namespace, client, template, options, display, line_form=cell is None
             )
