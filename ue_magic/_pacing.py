@@ -29,9 +29,11 @@ from dataclasses import dataclass
 __all__ = ["BulkRuns", "PacingStats", "Stopped", "Throttle", "pacing_note"]
 
 DECREASE = 0.5  # the window's multiplicative decrease on a 429
-HEADROOM = 0.95  # the pace is set this far under the estimated refill rate
-CREEP = 0.01  # the pace grows by this share a second while answers are good
+HEADROOM = 0.97  # the pace is set this far under the estimated refill rate
+CREEP = 0.003  # the pace grows by this share a second while answers are good
 BACKOFF = 1.0  # seconds paused after a 429 without a usable Retry-After
+LONG_EPOCH = 2.0  # seconds: a 429 after this long at one pace means that pace was just over
+LONG_EPOCH_FLOOR = 0.95  # ... so the pace drops at most this far on it
 MIN_PACE = 0.5  # requests a second: the slowest pace a 429 can set
 _HISTORY = 4.0  # seconds of starts kept to estimate rates
 
@@ -92,6 +94,10 @@ class Throttle:
         self._started_at = clock()
         self._last_good = self._started_at
         self._starts: deque[tuple[float, bool | None]] = deque()  # (start, ok?) of attempts
+        self._answers: deque[tuple[float, bool]] = deque()  # (when, ok) of answers
+        self._refused_answer = self._started_at  # when the refusal being settled came
+        self._epoch_starts = 0  # starts since the last pause ended
+        self._refused_before = 0  # of those, started before the refused one
         self._epoch_start = self._started_at  # when sending resumed after the last pause
         self._burst: float | None = None
         self._refused: float | None = None  # start of the attempt a 429 refused, until settled
@@ -123,23 +129,30 @@ class Throttle:
         lock, so a ``stop`` either comes before it (``Stopped`` is raised) or sees the claim.
         """
         with self._cond:
+            slot: float | None = None  # this start's place in the pace, kept across wake-ups
             while True:
                 self._check()
                 now = self.clock()
-                due = max(self._pause_until, self._next_start)
-                if now >= due:
-                    if self._refused is not None:  # the first start after a pause
-                        self._settle(self._refused)
-                        self._refused = None
-                    pace = self._pace
-                    if pace:  # late wake-ups may catch up a little, never a burst
-                        self._next_start = max(now - 0.02, self._next_start) + 1 / pace
-                    self._starts.append((now, None))
-                    self._forget(now)
-                    if claim is not None:
-                        claim(now)
-                    return now
-                self._cond.wait(min(due - now, 0.5))
+                if now < self._pause_until:
+                    slot = None  # a pause gives up the place: places start again after it
+                    self._cond.wait(min(self._pause_until - now, 0.5))
+                    continue
+                if self._refused is not None:  # the first start after a pause
+                    self._settle(self._refused)
+                    self._refused = None
+                pace = self._pace
+                if pace and slot is None:
+                    slot = max(now, self._next_start)
+                    self._next_start = slot + 1 / pace
+                if slot is not None and now < slot:
+                    self._cond.wait(min(slot - now, 0.5))
+                    continue
+                self._starts.append((now, None))
+                self._epoch_starts += 1
+                self._forget(now)
+                if claim is not None:
+                    claim(now)
+                return now
 
     def sleep(self, seconds: float) -> None:
         """The retry loop's sleep: ends early, raising ``Stopped``, when the run stops."""
@@ -158,24 +171,30 @@ class Throttle:
             now = self.clock()
             ok = status != 429
             self._mark(started, ok)
+            self._answers.append((now, ok))
+            while self._answers and self._answers[0][0] < now - _HISTORY:
+                self._answers.popleft()
             if ok:
                 self._grow(now)
                 return
             self._throttled += 1
             if started < self._epoch_start:
                 return  # sent before the last pause: that pause already answered it
+            if self.adaptive:
+                self._window = max(1.0, self._window * DECREASE)
+                if self._refused is None:  # estimated once the answers in flight are in
+                    self._refused, self._refused_answer = started, now
+                    later = sum(1 for s, _ok in self._starts if s >= started)
+                    self._refused_before = self._epoch_starts - later
             wait = retry_after if retry_after is not None else BACKOFF
             until = now + wait
             if self.shared_pause:
                 if until > self._pause_until:
                     self._paused += until - max(now, self._pause_until)
-                    self._pause_until = until
+                    self._pause_until = self._next_start = until
                 self._pauses += 1
                 self._last_epoch, self._epoch_start = self._epoch_start, until
-            if self.adaptive:
-                self._window = max(1.0, self._window * DECREASE)
-                if self._refused is None:  # estimated once the answers in flight are in
-                    self._refused = started
+                self._epoch_starts = 0
             self._cond.notify_all()
 
     def stop(self, reason: str) -> None:
@@ -233,19 +252,20 @@ class Throttle:
         """The service's refill rate (requests a second), estimated at a 429.
 
         A token bucket refuses once it is empty; from then on it lets through exactly its refill
-        rate. So the good answers to attempts started at or after the refused one, over the time
-        those starts span, measure it. When too few such attempts are known (paced runs keep
-        few in flight), the epoch does: at pace ``r`` from a full bucket of B, the bucket ran dry
-        after ``t`` seconds, so the rate is ``r - B / t``; B is what the first epoch let through
-        before its first refusal beyond the rate.
+        rate. So the good answers that came after the first refusal, over the time they span,
+        measure it. Later (paced runs keep few in flight) the epoch does: from a full bucket of
+        B, ``n`` requests sent over ``t`` seconds ran it dry, so the rate is ``(n - B) / t``; B
+        is what the first epoch let through beyond the rate before its first refusal.
         """
-        after = [(s, ok) for s, ok in self._starts if s >= refused]
-        goods = [s for s, ok in after if ok]
-        before = sum(1 for s, ok in self._starts if self._last_epoch <= s < refused and ok)
-        span = (after[-1][0] - refused) if after else 0.0
+        before = self._refused_before
         if self._burst is None:
+            first = self._refused_answer
+            after = [ok for when, ok in self._answers if when > first]
+            span = (self._answers[-1][0] - first) if after else 0.0
             if len(after) >= 8 and span > 0.01:
-                rate = len(goods) / span
+                rate = sum(after) / span
+            elif before < 4:
+                return None  # too little to go on: the window alone slows down
             else:
                 elapsed = max(refused - self._last_epoch, 1e-3)
                 rate = before / elapsed * DECREASE
@@ -253,10 +273,12 @@ class Throttle:
             self._burst = max(1.0, before - rate * epoch)
             return rate
         epoch = refused - self._last_epoch
-        pace = self._pace
-        if pace is None or epoch <= 0:
+        if epoch <= 0 or before < 4:
             return None
-        return max(pace * DECREASE, pace - self._burst / epoch)
+        sent = before / epoch  # the rate actually sent, which may be under the pace
+        # a long epoch ran only a little over the rate: B's estimate is rough, so bound the drop
+        floor = LONG_EPOCH_FLOOR if epoch >= LONG_EPOCH else DECREASE
+        return max(sent * floor, (before - self._burst) / epoch)
 
     def _mark(self, started: float, ok: bool) -> None:
         for i in range(len(self._starts) - 1, -1, -1):
