@@ -9,29 +9,12 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
+from tests.bulk.conftest import METERS, TEMPLATE, run_each
 from tests.bulk.helpers import assert_counts
 from tests.conftest import shown_widget
 from ue_magic.bulk import BulkResult
 from ue_magic.progress import TextProgress
 from ue_magic.sandbox import Sandbox
-
-METERS = "/usage-metering/v1/meters"
-TEMPLATE = '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}'
-
-
-@pytest.fixture
-def shell(ip: Any, sandbox: Sandbox) -> Any:
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-    ip.user_ns["type_id"] = sandbox.seed_meters(0)
-    sandbox.reset()
-    return ip
-
-
-def run_each(shell: Any, line: str, cell: str = TEMPLATE) -> Any:
-    with capture_output() as captured:
-        shell.run_cell_magic("ue_call", line, cell)
-    return captured
 
 
 def test_500_items_in_order_with_one_token(shell: Any, sandbox: Sandbox) -> None:
