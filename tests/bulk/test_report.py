@@ -84,18 +84,16 @@ def test_a_request_without_item_is_refused_before_sending(
     shell: Any, sandbox: Sandbox, line: str, cell: str | None
 ) -> None:
     shell.user_ns["users"] = ["a", "b", "c"]
-    with pytest.raises(UsageError, match=r"does not use \{\{item\}\}.*3 identical"):
-        with capture_output():
-            if cell is None:
-                shell.run_line_magic("ue_call", line)
-            else:
-                shell.run_cell_magic("ue_call", line, cell)
+    refused = pytest.raises(UsageError, match=r"does not use \{\{item\}\}.*3 identical")
+    with refused, capture_output():
+        if cell is None:
+            shell.run_line_magic("ue_call", line)
+        else:
+            shell.run_cell_magic("ue_call", line, cell)
     assert sandbox.counters()["api_requests"] == 0
 
 
-def test_save_writes_one_json_line_per_item(
-    shell: Any, sandbox: Sandbox, tmp_path: Path
-) -> None:
+def test_save_writes_one_json_line_per_item(shell: Any, sandbox: Sandbox, tmp_path: Path) -> None:
     users = [f"s{n}" for n in range(20)]
     users[4] = ""
     shell.user_ns["users"] = users
@@ -118,9 +116,7 @@ def test_save_writes_one_json_line_per_item(
         ("--concurrency 0", "--concurrency needs"),
     ],
 )
-def test_bad_options_send_nothing(
-    shell: Any, sandbox: Sandbox, option: str, message: str
-) -> None:
+def test_bad_options_send_nothing(shell: Any, sandbox: Sandbox, option: str, message: str) -> None:
     shell.user_ns["users"] = ["a"]
     with pytest.raises(UsageError, match=message):
         run_each(shell, f"--each users {option} POST {METERS}")
