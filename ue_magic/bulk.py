@@ -351,8 +351,9 @@ def call_each(
     left = len(items) - len(result.ok)
     if result.interrupted or result.stopped:
         raise UsageEngineError(
-            f"{'Interrupted' if result.interrupted else 'Stopped'}: {result.summary()}. "
-            f"pending = _ue.pending holds the {left} items to send again."
+            f"{'Interrupted' if result.interrupted else f'Stopped ({result.stopped})'} with "
+            f"{result.sent} of {len(items)} sent; pending = _ue.pending holds the {left} items "
+            "to send again (see the report above)."
         )
     if result.failures and not options.no_raise:
         raise HttpStatusError(

@@ -48,7 +48,7 @@ def test_retries_for_method_key_and_status(
 
 
 def test_a_status_rule_can_retry_every_method() -> None:
-    """"A 429 is retried for every method" is one rule of the API's table, not a new loop."""
+    """ "A 429 is retried for every method" is one rule of the API's table, not a new loop."""
     assert API_STATUSES[429] == StatusRule(any_method=True)
     assert not any(API_STATUSES[s].any_method for s in (502, 503, 504))
     strict = policy(statuses={**API_STATUSES, 429: StatusRule()})[0]
