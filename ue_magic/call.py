@@ -19,6 +19,7 @@ from ._constants import BEARER_MASK, MAX_RETRIES
 from .curl import curl_command, token_fetch_comment
 from .errors import HttpStatusError, UsageEngineError
 from .problem import describe_error
+from .progress import PageCounter
 from .render import RequestView, ResponseView, decode_body
 from .request import RequestSpec, RequestTemplate
 from .result import shown
@@ -127,8 +128,12 @@ def call_once(
     show: Show,
     *,
     line_form: bool = False,
+    page_counter: Callable[[], PageCounter] | None = None,
 ) -> Any:
-    """One request: everything is checked before sending; the answer goes to ``_ue`` and -o."""
+    """One request: everything is checked before sending; the answer goes to ``_ue`` and -o.
+
+    ``page_counter`` makes what counts pages and items while --all-pages runs.
+    """
     spec = template.render(namespace)
     if options.dry_run or options.curl:
         _preview(client, spec, options, show)
@@ -140,7 +145,12 @@ def call_once(
     if options.all_pages:
         from .pages import fetch_all_pages
 
-        pages = fetch_all_pages(client, spec, options)
+        counter = None if options.quiet or page_counter is None else page_counter()
+        pages = fetch_all_pages(client, spec, options, counter.update if counter else None)
+        if counter is not None:
+            counter.finish(pages.summary())
+        elif pages.limited:  # even with -q: the list is incomplete
+            print(pages.summary())
         response, body = pages.response, pages.body
         stored = body
         if pages.before_error is not None and options.output:

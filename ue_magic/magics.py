@@ -267,7 +267,13 @@ class UsageEngineMagics(Magics):
                     namespace, client, template, options, display, self._progress(), self._runs
                 )
             return call.call_once(
-                namespace, client, template, options, display, line_form=cell is None
+                namespace,
+                client,
+                template,
+                options,
+                display,
+                line_form=cell is None,
+                page_counter=self._page_counter() if options.all_pages else None,
             )
         except (UsageEngineError, RequestSyntaxError) as error:
             raise UsageError(str(error)) from None
@@ -303,6 +309,14 @@ class UsageEngineMagics(Magics):
         if _in_notebook(self.shell):
             return lambda total: WidgetProgress(total, display)
         return TextProgress
+
+    def _page_counter(self) -> Any:
+        """What counts pages for --all-pages: a label in a notebook, a text line in a terminal."""
+        from .progress import TextPageCounter, WidgetPageCounter
+
+        if _in_notebook(self.shell):
+            return lambda: WidgetPageCounter(display)
+        return TextPageCounter
 
     @staticmethod
     def _parse(magic: Any, line: str) -> Any:
