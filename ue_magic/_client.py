@@ -141,7 +141,7 @@ class UsageEngineClient:
             base_url=base,
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=64),
             follow_redirects=False,
             trust_env=True,
             headers={"User-Agent": _user_agent(), "Accept": "application/json"},

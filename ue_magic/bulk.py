@@ -89,10 +89,11 @@ class _Trace:
     """httpx's ``trace`` extension for one item: waits its turn before each attempt is written,
     notes that it was written, and tells the throttle about each answer."""
 
-    __slots__ = ("attempts", "started", "throttle", "traced", "written")
+    __slots__ = ("attempts", "max_wait", "started", "throttle", "traced", "written")
 
-    def __init__(self, throttle: Throttle) -> None:
+    def __init__(self, throttle: Throttle, max_wait: float) -> None:
         self.throttle = throttle
+        self.max_wait = max_wait  # a longer Retry-After pauses the run only this long
         self.started: float | None = None
         self.written = self.traced = False
         self.attempts = 0
@@ -114,6 +115,7 @@ class _Trace:
             for key, value in headers:
                 if key.lower() == b"retry-after":
                     wait = parse_retry_after(value.decode("latin-1"))
+                    wait = None if wait is None else min(wait, self.max_wait)
             assert self.started is not None
             self.throttle.answered(self.started, status, wait)
 
@@ -151,7 +153,7 @@ class _Run:
 
     def send(self, index: int) -> _Outcome:
         """Send item ``index`` (a worker thread): its 429s are retried up to ``MAX_RETRIES``."""
-        trace = self.traces[index] = _Trace(self.throttle)
+        trace = self.traces[index] = _Trace(self.throttle, self.policy.max_wait)
         try:
             self.throttle.acquire()
         except Stopped as stop:
@@ -171,8 +173,9 @@ class _Run:
                 response = self.client.send(request, retries=self.options.retry, policy=self.policy)
                 if response.status_code != 429 or trace.attempts > MAX_RETRIES:
                     return _Outcome("ok" if not response.is_error else "failed", response)
-                if self.options.retry is not None:  # the user's own count is the bound
-                    return _Outcome("failed", response)
+                wait = parse_retry_after(response.headers.get("retry-after"))
+                if self.options.retry is not None or (wait or 0) > self.policy.max_wait:
+                    return _Outcome("failed", response)  # the user's count, or too long a wait
         except Stopped as stop:
             return self._unfinished(trace, stop.reason)
         except UsageEngineError as error:
@@ -246,7 +249,9 @@ def run_bulk(
                     break
                 finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    _record(result, pending.pop(future), future.result(), save)
+                    index = pending.pop(future)
+                    _record(result, index, future.result(), save)
+                    run.traces.pop(index, None)
                     done += 1
                 progress.update(done, len(result.failures))
             except KeyboardInterrupt:
