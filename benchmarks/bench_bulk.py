@@ -92,12 +92,14 @@ def rate_limited() -> list[Row]:
         refused = (posts - RATE_ITEMS) / posts
         measured = (
             f"{throughput:.1f}/s ({throughput / RATE_LIMIT:.0%} of the limit), "
-            f"{len(result.failures)} failures, {duplicates} duplicates, "
+            f"{len(result.failures)} failures, {len(result.not_sent)} not sent, "
+            f"{duplicates} duplicates, "
             f"{len(made)} created, 429s {refused:.1%} of {posts} requests"
         )
         if adaptive:
             ok = (
                 not result.failures
+                and not result.not_sent
                 and duplicates == 0
                 and len(made) == RATE_ITEMS
                 and throughput >= 0.9 * RATE_LIMIT

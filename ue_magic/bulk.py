@@ -27,7 +27,7 @@ from ._jsonlines import JsonLines
 from ._pacing import BulkRuns, Stopped, Throttle
 from ._retry import parse_retry_after
 from .call import CallOptions
-from .errors import HttpStatusError, UsageEngineError
+from .errors import ApiConnectionError, HttpStatusError, UsageEngineError
 from .problem import describe_error, server_message
 from .progress import Progress, TextProgress
 from .render import decode_body
@@ -89,14 +89,14 @@ class _Trace:
     """httpx's ``trace`` extension for one item: waits its turn before each attempt is written,
     notes that it was written, and tells the throttle about each answer."""
 
-    __slots__ = ("attempts", "max_wait", "started", "throttle", "traced", "written")
+    __slots__ = ("attempts", "max_wait", "started", "throttle", "traced", "unwritten", "written")
 
     def __init__(self, throttle: Throttle, max_wait: float) -> None:
         self.throttle = throttle
         self.max_wait = max_wait  # a longer Retry-After pauses the run only this long
         self.started: float | None = None
         self.written = self.traced = False
-        self.attempts = 0
+        self.attempts = self.unwritten = 0  # attempts started; connection errors before writing
 
     def _claim(self, now: float) -> None:  # under the throttle's lock: stop cannot race it
         self.started = now
@@ -170,7 +170,14 @@ class _Run:
                     timeout=self.options.timeout,
                 )
                 request.extensions["trace"] = trace
-                response = self.client.send(request, retries=self.options.retry, policy=self.policy)
+                try:
+                    response = self.client.send(
+                        request, retries=self.options.retry, policy=self.policy
+                    )
+                except ApiConnectionError:
+                    if not self._again(trace):
+                        raise
+                    continue
                 if response.status_code != 429 or trace.attempts > MAX_RETRIES:
                     return _Outcome("ok" if not response.is_error else "failed", response)
                 wait = parse_retry_after(response.headers.get("retry-after"))
@@ -187,6 +194,15 @@ class _Run:
             return _Outcome("failed", message=repr(error), error=error)
         finally:
             self.throttle.release()
+
+    def _again(self, trace: _Trace) -> bool:
+        """After a connection error: whether to send again. Only a request that was never
+        written (so the server cannot have processed it) is, within the policy's retries."""
+        if not trace.traced or trace.written or trace.unwritten >= self.policy.retries:
+            return False
+        trace.unwritten += 1
+        self.throttle.sleep(self.policy.delay(trace.unwritten, None)[0])
+        return True
 
     @staticmethod
     def _unfinished(trace: _Trace, reason: str) -> _Outcome:
@@ -360,8 +376,12 @@ def call_each(
             f"{result.sent} of {len(items)} sent; pending = _ue.pending holds the {left} items "
             "to send again (see the report above)."
         )
-    if result.failures and not options.no_raise:
+    unsent = len(result.not_sent)
+    if (result.failures or unsent) and not options.no_raise:
+        what = f"{len(result.failures)} of {len(items)} requests failed"
+        if unsent:
+            what += f" and {unsent} were not sent"
         raise HttpStatusError(
-            f"{len(result.failures)} of {len(items)} requests failed; see the table above "
-            "(pending = _ue.pending, then --each pending, sends them again; --no-raise to go on)."
+            f"{what}; see the table above (pending = _ue.pending, then --each pending, sends "
+            "them again; --no-raise to go on)."
         )

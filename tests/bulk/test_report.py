@@ -128,3 +128,29 @@ def test_save_for_one_call_writes_the_answer(shell: Any, sandbox: Sandbox, tmp_p
     with capture_output():
         shell.run_line_magic("ue_call", f"GET {METERS}?limit=5 --save {path} -q")
     assert json.loads(path.read_text()) == shell.user_ns["_ue"].json()
+
+
+def test_nothing_written_is_not_sent_not_failed(ip: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The requests never leave the client: the summary says 0 sent, and all are pending."""
+    from ue_magic.sandbox import start
+
+    with start() as gone:
+        for name, value in gone.env().items():
+            monkeypatch.setenv(name, value)
+        with capture_output():
+            ip.run_line_magic("ue_login", "")
+    ip.user_ns["users"] = [f"gone-{n}" for n in range(6)]
+    with capture_output() as captured:
+        ip.run_cell_magic(
+            "ue_call", f"--each users --concurrency 6 --no-raise POST {METERS}", '"{{item}}"'
+        )
+    result = ip.user_ns["_ue"]
+    assert_counts(result)
+    assert result.sent == 0 and result.failed == [] and len(result.not_sent) == 6
+    assert result.pending == ip.user_ns["users"]
+    assert "6 items: 0 sent" in captured.outputs[-1].data["text/plain"]
+    assert all(why.startswith("Could not reach") for why in result.not_sent_why)
+    ip.user_ns["users"] = ["gone-x"]
+    refused = pytest.raises(UsageError, match="0 of 1 requests failed and 1 were not sent")
+    with refused, capture_output():
+        ip.run_cell_magic("ue_call", f"--each users POST {METERS}", '"{{item}}"')
