@@ -20,7 +20,6 @@ from traitlets import Float, Int
 
 from ._client import UsageEngineClient
 from ._history import redact_current_input
-from ._pacing import BulkRuns
 from .credentials import Credentials, Secret
 from .errors import ConfigurationError, MissingCredentialsError, UsageEngineError
 from .request import RequestSyntaxError, RequestTemplate, compile_request
@@ -54,7 +53,7 @@ class UsageEngineMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._logins: dict[str | None, UsageEngineClient] = {}
-        self._runs = BulkRuns()  # --each runs under way: a logout lets them finish cleanly
+        self._bulk_runs: Any = None  # --each runs under way (made on first use): see _runs
         # A loop of %ue_call re-sends the same lines: parse and compile each only once.
         self._call_args = functools.lru_cache(maxsize=256)(
             functools.partial(self._parse, self.ue_call)
@@ -90,7 +89,7 @@ class UsageEngineMagics(Magics):
             raise
         old = self._logins.pop(profile, None)
         if old is not None:
-            self._runs.stop(old, "logged in again", self.timeout)
+            self._stop_runs(old, "logged in again")
             old.close()
         self._logins[profile] = client
         return LoginSummary.of(profile, client).login_line()
@@ -208,7 +207,7 @@ class UsageEngineMagics(Magics):
         if client is None:
             print("Not logged in" + (f" with profile {args.profile}." if args.profile else "."))
             return
-        self._runs.stop(client, "logged out", self.timeout)
+        self._stop_runs(client, "logged out")
         client.token_manager.forget()
         client.close()
         print("Logged out" + (f" of profile {args.profile}." if args.profile else "."))
@@ -264,7 +263,7 @@ class UsageEngineMagics(Magics):
                 from .bulk import call_each
 
                 return call_each(
-                    namespace, client, template, options, display, self._progress(), self._runs
+                    namespace, client, template, options, display, self._progress(), self._runs()
                 )
             return call.call_once(
                 namespace,
@@ -301,6 +300,19 @@ class UsageEngineMagics(Magics):
         )
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _runs(self) -> Any:
+        """The --each runs under way, so that a logout lets their requests in flight finish."""
+        if self._bulk_runs is None:
+            from ._pacing import BulkRuns
+
+            self._bulk_runs = BulkRuns()
+        return self._bulk_runs
+
+    def _stop_runs(self, client: UsageEngineClient, reason: str) -> None:
+        """Stop the client's --each runs and wait (at most the timeout) for what is in flight."""
+        if self._bulk_runs is not None:
+            self._bulk_runs.stop(client, reason, self.timeout)
 
     def _progress(self) -> Any:
         """A widget bar in a notebook, a text bar in a terminal."""
