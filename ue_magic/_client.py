@@ -159,7 +159,7 @@ class UsageEngineClient:
             base_url=base,
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=64),
             follow_redirects=False,
             headers={"User-Agent": _user_agent(), "Accept": "application/json"},
             event_hooks={"request": [self._counters.request_sent]},
@@ -254,7 +254,12 @@ class UsageEngineClient:
         return self.send(request, retries=retries, max_bytes=max_bytes)
 
     def send(
-        self, request: httpx.Request, *, retries: int | None = None, max_bytes: int | None = -1
+        self,
+        request: httpx.Request,
+        *,
+        retries: int | None = None,
+        policy: RetryPolicy | None = None,
+        max_bytes: int | None = -1,
     ) -> httpx.Response:
         """Send ``request`` with the token; retry connection errors, 429, 502, 503 and 504.
 
@@ -262,14 +267,16 @@ class UsageEngineClient:
         comes. ``max_bytes``: the most bytes of the answer (-1: the client's ``max_bytes``;
         None: no limit); past it ``AnswerTooLargeError`` is raised and the request not retried.
 
-        ``retries=None``: idempotent methods, or POST/PATCH with an ``Idempotency-Key`` header,
-        get ``max_retries`` retries, others none; ``retries=N`` (at most ``MAX_RETRIES``): up to
+        ``retries=None``: a 429 (not processed) gets ``max_retries`` retries for every method;
+        idempotent methods, or POST/PATCH with an ``Idempotency-Key`` header, get them for the
+        other statuses too, others none; ``retries=N`` (at most ``MAX_RETRIES``): up to
         N for any method. A Retry-After longer than ``max_retry_wait`` is not waited for: the
-        answer is returned and a warning says when to try again.
+        answer is returned and a warning says when to try again. ``policy`` replaces the
+        client's ``retry_policy`` for this request (a bulk run's sleep that a stop can end).
         """
         self._check_origin(request.url)
         explicit = None if retries is None else check_retries(retries, "retries")
-        policy = self.retry_policy
+        policy = policy or self.retry_policy
         keyed = "idempotency-key" in request.headers
         limit = self.max_bytes if max_bytes == -1 else max_bytes
 

@@ -56,7 +56,11 @@ class StatusRule:
     any_method: bool = False
 
 
-API_STATUSES: Mapping[int, StatusRule] = {s: StatusRule() for s in (429, 502, 503, 504)}
+# a 429 says the request was not processed, so repeating it is safe for every method
+API_STATUSES: Mapping[int, StatusRule] = {
+    429: StatusRule(any_method=True),
+    **{s: StatusRule() for s in (502, 503, 504)},
+}
 # the token request changes nothing on the server: every 5xx and 429 is worth another try
 TOKEN_STATUSES: Mapping[int, StatusRule] = {
     s: StatusRule(any_method=True) for s in (429, *range(500, 600))

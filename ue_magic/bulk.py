@@ -1,137 +1,52 @@
-"""%%ue_call --each: one request per item, N at a time, over the logged-in client.
+"""%%ue_call --each: one request per item, paced for a rate-limited service.
 
-Every request is rendered before the first is sent, so a bad item stops the cell with nothing
-sent. Requests are handed to the pool only as slots free up, so an interrupt stops new sends at
-once, waits for those in flight, and the report says exactly what was and was not sent.
+Every item is checked (rendered, then dropped) before the first request is sent, so a bad item
+stops the cell with nothing sent, and memory does not grow with rendered bodies; each request is
+rendered again by the worker that sends it. Workers share a ``Throttle`` (``_pacing``): a 429 pauses
+them all and lowers the pace. httpx's ``trace`` extension tells each worker when its request was
+written to the socket, so the counts are honest: sent means written. An interrupt (any number of
+them) or a logout stops new requests; those in flight finish and the report says what each item is.
 """
 
 from __future__ import annotations
 
-import html
+import dataclasses
 import time
 from collections import ChainMap
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from ._bulk_report import BulkFailure, BulkResult, short_form
 from ._client import UsageEngineClient
-from .call import CallOptions, send_spec
-from .errors import HttpStatusError, UsageEngineError
-from .problem import describe_error
+from ._constants import MAX_RETRIES
+from ._pacing import BulkRuns, Stopped, Throttle
+from ._retry import parse_retry_after
+from .call import CallOptions
+from .errors import ApiConnectionError, HttpStatusError, UsageEngineError
+from .problem import describe_error, server_message
 from .progress import Progress, TextProgress
 from .render import decode_body
 from .request import RequestSpec, RequestSyntaxError, RequestTemplate
-from .save import JsonLinesWriter, check_target
+from .save import JsonLines
 
+__all__ = [
+    "BulkFailure",
+    "BulkResult",
+    "BulkRuns",
+    "call_each",
+    "check_items",
+    "items_of",
+    "run_bulk",
+    "short_form",
+]
 
-@dataclass(frozen=True)
-class BulkFailure:
-    """One item that did not succeed: its index, status (None: no answer) and why."""
-
-    index: int
-    status: int | None
-    message: str
-    body: Any = None
-
-    def __repr__(self) -> str:
-        status = self.status if self.status is not None else "no answer"
-        return f"BulkFailure(index={self.index}, status={status}, message={self.message!r})"
-
-
-@dataclass
-class BulkResult:
-    """What ``_ue`` holds after --each: per-item answers in input order, and a summary."""
-
-    total: int
-    responses: list[httpx.Response | None]
-    results: list[Any]
-    failures: list[BulkFailure] = field(default_factory=list)
-    elapsed: float = 0.0
-    interrupted: bool = False
-
-    @property
-    def sent(self) -> int:
-        return sum(1 for r in self.results if r is not _NOT_SENT)
-
-    @property
-    def ok(self) -> list[int]:
-        """Indices of the items that got a 2xx/3xx answer."""
-        failed = {f.index for f in self.failures}
-        return [i for i, r in enumerate(self.results) if r is not _NOT_SENT and i not in failed]
-
-    @property
-    def failed(self) -> list[BulkFailure]:
-        return list(self.failures)
-
-    @property
-    def not_sent(self) -> list[int]:
-        return [i for i, r in enumerate(self.results) if r is _NOT_SENT]
-
-    def summary(self) -> str:
-        rate = self.sent / self.elapsed if self.elapsed > 0 else 0.0
-        line = (
-            f"{self.sent} of {self.total} sent, {len(self.ok)} ok, {len(self.failures)} failed "
-            f"in {self.elapsed:.2f} s ({rate:.1f}/s)"
-        )
-        if self.interrupted:
-            line += f"; interrupted: {len(self.not_sent)} not sent"
-        return line
-
-    def __repr__(self) -> str:
-        lines = [self.summary()]
-        if self.failures:
-            lines.append("index  status  error")
-            lines += [
-                f"{f.index:<5}  {f.status if f.status is not None else '-':<6}  {f.message}"
-                for f in self.failures[:50]
-            ]
-            if len(self.failures) > 50:
-                lines.append(f"… {len(self.failures) - 50} more failures in _ue.failed")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        out = [f"<div class='ue-bulk'><p>{html.escape(self.summary())}</p>"]
-        if self.failures:
-            rows = "".join(
-                f"<tr><td>{f.index}</td><td>{f.status if f.status is not None else '-'}</td>"
-                f"<td>{html.escape(f.message)}</td></tr>"
-                for f in self.failures[:50]
-            )
-            more = len(self.failures) - 50
-            out.append(
-                "<table><thead><tr><th>item</th><th>status</th><th>error</th></tr></thead>"
-                f"<tbody>{rows}</tbody></table>"
-            )
-            if more > 0:
-                out.append(f"<p>… {more} more failures in <code>_ue.failed</code></p>")
-        out.append("</div>")
-        return "".join(out)
-
-
-class _NotSent:
-    def __repr__(self) -> str:
-        return "<not sent>"
-
-
-_NOT_SENT: Any = _NotSent()
 ProgressFactory = Callable[[int], Progress]
-OnResult = Callable[["BulkResult", int], None]
-
-
-class QuietProgress:
-    """-q: no bar at all."""
-
-    def __init__(self, total: int = 0) -> None:
-        self.total = total
-
-    def update(self, done: int, failed: int, force: bool = False) -> None:
-        pass
-
-    def finish(self, done: int, failed: int, interrupted: bool) -> None:
-        pass
+INTERRUPTED = "interrupted"
+ABANDONED = "interrupted again while in flight: the server may have processed it"
 
 
 def items_of(value: Any) -> list[Any]:
@@ -148,87 +63,294 @@ def items_of(value: Any) -> list[Any]:
     return list(value)
 
 
-def render_all(
-    template: RequestTemplate,
-    namespace: MutableMapping[str, Any],
-    items: list[Any],
-) -> list[RequestSpec]:
-    """Every request, rendered before anything is sent; a bad item names its index."""
-    specs = []
+def check_items(
+    template: RequestTemplate, namespace: MutableMapping[str, Any], items: Sequence[Any]
+) -> None:
+    """Render every request once and drop it: a bad item names its index, nothing is sent.
+
+    A template that does not use ``{{item}}`` would send the same request N times: refused.
+    """
+    if "item" not in template.names:
+        raise UsageEngineError(
+            f"--each sends one request per item, but this request does not use {{{{item}}}}: "
+            f"it would send {len(items)} identical requests. Put {{{{item}}}} (or "
+            "{{item.field}}) in the path, the query, a header or the body."
+        )
+    for _spec in render_each(template, namespace, items):
+        pass
+
+
+def render_each(
+    template: RequestTemplate, namespace: MutableMapping[str, Any], items: Sequence[Any]
+) -> Iterator[RequestSpec]:
+    """Each item's request, rendered one at a time and not kept (100,000 items stay small);
+    a bad item raises UsageEngineError naming its index."""
+    scope: ChainMap[str, Any] = ChainMap({"item": None}, namespace)
     for index, item in enumerate(items):
+        scope.maps[0]["item"] = item
         try:
-            specs.append(template.render(ChainMap({"item": item}, namespace)))
+            yield template.render(scope)
         except RequestSyntaxError as error:
             raise UsageEngineError(f"Item {index} (nothing was sent): {error}") from None
-    return specs
+
+
+class _Trace:
+    """httpx's ``trace`` extension for one item: waits its turn before each attempt is written,
+    notes that it was written, and tells the throttle about each answer."""
+
+    __slots__ = ("attempts", "max_wait", "started", "throttle", "traced", "unwritten", "written")
+
+    def __init__(self, throttle: Throttle, max_wait: float) -> None:
+        self.throttle = throttle
+        self.max_wait = max_wait  # a longer Retry-After pauses the run only this long
+        self.started: float | None = None
+        self.written = self.traced = False
+        self.attempts = self.unwritten = 0  # attempts started; connection errors before writing
+
+    def _claim(self, now: float) -> None:  # under the throttle's lock: stop cannot race it
+        self.started = now
+        self.attempts += 1
+
+    def __call__(self, name: str, info: dict[str, Any]) -> None:
+        self.traced = True
+        if name.endswith(".send_request_headers.started"):
+            self.throttle.before_write(self._claim)
+        elif name.endswith(".send_request_body.complete"):
+            self.written = True
+        elif name.endswith(".receive_response_headers.complete"):
+            self.written = True  # an answer proves the request arrived
+            status, headers = info["return_value"][1], info["return_value"][3]
+            wait = None
+            for key, value in headers:
+                if key.lower() == b"retry-after":
+                    wait = parse_retry_after(value.decode("latin-1"))
+                    wait = None if wait is None else min(wait, self.max_wait)
+            assert self.started is not None
+            self.throttle.answered(self.started, status, wait)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one worker learned: ``kind`` is "ok", "failed" or "not sent"."""
+
+    kind: str
+    response: httpx.Response | None = None
+    message: str = ""
+    error: Exception | None = None
+
+
+class _Run:
+    """One run's shared parts: what to send, with what, paced by which throttle."""
+
+    def __init__(
+        self,
+        client: UsageEngineClient,
+        template: RequestTemplate,
+        namespace: MutableMapping[str, Any],
+        items: Sequence[Any],
+        options: CallOptions,
+        throttle: Throttle,
+    ) -> None:
+        self.client = client
+        self.template = template
+        self.namespace = namespace
+        self.items = items
+        self.options = options
+        self.throttle = throttle
+        self.traces: dict[int, _Trace] = {}
+        self.policy = dataclasses.replace(client.retry_policy, sleep=throttle.sleep)
+
+    def send(self, index: int) -> _Outcome:
+        """Send item ``index`` (a worker thread): its 429s are retried up to ``MAX_RETRIES``."""
+        trace = self.traces[index] = _Trace(self.throttle, self.policy.max_wait)
+        try:
+            self.throttle.acquire()
+        except Stopped as stop:
+            return _Outcome("not sent", message=stop.reason)
+        try:
+            spec = self.template.render(ChainMap({"item": self.items[index]}, self.namespace))
+            while True:
+                request = self.client.build_request(
+                    spec.method,
+                    spec.path,
+                    params=list(spec.params) or None,
+                    headers=list(spec.headers) or None,
+                    content=spec.body,
+                    timeout=self.options.timeout,
+                )
+                request.extensions["trace"] = trace
+                try:
+                    response = self.client.send(
+                        request, retries=self.options.retry, policy=self.policy
+                    )
+                except ApiConnectionError:
+                    if not self._again(trace):
+                        raise
+                    continue
+                if response.status_code != 429 or trace.attempts > MAX_RETRIES:
+                    return _Outcome("ok" if not response.is_error else "failed", response)
+                wait = parse_retry_after(response.headers.get("retry-after"))
+                if self.options.retry is not None or (wait or 0) > self.policy.max_wait:
+                    return _Outcome("failed", response)  # the user's count, or too long a wait
+        except Stopped as stop:
+            return self._unfinished(trace, stop.reason)
+        except UsageEngineError as error:
+            if trace.traced and not trace.written:
+                return _Outcome("not sent", message=_first_clause(str(error)))
+            return _Outcome("failed", message=str(error), error=error.with_traceback(None))
+        except Exception as error:  # one item's bug must not lose the report
+            error = error.with_traceback(None)  # frames would keep requests alive in -o
+            return _Outcome("failed", message=repr(error), error=error)
+        finally:
+            self.throttle.release()
+
+    def _again(self, trace: _Trace) -> bool:
+        """After a connection error: whether to send again. Only a request that was never
+        written (so the server cannot have processed it) is, within the policy's retries."""
+        if not trace.traced or trace.written or trace.unwritten >= self.policy.retries:
+            return False
+        trace.unwritten += 1
+        self.throttle.sleep(self.policy.delay(trace.unwritten, None)[0])
+        return True
+
+    @staticmethod
+    def _unfinished(trace: _Trace, reason: str) -> _Outcome:
+        if trace.written:  # a 429 then a stop before its retry: still not processed
+            return _Outcome("failed", message=f"answered 429, then {reason} before its retry")
+        return _Outcome("not sent", message=reason)
+
+    def abandoned(self, index: int) -> _Outcome:
+        """What an item still in flight after a second interrupt is, as far as we know."""
+        trace = self.traces.get(index)
+        if trace is None or trace.started is None:
+            return _Outcome("not sent", message=INTERRUPTED)
+        return _Outcome("failed", message=ABANDONED)
+
+
+def _first_clause(message: str) -> str:
+    """'Could not reach POST http://x/y (ConnectError: ...); check ...' -> before the ';'."""
+    return message.split(";", 1)[0]
 
 
 def run_bulk(
     client: UsageEngineClient,
-    specs: list[RequestSpec],
+    template: RequestTemplate,
+    namespace: MutableMapping[str, Any],
+    items: Sequence[Any],
     options: CallOptions,
     progress: Progress,
+    *,
+    throttle: Throttle | None = None,
+    save: JsonLines | None = None,
     clock: Callable[[], float] = time.monotonic,
-    on_result: OnResult | None = None,
 ) -> BulkResult:
-    """Send every request, ``options.concurrency`` at a time, in a pool of threads;
-    ``on_result(result, index)`` is called as each item's result is recorded."""
-    total = len(specs)
-    result = BulkResult(total=total, responses=[None] * total, results=[_NOT_SENT] * total)
+    """Send one request per item, ``options.concurrency`` at most in flight, in input order.
+
+    Results are recorded (and saved) as they arrive. A first KeyboardInterrupt stops new
+    requests and waits for those in flight; a second stops waiting (in-flight items are
+    reported as such). Never raises KeyboardInterrupt: the result says ``interrupted``.
+    """
+    throttle = throttle or Throttle(options.concurrency, options.rate)
+    result = BulkResult(
+        items,
+        [key for root, key in template.fields if root == "item"],
+        keep_results=bool(options.output),
+    )
+    run = _Run(client, template, namespace, items, options, throttle)
     started = clock()
-    pending: dict[Future[httpx.Response], int] = {}
+    pending: dict[Future[_Outcome], int] = {}
     next_index = done = 0
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        try:
-            while next_index < total or pending:
-                while next_index < total and len(pending) < options.concurrency:
-                    future = pool.submit(send_spec, client, specs[next_index], options)
-                    pending[future] = next_index
+    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
+    abandoned = False
+    try:
+        while next_index < len(items) or pending:
+            try:
+                while next_index < len(items) and len(pending) < options.concurrency:
+                    if throttle.stopped is not None:
+                        break
+                    pending[pool.submit(run.send, next_index)] = next_index
                     next_index += 1
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                if not pending:
+                    break
+                finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in finished:
                     index = pending.pop(future)
-                    _record(result, index, future)
-                    if on_result is not None:
-                        on_result(result, index)
+                    _record(result, index, future.result(), save)
+                    run.traces.pop(index, None)
                     done += 1
                 progress.update(done, len(result.failures))
-        except KeyboardInterrupt:
-            result.interrupted = True
-            for future in list(pending):  # let those in flight finish and count them
-                index = pending.pop(future)
-                _record(result, index, _settled(future))
-                if on_result is not None:
-                    on_result(result, index)
+            except KeyboardInterrupt:
+                if result.interrupted:  # the second one: stop waiting for those in flight
+                    abandoned = True
+                    break
+                result.interrupted = True
+                throttle.stop(INTERRUPTED)
+    finally:
+        if abandoned:
+            throttle.stop(INTERRUPTED)
+            for future, index in list(pending.items()):
+                outcome = future.result() if future.done() else run.abandoned(index)
+                _record(result, index, outcome, save)
                 done += 1
-    result.failures.sort(key=lambda f: f.index)
-    result.elapsed = clock() - started
-    progress.finish(done, len(result.failures), result.interrupted)
+        pool.shutdown(wait=not abandoned, cancel_futures=True)
+        reason = throttle.stopped or INTERRUPTED
+        for index in range(next_index, len(items)):
+            _record(result, index, _Outcome("not sent", message=reason), save)
+        if throttle.stopped is not None and not result.interrupted:
+            result.stopped = throttle.stopped
+        result.elapsed = clock() - started
+        result.pacing = throttle.stats
+        progress.finish(done, len(result.failures), result.interrupted)
     return result
 
 
-def _settled(future: Future[httpx.Response]) -> Future[httpx.Response]:
-    wait([future])
-    return future
-
-
-def _record(result: BulkResult, index: int, future: Future[httpx.Response]) -> None:
-    try:
-        response = future.result()
-    except Exception as error:  # one item's failure must not stop the report
-        error = error.with_traceback(None)  # frames would keep requests alive in -o
-        message = str(error) if isinstance(error, UsageEngineError) else repr(error)
-        result.results[index] = error
-        result.failures.append(BulkFailure(index, None, message))
+def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines | None) -> None:
+    item = result.items[index]
+    if outcome.kind == "not sent":
+        result.record_not_sent(index, outcome.message)
+        if save is not None:
+            save.write(
+                {"index": index, "item": item, "outcome": "not sent", "why": outcome.message}
+            )
+        return
+    response = outcome.response
+    if response is None:
+        failure = BulkFailure(index, item, None, outcome.message)
+        result.record_failure(failure, outcome.error)
+        if save is not None:
+            save.write({"index": index, "item": item, "outcome": "failed", "why": outcome.message})
         return
     body = decode_body(response)
-    result.responses[index] = response
-    if response.is_error:
-        message = describe_error(response, body)
-        result.results[index] = HttpStatusError(message, response)
-        result.failures.append(BulkFailure(index, response.status_code, message, body))
+    if outcome.kind == "ok":
+        result.record_ok(index, body)
     else:
-        result.results[index] = body
+        described = describe_error(response, body)
+        message = server_message(body) or response.reason_phrase or described
+        failure = BulkFailure(index, item, response.status_code, message, body, response)
+        result.record_failure(failure, HttpStatusError(described, response))
+    if save is not None:
+        save.write(
+            {
+                "index": index,
+                "item": item,
+                "outcome": outcome.kind,
+                "status": response.status_code,
+                "body": body,
+            }
+        )
+
+
+class QuietProgress:
+    """-q: no bar at all."""
+
+    def __init__(self, total: int = 0) -> None:
+        self.total = total
+
+    def update(self, done: int, failed: int, force: bool = False) -> None:
+        pass
+
+    def finish(self, done: int, failed: int, interrupted: bool) -> None:
+        pass
 
 
 def call_each(
@@ -238,8 +360,9 @@ def call_each(
     options: CallOptions,
     show: Callable[[Any], None],
     progress_factory: ProgressFactory | None = None,
+    runs: BulkRuns | None = None,
 ) -> None:
-    """--each: render all, send all, show a summary; -o gets one result per item in order."""
+    """--each: check all, send all, show a summary; -o gets one result per item in order."""
     if options.dry_run or options.curl or options.python or options.all_pages:
         raise UsageEngineError(
             "--each cannot be combined with --dry-run, --curl, --python or --all-pages."
@@ -248,50 +371,47 @@ def call_each(
     if name not in namespace:
         raise UsageEngineError(f"--each {name}: no variable {name!r} in the notebook.")
     items = items_of(namespace[name])
-    specs = render_all(template, namespace, items)
-    target = check_target(options.save) if options.save is not None else None
-    factory = QuietProgress if options.quiet else (progress_factory or TextProgress)
-    progress = factory(len(specs))
-    if target is None:
-        result = run_bulk(client, specs, options, progress)
-    else:
-        with JsonLinesWriter(target) as writer:
-            result = run_bulk(client, specs, options, progress, on_result=_saver(writer))
+    check_items(template, namespace, items)
+    save = JsonLines.open(options.save) if options.save else None
+    throttle = Throttle(options.concurrency, options.rate)
+    done: Future[None] = Future()
+    if runs is not None:
+        runs.add(client, throttle, done)
+    try:
+        factory = QuietProgress if options.quiet else (progress_factory or TextProgress)
+        progress = factory(len(items))
+        result = run_bulk(
+            client, template, namespace, items, options, progress, throttle=throttle, save=save
+        )
+    finally:
+        done.set_result(None)
+        if runs is not None:
+            runs.remove(client, throttle)
+        if save is not None:
+            save.close()
     namespace["_ue"] = result
     if options.output:
-        namespace[options.output] = [None if r is _NOT_SENT else r for r in result.results]
-    if not options.quiet:
-        show(result)
-        if target is not None:
-            print(writer.summary())
-    if result.interrupted:
+        namespace[options.output] = result.results
+    if not options.quiet or result.interrupted or result.stopped:
+        show(result)  # -q: failures are one line below, not the table
+    left = len(items) - len(result.ok)
+    if result.interrupted or result.stopped:
         raise UsageEngineError(
-            f"Interrupted: {result.summary()}. _ue.not_sent lists the items not sent."
+            f"{'Interrupted' if result.interrupted else f'Stopped ({result.stopped})'} with "
+            f"{result.sent} of {len(items)} sent; pending = _ue.pending holds the {left} items "
+            "to send again (see the report above)."
         )
-    if result.failures:
+    unsent = len(result.not_sent)
+    if result.failures or unsent:
         where = "_ue.failed lists them" if options.quiet else "see the table above"
         if options.no_raise:
             if options.quiet:
                 print(f"{result.summary()}; {where}.")  # -q: one line, and only on failure
             return
+        what = f"{len(result.failures)} of {len(items)} requests failed"
+        if unsent:
+            what += f" and {unsent} were not sent"
         raise HttpStatusError(
-            f"{len(result.failures)} of {len(specs)} requests failed; {where} "
-            "(--no-raise to go on)."
+            f"{what}; {where} (pending = _ue.pending, then --each pending, sends them again; "
+            "--no-raise to go on)."
         )
-
-
-def _saver(writer: JsonLinesWriter) -> OnResult:
-    """--save with --each: each result as a JSON line, as soon as it is recorded."""
-
-    def write(result: BulkResult, index: int) -> None:
-        response = result.responses[index]
-        status = response.status_code if response is not None else None
-        outcome = result.results[index]
-        if isinstance(outcome, Exception):
-            last = result.failures[-1] if result.failures else None  # just recorded
-            body = last.body if last is not None and last.index == index else None
-            writer.write(index, status, body, error=str(outcome))
-        else:
-            writer.write(index, status, outcome)
-
-    return write

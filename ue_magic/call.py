@@ -18,6 +18,7 @@ from ._constants import BEARER_MASK, MAX_CONCURRENCY, MAX_RETRIES, MAX_TIMEOUT
 from .curl import curl_command, token_fetch_comment
 from .errors import HttpStatusError, UsageEngineError
 from .problem import describe_error
+from .progress import PageCounter
 from .render import RequestView, ResponseView, decode_body
 from .request import RequestSpec, RequestTemplate
 from .result import shown
@@ -27,6 +28,7 @@ Show = Callable[[Any], None]
 DRY_RUN_NOTE = (
     "Not sent (--dry-run). These are the bytes that would be sent; only the token is masked."
 )
+MAX_RATE = 100_000.0  # requests a second; more is a typo
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class CallOptions:
     no_raise: bool = False
     each: str | None = None
     concurrency: int = 4
+    rate: float | None = None
     all_pages: bool = False
     display_limit: int = 100
     display_bytes: int = 200_000
@@ -69,6 +72,8 @@ class CallOptions:
             raise UsageEngineError(f"--retry needs a count from 0 to {MAX_RETRIES}.")
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
             raise UsageEngineError(f"--concurrency needs a count from 1 to {MAX_CONCURRENCY}.")
+        if self.rate is not None and not 0 < self.rate <= MAX_RATE:
+            raise UsageEngineError(f"--rate needs requests a second above 0, at most {MAX_RATE:g}.")
         if (self.table or self.columns) and self.raw:
             raise UsageEngineError("Choose --table or --raw, not both.")
         if self.columns is not None and not all(self.columns):
@@ -101,6 +106,7 @@ class CallOptions:
             no_raise=args.no_raise,
             each=args.each,
             concurrency=settings.concurrency if args.concurrency is None else args.concurrency,
+            rate=args.rate,
             all_pages=args.all_pages,
             display_limit=display_limit,
             display_bytes=settings.display_bytes,
@@ -155,8 +161,12 @@ def call_once(
     show: Show,
     *,
     line_form: bool = False,
+    page_counter: Callable[[], PageCounter] | None = None,
 ) -> Any:
-    """One request: everything is checked before sending; the answer goes to ``_ue`` and -o."""
+    """One request: everything is checked before sending; the answer goes to ``_ue`` and -o.
+
+    ``page_counter`` makes what counts pages and items while --all-pages runs.
+    """
     spec = template.render(namespace)
     if options.python:
         from .pycode import python_code
@@ -174,7 +184,12 @@ def call_once(
     if options.all_pages:
         from .pages import fetch_all_pages
 
-        pages = fetch_all_pages(client, spec, options)
+        counter = None if options.quiet or page_counter is None else page_counter()
+        pages = fetch_all_pages(client, spec, options, counter.update if counter else None)
+        if counter is not None:
+            counter.finish(pages.summary())
+        elif pages.limited:  # even with -q: the list is incomplete
+            print(pages.summary())
         response, body = pages.response, pages.body
         stored = body
         if pages.before_error is not None and options.output:

@@ -69,6 +69,7 @@ class UsageEngineMagics(Magics):
         self._api: dict[str | None, openapi.LoginDescription] = {}  # each login's description
         self._forms: dict[str | None, Any] = {}  # login forms shown and not yet submitted
         self._sandboxes: dict[str | None, Any] = {}  # sandboxes started by %ue_login --sandbox
+        self._bulk_runs: Any = None  # --each runs under way (made on first use): see _runs
         # A loop of %ue_call re-sends the same lines: parse and compile each only once (both
         # results are immutable, so a cached one cannot be changed by the call that uses it).
         self._call_args = functools.lru_cache(maxsize=256)(self._parse_call_line)
@@ -124,7 +125,7 @@ class UsageEngineMagics(Magics):
         except BaseException:  # interrupted, or a bug: do not leave the connections open
             client.close()
             raise
-        self._forget(profile)
+        self._forget(profile, "logged in again")
         self._logins[profile] = client
         fetch = openapi.client_fetch(client, self.openapi_timeout)
         self._api[profile] = openapi.LoginDescription(
@@ -136,12 +137,14 @@ class UsageEngineMagics(Magics):
             line = f"Sandbox (a local emulator in this kernel, not a real account). {line}"
         return line
 
-    def _forget(self, profile: str | None) -> bool:
-        """Close the login of ``profile`` (and its sandbox); True if there was one."""
+    def _forget(self, profile: str | None, reason: str = "logged out") -> bool:
+        """Close the login of ``profile`` (and its sandbox), after letting the ``--each`` runs
+        that use it finish what is in flight; True if there was one."""
         self._forms.pop(profile, None)
         self._api.pop(profile, None)
         client = self._logins.pop(profile, None)
         if client is not None:
+            self._stop_runs(client, reason)
             client.token_manager.forget()
             client.close()
         running = self._sandboxes.pop(profile, None)
@@ -351,9 +354,10 @@ class UsageEngineMagics(Magics):
     @argument("--no-raise", action="store_true", help="Do not raise on a 4xx or 5xx answer.")
     @argument("--each", metavar="VAR", help="Send once per item of VAR ({{item}}).")
     @argument("--concurrency", type=int, metavar="N", help="Requests in flight with --each.")
+    @argument("--rate", type=float, metavar="N", help="At most N requests a second with --each.")
+    @argument("--save", metavar="PATH", help="Write the answer (JSON Lines with --each) to PATH.")
     @argument("--all-pages", action="store_true", help="Follow next-page links of a list.")
     @argument("--columns", metavar="A,B", help="The table's columns, in order (implies --table).")
-    @argument("--save", metavar="PATH", help="Write the answer to a file (JSON Lines with --each).")
     @argument("--python", action="store_true", help="Print the same request as Python code.")
     @argument("--no-validate", action="store_true", help="Do not check the body against the API.")
     @no_var_expand
@@ -387,9 +391,17 @@ class UsageEngineMagics(Magics):
             if args.each:
                 from .bulk import call_each
 
-                return call_each(namespace, client, template, options, display, self._progress())
+                return call_each(
+                    namespace, client, template, options, display, self._progress(), self._runs()
+                )
             result = call.call_once(
-                namespace, client, template, options, display, line_form=cell is None
+                namespace,
+                client,
+                template,
+                options,
+                _show,
+                line_form=cell is None,
+                page_counter=self._page_counter() if options.all_pages else None,
             )
         except UsageEngineError as error:
             raise UsageError(_bare(error)) from None
@@ -481,6 +493,19 @@ class UsageEngineMagics(Magics):
 
     # -- helpers ------------------------------------------------------------------------------
 
+    def _runs(self) -> Any:
+        """The --each runs under way, so that a logout lets their requests in flight finish."""
+        if self._bulk_runs is None:
+            from ._pacing import BulkRuns
+
+            self._bulk_runs = BulkRuns()
+        return self._bulk_runs
+
+    def _stop_runs(self, client: UsageEngineClient, reason: str) -> None:
+        """Stop the client's --each runs and wait (at most the timeout) for what is in flight."""
+        if self._bulk_runs is not None:
+            self._bulk_runs.stop(client, reason, self.timeout)
+
     def _progress(self) -> Any:
         """A widget bar in a notebook, a text bar in a terminal."""
         from .frontend import shows_widgets
@@ -489,6 +514,15 @@ class UsageEngineMagics(Magics):
         if shows_widgets(self.shell):
             return lambda total: WidgetProgress(total, display)
         return TextProgress
+
+    def _page_counter(self) -> Any:
+        """What counts pages for --all-pages: a label in a notebook, a text line in a terminal."""
+        from .frontend import shows_widgets
+        from .progress import TextPageCounter, WidgetPageCounter
+
+        if shows_widgets(self.shell):
+            return lambda: WidgetPageCounter(display)
+        return TextPageCounter
 
     @staticmethod
     def _parse(magic: Any, line: str) -> Arguments:
@@ -517,6 +551,17 @@ def _assigned(shell: Any, line: str) -> bool:
     except (AttributeError, IndexError):
         return True
     return value_is_used(cell, "ue_call", line)
+
+
+def _show(obj: Any) -> None:
+    """``display``, minus IPython's trying every formatter on our own answer views (profiled:
+    about half the cost of showing a small answer): their bundle is shown as it is."""
+    from .render import ResponseView
+
+    if type(obj) is ResponseView:
+        display(obj._repr_mimebundle_(), raw=True)
+    else:
+        display(obj)
 
 
 def _bare(error: BaseException) -> str:

@@ -8,7 +8,7 @@ and a ``next`` URL in the JSON body. ``walk_pages`` follows them on the API's or
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,6 +29,7 @@ __all__ = [
     "NextPage",
     "Pages",
     "Pairs",
+    "count_items",
     "fetch_all_pages",
     "find_next",
     "join_pages",
@@ -191,20 +192,45 @@ def walk_pages(
 # -- the join ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Pages:
-    """The last response, the joined body, and how many pages made it."""
+    """The last response, the joined body, how many pages made it, and whether the walk stopped
+    at the page limit (``limited``: more pages remain) rather than at the last page."""
 
     response: httpx.Response
     body: Any
     pages: int
     before_error: Any = None  # the pages joined before an error answer, if any
+    limited: bool = False
+    items: int = 0  # list entries joined so far
+
+    def summary(self) -> str:
+        """'3 pages, 250 items' and, at the limit, that more pages remain."""
+        line = f"{self.pages} page{'s' if self.pages != 1 else ''}, {self.items} items"
+        if self.limited:
+            line += (
+                f"; stopped at the page limit ({self.pages} pages): more pages remain, "
+                "the list is incomplete"
+            )
+        return line
 
 
-def fetch_all_pages(client: UsageEngineClient, spec: RequestSpec, options: PageOptions) -> Pages:
-    """Every page of a GET list; stops at the first error answer (keeping what came before)."""
+PageProgress = Callable[[int, int], None]  # (pages fetched, items so far)
+
+
+def fetch_all_pages(
+    client: UsageEngineClient,
+    spec: RequestSpec,
+    options: PageOptions,
+    progress: PageProgress | None = None,
+    max_pages: int = MAX_PAGES,
+) -> Pages:
+    """Every page of a GET list; stops at the first error answer (keeping what came before).
+
+    ``progress(pages, items)`` is called after each page; a walk cut at ``max_pages`` says so.
+    """
     if spec.method != "GET":
         raise UsageEngineError("--all-pages works with GET requests only.")
     joined: Any = None
-    count = 0
+    count = items = 0
     for response in client.iter_pages(
         spec.method,
         spec.path,
@@ -212,16 +238,29 @@ def fetch_all_pages(client: UsageEngineClient, spec: RequestSpec, options: PageO
         headers=list(spec.headers) or None,
         timeout=options.timeout,
         retries=options.retry,
-        max_pages=MAX_PAGES,
+        max_pages=max_pages,
         max_bytes=-1 if options.max_bytes is None else options.max_bytes,
     ):
         count += 1
         body = decode_body(response)
         if response.is_error:
-            return Pages(response, body, count, before_error=joined)
+            return Pages(response, body, count, before_error=joined, items=items)
         joined = body if joined is None else join_pages(joined, body)
+        items = count_items(joined)
+        if progress is not None:
+            progress(count, items)
     assert count, "iter_pages yields at least one response"
-    return Pages(response, joined, count)
+    limited = count >= max_pages and find_next(response) is not None
+    return Pages(response, joined, count, limited=limited, items=items)
+
+
+def count_items(body: Any) -> int:
+    """Entries of a joined list: its length, or the lengths of an object's list values."""
+    if isinstance(body, list):
+        return len(body)
+    if isinstance(body, dict):
+        return sum(len(v) for v in body.values() if isinstance(v, list))
+    return 0
 
 
 def join_pages(first: Any, page: Any) -> Any:

@@ -21,6 +21,12 @@ def describe_error(response: httpx.Response, body: Any, limit: int = 200) -> str
     return f"{head}: {detail}" if detail else head
 
 
+def server_message(body: Any, limit: int = 200) -> str:
+    """The server's own words in an error body ('' if it has none), at most ``limit`` characters."""
+    detail = _detail(body)
+    return detail if len(detail) <= limit else detail[: limit - 1] + "…"
+
+
 def _detail(body: Any) -> str:
     if isinstance(body, dict):
         for key in _DETAIL_KEYS:

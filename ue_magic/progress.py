@@ -125,3 +125,60 @@ class WidgetProgress(_Throttled):
         if self._handle is not None:
             summary = f"Interrupted: {self.label.value}" if interrupted else self.label.value
             self._handle.update(self._bundle(summary), raw=True)
+
+
+class PageCounter(Protocol):
+    """What --all-pages reports to: pages fetched and list items so far."""
+
+    def update(self, pages: int, items: int) -> None: ...
+
+    def finish(self, summary: str) -> None: ...
+
+
+class TextPageCounter:
+    """'page 3, 250 items so far' redrawn in place, then the summary (terminals, scripts)."""
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        interval: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream or sys.stdout
+        self._due = _Throttled(0, interval, clock)
+        self._drawn = False
+
+    def update(self, pages: int, items: int) -> None:
+        if self._due.due(False):
+            self.stream.write(f"\rpage {pages}, {items} items so far")
+            self.stream.flush()
+            self._drawn = True
+
+    def finish(self, summary: str) -> None:
+        if self._drawn:
+            self.stream.write(f"\r{summary}\n")
+            self.stream.flush()
+
+
+class WidgetPageCounter:
+    """A label that counts pages and items while --all-pages runs, then shows the summary."""
+
+    def __init__(
+        self,
+        show: Callable[[Any], None],
+        interval: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        import ipywidgets as widgets
+
+        self._due = _Throttled(0, interval, clock)
+        self.label = widgets.Label(value="fetching the first page")
+        self.label.add_class("ue-progress")
+        show(self.label)
+
+    def update(self, pages: int, items: int) -> None:
+        if self._due.due(False):
+            self.label.value = f"page {pages}, {items} items so far"
+
+    def finish(self, summary: str) -> None:
+        self.label.value = summary

@@ -2,21 +2,21 @@
 
 One answer: pretty JSON for JSON (UTF-8, non-ASCII kept), the text for text, the bytes for
 binary, an empty file for an empty body. With ``--each``: JSON Lines, one object per item
-(``{"index": 3, "status": 201, "body": {...}}``, or ``"error"`` for a failure), written and
-flushed as each result arrives, so a long run can be watched and a crash loses nothing done.
+(``index``, ``item``, ``outcome`` = ok / failed / not sent, then ``status`` and ``body``, or
+``why``), written and flushed as each result arrives, so a long run can be watched and a crash
+or an interrupt loses nothing already answered. Values JSON cannot hold are written as text.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from .errors import UsageEngineError
 from .render import format_size
 
-__all__ = ["JsonLinesWriter", "check_target", "write_answer"]
+__all__ = ["JsonLines", "check_target", "write_answer"]
 
 
 def check_target(path: str) -> Path:
@@ -55,41 +55,36 @@ def write_answer(target: Path, body: Any) -> str:
     return f"Saved {format_size(len(data))} to {target}."
 
 
-class JsonLinesWriter:
-    """One line per --each result, flushed as it arrives (in the order answers come)."""
+class JsonLines:
+    """An open JSON Lines file; ``write`` one object per line, then ``close``."""
 
-    def __init__(self, target: Path) -> None:
-        self.target = target
+    def __init__(self, stream: IO[str], path: str) -> None:
+        self._stream = stream
+        self.path = path
         self.lines = 0
-        try:
-            self._file: IO[str] = target.open("w", encoding="utf-8")
-        except OSError as error:
-            raise UsageEngineError(f"--save {target}: {error.strerror or error}.") from None
 
-    def write(self, index: int, status: int | None, body: Any, error: str | None = None) -> None:
-        record: dict[str, Any] = {"index": index, "status": status}
-        if error is not None:
-            record["error"] = error
-        if isinstance(body, (bytes, bytearray)):
-            body = {"bytes": len(body)}  # binary does not fit a JSON line: say how much
-        record["body"] = body
-        self._file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        self._file.flush()
+    @classmethod
+    def open(cls, path: str) -> JsonLines:
+        """Create (or empty) ``path``; a UsageEngineError says why it cannot be written."""
+        try:
+            stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
+        except OSError as error:
+            raise UsageEngineError(
+                f"--save {path}: cannot write it ({error.strerror or error}); nothing was sent."
+            ) from None
+        return cls(stream, path)
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False, default=_text, separators=(",", ":"))
+        self._stream.write(line + "\n")
+        self._stream.flush()
         self.lines += 1
 
     def close(self) -> None:
-        self._file.close()
+        self._stream.close()
 
-    def summary(self) -> str:
-        return f"Saved {self.lines:,} result{'' if self.lines == 1 else 's'} to {self.target}."
 
-    def __enter__(self) -> JsonLinesWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+def _text(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)

@@ -174,6 +174,8 @@ RETRY_CASES = [
     pytest.param("PATCH", [status(503)], {}, 1, 503, id="patch-not-retried"),
     pytest.param("POST", [status(503)] * 3, {"retries": 2}, 3, 503, id="post-retries-2"),
     pytest.param("PATCH", [status(429)], {"retries": 1}, 2, 200, id="patch-retries-1"),
+    pytest.param("POST", [status(429)] * 2, {}, 3, 200, id="post-429-any-method"),
+    pytest.param("PATCH", [status(429)] * 5, {}, 4, 429, id="patch-429-bounded"),
     pytest.param(
         "POST", [status(503)], {"headers": {"Idempotency-Key": "k1"}}, 2, 200, id="post-idem-key"
     ),

@@ -35,7 +35,8 @@ def policy(**kw: object) -> tuple[RetryPolicy, list[float]]:
         ("DELETE", False, None, None, 3),  # no answer at all (a connection error)
         ("POST", False, 503, None, 0),
         ("POST", True, 503, None, 3),  # an Idempotency-Key makes a repeat safe
-        ("PATCH", False, 429, None, 0),
+        ("PATCH", False, 429, None, 3),  # a 429 was not processed: every method
+        ("POST", False, 429, None, 3),
         ("POST", False, 503, 2, 2),  # the caller's own count wins for every method
         ("GET", False, 503, 0, 0),
     ],
@@ -47,11 +48,12 @@ def test_retries_for_method_key_and_status(
 
 
 def test_a_status_rule_can_retry_every_method() -> None:
-    """The later change "a 429 is retried for every method" is one rule, not a new loop."""
-    rules = {**API_STATUSES, 429: StatusRule(any_method=True)}
-    relaxed = policy(statuses=rules)[0]
-    assert relaxed.retries_for("POST", False, 429) == 3
-    assert relaxed.retries_for("POST", False, 503) == 0
+    """ "A 429 is retried for every method" is one rule of the API's table, not a new loop."""
+    assert API_STATUSES[429] == StatusRule(any_method=True)
+    assert not any(API_STATUSES[s].any_method for s in (502, 503, 504))
+    strict = policy(statuses={**API_STATUSES, 429: StatusRule()})[0]
+    assert strict.retries_for("POST", False, 429) == 0
+    assert strict.retries_for("POST", False, 503) == 0
 
 
 def test_statuses_of_the_api_and_of_the_token_endpoint() -> None:

@@ -9,28 +9,12 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
+from tests.bulk.conftest import METERS, TEMPLATE, run_each
+from tests.bulk.helpers import assert_counts
 from tests.conftest import shown_widget
 from ue_magic.bulk import BulkResult
 from ue_magic.progress import TextProgress
 from ue_magic.sandbox import Sandbox
-
-METERS = "/usage-metering/v1/meters"
-TEMPLATE = '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}'
-
-
-@pytest.fixture
-def shell(ip: Any, sandbox: Sandbox) -> Any:
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-    ip.user_ns["type_id"] = sandbox.seed_meters(0)
-    sandbox.reset()
-    return ip
-
-
-def run_each(shell: Any, line: str, cell: str = TEMPLATE) -> Any:
-    with capture_output() as captured:
-        shell.run_cell_magic("ue_call", line, cell)
-    return captured
 
 
 def test_500_items_in_order_with_one_token(shell: Any, sandbox: Sandbox) -> None:
@@ -44,8 +28,10 @@ def test_500_items_in_order_with_one_token(shell: Any, sandbox: Sandbox) -> None
     assert counters["token_requests"] == 0  # the login's token served all 500
     result = shell.user_ns["_ue"]
     assert isinstance(result, BulkResult)
-    assert len(result.ok) == 500 and result.failed == [] and len(result.responses) == 500
-    assert "500 of 500 sent" in captured.stdout + str(captured.outputs[-1].data)
+    assert len(result.ok) == 500 and result.failed == [] and result.not_sent == []
+    assert result.responses == {}  # ok answers are not kept: their bodies are in -o
+    assert_counts(result)
+    assert "500 items: 500 sent, 500 ok" in captured.stdout + str(captured.outputs[-1].data)
 
 
 def test_failures_are_tabled_and_others_succeed(shell: Any, sandbox: Sandbox) -> None:
@@ -68,9 +54,13 @@ def test_failures_are_tabled_and_others_succeed(shell: Any, sandbox: Sandbox) ->
     assert all(out[i]["userId"] == users[i] for i in result.ok)
     assert all(isinstance(out[f.index], Exception) for f in result.failed)
     assert out[7].response.status_code == 400 and out[7].response is result.responses[7]
+    assert [f.item for f in result.failed if f.status == 400] == ["", ""]
     html = captured.outputs[-1].data["text/html"]
-    assert "<table" in html and ">7<" in html and ">30<" in html
+    assert "<table" in html
+    assert "<td>400</td><td>2</td>" in html and "<td>500</td><td>2</td>" in html
+    assert html.count("from POST") == 0  # the status and the message once, not per row
     assert sandbox.counters()["by_route"][f"POST {METERS}"] == 40
+    assert_counts(result)
 
 
 def test_no_raise_keeps_going(shell: Any) -> None:
@@ -113,10 +103,12 @@ def test_interrupt_reports_what_was_sent(
     shell: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = TextProgress.update
+    raised: list[int] = []
 
     def interrupt_after_50(self: TextProgress, done: int, failed: int, force: bool = False) -> None:
         original(self, done, failed, force)
-        if done >= 50:
+        if done >= 50 and not raised:
+            raised.append(done)
             raise KeyboardInterrupt
 
     monkeypatch.setattr(TextProgress, "update", interrupt_after_50)
@@ -127,11 +119,14 @@ def test_interrupt_reports_what_was_sent(
     assert result.interrupted
     sent = result.sent
     assert 50 <= sent < 300
-    assert sent + len(result.not_sent) == 300
-    assert result.not_sent == list(range(sent, 300))  # handed out in order, so the tail is unsent
-    assert sandbox.counters()["by_route"][f"POST {METERS}"] == sent
+    assert_counts(result)
+    assert sent + len(result.not_sent) == 300 and result.failed == []
+    last_sent = max(result.ok)
+    assert result.not_sent[-(300 - last_sent - 1) :] == list(range(last_sent + 1, 300))
+    assert sandbox.counters()["by_route"][f"POST {METERS}"] == sent  # sent means written
     out = shell.user_ns["out"]
-    assert all(o is not None for o in out[:sent]) and all(o is None for o in out[sent:])
+    assert all((out[i] is None) == (i in set(result.not_sent)) for i in range(300))
+    assert result.pending == [shell.user_ns["users"][i] for i in result.not_sent]
 
 
 def test_text_progress_draws_a_bar() -> None:
@@ -176,16 +171,16 @@ def test_all_pages(shell: Any, sandbox: Sandbox) -> None:
 def test_an_unexpected_error_is_one_failure_not_a_lost_report(
     shell: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ue_magic.bulk as bulk
+    from ue_magic import UsageEngineClient
 
-    real_send = bulk.send_spec
+    real_send = UsageEngineClient.send
 
-    def flaky(client: Any, spec: Any, options: Any) -> Any:
-        if b'"u3"' in (spec.body or b""):
+    def flaky(self: Any, request: Any, **kwargs: Any) -> Any:
+        if b'"u3"' in request.content:
             raise RuntimeError("boom")
-        return real_send(client, spec, options)
+        return real_send(self, request, **kwargs)
 
-    monkeypatch.setattr(bulk, "send_spec", flaky)
+    monkeypatch.setattr(UsageEngineClient, "send", flaky)
     shell.user_ns["users"] = [f"u{n}" for n in range(6)]
     with pytest.raises(UsageError, match="1 of 6"):
         run_each(shell, f"--each users -o out POST {METERS}")
@@ -193,3 +188,4 @@ def test_an_unexpected_error_is_one_failure_not_a_lost_report(
     assert [f.index for f in result.failed] == [3] and "boom" in result.failed[0].message
     assert shell.user_ns["out"][3].__traceback__ is None
     assert len(result.ok) == 5
+    assert_counts(result)

@@ -8,24 +8,19 @@ from pathlib import Path
 import pytest
 
 from ue_magic.errors import UsageEngineError
-from ue_magic.save import JsonLinesWriter, check_target, encode_answer
+from ue_magic.save import JsonLines, check_target, encode_answer
 
 
 def test_each_line_is_on_disk_before_the_run_ends(tmp_path: Path) -> None:
     target = tmp_path / "run.jsonl"
-    with JsonLinesWriter(target) as writer:
-        writer.write(2, 201, {"id": "m-2", "name": "é"})
-        assert json.loads(target.read_text(encoding="utf-8")) == {
-            "index": 2,
-            "status": 201,
-            "body": {"id": "m-2", "name": "é"},
-        }
-        writer.write(0, None, None, error="connection refused")
-        writer.write(1, 200, b"\x00\x01")
-        lines = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
-    assert lines[1] == {"index": 0, "status": None, "error": "connection refused", "body": None}
-    assert lines[2]["body"] == {"bytes": 2}  # binary does not fit a line: its size does
-    assert writer.summary() == f"Saved 3 results to {target}."
+    lines = JsonLines.open(str(target))
+    lines.write({"index": 2, "outcome": "ok", "status": 201, "body": {"id": "m-2", "name": "é"}})
+    assert json.loads(target.read_text(encoding="utf-8"))["body"] == {"id": "m-2", "name": "é"}
+    lines.write({"index": 1, "outcome": "ok", "status": 200, "body": b"\x00\x01"})
+    lines.close()
+    written = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert written[1]["body"] == "\x00\x01"  # bytes JSON cannot hold: their text
+    assert lines.lines == 2
 
 
 @pytest.mark.parametrize(

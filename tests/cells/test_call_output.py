@@ -87,7 +87,7 @@ def test_quiet_each_with_failures_is_one_line(shell: Any, sandbox: Sandbox) -> N
     _, captured = call(shell, f"--each names -q --no-raise POST {TYPES}", cell)
     assert captured.outputs == []
     assert captured.stdout.count("\n") == 1
-    assert captured.stdout.startswith("4 of 4 sent, 2 ok, 2 failed")
+    assert captured.stdout.startswith("4 items: 4 sent, 2 ok, 2 failed")
     assert "_ue.failed lists them" in captured.stdout
 
 
@@ -223,13 +223,13 @@ def test_save_with_each_writes_json_lines(shell: Any, sandbox: Sandbox, tmp_path
     shell.user_ns["names"] = ["s1", "", "s2"]
     cell = '{"name": "{{item}}", "unit": "calls", "aggregation": {"type": "sum"}}'
     target = tmp_path / "out.jsonl"
-    _, captured = call(shell, f"--each names --no-raise --save {target} POST {TYPES}", cell)
+    call(shell, f"--each names --no-raise --save {target} POST {TYPES}", cell)
     lines = [json.loads(line) for line in target.read_text().splitlines()]
     assert sorted(line["index"] for line in lines) == [0, 1, 2]
     by_index = {line["index"]: line for line in lines}
     assert by_index[0]["status"] == 201 and by_index[0]["body"]["name"] == "s1"
-    assert by_index[1]["status"] == 400 and "error" in by_index[1]
-    assert "Saved 3 results to" in captured.stdout
+    assert by_index[1]["status"] == 400 and by_index[1]["outcome"] == "failed"
+    assert by_index[1]["item"] == ""
 
 
 @pytest.mark.parametrize("where", ["missing-folder/x.json", "."])

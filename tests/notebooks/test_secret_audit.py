@@ -112,7 +112,7 @@ def test_nothing_secret_is_left_anywhere(sandbox: Sandbox, tmp_path: Path) -> No
 
     text = json.dumps([o for o in outputs_of(notebook)])
     assert text.count("Logged in") >= 3, "a login did not succeed"
-    assert "30 of 30 sent" in text
+    assert "30 items: 30 sent, 30 ok" in text
     assert "Bearer ***" in text and "$UE_TOKEN" in text
     assert "elsewhere.example.com" in text and "Traceback" in text  # the Verbose tracebacks ran
     assert len(sandbox.issued_tokens) >= 3

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+import itertools
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from ..errors import BodyCheckError, DescriptionError
@@ -30,7 +31,7 @@ def check_call(
     for a body schema too broken to check (the body then goes out unchecked).
     """
     if each:
-        from ..bulk import items_of, render_all
+        from ..bulk import items_of, render_each
 
         items: Any = namespace.get(each)
         try:
@@ -39,13 +40,15 @@ def check_call(
             return Checked(None)
         if one_shot:
             return Checked(None)  # checking would use it up
-        specs = render_all(template, namespace, items_of(items))
+        specs: Iterator[RequestSpec] = render_each(template, namespace, items_of(items))
     else:
-        specs = [template.render(namespace)]
+        specs = iter([template.render(namespace)])
+    first = next(specs, None)
     checker = checker_of()
-    if not specs or checker is None:
+    if first is None or checker is None:
         return Checked(None)
-    checked = checker.match(specs[0].method, specs[0].path)
+    specs = itertools.chain([first], specs)
+    checked = checker.match(first.method, first.path)
     if checked.operation is None or not validate:
         return checked
     start = body_line(cell, message_form) if cell is not None else 1

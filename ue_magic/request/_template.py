@@ -64,6 +64,7 @@ class RequestTemplate:
         "_headers",
         "_params",
         "_path",
+        "fields",
         "method",
         "names",
     )
@@ -87,8 +88,11 @@ class RequestTemplate:
             *(v for _n, v in self._headers),
             body or (),
         )
-        self.names: frozenset[str] = frozenset(
-            part[0].root for part in every if not isinstance(part, str)
+        used = [part[0] for part in every if not isinstance(part, str)]
+        self.names: frozenset[str] = frozenset(p.root for p in used)
+        # (root, first key) of each {{root.key}} / {{root["key"]}}: what a short form shows
+        self.fields: tuple[tuple[str, str | int], ...] = tuple(
+            dict.fromkeys((p.root, p.steps[0][1]) for p in used if p.steps)
         )
         self._constant: RequestSpec | None = None
         if not self.names:

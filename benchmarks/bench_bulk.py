@@ -1,0 +1,234 @@
+"""The bulk rows of bench.py: --each against a rate-limited sandbox, against a raw asyncio loop,
+and over 100,000 items (memory and time per item). Each sandbox runs in a process of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+from bench import Row, Server, credentials, raw_token, sandbox_process
+
+METERS = "usage-metering/v1/meters"
+TYPES = "usage-metering/v1/meter-types"
+RATE_LIMIT, BURST, RATE_ITEMS = 100, 20, 3000
+
+
+class _Quiet:
+    """A progress that shows nothing (the benchmark prints its own table)."""
+
+    def update(self, done: int, failed: int, force: bool = False) -> None:
+        pass
+
+    def finish(self, done: int, failed: int, interrupted: bool) -> None:
+        pass
+
+
+def _meter_type(server: Server, token: str, name: str) -> str:
+    answer = httpx.post(
+        server.base + TYPES,
+        json={"name": name, "unit": "u", "aggregation": {"type": "sum"}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    answer.raise_for_status()
+    return str(answer.json()["id"])
+
+
+def _created(server: Server, token: str, type_id: str) -> list[str]:
+    users: list[str] = []
+    params: dict[str, str] = {"meterTypeId": type_id, "limit": "1000"}
+    while True:
+        page = httpx.get(
+            server.base + METERS, params=params, headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        users += [m["userId"] for m in page["meters"]]
+        if not page.get("nextPageToken"):
+            return users
+        params["pageToken"] = page["nextPageToken"]
+
+
+def _each(ue: Any, template: Any, items: list[str], concurrency: int, throttle: Any = None) -> Any:
+    from ue_magic.bulk import run_bulk
+    from ue_magic.call import CallOptions
+
+    options = CallOptions(concurrency=concurrency, quiet=True)
+    return run_bulk(ue, template, {}, items, options, _Quiet(), throttle=throttle)
+
+
+def _post_template(type_id: str) -> Any:
+    from ue_magic.request import compile_request
+
+    return compile_request(
+        '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "' + type_id + '"}',
+        "POST",
+        "/" + METERS,
+    )
+
+
+def rate_limited() -> list[Row]:
+    """3,000 POSTs at concurrency 32 against --api-rate 100/20: adaptive vs fixed, no pause."""
+    from ue_magic import UsageEngineClient
+    from ue_magic._pacing import Throttle
+
+    rows = []
+    for adaptive in (True, False):
+        with sandbox_process("--quiet", "--api-rate", f"{RATE_LIMIT}/{BURST}") as server:
+            token = raw_token(server)
+            type_id = _meter_type(server, token, "bench-rate")
+            items = [f"r{n}" for n in range(RATE_ITEMS)]
+            with UsageEngineClient(credentials(server.env)) as ue:
+                throttle = Throttle(32, adaptive=adaptive, shared_pause=adaptive)
+                result = _each(ue, _post_template(type_id), items, 32, throttle)
+            posts = server.hook("counters")["by_route"][f"POST /{METERS}"]
+            made = _created(server, token, type_id)
+        duplicates = len(made) - len(set(made))
+        throughput = RATE_ITEMS / result.elapsed
+        refused = (posts - RATE_ITEMS) / posts
+        measured = (
+            f"{throughput:.1f}/s ({throughput / RATE_LIMIT:.0%} of the limit), "
+            f"{len(result.failures)} failures, {len(result.not_sent)} not sent, "
+            f"{duplicates} duplicates, "
+            f"{len(made)} created, 429s {refused:.1%} of {posts} requests"
+        )
+        if adaptive:
+            ok = (
+                not result.failures
+                and not result.not_sent
+                and duplicates == 0
+                and len(made) == RATE_ITEMS
+                and throughput >= 0.9 * RATE_LIMIT
+                and refused <= 0.10
+            )
+            rows.append(
+                Row(
+                    f"{RATE_ITEMS:,} POSTs, `--each --concurrency 32`, sandbox `--api-rate "
+                    f"{RATE_LIMIT}/{BURST}`",
+                    f"the limit: {RATE_LIMIT}/s",
+                    measured,
+                    "0 failures, 0 duplicates, >= 90% of the limit, 429s <= 10%",
+                    ok,
+                )
+            )
+        else:
+            rows.append(
+                Row(
+                    "the same with a fixed concurrency of 32 and no shared pause",
+                    f"the limit: {RATE_LIMIT}/s",
+                    measured,
+                    "shown",
+                    None,
+                )
+            )
+    return rows
+
+
+async def _raw_loop(base: str, token: str, type_id: str, items: list[str], limit: int) -> None:
+    semaphore = asyncio.Semaphore(limit)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, limits=httpx.Limits(max_connections=100)
+    ) as client:
+
+        async def one(item: str) -> None:
+            async with semaphore:
+                body = {"userId": item, "meterKey": "k", "meterTypeId": type_id}
+                answer = await client.post(METERS, content=json.dumps(body))
+                answer.raise_for_status()
+
+        await asyncio.gather(*(one(item) for item in items))
+
+
+def against_asyncio(rounds: int) -> list[Row]:
+    """--each vs asyncio + httpx.AsyncClient + a semaphore, 20 ms added per request."""
+    from ue_magic import UsageEngineClient
+
+    rows = []
+    with sandbox_process("--quiet") as server:
+        token = raw_token(server)
+        type_id = _meter_type(server, token, "bench-async")
+        template = _post_template(type_id)
+        server.hook("latency", {"seconds": 0.02})
+        with UsageEngineClient(credentials(server.env)) as ue:
+            for concurrency in (8, 32):
+                n = 50 * concurrency
+                runs = {"raw": [], "each": []}  # type: ignore[var-annotated]
+                for r in range(max(3, rounds // 2)):
+                    order = ("raw", "each") if r % 2 == 0 else ("each", "raw")
+                    for name in order:
+                        items = [f"{name}{concurrency}-{r}-{i}" for i in range(n)]
+                        started = time.perf_counter()
+                        if name == "raw":
+                            asyncio.run(_raw_loop(server.base, token, type_id, items, concurrency))
+                        else:
+                            result = _each(ue, template, items, concurrency)
+                            assert not result.failures, result.failures[:3]
+                        runs[name].append(n / (time.perf_counter() - started))
+                raw, each = statistics.median(runs["raw"]), statistics.median(runs["each"])
+                ratio = each / raw
+                rows.append(
+                    Row(
+                        f"{n:,} POSTs with `--each --concurrency {concurrency}`, 20 ms added",
+                        f"asyncio + `httpx.AsyncClient`, semaphore {concurrency}: {raw:.0f}/s",
+                        f"{ratio:.2f}x ({each:.0f}/s)",
+                        ">= 0.9x throughput",
+                        ratio >= 0.9,
+                    )
+                )
+    return rows
+
+
+BIG_PROBE = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from bench import credentials
+from bench_bulk import _Quiet
+from ue_magic import UsageEngineClient
+from ue_magic.bulk import check_items, run_bulk
+from ue_magic.call import CallOptions
+from ue_magic.request import compile_request
+env, n, type_id = json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+template = compile_request("", "GET", "/usage-metering/v1/meter-types/" + type_id + "?n={{item}}")
+with UsageEngineClient(credentials(env)) as ue:
+    ue.token_manager.get_token()
+    items = [f"item-{i}" for i in range(n)]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    check_items(template, {}, items)
+    result = run_bulk(ue, template, {}, items, CallOptions(concurrency=8, quiet=True), _Quiet())
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+assert len(result.ok) == n, result.summary()
+print(json.dumps({"kib": after - before, "per_item": elapsed / n}))
+"""
+
+
+def big_input() -> Row:
+    """100,000 items (cheap GETs) vs 1,000: peak memory growth and time per item."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    figures = {}
+    with sandbox_process("--quiet") as server:
+        type_id = _meter_type(server, raw_token(server), "bench-big")
+        for n in (1_000, 100_000):
+            out = subprocess.run(
+                [sys.executable, "-c", BIG_PROBE, here, json.dumps(server.env), str(n), type_id],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            figures[n] = json.loads(out.strip().splitlines()[-1])
+    growth = figures[100_000]["kib"] / 1024
+    ratio = figures[100_000]["per_item"] / figures[1_000]["per_item"]
+    return Row(
+        "100,000 items with `--each` (GETs, concurrency 8)",
+        f"1,000 items: {figures[1_000]['per_item'] * 1e6:.0f} µs/item",
+        f"peak memory +{growth:.0f} MB, {ratio:.2f}x time per item "
+        f"({figures[100_000]['per_item'] * 1e6:.0f} µs/item)",
+        "<= 300 MB, <= 1.0x time per item",
+        growth <= 300 and ratio <= 1.0,
+    )

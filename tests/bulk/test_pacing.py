@@ -1,0 +1,144 @@
+"""The throttle alone: the shared pause, the AIMD window, the rate cap, stopping."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ue_magic._pacing import PacingStats, Stopped, Throttle, pacing_note
+
+
+def starts_in_threads(throttle: Throttle, n: int) -> list[float]:
+    """``n`` workers each claim one start; the times they got."""
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        started = throttle.before_write()
+        with lock:
+            times.append(started)
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return times
+
+
+def test_a_429_pauses_every_worker_until_retry_after_has_passed() -> None:
+    throttle = Throttle(8)
+    first = throttle.before_write()
+    throttle.answered(first, 429, 0.3)
+    refused_at = time.monotonic()
+    times = starts_in_threads(throttle, 6)
+    assert len(times) == 6 and min(times) >= refused_at + 0.3 - 0.01
+    stats = throttle.stats
+    assert (stats.throttled, stats.pauses) == (1, 1) and stats.paused >= 0.29
+
+
+def test_429s_to_requests_sent_before_the_pause_do_not_pause_again() -> None:
+    throttle = Throttle(8)
+    starts = [throttle.before_write() for _ in range(5)]
+    for started in starts:
+        throttle.answered(started, 429, 0.2)
+    assert throttle.stats.pauses == 1 and throttle.stats.throttled == 5
+    assert throttle.stats.window == 4  # one halving for one congestion event, not five
+
+
+def test_a_429_without_retry_after_still_pauses() -> None:
+    throttle = Throttle(2)
+    throttle.answered(throttle.before_write(), 429, None)
+    assert throttle.stats.pauses == 1 and throttle.stats.paused >= 0.99
+
+
+def test_the_window_halves_on_a_429_and_grows_back_never_above_the_ceiling() -> None:
+    throttle = Throttle(16)
+    throttle.answered(throttle.before_write(), 429, 0.0)
+    assert throttle.stats.window == 8
+    seen = []
+    for _ in range(200):
+        throttle.answered(throttle.before_write(), 200, None)
+        seen.append(throttle.stats.window)
+    assert seen[0] == 8 and seen[-1] == 16 and max(seen) == 16
+    assert seen == sorted(seen)  # additive: up one step at a time
+
+
+def test_the_window_bounds_requests_in_flight() -> None:
+    throttle = Throttle(2)
+    throttle.acquire()
+    throttle.acquire()
+    third = threading.Thread(target=throttle.acquire)
+    third.start()
+    third.join(0.3)
+    assert third.is_alive()  # waits for a place
+    throttle.release()
+    third.join(5)
+    assert not third.is_alive() and throttle.stats.peak_in_flight == 2
+
+
+def test_rate_caps_the_starts_from_the_first() -> None:
+    throttle = Throttle(8, rate=50)
+    began = time.monotonic()
+    times = starts_in_threads(throttle, 11)
+    assert max(times) - began >= 10 / 50 - 0.03  # 11 starts at 50/s span at least 0.2 s
+    assert throttle.stats.pace == 50
+
+
+def test_after_a_429_the_pace_stays_under_the_rate_cap() -> None:
+    throttle = Throttle(8, rate=40)
+    for _ in range(5):
+        throttle.answered(throttle.before_write(), 200, None)
+    throttle.answered(throttle.before_write(), 429, 0.0)
+    throttle.before_write()  # the first start after the pause sets the pace
+    assert throttle.stats.pace is not None and throttle.stats.pace <= 40
+
+
+def test_stop_ends_every_wait_with_stopped() -> None:
+    throttle = Throttle(1)
+    throttle.acquire()
+    caught: list[str] = []
+
+    def blocked() -> None:
+        try:
+            throttle.acquire()
+        except Stopped as stop:
+            caught.append(stop.reason)
+
+    thread = threading.Thread(target=blocked)
+    thread.start()
+    throttle.stop("logged out")
+    thread.join(5)
+    assert caught == ["logged out"]
+    with pytest.raises(Stopped):
+        throttle.before_write()
+    with pytest.raises(Stopped):
+        throttle.sleep(30)  # a retry's wait ends at once
+
+
+def test_a_claim_made_before_a_stop_is_seen() -> None:
+    throttle = Throttle(1)
+    claims: list[float] = []
+    throttle.before_write(claims.append)
+    throttle.stop("interrupted")
+    assert len(claims) == 1
+
+
+@pytest.mark.parametrize(
+    ("stats", "words"),
+    [
+        (None, ""),
+        (PacingStats(0, 0, 0.0, 4, None, 4), ""),
+        (PacingStats(3, 1, 1.0, 2, 95.0, 8), "3 answers were 429: paused 1 time (1.0 s)"),
+    ],
+)
+def test_pacing_note(stats: PacingStats | None, words: str) -> None:
+    assert pacing_note(stats).startswith(words)
+
+
+@pytest.mark.parametrize(("concurrency", "rate"), [(0, None), (1, 0.0), (1, float("inf"))])
+def test_bad_settings_are_refused(concurrency: int, rate: float | None) -> None:
+    with pytest.raises(ValueError):
+        Throttle(concurrency, rate)

@@ -1,0 +1,100 @@
+"""Interrupts and logouts during --each: one report, a correct _ue, every item accounted for."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+from tests.bulk.conftest import METERS, TEMPLATE, created, run_each
+from tests.bulk.helpers import assert_counts
+from ue_magic.bulk import BulkResult
+from ue_magic.progress import TextProgress
+from ue_magic.sandbox import Sandbox
+
+
+def interrupt_at(monkeypatch: pytest.MonkeyPatch, *when: int) -> None:
+    """Raise KeyboardInterrupt in the waiting thread once per count of done items in ``when``."""
+    original = TextProgress.update
+    left = sorted(when)
+
+    def update(self: TextProgress, done: int, failed: int, force: bool = False) -> None:
+        original(self, done, failed, force)
+        if left and done >= left[0]:
+            left.pop(0)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(TextProgress, "update", update)
+
+
+def test_interrupts_in_a_row_end_in_one_report(
+    shell: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.set_latency(0.3)  # keep requests in flight when the second interrupt comes
+    interrupt_at(monkeypatch, 4, 4, 4)
+    shell.user_ns["_ue"] = "stale"
+    shell.user_ns["users"] = [f"i{n}" for n in range(60)]
+    with capture_output() as captured, pytest.raises(UsageError, match="Interrupted"):
+        shell.run_cell_magic("ue_call", f"--each users --concurrency 4 POST {METERS}", TEMPLATE)
+    result = shell.user_ns["_ue"]
+    assert isinstance(result, BulkResult) and result.interrupted
+    assert_counts(result)
+    reports = [o for o in captured.outputs if "items:" in o.data.get("text/plain", "")]
+    assert len(reports) == 1
+    assert result.failed and all(f.status is None for f in result.failed)  # in flight
+    assert all("may have processed" in f.message for f in result.failed)
+    time.sleep(0.6)  # let the abandoned requests land
+    assert sandbox.counters()["by_route"].get(f"POST {METERS}", 0) == result.sent
+
+
+def test_save_is_complete_after_an_interrupt(
+    shell: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    interrupt_at(monkeypatch, 30)
+    shell.user_ns["users"] = [f"sv{n}" for n in range(200)]
+    path = tmp_path / "run.jsonl"
+    with pytest.raises(UsageError, match="Interrupted"):
+        run_each(shell, f"--each users --concurrency 4 --save {path} POST {METERS}")
+    result = shell.user_ns["_ue"]
+    assert_counts(result)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert sorted(line["index"] for line in lines) == list(range(200))
+    ok = sorted(line["item"] for line in lines if line["outcome"] == "ok")
+    assert ok == sorted(created(shell))  # every answered item is in the file
+    assert {line["outcome"] for line in lines} <= {"ok", "not sent"}
+
+
+@pytest.mark.parametrize("magic", ["ue_logout", "ue_login"])
+def test_a_logout_in_another_thread_lets_in_flight_items_finish(
+    shell: Any, sandbox: Sandbox, magic: str
+) -> None:
+    sandbox.set_latency(0.05)
+    users = [f"lo{n}" for n in range(400)]
+    shell.user_ns["users"] = users
+
+    def log_out_soon() -> None:
+        time.sleep(0.5)
+        with capture_output():
+            shell.run_line_magic(magic, "")
+
+    other = threading.Thread(target=log_out_soon)
+    other.start()
+    with pytest.raises(UsageError, match="Stopped"):
+        run_each(shell, f"--each users --concurrency 4 POST {METERS}")
+    other.join(10)
+    result = shell.user_ns["_ue"]
+    assert_counts(result)
+    reason = "logged out" if magic == "ue_logout" else "logged in again"
+    assert result.stopped == reason and result.failed == []
+    assert 0 < len(result.ok) < 400 and set(result.not_sent_why) == {reason}
+    assert not any("Could not reach" in why for why in result.not_sent_why)
+    posts = sandbox.counters()["by_route"][f"POST {METERS}"]
+    assert posts == result.sent == len(result.ok)  # what was sent finished, and was told so
+    if magic == "ue_login":
+        assert sorted(created(shell)) == sorted(users[i] for i in result.ok)

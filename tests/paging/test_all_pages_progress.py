@@ -1,0 +1,82 @@
+"""--all-pages says how far it got while it runs, and whether it stopped at the page limit."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from IPython.utils.capture import capture_output
+
+from tests.conftest import shown_widget
+from ue_magic import Credentials, UsageEngineClient
+from ue_magic.call import CallOptions
+from ue_magic.pages import fetch_all_pages
+from ue_magic.progress import TextPageCounter
+from ue_magic.request import compile_request
+from ue_magic.sandbox import Sandbox
+
+METERS = "/usage-metering/v1/meters"
+
+
+@pytest.fixture
+def shell(ip: Any, sandbox: Sandbox) -> Any:
+    with capture_output():
+        ip.run_line_magic("ue_login", "")
+    ip.user_ns["type_id"] = sandbox.seed_meters(250)
+    return ip
+
+
+def all_pages(shell: Any, flags: str = "") -> Any:
+    with capture_output() as captured:
+        shell.run_line_magic(
+            "ue_call",
+            f"GET {METERS}?meterTypeId={{{{type_id}}}}&limit=100 --all-pages -o all {flags}",
+        )
+    return captured
+
+
+def test_the_terminal_shows_pages_then_the_summary(shell: Any) -> None:
+    captured = all_pages(shell)
+    assert "page 1, 100 items so far" in captured.stdout
+    assert "3 pages, 250 items" in captured.stdout and "page limit" not in captured.stdout
+    assert len(shell.user_ns["all"]["meters"]) == 250
+
+
+def test_quiet_shows_no_count(shell: Any) -> None:
+    assert all_pages(shell, "-q").stdout == ""
+
+
+def test_a_notebook_shows_a_label_that_ends_with_the_summary(
+    shell: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)
+    captured = all_pages(shell)
+    views = [o for o in captured.outputs if "application/vnd.jupyter.widget-view+json" in o.data]
+    assert len(views) == 1 and shown_widget(views[0]).value == "3 pages, 250 items"
+
+
+@pytest.mark.parametrize(("max_pages", "limited"), [(2, True), (3, False), (5, False)])
+def test_the_summary_says_when_the_page_limit_stopped_it(
+    sandbox: Sandbox, sandbox_env: dict[str, str], tmp_path: Any, max_pages: int, limited: bool
+) -> None:
+    type_id = sandbox.seed_meters(250)
+    spec = compile_request("", "GET", f"{METERS}?meterTypeId={type_id}&limit=100").render({})
+    seen: list[tuple[int, int]] = []
+    credentials = Credentials.from_env(environ=sandbox_env, cwd=tmp_path)
+    with UsageEngineClient(credentials) as ue:
+        pages = fetch_all_pages(ue, spec, CallOptions(), lambda *got: seen.append(got), max_pages)
+    assert pages.limited is limited
+    assert ("stopped at the page limit" in pages.summary()) is limited
+    assert seen == [(1, 100), (2, 200), (3, 250)][: min(max_pages, 3)]
+
+
+def test_text_counter_draws_in_place() -> None:
+    stream = io.StringIO()
+    counter = TextPageCounter(stream, interval=0)
+    counter.update(1, 100)
+    counter.update(2, 200)
+    counter.finish("2 pages, 200 items")
+    assert stream.getvalue() == (
+        "\rpage 1, 100 items so far\rpage 2, 200 items so far\r2 pages, 200 items\n"
+    )
