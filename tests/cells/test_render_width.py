@@ -171,9 +171,7 @@ def test_one_page_of_several_says_how_to_get_them_all(table: bool) -> None:
 def test_an_opened_node_hides_its_preview_without_javascript() -> None:
     page = forms(ResponseView(response({"meters": [wide_meter(1)]}), expand_levels=1))["text/html"]
     assert "details[open]>summary>.preview{display:none}" in page
-    assert (
-        "<details><summary><b>0</b>: <span class=m>{…} 17 keys</span> <span class=preview>" in page
-    )
+    assert "<summary><b>0</b>: <span class=m>{…} 17 keys</span> <span class=preview>" in page
     assert "<script" not in page
     opened = forms(ResponseView(response({"a": {"b": 1}}), expand_levels=5))["text/html"]
     assert "preview" not in opened.split("</style>")[1]  # shown open: no preview at all
