@@ -142,7 +142,8 @@ def test_prompts_say_why_and_log_in(
     monkeypatch.setattr(builtins, "input", lambda p="": asked.append(p) or sandbox.client_id)
     monkeypatch.setattr(getpass, "getpass", lambda p="": asked.append(p) or sandbox.client_secret)
     captured = run(ip)
-    intro, login_line = captured.stdout.strip().splitlines()
+    intro, *wrapped = captured.stdout.strip().splitlines()  # the login line wraps at 80 here
+    login_line = " ".join(part.strip() for part in wrapped)
     assert "UE_CLIENT_ID and UE_CLIENT_SECRET are not set" in intro
     assert "looked in" in intro and "Ctrl+C" in intro
     assert asked == ["Client id: ", "Client secret (hidden): "]
