@@ -35,7 +35,9 @@ class LoginForm:
     def __init__(
         self, on_submit: SubmitHandler, client_id: str = "", region: str = "eu", where: str = ""
     ) -> None:
-        self._on_submit = on_submit
+        self.on_submit = on_submit  # replaceable: a %reload_ext points it at the new magics
+        self.closed = False
+        self.submitting = False
         self.client_id = widgets.Text(
             value=client_id, description="Client id", placeholder="UE_CLIENT_ID"
         )
@@ -66,21 +68,34 @@ class LoginForm:
         bundle["text/plain"] = FORM_TEXT
         self._handle = display(bundle, raw=True, display_id=True)
 
+    def close(self, reason: str) -> None:
+        """Retire a form nobody filled in (a later login or logout replaced it): its output
+        becomes ``reason`` as plain text, and a click on it does nothing."""
+        self.closed = True
+        self.box.children = (widgets.HTML(_escape(reason)),)
+        if self._handle is not None:
+            self._handle.update({"text/plain": reason}, raw=True)
+
     def _clicked(self, _button: object = None) -> None:
         secret = Secret(self.secret.value)
         self.secret.value = ""  # out of the widget model before anything else can happen
+        if self.closed:
+            return
         client_id = self.client_id.value.strip()
         if not client_id or not secret:
             self.show_error("Enter both the client id and the secret.")
             return
         self.button.disabled = True
         self.message.value = "Logging in…"
+        self.submitting = True
         try:
-            status = self._on_submit(client_id, secret, self.region.value)
+            status = self.on_submit(client_id, secret, self.region.value)
         except Exception as error:
             self.button.disabled = False
             self.show_error(str(error))
             return
+        finally:
+            self.submitting = False
         self.box.children = (widgets.HTML(_escape(status)),)
         if self._handle is not None:  # the login line as ordinary output, for exports
             self._handle.update({"text/plain": status}, raw=True)
