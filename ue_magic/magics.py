@@ -93,6 +93,8 @@ class UsageEngineMagics(Magics):
             client.close()
         self._logins.clear()
         self._api.clear()
+        for form in self._forms.values():
+            form.close("Usage Engine login form closed: %unload_ext ue_magic.")
         self._forms.clear()
         for running in self._sandboxes.values():
             running.stop()

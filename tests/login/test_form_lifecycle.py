@@ -2,9 +2,9 @@
 the form and filling it in, and what the extension keeps when it is reloaded.
 
 A form is live until it is used: a form left on screen after a later %ue_login or %ue_logout of
-its profile would otherwise replace that later login when someone fills it in. A reload keeps
-every login with all it had (its API description too), and a form shown before the reload still
-logs in to the reloaded extension.
+its profile (or %unload_ext) would otherwise replace that later login when someone fills it in.
+A reload keeps every login with all it had (its API description too), and a form shown before
+the reload still logs in to the reloaded extension.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def test_form_shown_before_a_reload_logs_in_after_it(
     assert ip.run_line_magic("ue_call", "GET /usage-metering/v1/meter-types -q") is not None
 
 
-@pytest.mark.parametrize("later", ["ue_login --sandbox", "ue_logout"])
+@pytest.mark.parametrize("later", ["ue_login --sandbox", "ue_logout", "unload_ext ue_magic"])
 def test_a_later_login_or_logout_closes_the_waiting_form(
     ip: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, later: str
 ) -> None:
@@ -84,7 +84,11 @@ def test_a_later_login_or_logout_closes_the_waiting_form(
     kept = ue_magic.client().credentials.api_url if magic == "ue_login" else None
     with capture_output():
         fill(widgets.VBox(controls), sandbox.client_id, sandbox.client_secret)  # does nothing
-    if kept is None:
+    if magic == "unload_ext":
+        with pytest.raises(UsageError, match="load_ext ue_magic"):
+            ue_magic.client()
+        ip.run_line_magic("load_ext", "ue_magic")  # the fixture unloads it again
+    elif kept is None:
         with pytest.raises(UsageError, match="Not logged in: run %ue_login first"):
             ue_magic.client()
     else:
