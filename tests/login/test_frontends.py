@@ -96,6 +96,7 @@ def test_headless_fails_at_login_naming_what_and_where(
         run(ip)
     message = str(caught.value)
     assert "UE_CLIENT_ID and UE_CLIENT_SECRET are not set" in message
+    assert "nobody can type them here" in message  # two of them
     assert "the environment" in message and ".env" in message and "upwards" in message
     assert "nbconvert" in message and "--sandbox" in message
     assert sandbox.counters()["token_requests"] == 0
@@ -118,7 +119,7 @@ def test_headless_prompt_option_fails_the_same_way(
         raise StdinNotImplementedError("getpass was called, but this frontend does not support")
 
     monkeypatch.setattr(getpass, "getpass", refuse)
-    with pytest.raises(UsageError, match=r"UE_CLIENT_SECRET is not set .* nobody can type"):
+    with pytest.raises(UsageError, match=r"UE_CLIENT_SECRET is not set .* nobody can type it "):
         run(ip, "--prompt")
 
 
