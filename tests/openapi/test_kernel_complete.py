@@ -60,7 +60,8 @@ def complete(client: Any, code: str) -> tuple[list[str], str]:
 CASES = [
     # (code, expected matches, replaced text)
     ("%ue_call --ta", ["--table"], "--ta"),
-    ("%ue_login --pro", ["--profile"], "--pro"),
+    ("%ue_login --prof", ["--profile"], "--prof"),
+    ("%ue_login --pro", ["--profile", "--prompt"], "--pro"),
     ("%ue_call --profile st", ["staging"], "st"),
     ("%ue_call --each r", ["rows"], "r"),
     ("%ue_call DEL", ["DELETE"], "DEL"),
