@@ -36,6 +36,9 @@ _SECRET_ON_LINE = re.compile(
 _TRAILING_BLANK_LINES = re.compile(r"(?:\r?\n[ \t]*)+\Z")
 
 
+LOGGED_OUT = "%ue_logout"  # why a login ended, as _forget is told
+
+
 @magics_class
 class UsageEngineMagics(Magics):
     """%ue_login, %ue_logout, %ue_status and %%ue_call; settings are traitlets (%config)."""
@@ -97,6 +100,8 @@ class UsageEngineMagics(Magics):
             client.close()
         self._logins.clear()
         self._api.clear()
+        for form in self._forms.values():
+            form.close("Usage Engine login form closed: %unload_ext ue_magic.")
         self._forms.clear()
         for running in self._sandboxes.values():
             running.stop()
@@ -106,8 +111,13 @@ class UsageEngineMagics(Magics):
         """Take over the logins (and embedded sandboxes) of the instance a %reload_ext
         replaces; returns how many logins were kept."""
         self._logins.update(old._logins)
+        self._api.update(old._api)  # with its description: completion and body checks go on
         self._sandboxes.update(old._sandboxes)
-        old._logins, old._sandboxes, old._forms = {}, {}, {}
+        for profile, form in old._forms.items():  # a form on screen now logs in here
+            if isinstance(form.on_submit, functools.partial):
+                form.on_submit = functools.partial(self._submit_form, *form.on_submit.args)
+            self._forms[profile] = form
+        old._logins, old._api, old._sandboxes, old._forms = {}, {}, {}, {}
         return len(self._logins)
 
     def _login(self, profile: str | None, credentials: Credentials, sandbox: Any = None) -> str:
@@ -125,26 +135,28 @@ class UsageEngineMagics(Magics):
         except BaseException:  # interrupted, or a bug: do not leave the connections open
             client.close()
             raise
-        self._forget(profile, "logged in again")
+        self._forget(profile)
         self._logins[profile] = client
         fetch = openapi.client_fetch(client, self.openapi_timeout)
         self._api[profile] = openapi.LoginDescription(
             credentials.openapi, credentials.api_url, fetch, _warn
         )
-        line = LoginSummary.of(profile, client).login_line()
+        note = ""
         if sandbox is not None:
             self._sandboxes[profile] = sandbox
-            line = f"Sandbox (a local emulator in this kernel, not a real account). {line}"
-        return line
+            note = "Sandbox (a local emulator in this kernel, not a real account)."
+        return LoginSummary.of(profile, client).login_line(note=note)
 
-    def _forget(self, profile: str | None, reason: str = "logged out") -> bool:
-        """Close the login of ``profile`` (and its sandbox), after letting the ``--each`` runs
-        that use it finish what is in flight; True if there was one."""
-        self._forms.pop(profile, None)
+    def _forget(self, profile: str | None, why: str = "a later %ue_login replaced it") -> bool:
+        """Close the login of ``profile`` (and its sandbox, and a login form still waiting for
+        it, which would otherwise replace a later login); True if there was a login."""
+        form = self._forms.pop(profile, None)
+        if form is not None and not form.submitting:
+            form.close(f"Usage Engine login form closed: {why}.")
         self._api.pop(profile, None)
         client = self._logins.pop(profile, None)
         if client is not None:
-            self._stop_runs(client, reason)
+            self._stop_runs(client, "logged out" if why == LOGGED_OUT else "logged in again")
             client.token_manager.forget()
             client.close()
         running = self._sandboxes.pop(profile, None)
@@ -208,6 +220,13 @@ class UsageEngineMagics(Magics):
             print(self._login_sandbox(args.profile))
             return
         if args.widget:
+            from .frontend import shows_widgets
+
+            if not shows_widgets(self.shell):
+                raise UsageError(
+                    "The login form needs a front end that shows widgets; "
+                    "here, use %ue_login --prompt."
+                )
             self._show_form(args.env_file, args.profile, overrides)
             return
         try:
@@ -258,23 +277,36 @@ class UsageEngineMagics(Magics):
     def _show_form(self, env_file: str | None, profile: str | None, overrides: dict) -> None:
         from .widget import LoginForm
 
-        initial_region = overrides.get("region", "eu")
-
-        def submit(client_id: str, secret: Secret, region: str) -> str:
-            chosen = dict(overrides, client_id=client_id, client_secret=secret)
-            if region != initial_region:
-                chosen["region"] = region
-            try:
-                credentials = Credentials.from_env(env_file=env_file, profile=profile, **chosen)
-            except ConfigurationError as error:
-                raise UsageError(_bare(error)) from None
-            return self._login(profile, credentials)
-
+        submit = functools.partial(self._submit_form, env_file, profile, overrides)
         form = LoginForm(
-            submit, region=initial_region, where=f"profile {profile}" if profile else ""
+            submit,
+            region=overrides.get("region", "eu"),
+            where=f"profile {profile}" if profile else "",
         )
+        older = self._forms.pop(profile, None)
+        if older is not None:
+            older.close("Usage Engine login form closed: a later %ue_login replaced it.")
         self._forms[profile] = form
         form.show()
+
+    def _submit_form(
+        self,
+        env_file: str | None,
+        profile: str | None,
+        overrides: dict,
+        client_id: str,
+        secret: Secret,
+        region: str,
+    ) -> str:
+        """The login form's Log in button: the form's values over the line's settings."""
+        chosen = dict(overrides, client_id=client_id, client_secret=secret)
+        if region != overrides.get("region", "eu"):
+            chosen["region"] = region
+        try:
+            credentials = Credentials.from_env(env_file=env_file, profile=profile, **chosen)
+        except ConfigurationError as error:
+            raise UsageError(_bare(error)) from None
+        return self._login(profile, credentials)
 
     def _ask_with_prompts(
         self,
@@ -316,8 +348,11 @@ class UsageEngineMagics(Magics):
         """Forget a login: its token, its secret and its connections."""
         args = self._parse(self.ue_logout, line)
         had_sandbox = args.profile in self._sandboxes
-        if not self._forget(args.profile):
-            print("Not logged in" + (f" with profile {args.profile}." if args.profile else "."))
+        had_form = args.profile in self._forms
+        if not self._forget(args.profile, why=LOGGED_OUT):
+            where = f" with profile {args.profile}" if args.profile else ""
+            closed = " The login form that was waiting is closed." if had_form else ""
+            print(f"Not logged in{where}.{closed}")
             return
         stopped = " The sandbox it used is stopped." if had_sandbox else ""
         print("Logged out" + (f" of profile {args.profile}." if args.profile else ".") + stopped)

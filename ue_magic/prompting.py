@@ -79,8 +79,9 @@ def headless_message(missing: tuple[str, ...], looked_in: str, profile: str | No
     names, verb = _names(missing)
     flag = f" --profile {profile}" if profile else ""
     return (
-        f"{names} {verb} not set ({looked_in}), and nobody can type it here: this run does not "
-        "take input (nbconvert --execute, papermill, Voila). Set "
-        f"{names} in the kernel's environment or a .env file next to the notebook, or try "
-        f"%ue_login{flag} --sandbox, which needs no account."
+        f"{names} {verb} not set ({looked_in}), and nobody can type "
+        f"{'it' if len(missing) == 1 else 'them'} here: this run does not take input "
+        f"(nbconvert --execute, papermill, Voila). Set {names} in the kernel's environment or "
+        f"a .env file next to the notebook, or try %ue_login{flag} --sandbox, which needs no "
+        "account."
     )

@@ -49,9 +49,10 @@ class LoginSummary:
             retries=stats.retries,
         )
 
-    def login_line(self, width: int | None = None) -> str:
+    def login_line(self, width: int | None = None, note: str = "") -> str:
         """What %ue_login prints, wrapped at spaces to ``width`` (default: the terminal's);
-        the scopes are a count here (%ue_status lists them). URLs and ids are never split."""
+        the scopes are a count here (%ue_status lists them). URLs and ids are never split.
+        ``note`` goes first and is wrapped with the rest (the sandbox's "not a real account")."""
         who = f" (profile {self.profile})" if self.profile else ""
         account = f"account {self.account_id}" if self.account_id else "unknown account"
         parts = [
@@ -61,7 +62,7 @@ class LoginSummary:
             f"{_scope_count(self.scopes)},",
             f"token valid until {format_expiry(self.expires_at)}.",
         ]
-        return _join_wrapped(parts, fit_width(width))
+        return _join_wrapped([note, *parts] if note else parts, fit_width(width))
 
 
 def _join_wrapped(parts: list[str], width: int, indent: str = "") -> str:

@@ -77,10 +77,12 @@ class LoginForm:
         where: str = "",
         defer: Defer = kernel_defer,
     ) -> None:
-        self._on_submit = on_submit
+        self.on_submit = on_submit  # replaceable: a %reload_ext points it at the new magics
         self._defer = defer
         self._held: Secret | None = None
         self._enter_pending = False
+        self.closed = False
+        self.submitting = False
         self.client_id = widgets.Text(
             value=client_id, description="Client id", placeholder="UE_CLIENT_ID"
         )
@@ -117,6 +119,14 @@ class LoginForm:
         bundle["text/plain"] = FORM_TEXT
         self._handle = display(bundle, raw=True, display_id=True)
 
+    def close(self, reason: str) -> None:
+        """Retire a form nobody filled in (a later login or logout replaced it): its output
+        becomes ``reason`` as plain text, and a click on it does nothing."""
+        self.closed = True
+        self.box.children = (widgets.HTML(_escape(reason)),)
+        if self._handle is not None:
+            self._handle.update({"text/plain": reason}, raw=True)
+
     def _take_secret(self, change: dict[str, Any]) -> None:
         """Out of the widget model (and so of any saved widget state) as soon as it arrives."""
         if not change["new"]:
@@ -143,7 +153,11 @@ class LoginForm:
         self.submit()
 
     def submit(self) -> None:
-        """Log in with the client id, the secret entered and the region; show the outcome."""
+        """Log in with the client id, the secret entered and the region; show the outcome.
+        A closed form (a later login or logout replaced it) does nothing."""
+        if self.closed:
+            self._held = None
+            return
         client_id = self.client_id.value.strip()
         if not client_id or not self._held:
             self.show_error("Enter both the client id and the secret.")
@@ -152,12 +166,15 @@ class LoginForm:
         self.secret.placeholder = SECRET_PLACEHOLDER
         self.button.disabled = True
         self.message.value = "Logging in…"
+        self.submitting = True
         try:
-            status = self._on_submit(client_id, secret, self.region.value)
+            status = self.on_submit(client_id, secret, self.region.value)
         except Exception as error:
             self.button.disabled = False
             self.show_error(str(error))
             return
+        finally:
+            self.submitting = False
         fields = self.box.children
         self.box.children = (widgets.HTML(_escape(status)),)
         for field in fields:

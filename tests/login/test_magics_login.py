@@ -295,9 +295,22 @@ def test_terminal_empty_answer_is_an_error(ip: Any, monkeypatch: pytest.MonkeyPa
         login(ip)
 
 
+class _NotebookKernel:
+    """Just enough of ipykernel for ue_magic to see a notebook (stdin allowed, a cell id)."""
+
+    _allow_stdin = True
+
+    def get_parent(self, channel: str | None = None) -> dict[str, Any]:
+        return {"metadata": {"cellId": "c0ffee"}}
+
+
 def shown_form(ip: Any, line: str = "--widget") -> widgets.VBox:
-    with capture_output() as captured:
-        ip.run_line_magic("ue_login", line)
+    ip.kernel = _NotebookKernel()  # a terminal refuses --widget: there is no form to show
+    try:
+        with capture_output() as captured:
+            ip.run_line_magic("ue_login", line)
+    finally:
+        del ip.kernel
     models = [o for o in captured.outputs if "application/vnd.jupyter.widget-view+json" in o.data]
     assert len(models) == 1, "the login form was not displayed"
     box = shown_widget(models[0])

@@ -154,7 +154,12 @@ def test_sigint_to_the_kernel_stops_a_bulk_call_cleanly(sandbox: Sandbox, tmp_pa
             '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}'
         )
         msg_id = client.execute(cell)
-        time.sleep(2.0)
+        # Interrupt once the bulk call is under way, not after a fixed time: on a loaded machine
+        # the cell's imports alone can take longer than any fixed wait.
+        deadline = time.monotonic() + 60
+        while sandbox.counters()["by_route"].get("POST /usage-metering/v1/meters", 0) < before + 4:
+            assert time.monotonic() < deadline, "the bulk call did not start"
+            time.sleep(0.05)
         manager.interrupt_kernel()
         reply = client.get_shell_msg(timeout=60)
         assert reply["parent_header"]["msg_id"] == msg_id
