@@ -344,7 +344,7 @@ class _Resolver:
         else:
             start = Path(self.cwd) if self.cwd is not None else Path.cwd()
             env_file = f"a .env file (none found from {str(start.resolve())!r} upwards)"
-        return f"the arguments, the environment or {env_file}"
+        return f"the environment or {env_file}"
 
     def credentials(self) -> Credentials:
         client_id = self.lookup("client_id")
@@ -392,10 +392,18 @@ class _Resolver:
         )
         names = " and ".join(missing)
         verb = "is" if len(missing) == 1 else "are"
+        places = self.places()
+        arguments = " and ".join(
+            f"{setting}=..."
+            for setting, absent in (("client_id", no_id), ("client_secret", no_secret))
+            if absent
+        )
+        # Plain Python has no form and no prompt: say what exists here. %ue_login asks.
         raise MissingCredentialsError(
-            f"{names} {verb} not set: looked in {self.places()}; set {names} there "
-            "or log in with the form.",
+            f"{names} {verb} not set: looked in the arguments, {places}; set {names} there, "
+            f"or pass {arguments} to Credentials.from_env.",
             missing=missing,
+            places=places,
         )
 
 

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import RequestSyntaxError
 
-__all__ = ["Arguments", "parse_line", "shell_words", "split_line"]
+__all__ = [
+    "Arguments",
+    "parse_line",
+    "shell_words",
+    "split_line",
+    "unknown_option_message",
+    "word_columns",
+]
 
 _SPECIAL = re.compile(r"[\"'{]")
 _QUOTES = "\"'"
@@ -41,6 +48,21 @@ _TOKEN = re.compile(
     r"""(?P<word>(?:\{\{.*?\}\}|"[^"]*"|'[^']*'|[^\s"'{]+|\{)+)|(?P<quote>["'])|\s+"""
 )
 _PIECE = re.compile(r"""\{\{.*?\}\}|"[^"]*"|'[^']*'|[^"'{]+|\{""")
+
+
+def word_columns(line: str) -> tuple[tuple[str, int], ...]:
+    """Each word of ``line`` (as ``shell_words`` gives it) with the 1-based column it starts at,
+    so that an error about a word can point into the whole magic line."""
+    spans: list[tuple[str, int]] = []
+    for match in _TOKEN.finditer(line):
+        word = match.group("word")
+        if word is None:
+            continue  # whitespace, or an unclosed quote (shell_words reports it)
+        if '"' in word or "'" in word:
+            word = "".join(p[1:-1] if p[0] in _QUOTES else p for p in _PIECE.findall(word))
+        quoted = match.group()[0] in _QUOTES  # point at the text, not at its opening quote
+        spans.append((word, match.start() + 1 + quoted))
+    return tuple(spans)
 
 
 def shell_words(line: str) -> tuple[str, ...]:
@@ -92,6 +114,32 @@ class Arguments:
 
     def __repr__(self) -> str:
         return f"Arguments({vars(self)!r})"
+
+
+_OPTION_SHAPE = re.compile(r"--?[A-Za-z][\w-]*")
+
+
+def unknown_option_message(
+    parser: argparse.ArgumentParser, error: str, magic: str, echo: bool = True
+) -> str:
+    """argparse's "unrecognized arguments: ..." as one sentence that names the first unknown
+    option and the closest known one. ``echo=False`` (``%ue_login``) never repeats a typed
+    word, since it might be a secret; only a known option name is suggested."""
+    import difflib
+
+    words = error.partition("unrecognized arguments:")[2].split()
+    known = [o for action in parser._actions for o in action.option_strings]
+    option = next((w for w in words if _OPTION_SHAPE.fullmatch(w.partition("=")[0])), None)
+    help_hint = f"%{magic}? for the options."
+    if option is None:
+        return f"Unknown words on the magic line; see {help_hint}"
+    name = option.partition("=")[0]
+    close = difflib.get_close_matches(name, [k for k in known if k.startswith("--")], n=1)
+    close = close or difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    said = f"Unknown option {name}" if echo else "Unknown option"
+    if close:
+        return f"{said}; did you mean {close[0]}? See {help_hint}"
+    return f"{said}; see {help_hint}"
 
 
 def parse_line(parser: argparse.ArgumentParser, line: str) -> Arguments:

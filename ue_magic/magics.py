@@ -25,7 +25,7 @@ from ._constants import METHODS
 from ._history import redact_current_input
 from .credentials import Credentials, Secret
 from .errors import ConfigurationError, MissingCredentialsError, UsageEngineError
-from .magic_line import Arguments, parse_line
+from .magic_line import Arguments, parse_line, unknown_option_message
 from .request import RequestTemplate, compile_request
 from .status import LoginSummary, StatusView
 
@@ -110,7 +110,9 @@ class UsageEngineMagics(Magics):
     @magic_arguments()
     @argument("--env-file", metavar="PATH", help=".env file to read (default: found upwards).")
     @argument("--profile", metavar="NAME", help="Read UE_NAME_CLIENT_ID and so on.")
-    @argument("--region", choices=["eu", "us"], help="Usage Engine region (default eu).")
+    @argument(
+        "--region", type=str.lower, choices=["eu", "us"], help="Usage Engine region (default eu)."
+    )
     @argument("--audience", metavar="URL", help="OAuth audience (default: the region's URL).")
     @argument("--api-url", metavar="URL", help="API base URL (default: the audience).")
     @argument("--token-url", metavar="URL", help="Token endpoint (default: audience + path).")
@@ -189,13 +191,21 @@ class UsageEngineMagics(Magics):
         missing: MissingCredentialsError,
     ) -> Credentials:
         asked = dict(overrides)
+        print(_terminal_ask_intro(profile, missing))
+        id_name = next((n for n in missing.missing if n.endswith("CLIENT_ID")), None)
+        secret_name = next((n for n in missing.missing if n.endswith("CLIENT_SECRET")), None)
+        flag = f" --profile {profile}" if profile else ""
         try:
-            if any(name.endswith("CLIENT_ID") for name in missing.missing):
-                asked["client_id"] = input("Usage Engine client id: ").strip()
-            if any(name.endswith("CLIENT_SECRET") for name in missing.missing):
-                asked["client_secret"] = Secret(getpass.getpass("Usage Engine client secret: "))
+            if id_name is not None:
+                asked["client_id"] = input("Client id: ").strip()
+                if not asked["client_id"]:
+                    raise UsageError(_nothing_typed("client id", flag, id_name))
+            if secret_name is not None:
+                asked["client_secret"] = Secret(getpass.getpass("Client secret (not shown): "))
+                if not asked["client_secret"]:
+                    raise UsageError(_nothing_typed("secret", flag, secret_name))
         except (EOFError, KeyboardInterrupt):
-            raise UsageError("Login cancelled.") from None
+            raise UsageError("Login cancelled; nothing was sent.") from None
         try:
             return Credentials.from_env(env_file=env_file, profile=profile, **asked)
         except ConfigurationError as error:
@@ -282,7 +292,7 @@ class UsageEngineMagics(Magics):
         from . import call
 
         args = self._call_args(line)
-        template = self._call_template(tuple(args.request_line), cell, tuple(args.header))
+        template = self._call_template(line, tuple(args.request_line), cell, tuple(args.header))
         try:
             options = call.CallOptions.from_args(args, self)
         except UsageEngineError as error:
@@ -365,20 +375,23 @@ class UsageEngineMagics(Magics):
         return list(self._logins)
 
     def _template(
-        self, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
+        self, line: str, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
     ) -> RequestTemplate:
         body = _TRAILING_BLANK_LINES.sub("", cell or "")  # a terminal cell ends in blank lines
         try:
             if not request_line:
                 if not body.strip():
                     raise UsageError("Give a request: %ue_call GET /path, or a cell with one.")
-                return compile_request(body, headers=headers)
+                return compile_request(body, headers=headers, magic_line=line)
             if len(request_line) == 1:
                 if request_line[0].upper() in METHODS:
                     raise UsageError(f"Give the path after {request_line[0]}: %ue_call GET /path.")
-                return compile_request(body, "GET", request_line[0], headers=headers)
+                return compile_request(
+                    body, "GET", request_line[0], headers=headers, magic_line=line
+                )
             if len(request_line) == 2:
-                return compile_request(body, request_line[0], request_line[1], headers=headers)
+                method, path = request_line
+                return compile_request(body, method, path, headers=headers, magic_line=line)
         except UsageEngineError as error:
             raise UsageError(str(error)) from None
         raise UsageError(
@@ -406,9 +419,11 @@ class UsageEngineMagics(Magics):
         except UsageError as error:
             message = str(error)
             if "unrecognized arguments" in message:
-                # The words are left out on purpose: one of them might be a secret.
+                # %ue_login's words are never echoed: one of them might be a secret.
+                name = magic.__name__
+                echo = name != "ue_login"
                 raise UsageError(
-                    f"Unknown option or extra words; see %{magic.__name__}? for the options."
+                    unknown_option_message(magic.parser, message, name, echo=echo)
                 ) from None
             raise
 
@@ -423,6 +438,28 @@ def _assigned(shell: Any, line: str) -> bool:
     except (AttributeError, IndexError):
         return True
     return value_is_used(cell, "ue_call", line)
+
+
+def _nothing_typed(what: str, flag: str, variable: str) -> str:
+    return (
+        f"No {what} given, so nothing was sent; run %ue_login{flag} again and type it, "
+        f"or set {variable}."
+    )
+
+
+def _terminal_ask_intro(profile: str | None, missing: MissingCredentialsError) -> str:
+    """Why the terminal asks: what was not found, where it looked, and how to stop."""
+    names = " and ".join(missing.missing)
+    verb = "was" if len(missing.missing) == 1 else "were"
+    login = f"Usage Engine login for profile {profile}" if profile else "Usage Engine login"
+    them = "it" if len(missing.missing) == 1 else "them"
+    import textwrap
+
+    from ._terminal import terminal_width
+
+    text = f"{login}: {names} {verb} not found in {missing.places}. "
+    text += f"Type {them} below (Ctrl+C cancels)."
+    return textwrap.fill(text, terminal_width(), break_long_words=False, break_on_hyphens=False)
 
 
 def _warn(text: str) -> None:

@@ -312,6 +312,6 @@ def test_a_mistake_in_the_cell_is_reported_before_the_fetch(
 ) -> None:
     description_server.answers[DESCRIPTION] = Answer(body=SANDBOX_31.read_bytes())
     login(ip, api_env, monkeypatch)
-    with pytest.raises(UsageError, match="`nobody` is not defined"):
+    with pytest.raises(UsageError, match="'nobody' is not defined"):
         ip.run_cell_magic("ue_call", "POST /usage-metering/v1/meters", '{"userId": {{nobody}}}')
     assert description_server.hits == {}

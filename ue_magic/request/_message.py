@@ -18,8 +18,12 @@ from ._values import Parts, one_line, parts_of, path_text, whole_path
 def check_method(word: str, origin: Origin, column: int) -> str:
     method = word.upper()
     if method not in METHODS:
+        import difflib
+
+        close = difflib.get_close_matches(method, METHODS, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}? Methods: " if close else "use one of "
         raise RequestSyntaxError(
-            f"unknown method {word!r}; use one of {', '.join(METHODS)}.",
+            f"unknown method {word!r}; {hint}{', '.join(METHODS)}.",
             origin.line,
             column,
             source_line(origin, origin.line),
