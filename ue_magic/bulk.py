@@ -81,11 +81,16 @@ class BulkResult:
         return line
 
     def __repr__(self) -> str:
+        from .render import wrap_text
+
         lines = [self.summary()]
         if self.failures:
             lines.append("index  status  error")
-            lines += [
-                f"{f.index:<5}  {f.status if f.status is not None else '-':<6}  {f.message}"
+            lines += [  # a long error wraps under its own column, never inside a word
+                wrap_text(
+                    f"{f.index:<5}  {f.status if f.status is not None else '-':<6}  {f.message}",
+                    indent=" " * 15,
+                )
                 for f in self.failures[:50]
             ]
             if len(self.failures) > 50:

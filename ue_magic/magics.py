@@ -337,7 +337,9 @@ class UsageEngineMagics(Magics):
         if checked.warning:
             described.warn_once(checked.warning)
         if args.dry_run and checked.operation is not None:
-            print(openapi.matched_line(checked.operation))
+            from .render import wrap_text
+
+            print(wrap_text(openapi.matched_line(checked.operation)))
 
     @magic_arguments()
     @argument("words", nargs="*", metavar="TEXT | METHOD PATH", help="Filter, or one operation.")

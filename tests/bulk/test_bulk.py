@@ -189,3 +189,21 @@ def test_an_unexpected_error_is_one_failure_not_a_lost_report(
     assert [f.index for f in result.failed] == [3] and "boom" in result.failed[0].message
     assert shell.user_ns["out"][3].__traceback__ is None
     assert len(result.ok) == 5
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_failure_table_fits_the_terminal_and_keeps_words_whole(
+    width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ue_magic.bulk import BulkFailure
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    message = "404 Not Found from GET /usage-metering/v1/meters/" + "x" * 30 + ": " + "w " * 90
+    result = BulkResult(total=1, responses=[None], results=[None])
+    result.failures.append(BulkFailure(0, 404, message.strip()))
+    lines = repr(result).splitlines()
+    row = lines[2:]
+    assert len(row) > 1 and all(len(line) <= width for line in row)
+    assert row[0].startswith("0      404     404 Not Found")
+    assert all(line.startswith(" " * 15) for line in row[1:])  # under the error column
+    assert " ".join(" ".join(row).split()[2:]) == " ".join(message.split())

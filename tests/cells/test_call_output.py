@@ -106,6 +106,21 @@ def test_dry_run_says_not_sent_and_shows_the_bytes(shell: Any, sandbox: Sandbox)
     assert f"Content-Length: {len(body.encode())}" in text
 
 
+@pytest.mark.parametrize("width", [80, 160])
+def test_dry_run_note_fits_the_terminal(
+    shell: Any, width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    _, captured = call(shell, f"GET {TYPES} --dry-run")
+    text = captured.outputs[0].data["text/plain"]
+    note = text.split("\nGET ")[0]
+    assert all(len(line) <= width for line in note.splitlines())
+    said = " ".join(note.split())
+    assert said == (
+        "Not sent (--dry-run). These are the bytes that would be sent; only the token is masked."
+    )
+
+
 @pytest.mark.parametrize(
     ("content_type", "cell", "sent"),
     [
