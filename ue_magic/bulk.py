@@ -245,10 +245,6 @@ def call_each(
     progress_factory: ProgressFactory | None = None,
 ) -> None:
     """--each: render all, send all, show a summary; -o gets one result per item in order."""
-    if options.dry_run or options.curl or options.python or options.all_pages:
-        raise UsageEngineError(
-            "--each cannot be combined with --dry-run, --curl, --python or --all-pages."
-        )
     name = options.each or ""
     if name not in namespace:
         raise UsageEngineError(f"--each {name}: no variable {name!r} in the notebook.")

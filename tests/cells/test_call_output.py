@@ -204,6 +204,14 @@ def test_python_code_for_text_bodies_and_values_it_cannot_name(ip: Any, recorded
     )
 
 
+def test_python_refuses_what_sending_would_refuse(shell: Any, sandbox: Sandbox) -> None:
+    """Code printed for another origin would be refused when run: refuse it here, as --curl."""
+    with capture_output() as captured, pytest.raises(UsageError, match="Refusing to send"):
+        shell.run_line_magic("ue_call", "GET https://elsewhere.example.com/x --python")
+    assert captured.stdout == ""
+    assert sandbox.counters()["api_requests"] == 0
+
+
 def test_python_is_refused_with_the_other_previews(shell: Any) -> None:
     with pytest.raises(UsageError, match="Choose one of --dry-run, --python"):
         call(shell, f"GET {TYPES} --python --dry-run")

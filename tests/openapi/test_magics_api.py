@@ -315,3 +315,14 @@ def test_a_mistake_in_the_cell_is_reported_before_the_fetch(
     with pytest.raises(UsageError, match="'nobody' is not defined"):
         ip.run_cell_magic("ue_call", "POST /usage-metering/v1/meters", '{"userId": {{nobody}}}')
     assert description_server.hits == {}
+
+
+def test_each_with_a_preview_is_refused_before_the_operation_is_named(
+    ip: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login(ip, sandbox.env(), monkeypatch)
+    ip.user_ns["ids"] = ["a"]
+    with capture_output() as captured, pytest.raises(UsageError) as info:
+        ip.run_line_magic("ue_call", "--each ids --dry-run GET /usage-metering/v1/meters/{{item}}")
+    assert str(info.value) == "--each cannot be combined with --dry-run."
+    assert captured.stdout == ""  # no "Matches ..." line before the refusal
