@@ -130,3 +130,18 @@ def test_a_mistyped_key_suggests_the_closest_key(shell: Any, sandbox: Sandbox) -
     message = refused(shell, sandbox, f"GET {METERS}/{{{{api_calls.idd}}}}")
     assert "a dict has no key or attribute 'idd'; did you mean 'id'?" in message
     assert "?." not in message
+
+
+@pytest.mark.parametrize(
+    ("line", "cell"),
+    [
+        (f'GET {METERS} -H "Authorization: Bearer tok-SECRET-123"', None),
+        ("", f"GET {METERS}\nAuthorization: Bearer tok-SECRET-123\n"),
+    ],
+)
+def test_a_refused_authorization_header_is_pointed_at_but_never_quoted(
+    shell: Any, sandbox: Sandbox, line: str, cell: str | None
+) -> None:
+    message = refused(shell, sandbox, line, cell)
+    assert "leave out the Authorization header" in message
+    assert "tok-SECRET" not in message and "Bearer" not in message

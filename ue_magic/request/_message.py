@@ -70,6 +70,9 @@ _MANAGED_HEADERS = {
 }
 
 
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
 def compile_header(text: str, origin: Origin, hint: str = "") -> tuple[str, Parts]:
     match = _HEADER.fullmatch(text)
     if match is None:
@@ -81,11 +84,15 @@ def compile_header(text: str, origin: Origin, hint: str = "") -> tuple[str, Part
         )
     reason = _MANAGED_HEADERS.get(match.group(1).lower())
     if reason is not None:
+        # an Authorization line may hold a token: the error points at it but never quotes it
+        quoted = (
+            None if match.group(1).lower() in _SECRET_HEADERS else source_line(origin, origin.line)
+        )
         raise RequestSyntaxError(
             f"leave out the {match.group(1)} header: {reason}",
             origin.line,
             origin.column,
-            source_line(origin, origin.line),
+            quoted,
         )
     value = match.group(2)
     for i, char in enumerate(value):
