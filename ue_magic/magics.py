@@ -124,8 +124,8 @@ class UsageEngineMagics(Magics):
     def ue_login(self, line: str) -> None:
         """Log in to Usage Engine with OAuth 2.0 client credentials.
 
-        The client id and secret come from the environment, a .env file, or a form (getpass in
-        a terminal). The secret is never accepted on this line.
+        The client id and secret come from the environment, a .env file, or a
+        form (a prompt in a terminal). The secret is never accepted on this line.
         """
         self._refuse_secret(line)
         try:
@@ -282,12 +282,14 @@ class UsageEngineMagics(Magics):
         %%ue_call                                        (the cell is an HTTP message)
         r = %ue_call GET /usage-metering/v1/meters       (line form; returns the body)
 
-        {{name}} takes a value from the notebook ({{x}}, {{row.user}}, {{rows[0]["id"]}}): as a
-        whole JSON value, its JSON; inside a JSON string or a header, its text; in the path,
-        URL-encoded. An unknown name or invalid JSON is an error before anything is sent.
-        -o VAR and the returned value hold the decoded body (also with --table: build a
-        DataFrame with pandas.DataFrame(r["meters"]) or pandas.json_normalize); _ue holds
-        the response. Terminal output is cut to UsageEngineMagics.text_limit items.
+        {{name}} takes a value from the notebook ({{x}}, {{row.user}},
+        {{rows[0]["id"]}}): as a whole JSON value, its JSON; inside a JSON string
+        or a header, its text; in the path, URL-encoded. An unknown name or
+        invalid JSON is an error before anything is sent.
+        -o VAR and the returned value hold the decoded body (also with --table:
+        build a DataFrame with pandas.DataFrame(r["meters"]) or
+        pandas.json_normalize); _ue holds the response. Terminal output is cut
+        to UsageEngineMagics.text_limit items.
         """
         from . import call
 

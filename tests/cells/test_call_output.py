@@ -313,6 +313,16 @@ def test_help_explains_headers_names_and_results(shell: Any) -> None:
     assert "text_limit" in text
 
 
+def test_help_text_fits_80_columns() -> None:
+    import inspect
+
+    from ue_magic.magics import UsageEngineMagics
+
+    for magic in ("ue_call", "ue_login", "ue_api"):
+        doc = inspect.cleandoc(getattr(UsageEngineMagics, magic).__doc__ or "")
+        assert doc and max(map(len, doc.splitlines())) < 80, magic
+
+
 def test_quiet_line_used_twice_in_a_cell_still_returns_where_assigned(shell: Any) -> None:
     result, captured = run_cell(shell, f"%ue_call GET {TYPES} -q\nsecond = %ue_call GET {TYPES} -q")
     assert result.success and "Out[" not in captured.stdout
