@@ -53,9 +53,9 @@ CELLS = [
     '%%ue_call POST /usage-metering/v1/meter-types -o t\n{"name": "audit", "unit": "u", '
     '"aggregation": {"type": "sum"}}',
     "%%ue_call --profile envp --table\nGET /usage-metering/v1/meter-types",
-    '%%ue_call POST /usage-metering/v1/meter-types --no-raise\n{"name": ""}',
+    '%%ue_call POST /usage-metering/v1/meter-types --no-raise --no-validate\n{"name": ""}',
     "%ue_call GET /usage-metering/v1/meter-types/missing",
-    '%%ue_call POST /usage-metering/v1/meter-types --dry-run\n{"name": "dry"}',
+    '%%ue_call POST /usage-metering/v1/meter-types --dry-run --no-validate\n{"name": "dry"}',
     "%ue_call DELETE /usage-metering/v1/meter-types/{{t.id}} --curl",
     "users = [f'u{n}' for n in range(30)]",
     "%%ue_call --each users --concurrency 4 -o made POST /usage-metering/v1/meters\n"
