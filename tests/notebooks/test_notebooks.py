@@ -151,7 +151,14 @@ def test_sigint_to_the_kernel_stops_a_bulk_call_cleanly(sandbox: Sandbox, tmp_pa
             '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}'
         )
         msg_id = client.execute(cell)
-        time.sleep(2.0)
+        # interrupt once sending has begun (rendering and checking 400 bodies first can take
+        # seconds on a busy machine: jsonschema's first import alone can)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            sent_so_far = sandbox.counters()["by_route"].get("POST /usage-metering/v1/meters", 0)
+            if sent_so_far - before >= 10:
+                break
+            time.sleep(0.05)
         manager.interrupt_kernel()
         reply = client.get_shell_msg(timeout=60)
         assert reply["parent_header"]["msg_id"] == msg_id
