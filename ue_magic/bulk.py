@@ -71,6 +71,8 @@ def check_items(
     A template that does not use ``{{item}}`` would send the same request N times: refused.
     """
     if "item" not in template.names:
+        for _spec in render_each(template, namespace, items[:1]):
+            pass  # a mistyped name ({{itm}}) is named first, with its closest (item)
         raise UsageEngineError(
             f"--each sends one request per item, but this request does not use {{{{item}}}}: "
             f"it would send {len(items)} identical requests. Put {{{{item}}}} (or "

@@ -78,6 +78,16 @@ class CallOptions:
             raise UsageEngineError("Choose --table or --raw, not both.")
         if self.columns is not None and not all(self.columns):
             raise UsageEngineError("--columns needs names separated by commas: --columns id,name.")
+        if self.each is not None:
+            flags = (
+                ("--dry-run", self.dry_run),
+                ("--curl", self.curl),
+                ("--python", self.python),
+                ("--all-pages", self.all_pages),
+            )
+            given = [flag for flag, on in flags if on]
+            if given:  # refused before the API description is asked to name the operation
+                raise UsageEngineError(f"--each cannot be combined with {' or '.join(given)}.")
         if self.dry_run or self.curl or self.python:
             self._check_previews()
 
@@ -170,6 +180,10 @@ def call_once(
     spec = template.render(namespace)
     if options.python:
         from .pycode import python_code
+
+        # the same checks as sending (the origin guard, plain http): the printed code must not
+        # be refused where the magic would have been
+        client.build_request(spec.method, spec.path, **spec.request_kwargs())
 
         print(python_code(template, namespace, spec, profile=options.profile))
         return None

@@ -379,7 +379,7 @@ class _Resolver:
         else:
             start = Path(self.cwd) if self.cwd is not None else Path.cwd()
             env_file = f"a .env file (none found from {str(start.resolve())!r} upwards)"
-        return f"the arguments, the environment or {env_file}"
+        return f"the environment or {env_file}"
 
     def credentials(self) -> Credentials:
         client_id = self.lookup("client_id")

@@ -59,8 +59,8 @@ def token_fetch_comment(token_url: str, client_id: str, audience: str) -> str:
     aud = shlex.quote(f"audience={_one_line(audience)}")
     return "\n".join(
         [
-            "# Get a token into UE_TOKEN first (the secret is read without echo and sent on stdin,",
-            "# so it is not on any command line, in the shell history or in this notebook):",
+            "# Get a token into UE_TOKEN first. The secret is read without echo and sent",
+            "# on stdin: never on a command line, in the shell history or in this notebook.",
             "#   read -rs UE_CLIENT_SECRET",
             '#   export UE_TOKEN="$(printf \'%s\' "$UE_CLIENT_SECRET" | curl -sS --fail \\',
             f"#     {url} \\",

@@ -129,16 +129,28 @@ class RequestSyntaxError(UsageEngineError, ValueError):
 
 
 class UnknownNameError(RequestSyntaxError):
-    """``{{ name }}`` names nothing in the namespace; ``name`` is the missing root name."""
+    """``{{ name }}`` names nothing in the namespace; ``name`` is the missing root name,
+    ``close`` the nearest defined name (``api_calls`` for ``api_call``), or None."""
 
-    def __init__(self, name: str, line: int, column: int, source_line: str | None) -> None:
+    def __init__(
+        self,
+        name: str,
+        line: int,
+        column: int,
+        source_line: str | None,
+        close: str | None = None,
+    ) -> None:
+        hint = (
+            f"did you mean {close!r}?" if close else "run the cell that sets it, or fix the name."
+        )
         super().__init__(
-            f"`{name}` is not defined; run the cell that sets it, or fix the name.",
+            f"{name!r} is not defined; {hint}",
             line,
             column,
             source_line,
         )
         self.name = name
+        self.close = close
 
 
 def _window(source: str, column: int) -> tuple[str, int]:

@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import RequestSyntaxError
 
-__all__ = ["Arguments", "parse_line", "shell_words", "split_line", "word_spans"]
+__all__ = [
+    "Arguments",
+    "parse_line",
+    "shell_words",
+    "split_line",
+    "unknown_option_message",
+    "word_columns",
+    "word_spans",
+]
 
 _SPECIAL = re.compile(r"[\"'{]")
 
@@ -37,6 +45,13 @@ def split_line(line: str) -> tuple[str, ...]:
 
 # The pieces of a line: whitespace, a placeholder's opening, a quote, and runs of anything else.
 _PIECE = re.compile(r"""(?P<space>\s+)|(?P<open>\{\{)|(?P<quote>["'])|(?P<text>[^\s"'{]+|\{)""")
+
+
+def word_columns(line: str) -> tuple[tuple[str, int], ...]:
+    """Each word of ``line`` (as ``shell_words`` gives it) with the 1-based column it starts at
+    (after an opening quote: the text, not the quote), so that an error about a word can point
+    into the whole magic line."""
+    return tuple((w, s + 1 + (line[s : s + 1] in "\"'")) for w, s, _ in word_spans(line))
 
 
 def shell_words(line: str) -> tuple[str, ...]:
@@ -124,6 +139,32 @@ class Arguments:
 
     def __repr__(self) -> str:
         return f"Arguments({vars(self)!r})"
+
+
+_OPTION_SHAPE = re.compile(r"--?[A-Za-z][\w-]*")
+
+
+def unknown_option_message(
+    parser: argparse.ArgumentParser, error: str, magic: str, echo: bool = True
+) -> str:
+    """argparse's "unrecognized arguments: ..." as one sentence that names the first unknown
+    option and the closest known one. ``echo=False`` (``%ue_login``) never repeats a typed
+    word, since it might be a secret; only a known option name is suggested."""
+    import difflib
+
+    words = error.partition("unrecognized arguments:")[2].split()
+    known = [o for action in parser._actions for o in action.option_strings]
+    option = next((w for w in words if _OPTION_SHAPE.fullmatch(w.partition("=")[0])), None)
+    help_hint = f"%{magic}? for the options."
+    if option is None:
+        return f"Unknown words on the magic line; see {help_hint}"
+    name = option.partition("=")[0]
+    close = difflib.get_close_matches(name, [k for k in known if k.startswith("--")], n=1)
+    close = close or difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    said = f"Unknown option {name}" if echo else "Unknown option"
+    if close:
+        return f"{said}; did you mean {close[0]}? See {help_hint}"
+    return f"{said}; see {help_hint}"
 
 
 def parse_line(parser: argparse.ArgumentParser, line: str) -> Arguments:

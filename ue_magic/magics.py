@@ -25,7 +25,7 @@ from ._constants import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONCURRENCY, MAX
 from ._history import redact_current_input
 from .credentials import Credentials, Secret
 from .errors import ConfigurationError, MissingCredentialsError, UsageEngineError
-from .magic_line import Arguments, parse_line
+from .magic_line import Arguments, parse_line, unknown_option_message
 from .request import RequestTemplate, compile_request
 from .status import LoginSummary, StatusView
 
@@ -185,10 +185,11 @@ class UsageEngineMagics(Magics):
     def ue_login(self, line: str) -> None:
         """Log in to Usage Engine with OAuth 2.0 client credentials.
 
-        The client id and secret come from the environment or a .env file; what is missing is
-        asked for with a form (notebooks) or prompts (terminals, jupyter console, --prompt).
-        Where nobody can type (nbconvert, papermill, Voila) a missing one is an error at once.
-        --sandbox needs no credentials. The secret is never accepted on this line.
+        The client id and secret come from the environment or a .env file; what
+        is missing is asked for with a form (notebooks) or prompts (terminals,
+        jupyter console, --prompt). Where nobody can type (nbconvert, papermill,
+        Voila) a missing one is an error at once. --sandbox needs no credentials.
+        The secret is never accepted on this line.
         """
         self._refuse_secret(line)
         try:
@@ -404,17 +405,19 @@ class UsageEngineMagics(Magics):
         %%ue_call                                        (the cell is an HTTP message)
         r = %ue_call GET /usage-metering/v1/meters       (line form; returns the body)
 
-        {{name}} takes a value from the notebook ({{x}}, {{row.user}}, {{rows[0]["id"]}}): as a
-        whole JSON value, its JSON; inside a JSON string or a header, its text; in the path,
-        URL-encoded. An unknown name or invalid JSON is an error before anything is sent.
-        -o VAR and the returned value hold the decoded body (also with --table: build a
-        DataFrame with pandas.DataFrame(r["meters"]) or pandas.json_normalize); _ue holds
-        the response. Terminal output is cut to UsageEngineMagics.text_limit items.
+        {{name}} takes a value from the notebook ({{x}}, {{row.user}},
+        {{rows[0]["id"]}}): as a whole JSON value, its JSON; inside a JSON string
+        or a header, its text; in the path, URL-encoded. An unknown name or
+        invalid JSON is an error before anything is sent.
+        -o VAR and the returned value hold the decoded body (also with --table:
+        build a DataFrame with pandas.DataFrame(r["meters"]) or
+        pandas.json_normalize); _ue holds the response. Terminal output is cut
+        to UsageEngineMagics.text_limit items.
         """
         from . import call
 
         args = self._call_args(line)
-        template = self._call_template(tuple(args.request_line), cell, tuple(args.header))
+        template = self._call_template(line, tuple(args.request_line), cell, tuple(args.header))
         try:
             options = call.CallOptions.from_args(args, self)
         except UsageEngineError as error:
@@ -467,7 +470,9 @@ class UsageEngineMagics(Magics):
         if checked.warning:
             described.warn_once(checked.warning)
         if args.dry_run and checked.operation is not None:
-            print(openapi.matched_line(checked.operation))
+            from .render import wrap_text
+
+            print(wrap_text(openapi.matched_line(checked.operation)))
 
     @magic_arguments()
     @argument("words", nargs="*", metavar="TEXT | METHOD PATH", help="Filter, or one operation.")
@@ -505,20 +510,23 @@ class UsageEngineMagics(Magics):
         return list(self._logins)
 
     def _template(
-        self, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
+        self, line: str, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
     ) -> RequestTemplate:
         body = _TRAILING_BLANK_LINES.sub("", cell or "")  # a terminal cell ends in blank lines
         try:
             if not request_line:
                 if not body.strip():
                     raise UsageError("Give a request: %ue_call GET /path, or a cell with one.")
-                return compile_request(body, headers=headers)
+                return compile_request(body, headers=headers, magic_line=line)
             if len(request_line) == 1:
                 if request_line[0].upper() in METHODS:
                     raise UsageError(f"Give the path after {request_line[0]}: %ue_call GET /path.")
-                return compile_request(body, "GET", request_line[0], headers=headers)
+                return compile_request(
+                    body, "GET", request_line[0], headers=headers, magic_line=line
+                )
             if len(request_line) == 2:
-                return compile_request(body, request_line[0], request_line[1], headers=headers)
+                method, path = request_line
+                return compile_request(body, method, path, headers=headers, magic_line=line)
         except UsageEngineError as error:
             raise UsageError(_bare(error)) from None
         raise UsageError(
@@ -569,9 +577,11 @@ class UsageEngineMagics(Magics):
         except UsageError as error:
             message = str(error)
             if "unrecognized arguments" in message:
-                # The words are left out on purpose: one of them might be a secret.
+                # %ue_login's words are never echoed: one of them might be a secret.
+                name = magic.__name__
+                echo = name != "ue_login"
                 raise UsageError(
-                    f"Unknown option or extra words; see %{magic.__name__}? for the options."
+                    unknown_option_message(magic.parser, message, name, echo=echo)
                 ) from None
             raise
 

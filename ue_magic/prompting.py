@@ -43,12 +43,17 @@ def ask_credentials(
     ``client_secret`` (a Secret). Raises LoginCancelled on Ctrl+C, end of input or an empty
     answer; an empty id is refused before the secret is asked for.
     """
+    import textwrap
+
+    from ._terminal import terminal_width
+
     names, verb = _names(missing)
-    say(
+    intro = (
         f"Usage Engine login{_for_profile(profile)}: {names} {verb} not set ({looked_in}). "
         f"Type {'it' if len(missing) == 1 else 'them'} below; Ctrl+C (or interrupting the "
         "kernel) cancels."
-    )
+    )  # wrapped between words to the terminal's width: paths are never broken
+    say(textwrap.fill(intro, terminal_width(), break_long_words=False, break_on_hyphens=False))
     asked: dict[str, Any] = {}
     id_name = next((name for name in missing if name.endswith("CLIENT_ID")), None)
     secret_name = next((name for name in missing if name.endswith("CLIENT_SECRET")), None)

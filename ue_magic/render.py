@@ -91,9 +91,30 @@ _CODE = re.compile(r"`([^`]+)`")
 _NOWRAP = " style='white-space:nowrap'"  # inline, so it holds where style sheets are stripped
 
 
-def note_text(note: str) -> str:
-    """A note for a terminal: Markdown backticks dropped (``Table of `meters`.`` -> ``meters``)."""
-    return _CODE.sub(r"\1", note)
+def note_text(note: str, width: int | None = None) -> str:
+    """A note for a terminal: Markdown backticks dropped (``Table of `meters`.`` -> ``meters``),
+    wrapped between words to ``width`` (default: the terminal's), never inside a word."""
+    return wrap_text(_CODE.sub(r"\1", note), width)
+
+
+def wrap_text(text: str, width: int | None = None, indent: str = "") -> str:
+    """Each line of ``text`` wrapped between words to ``width`` columns (default: the
+    terminal's); a word longer than the line (a URL, an id) is kept whole. Continuation lines
+    start with ``indent``."""
+    import textwrap
+
+    columns = fit_width(width)
+    return "\n".join(
+        textwrap.fill(
+            line,
+            columns,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        or line
+        for line in text.split("\n")
+    )
 
 
 def note_html(note: str) -> str:
@@ -358,6 +379,7 @@ def _cell(value: object) -> str:
 
 
 _TEXT_CELL = 40  # characters of one cell in a terminal table
+_NAMED_COLUMNS = 30  # columns named in the note about a --columns name the rows do not have
 
 
 def _clip(text: str, size: int = _TEXT_CELL) -> str:
@@ -384,6 +406,7 @@ class _Table:
             seen.update(dict.fromkeys(line))
             wide = wide or len(row) > _MAX_COLUMNS
         self.unknown: list[str] = []
+        self.available = list(seen)  # every column of the rows shown, to name in a note
         if columns:
             self.unknown = [c for c in columns if c not in seen]
             self.columns = [c for c in columns if c in seen] or list(seen)[:_MAX_COLUMNS]
@@ -599,8 +622,9 @@ class ResponseView:
             notes.append(self._note(len(table.cells), table.total, "rows"))
         if table.unknown:
             names = ", ".join(f"`{c}`" for c in table.unknown)
-            known = ", ".join(table.columns)
-            notes.append(f"No column {names} in the rows shown; columns: {known}.")
+            known = ", ".join(table.available[:_NAMED_COLUMNS])
+            more = ", …" if len(table.available) > _NAMED_COLUMNS else ""
+            notes.append(f"No column {names} in the rows shown; they have: {known}{more}.")
         if table.some_columns_hidden:
             notes.append(f"Only the first {_MAX_COLUMNS} columns are shown.")
         if want_html:
@@ -619,7 +643,7 @@ class ResponseView:
         if self.more_pages:
             notes.append("More pages exist: add `--all-pages` to get them all.")
         if not want_html:
-            return "\n".join([status, shown, *map(note_text, notes)])
+            return "\n".join([status, shown, *(note_text(n, self.width) for n in notes)])
         css, style = ("st err", _ERROR_STYLE) if self.is_error else ("st", _STATUS_STYLE)
         notes_html = "".join(f"<div class=note{_NOTE_STYLE}>{note_html(n)}</div>" for n in notes)
         return (

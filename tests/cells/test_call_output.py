@@ -106,6 +106,21 @@ def test_dry_run_says_not_sent_and_shows_the_bytes(shell: Any, sandbox: Sandbox)
     assert f"Content-Length: {len(body.encode())}" in text
 
 
+@pytest.mark.parametrize("width", [80, 160])
+def test_dry_run_note_fits_the_terminal(
+    shell: Any, width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    _, captured = call(shell, f"GET {TYPES} --dry-run")
+    text = captured.outputs[0].data["text/plain"]
+    note = text.split("\nGET ")[0]
+    assert all(len(line) <= width for line in note.splitlines())
+    said = " ".join(note.split())
+    assert said == (
+        "Not sent (--dry-run). These are the bytes that would be sent; only the token is masked."
+    )
+
+
 @pytest.mark.parametrize(
     ("content_type", "cell", "sent"),
     [
@@ -187,6 +202,14 @@ def test_python_code_for_text_bodies_and_values_it_cannot_name(ip: Any, recorded
         == recorded.seen[-2].body
         == b"who=a%26b+c&when=2026-01-02T03%3A04%3A05"
     )
+
+
+def test_python_refuses_what_sending_would_refuse(shell: Any, sandbox: Sandbox) -> None:
+    """Code printed for another origin would be refused when run: refuse it here, as --curl."""
+    with capture_output() as captured, pytest.raises(UsageError, match="Refusing to send"):
+        shell.run_line_magic("ue_call", "GET https://elsewhere.example.com/x --python")
+    assert captured.stdout == ""
+    assert sandbox.counters()["api_requests"] == 0
 
 
 def test_python_is_refused_with_the_other_previews(shell: Any) -> None:
@@ -288,6 +311,16 @@ def test_help_explains_headers_names_and_results(shell: Any) -> None:
     assert "{{name}} takes a value from the notebook" in text
     assert "--columns" in text and "--save" in text and "--python" in text
     assert "text_limit" in text
+
+
+def test_help_text_fits_80_columns() -> None:
+    import inspect
+
+    from ue_magic.magics import UsageEngineMagics
+
+    for magic in ("ue_call", "ue_login", "ue_api"):
+        doc = inspect.cleandoc(getattr(UsageEngineMagics, magic).__doc__ or "")
+        assert doc and max(map(len, doc.splitlines())) < 80, magic
 
 
 def test_quiet_line_used_twice_in_a_cell_still_returns_where_assigned(shell: Any) -> None:

@@ -124,3 +124,9 @@ def test_token_fetch_commands_parse_in_bash() -> None:
         line.removeprefix("#").removeprefix("   ") for line in comment.splitlines()[2:]
     )
     assert subprocess.run(["bash", "-n", "-c", script], check=False).returncode == 0
+
+
+def test_token_fetch_comment_prose_fits_80_columns() -> None:
+    comment = token_fetch_comment("https://api.digitalroute.io/x", "id", "https://a/")
+    prose = [line for line in comment.splitlines() if not line.startswith("#  ")]
+    assert prose and all(len(line) <= 80 for line in prose)

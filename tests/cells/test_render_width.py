@@ -72,8 +72,10 @@ def test_wide_table_shows_the_columns_that_fit_and_says_how_many_are_left_out(
     assert max(map(len, table)) <= width
     header = table[0].split()
     assert header[0] == "id" and 1 < len(header) < 17
-    assert f"{len(header)} of 17 columns shown (those that fit {width} characters)" in text
-    assert "characters); --columns A,B,C picks others." in text
+    said = " ".join(text.split())  # notes wrap between words
+    assert f"{len(header)} of 17 columns shown (those that fit {width} characters)" in said
+    assert "characters); --columns A,B,C picks others." in said
+    assert max(map(len, text.splitlines())) <= width  # the notes fit too
     assert "`" not in text  # Markdown backticks are not shown literally
     assert "00000003-52c1-45de-9d1e-23a9c568b6c2" in text  # ids are never cut
 
@@ -92,7 +94,7 @@ def test_terminal_width_comes_from_the_terminal(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("COLUMNS", "100")  # shutil.get_terminal_size reads it first
     rows = [wide_meter(i) for i in range(3)]
     text = forms(ResponseView(response(rows), table=True))["text/plain"]
-    assert "(those that fit 100 characters)" in text
+    assert "(those that fit 100 characters)" in " ".join(text.split())
     assert max(map(len, text.splitlines()[1:4])) <= 100
 
 
@@ -112,8 +114,26 @@ def test_unknown_column_is_named_in_a_note() -> None:
     view = ResponseView(response([wide_meter(1)]), columns=("userId", "nope"))
     text, page = forms(view)["text/plain"], forms(view)["text/html"]
     assert text.splitlines()[1].split() == ["userId"]
-    assert "No column nope in the rows shown; columns: userId." in text
+    assert "No column nope in the rows shown; they have: id, meterTypeId," in text
+    assert "userId" in text.split("they have:")[1]  # the columns there are, not those shown
     assert "No column <code>nope</code> in the rows shown" in page
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_every_note_wraps_between_words_to_the_width(width: int) -> None:
+    view = ResponseView(
+        response({"meters": [wide_meter(1)], "nextPageToken": "t"}),
+        columns=("userId", "nope"),
+        width=width,
+        more_pages=True,
+    )
+    text = forms(view)["text/plain"]
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= width
+    names = ", ".join(wide_meter(1))
+    assert f"No column nope in the rows shown; they have: {names}." in " ".join(text.split())
+    assert all(any(f" {n}," in f" {line}" for line in lines) for n in list(wide_meter(1))[:-1])
+    assert "More pages exist: add --all-pages to get them all." in " ".join(text.split())
 
 
 def test_html_table_cells_keep_ids_on_one_line() -> None:

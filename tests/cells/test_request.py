@@ -481,7 +481,7 @@ def _circular() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("cell", "ns", "line", "column", "fragment"),
     [
-        ('POST /x\n\n{"a": {{ missing }}}', {}, 3, 7, "`missing` is not defined"),
+        ('POST /x\n\n{"a": {{ missing }}}', {}, 3, 7, "'missing' is not defined"),
         ("GET /x/{{ meter.nope }}", NS, 1, 8, "a dict has no key or attribute 'nope'"),
         ("GET /x/{{ obj.nope }}", NS, 1, 8, "a SimpleNamespace has no key or attribute 'nope'"),
         ("GET /x/{{ meter.tags[5] }}", NS, 1, 8, "a list has no item [5]"),

@@ -142,8 +142,8 @@ def test_prompts_say_why_and_log_in(
     monkeypatch.setattr(builtins, "input", lambda p="": asked.append(p) or sandbox.client_id)
     monkeypatch.setattr(getpass, "getpass", lambda p="": asked.append(p) or sandbox.client_secret)
     captured = run(ip)
-    intro, *login_lines = captured.stdout.strip().splitlines()  # the login line wraps
-    login_line = " ".join(login_lines)
+    intro, login = captured.stdout.split("Logged in")  # both wrap to the terminal's width
+    intro, login_line = " ".join(intro.split()), "Logged in " + " ".join(login.split())
     assert "UE_CLIENT_ID and UE_CLIENT_SECRET are not set" in intro
     assert "looked in" in intro and "Ctrl+C" in intro
     assert asked == ["Client id: ", "Client secret (hidden): "]
@@ -175,7 +175,7 @@ def test_prompt_for_a_profile_names_it(
     monkeypatch.setattr(getpass, "getpass", lambda p="": asked.append(p) or sandbox.client_secret)
     captured = run(ip, "--profile stage")
     assert "login for profile stage" in captured.stdout
-    assert "UE_STAGE_CLIENT_ID and UE_STAGE_CLIENT_SECRET" in captured.stdout
+    assert "UE_STAGE_CLIENT_ID and UE_STAGE_CLIENT_SECRET" in " ".join(captured.stdout.split())
     assert asked == ["Client id for profile stage: ", "Client secret for profile stage (hidden): "]
     assert ue_magic.client("stage").credentials.client_id == sandbox.client_id
 

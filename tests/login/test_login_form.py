@@ -163,8 +163,14 @@ def test_success_closes_the_fields(kernel: Kernel) -> None:
     assert all(field.comm is None for field in fields), "closed models stay out of saved state"
 
 
-def test_magic_form_enter_logs_in_to_the_sandbox(ip: Any, sandbox: Sandbox) -> None:
-    """Through %ue_login: outside a kernel's event loop the Enter check runs at once."""
+def test_magic_form_enter_logs_in_to_the_sandbox(
+    ip: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through %ue_login in a notebook front end: outside a kernel's event loop the Enter
+    check runs at once."""
+    from tests.login.test_frontends import NOTEBOOK, in_frontend
+
+    in_frontend(ip, monkeypatch, NOTEBOOK)
     with capture_output() as captured:
         ip.run_line_magic("ue_login", "--widget")
     views = [o for o in captured.outputs if "application/vnd.jupyter.widget-view+json" in o.data]

@@ -327,7 +327,7 @@ def test_a_mistake_in_the_cell_is_reported_before_the_fetch(
 ) -> None:
     description_server.answers[DESCRIPTION] = Answer(body=SANDBOX_31.read_bytes())
     login(ip, api_env, monkeypatch)
-    with pytest.raises(UsageError, match="`nobody` is not defined"):
+    with pytest.raises(UsageError, match="'nobody' is not defined"):
         ip.run_cell_magic("ue_call", "POST /usage-metering/v1/meters", '{"userId": {{nobody}}}')
     assert description_server.hits == {}
 
@@ -360,3 +360,38 @@ def test_no_description_is_one_clean_sentence(ip: Any, tmp_path: Any) -> None:
     with pytest.raises(UsageError) as caught:
         ip.run_line_magic("ue_api", "")
     assert "gone.json does not exist; check the path). Name one with" in str(caught.value)
+
+
+def test_each_with_a_preview_is_refused_before_the_operation_is_named(
+    ip: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login(ip, sandbox.env(), monkeypatch)
+    ip.user_ns["ids"] = ["a"]
+    with capture_output() as captured, pytest.raises(UsageError) as info:
+        ip.run_line_magic("ue_call", "--each ids --dry-run GET /usage-metering/v1/meters/{{item}}")
+    assert str(info.value) == "--each cannot be combined with --dry-run."
+    assert captured.stdout == ""  # no "Matches ..." line before the refusal
+
+
+def test_a_request_without_a_body_does_not_import_jsonschema(sandbox: Sandbox) -> None:
+    """Importing jsonschema can take seconds; a GET has no body to check, so it must not wait."""
+    import subprocess
+    import sys
+
+    env = dict(sandbox.env())
+    probe = (
+        "import os, sys\n"
+        f"os.environ.update({env!r})\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "from IPython.utils.capture import capture_output\n"
+        "ip = InteractiveShell.instance()\n"
+        "ip.run_line_magic('load_ext', 'ue_magic')\n"
+        "with capture_output():\n"
+        "    ip.run_line_magic('ue_login', '')\n"
+        "    ip.run_line_magic('ue_call', 'GET /usage-metering/v1/meters -q')\n"
+        "    ip.run_line_magic('ue_call', 'GET /usage-metering/v1/nothing-here -q --no-raise')\n"
+        "print(ip.magics_manager.registry['UsageEngineMagics'].description_of() is not None)\n"
+        "print('jsonschema' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"], out.stderr

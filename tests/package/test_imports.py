@@ -13,7 +13,8 @@ import ue_magic
 
 ROOT = Path(ue_magic.__file__).parent
 # the IPython layer: the only modules that may need IPython or ipywidgets to import
-IPYTHON_LAYER = {"ue_magic.magics", "ue_magic.widget"}
+# (completer.py is completion's IPython side)
+IPYTHON_LAYER = {"ue_magic.magics", "ue_magic.widget", "ue_magic.completer"}
 
 BLOCKER = """
 import importlib.abc, sys

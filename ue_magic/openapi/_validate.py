@@ -10,7 +10,9 @@ offset of that value in the body text, which the magic turns into a line and col
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,13 +33,20 @@ class BodyProblem:
 
 
 def available() -> bool:
-    """True when jsonschema and referencing are installed (the ``openapi`` extra)."""
+    """True when jsonschema and referencing are installed (the ``openapi`` extra).
+
+    Asked without importing them: importing jsonschema can take seconds (its format checkers
+    build grammars), which a request without a body must not wait for."""
+    return _installed("jsonschema") and _installed("referencing")
+
+
+def _installed(name: str) -> bool:
+    if name in sys.modules:
+        return sys.modules[name] is not None  # None: marked as not importable
     try:
-        import jsonschema  # noqa: F401
-        import referencing  # noqa: F401
-    except ImportError:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
         return False
-    return True
 
 
 class BodyValidator:

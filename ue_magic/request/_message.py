@@ -26,8 +26,12 @@ from ._values import (
 def check_method(word: str, origin: Origin, column: int) -> str:
     method = word.upper()
     if method not in METHODS:
+        import difflib
+
+        close = difflib.get_close_matches(method, METHODS, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}? Methods: " if close else "use one of "
         raise RequestSyntaxError(
-            f"unknown method {word!r}; use one of {', '.join(METHODS)}.",
+            f"unknown method {word!r}; {hint}{', '.join(METHODS)}.",
             origin.line,
             column,
             source_line(origin, origin.line),
@@ -74,6 +78,9 @@ _MANAGED_HEADERS = {
 }
 
 
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
 def compile_header(text: str, origin: Origin, hint: str = "") -> tuple[str, Parts]:
     match = _HEADER.fullmatch(text)
     if match is None:
@@ -85,11 +92,15 @@ def compile_header(text: str, origin: Origin, hint: str = "") -> tuple[str, Part
         )
     reason = _MANAGED_HEADERS.get(match.group(1).lower())
     if reason is not None:
+        # an Authorization line may hold a token: the error points at it but never quotes it
+        quoted = (
+            None if match.group(1).lower() in _SECRET_HEADERS else source_line(origin, origin.line)
+        )
         raise RequestSyntaxError(
             f"leave out the {match.group(1)} header: {reason}",
             origin.line,
             origin.column,
-            source_line(origin, origin.line),
+            quoted,
         )
     value = match.group(2)
     sub = Origin(origin.lines, origin.line, origin.column + match.start(2))

@@ -11,6 +11,7 @@ import ast
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from ..errors import RequestSyntaxError, UnknownNameError
 
@@ -49,7 +50,10 @@ class Placeholder:
         try:
             value = namespace[self.root]
         except KeyError:
-            raise UnknownNameError(self.root, self.line, self.column, self.source_line) from None
+            close = closest_name(self.root, namespace)
+            raise UnknownNameError(
+                self.root, self.line, self.column, self.source_line, close
+            ) from None
         for is_attr, key in self.steps:
             value = self._step(value, is_attr, key)
         return value
@@ -63,14 +67,44 @@ class Placeholder:
                 return getattr(value, str(key))
             return value[key]  # type: ignore[index]
         except AttributeError:
-            problem = f"{kind} has no key or attribute {key!r}."
+            problem = f"{kind} has no key or attribute {key!r}{_close_key(value, key) or '.'}"
         except (KeyError, IndexError):
-            problem = f"{kind} has no item [{key!r}]."
+            problem = f"{kind} has no item [{key!r}]{_close_key(value, key) or '.'}"
         except TypeError:
             problem = f"{kind} cannot be indexed with [{key!r}]."
         except Exception as exc:  # a property that raised: say so, briefly
             problem = f"reading {key!r} of {kind} failed ({type(exc).__name__})."
         raise self.error(problem) from None
+
+
+def closest_name(name: str, namespace: Mapping[str, object]) -> str | None:
+    """The defined name nearest to a mistyped one (``itm`` -> ``item``), or None.
+    Private names (``_x``) are offered only for a name that is private too."""
+    import difflib
+    import types
+
+    private = name.startswith("_")
+    names = [
+        n
+        for n in namespace
+        if isinstance(n, str)
+        and (private or not n.startswith("_"))
+        and not callable(value := namespace[n])  # open, exit: not values to put in a request
+        and not isinstance(value, types.ModuleType)
+    ]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
+    return close[0] if close else None
+
+
+def _close_key(value: object, key: object) -> str:
+    """``; did you mean 'id'?`` for a mapping with a key near the mistyped one, else ``""``."""
+    import difflib
+
+    if not isinstance(value, Mapping) or not isinstance(key, str):
+        return ""
+    keys = [k for k in islice(value, 1000) if isinstance(k, str)]
+    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.7)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 @dataclass(frozen=True)

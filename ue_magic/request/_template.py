@@ -175,15 +175,18 @@ def compile_request(
     path: str | None = None,
     *,
     headers: Sequence[str] = (),
+    magic_line: str | None = None,
 ) -> RequestTemplate:
     """Parse a cell once; ``render`` it per namespace. ``headers`` are ``-H`` options
     (``"Name: value"``) from the magic line: they replace cell headers of the same name.
 
     Without ``method`` and ``path`` the cell is an HTTP message; with them it is the body.
-    Raises ``RequestSyntaxError`` (line 0 for the magic line) at the first mistake.
+    Raises ``RequestSyntaxError`` (line 0 for the magic line) at the first mistake; given the
+    whole ``magic_line``, its errors quote that line and count columns from its start.
     """
-    message = _message(cell, method, path)
-    extra = [compile_header(h.strip(), Origin([h.strip()], 0, 1)) for h in headers]
+    where = _MagicLine(magic_line)
+    message = _message(cell, method, path, where)
+    extra = [compile_header(h.strip(), where.origin(h.strip(), in_order=False)) for h in headers]
     replaced = {name.lower() for name, _v in extra}
     all_headers = [h for h in message.headers if h[0].lower() not in replaced] + extra
     body = message.body if message.body is not None and message.body.strip() else None
@@ -209,7 +212,28 @@ def compile_request(
     return RequestTemplate(message.method, message.path, message.params, all_headers, body_parts)
 
 
-def _message(cell: str, method: str | None, path: str | None) -> Message:
+class _MagicLine:
+    """Where the magic line's words are, so that an error points into the line as typed."""
+
+    def __init__(self, line: str | None) -> None:
+        from ..magic_line import word_columns
+
+        self.line = line
+        self.words = word_columns(line) if line else ()
+        self.next = 0  # words are looked for in order: the method before the path
+
+    def origin(self, word: str, in_order: bool = True) -> Origin:
+        """The word's place in the line, or the word on its own when it cannot be found."""
+        for index in range(self.next if in_order else 0, len(self.words)):
+            text, column = self.words[index]
+            if text.strip() == word and self.line is not None:
+                if in_order:
+                    self.next = index + 1
+                return Origin([self.line], 0, column + len(text) - len(text.lstrip()))
+        return Origin([word], 0, 1)
+
+
+def _message(cell: str, method: str | None, path: str | None, where: _MagicLine) -> Message:
     """The cell as an HTTP message, or METHOD and PATH from the magic line with the cell as body."""
     if method is None and path is None:
         return compile_message(cell)
@@ -218,10 +242,9 @@ def _message(cell: str, method: str | None, path: str | None) -> Message:
             "give a PATH after the method, e.g. GET /usage-metering/v1/meters.", 0
         )
     path = path.strip()
-    magic = Origin([path], 0, 1)
-    return Message(
-        check_method(method or "GET", magic, 1), compile_path(path, magic), (), (), cell, 1
-    )
+    method_origin = where.origin(method) if method is not None else Origin(["GET"], 0, 1)
+    checked = check_method(method or "GET", method_origin, method_origin.column)
+    return Message(checked, compile_path(path, where.origin(path)), (), (), cell, 1)
 
 
 def parse_request(
