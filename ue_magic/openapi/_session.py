@@ -134,10 +134,23 @@ def client_fetch(client: Any, timeout: float) -> Fetch:
 
 
 def _fetch_plain(url: str, timeout: float) -> tuple[int, bytes]:
+    """A description elsewhere, without the token; bounded as every answer is (``_http``):
+    ``timeout`` is a deadline for the whole answer, and its size is at most the default limit."""
     import httpx
 
+    from .._http import DEFAULT_MAX_BYTES, Budget, http_client
+    from ..errors import AnswerTooLargeError
+
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True)
-    except httpx.HTTPError as error:
+        with http_client((url,), timeout=timeout, follow_redirects=True) as http:
+            request = http.build_request("GET", url)
+            budget = Budget.start(request, DEFAULT_MAX_BYTES)
+            with budget.running():
+                response = http.send(request)
+    except AnswerTooLargeError as error:
+        raise DescriptionError(str(error).partition("; ")[0]) from None
+    except UsageEngineError as error:  # a SOCKS proxy without socksio: its sentence says what to do
+        raise DescriptionError(f"{url} could not be fetched: {error}") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
         raise DescriptionError(f"{url} did not answer ({type(error).__name__})") from None
     return response.status_code, response.content
