@@ -265,7 +265,7 @@ def _bound_decoding(response: httpx.Response, limit: int) -> None:
     if get_decoder is None:
         response.close()
         raise _too_large(response.request, limit)
-    response._decoder = _BoundedDecoder(get_decoder(), response.request, limit)  # type: ignore[attr-defined]
+    vars(response)["_decoder"] = _BoundedDecoder(get_decoder(), response.request, limit)
 
 
 def bound_answer(response: httpx.Response) -> None:
