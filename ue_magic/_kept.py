@@ -49,7 +49,11 @@ def forget_echoed_cookies(cookies: httpx.Cookies, tokens: Iterable[str]) -> None
     so the jar does not keep the token nor send it back in the ``Cookie`` header."""
     texts = [token for token in tokens if token]
     for cookie in list(cookies.jar):
-        if any(text in f"{cookie.name}={cookie.value or ''}" for text in texts):
+        parts = (cookie.name, cookie.value or "")
+        # as in ``scrub_tokens``: a text shorter than 8 characters only counts when whole
+        if any(
+            text in part if len(text) >= 8 else text == part for text in texts for part in parts
+        ):
             cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
 
 
