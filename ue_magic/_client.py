@@ -35,7 +35,7 @@ from ._constants import (
     refusing_origin,
 )
 from ._http import DEFAULT_MAX_BYTES, Budget, http_client
-from ._kept import keep, mask_request
+from ._kept import forget_echoed_cookies, keep, mask_request
 from ._oauth import scrub, secret_forms
 from ._response import explained
 from ._retry import (
@@ -310,6 +310,7 @@ class UsageEngineClient:
             )
         finally:
             mask_request(request)  # also when a token error or a connection error ends it
+            forget_echoed_cookies(self._http.cookies, self.token_manager._known_values())
         outcome = done.outcome
         if isinstance(outcome, httpx.Response):
             keep(outcome, self.token_manager._known_values())

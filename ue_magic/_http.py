@@ -13,7 +13,9 @@ the HTTP clients:
   (``Budget.running``), every socket read and write of this client is cut to what is left
   before the deadline (``_DeadlineStream``, installed as httpcore's network backend), the
   request's ``timeout`` extension (the pool wait, the connect) is cut the same way, and the body
-  is read through ``BoundedStream``, which stops at the deadline or past the size.
+  is read through ``BoundedStream``, which stops at the deadline or past the size. The size
+  counts the bytes that arrive and, for a compressed answer, the bytes they decode to
+  (``_BoundedDecoder``): a gzip bomb of one megabyte would otherwise become a gigabyte.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ __all__ = [
 
 _LOOPBACK_MOUNTS = ("all://localhost", "all://127.0.0.1", "all://[::1]")
 _SHORTEST = 0.001  # seconds: what is left once the deadline has passed (0 would never time out)
+# bytes of compressed body given to the decoder at a time: gzip turns 1 KiB into at most ~1 MiB,
+# so the size check after each piece overshoots the limit by no more than that
+_DECODE_PIECE = 1024
 
 
 class Budget(dict):  # type: ignore[type-arg,unused-ignore]
@@ -217,6 +222,52 @@ class BoundedStream(httpx.SyncByteStream):
         self._stream.close()
 
 
+class _BoundedDecoder:
+    """httpx's content decoder for one answer, fed small pieces and stopped past the size.
+
+    ``BoundedStream`` counts the bytes as they arrive; this counts what they decode to.
+    """
+
+    def __init__(self, decoder: Any, request: httpx.Request, limit: int) -> None:
+        self._decoder = decoder
+        self._request = request
+        self._limit = limit
+        self._decoded = 0
+
+    def _counted(self, data: bytes) -> bytes:
+        self._decoded += len(data)
+        if self._decoded > self._limit:
+            raise _too_large(self._request, self._limit)
+        return data
+
+    def decode(self, data: bytes) -> bytes:
+        pieces = [
+            self._counted(self._decoder.decode(data[start : start + _DECODE_PIECE]))
+            for start in range(0, len(data), _DECODE_PIECE)
+        ]
+        return b"".join(pieces)
+
+    def flush(self) -> bytes:
+        return self._counted(self._decoder.flush())
+
+
+def _bound_decoding(response: httpx.Response, limit: int) -> None:
+    """Count the decoded bytes of a compressed answer too (see ``_BoundedDecoder``).
+
+    httpx has no public seam for the decoder: this sets the attribute its
+    ``_get_content_decoder`` caches. Without it (another httpx version), an encoded answer is
+    refused rather than decoded without a bound.
+    """
+    encodings = response.headers.get("content-encoding", "").strip().lower()
+    if encodings in ("", "identity"):
+        return
+    get_decoder = getattr(response, "_get_content_decoder", None)
+    if get_decoder is None:
+        response.close()
+        raise _too_large(response.request, limit)
+    vars(response)["_decoder"] = _BoundedDecoder(get_decoder(), response.request, limit)
+
+
 def bound_answer(response: httpx.Response) -> None:
     """A response hook: read the body within the request's budget (if it has one)."""
     budget = response.request.extensions.get("timeout")
@@ -229,6 +280,8 @@ def bound_answer(response: httpx.Response) -> None:
     stream = response.stream
     assert isinstance(stream, httpx.SyncByteStream)
     response.stream = BoundedStream(stream, response.request, budget)
+    if budget.max_bytes is not None:
+        _bound_decoding(response, budget.max_bytes)
 
 
 def _too_large(request: httpx.Request, limit: int) -> AnswerTooLargeError:

@@ -4,8 +4,10 @@ A response lands in ``_ue``, ``Out[n]``, ``-o`` results, ``BulkResult.responses`
 errors, and users keep (and ``%store``) it. httpx leaves the live token in several places: the
 request's Authorization header, the ``next_request`` of an unfollowed redirect, and httpcore's
 own copy of the request inside the response's (finished) transport stream. An API that echoes
-the header puts it in the body too. ``keep`` removes all of them, from the response and from
-each one in its ``history``.
+the header puts it in the body, a header, the status line's reason phrase, a redirect's
+``Location`` (then in ``next_request``'s URL) or a cookie (then in the client's cookie jar, and in
+the ``Cookie`` header of every later request). ``keep`` removes all of them, from the response
+and from each one in its ``history``; ``forget_echoed_cookies`` empties the jar of them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import httpx
 
 from ._constants import BEARER_MASK
 
-__all__ = ["keep", "mask_request", "scrub_tokens"]
+__all__ = ["forget_echoed_cookies", "keep", "mask_request", "scrub_tokens"]
 
 _KEPT_EXTENSIONS = ("http_version", "reason_phrase")
 _MASK = b"***"
@@ -42,13 +44,33 @@ def keep(response: httpx.Response, tokens: Iterable[str]) -> httpx.Response:
     return response
 
 
+def forget_echoed_cookies(cookies: httpx.Cookies, tokens: Iterable[str]) -> None:
+    """Drop the cookies whose name or value holds a token (a server set it from the header),
+    so the jar does not keep the token nor send it back in the ``Cookie`` header."""
+    texts = [token for token in tokens if token]
+    for cookie in list(cookies.jar):
+        parts = (cookie.name, cookie.value or "")
+        # as in ``scrub_tokens``: a text shorter than 8 characters only counts when whole
+        if any(
+            text in part if len(text) >= 8 else text == part for text in texts for part in parts
+        ):
+            cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+
 def _keep_one(response: httpx.Response, needles: list[bytes]) -> None:
     mask_request(response.request)
     if response.next_request is not None:
         mask_request(response.next_request)
+        location = str(response.next_request.url).encode("ascii", "replace")
+        masked_location = scrub_tokens(location, needles)
+        if masked_location is not location:
+            response.next_request.url = httpx.URL(masked_location.decode("ascii"))
     response.extensions = {
         key: response.extensions[key] for key in _KEPT_EXTENSIONS if key in response.extensions
     }
+    reason = response.extensions.get("reason_phrase")
+    if isinstance(reason, bytes):
+        response.extensions["reason_phrase"] = scrub_tokens(reason, needles)
     try:
         content = response.content
     except httpx.ResponseNotRead:

@@ -298,14 +298,17 @@ def refusal_error(response: httpx.Response, credentials: Credentials) -> Deferre
     status = response.status_code
     forms = secret_forms(credentials.client_secret.get_secret_value(), credentials.client_id)
     error, description = (scrub(text, *forms) for text in _oauth_error(response))
-    detail = f"{status} {error[:100]}: {description[:200]}" if error else _status_text(response)
+    # the status line and the Location are the server's words too: a server that echoes the
+    # request puts the form, secret included, in them
+    status_text = scrub(_status_text(response), *forms)[:200]
+    detail = f"{status} {error[:100]}: {description[:200]}" if error else status_text
     refusal = Refusal(
         credentials,
         status,
         error,
         description,
         detail,
-        response.headers.get("location", "elsewhere"),
+        scrub(response.headers.get("location", "elsewhere"), *forms)[:500],
     )
     kind, words = next((kind, words) for test, kind, words in REFUSALS if test(refusal))
     return DeferredError(
@@ -313,7 +316,7 @@ def refusal_error(response: httpx.Response, credentials: Credentials) -> Deferre
         words(refusal),
         status=status,
         retry_after=response.headers.get("retry-after"),
-        reason=f"answered {_status_text(response)}",
+        reason=f"answered {status_text}",
     )
 
 

@@ -57,6 +57,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 # "UE_CLIENT_ID=id UE_CLIENT_SECRET=s" on one line: the id's value holds the secret's assignment
 _HOLDS_ANOTHER = re.compile(r"\s[A-Za-z_][A-Za-z0-9_]*\s*=")
+# one of ours after any separator (``;``, ``,``, a space): checked in the secret's value too
+_HOLDS_OURS = re.compile(r"(?:^|[^A-Za-z0-9_])UE_[A-Za-z0-9_]*\s*=")
 
 
 class Secret:
@@ -362,16 +364,18 @@ class _Resolver:
         else:
             return None
         del source, sources  # a traceback that prints locals must not print them
-        if setting == "client_secret":
-            return Secret(value.strip()), f"{name} in {where}"
-        if _HOLDS_ANOTHER.search(value.strip()):
+        value = value.strip()
+        secret = setting == "client_secret"
+        if _HOLDS_OURS.search(value) or (not secret and _HOLDS_ANOTHER.search(value)):
             del value
             raise ConfigurationError(
-                f"{name} in {where} holds another VARIABLE=value after a space (two variables "
-                "on one line?); put each variable on a line of its own. Its value is not shown, "
-                "as it may hold the secret."
+                f"{name} in {where} holds another VARIABLE=value (two variables on one line?); "
+                "put each variable on a line of its own. Its value is not shown, as it may hold "
+                "the secret."
             )
-        return value.strip(), f"{name} in {where}"
+        if secret:
+            return Secret(value), f"{name} in {where}"
+        return value, f"{name} in {where}"
 
     def places(self) -> str:
         if self.path is not None:

@@ -36,6 +36,7 @@ import httpx
 from . import _oauth
 from ._constants import CLOSED_CLIENT, MAX_RETRY_WAIT, refusing_origin
 from ._http import TOKEN_MAX_BYTES, Budget, http_client
+from ._kept import forget_echoed_cookies
 from ._oauth import DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME, decode_claims
 from ._retry import TOKEN_RETRIES, TOKEN_STATUSES, Retry, RetryPolicy, run
 from .credentials import Credentials, origin_of
@@ -422,6 +423,18 @@ class TokenManager:
             return _oauth.unreadable(response, creds, exc)
         finally:
             response.close()
+            self._forget_cookies()
+
+    def _forget_cookies(self) -> None:
+        """A token endpoint needs no cookies, and one that echoes the form in a cookie would
+        leave the secret in the jar: its own client's jar is emptied after each token request,
+        a shared client's of the cookies that hold the secret or a token."""
+        if self._own_client:
+            self._http.cookies.clear()
+            return
+        creds = self.credentials
+        forms = _oauth.secret_forms(creds.client_secret.get_secret_value(), creds.client_id)
+        forget_echoed_cookies(self._http.cookies, (*forms, *self._known_values()))
 
 
 class BearerAuth(httpx.Auth):

@@ -9,7 +9,6 @@ goes on without a description until ``reload()``.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -172,25 +171,29 @@ def _within(seconds: float, url: str, work: Callable[[], tuple[int, bytes]]) -> 
 
 
 def _fetch_plain(url: str, timeout: float) -> tuple[int, bytes]:
+    """A description elsewhere, without the token; bounded as every answer is (``_http``):
+    ``timeout`` is a deadline for the whole answer, and its size is at most the default limit."""
     import httpx
 
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    size = 0
+    from .._http import Budget, http_client
+    from ..errors import AnswerTooLargeError
+
     try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise DescriptionError(
-                        f"{shown_url(url)} is over the {MAX_BYTES / 1e6:.0f} MB ue-magic reads."
-                    )
-                if time.monotonic() > deadline:
-                    raise DescriptionError(f"{shown_url(url)} did not answer within {timeout:g} s.")
-                chunks.append(chunk)
-            status = response.status_code
-    except httpx.HTTPError as error:
+        with http_client((url,), timeout=timeout, follow_redirects=True) as http:
+            request = http.build_request("GET", url)
+            budget = Budget.start(request, MAX_BYTES)  # the whole answer, within the timeout
+            with budget.running():
+                response = http.send(request)
+    except AnswerTooLargeError:
+        raise DescriptionError(
+            f"{shown_url(url)} is over the {MAX_BYTES / 1e6:.0f} MB ue-magic reads."
+        ) from None
+    except UsageEngineError as error:  # a SOCKS proxy without socksio: its sentence says what to do
+        raise DescriptionError(f"{shown_url(url)} could not be fetched: {error}") from None
+    except httpx.TimeoutException:  # the deadline for the whole answer
+        raise DescriptionError(f"{shown_url(url)} did not answer within {timeout:g} s.") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
         raise DescriptionError(
             f"{shown_url(url)} did not answer ({type(error).__name__})"
         ) from None
-    return status, b"".join(chunks)
+    return response.status_code, response.content

@@ -1,0 +1,70 @@
+"""A server that echoes the token outside the body and the headers: in the status line's reason
+phrase, in a redirect's Location, in a cookie. Kept responses, the errors they raise and the
+client's cookie jar hold no token afterwards, and no later request carries it back."""
+
+from __future__ import annotations
+
+import pickle
+import socket
+
+import httpx
+import pytest
+
+from tests.security.reach import find
+from tests.security.servers import TOKEN_PATH, Seen, answer, serving, token_answer
+from tests.security.test_answer_limits import creds_for
+from ue_magic import UsageEngineClient
+from ue_magic.token import _Token
+
+TOKEN = "tok-" + "e" * 40
+
+
+def echoing(seen: Seen, conn: socket.socket) -> None:
+    """Each path echoes the bearer token in one more place of its answer."""
+    token = seen.headers.get("authorization", "").rpartition(" ")[2]
+    path = seen.target.split("?")[0]
+    if seen.target == TOKEN_PATH:
+        token_answer(conn, TOKEN)
+    elif path == "/reason":
+        conn.sendall(f"HTTP/1.1 403 rejected {token}\r\nContent-Length: 2\r\n\r\n{{}}".encode())
+    elif path == "/moved":
+        answer(conn, 307, b"", (("Location", f"/new?seen={token}"),))
+    elif path == "/cookie":
+        answer(conn, 200, {"ok": True}, (("Set-Cookie", f"seen={token}; Path=/"),))
+    else:
+        answer(conn, 200, {"cookie": seen.headers.get("cookie", "")})
+
+
+def places(roots: dict[str, object]) -> list[str]:
+    found, _ = find(roots, {"token": [TOKEN.encode()]}, (_Token,))
+    return found
+
+
+def test_echoed_token_in_the_reason_phrase_is_masked() -> None:
+    with serving(echoing) as server, UsageEngineClient(creds_for(server)) as ue:
+        response = ue.get("reason")
+        with pytest.raises(httpx.HTTPStatusError) as raised:
+            response.raise_for_status()
+    assert response.status_code == 403 and response.reason_phrase == "rejected ***"
+    assert TOKEN not in repr(response) and TOKEN not in str(raised.value)
+    assert places({"response": response, "error": raised.value}) == []
+
+
+def test_echoed_token_in_a_redirect_location_is_masked() -> None:
+    with serving(echoing) as server, UsageEngineClient(creds_for(server)) as ue:
+        response = ue.get("moved")
+    assert response.status_code == 307 and response.next_request is not None
+    assert response.next_request.url.params["seen"] == "***"
+    assert TOKEN.encode() not in pickle.dumps(response)
+    assert places({"response": response}) == []
+
+
+def test_echoed_token_in_a_cookie_is_not_kept_nor_sent_back() -> None:
+    with serving(echoing) as server, UsageEngineClient(creds_for(server)) as ue:
+        first = ue.get("cookie")
+        later = ue.get("other")
+        assert TOKEN not in str(dict(ue._http.cookies))
+        assert places({"client": ue, "first": first, "later": later}) == []
+    assert later.json() == {"cookie": ""}  # the jar did not send the token back
+    assert TOKEN not in later.request.headers.get("cookie", "")
+    assert first.cookies.get("seen") == "***"

@@ -1,0 +1,78 @@
+"""A token endpoint that echoes the form (secret included) outside its JSON error: in the status
+line's reason phrase, in a redirect's Location, in a cookie. The error shows none of it in any
+encoding, and no object the token manager keeps holds it."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+import pytest
+
+from tests.security.reach import find, secret_forms
+from tests.security.servers import Seen, answer, serving, token_answer
+from tests.security.test_token_answers import SECRET, creds_for
+from ue_magic import TokenManager
+from ue_magic.credentials import Secret
+from ue_magic.errors import TokenError
+
+
+def in_reason(seen: Seen, conn: socket.socket) -> None:
+    reason = f"bad {seen.body.decode()}"
+    conn.sendall(f"HTTP/1.1 401 {reason}\r\nContent-Length: 2\r\n\r\n{{}}".encode())
+
+
+def in_location(seen: Seen, conn: socket.socket) -> None:
+    answer(conn, 307, b"", (("Location", f"/elsewhere?{seen.body.decode()}"),))
+
+
+def in_cookie_refused(seen: Seen, conn: socket.socket) -> None:
+    cookie = ("Set-Cookie", f"form={seen.body.decode()}; Path=/")
+    answer(conn, 401, {"error": "invalid_client"}, (cookie,))
+
+
+def in_cookie_granted(seen: Seen, conn: socket.socket) -> None:
+    answer(
+        conn,
+        200,
+        {"access_token": "tok-" + "c" * 40, "token_type": "Bearer", "expires_in": 3600},
+        (("Set-Cookie", f"form={seen.body.decode()}; Path=/"),),
+    )
+
+
+def held(roots: dict[str, object]) -> list[str]:
+    found, _ = find(roots, {"secret": secret_forms(SECRET)}, (Secret,))
+    return found
+
+
+@pytest.mark.parametrize(
+    "respond",
+    [in_reason, in_location, in_cookie_refused],
+    ids=["reason-phrase", "location", "cookie"],
+)
+def test_token_endpoint_echoes_outside_the_body_are_scrubbed(
+    respond: Callable[[Seen, socket.socket], None],
+) -> None:
+    with serving(respond) as server:
+        manager = TokenManager(creds_for(server.url), max_attempts=1)
+        with pytest.raises(TokenError) as info:
+            manager.get_token()
+        message = str(info.value)
+        assert not [form for form in secret_forms(SECRET) if form.decode() in message], message
+        assert held({"manager": manager, "error": info.value}) == []
+        manager.close()
+
+
+def test_token_endpoint_cookie_with_the_secret_is_not_kept_after_a_grant() -> None:
+    with serving(in_cookie_granted) as server:
+        manager = TokenManager(creds_for(server.url), max_attempts=1)
+        assert manager.get_token() == "tok-" + "c" * 40
+        assert held({"manager": manager}) == []
+        manager.close()
+
+
+def test_token_endpoint_without_echoes_still_grants() -> None:
+    with serving(lambda seen, conn: token_answer(conn, "tok-" + "g" * 40)) as server:
+        manager = TokenManager(creds_for(server.url), max_attempts=1)
+        assert manager.get_token() == "tok-" + "g" * 40
+        manager.close()
