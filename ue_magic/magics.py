@@ -21,19 +21,19 @@ from traitlets import Float, Int
 
 from . import openapi
 from ._client import UsageEngineClient
-from ._constants import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONCURRENCY, MAX_TIMEOUT, METHODS
+from ._constants import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONCURRENCY, MAX_TIMEOUT
 from ._history import redact_current_input
 from .credentials import Credentials, Secret
 from .errors import ConfigurationError, MissingCredentialsError, UsageEngineError
 from .magic_line import Arguments, parse_line, unknown_option_message
-from .request import RequestTemplate, compile_request
+from .request import RequestTemplate, compile_call
+from .result import line_value_is_used
 from .status import LoginSummary, StatusView
 
 _SECRET_ON_LINE = re.compile(
     r"(?:^|\s)--?(?:client[-_]?secret|secret|password)\b|\b(?:UE_\w*SECRET|client_secret)\s*[=:]",
     re.IGNORECASE,
 )
-_TRAILING_BLANK_LINES = re.compile(r"(?:\r?\n[ \t]*)+\Z")
 
 
 LOGGED_OUT = "%ue_logout"  # why a login ended, as _forget is told
@@ -443,7 +443,7 @@ class UsageEngineMagics(Magics):
             )
         except UsageEngineError as error:
             raise UsageError(_bare(error)) from None
-        if options.quiet and result is not None and not _assigned(self.shell, line):
+        if options.quiet and result is not None and not line_value_is_used(self.shell, line):
             return None  # -q: no Out[n] either
         return result
 
@@ -512,27 +512,10 @@ class UsageEngineMagics(Magics):
     def _template(
         self, line: str, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
     ) -> RequestTemplate:
-        body = _TRAILING_BLANK_LINES.sub("", cell or "")  # a terminal cell ends in blank lines
         try:
-            if not request_line:
-                if not body.strip():
-                    raise UsageError("Give a request: %ue_call GET /path, or a cell with one.")
-                return compile_request(body, headers=headers, magic_line=line)
-            if len(request_line) == 1:
-                if request_line[0].upper() in METHODS:
-                    raise UsageError(f"Give the path after {request_line[0]}: %ue_call GET /path.")
-                return compile_request(
-                    body, "GET", request_line[0], headers=headers, magic_line=line
-                )
-            if len(request_line) == 2:
-                method, path = request_line
-                return compile_request(body, method, path, headers=headers, magic_line=line)
+            return compile_call(line, request_line, cell, headers)
         except UsageEngineError as error:
             raise UsageError(_bare(error)) from None
-        raise UsageError(
-            f"Expected METHOD PATH on the magic line, got {len(request_line)} words; "
-            "put headers with -H and the body in the cell."
-        )
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -584,18 +567,6 @@ class UsageEngineMagics(Magics):
                     unknown_option_message(magic.parser, message, name, echo=echo)
                 ) from None
             raise
-
-
-def _assigned(shell: Any, line: str) -> bool:
-    """Is this %ue_call line's value used (``r = %ue_call ...``), or is it a bare statement?
-    Read from the cell being run, as IPython's own ``;`` rule is; unsure means used."""
-    from .result import value_is_used
-
-    try:
-        cell = shell.history_manager.input_hist_parsed[-1]
-    except (AttributeError, IndexError):
-        return True
-    return value_is_used(cell, "ue_call", line)
 
 
 def _show(obj: Any) -> None:

@@ -90,3 +90,14 @@ def _is_magic_call(node: Any, magic: str, line: str) -> bool:
         and isinstance(text, ast.Constant)
         and text.value == line
     )
+
+
+def line_value_is_used(shell: Any, line: str) -> bool:
+    """Is this %ue_call line's value used (``r = %ue_call ...``), or is it a bare statement?
+    Read from the cell being run (the shell's last parsed input), as IPython's own ``;`` rule
+    is; unsure means used."""
+    try:
+        cell = shell.history_manager.input_hist_parsed[-1]
+    except (AttributeError, IndexError):
+        return True
+    return value_is_used(cell, "ue_call", line)

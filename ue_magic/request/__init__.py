@@ -30,13 +30,15 @@ One module per part of the grammar:
 - ``_values``: how a value is written where it stands (JSON, string, header, path, form);
 - ``_json``: the JSON body check, with the user's line and column;
 - ``_message``: the ``.http`` message grammar (request line, query lines, headers, body);
-- ``_template``: ``compile_request`` -> ``RequestTemplate`` -> ``render`` -> ``RequestSpec``.
+- ``_template``: ``compile_request`` -> ``RequestTemplate`` -> ``render`` -> ``RequestSpec``;
+- ``_call``: which form a ``%ue_call`` takes (METHOD PATH on the line, or a message cell).
 """
 
 from __future__ import annotations
 
 from .._constants import METHODS
 from ..errors import RequestSyntaxError, UnknownNameError
+from ._call import compile_call
 from ._json import json_standin
 from ._template import RequestSpec, RequestTemplate, compile_request, parse_request
 
@@ -46,6 +48,7 @@ __all__ = [
     "RequestSyntaxError",
     "RequestTemplate",
     "UnknownNameError",
+    "compile_call",
     "compile_request",
     "json_standin",
     "parse_request",
