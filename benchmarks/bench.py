@@ -70,8 +70,12 @@ class Server:
 @contextmanager
 def sandbox_process(*args: str) -> Iterator[Server]:
     # --token-rate 0: the reference rows ask for a token per call (curl), faster than the
-    # sandbox's default per-client limit (10/s, burst 5) allows
-    command = [sys.executable, "-m", "ue_magic.sandbox", "--port", "0", "--token-rate", "0", *args]
+    # sandbox's default per-client limit (10/s, burst 5) allows; --quiet: no access log line per
+    # request on stderr (work on the server's side that would only add noise)
+    quiet = [] if "--quiet" in args else ["--quiet"]
+    command = [
+        sys.executable, "-m", "ue_magic.sandbox", "--port", "0", "--token-rate", "0", *quiet, *args
+    ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     env: dict[str, str] = {}
     assert process.stdout is not None

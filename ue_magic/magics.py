@@ -70,6 +70,7 @@ class UsageEngineMagics(Magics):
         super().__init__(shell, **kwargs)
         self._logins: dict[str | None, UsageEngineClient] = {}
         self._api: dict[str | None, openapi.LoginDescription] = {}  # each login's description
+        self._passed: dict[tuple[Any, ...], Any] = {}  # constant cells that passed: _check_call
         self._forms: dict[str | None, Any] = {}  # login forms shown and not yet submitted
         self._sandboxes: dict[str | None, Any] = {}  # sandboxes started by %ue_login --sandbox
         self._bulk_runs: Any = None  # --each runs under way (made on first use): see _runs
@@ -458,6 +459,13 @@ class UsageEngineMagics(Magics):
         described = self._api.get(args.profile)
         if described is None or described.absent:
             return
+        # A cell without {{names}} sends the same request every time: once it has passed against
+        # this description (the same object: a reload makes a new one), a loop need not check it
+        # again (profiled: the match was most of what a loaded description cost a call).
+        constant = not template.names and not args.each and not args.dry_run
+        key = (args.profile, template, args.no_validate)
+        if constant and self._passed.get(key) is described.get() is not None:
+            return
         checked = openapi.check_call(
             described.checker,
             template,
@@ -469,6 +477,10 @@ class UsageEngineMagics(Magics):
         )
         if checked.warning:
             described.warn_once(checked.warning)
+        elif constant:
+            if len(self._passed) >= 256:
+                self._passed.clear()
+            self._passed[key] = described.get()
         if args.dry_run and checked.operation is not None:
             from .render import wrap_text
 
