@@ -23,6 +23,7 @@ import httpx
 from ._bulk_report import BulkFailure, BulkResult, short_form
 from ._client import UsageEngineClient
 from ._constants import MAX_RETRIES
+from ._interrupts import DeferredInterrupts
 from ._pacing import BulkRuns, Stopped, Throttle
 from ._retry import parse_retry_after
 from .call import CallOptions
@@ -264,6 +265,7 @@ def run_bulk(
     next_index = done = 0
     pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
     abandoned = False
+    interrupts = DeferredInterrupts().install()  # Ctrl-C only at interrupts.check()
     try:
         while next_index < len(items) or pending:
             try:
@@ -275,6 +277,7 @@ def run_bulk(
                 if not pending:
                     break
                 finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                interrupts.check()  # here an interrupt loses nothing: finished stay pending
                 for future in finished:
                     index = pending.pop(future)
                     _record(result, index, future.result(), save)
@@ -302,6 +305,7 @@ def run_bulk(
             result.stopped = throttle.stopped
         result.elapsed = clock() - started
         result.pacing = throttle.stats
+        interrupts.restore()
         progress.finish(done, len(result.failures), result.interrupted)
     return result
 
