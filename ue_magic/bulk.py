@@ -60,7 +60,9 @@ def items_of(value: Any) -> list[Any]:
             f"--each needs a list or other iterable of items, not a {type(value).__name__}."
         )
     if not isinstance(value, Iterable):
-        raise UsageEngineError(f"--each needs an iterable, not a {type(value).__name__}.")
+        kind = type(value).__name__
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise UsageEngineError(f"--each needs a list or other iterable, not {article} {kind}.")
     return list(value)
 
 
