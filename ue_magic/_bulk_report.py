@@ -143,8 +143,9 @@ class BulkResult:
         failed = self.states.count(FAILED)
         not_sent = self.total - ok - failed
         rate = self.sent / self.elapsed if self.elapsed > 0 else 0.0
+        noun = "item" if self.total == 1 else "items"
         line = (
-            f"{self.total} {'item' if self.total == 1 else 'items'}: {self.sent} sent, {ok} ok, {failed} failed, {not_sent} not sent "
+            f"{self.total} {noun}: {self.sent} sent, {ok} ok, {failed} failed, {not_sent} not sent "
             f"in {self.elapsed:.2f} s ({rate:.1f}/s)"
         )
         note = pacing_note(self.pacing)
