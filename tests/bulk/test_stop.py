@@ -134,3 +134,47 @@ def test_a_real_sigint_right_after_a_hand_off_loses_no_item(
     assert 3 <= result.sent < 20 and not result.failed
     assert sorted(created(shell)) == sorted(users[i] for i in result.ok)
     assert sandbox.counters()["by_route"][f"POST {METERS}"] == result.sent
+
+
+def test_a_logout_during_a_429_pause_reports_the_429s(
+    shell: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Items answered 429 and stopped before their retry were answered: the table says 429,
+    not "no answer", and --save keeps the status."""
+    sandbox.inject(status=429, count=4, retry_after=3, path_prefix=METERS)
+    users = [f"lp{n}" for n in range(20)]
+    shell.user_ns["users"] = users
+    path = tmp_path / "run.jsonl"
+
+    def log_out_in_the_pause() -> None:
+        time.sleep(0.7)
+        with capture_output():
+            shell.run_line_magic("ue_logout", "")
+
+    other = threading.Thread(target=log_out_in_the_pause)
+    other.start()
+    with pytest.raises(UsageError, match="Stopped"):
+        run_each(shell, f"--each users --concurrency 4 --save {path} POST {METERS}")
+    other.join(10)
+    result = shell.user_ns["_ue"]
+    assert_counts(result)
+    assert result.stopped == "logged out" and result.failed and not result.ok
+    assert {(f.status, f.message) for f in result.failed} == {
+        (429, "answered 429, then logged out before its retry")
+    }
+    rows = [row for row, *_ in result.groups()]
+    assert "429" in rows and "no answer" not in rows
+    assert "429 " in captured_table(shell)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    statuses = [line.get("status") for line in lines if line["outcome"] == "failed"]
+    assert statuses == [429] * len(result.failed)
+    assert result.pending == users  # nothing was processed: all of them go again
+    sandbox.reset()  # the 429s not yet used
+    with capture_output():
+        shell.run_line_magic("ue_login", "")
+    assert created(shell) == []
+
+
+def captured_table(shell: Any) -> str:
+    """The report of the last run as the notebook shows it."""
+    return str(shell.display_formatter.format(shell.user_ns["_ue"])[0]["text/plain"])
