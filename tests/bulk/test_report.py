@@ -173,3 +173,9 @@ def test_one_item_is_one_item_in_the_summary(shell: Any, sandbox: Sandbox) -> No
     text = captured.stdout + "".join(str(o.data) for o in captured.outputs)
     assert "1 item: 1 sent, 1 ok" in text and "1 items" not in text
     assert_counts(shell.user_ns["_ue"])
+
+
+def test_rate_without_each_is_refused(shell: Any, sandbox: Sandbox) -> None:
+    with pytest.raises(UsageError, match="--rate paces --each"), capture_output():
+        shell.run_line_magic("ue_call", f"--rate 5 GET {METERS}")
+    assert sandbox.counters()["api_requests"] == 0
