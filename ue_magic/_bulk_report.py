@@ -62,7 +62,7 @@ def short_form(item: Any, fields: Sequence[str | int] = ()) -> str:
                 value = item[key]
             except (KeyError, IndexError, TypeError):
                 value = getattr(item, str(key), None)
-            parts.append(f"{key}={value}")
+            parts.append(f"{key}={value}" if value != "" else f'{key}=""')  # not "user="
         text = ", ".join(parts) if parts else json.dumps(item, default=str)
     text = " ".join(text.split())
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
@@ -143,8 +143,9 @@ class BulkResult:
         failed = self.states.count(FAILED)
         not_sent = self.total - ok - failed
         rate = self.sent / self.elapsed if self.elapsed > 0 else 0.0
+        noun = "item" if self.total == 1 else "items"
         line = (
-            f"{self.total} items: {self.sent} sent, {ok} ok, {failed} failed, {not_sent} not sent "
+            f"{self.total} {noun}: {self.sent} sent, {ok} ok, {failed} failed, {not_sent} not sent "
             f"in {self.elapsed:.2f} s ({rate:.1f}/s)"
         )
         note = pacing_note(self.pacing)

@@ -329,7 +329,8 @@ def pacing_note(stats: PacingStats | None) -> str:
         return ""
     pace = f", {stats.pace:.1f}/s" if stats.pace else ""
     times = "time" if stats.pauses == 1 else "times"
+    answers = "answer was" if stats.throttled == 1 else "answers were"
     return (
-        f"{stats.throttled} answers were 429: paused {stats.pauses} {times} "
+        f"{stats.throttled} {answers} 429: paused {stats.pauses} {times} "
         f"({stats.paused:.1f} s), ending at {stats.window} in flight{pace}"
     )

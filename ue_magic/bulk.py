@@ -23,6 +23,7 @@ import httpx
 from ._bulk_report import BulkFailure, BulkResult, short_form
 from ._client import UsageEngineClient
 from ._constants import MAX_RETRIES
+from ._interrupts import DeferredInterrupts
 from ._pacing import BulkRuns, Stopped, Throttle
 from ._retry import parse_retry_after
 from .call import CallOptions
@@ -59,7 +60,9 @@ def items_of(value: Any) -> list[Any]:
             f"--each needs a list or other iterable of items, not a {type(value).__name__}."
         )
     if not isinstance(value, Iterable):
-        raise UsageEngineError(f"--each needs an iterable, not a {type(value).__name__}.")
+        kind = type(value).__name__
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise UsageEngineError(f"--each needs a list or other iterable, not {article} {kind}.")
     return list(value)
 
 
@@ -100,13 +103,23 @@ class _Trace:
     """httpx's ``trace`` extension for one item: waits its turn before each attempt is written,
     notes that it was written, and tells the throttle about each answer."""
 
-    __slots__ = ("attempts", "max_wait", "started", "throttle", "traced", "unwritten", "written")
+    __slots__ = (
+        "attempts",
+        "max_wait",
+        "started",
+        "status",
+        "throttle",
+        "traced",
+        "unwritten",
+        "written",
+    )
 
     def __init__(self, throttle: Throttle, max_wait: float) -> None:
         self.throttle = throttle
         self.max_wait = max_wait  # a longer Retry-After pauses the run only this long
         self.started: float | None = None
         self.written = self.traced = False
+        self.status: int | None = None  # the last answer's status
         self.attempts = self.unwritten = 0  # attempts started; connection errors before writing
 
     def _claim(self, now: float) -> None:  # under the throttle's lock: stop cannot race it
@@ -122,6 +135,7 @@ class _Trace:
         elif name.endswith(".receive_response_headers.complete"):
             self.written = True  # an answer proves the request arrived
             status, headers = info["return_value"][1], info["return_value"][3]
+            self.status = status
             wait = None
             for key, value in headers:
                 if key.lower() == b"retry-after":
@@ -139,6 +153,7 @@ class _Outcome:
     response: httpx.Response | None = None
     message: str = ""
     error: Exception | None = None
+    status: int | None = None  # without a response: the status it had (a 429 not retried)
 
 
 class _Run:
@@ -218,7 +233,8 @@ class _Run:
     @staticmethod
     def _unfinished(trace: _Trace, reason: str) -> _Outcome:
         if trace.written:  # a 429 then a stop before its retry: still not processed
-            return _Outcome("failed", message=f"answered 429, then {reason} before its retry")
+            message = f"answered 429, then {reason} before its retry"
+            return _Outcome("failed", message=message, status=trace.status)
         return _Outcome("not sent", message=reason)
 
     def abandoned(self, index: int) -> _Outcome:
@@ -264,6 +280,7 @@ def run_bulk(
     next_index = done = 0
     pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
     abandoned = False
+    interrupts = DeferredInterrupts().install()  # Ctrl-C only at interrupts.check()
     try:
         while next_index < len(items) or pending:
             try:
@@ -275,6 +292,7 @@ def run_bulk(
                 if not pending:
                     break
                 finished, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                interrupts.check()  # here an interrupt loses nothing: finished stay pending
                 for future in finished:
                     index = pending.pop(future)
                     _record(result, index, future.result(), save)
@@ -302,6 +320,7 @@ def run_bulk(
             result.stopped = throttle.stopped
         result.elapsed = clock() - started
         result.pacing = throttle.stats
+        interrupts.restore()
         progress.finish(done, len(result.failures), result.interrupted)
     return result
 
@@ -317,10 +336,11 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
         return
     response = outcome.response
     if response is None:
-        failure = BulkFailure(index, item, None, outcome.message)
+        failure = BulkFailure(index, item, outcome.status, outcome.message)
         result.record_failure(failure, outcome.error)
         if save is not None:
-            save.write({"index": index, "item": item, "outcome": "failed", "why": outcome.message})
+            line = {"index": index, "item": item, "outcome": "failed", "why": outcome.message}
+            save.write(line if outcome.status is None else {**line, "status": outcome.status})
         return
     body = decode_body(response)
     if outcome.kind == "ok":

@@ -74,6 +74,8 @@ class CallOptions:
             raise UsageEngineError(f"--concurrency needs a count from 1 to {MAX_CONCURRENCY}.")
         if self.rate is not None and not 0 < self.rate <= MAX_RATE:
             raise UsageEngineError(f"--rate needs requests a second above 0, at most {MAX_RATE:g}.")
+        if self.rate is not None and self.each is None:  # else it would be silently ignored
+            raise UsageEngineError("--rate paces --each (one request per item); add --each VAR.")
         if (self.table or self.columns) and self.raw:
             raise UsageEngineError("Choose --table or --raw, not both.")
         if self.columns is not None and not all(self.columns):

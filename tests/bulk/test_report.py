@@ -47,6 +47,7 @@ def test_the_table_groups_failures_and_names_the_items(shell: Any, sandbox: Sand
         (42, (), "42"),
         ({"user": "bo", "n": 1}, ("user",), "user=bo"),
         ({"a": 1}, (), '{"a": 1}'),
+        ({"user": "", "n": 3}, ("user", "n"), 'user="", n=3'),  # an empty field is seen
         ("y" * 100, (), "y" * 39 + "…"),
         ("two\nlines", (), "two lines"),
     ],
@@ -154,3 +155,27 @@ def test_nothing_written_is_not_sent_not_failed(ip: Any, monkeypatch: pytest.Mon
     refused = pytest.raises(UsageError, match="0 of 1 requests failed and 1 were not sent")
     with refused, capture_output():
         ip.run_cell_magic("ue_call", f"--each users POST {METERS}", '"{{item}}"')
+
+
+@pytest.mark.parametrize(("value", "named"), [(5, "not an int"), (2.5, "not a float")])
+def test_each_over_a_non_iterable_is_refused(
+    shell: Any, sandbox: Sandbox, value: Any, named: str
+) -> None:
+    shell.user_ns["users"] = value
+    with pytest.raises(UsageError, match=f"--each needs a list or other iterable, {named}[.]"):
+        run_each(shell, f"--each users POST {METERS}")
+    assert sandbox.counters()["api_requests"] == 0
+
+
+def test_one_item_is_one_item_in_the_summary(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns["users"] = ["solo"]
+    captured = run_each(shell, f"--each users POST {METERS}")
+    text = captured.stdout + "".join(str(o.data) for o in captured.outputs)
+    assert "1 item: 1 sent, 1 ok" in text and "1 items" not in text
+    assert_counts(shell.user_ns["_ue"])
+
+
+def test_rate_without_each_is_refused(shell: Any, sandbox: Sandbox) -> None:
+    with pytest.raises(UsageError, match="--rate paces --each"), capture_output():
+        shell.run_line_magic("ue_call", f"--rate 5 GET {METERS}")
+    assert sandbox.counters()["api_requests"] == 0

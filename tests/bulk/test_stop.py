@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from IPython.utils.capture import capture_output
 
 from tests.bulk.conftest import METERS, TEMPLATE, created, run_each
 from tests.bulk.helpers import assert_counts
+from ue_magic import bulk
 from ue_magic.bulk import BulkResult
 from ue_magic.progress import TextProgress
 from ue_magic.sandbox import Sandbox
@@ -98,3 +102,79 @@ def test_a_logout_in_another_thread_lets_in_flight_items_finish(
     assert posts == result.sent == len(result.ok)  # what was sent finished, and was told so
     if magic == "ue_login":
         assert sorted(created(shell)) == sorted(users[i] for i in result.ok)
+
+
+def test_a_real_sigint_right_after_a_hand_off_loses_no_item(
+    shell: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT between handing an item to a worker and noting it: the item is still counted as
+    what it is (it was sent), not as "not sent" while the server creates it."""
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    sandbox.set_latency(0.05)
+    submits = []
+
+    class Pool(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            future = super().submit(fn, *args, **kwargs)
+            submits.append(args)
+            if len(submits) == 3:
+                time.sleep(0.03)  # the worker writes the request meanwhile
+                os.kill(os.getpid(), signal.SIGINT)
+            return future
+
+    monkeypatch.setattr(bulk, "ThreadPoolExecutor", Pool)
+    users = [f"si{n}" for n in range(20)]
+    shell.user_ns["users"] = users
+    with pytest.raises(UsageError, match="Interrupted"):
+        run_each(shell, f"--each users --concurrency 4 POST {METERS}")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+    result = shell.user_ns["_ue"]
+    assert isinstance(result, BulkResult) and result.interrupted
+    assert_counts(result)
+    assert 3 <= result.sent < 20 and not result.failed
+    assert sorted(created(shell)) == sorted(users[i] for i in result.ok)
+    assert sandbox.counters()["by_route"][f"POST {METERS}"] == result.sent
+
+
+def test_a_logout_during_a_429_pause_reports_the_429s(
+    shell: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Items answered 429 and stopped before their retry were answered: the table says 429,
+    not "no answer", and --save keeps the status."""
+    sandbox.inject(status=429, count=4, retry_after=3, path_prefix=METERS)
+    users = [f"lp{n}" for n in range(20)]
+    shell.user_ns["users"] = users
+    path = tmp_path / "run.jsonl"
+
+    def log_out_in_the_pause() -> None:
+        time.sleep(0.7)
+        with capture_output():
+            shell.run_line_magic("ue_logout", "")
+
+    other = threading.Thread(target=log_out_in_the_pause)
+    other.start()
+    with pytest.raises(UsageError, match="Stopped"):
+        run_each(shell, f"--each users --concurrency 4 --save {path} POST {METERS}")
+    other.join(10)
+    result = shell.user_ns["_ue"]
+    assert_counts(result)
+    assert result.stopped == "logged out" and result.failed and not result.ok
+    assert {(f.status, f.message) for f in result.failed} == {
+        (429, "answered 429, then logged out before its retry")
+    }
+    rows = [row for row, *_ in result.groups()]
+    assert "429" in rows and "no answer" not in rows
+    assert "429 " in captured_table(shell)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    statuses = [line.get("status") for line in lines if line["outcome"] == "failed"]
+    assert statuses == [429] * len(result.failed)
+    assert result.pending == users  # nothing was processed: all of them go again
+    sandbox.reset()  # the 429s not yet used
+    with capture_output():
+        shell.run_line_magic("ue_login", "")
+    assert created(shell) == []
+
+
+def captured_table(shell: Any) -> str:
+    """The report of the last run as the notebook shows it."""
+    return str(shell.display_formatter.format(shell.user_ns["_ue"])[0]["text/plain"])

@@ -35,6 +35,21 @@ def gather(client: Any, msg_id: str, timeout: float) -> list[dict[str, Any]]:
     raise AssertionError("the kernel did not finish in time")
 
 
+def until_progress(client: Any, msg_id: str, timeout: float) -> list[dict[str, Any]]:
+    """The iopub messages of ``msg_id`` up to its first progress line (requests are going)."""
+    messages = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg = client.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        messages.append(msg)
+        if msg["msg_type"] == "stream" and " done, " in msg["content"]["text"]:
+            return messages
+        assert msg["msg_type"] != "status" or msg["content"]["execution_state"] != "idle"
+    raise AssertionError("no progress shown in time")
+
+
 def text_of(messages: list[dict[str, Any]]) -> str:
     parts = []
     for msg in messages:
@@ -65,11 +80,12 @@ def test_sigint_twice_during_each(sandbox: Sandbox, tmp_path: Path) -> None:
             '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}'
         )
         msg_id = client.execute(cell)
-        time.sleep(1.5)
+        before = until_progress(client, msg_id, 60)  # a loaded machine may start it late
+        time.sleep(0.5)
         manager.interrupt_kernel()
         time.sleep(0.05)
         manager.interrupt_kernel()
-        shown = text_of(gather(client, msg_id, 60))
+        shown = text_of(before + gather(client, msg_id, 60))
         assert "KeyboardInterrupt" not in shown
         assert shown.count("400 items:") == 1  # one report
         assert "Interrupted" in shown
