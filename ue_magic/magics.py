@@ -74,9 +74,10 @@ class UsageEngineMagics(Magics):
         self._forms: dict[str | None, Any] = {}  # login forms shown and not yet submitted
         self._sandboxes: dict[str | None, Any] = {}  # sandboxes started by %ue_login --sandbox
         self._bulk_runs: Any = None  # --each runs under way (made on first use): see _runs
-        # A loop of %ue_call re-sends the same lines: parse and compile each only once (both
-        # results are immutable, so a cached one cannot be changed by the call that uses it).
-        self._call_args = functools.lru_cache(maxsize=256)(self._parse_call_line)
+        # A loop re-sends the same lines: parse and compile once (both results are immutable).
+        self._call_args = functools.lru_cache(maxsize=256)(
+            functools.partial(self._parse, self.ue_call)
+        )
         self._call_template = functools.lru_cache(maxsize=256)(self._template)
 
     # -- logins -------------------------------------------------------------------------------
@@ -140,7 +141,10 @@ class UsageEngineMagics(Magics):
         self._logins[profile] = client
         fetch = openapi.client_fetch(client, self.openapi_timeout)
         self._api[profile] = openapi.LoginDescription(
-            credentials.openapi, credentials.api_url, fetch, _warn
+            credentials.openapi,
+            credentials.api_url,
+            fetch,
+            lambda text: print(text, file=sys.stderr),  # sys.stderr when called
         )
         note = ""
         if sandbox is not None:
@@ -448,9 +452,6 @@ class UsageEngineMagics(Magics):
             return None  # -q: no Out[n] either
         return result
 
-    def _parse_call_line(self, line: str) -> Arguments:
-        return self._parse(self.ue_call, line)
-
     def _check_call(
         self, args: Any, template: RequestTemplate, cell: str | None, namespace: Any
     ) -> None:
@@ -547,20 +548,16 @@ class UsageEngineMagics(Magics):
     def _progress(self) -> Any:
         """A widget bar in a notebook, a text bar in a terminal."""
         from .frontend import shows_widgets
-        from .progress import TextProgress, WidgetProgress
+        from .progress import progress_for
 
-        if shows_widgets(self.shell):
-            return lambda total: WidgetProgress(total, display)
-        return TextProgress
+        return progress_for(shows_widgets(self.shell), display)
 
     def _page_counter(self) -> Any:
         """What counts pages for --all-pages: a label in a notebook, a text line in a terminal."""
         from .frontend import shows_widgets
-        from .progress import TextPageCounter, WidgetPageCounter
+        from .progress import page_counter_for
 
-        if shows_widgets(self.shell):
-            return lambda: WidgetPageCounter(display)
-        return TextPageCounter
+        return page_counter_for(shows_widgets(self.shell), display)
 
     @staticmethod
     def _parse(magic: Any, line: str) -> Arguments:
@@ -601,7 +598,3 @@ def _bare(error: BaseException) -> str:
     error.__traceback__ = None
     error.__context__ = error.__cause__ = None
     return str(error)
-
-
-def _warn(text: str) -> None:
-    print(text, file=sys.stderr)

@@ -182,3 +182,17 @@ class WidgetPageCounter:
 
     def finish(self, summary: str) -> None:
         self.label.value = summary
+
+
+def progress_for(widgets: bool, show: Callable[[Any], None]) -> Callable[[int], Any]:
+    """The --each bar to make: a widget where widgets show (``show`` displays it), else text."""
+    if widgets:
+        return lambda total: WidgetProgress(total, show)
+    return TextProgress
+
+
+def page_counter_for(widgets: bool, show: Callable[[Any], None]) -> Callable[[], Any]:
+    """The --all-pages counter to make: a widget label where widgets show, else a text line."""
+    if widgets:
+        return lambda: WidgetPageCounter(show)
+    return TextPageCounter
