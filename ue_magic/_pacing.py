@@ -7,8 +7,12 @@ and lowers the pace, AIMD (additive increase, multiplicative decrease, as TCP's 
 
 - the window of requests in flight halves (never below 1) and grows by one per window of good
   answers, never above ``--concurrency``;
-- the rate of starts is set just under the service's refill rate, estimated from the answers (see
-  ``_estimate``), and creeps up while answers are good, never above ``--rate``.
+- the rate of starts (the pace) is set from the service's refill rate, estimated from the
+  answers (see ``_estimate``): a rough estimate is probed upwards until the limit is met again,
+  a good one is kept just under, probing again only after ``CREEP_AFTER`` seconds; never above
+  ``--rate``. When a pause ends, part of the bucket it refilled goes out at once.
+
+``tests/bulk/test_pacing_model.py`` runs it against a token bucket on a simulated clock.
 
 Workers call ``acquire``/``release`` around an item and ``before_write`` just before each attempt
 is written to the socket (retries too), so no attempt starts inside a pause. ``stop`` ends the run:
@@ -30,12 +34,14 @@ __all__ = ["BulkRuns", "PacingStats", "Stopped", "Throttle", "pacing_note"]
 
 DECREASE = 0.5  # the window's multiplicative decrease on a 429
 HEADROOM = 0.97  # the pace is set this far under the estimated refill rate
-CREEP = 0.003  # the pace grows by this share a second while answers are good
+CREEP = 0.003  # the pace grows by this share a second while answers are good ...
+CREEP_AFTER = 60.0  # ... once this many seconds have passed since a 429 last set it (a probe)
+PROBE = 0.05  # ... or by this share a second while the pace is the first, rough, estimate
+BURST_USE = 0.8  # share of the estimated bucket spent at once when a pause ends (it refilled)
 BACKOFF = 1.0  # seconds paused after a 429 without a usable Retry-After
-LONG_EPOCH = 2.0  # seconds: a 429 after this long at one pace means that pace was just over
-LONG_EPOCH_FLOOR = 0.95  # ... so the pace drops at most this far on it
 MIN_PACE = 0.5  # requests a second: the slowest pace a 429 can set
-_HISTORY = 4.0  # seconds of starts kept to estimate rates
+_HISTORY = 30.0  # seconds of starts kept to estimate rates
+MIN_STRETCH = 0.5  # seconds: the shortest stretch of starts that measures a rate
 
 
 class Stopped(Exception):
@@ -87,6 +93,8 @@ class Throttle:
         self._window = float(concurrency)
         self._pace: float | None = rate
         self._estimated = False  # the pace comes from an estimate of the service's rate
+        self._settled = float("-inf")  # when a 429 last set the pace
+        self._rough = False  # that pace is the first estimate, from too little to trust
         self._next_start = float("-inf")
         self._pause_until = float("-inf")
         self._in_flight = 0
@@ -99,7 +107,7 @@ class Throttle:
         self._epoch_starts = 0  # starts since the last pause ended
         self._refused_before = 0  # of those, started before the refused one
         self._epoch_start = self._started_at  # when sending resumed after the last pause
-        self._burst: float | None = None
+        self._first: tuple[int, float] | None = None  # (accepted, seconds) of the first epoch
         self._refused: float | None = None  # start of the attempt a 429 refused, until settled
         self._last_epoch = self._started_at  # when the epoch that ended in that 429 began
         self._throttled = self._pauses = self._peak = 0
@@ -191,7 +199,8 @@ class Throttle:
             if self.shared_pause:
                 if until > self._pause_until:
                     self._paused += until - max(now, self._pause_until)
-                    self._pause_until = self._next_start = until
+                    self._pause_until = until
+                    self._next_start = until - self._refilled(until - now)
                 self._pauses += 1
                 self._last_epoch, self._epoch_start = self._epoch_start, until
                 self._epoch_starts = 0
@@ -231,54 +240,115 @@ class Throttle:
             return
         self._window = min(float(self.ceiling), self._window + 1 / max(self._window, 1.0))
         if self._pace is not None and self._estimated:
+            if self._rough:
+                share = PROBE
+            elif now - self._settled >= CREEP_AFTER:
+                share = CREEP
+            else:
+                share = 0.0
             elapsed = max(0.0, now - self._last_good)
-            grown = self._pace * (1 + CREEP * min(elapsed, 1.0))
+            grown = self._pace * (1 + share * min(elapsed, 1.0))
             self._pace = grown if self.cap is None else min(self.cap, grown)
         self._last_good = now
 
     def _settle(self, refused: float) -> None:
         """Set the pace under the service's rate, estimated after a pause (the answers to what
-        was in flight at the 429 came in during it)."""
+        was in flight at the 429 came in during it).
+
+        An estimate from less than ``MIN_STRETCH`` seconds of starts (the first always is) is
+        rough: it is used as it is and probed upwards (``PROBE``) until a longer run meets the
+        limit. That run's estimate is good, so the pace then sits just under it and probes only
+        after ``CREEP_AFTER``. With nothing to estimate from, the pace halves (the rate sent, at
+        first)."""
+        rough = self._first is None or refused - self._last_epoch < MIN_STRETCH
         estimate = self._estimate(refused)
-        if estimate is None:
-            return
-        pace = max(MIN_PACE, estimate * HEADROOM)
+        if estimate is not None:
+            pace = estimate * (1.0 if rough else HEADROOM)
+        else:
+            sent = self._pace or self._sent_rate(refused)
+            if sent is None:
+                return
+            pace, rough = sent * DECREASE, True
+        pace = max(MIN_PACE, pace)
         if self._pace is not None:
             pace = min(pace, self._pace * 0.98)  # a 429 never raises the pace
         self._pace = pace if self.cap is None else min(self.cap, pace)
         self._estimated = True
+        self._rough = rough
+        self._settled = self.clock()
 
     def _estimate(self, refused: float) -> float | None:
-        """The service's refill rate (requests a second), estimated at a 429.
+        """The service's refill rate r (requests a second), estimated at a 429; None when there
+        is too little to go on.
 
-        A token bucket refuses once it is empty; from then on it lets through exactly its refill
-        rate. So the good answers that came after the first refusal, over the time they span,
-        measure it. Later (paced runs keep few in flight) the epoch does: from a full bucket of
-        B, ``n`` requests sent over ``t`` seconds ran it dry, so the rate is ``(n - B) / t``; B
-        is what the first epoch let through beyond the rate before its first refusal.
+        A token bucket (size B) refuses once it is empty; from then on it lets through exactly
+        r. At the first 429, the good answers that came after the refusal, over the time they
+        span, measure r roughly, and what the first epoch let through (``A`` over ``S`` seconds,
+        from a full bucket) ties B to r: ``B = A - r S``. Later epochs also start from a full
+        bucket (the pause refilled it), so a stretch of ``k`` starts over ``t`` seconds ending
+        at the refused one ran it dry: ``k - r t = B``, that is ``r = (k - A) / (t - S)``.
         """
-        before = self._refused_before
-        if self._burst is None:
+        if self._first is None:
+            self._first = self._first_epoch()
             first = self._refused_answer
             after = [ok for when, ok in self._answers if when > first]
             span = (self._answers[-1][0] - first) if after else 0.0
             if len(after) >= 8 and span > 0.01:
-                rate = sum(after) / span
-            elif before < 4:
-                return None  # too little to go on: the window alone slows down
-            else:
-                elapsed = max(refused - self._last_epoch, 1e-3)
-                rate = before / elapsed * DECREASE
-            epoch = max(refused - self._started_at, 0.0)
-            self._burst = max(1.0, before - rate * epoch)
-            return rate
-        epoch = refused - self._last_epoch
-        if epoch <= 0 or before < 4:
+                return sum(after) / span
+            if self._refused_before < 4:
+                return None
+            sent = self._sent_rate(refused)
+            return None if sent is None else sent * DECREASE
+        if self._refused_before < 4:
             return None
-        sent = before / epoch  # the rate actually sent, which may be under the pace
-        # a long epoch ran only a little over the rate: B's estimate is rough, so bound the drop
-        floor = LONG_EPOCH_FLOOR if epoch >= LONG_EPOCH else DECREASE
-        return max(sent * floor, (before - self._burst) / epoch)
+        return self._drain_rate(refused)
+
+    def _sent_rate(self, refused: float) -> float | None:
+        """Starts a second over the epoch that ended at the refused one (None if it was first)."""
+        if self._refused_before < 1:
+            return None
+        return self._refused_before / max(refused - self._last_epoch, 1e-3)
+
+    def _drain_rate(self, refused: float) -> float | None:
+        """The largest r at which some stretch of the epoch's starts ran the bucket dry.
+
+        Over a steady pace the stretch is the whole epoch; over a rising pace (a probe) it is
+        the part above the rate. Stretches under ``MIN_STRETCH`` seconds (beyond the first
+        epoch's ``S``) count only when the whole epoch is that short: the threads' jitter on the
+        way to the socket swamps them.
+        """
+        accepted, span = self._first or (0, 0.0)
+        starts = sorted(s for s, _ok in self._starts if self._last_epoch <= s < refused)
+        whole = max(refused - self._last_epoch - span, (refused - self._last_epoch) / 2, 1e-3)
+        best = (len(starts) - accepted) / whole
+        for i, start in enumerate(starts):
+            stretch = refused - start - span
+            if stretch < MIN_STRETCH:
+                break
+            best = max(best, (len(starts) - i - accepted) / stretch)
+        return best if best > 0 else None
+
+    def _bucket(self) -> float:
+        """The bucket's estimated size B (at least 1), from the first epoch and the pace."""
+        accepted, span = self._first or (1, 0.0)
+        return max(1.0, accepted - (self._pace or 0.0) * span)
+
+    def _refilled(self, pause: float) -> float:
+        """Seconds of pace to start at once when a pause of ``pause`` seconds ends: the bucket
+        refilled during it, so part of its estimated size B goes out unpaced."""
+        if self._pace is None or self._first is None:
+            return 0.0
+        return min(self._bucket() * BURST_USE, pause * self._pace) / self._pace
+
+    def _first_epoch(self) -> tuple[int, float]:
+        """What the first epoch let through: (accepted, seconds from its first start to the
+        last accepted one). Counted from the answers (all in by the end of the first pause),
+        not from the order of starts, which threads reorder on their way to the socket."""
+        first = [(s, ok) for s, ok in self._starts if s < self._epoch_start]
+        accepted = [s for s, ok in first if ok]
+        if not accepted:
+            return 0, 0.0
+        return len(accepted), max(accepted) - min(s for s, _ok in first)
 
     def _mark(self, started: float, ok: bool) -> None:
         for i in range(len(self._starts) - 1, -1, -1):

@@ -1,0 +1,151 @@
+"""The throttle against a model of a rate-limited service: a token bucket, on a simulated clock.
+
+The model is the one the sandbox's ``--api-rate`` follows (N a second, bursts of B, 429 with a
+Retry-After of whole seconds). The client sends one request at a time, as fast as the throttle
+lets it; time moves only when the test or the throttle's waits move it, so the figures are exact
+and repeatable, and 50 simulated seconds take a fraction of one.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+
+from ue_magic._pacing import CREEP_AFTER, HEADROOM, Throttle
+
+
+class SimulatedClock:
+    """A monotonic clock the test sets."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class SteppingCondition(threading.Condition):
+    """The throttle's condition, whose waits move the simulated clock on instead of sleeping
+    (one thread: nothing else could wake it)."""
+
+    def __init__(self, clock: SimulatedClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None, "the throttle always waits with a timeout"
+        self.clock.now += timeout
+        return False
+
+
+@dataclass
+class TokenBucket:
+    rate: float
+    burst: int
+    tokens: float = field(init=False)
+    last: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.burst)
+
+    def admit(self, at: float) -> tuple[int, float | None]:
+        """(status, Retry-After in whole seconds, at least 1) for a request arriving ``at``."""
+        self.tokens = min(self.burst, self.tokens + (at - self.last) * self.rate)
+        self.last = at
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 200, None
+        return 429, float(max(1, math.ceil((1 - self.tokens) / self.rate)))
+
+
+@dataclass
+class Run:
+    ok: int = 0
+    refused: int = 0
+    paces: list[tuple[float, float | None]] = field(default_factory=list)  # (time, pace)
+
+
+class Client:
+    """Sends one request after another, each 2 ms on the wire, as soon as the throttle lets it:
+    after a 429 once its Retry-After has passed, otherwise at the pace (1 ms apart unpaced)."""
+
+    latency, unpaced_gap = 0.002, 0.001
+
+    def __init__(self) -> None:
+        self.clock = SimulatedClock()
+        self.throttle = Throttle(32, clock=self.clock)
+        self.throttle._cond = SteppingCondition(self.clock)
+        self.resume = 0.0  # when the throttle lets the next request start
+
+    def drive(self, service: TokenBucket, until: float) -> Run:
+        """Send until the simulated clock reads ``until`` (seconds)."""
+        run, clock, throttle = Run(), self.clock, self.throttle
+        while clock.now < until:
+            clock.now = max(clock.now, self.resume)
+            started = throttle.before_write()
+            status, retry_after = service.admit(started + self.latency / 2)
+            clock.now = started + self.latency
+            throttle.answered(started, status, retry_after)
+            pace = throttle.stats.pace
+            run.paces.append((clock.now, pace))
+            if status == 429:
+                run.refused += 1
+                self.resume = clock.now + (retry_after or 1.0) + 1e-3
+            else:
+                run.ok += 1
+                self.resume = started + (1 / pace if pace else self.unpaced_gap) + 1e-6
+        return run
+
+
+@pytest.mark.parametrize(
+    ("rate", "burst", "share", "refusals"),
+    [
+        (100, 20, 0.9, 3),  # the benchmark's service
+        (250, 50, 0.9, 3),
+        (10, 5, 0.85, 6),  # slow: each 1 s pause costs a bigger share
+        (40, 1, 0.8, 6),  # no burst: the first epochs say almost nothing
+    ],
+)
+def test_the_pace_settles_just_under_the_service_rate(
+    rate: int, burst: int, share: float, refusals: int
+) -> None:
+    client = Client()
+    run = client.drive(TokenBucket(rate, burst), until=50.0)
+    pace = client.throttle.stats.pace
+    assert pace is not None and rate * 0.9 <= pace <= rate  # close under the limit
+    assert run.refused <= refusals  # the first burst and a probe or two; then none
+    assert run.ok >= share * rate * 50  # this share of what the limit allows over the run
+
+
+def test_once_settled_the_pace_holds_and_probes_again_only_after_a_while() -> None:
+    client, service = Client(), TokenBucket(100, 20)
+    client.drive(service, until=10.0)
+    settled = client.throttle.stats.pace
+    assert settled is not None and settled >= 100 * HEADROOM * 0.95
+    run = client.drive(service, until=10.0 + CREEP_AFTER - 15)
+    assert client.throttle.stats.pace == settled and run.refused == 0  # it holds
+    service.rate = 200  # the service's limit was raised
+    run = client.drive(service, until=10.0 + CREEP_AFTER + 60)
+    assert (client.throttle.stats.pace or 0) > settled * 1.15  # found by probing upwards
+    assert run.refused == 0
+
+
+def test_a_low_first_estimate_is_probed_upwards_until_the_limit() -> None:
+    client, service = Client(), TokenBucket(100, 20)
+    clock, throttle = client.clock, client.throttle
+    # the first epoch: a burst refused early, then answers that trickle in slowly after it
+    # (a loaded service), so the first estimate lands far under the limit
+    starts = [throttle.before_write() for _ in range(30)]
+    for n, started in enumerate(starts):
+        clock.now = 0.05 + n * 0.02
+        throttle.answered(started, 200 if n < 20 or n % 2 else 429, 1.0)
+    client.resume = clock.now + 1.01  # the pause has passed
+    client.drive(service, until=client.resume + 0.5)
+    rough = throttle.stats.pace
+    assert rough is not None and rough < 80
+    run = client.drive(service, until=40.0)
+    assert (throttle.stats.pace or 0) >= 100 * HEADROOM * 0.95
+    assert run.refused <= 2
