@@ -362,6 +362,31 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
         )
 
 
+def _checked_items(
+    template: RequestTemplate, namespace: MutableMapping[str, Any], name: str
+) -> list[Any]:
+    """The items of ``--each name``, every request checked. A Ctrl-C meanwhile (a big input
+    takes a while) sends nothing: ``_ue`` then holds every item as not sent (its ``pending``
+    is the whole input), so it is never the previous cell's result."""
+    items: list[Any] | None = None
+    try:
+        items = items_of(namespace[name])
+        check_items(template, namespace, items)
+        return items
+    except KeyboardInterrupt:
+        namespace.pop("_ue", None)
+        if items is not None:
+            result = BulkResult(items, [key for root, key in template.fields if root == "item"])
+            result.interrupted = True
+            for index in range(len(items)):
+                result.record_not_sent(index, "interrupted while checking the items")
+            namespace["_ue"] = result
+        raise UsageEngineError(
+            f"Interrupted while checking the items of --each {name}: nothing was sent"
+            + (f"; pending = _ue.pending holds all {len(items)}." if items is not None else ".")
+        ) from None
+
+
 class QuietProgress:
     """-q: no bar at all."""
 
@@ -392,8 +417,7 @@ def call_each(
     name = options.each or ""
     if name not in namespace:
         raise UsageEngineError(f"--each {name}: no variable {name!r} in the notebook.")
-    items = items_of(namespace[name])
-    check_items(template, namespace, items)
+    items = _checked_items(template, namespace, name)
     save = JsonLines.open(options.save) if options.save else None
     throttle = Throttle(options.concurrency, options.rate)
     done: Future[None] = Future()

@@ -178,3 +178,33 @@ def test_a_logout_during_a_429_pause_reports_the_429s(
 def captured_table(shell: Any) -> str:
     """The report of the last run as the notebook shows it."""
     return str(shell.display_formatter.format(shell.user_ns["_ue"])[0]["text/plain"])
+
+
+@pytest.mark.parametrize("stage", ["items_of", "check_items"])
+def test_a_real_sigint_while_the_items_are_checked_sends_nothing_and_sets_ue(
+    shell: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    """Ctrl-C during the first pass over a big input: no raw KeyboardInterrupt, nothing sent,
+    and ``_ue`` is not the previous cell's result (every item pending, when they are known)."""
+    original = getattr(bulk, stage)
+
+    def interrupted(*args: Any) -> Any:
+        value = original(*args)
+        os.kill(os.getpid(), signal.SIGINT)  # the default handler raises here
+        time.sleep(1)  # not reached
+        return value
+
+    monkeypatch.setattr(bulk, stage, interrupted)
+    users = [f"ck{n}" for n in range(30)]
+    shell.user_ns["users"] = users
+    shell.user_ns["_ue"] = "stale"
+    with pytest.raises(UsageError, match=r"Interrupted while checking.*nothing was sent"):
+        run_each(shell, f"--each users --concurrency 4 POST {METERS}")
+    assert sandbox.counters()["by_route"].get(f"POST {METERS}", 0) == 0
+    if stage == "items_of":
+        assert "_ue" not in shell.user_ns
+    else:
+        result = shell.user_ns["_ue"]
+        assert isinstance(result, BulkResult) and result.interrupted
+        assert_counts(result)
+        assert result.pending == users and result.sent == 0
