@@ -107,7 +107,7 @@ class Throttle:
         self._epoch_starts = 0  # starts since the last pause ended
         self._refused_before = 0  # of those, started before the refused one
         self._epoch_start = self._started_at  # when sending resumed after the last pause
-        self._first: tuple[int, float] | None = None  # (accepted, seconds) of the first epoch
+        self._first: tuple[float, float] | None = None  # (accepted, seconds) of the first epoch
         self._refused: float | None = None  # start of the attempt a 429 refused, until settled
         self._last_epoch = self._started_at  # when the epoch that ended in that 429 began
         self._throttled = self._pauses = self._peak = 0
@@ -289,16 +289,18 @@ class Throttle:
         at the refused one ran it dry: ``k - r t = B``, that is ``r = (k - A) / (t - S)``.
         """
         if self._first is None:
-            self._first = self._first_epoch()
             first = self._refused_answer
             after = [ok for when, ok in self._answers if when > first]
             span = (self._answers[-1][0] - first) if after else 0.0
-            if len(after) >= 8 and span > 0.01:
-                return sum(after) / span
-            if self._refused_before < 4:
-                return None
             sent = self._sent_rate(refused)
-            return None if sent is None else sent * DECREASE
+            if len(after) >= 8 and span > 0.01:
+                rate: float | None = sum(after) / span
+            elif self._refused_before >= 4 and sent is not None:
+                rate = sent * DECREASE
+            else:
+                rate = None
+            self._first = self._first_epoch(sent)
+            return rate
         if self._refused_before < 4:
             return None
         return self._drain_rate(refused)
@@ -317,7 +319,7 @@ class Throttle:
         epoch's ``S``) count only when the whole epoch is that short: the threads' jitter on the
         way to the socket swamps them.
         """
-        accepted, span = self._first or (0, 0.0)
+        accepted, span = self._first or (0.0, 0.0)
         starts = sorted(s for s, _ok in self._starts if self._last_epoch <= s < refused)
         whole = max(refused - self._last_epoch - span, (refused - self._last_epoch) / 2, 1e-3)
         best = (len(starts) - accepted) / whole
@@ -330,7 +332,7 @@ class Throttle:
 
     def _bucket(self) -> float:
         """The bucket's estimated size B (at least 1), from the first epoch and the pace."""
-        accepted, span = self._first or (1, 0.0)
+        accepted, span = self._first or (1.0, 0.0)
         return max(1.0, accepted - (self._pace or 0.0) * span)
 
     def _refilled(self, pause: float) -> float:
@@ -340,15 +342,23 @@ class Throttle:
             return 0.0
         return min(self._bucket() * BURST_USE, pause * self._pace) / self._pace
 
-    def _first_epoch(self) -> tuple[int, float]:
-        """What the first epoch let through: (accepted, seconds from its first start to the
-        last accepted one). Counted from the answers (all in by the end of the first pause),
-        not from the order of starts, which threads reorder on their way to the socket."""
+    def _first_epoch(self, sent: float | None) -> tuple[float, float]:
+        """What the first epoch let through: (accepted ``A``, seconds ``S`` from its first start
+        to the last accepted one), counted from the answers (all in by the end of the first
+        pause), not from the order of starts, which threads reorder on their way to the socket.
+
+        A long first epoch (a lone 429 after a while, not a bucket run dry in one burst) says
+        little about B: then B is taken as ``A - sent S``, at least 1 (``sent`` is the epoch's
+        rate of starts, just over r if a bucket did run dry), and S as 0.
+        """
         first = [(s, ok) for s, ok in self._starts if s < self._epoch_start]
         accepted = [s for s, ok in first if ok]
         if not accepted:
-            return 0, 0.0
-        return len(accepted), max(accepted) - min(s for s, _ok in first)
+            return 0.0, 0.0
+        span = max(accepted) - min(s for s, _ok in first)
+        if span < MIN_STRETCH:
+            return float(len(accepted)), span
+        return max(1.0, min(len(accepted), len(accepted) - (sent or 0.0) * span)), 0.0
 
     def _mark(self, started: float, ok: bool) -> None:
         for i in range(len(self._starts) - 1, -1, -1):

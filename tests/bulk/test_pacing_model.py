@@ -149,3 +149,24 @@ def test_a_low_first_estimate_is_probed_upwards_until_the_limit() -> None:
     run = client.drive(service, until=40.0)
     assert (throttle.stats.pace or 0) >= 100 * HEADROOM * 0.95
     assert run.refused <= 2
+
+
+class LoneRefusals:
+    """A service with no rate limit that refuses one request now and then (a blip, a fault)."""
+
+    def __init__(self, at: list[float]) -> None:
+        self.at = at
+
+    def admit(self, at: float) -> tuple[int, float | None]:
+        if self.at and at >= self.at[0]:
+            self.at.pop(0)
+            return 429, 1.0
+        return 200, None
+
+
+def test_lone_429s_pause_but_do_not_drag_the_pace_down() -> None:
+    client = Client()
+    unpaced = client.drive(LoneRefusals([]), until=5.0).ok / 5.0  # what the client manages alone
+    run = client.drive(LoneRefusals([10.0, 25.0, 40.0, 55.0]), until=70.0)
+    assert run.refused == 4
+    assert run.ok >= 0.85 * unpaced * (65.0 - 4)  # four 1 s pauses, and little else lost
