@@ -36,7 +36,7 @@ import httpx
 from . import _oauth
 from ._constants import CLOSED_CLIENT, MAX_RETRY_WAIT, refusing_origin
 from ._http import TOKEN_MAX_BYTES, Budget, http_client
-from ._kept import forget_echoed_cookies
+from ._kept import forget_echoed_cookies, mask_in_logs
 from ._oauth import DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME, decode_claims
 from ._retry import TOKEN_RETRIES, TOKEN_STATUSES, Retry, RetryPolicy, run
 from .credentials import Credentials, origin_of
@@ -175,6 +175,7 @@ class TokenManager:
         self._failure: TokenError | None = None  # the last fetch's error, if it failed
         self._failure_until = 0.0  # monotonic time until which that error is the answer
         self.auth = BearerAuth(self)
+        mask_in_logs(self)
 
     # -- public --------------------------------------------------------------------------------
     def get_token(self) -> str:
@@ -235,6 +236,10 @@ class TokenManager:
         raise TypeError("a TokenManager cannot be pickled")
 
     # -- cache ---------------------------------------------------------------------------------
+    def _secrets(self) -> tuple[str, ...]:
+        """What must never reach a log: the live tokens and the client secret."""
+        return (*self._known_values(), self.credentials.client_secret.get_secret_value())
+
     def _known_values(self) -> tuple[str, ...]:
         """The tokens an answer could echo (the current one and the one before), to mask them."""
         return tuple(token.value for token in (self._token, self._previous) if token is not None)

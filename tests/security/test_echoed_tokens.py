@@ -4,6 +4,7 @@ client's cookie jar hold no token afterwards, and no later request carries it ba
 
 from __future__ import annotations
 
+import logging
 import pickle
 import socket
 
@@ -68,3 +69,22 @@ def test_echoed_token_in_a_cookie_is_not_kept_nor_sent_back() -> None:
     assert later.json() == {"cookie": ""}  # the jar did not send the token back
     assert TOKEN not in later.request.headers.get("cookie", "")
     assert first.cookies.get("seen") == "***"
+
+
+def test_echoed_tokens_and_the_secret_are_masked_in_httpx_and_httpcore_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A user who turns logging on sees httpx's reason phrases (INFO) and httpcore's headers
+    (DEBUG), logged before ue-magic gets the answer: the echoed token is masked there too."""
+    with serving(echoing) as server:
+        creds = creds_for(server)
+        secret = creds.client_secret.get_secret_value()
+        with caplog.at_level(logging.DEBUG), UsageEngineClient(creds) as ue:
+            ue.get("reason")
+            ue.get("cookie")
+            ue.get("moved")
+            logging.getLogger("httpx").info("echo of the secret: %s", secret)
+    logged = caplog.text + "".join(str(r.msg) + repr(r.args) for r in caplog.records)
+    assert "rejected ***" in logged and "HTTP Request" in logged  # the records are there
+    assert "seen=***" in logged  # httpcore's headers, masked
+    assert TOKEN not in logged and secret not in logged
