@@ -33,8 +33,10 @@ _MASK = b"***"
 
 
 def mask_request(request: httpx.Request) -> None:
-    """Replace the bearer token on a request we are done with."""
-    if "authorization" in request.headers:
+    """Replace the bearer token on a request we are done with (one already masked is left as
+    it is: a request is masked after each try and again when kept)."""
+    value = request.headers.get("authorization")
+    if value is not None and value != BEARER_MASK:
         request.headers["Authorization"] = BEARER_MASK
 
 
@@ -89,6 +91,10 @@ def _keep_one(response: httpx.Response, needles: list[bytes]) -> None:
         response._content = masked
         response.__dict__.pop("_text", None)
     response.stream = httpx.ByteStream(masked)  # drops httpcore's stream and its request copy
+    # the raw bytes first: a token (ASCII) is in a decoded value only if it is in the raw one,
+    # and most answers have none, so the decoding below is rarely needed
+    if not any(needle in value for _, value in response.headers.raw for needle in needles):
+        return
     texts = [needle.decode("ascii", "replace") for needle in needles]
     for name, value in response.headers.multi_items():
         if any(text in value for text in texts):

@@ -7,6 +7,7 @@ module is tested with a plain dict and a list.
 from __future__ import annotations
 
 import keyword
+import weakref
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -146,6 +147,35 @@ class CallOptions:
         )
 
 
+# each settings object's (UsageEngineMagics') options per parsed line (by identity: the parse
+# is cached, and kept alive here so that its id is not reused), until a setting changes
+_OPTIONS: weakref.WeakKeyDictionary[Any, dict[int, tuple[Any, CallOptions]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def options_for(args: Any, settings: Any) -> CallOptions:
+    """``CallOptions.from_args``, made once per parsed line (a loop re-sends the same line, and
+    the magic caches its parse) until one of ``settings``' traits changes (``%config``).
+
+    ``args``: the magic's cached, read-only ``Arguments`` (same object, same options);
+    ``settings``: a ``HasTraits`` object.
+    Raises ``UsageEngineError`` as ``from_args`` does (nothing is kept then).
+    """
+    cache = _OPTIONS.get(settings)
+    if cache is None:
+        cache = _OPTIONS[settings] = {}
+        settings.observe(lambda _change: cache.clear())  # any trait: %config, or set in code
+    kept = cache.get(id(args))
+    if kept is not None and kept[0] is args:
+        return kept[1]
+    if len(cache) >= 256:
+        cache.clear()
+    options = CallOptions.from_args(args, settings)
+    cache[id(args)] = (args, options)
+    return options
+
+
 def _column_names(text: str | None) -> tuple[str, ...] | None:
     """``"id, name"`` -> ``("id", "name")``; an empty name is kept so that it is refused."""
     if text is None:
@@ -219,8 +249,10 @@ def call_once(
     if options.output:
         namespace[options.output] = stored
     saved = write_answer(target, body) if target is not None else None
-    more = not options.all_pages and has_next_page(response, body, spec.params)
-    view = None if options.quiet else options.view(response, body, more_pages=more)
+    view = None
+    if not options.quiet:  # the paging note is only read by the view
+        more = not options.all_pages and has_next_page(response, body, spec.params)
+        view = options.view(response, body, more_pages=more)
     if response.is_error and not options.no_raise:
         if view is not None:
             show(view)
@@ -262,4 +294,4 @@ def _preview(
         print(curl_command(request))
 
 
-__all__ = ["CallOptions", "UsageEngineError", "call_once", "send_spec"]
+__all__ = ["CallOptions", "UsageEngineError", "call_once", "options_for", "send_spec"]

@@ -424,7 +424,7 @@ class UsageEngineMagics(Magics):
         args = self._call_args(line)
         template = self._call_template(line, tuple(args.request_line), cell, tuple(args.header))
         try:
-            options = call.CallOptions.from_args(args, self)
+            options = call.options_for(args, self)
         except UsageEngineError as error:
             raise UsageError(_bare(error)) from None
         client = self.client_for(args.profile)

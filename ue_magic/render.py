@@ -502,7 +502,9 @@ class ResponseView:
         return drawn
 
     def _assemble(self, shown: str, notes: list[str], want_html: bool) -> str:
-        status = self.status_line()
+        if "status" not in self._cache:  # once for both forms
+            self._cache["status"] = self.status_line()
+        status = self._cache["status"]
         if self.more_pages:
             notes.append("More pages exist: add `--all-pages` to get them all.")
         if not want_html:
