@@ -33,6 +33,8 @@ Metering API
 - Route first (404/405), then token (401), rate (429), scope (403), then body (413/400), then
   the data (404/409).
 - Request bodies are parsed as JSON whatever their Content-Type says (no 415).
+- Idle keep-alive connections are closed after 65 s (as a load balancer would; AWS ALB: 60 s),
+  longer than clients keep them (httpx: 5 s), so a client is always the one to close them.
 - Meter type rules beyond the documented ones: name and unit required, non-blank, at most 80
   characters; aggregation required; category a free, non-blank label of at most 200 characters
   (default DEFAULT; a new one comes into being when used); timezone an IANA zone (default

@@ -50,6 +50,10 @@ def _config(app: ASGIApp, **overrides: Any) -> uvicorn.Config:
         "http": "h11",
         "ws": "none",
         "timeout_graceful_shutdown": 2,
+        # idle connections are kept longer than clients keep them (httpx: 5 s), as load balancers
+        # do (AWS ALB: 60 s). At uvicorn's default of 5 s both ends close at the same moment, and
+        # a POST written on the closing connection is lost with no answer: not a service's shape
+        "timeout_keep_alive": 65,
         "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
         **overrides,
     }
