@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -322,6 +323,11 @@ def big_input() -> Row:
     big = json.loads(out.strip().splitlines()[-1])
     growth = big["kib"] / 1024
     ratio = statistics.median(big["ratios"])
+    # "no worse": a sign test, as one 1,000-item run varies by +-20% on a shared machine. With
+    # equal costs each slice is slower than its reference half the time, and 8 or more of 10
+    # are slower 5.5% of the time; a cost that grows with the items makes them all slower
+    slower = sum(r > 1.0 for r in big["ratios"])
+    worse = slower >= math.ceil(0.8 * len(big["ratios"]))
     references = [s * 1e6 for s in big["references"]]
     return Row(
         f"{n:,} items with `--each` (GETs, concurrency 8)",
@@ -331,7 +337,7 @@ def big_input() -> Row:
         f"(median of {len(big['ratios'])} slices of {n // len(big['ratios']):,}, each against "
         f"the 1,000-item runs just before and after it: {min(big['ratios']):.2f}x-"
         f"{max(big['ratios']):.2f}x; whole run {big['whole_ratio']:.2f}x, "
-        f"{big['per_item'] * 1e6:.0f} µs/item)",
-        "<= 300 MB, <= 1.0x time per item",
-        growth <= 300 and ratio <= 1.0,
+        f"{big['per_item'] * 1e6:.0f} µs/item); {slower} of {len(big['ratios'])} slices slower",
+        "<= 300 MB; time per item no worse (fewer than 8 of 10 slices slower: a sign test)",
+        growth <= 300 and not worse,
     )
