@@ -259,7 +259,15 @@ class Throttle:
         rough: it is used as it is and probed upwards (``PROBE``) until a longer run meets the
         limit. That run's estimate is good, so the pace then sits just under it and probes only
         after ``CREEP_AFTER``. With nothing to estimate from, the pace halves (the rate sent, at
-        first)."""
+        first).
+
+        A refusal with nothing accepted before it in its epoch (the first start after a pause,
+        or a burst of them all refused) is not a bucket run dry: a bucket refills during the
+        pause. It is a storm (an outage, faults), and says nothing of the rate: the pause is
+        the answer, and the pace is left as it was (halving it at each of a storm's refusals
+        left it at ``MIN_PACE``)."""
+        if not any(ok for start, ok in self._starts if self._last_epoch <= start <= refused):
+            return
         rough = self._first is None or refused - self._last_epoch < MIN_STRETCH
         estimate = self._estimate(refused)
         if estimate is not None:

@@ -172,3 +172,31 @@ def test_lone_429s_pause_but_do_not_drag_the_pace_down() -> None:
     run = client.drive(LoneRefusals([10.0, 25.0, 40.0, 55.0]), until=70.0)
     assert run.refused == 4
     assert run.ok >= 0.85 * unpaced * (65.0 - 4)  # four 1 s pauses, and little else lost
+
+
+class Storm:
+    """A service with no rate limit that refuses every request for a while (a 429 storm: an
+    outage, faults injected in a row), each with a Retry-After of 1 s."""
+
+    def __init__(self, begins: float, ends: float) -> None:
+        self.begins, self.ends = begins, ends
+
+    def admit(self, at: float) -> tuple[int, float | None]:
+        return (429, 1.0) if self.begins <= at < self.ends else (200, None)
+
+
+@pytest.mark.parametrize("after", [0.0, 10.0])  # the storm at the first request, or later
+def test_a_429_storm_costs_its_length_and_no_more_than_a_lone_429(after: float) -> None:
+    def after_refusals(service: Storm, resumes: float) -> tuple[Run, Run, Client]:
+        client = Client()
+        before = client.drive(service, until=resumes)
+        return before, client.drive(service, until=resumes + 10.0), client
+
+    refused, lone, _ = after_refusals(Storm(after, after + 0.0015), after + 1.0)
+    assert refused.refused == 1  # one request met the lone refusal (they start 2 ms apart)
+    refused, storm, client = after_refusals(Storm(after, after + 12.0), after + 12.0)
+    assert refused.refused >= 10  # each retry after its Retry-After, refused again
+    pace = client.throttle.stats.pace
+    assert pace is None or pace > 100  # 12 refusals did not halve it 12 times (to 0.5/s)
+    assert storm.refused == lone.refused == 0
+    assert storm.ok >= 0.95 * lone.ok  # the pace after the storm is the pace after one 429
