@@ -301,7 +301,7 @@ class Throttle:
             after = [ok for when, ok in self._answers if when > first]
             span = (self._answers[-1][0] - first) if after else 0.0
             sent = self._sent_rate(refused)
-            if len(after) >= 8 and span > 0.01:
+            if len(after) >= 8 and span > 0.01 and any(after):  # none accepted: no rate
                 rate: float | None = sum(after) / span
             elif self._refused_before >= 4 and sent is not None:
                 rate = sent * DECREASE

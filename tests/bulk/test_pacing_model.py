@@ -200,3 +200,22 @@ def test_a_429_storm_costs_its_length_and_no_more_than_a_lone_429(after: float) 
     assert pace is None or pace > 100  # 12 refusals did not halve it 12 times (to 0.5/s)
     assert storm.refused == lone.refused == 0
     assert storm.ok >= 0.95 * lone.ok  # the pace after the storm is the pace after one 429
+
+
+def test_a_storm_met_by_requests_in_flight_does_not_set_the_pace_to_nothing() -> None:
+    """After a while unthrottled, a storm refuses the 429 and every answer in flight after it:
+    0 accepted after the refusal measures no rate (it set the pace to 0.5/s)."""
+    client = Client()
+    clock, throttle = client.clock, client.throttle
+    client.drive(Storm(-1, -1), until=2.0)  # 2 s at the client's own speed, about 500/s
+    starts = []
+    for _ in range(16):  # 16 in flight, 1 ms apart
+        starts.append(throttle.before_write())
+        clock.now += 0.001
+    for started in starts:  # all refused, answered in the order they went
+        clock.now += 0.001
+        throttle.answered(started, 429, 1.0)
+    clock.now += 1.0
+    throttle.before_write()  # the first start after the pause sets the pace
+    pace = throttle.stats.pace
+    assert pace is None or pace >= 100
