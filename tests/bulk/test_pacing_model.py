@@ -110,6 +110,8 @@ class Client:
         (250, 50, 0.9, 3),
         (10, 5, 0.85, 6),  # slow: each 1 s pause costs a bigger share
         (40, 1, 0.8, 6),  # no burst: the first epochs say almost nothing
+        (20, 100, 0.9, 4),  # bursts over r x the pause: epochs begin part full (read as 2/s)
+        (10, 200, 0.9, 4),
     ],
 )
 def test_the_pace_settles_just_under_the_service_rate(
