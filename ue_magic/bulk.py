@@ -125,6 +125,7 @@ class _Trace:
     def _claim(self, now: float) -> None:  # under the throttle's lock: stop cannot race it
         self.started = now
         self.attempts += 1
+        self.written = False  # this attempt's: an earlier one's 429 says nothing of it
 
     def __call__(self, name: str, info: dict[str, Any]) -> None:
         self.traced = True
