@@ -109,6 +109,7 @@ class Throttle:
         self._epoch_start = self._started_at  # when sending resumed after the last pause
         self._first: tuple[float, float] | None = None  # (accepted, seconds) of the first epoch
         self._refused: float | None = None  # start of the attempt a 429 refused, until settled
+        self._dry: float | None = None  # start of the refused attempt settled before it: empty
         self._last_epoch = self._started_at  # when the epoch that ended in that 429 began
         self._throttled = self._pauses = self._peak = 0
         self._paused = 0.0
@@ -259,9 +260,18 @@ class Throttle:
         rough: it is used as it is and probed upwards (``PROBE``) until a longer run meets the
         limit. That run's estimate is good, so the pace then sits just under it and probes only
         after ``CREEP_AFTER``. With nothing to estimate from, the pace halves (the rate sent, at
-        first)."""
+        first).
+
+        A refusal with nothing accepted before it in its epoch (the first start after a pause,
+        or a burst of them all refused) is not a bucket run dry: a bucket refills during the
+        pause. It is a storm (an outage, faults), and says nothing of the rate: the pause is
+        the answer, and the pace is left as it was (halving it at each of a storm's refusals
+        left it at ``MIN_PACE``)."""
+        dry, self._dry = self._dry, refused
+        if not any(ok for start, ok in self._starts if self._last_epoch <= start <= refused):
+            return
         rough = self._first is None or refused - self._last_epoch < MIN_STRETCH
-        estimate = self._estimate(refused)
+        estimate = self._estimate(refused, dry)
         if estimate is not None:
             pace = estimate * (1.0 if rough else HEADROOM)
         else:
@@ -277,7 +287,7 @@ class Throttle:
         self._rough = rough
         self._settled = self.clock()
 
-    def _estimate(self, refused: float) -> float | None:
+    def _estimate(self, refused: float, dry: float | None = None) -> float | None:
         """The service's refill rate r (requests a second), estimated at a 429; None when there
         is too little to go on.
 
@@ -293,7 +303,7 @@ class Throttle:
             after = [ok for when, ok in self._answers if when > first]
             span = (self._answers[-1][0] - first) if after else 0.0
             sent = self._sent_rate(refused)
-            if len(after) >= 8 and span > 0.01:
+            if len(after) >= 8 and span > 0.01 and any(after):  # none accepted: no rate
                 rate: float | None = sum(after) / span
             elif self._refused_before >= 4 and sent is not None:
                 rate = sent * DECREASE
@@ -303,7 +313,7 @@ class Throttle:
             return rate
         if self._refused_before < 4:
             return None
-        return self._drain_rate(refused)
+        return self._drain_rate(refused, dry)
 
     def _sent_rate(self, refused: float) -> float | None:
         """Starts a second over the epoch that ended at the refused one (None if it was first)."""
@@ -311,18 +321,26 @@ class Throttle:
             return None
         return self._refused_before / max(refused - self._last_epoch, 1e-3)
 
-    def _drain_rate(self, refused: float) -> float | None:
+    def _drain_rate(self, refused: float, dry: float | None = None) -> float | None:
         """The largest r at which some stretch of the epoch's starts ran the bucket dry.
 
         Over a steady pace the stretch is the whole epoch; over a rising pace (a probe) it is
         the part above the rate. Stretches under ``MIN_STRETCH`` seconds (beyond the first
         epoch's ``S``) count only when the whole epoch is that short: the threads' jitter on the
         way to the socket swamps them.
+
+        A pause refills the bucket only by r a second: when B is more than r times the pause,
+        the epoch began part full. The bucket was empty at ``dry`` (the refusal before), so
+        the ``k`` accepted since then give ``r >= k / (refused - dry)`` whatever B is (taking
+        the bucket as full there read a 20/s service with bursts of 100 as 2/s).
         """
         accepted, span = self._first or (0.0, 0.0)
         starts = sorted(s for s, _ok in self._starts if self._last_epoch <= s < refused)
         whole = max(refused - self._last_epoch - span, (refused - self._last_epoch) / 2, 1e-3)
         best = (len(starts) - accepted) / whole
+        if dry is not None and refused - dry >= MIN_STRETCH:
+            good = sum(1 for s, ok in self._starts if dry < s < refused and ok)
+            best = max(best, good / (refused - dry))
         for i, start in enumerate(starts):
             stretch = refused - start - span
             if stretch < MIN_STRETCH:

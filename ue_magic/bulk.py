@@ -125,6 +125,7 @@ class _Trace:
     def _claim(self, now: float) -> None:  # under the throttle's lock: stop cannot race it
         self.started = now
         self.attempts += 1
+        self.written = False  # this attempt's: an earlier one's 429 says nothing of it
 
     def __call__(self, name: str, info: dict[str, Any]) -> None:
         self.traced = True
@@ -369,12 +370,19 @@ def _checked_items(
     takes a while) sends nothing: ``_ue`` then holds every item as not sent (its ``pending``
     is the whole input), so it is never the previous cell's result."""
     items: list[Any] | None = None
+    value = namespace[name]
     try:
-        items = items_of(namespace[name])
+        items = items_of(value)
         check_items(template, namespace, items)
         return items
     except KeyboardInterrupt:
         namespace.pop("_ue", None)
+        if items is None and isinstance(value, Iterator):
+            raise UsageEngineError(  # reading a generator cannot be undone, nor resumed
+                f"Interrupted while reading the items of --each {name}: nothing was sent, but "
+                f"{name} is a generator (or other iterator), now partly or wholly used up: make "
+                f"it again, or make it a list ({name} = list(...)), before --each {name}."
+            ) from None
         if items is not None:
             result = BulkResult(items, [key for root, key in template.fields if root == "item"])
             result.interrupted = True

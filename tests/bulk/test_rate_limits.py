@@ -68,3 +68,19 @@ def test_a_429_after_the_last_retry_is_a_failure_in_pending(shell: Any, sandbox:
     assert_counts(result)
     assert [(f.item, f.status) for f in result.failed] == [("only", 429)]
     assert result.pending == ["only"]
+
+
+def test_a_retry_whose_write_fails_is_sent_again_not_failed(shell: Any, sandbox: Sandbox) -> None:
+    """An attempt takes its pooled connection, then waits out the pause. When the server
+    closed that connection meanwhile (uvicorn closes one idle 5 s), the write fails: the
+    server cannot have it, so it is sent again, though an earlier attempt was answered (429).
+    """
+    prefix = "/usage-metering/v1/nowhere/"
+    sandbox.inject("api", status=429, count=1, retry_after=6, path_prefix=prefix + "b")
+    sandbox.inject("api", status=429, count=1, retry_after=0, delay=0.3, path_prefix=prefix + "a")
+    shell.user_ns["users"] = ["a", "b"]
+    run_each(shell, f"--each users --concurrency 2 --no-raise -q POST {prefix}{{{{item}}}}", "{}")
+    result = shell.user_ns["_ue"]
+    assert_counts(result)
+    assert result.pacing.paused >= 5.5  # b's 429 paused a's retry, on a connection taken before
+    assert sorted((f.item, f.status) for f in result.failed) == [("a", 404), ("b", 404)]

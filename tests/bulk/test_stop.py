@@ -208,3 +208,24 @@ def test_a_real_sigint_while_the_items_are_checked_sends_nothing_and_sets_ue(
         assert isinstance(result, BulkResult) and result.interrupted
         assert_counts(result)
         assert result.pending == users and result.sent == 0
+
+
+def test_a_real_sigint_while_a_generator_is_read_says_it_is_used_up(
+    shell: Any, sandbox: Sandbox
+) -> None:
+    """Ctrl-C while --each reads a generator: the generator cannot be read again, so 'nothing
+    was sent' alone would lead to an empty or partial run next time: the message says so."""
+
+    def users() -> Any:
+        for n in range(100):
+            if n == 10:
+                os.kill(os.getpid(), signal.SIGINT)  # raised in this frame: the generator ends
+            yield f"gen{n}"
+
+    shell.user_ns["users"] = users()
+    shell.user_ns["_ue"] = "stale"
+    with pytest.raises(UsageError, match=r"nothing was sent, but users is a generator.*used up"):
+        run_each(shell, f"--each users --concurrency 4 POST {METERS}")
+    assert sandbox.counters()["by_route"].get(f"POST {METERS}", 0) == 0
+    assert "_ue" not in shell.user_ns
+    assert list(shell.user_ns["users"]) == []  # why the message says so
