@@ -131,37 +131,58 @@ class Throttle:
             self._in_flight -= 1
             self._cond.notify_all()
 
-    def before_write(self, claim: Callable[[float], None] | None = None) -> float:
-        """Wait out the pause and the pace, then claim a start; returns the start time.
+    def reserve(self) -> int:
+        """Wait out the pause and take a place in the pace, before the attempt takes a pooled
+        connection and starts its timeout (a wait after that would hold the connection idle,
+        and run the timeout down). Returns a ticket for ``before_write``."""
+        with self._cond:
+            self._take_turn()
+            return self._pauses
 
-        Called just before an attempt's request is written. ``claim(start)`` runs under the
-        lock, so a ``stop`` either comes before it (``Stopped`` is raised) or sees the claim.
+    def before_write(
+        self, claim: Callable[[float], None] | None = None, ticket: int | None = None
+    ) -> float:
+        """Claim a start, after waiting out the pause and the pace; returns the start time.
+
+        Called just before an attempt's request is written. With the ``ticket`` of a
+        ``reserve`` and no pause since, there is nothing left to wait for. ``claim(start)`` runs
+        under the lock, so a ``stop`` either comes before it (``Stopped`` is raised) or sees it.
         """
         with self._cond:
-            slot: float | None = None  # this start's place in the pace, kept across wake-ups
-            while True:
-                self._check()
+            self._check()
+            if ticket is None or ticket != self._pauses or self.clock() < self._pause_until:
+                now = self._take_turn()
+            else:
                 now = self.clock()
-                if now < self._pause_until:
-                    slot = None  # a pause gives up the place: places start again after it
-                    self._cond.wait(min(self._pause_until - now, 0.5))
-                    continue
-                if self._refused is not None:  # the first start after a pause
-                    self._settle(self._refused)
-                    self._refused = None
-                pace = self._pace
-                if pace and slot is None:
-                    slot = max(now, self._next_start)
-                    self._next_start = slot + 1 / pace
-                if slot is not None and now < slot:
-                    self._cond.wait(min(slot - now, 0.5))
-                    continue
-                self._starts.append((now, None))
-                self._epoch_starts += 1
-                self._forget(now)
-                if claim is not None:
-                    claim(now)
-                return now
+            self._starts.append((now, None))
+            self._epoch_starts += 1
+            self._forget(now)
+            if claim is not None:
+                claim(now)
+            return now
+
+    def _take_turn(self) -> float:
+        """Under the lock: wait until no pause is on and this start's place in the pace has
+        come (the place is taken here); returns the time."""
+        slot: float | None = None  # this start's place in the pace, kept across wake-ups
+        while True:
+            self._check()
+            now = self.clock()
+            if now < self._pause_until:
+                slot = None  # a pause gives up the place: places start again after it
+                self._cond.wait(min(self._pause_until - now, 0.5))
+                continue
+            if self._refused is not None:  # the first start after a pause
+                self._settle(self._refused)
+                self._refused = None
+            pace = self._pace
+            if pace and slot is None:
+                slot = max(now, self._next_start)
+                self._next_start = slot + 1 / pace
+            if slot is not None and now < slot:
+                self._cond.wait(min(slot - now, 0.5))
+                continue
+            return now
 
     def sleep(self, seconds: float) -> None:
         """The retry loop's sleep: ends early, raising ``Stopped``, when the run stops."""

@@ -109,6 +109,7 @@ class _Trace:
         "started",
         "status",
         "throttle",
+        "ticket",
         "traced",
         "unwritten",
         "written",
@@ -121,6 +122,7 @@ class _Trace:
         self.written = self.traced = False
         self.status: int | None = None  # the last answer's status
         self.attempts = self.unwritten = 0  # attempts started; connection errors before writing
+        self.ticket: int | None = None  # the throttle's, for the next attempt (see reserve)
 
     def _claim(self, now: float) -> None:  # under the throttle's lock: stop cannot race it
         self.started = now
@@ -130,7 +132,8 @@ class _Trace:
     def __call__(self, name: str, info: dict[str, Any]) -> None:
         self.traced = True
         if name.endswith(".send_request_headers.started"):
-            self.throttle.before_write(self._claim)
+            ticket, self.ticket = self.ticket, None  # for this attempt only, not its retries
+            self.throttle.before_write(self._claim, ticket)
         elif name.endswith(".send_request_body.complete"):
             self.written = True
         elif name.endswith(".receive_response_headers.complete"):
@@ -197,6 +200,7 @@ class _Run:
                     timeout=self.options.timeout,
                 )
                 request.extensions["trace"] = trace
+                trace.ticket = self.throttle.reserve()  # before a connection and a timeout
                 try:
                     response = self.client.send(
                         request, retries=self.options.retry, policy=self.policy

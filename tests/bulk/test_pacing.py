@@ -143,3 +143,22 @@ def test_pacing_note(stats: PacingStats | None, words: str) -> None:
 def test_bad_settings_are_refused(concurrency: int, rate: float | None) -> None:
     with pytest.raises(ValueError):
         Throttle(concurrency, rate)
+
+
+def test_reserve_waits_out_the_pause_so_the_write_need_not() -> None:
+    throttle = Throttle(8)
+    throttle.answered(throttle.before_write(), 429, 0.3)
+    refused_at = time.monotonic()
+    ticket = throttle.reserve()  # before a connection is taken: the wait is here
+    assert time.monotonic() >= refused_at + 0.29
+    waited = time.monotonic()
+    started = throttle.before_write(ticket=ticket)
+    assert started - waited < 0.05  # nothing left to wait for at the write
+
+
+def test_a_pause_that_began_after_the_reserve_is_still_waited_out() -> None:
+    throttle = Throttle(8)
+    ticket = throttle.reserve()
+    throttle.answered(throttle.before_write(), 429, 0.3)  # another worker's 429
+    refused_at = time.monotonic()
+    assert throttle.before_write(ticket=ticket) >= refused_at + 0.29

@@ -84,3 +84,16 @@ def test_a_retry_whose_write_fails_is_sent_again_not_failed(shell: Any, sandbox:
     assert_counts(result)
     assert result.pacing.paused >= 5.5  # b's 429 paused a's retry, on a connection taken before
     assert sorted((f.item, f.status) for f in result.failed) == [("a", 404), ("b", 404)]
+
+
+def test_a_pause_longer_than_the_timeout_fails_no_item(shell: Any, sandbox: Sandbox) -> None:
+    """Attempts wait out the pause before they take a connection and start their timeout: a
+    Retry-After of 3 s with --timeout 2 used to fail the items waiting in the pause."""
+    sandbox.inject("api", status=429, count=2, retry_after=3, path_prefix=METERS)
+    users = [f"long-{n}" for n in range(12)]
+    shell.user_ns["users"] = users
+    run_each(shell, f"--each users --concurrency 4 --timeout 2 -q POST {METERS}")
+    result = shell.user_ns["_ue"]
+    assert_counts(result)
+    assert result.failed == [] and sorted(created(shell)) == sorted(users)
+    assert result.pacing.paused >= 3.0
