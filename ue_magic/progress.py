@@ -146,17 +146,18 @@ class TextPageCounter:
     ) -> None:
         self.stream = stream or sys.stdout
         self._due = _Throttled(0, interval, clock)
-        self._drawn = False
+        self._drawn = 0  # length of the longest line drawn: the summary covers it all
 
     def update(self, pages: int, items: int) -> None:
         if self._due.due(False):
-            self.stream.write(f"\rpage {pages}, {items} items so far")
+            line = f"page {pages}, {items} items so far"
+            self.stream.write(f"\r{line.ljust(self._drawn)}")
             self.stream.flush()
-            self._drawn = True
+            self._drawn = max(self._drawn, len(line))
 
     def finish(self, summary: str) -> None:
         if self._drawn:
-            self.stream.write(f"\r{summary}\n")
+            self.stream.write(f"\r{summary.ljust(self._drawn)}\n")
             self.stream.flush()
 
 
