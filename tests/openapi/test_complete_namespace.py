@@ -25,6 +25,10 @@ class Traps:
         Traps.ran.append("property")
         return 1
 
+    def method(self) -> int:
+        Traps.ran.append("method")
+        return 1
+
     def __dir__(self) -> list[str]:
         Traps.ran.append("__dir__")
         raise RuntimeError("__dir__ ran")
@@ -50,6 +54,17 @@ def test_no_user_code_runs_and_nothing_is_shown(ip: Any) -> None:
     assert after_property in ([], [""]) and nothing in ([], [""])
     assert "prop" in attributes
     assert keys == ["region"]
+
+
+def test_methods_are_not_offered(ip: Any) -> None:
+    # a placeholder calls nothing: {{item.upper}} would send "<built-in method upper ...>"
+    Traps.ran.clear()
+    ip.user_ns.update(trap=Traps(), word="abc")
+    attributes = completions(ip, "%ue_call GET /x/{{trap.")
+    assert "prop" in attributes and "method" not in attributes
+    assert Traps.ran == []
+    assert completions(ip, "%ue_call GET /x/{{word.") in ([], [""])
+    assert completions(ip, "%ue_call GET /x/{{word.up") in ([], [""])
 
 
 def test_a_magic_line_with_nothing_to_offer_offers_nothing(ip: Any) -> None:

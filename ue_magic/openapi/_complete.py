@@ -16,6 +16,7 @@ Completion reads the description (``context.describe``, loaded once); it sends n
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -435,8 +436,21 @@ def _namespace(
         listed = object.__dir__(value)
     except Exception:  # a value that breaks when looked at offers nothing
         return None
-    names = [n for n in listed if not n.startswith("_") or typed.startswith("_")]
+    names = [
+        n
+        for n in listed
+        if (not n.startswith("_") or typed.startswith("_")) and not _is_routine(value, n)
+    ]
     return _pick(start, typed, sorted(names), "attribute")
+
+
+def _is_routine(value: Any, name: str) -> bool:
+    """A method or function (a placeholder calls nothing, so it is no value to offer), found
+    without running a property or ``__getattr__``."""
+    try:
+        return inspect.isroutine(inspect.getattr_static(value, name))
+    except Exception:
+        return False
 
 
 _MISSING = object()
