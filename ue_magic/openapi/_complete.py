@@ -226,6 +226,12 @@ def _is_items(value: Any) -> bool:
     return isinstance(value, (list, tuple)) or type(value).__name__ == "DataFrame"
 
 
+def _is_frame(value: Any) -> bool:
+    """A pandas DataFrame (its module checked, so no user class's ``columns`` property runs)."""
+    kind = type(value)
+    return kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas"
+
+
 def _pick(
     start: int, typed: str, names: Sequence[str], kind: str, *, upper: bool = False
 ) -> Completions | None:
@@ -419,6 +425,8 @@ def _namespace(
         items = namespace.get(each)
         if isinstance(items, (list, tuple)) and items:
             namespace["item"] = items[0]
+        elif _is_frame(items):  # its rows are sent as dicts keyed by the column names
+            namespace["item"] = dict.fromkeys(str(c) for c in items.columns)
     if len(steps) == 1:
         names = [n for n in namespace if not n.startswith("_") or typed.startswith("_")]
         return _pick(start, typed, sorted(names), "variable")
