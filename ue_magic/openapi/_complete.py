@@ -422,7 +422,7 @@ def _namespace(
     start = cursor - len(typed)
     namespace: dict[str, Any] = dict(context.namespace)
     if each is not None:
-        items = namespace.get(each)
+        items: Any = namespace.get(each)
         if isinstance(items, (list, tuple)) and items:
             namespace["item"] = items[0]
         elif _is_frame(items):  # its rows are sent as dicts keyed by the column names
