@@ -443,10 +443,11 @@ class BulkRuns:
 
 
 def pacing_note(stats: PacingStats | None) -> str:
-    """'12 answers were 429: paused 2 times (2.0 s), ending at 4 in flight, 95.0/s' ('' if none)."""
+    """'12 answers were 429: paused 2 times (2.0 s), ending at 4 in flight, starts paced at 95.0/s'
+    ('' if none). The pace is named as such: a bare '95.0/s' read as the run's throughput."""
     if stats is None or not stats.throttled:
         return ""
-    pace = f", {stats.pace:.1f}/s" if stats.pace else ""
+    pace = f", starts paced at {stats.pace:.1f}/s" if stats.pace else ""
     times = "time" if stats.pauses == 1 else "times"
     answers = "answer was" if stats.throttled == 1 else "answers were"
     return (

@@ -146,26 +146,31 @@ class TextPageCounter:
     ) -> None:
         self.stream = stream or sys.stdout
         self._due = _Throttled(0, interval, clock)
-        self._drawn = False
+        self._drawn = 0  # length of the longest line drawn: the summary covers it all
 
     def update(self, pages: int, items: int) -> None:
         if self._due.due(False):
-            self.stream.write(f"\rpage {pages}, {items} items so far")
+            line = f"page {pages}, {items} items so far"
+            self.stream.write(f"\r{line.ljust(self._drawn)}")
             self.stream.flush()
-            self._drawn = True
+            self._drawn = max(self._drawn, len(line))
 
     def finish(self, summary: str) -> None:
         if self._drawn:
-            self.stream.write(f"\r{summary}\n")
+            self.stream.write(f"\r{summary.ljust(self._drawn)}\n")
             self.stream.flush()
 
 
 class WidgetPageCounter:
-    """A label that counts pages and items while --all-pages runs, then shows the summary."""
+    """A label that counts pages and items while --all-pages runs, then shows the summary.
+
+    Its output also carries a text/plain line that ends as the summary, so a saved notebook or
+    an export that cannot show widgets says how many pages came (not the label's repr).
+    """
 
     def __init__(
         self,
-        show: Callable[[Any], None],
+        show: Callable[..., Any],
         interval: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -174,7 +179,10 @@ class WidgetPageCounter:
         self._due = _Throttled(0, interval, clock)
         self.label = widgets.Label(value="fetching the first page")
         self.label.add_class("ue-progress")
-        show(self.label)
+        self._handle = show(self._bundle(self.label.value), raw=True, display_id=True)
+
+    def _bundle(self, text: str) -> dict[str, Any]:
+        return {**(self.label._repr_mimebundle_() or {}), "text/plain": text}
 
     def update(self, pages: int, items: int) -> None:
         if self._due.due(False):
@@ -182,6 +190,8 @@ class WidgetPageCounter:
 
     def finish(self, summary: str) -> None:
         self.label.value = summary
+        if self._handle is not None:
+            self._handle.update(self._bundle(summary), raw=True)
 
 
 def progress_for(widgets: bool, show: Callable[[Any], None]) -> Callable[[int], Any]:

@@ -139,6 +139,12 @@ def test_pacing_note(stats: PacingStats | None, words: str) -> None:
     assert pacing_note(stats).startswith(words)
 
 
+def test_the_pace_is_named_so_it_is_not_read_as_throughput() -> None:
+    note = pacing_note(PacingStats(3, 1, 1.0, 2, 95.0, 8))
+    assert note.endswith("ending at 2 in flight, starts paced at 95.0/s")
+    assert pacing_note(PacingStats(3, 1, 1.0, 2, None, 8)).endswith("ending at 2 in flight")
+
+
 @pytest.mark.parametrize(("concurrency", "rate"), [(0, None), (1, 0.0), (1, float("inf"))])
 def test_bad_settings_are_refused(concurrency: int, rate: float | None) -> None:
     with pytest.raises(ValueError):

@@ -471,6 +471,9 @@ class Boom:
     def bad(self) -> str:
         raise RuntimeError("secret detail")
 
+    def at(self) -> str:
+        return "secret detail"
+
 
 def _circular() -> dict[str, Any]:
     loop: dict[str, Any] = {}
@@ -506,6 +509,10 @@ def _circular() -> dict[str, Any]:
         ('POST /x\n\n{"a": {{ b }}}', {"b": decimal.Decimal("inf")}, 3, 7, "NaN and infinity"),
         ('POST /x\n\n{"a": {{ b }}}', {"b": _circular()}, 3, 7, "refers to itself"),
         ('POST /x\n\n{"a": "{{ b }}"}', {"b": b"\xff"}, 3, 8, "not UTF-8"),
+        # a method's text ("<built-in method upper of str object at 0x...>") was sent as is
+        ("GET /x?u={{ s.upper }}", {"s": "abc"}, 1, 10, "placeholders call nothing"),
+        ('POST /x\n\n{"a": {{ f }}}', {"f": len}, 3, 7, "v = f(...)"),
+        ("GET /x/{{ b.at }}", {"b": Boom()}, 1, 8, "is a function or method"),
     ],
 )
 def test_render_errors_name_the_placeholder(

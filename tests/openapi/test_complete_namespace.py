@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import pytest
 from IPython.core.completer import provisionalcompleter
 from IPython.utils.capture import capture_output
 
@@ -23,6 +24,10 @@ class Traps:
     @property
     def prop(self) -> int:
         Traps.ran.append("property")
+        return 1
+
+    def method(self) -> int:
+        Traps.ran.append("method")
         return 1
 
     def __dir__(self) -> list[str]:
@@ -50,6 +55,43 @@ def test_no_user_code_runs_and_nothing_is_shown(ip: Any) -> None:
     assert after_property in ([], [""]) and nothing in ([], [""])
     assert "prop" in attributes
     assert keys == ["region"]
+
+
+def test_each_over_a_data_frame_completes_its_columns(ip: Any) -> None:
+    # README: --each takes a DataFrame, whose rows become dicts; {{item. completes from them
+    pd = pytest.importorskip("pandas")
+    ip.user_ns["frame"] = pd.DataFrame({"user": ["a"], "meter_key": ["k"]})
+    cell = '%%ue_call --each frame POST /x\n{"userId": "{{item.'
+    assert completions(ip, cell) == ["user", "meter_key"]  # in column order
+    assert completions(ip, cell + "us") == ["user"]
+
+
+class DataFrame:
+    """Not pandas': its columns property is user code, and must not run."""
+
+    ran = False
+
+    @property
+    def columns(self) -> list[str]:
+        DataFrame.ran = True
+        return ["x"]
+
+
+def test_a_data_frame_of_another_kind_is_not_looked_into(ip: Any) -> None:
+    ip.user_ns["frame"] = DataFrame()
+    assert completions(ip, '%%ue_call --each frame POST /x\n{"a": "{{item.') in ([], [""])
+    assert DataFrame.ran is False
+
+
+def test_methods_are_not_offered(ip: Any) -> None:
+    # a placeholder calls nothing: {{item.upper}} would send "<built-in method upper ...>"
+    Traps.ran.clear()
+    ip.user_ns.update(trap=Traps(), word="abc")
+    attributes = completions(ip, "%ue_call GET /x/{{trap.")
+    assert "prop" in attributes and "method" not in attributes
+    assert Traps.ran == []
+    assert completions(ip, "%ue_call GET /x/{{word.") in ([], [""])
+    assert completions(ip, "%ue_call GET /x/{{word.up") in ([], [""])
 
 
 def test_a_magic_line_with_nothing_to_offer_offers_nothing(ip: Any) -> None:

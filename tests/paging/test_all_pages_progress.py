@@ -53,7 +53,13 @@ def test_a_notebook_shows_a_label_that_ends_with_the_summary(
     monkeypatch.setattr(shell, "kernel", object(), raising=False)
     captured = all_pages(shell)
     views = [o for o in captured.outputs if "application/vnd.jupyter.widget-view+json" in o.data]
-    assert len(views) == 1 and shown_widget(views[0]).value == "3 pages, 250 items"
+    shown, *updates = views
+    assert shown_widget(shown).value == "3 pages, 250 items"
+    # one display, updated in place: a saved notebook or an export without widgets reads the
+    # summary as text, not "Label(value='fetching the first page', ...)"
+    assert [u.update for u in updates] == [True] * len(updates)
+    final = updates[-1] if updates else shown
+    assert final.data["text/plain"] == "3 pages, 250 items"
 
 
 @pytest.mark.parametrize(("max_pages", "limited"), [(2, True), (3, False), (5, False)])
@@ -71,12 +77,31 @@ def test_the_summary_says_when_the_page_limit_stopped_it(
     assert seen == [(1, 100), (2, 200), (3, 250)][: min(max_pages, 3)]
 
 
+def on_screen(written: str) -> str:
+    """What a terminal shows of one line redrawn with carriage returns: each draw overwrites
+    the characters it covers and leaves the rest."""
+    shown = ""
+    for draw in written.rstrip("\n").split("\r"):
+        shown = draw + shown[len(draw) :]
+    return shown
+
+
 def test_text_counter_draws_in_place() -> None:
     stream = io.StringIO()
     counter = TextPageCounter(stream, interval=0)
     counter.update(1, 100)
     counter.update(2, 200)
     counter.finish("2 pages, 200 items")
-    assert stream.getvalue() == (
-        "\rpage 1, 100 items so far\rpage 2, 200 items so far\r2 pages, 200 items\n"
-    )
+    assert stream.getvalue().count("\r") == 3 and stream.getvalue().endswith("\n")
+    assert on_screen(stream.getvalue()).rstrip() == "2 pages, 200 items"
+
+
+def test_a_shorter_line_hides_what_a_longer_one_drew() -> None:
+    # "page 9, 900 items so far" then "page 10, 1000 ..." then the summary, shorter than both:
+    # no tail of an earlier line may stay on screen ("2671 itemso far" was seen in a terminal).
+    stream = io.StringIO()
+    counter = TextPageCounter(stream, interval=0)
+    counter.update(10, 1000)
+    counter.update(11, 1001)
+    counter.finish("11 pages, 1001 items")
+    assert on_screen(stream.getvalue()).rstrip() == "11 pages, 1001 items"

@@ -16,6 +16,7 @@ Completion reads the description (``context.describe``, loaded once); it sends n
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -225,6 +226,12 @@ def _is_items(value: Any) -> bool:
     return isinstance(value, (list, tuple)) or type(value).__name__ == "DataFrame"
 
 
+def _is_frame(value: Any) -> bool:
+    """A pandas DataFrame (its module checked, so no user class's ``columns`` property runs)."""
+    kind = type(value)
+    return kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas"
+
+
 def _pick(
     start: int, typed: str, names: Sequence[str], kind: str, *, upper: bool = False
 ) -> Completions | None:
@@ -415,9 +422,11 @@ def _namespace(
     start = cursor - len(typed)
     namespace: dict[str, Any] = dict(context.namespace)
     if each is not None:
-        items = namespace.get(each)
+        items: Any = namespace.get(each)
         if isinstance(items, (list, tuple)) and items:
             namespace["item"] = items[0]
+        elif _is_frame(items):  # its rows are sent as dicts keyed by the column names
+            namespace["item"] = dict.fromkeys(str(c) for c in items.columns)
     if len(steps) == 1:
         names = [n for n in namespace if not n.startswith("_") or typed.startswith("_")]
         return _pick(start, typed, sorted(names), "variable")
@@ -435,8 +444,21 @@ def _namespace(
         listed = object.__dir__(value)
     except Exception:  # a value that breaks when looked at offers nothing
         return None
-    names = [n for n in listed if not n.startswith("_") or typed.startswith("_")]
+    names = [
+        n
+        for n in listed
+        if (not n.startswith("_") or typed.startswith("_")) and not _is_routine(value, n)
+    ]
     return _pick(start, typed, sorted(names), "attribute")
+
+
+def _is_routine(value: Any, name: str) -> bool:
+    """A method or function (a placeholder calls nothing, so it is no value to offer), found
+    without running a property or ``__getattr__``."""
+    try:
+        return inspect.isroutine(inspect.getattr_static(value, name))
+    except Exception:
+        return False
 
 
 _MISSING = object()

@@ -8,6 +8,7 @@ Every placeholder keeps where it was written (line, column, source line) for err
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,13 @@ class Placeholder:
             ) from None
         for is_attr, key in self.steps:
             value = self._step(value, is_attr, key)
+        if inspect.isroutine(value):
+            # Its text would be "<built-in method upper of str object at 0x...>": never meant.
+            expression = self.text[2:-2].strip()
+            raise self.error(
+                f"this is a function or method, and placeholders call nothing: compute the "
+                f"value first (v = {expression}(...)) and use {{{{ v }}}}."
+            )
         return value
 
     def _step(self, value: object, is_attr: bool, key: str | int) -> object:
