@@ -65,9 +65,11 @@ class JsonLines:
 
     @classmethod
     def open(cls, path: str) -> JsonLines:
-        """Create (or empty) ``path``; a UsageEngineError says why it cannot be written."""
+        """Open ``path`` to add lines (created if missing): a resumed run (``--each pending``)
+        saved to the same file keeps the first run's lines. A UsageEngineError says why it
+        cannot be written."""
         try:
-            stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
+            stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed by close())
         except OSError as error:
             raise UsageEngineError(
                 f"--save {path}: cannot write it ({error.strerror or error}); nothing was sent."

@@ -179,3 +179,20 @@ def test_rate_without_each_is_refused(shell: Any, sandbox: Sandbox) -> None:
     with pytest.raises(UsageError, match="--rate paces --each"), capture_output():
         shell.run_line_magic("ue_call", f"--rate 5 GET {METERS}")
     assert sandbox.counters()["api_requests"] == 0
+
+
+def test_a_resumed_run_saved_to_the_same_file_keeps_the_first_runs_lines(
+    shell: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "job.jsonl"
+    shell.user_ns["users"] = ["a1", "", "a3"]
+    run_each(shell, f"--each users --save {path} --no-raise -q POST {METERS}")
+    shell.user_ns["pending"] = ["a2"]  # the failed one, fixed
+    run_each(shell, f"--each pending --save {path} -q POST {METERS}")
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(line["item"], line["outcome"]) for line in lines[3:]] == [("a2", "ok")]
+    assert sorted((line["item"], line["outcome"]) for line in lines[:3]) == [
+        ("", "failed"),
+        ("a1", "ok"),
+        ("a3", "ok"),
+    ]
