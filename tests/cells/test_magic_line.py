@@ -182,3 +182,25 @@ def test_word_spans_give_offsets_and_run_an_open_quote_to_the_end() -> None:
         ("Acc", 31, 35),
     )
     assert tuple(w for w, _, _ in word_spans(line[:27])) == shell_words(line[:27])
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--rate abc", "--rate needs requests a second, such as 50, not 'abc'."),
+        ("--concurrency x", "--concurrency needs a whole number of requests, such as 8, not 'x'."),
+        ("--timeout soon", "--timeout needs seconds, such as 30, not 'soon'."),
+        ("--max-bytes lots", "--max-bytes needs a whole number of bytes, such as 1000000, not"),
+        ("--retry 1.5", "--retry needs a whole number of retries, such as 3, not '1.5'."),
+    ],
+)
+def test_a_bad_number_says_what_the_option_needs(option: str, message: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        parse_line(call_parser(), f"GET {T} {option}")
+    assert str(raised.value).startswith(message)
+    assert "invalid" not in str(raised.value)
+
+
+def test_other_parser_errors_pass_through_unchanged() -> None:
+    with pytest.raises(UsageError, match="expected one argument"):
+        parse_line(call_parser(), f"GET {T} --columns")
