@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..errors import DescriptionError, OriginError, UsageEngineError
@@ -41,6 +42,7 @@ class LoginDescription:
         self._checker: RequestChecker | None = None
         self.note = "not loaded yet"  # why there is none, for %ue_api
         self._said: set[str] = set()
+        self._missing_file()
 
     @property
     def where(self) -> str:
@@ -86,9 +88,22 @@ class LoginDescription:
             self._checker = None
         return self.get()
 
+    def _missing_file(self) -> None:
+        """A file named at login that is not there is said at login, not at the first use."""
+        source = self.source
+        if source is None or source.strip().lower() in OFF or "://" in source:
+            return
+        if not Path(source).is_file():
+            self._loaded = True
+            self.note = f"{source} does not exist; check the path"
+            self.warn_once(
+                f"API description not used: {source} does not exist; check the path. "
+                "Going on without it."
+            )
+
     def _load(self) -> None:
         if self.source is not None and self.source.strip().lower() in OFF:
-            self.note = f"turned off by the setting ({self.source})"
+            self.note = f"turned off (UE_OPENAPI or %ue_login --openapi is {self.source!r})"
             return
         try:
             self._description = load_description(self.where, read_url=self._read_url)
