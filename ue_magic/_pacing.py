@@ -33,7 +33,7 @@ from dataclasses import dataclass
 __all__ = ["BulkRuns", "PacingStats", "Stopped", "Throttle", "pacing_note"]
 
 DECREASE = 0.5  # the window's multiplicative decrease on a 429
-HEADROOM = 0.97  # the pace is set this far under the estimated refill rate
+HEADROOM = 0.985  # the pace is set this far under the estimated refill rate
 CREEP = 0.003  # the pace grows by this share a second while answers are good ...
 CREEP_AFTER = 30.0  # ... once this many seconds have passed since a 429 last set it (a probe)
 PROBE = 0.05  # ... or by this share a second while the pace is the first, rough, estimate
