@@ -181,3 +181,24 @@ def test_a_path_that_is_not_a_regular_file_is_refused() -> None:
 def test_a_url_of_another_scheme_is_not_taken_for_a_file() -> None:
     with pytest.raises(DescriptionError, match=r"^ftp://host/openapi.json: only files and http"):
         load_description("ftp://host/openapi.json")
+
+
+@pytest.mark.parametrize("raised", [True, False])
+def test_a_fetch_out_of_time_says_so_in_the_same_words_whichever_deadline_ends_it(
+    raised: bool,
+) -> None:
+    """The fetch's request has a deadline as long as the wait for it: when the request's ends
+    first (an ApiConnectionError a hair before the wait's), the user reads the same sentence."""
+    import time
+
+    from ue_magic.errors import ApiConnectionError, DescriptionError
+    from ue_magic.openapi._session import _within
+
+    def work() -> tuple[int, bytes]:
+        time.sleep(0.2 if raised else 0.5)
+        if raised:
+            raise ApiConnectionError("GET ... within 0.2 s; give it more time with --timeout S")
+        return 200, b"{}"
+
+    with pytest.raises(DescriptionError, match=r"api.json did not answer within 0.2 s\.$"):
+        _within(0.2, "http://127.0.0.1:9/api.json", work)

@@ -9,11 +9,12 @@ goes on without a description until ``reload()``.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import DescriptionError, OriginError, UsageEngineError
+from ..errors import ApiConnectionError, DescriptionError, OriginError, UsageEngineError
 from ._check import RequestChecker
 from ._load import MAX_BYTES, load_description, shown_url
 from ._model import Description, NotADescription
@@ -176,12 +177,16 @@ def _within(seconds: float, url: str, work: Callable[[], tuple[int, bytes]]) -> 
             outcome["error"] = error
 
     worker = threading.Thread(target=run, name="ue-magic openapi fetch", daemon=True)
+    started = time.monotonic()
     worker.start()
     worker.join(seconds)
-    if worker.is_alive():
+    error = outcome.get("error")
+    # the request's own deadline is the same: whichever ends first, the same words
+    late = isinstance(error, ApiConnectionError) and time.monotonic() - started >= seconds * 0.9
+    if worker.is_alive() or late:
         raise DescriptionError(f"{shown_url(url)} did not answer within {seconds:g} s.")
-    if "error" in outcome:
-        raise outcome["error"]
+    if error is not None:
+        raise error
     return outcome["value"]
 
 
