@@ -276,7 +276,7 @@ def run_bulk(
     throttle = throttle or Throttle(options.concurrency, options.rate)
     result = BulkResult(
         items,
-        [key for root, key in template.fields if root == "item"],
+        _item_fields(template),
         keep_results=bool(options.output),
     )
     run = _Run(client, template, namespace, items, options, throttle)
@@ -367,6 +367,11 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
         )
 
 
+def _item_fields(template: RequestTemplate) -> list[str | int]:
+    """The fields of ``{{item...}}`` the template uses: the failure table's short form."""
+    return [key for root, key in template.fields if root == "item"]
+
+
 def _checked_items(
     template: RequestTemplate, namespace: MutableMapping[str, Any], name: str
 ) -> list[Any]:
@@ -388,7 +393,7 @@ def _checked_items(
                 f"it again, or make it a list ({name} = list(...)), before --each {name}."
             ) from None
         if items is not None:
-            result = BulkResult(items, [key for root, key in template.fields if root == "item"])
+            result = BulkResult(items, _item_fields(template))
             result.interrupted = True
             for index in range(len(items)):
                 result.record_not_sent(index, "interrupted while checking the items")
