@@ -26,7 +26,7 @@ from ._history import redact_current_input
 from .credentials import Credentials, Secret
 from .errors import ConfigurationError, MissingCredentialsError, UsageEngineError
 from .magic_line import Arguments, parse_line, unknown_option_message
-from .request import RequestTemplate, compile_call
+from .request import RequestTemplate, compile_call, file_cell
 from .result import line_value_is_used
 from .status import LoginSummary, StatusView
 
@@ -401,6 +401,8 @@ class UsageEngineMagics(Magics):
     @argument("--columns", metavar="A,B", help="The table's columns, in order (implies --table).")
     @argument("--python", action="store_true", help="Print the same request as Python code.")
     @argument("--no-validate", action="store_true", help="Do not check the body against the API.")
+    @argument("--file", metavar="PATH", help="Send a request of this .http file.")
+    @argument("--name", metavar="NAME", help="The request of --file (# @name NAME or ### NAME).")
     @no_var_expand
     @line_cell_magic
     def ue_call(self, line: str, cell: str | None = None) -> Any:
@@ -414,6 +416,10 @@ class UsageEngineMagics(Magics):
         {{rows[0]["id"]}}): as a whole JSON value, its JSON; inside a JSON string
         or a header, its text; in the path, URL-encoded. An unknown name or
         invalid JSON is an error before anything is sent.
+        As in .http files: @name = value lines before the request line
+        (shadowing notebook names), {{$guid}} {{$uuid}} {{$timestamp}}
+        {{$isoTimestamp}} {{$randomInt 1 100}} {{$datetime iso8601}};
+        %ue_call --file requests.http --name NAME sends one request of a file.
         -o VAR and the returned value hold the decoded body (also with --table:
         build a DataFrame with pandas.DataFrame(r["meters"]) or
         pandas.json_normalize); _ue holds the response. Terminal output is cut
@@ -422,6 +428,12 @@ class UsageEngineMagics(Magics):
         from . import call
 
         args = self._call_args(line)
+        line_form = cell is None
+        if args.file is not None or args.name is not None:
+            try:
+                cell = file_cell(args.file, args.name, tuple(args.request_line), cell)
+            except UsageEngineError as error:
+                raise UsageError(_bare(error)) from None
         template = self._call_template(line, tuple(args.request_line), cell, tuple(args.header))
         try:
             options = call.options_for(args, self)
@@ -443,7 +455,7 @@ class UsageEngineMagics(Magics):
                 template,
                 options,
                 _show,
-                line_form=cell is None,
+                line_form=line_form,
                 page_counter=self._page_counter() if options.all_pages else None,
             )
         except UsageEngineError as error:
