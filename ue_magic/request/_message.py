@@ -25,8 +25,22 @@ from ._values import (
 )
 
 
+#: methods of the .http references that are refused, with why
+_REFUSED_METHODS = {
+    "TRACE": "the server would echo the request's headers, the login's token included",
+    "CONNECT": "it opens a tunnel, not an API request",
+}
+
+
 def check_method(word: str, origin: Origin, column: int) -> str:
     method = word.upper()
+    if method in _REFUSED_METHODS:
+        raise RequestSyntaxError(
+            f"{method} is not sent: {_REFUSED_METHODS[method]}; use one of {', '.join(METHODS)}.",
+            origin.line,
+            column,
+            source_line(origin, origin.line),
+        )
     if method not in METHODS:
         import difflib
 

@@ -118,4 +118,5 @@ def _datetime(form: str, offset: dt.timedelta, local: bool) -> str:
         moment = moment.astimezone()
     if form == "rfc1123":
         return format_datetime(moment, usegmt=not local)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    text = moment.isoformat(timespec="seconds")
+    return text if local else text.replace("+00:00", "Z")
