@@ -14,7 +14,9 @@ OLD_VENV  := .venv-oldest
 OLD_PY    := $(OLD_VENV)/bin/python
 OLD_STAMP := $(OLD_VENV)/.installed
 
-.PHONY: demo test test-oldest bench lab lint venv venv-oldest node chromium clean
+DOCS_STAMP := $(VENV)/.installed-docs
+
+.PHONY: demo test test-oldest bench lab lint venv venv-oldest node chromium clean docs
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -68,6 +70,14 @@ test-oldest: venv-oldest node
 	$(OLD_PY) -c 'import IPython, sys; v = IPython.__version__; print("IPython", v); \
 		sys.exit(v.split(".")[:2] != "$(OLDEST_IPYTHON)".split(".")[:2])'
 	$(OLD_PY) -m pytest -q -m "not browser" -p no:cacheprovider
+
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install -q --disable-pip-version-check --group docs
+	@touch $@
+
+# The documentation site, warnings as errors, into build/docs/html (the quickstart runs against the sandbox).
+docs: $(DOCS_STAMP)
+	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs/html
 
 bench: venv
 	$(PY) benchmarks/bench.py
