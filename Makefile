@@ -62,8 +62,8 @@ lint: venv
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
-test: venv node chromium lint test-oldest
-	$(PY) -m pytest
+test: venv node chromium lint docs test-oldest
+	UE_DOCS_HTML=build/docs/html $(PY) -m pytest
 
 # The non-browser tests against the oldest IPython allowed (fails if that is not what got installed).
 test-oldest: venv-oldest node
@@ -77,7 +77,7 @@ $(DOCS_STAMP): pyproject.toml $(STAMP)
 
 # The documentation site, warnings as errors, into build/docs/html (the quickstart runs against the sandbox).
 docs: $(DOCS_STAMP)
-	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs/html
+	$(PY) -m sphinx -E -W --keep-going -q -b html docs build/docs/html
 
 bench: venv
 	$(PY) benchmarks/bench.py

@@ -5,7 +5,11 @@
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import version as _version
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "ue-magic"
 author = "the ue-magic authors"
@@ -16,6 +20,7 @@ version = release
 extensions = [
     "myst_nb",  # MyST Markdown pages and executed notebooks
     "sphinx.ext.autodoc",
+    "ue_docs",  # pages made from the code: magic options, settings, the quickstart's cells
 ]
 
 source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb"}
@@ -23,7 +28,15 @@ exclude_patterns = ["_build", "**/.ipynb_checkpoints"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
-nb_execution_mode = "off"
+# The getting-started page (the quickstart notebook's cells) runs against the sandbox at every
+# build; a cell that raises fails the build.
+nb_execution_mode = "force"
+nb_execution_timeout = 300
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+
+autodoc_typehints_format = "short"
+python_use_unqualified_type_names = True
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"ue-magic {release}"
