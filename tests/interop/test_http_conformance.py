@@ -4,7 +4,7 @@ Each request of ``tests/data/http-corpus`` goes to a loopback echo server twice:
 6.16.7, a reference ``.http`` client, and through ``%ue_call --file FILE --name NAME`` in a real
 InteractiveShell logged in to that server. What arrived is compared: method, path, decoded
 query, the headers written in the file, the body bytes. Every difference is in ``DELIBERATE``
-(the README's table of differences says why); anything else fails. The README states the count.
+(the table of differences in docs/guide/http-cells.md says why); anything else fails. That page states the count.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ pytestmark = pytest.mark.interop
 
 INTEROP_DIR = Path(__file__).parent
 HTTPYAC = INTEROP_DIR / "node_modules" / ".bin" / "httpyac"
-README = INTEROP_DIR.parent.parent / "README.md"
+GUIDE = INTEROP_DIR.parent.parent / "docs" / "guide" / "http-cells.md"
 
 #: request name -> (what differs, a word of ue-magic's refusal): "refused" (ue-magic sends nothing
 #: and says why), "httpyac failed" (the reference cannot send it; ue-magic does), "differs" (both
-#: send, not the same). The README's table of differences gives each kind its reason.
+#: send, not the same). The guide's table of differences gives each kind its reason.
 DELIBERATE = {
     "rc_xml_authorization": ("refused", "leave out the Authorization header"),
     "rc_basic_auth": ("refused", "leave out the Authorization header"),
@@ -142,4 +142,4 @@ def test_corpus_agrees_with_httpyac(
     assert not stale, f"listed as differences but agree now: {stale}"
     agree = sum(outcome == "agree" for outcome in outcomes.values())
     stated = f"{agree} of {len(outcomes)} requests agree"
-    assert stated in README.read_text(encoding="utf-8"), f"README should say: {stated}"
+    assert stated in GUIDE.read_text(encoding="utf-8"), f"the .http guide should say: {stated}"
