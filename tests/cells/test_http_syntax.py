@@ -129,7 +129,11 @@ def test_an_unknown_system_variable_is_told_the_supported_list() -> None:
     [
         ("{{base}}/health", {"base": "http://127.0.0.1:47813"}, "http://127.0.0.1:47813/health"),
         ("http://{{host}}/x", {"host": "127.0.0.1:8000"}, "http://127.0.0.1:8000/x"),
-        ("{{scheme}}://{{host}}:{{port}}/x", {"scheme": "http", "host": "h", "port": 1}, "http://h:1/x"),
+        (
+            "{{scheme}}://{{host}}:{{port}}/x",
+            {"scheme": "http", "host": "h", "port": 1},
+            "http://h:1/x",
+        ),
         ("{{prefix}}/meters", {"prefix": "/usage-metering/v1"}, "/usage-metering/v1/meters"),
         ("/v1/{{id}}", {"id": "a/b"}, "/v1/a%2Fb"),  # after the authority: a path segment
         ("{{base}}/v1/{{id}}", {"base": "http://h", "id": "a b"}, "http://h/v1/a%20b"),
@@ -175,7 +179,8 @@ def test_jetbrains_indented_target_lines_continue_the_target() -> None:
 
 
 def test_form_lines_starting_with_ampersand_are_joined() -> None:
-    cell = "POST /login\nContent-Type: application/x-www-form-urlencoded\n\nname=foo\n  &password={{pw}}"
+    form = "Content-Type: application/x-www-form-urlencoded"
+    cell = f"POST /login\n{form}\n\nname=foo\n  &password={{{{pw}}}}"
     assert parse_request(cell, {"pw": "a&b"}).body == b"name=foo&password=a%26b"
 
 

@@ -4,7 +4,8 @@ Each request of ``tests/data/http-corpus`` goes to a loopback echo server twice:
 6.16.7, a reference ``.http`` client, and through ``%ue_call --file FILE --name NAME`` in a real
 InteractiveShell logged in to that server. What arrived is compared: method, path, decoded
 query, the headers written in the file, the body bytes. Every difference is in ``DELIBERATE``
-(the table of differences in docs/guide/http-cells.md says why); anything else fails. That page states the count.
+(the table of differences in docs/guide/http-cells.md says why); anything else fails. That page
+states the count.
 """
 
 from __future__ import annotations

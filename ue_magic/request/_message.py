@@ -13,17 +13,16 @@ from .._constants import METHODS
 from ..errors import RequestSyntaxError
 from ._placeholders import Origin, Token, position, source_line, tokenize
 from ._values import (
+    Part,
     Parts,
     header_text,
     header_value_problem,
-    Part,
     one_line,
     parts_of,
     path_text,
     url_text,
     whole_path,
 )
-
 
 #: methods of the .http references that are refused, with why
 _REFUSED_METHODS = {

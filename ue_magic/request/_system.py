@@ -63,7 +63,7 @@ def system_variable(name: str, args_text: str) -> SystemValue:
         return lambda: int((_now() + offset).timestamp())
     if key == "$randomint":
         low, high = _bounds(name, args)
-        return lambda: random.randrange(low, high)  # noqa: S311 - test data, not a secret
+        return lambda: random.randrange(low, high)
     if key in ("$datetime", "$localdatetime"):
         if not args or args[0] not in ("iso8601", "rfc1123"):
             raise ValueError(

@@ -236,7 +236,7 @@ class _DeferredBody:
     the checks and escaping a literal Content-Type gets (a JSON body checked, its values
     escaped)."""
 
-    __slots__ = ("_compiled", "names_parts", "origin", "text", "message_form")
+    __slots__ = ("_compiled", "message_form", "names_parts", "origin", "text")
 
     def __init__(self, text: str, origin: Origin, message_form: bool) -> None:
         self.text, self.origin, self.message_form = text, origin, message_form
