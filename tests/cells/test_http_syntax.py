@@ -216,3 +216,30 @@ def test_a_templated_content_type_can_name_text_or_form() -> None:
 def test_trace_is_refused_with_its_reason() -> None:
     with pytest.raises(RequestSyntaxError, match="echo the request's headers"):
         parse_request("TRACE /x", {})
+
+
+def test_a_body_is_trimmed_as_the_references_send_it() -> None:
+    spec = parse_request('POST /x\n\n\n{"a": 1}  \n\n', {})
+    assert spec.body == b'{"a": 1}'
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("< ./input.json", "is not read; paste its content"),
+        ("<@latin1 ./demo.xml", "is not read"),
+        ('{}\n\n> {% client.global.set("a", 1); %}', "response handlers"),
+        ("{}\n\n> ./handler.js", "response handlers"),
+        ("{}\n\n<> previous-response.200.json", "references are not run"),
+        ("{}\n\nGET /second HTTP/1.1", "a second request"),
+    ],
+)
+def test_what_the_references_read_as_no_body_text_is_refused(body: str, message: str) -> None:
+    with pytest.raises(RequestSyntaxError, match=re.escape(message)):
+        parse_request(f"POST /x\nContent-Type: text/plain\n\n{body}", {})
+
+
+@pytest.mark.parametrize("body", ['<note id="1">x</note>', "> a quoted line", "-> GET /x HTTP"])
+def test_markup_and_quotes_stay_body_text(body: str) -> None:
+    spec = parse_request(f"POST /x\nContent-Type: text/plain\n\n{body}", {})
+    assert spec.body == body.encode()

@@ -85,7 +85,7 @@ def body_json(spec: RequestSpec) -> Any:
             None,
         ),
         ('POST /x\n\n{"a": 1}', "POST", "/x", (), (JSON,), b'{"a": 1}'),
-        ("POST /x\n\n\n  [1, 2]\n\n", "POST", "/x", (), (JSON,), b"\n  [1, 2]\n\n"),
+        ("POST /x\n\n\n  [1, 2]\n\n", "POST", "/x", (), (JSON,), b"[1, 2]"),  # trimmed
         ("POST /x\n\n   \n", "POST", "/x", (), (), None),
         ("POST /x\n\n42", "POST", "/x", (), (JSON,), b"42"),
         (

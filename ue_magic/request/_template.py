@@ -16,7 +16,14 @@ from urllib.parse import parse_qsl, quote, urlencode
 from .._constants import MAX_URL_LENGTH
 from .._media import is_json, media_type
 from ..errors import RequestSyntaxError
-from ._body import MULTIPART, TEXT, body_mode, compile_body, drop_comment_lines
+from ._body import (
+    MULTIPART,
+    TEXT,
+    body_mode,
+    check_http_body,
+    compile_body,
+    drop_comment_lines,
+)
 from ._message import Message, check_method, compile_header, compile_message, compile_path
 from ._placeholders import Origin, tokenize
 from ._values import Parts, absolute_target, as_text, parts_of, render_parts, render_path
@@ -203,7 +210,7 @@ def compile_request(
     all_headers = [h for h in message.headers if h[0].lower() not in replaced] + extra
     body = message.body if message.body is not None and message.body.strip() else None
     if body is not None and message_form:
-        body = drop_comment_lines(body)
+        body = check_http_body(drop_comment_lines(body), message.body_line)
         body = body if body.strip() else None
     content_type = next((v for n, v in all_headers if n.lower() == "content-type"), None)
     if body is None:
