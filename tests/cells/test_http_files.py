@@ -158,3 +158,21 @@ def test_a_url_on_another_origin_is_refused_before_sending(
     with pytest.raises(UsageError, match="it is only sent to the API's origin"):
         call(shell, "", cell)
     assert sent(sandbox) == 0
+
+
+def test_a_body_check_points_at_the_files_line(
+    shell: Any, sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API description's check names the line of the file, past variables and comments."""
+    monkeypatch.setenv("UE_OPENAPI", f"{sandbox.base_url}openapi.json")
+    with capture_output():
+        shell.run_line_magic("ue_login", "")
+    text = (
+        "@base = /usage-metering/v1\n\n###\n# @name bad\nPOST {{base}}/meter-types\n"
+        'Content-Type: application/json\n\n// a comment\n{"name": "x", "unit": 5,'
+        ' "aggregation": {"type": "sum"}}\n'
+    )
+    (tmp_path / "bad.http").write_text(text, encoding="utf-8")
+    with pytest.raises(UsageError, match=r"Line 9, column 23: \$\.unit: expected a string"):
+        call(shell, "--file bad.http --name bad")
+    assert sent(sandbox) == 0
