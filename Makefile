@@ -59,6 +59,7 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 test: venv node chromium lint test-oldest
 	$(PY) -m pytest
