@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from ue_magic.request import RequestSyntaxError, compile_request, parse_request
+from ue_magic.cells.request import RequestSyntaxError, compile_request, parse_request
 
 # -- file variables ---------------------------------------------------------------------------
 
