@@ -43,7 +43,7 @@ $(DEMO_STAMP): pyproject.toml
 		$(PY) -m pip install -q --disable-pip-version-check -e '.[demo]'; fi
 	@touch $@
 
-# npm packages for the interop tests (panva's oidc-provider), pinned by package-lock.json.
+# npm packages for the interop tests (panva's oidc-provider, httpyac), pinned by package-lock.json.
 $(NODE_STAMP): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
