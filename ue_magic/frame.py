@@ -19,15 +19,15 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from ._extras import missing_extra
 from .errors import UsageEngineError
 from .table import find_records
 
 if TYPE_CHECKING:
     from ._bulk_report import BulkResult
 
-__all__ = ["INSTALL_HINT", "answer_value", "as_frame", "bulk_frame", "pandas", "records_of"]
+__all__ = ["answer_value", "as_frame", "bulk_frame", "pandas", "records_of"]
 
-INSTALL_HINT = "pip install 'ue-magic[explore]'"
 _ORDER_ROWS = 1000  # rows whose keys set the order of the columns
 _NAMED = 12  # keys or columns named in a message
 # RFC 3339 date-time: a date, a time and an offset (without one, the time's zone is unknown)
@@ -39,14 +39,12 @@ Declared = Callable[[str | None], Collection[str]]  # list key -> fields declare
 
 
 def pandas(needed_by: str = "--df") -> Any:
-    """The pandas module, or one sentence that names the extra to install."""
+    """The pandas module, or UsageEngineError: one sentence that names the extra and the command
+    that installs it where ue-magic is installed (an index, a checkout, a wheel)."""
     try:
         import pandas as pd
     except ImportError:
-        raise UsageEngineError(
-            f"{needed_by} needs pandas, which is not installed: run {INSTALL_HINT} (the explore "
-            "extra) and restart the kernel."
-        ) from None
+        raise UsageEngineError(missing_extra("explore", needed_by, "pandas")) from None
     return pd
 
 

@@ -14,9 +14,8 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 from tests.frames.conftest import METERS, api_requests
+from ue_magic._extras import install_command
 from ue_magic.sandbox import Sandbox
-
-HINT = "pip install 'ue-magic[explore]'"
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
@@ -42,15 +41,13 @@ def test_df_without_pandas_names_the_extra_and_sends_nothing(
     with pytest.raises(UsageError) as raised, capture_output():
         shell.run_line_magic("ue_call", f"GET {METERS} --df")
     said = str(raised.value)
-    assert said == (
-        f"--df needs pandas, which is not installed: run {HINT} (the explore extra) and "
-        "restart the kernel."
-    )
-    with pytest.raises(UsageError, match=r"^--df needs pandas"), capture_output():
+    command = install_command("explore")  # where this copy is installed from
+    assert said == f"--df needs the 'explore' extra (pandas is missing): run {command}."
+    with pytest.raises(UsageError, match=r"^--df needs the 'explore' extra"), capture_output():
         shell.run_cell_magic("ue_call", f"--each users --df GET {METERS}/{{{{item}}}}", "\n")
     assert api_requests(sandbox) == 0
     shell.run_line_magic("config", "UsageEngineMagics.dataframe = True")
-    with pytest.raises(UsageError, match=r"^UsageEngineMagics.dataframe = True needs pandas"):
+    with pytest.raises(UsageError, match=r"^UsageEngineMagics.dataframe = True needs the 'explo"):
         shell.run_line_magic("ue_call", f"GET {METERS}")
     assert api_requests(sandbox) == 0
     shell.run_line_magic("config", "UsageEngineMagics.dataframe = False")
@@ -62,7 +59,7 @@ def test_to_frame_without_pandas_names_the_extra(no_pandas: None) -> None:
     from ue_magic._bulk_report import BulkResult
     from ue_magic.errors import UsageEngineError
 
-    with pytest.raises(UsageEngineError, match=r"^to_frame\(\) needs pandas.*explore"):
+    with pytest.raises(UsageEngineError, match=r"^to_frame\(\) needs the 'explore' extra"):
         BulkResult(["a"]).to_frame()
 
 
