@@ -99,7 +99,6 @@ def as_frame(
     columns: Sequence[str] | None = None,
     declared: Declared | None = None,
     strict: bool = True,
-    output: str | None = None,
     needed_by: str = "--df",
 ) -> tuple[Any, list[str]]:
     """The DataFrame of ``body``'s list of objects, and notes to show (columns no row has).
@@ -113,11 +112,10 @@ def as_frame(
     if found is None:
         if not strict:
             return body, []
-        kept = f"; {output} keeps its value" if output else ""
         raise UsageEngineError(
             f"--df needs a list of objects (the answer, or a list in it, as --table finds it), "
-            f"but this answer is {what_it_is(body)}: nothing was converted (the answer is in "
-            f"_ue{kept})."
+            f"but this answer is {what_it_is(body)}: nothing was converted, and the answer is in "
+            "_ue."
         )
     key, records = found
     pd = pandas(needed_by)
@@ -150,7 +148,6 @@ def answer_value(
         columns=options.columns,
         declared=declared,
         strict=options.df,
-        output=options.output,
         needed_by="--df" if options.df else "UsageEngineMagics.dataframe = True",
     )
 

@@ -102,7 +102,7 @@ def test_an_answer_without_a_list_is_an_error_and_changes_nothing(shell: Any) ->
     said = str(raised.value)
     assert said.startswith("--df needs a list of objects")
     assert "this answer is an object with the keys id, accountId, name" in said
-    assert "nothing was converted (the answer is in _ue)" in said
+    assert said.endswith(": nothing was converted, and the answer is in _ue.")
 
 
 def test_an_error_answer_stays_the_error_body(shell: Any) -> None:
@@ -141,3 +141,10 @@ def test_the_setting_makes_list_answers_frames(shell: Any) -> None:
         assert isinstance(call(shell, f"{OF_TYPE} {view}"), dict)
     shell.run_line_magic("config", "UsageEngineMagics.dataframe = False")
     assert isinstance(call(shell, OF_TYPE), dict)
+
+
+def test_the_help_shows_df_and_the_setting(ip: Any) -> None:
+    """What %ue_call? prints: the option, and the setting, in the magic's docstring."""
+    help_text = ip.find_line_magic("ue_call").__doc__
+    assert "--df " in help_text and "The value is a pandas DataFrame of the list." in help_text
+    assert "UsageEngineMagics.dataframe = True" in help_text and "explore" in help_text

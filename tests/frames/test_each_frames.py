@@ -87,3 +87,12 @@ def test_without_df_the_result_still_gives_a_frame(shell: Any) -> None:
     assert frame["outcome"].tolist() == ["ok", "failed"]
     assert frame["status"].tolist() == [201, 409]
     assert "id" not in frame.columns and frame["error"].tolist()[1] == "conflict"
+
+
+def test_the_setting_makes_each_results_a_frame(shell: Any) -> None:
+    shell.run_line_magic("config", "UsageEngineMagics.dataframe = True")
+    shell.user_ns["people"] = ["s1", "s2"]
+    with capture_output():
+        shell.run_cell_magic("ue_call", f"--each people -q -o made POST {METERS}", BODY)
+    made = shell.user_ns["made"]
+    assert isinstance(made, pd.DataFrame) and made["userId"].tolist() == ["s1", "s2"]
