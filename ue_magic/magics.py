@@ -430,7 +430,7 @@ class UsageEngineMagics(Magics):
         _ue). With --each: one row per item (the item, outcome, status, the
         body's fields), as _ue.to_frame() gives it. %config
         UsageEngineMagics.dataframe = True makes list answers DataFrames without
-        --df. Needs pandas: pip install 'ue-magic[explore]'.
+        --df. Needs pandas, the explore extra.
         """
         from . import call
 
