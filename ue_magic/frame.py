@@ -166,8 +166,9 @@ def flatten(pd: Any, records: Sequence[Any]) -> Any:
     def rank(column: str) -> int:
         return order.get(column, order.get(column.split(".", 1)[0], len(order)))
 
-    ordered = sorted(frame.columns, key=rank)  # stable: json_normalize's order within a key
-    return frame if ordered == list(frame.columns) else frame[ordered]
+    columns = [str(c) for c in frame.columns]
+    ordered = sorted(range(len(columns)), key=lambda i: rank(columns[i]))  # stable sort
+    return frame if ordered == sorted(ordered) else frame.iloc[:, ordered].copy()
 
 
 def _pick(frame: Any, columns: Sequence[str]) -> tuple[Any, list[str]]:
@@ -193,14 +194,14 @@ def _pick(frame: Any, columns: Sequence[str]) -> tuple[Any, list[str]]:
 def _with_datetimes(pd: Any, frame: Any, declared: Collection[str]) -> Any:
     """Columns declared date-time, or whose every value is an RFC 3339 date-time, as UTC
     datetimes; a column whose values do not all parse is left as it is, never half-converted."""
-    for column in frame.columns:
-        series = frame[column]
+    for position, column in enumerate(frame.columns):  # by position: names may repeat
+        series = frame.iloc[:, position]
         if column in declared or _all_stamps(pd, series):
             try:
                 converted = pd.to_datetime(series, utc=True, format="ISO8601")
             except (ValueError, TypeError, OverflowError):
                 continue
-            frame[column] = converted
+            frame.isetitem(position, converted)
     return frame
 
 
