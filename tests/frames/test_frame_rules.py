@@ -155,4 +155,3 @@ def test_the_bulk_frame_of_whole_items() -> None:
     assert frame["body"].tolist() == [["not", "an", "object"], None]
     objects = BulkResult([{"user": "a", "plan": {"tier": 1}}])
     assert list(objects.to_frame().columns)[:2] == ["item.user", "item.plan.tier"]
-
