@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ue_magic.openapi import load_description
+from ue_magic.cells.openapi import date_time_fields, load_description
 
 STAMP = {"type": "string", "format": "date-time"}
 
@@ -73,24 +73,24 @@ def test_fields_under_a_key_with_refs_combinators_and_nesting() -> None:
     found = description(
         {"/things": {"type": "object", "properties": {"things": {"type": "array", "items": THING}}}}
     )
-    assert found.date_time_fields("GET", "/v1/things", "things") == DECLARED
-    assert found.date_time_fields("GET", "/v1/things", "other") == frozenset()
+    assert date_time_fields(found, "GET", "/v1/things", "things") == DECLARED
+    assert date_time_fields(found, "GET", "/v1/things", "other") == frozenset()
 
 
 def test_fields_of_a_list_at_the_top() -> None:
     found = description({"/things": {"type": "array", "items": THING}})
-    assert found.date_time_fields("GET", "/v1/things", None) == DECLARED
+    assert date_time_fields(found, "GET", "/v1/things", None) == DECLARED
 
 
 def test_nothing_declared_where_the_description_does_not_say() -> None:
     found = description({"/one": THING})
-    assert found.date_time_fields("GET", "/v1/one", None) == frozenset()  # not a list
-    assert found.date_time_fields("GET", "/v1/nowhere", None) == frozenset()
-    assert found.date_time_fields("POST", "/v1/one", None) == frozenset()
+    assert date_time_fields(found, "GET", "/v1/one", None) == frozenset()  # not a list
+    assert date_time_fields(found, "GET", "/v1/nowhere", None) == frozenset()
+    assert date_time_fields(found, "POST", "/v1/one", None) == frozenset()
 
 
 def test_a_schema_that_holds_itself_ends() -> None:
     node = {"$ref": "#/components/schemas/Node"}
     found = description({"/nodes": {"type": "array", "items": node}})
-    fields = found.date_time_fields("GET", "/v1/nodes", None)
+    fields = date_time_fields(found, "GET", "/v1/nodes", None)
     assert {"at", "child.at", "child.child.at"} <= fields and len(fields) < 20

@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 from tests.frames.conftest import METERS
-from ue_magic.progress import TextProgress
+from ue_magic.cells.progress import TextProgress
 from ue_magic.sandbox import Sandbox
 
 BODY = '{"userId": "{{item}}", "meterKey": "each", "meterTypeId": "{{type_id}}"}'

@@ -9,9 +9,9 @@ import httpx
 import pandas as pd
 import pytest
 
-from ue_magic._bulk_report import BulkFailure, BulkResult
+from ue_magic.cells._bulk_report import BulkFailure, BulkResult
+from ue_magic.cells.frame import as_frame, records_of
 from ue_magic.errors import UsageEngineError
-from ue_magic.frame import as_frame, records_of
 
 METERS = [
     {"id": "m1", "aggregation": {"type": "sum"}, "thresholds": [{"name": "t"}], "value": 1},

@@ -56,7 +56,7 @@ def test_df_without_pandas_names_the_extra_and_sends_nothing(
 
 
 def test_to_frame_without_pandas_names_the_extra(no_pandas: None) -> None:
-    from ue_magic._bulk_report import BulkResult
+    from ue_magic.cells._bulk_report import BulkResult
     from ue_magic.errors import UsageEngineError
 
     with pytest.raises(UsageEngineError, match=r"^to_frame\(\) needs the 'explore' extra"):
