@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from tests.openapi.conftest import SANDBOX_31
+from ue_magic.cells.openapi import LoginDescription, RequestChecker, _validate, load_description
 from ue_magic.errors import BodyCheckError
-from ue_magic.openapi import LoginDescription, RequestChecker, _validate, load_description
 
 TYPES = "/usage-metering/v1/meter-types"
 GOOD = {"name": "n", "unit": "u", "aggregation": {"type": "sum"}}
@@ -34,7 +34,7 @@ def test_a_body_is_checked_without_building_the_rfc3987_grammar() -> None:
     probe = f"""
 import sys
 from ue_magic.errors import BodyCheckError
-from ue_magic.openapi import RequestChecker, load_description
+from ue_magic.cells.openapi import RequestChecker, load_description
 checker = RequestChecker(load_description({str(SANDBOX_31)!r}))
 operation = checker.match("POST", {TYPES!r}).operation
 checker.check_body(operation, {GOOD!r}, "")

@@ -391,7 +391,7 @@ def test_a_request_without_a_body_does_not_wait_for_jsonschema(sandbox: Sandbox)
         f"os.environ.update({env!r})\n"
         "from IPython.core.interactiveshell import InteractiveShell\n"
         "from IPython.utils.capture import capture_output\n"
-        "from ue_magic.openapi import _validate\n"
+        "from ue_magic.cells.openapi import _validate\n"
         "gate, real, callers = threading.Event(), _validate.import_jsonschema, []\n"
         "def held():\n"
         "    callers.append(threading.current_thread().name)\n"
