@@ -86,6 +86,7 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 # Everything CI runs (.ci/run): lint and types, the docs site, the package, then the suite on
 # three Pythons: 3.11 with everything (browser tests too), 3.10 at the dependency floors, 3.13 at
@@ -106,6 +107,11 @@ test-oldest: venv-oldest node
 # The non-browser tests on Python 3.13 with the newest dependencies.
 test-py313: venv-py313 node
 	@if [ -x $(NEW_PY) ]; then $(NEW_PY) -m pytest $(NON_BROWSER); fi
+
+# The documentation site, warnings as errors, into build/docs/html; the getting-started page runs
+# the quickstart notebook against the sandbox.
+docs: venv
+	$(PY) -m sphinx -E -W --keep-going -q -b html docs build/docs/html
 
 # The sdist and the wheel in dist/, checked as a package index would (twine check --strict).
 dist: venv
