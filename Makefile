@@ -94,19 +94,19 @@ lint: venv
 test: lint docs dist test-main test-oldest test-py313
 
 # The whole suite on .venv's Python (browser and interop tests too); the docs' browser test reads
-# the site make docs built.
-test-main: venv node chromium docs
-	UE_DOCS_HTML=build/docs/html $(PY) -m pytest
+# the site make docs built, the package tests the files make dist built.
+test-main: venv node chromium docs dist
+	UE_DOCS_HTML=build/docs/html UE_DIST=dist $(PY) -m pytest
 
 # The non-browser tests on Python 3.10 with every direct dependency at its floor (fails if that
 # is not what got installed).
-test-oldest: venv-oldest node
+test-oldest: venv-oldest node dist
 	$(OLD_PY) scripts/floors.py --check
-	$(OLD_PY) -m pytest $(NON_BROWSER)
+	UE_DIST=dist $(OLD_PY) -m pytest $(NON_BROWSER)
 
 # The non-browser tests on Python 3.13 with the newest dependencies.
-test-py313: venv-py313 node
-	@if [ -x $(NEW_PY) ]; then $(NEW_PY) -m pytest $(NON_BROWSER); fi
+test-py313: venv-py313 node dist
+	@if [ -x $(NEW_PY) ]; then UE_DIST=dist $(NEW_PY) -m pytest $(NON_BROWSER); fi
 
 # The documentation site, warnings as errors, into build/docs/html; the getting-started page runs
 # the quickstart notebook against the sandbox.
