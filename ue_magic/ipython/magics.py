@@ -22,7 +22,7 @@ from traitlets import Bool, Float, Int
 from .._constants import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONCURRENCY, MAX_TIMEOUT
 from ..cells import openapi
 from ..cells.magic_line import Arguments, parse_line, unknown_option_message
-from ..cells.request import RequestTemplate, compile_call
+from ..cells.request import RequestTemplate, compile_call, file_cell
 from ..cells.result import line_value_is_used
 from ..core._client import UsageEngineClient
 from ..core.credentials import Credentials, Secret
@@ -405,6 +405,8 @@ class UsageEngineMagics(Magics):
     @argument("--df", action="store_true", help="The value is a pandas DataFrame of the list.")
     @argument("--python", action="store_true", help="Print the same request as Python code.")
     @argument("--no-validate", action="store_true", help="Do not check the body against the API.")
+    @argument("--file", metavar="PATH", help="Send a request of this .http file.")
+    @argument("--name", metavar="NAME", help="The request of --file (# @name NAME or ### NAME).")
     @no_var_expand
     @line_cell_magic
     def ue_call(self, line: str, cell: str | None = None) -> Any:
@@ -418,6 +420,10 @@ class UsageEngineMagics(Magics):
         {{rows[0]["id"]}}): as a whole JSON value, its JSON; inside a JSON string
         or a header, its text; in the path, URL-encoded. An unknown name or
         invalid JSON is an error before anything is sent.
+        As in .http files: @name = value lines before the request line
+        (shadowing notebook names), {{$guid}} {{$uuid}} {{$timestamp}}
+        {{$isoTimestamp}} {{$randomInt 1 100}} {{$datetime iso8601}};
+        %ue_call --file requests.http --name NAME sends one request of a file.
         -o VAR and the returned value hold the decoded body (also with --table);
         _ue holds the response. Terminal output is cut to
         UsageEngineMagics.text_limit items.
@@ -435,6 +441,12 @@ class UsageEngineMagics(Magics):
         from ..cells import call
 
         args = self._call_args(line)
+        line_form = cell is None
+        if args.file is not None or args.name is not None:
+            try:
+                cell = file_cell(args.file, args.name, tuple(args.request_line), cell)
+            except UsageEngineError as error:
+                raise UsageError(_bare(error)) from None
         template = self._call_template(line, tuple(args.request_line), cell, tuple(args.header))
         try:
             options = call.options_for(args, self)
@@ -450,7 +462,7 @@ class UsageEngineMagics(Magics):
                 result = call_each(
                     namespace, client, template, options, display, self._progress(), self._runs()
                 )
-                result = result if cell is None else None  # the line form returns --df's frame
+                result = result if line_form else None  # the line form returns --df's frame
             else:
                 result = call.call_once(
                     namespace,
@@ -458,7 +470,7 @@ class UsageEngineMagics(Magics):
                     template,
                     options,
                     _show,
-                    line_form=cell is None,
+                    line_form=line_form,
                     page_counter=self._page_counter() if options.all_pages else None,
                     description=self.description_of(args.profile) if options.frames else None,
                 )

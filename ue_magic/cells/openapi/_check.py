@@ -88,8 +88,10 @@ def body_line(cell: str, message: bool) -> int:
         return 1
     lines = cell.split("\n")
     index = 0
-    while index < len(lines) and (not lines[index].strip() or lines[index].lstrip()[:1] == "#"):
-        index += 1
+    while index < len(lines) and (
+        not lines[index].strip() or lines[index].lstrip().startswith(("#", "//", "@"))
+    ):
+        index += 1  # blank, comment and @name = value lines
     index += 1  # the request line
     while index < len(lines) and lines[index].strip():
         index += 1  # ?/& lines and headers
