@@ -36,7 +36,8 @@ import httpx
 from . import _oauth
 from ._constants import CLOSED_CLIENT, MAX_RETRY_WAIT, refusing_origin
 from ._http import TOKEN_MAX_BYTES, Budget, http_client
-from ._kept import forget_echoed_cookies, mask_in_logs
+from ._kept import forget_echoed_cookies
+from ._log_mask import mask_in_logs
 from ._oauth import DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME, decode_claims
 from ._retry import TOKEN_RETRIES, TOKEN_STATUSES, Retry, RetryPolicy, run
 from .credentials import Credentials, origin_of
