@@ -20,7 +20,7 @@ import httpx
 
 from ._constants import BEARER_MASK
 from ._media import is_json, media_type
-from ._terminal import fit_width
+from ._terminal import fit_width, visible
 from .table import MAX_COLUMNS, NAMED_COLUMNS, Table, find_records, html_cell
 
 _quote: Callable[[str], str] = encode_basestring  # JSON string literal, non-ASCII kept
@@ -417,7 +417,8 @@ class ResponseView:
             want_html = mime == "text/html"
             notes: list[str] = []
             shown = self._body_form(want_html, notes)
-            self._cache[mime] = self._assemble(shown, notes, want_html)
+            # the answer's text is the server's: no control character reaches the screen raw
+            self._cache[mime] = visible(self._assemble(shown, notes, want_html))
         return self._cache[mime]
 
     def _note(self, shown: int, total: int, unit: str = "items") -> str:
@@ -577,7 +578,7 @@ class RequestView:
         if body is not None:
             parts.append(f"<pre style='margin-top:.6em'>{esc(body, quote=False)}</pre>")
         page = f"{_CSS}<div class=ue-view{_VIEW_STYLE}>{''.join(parts)}</div>"
-        bundle = {"text/plain": text, "text/html": page}
+        bundle = {"text/plain": visible(text), "text/html": visible(page)}
         return {mime: bundle[mime] for mime in _filter(bundle, include, exclude)}
 
 
