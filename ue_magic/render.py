@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from ._constants import BEARER_MASK
-from ._media import is_json, media_type
+from ._media import charset, codec, is_json, media_type
 from ._terminal import fit_width, visible
 from .table import MAX_COLUMNS, NAMED_COLUMNS, Table, find_records, html_cell
 
@@ -132,15 +132,19 @@ def decode_body(response: httpx.Response) -> object:
     """The body as a notebook wants it: dict/list for JSON, str for text, bytes otherwise.
 
     JSON is decoded from the raw bytes (json.loads detects UTF-8/16/32 itself, and it is faster
-    than decoding to str first). An empty body is None. A body labelled JSON that does not parse
-    is returned as text, so a broken answer can still be read.
+    than decoding to str first), or with the charset the answer declares when that is another
+    one (``application/json; charset=iso-8859-1``). An empty body is None. A body labelled JSON
+    that does not parse is returned as text, so a broken answer can still be read.
     """
     content = response.content
     if not content:
         return None
     media = _media_type(response.headers)
     if is_json(media) or not media:
+        declared = codec(charset(response.headers.get("content-type", "")))
         try:
+            if declared is not None and not declared.startswith("utf-"):
+                return json.loads(content.decode(declared))
             return json.loads(content)
         except (ValueError, RecursionError):
             if media:
@@ -431,6 +435,7 @@ class ResponseView:
         size = self.display_bytes if want_html else self.display_bytes // 2
         budget = max(1000, size - (len(_CSS) if want_html else 0) - _RESERVE)
         body = self.body
+        notes.extend(self._decoding_notes(body))
         if self.raw or isinstance(body, str):
             content = self._raw_text() if self.raw else str(body)
             return self._pre(content, budget, want_html, notes)
@@ -453,6 +458,24 @@ class ResponseView:
             note = self._note(*out.first_cut[1:])
             notes.append(note[:-1] + "; nested values are cut too." if out.more_cuts else note)
         return out.text() if want_html else out.text().rstrip("\n")
+
+    def _decoding_notes(self, body: object) -> list[str]:
+        """What the reader must know about how the body was read: a charset Python does not
+        know, or an answer labelled JSON that is not."""
+        content_type = self.response.headers.get("content-type", "")
+        notes = []
+        declared = charset(content_type)
+        if declared is not None and codec(declared) is None:
+            notes.append(
+                f"The answer declares the charset {declared!r}, which Python does not know;"
+                " it is read as UTF-8."
+            )
+        if isinstance(body, str) and is_json(media_type(content_type)):
+            notes.append(
+                f"The answer says it is JSON ({media_type(content_type)}) but it does not parse"
+                " as JSON; shown as text."
+            )
+        return notes
 
     def _raw_text(self) -> str:
         content = self.response.content[: self.display_bytes + 1]
