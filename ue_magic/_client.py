@@ -47,7 +47,7 @@ from ._retry import (
     check_retries,
     run,
 )
-from .credentials import Credentials, is_loopback_host, origin_of
+from .credentials import Credentials, is_loopback_host, origin_of, without_password
 from .errors import (
     AnswerTooLargeError,
     ApiConnectionError,
@@ -511,7 +511,7 @@ class _Written:
 
 def _where(request: httpx.Request) -> str:
     """``METHOD URL`` without the query, which may hold things not meant for logs."""
-    return f"{request.method} {request.url.copy_with(query=None)}"
+    return f"{request.method} {without_password(request.url.copy_with(query=None))}"
 
 
 def _answered(request: httpx.Request, response: httpx.Response) -> str:

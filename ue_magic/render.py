@@ -21,6 +21,7 @@ import httpx
 from ._constants import BEARER_MASK
 from ._media import charset, codec, is_json, media_type
 from ._terminal import fit_width, visible
+from .credentials import without_password
 from .table import MAX_COLUMNS, NAMED_COLUMNS, Table, find_records, html_cell
 
 _quote: Callable[[str], str] = encode_basestring  # JSON string literal, non-ASCII kept
@@ -552,7 +553,7 @@ class RequestView:
         self.display_bytes = display_bytes
 
     def __repr__(self) -> str:
-        return f"<RequestView {self.request.method} {self.request.url}>"
+        return f"<RequestView {self.request.method} {without_password(self.request.url)}>"
 
     def headers(self) -> list[tuple[str, str]]:
         """Headers as sent, secrets masked: Authorization is always ``Bearer ***``."""
@@ -579,7 +580,7 @@ class RequestView:
             return f"{len(content):,} bytes of {media or 'binary data'}"
 
     def _lines(self) -> tuple[str, list[str], str | None]:
-        start = f"{self.request.method} {self.request.url}"
+        start = f"{self.request.method} {without_password(self.request.url)}"
         headers = [f"{n}: {v}" for n, v in self.headers()]
         body = self.body_text()
         if body is not None and len(body) > self.display_bytes:

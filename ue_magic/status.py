@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ._terminal import fit_width
+from .credentials import without_password
 
 if TYPE_CHECKING:
     from ._client import UsageEngineClient
@@ -39,7 +40,7 @@ class LoginSummary:
         stats = client.stats
         return cls(
             profile=profile,
-            api_url=str(client.credentials.api_url),
+            api_url=without_password(client.credentials.api_url),
             client_id=client.credentials.client_id,
             account_id=info.account_id if info else None,
             scopes=tuple(info.scopes) if info else (),
