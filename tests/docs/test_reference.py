@@ -1,0 +1,25 @@
+"""The reference pages are made from the code; these tests make sure they name all of it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ue_magic.magics import UsageEngineMagics
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_every_magic_has_a_section_in_the_magics_reference() -> None:
+    page = (DOCS / "reference" / "magics.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^```\{ue-magic\} (\w+)$", page, flags=re.MULTILINE)
+    magics = set(UsageEngineMagics.magics["line"]) | set(UsageEngineMagics.magics["cell"])
+    assert sorted(listed) == sorted(magics)
+
+
+def test_every_public_name_is_in_the_python_reference() -> None:
+    import ue_magic
+
+    page = (DOCS / "reference" / "python.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\.\. auto(?:class|function):: ue_magic\.(\w+)$", page, re.M))
+    assert documented == set(ue_magic.__all__)
