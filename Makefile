@@ -16,7 +16,7 @@ OLD_STAMP := $(OLD_VENV)/.installed
 
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: demo test test-oldest bench lab lint venv venv-oldest node chromium clean docs
+.PHONY: demo test test-oldest fuzz bench lab lint venv venv-oldest node chromium clean docs
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,11 @@ $(DOCS_STAMP): pyproject.toml $(STAMP)
 # The documentation site, warnings as errors, into build/docs/html (the quickstart runs against the sandbox).
 docs: $(DOCS_STAMP)
 	$(PY) -m sphinx -E -W --keep-going -q -b html docs build/docs/html
+
+# The fuzz tests (tests/fuzz) run short and derandomized in make test; this runs them long and
+# random (UE_FUZZ=long picks the Hypothesis profile: thousands of examples per test).
+fuzz: venv
+	UE_FUZZ=long $(PY) -m pytest -q tests/fuzz -p no:cacheprovider --hypothesis-show-statistics
 
 bench: venv
 	$(PY) benchmarks/bench.py
