@@ -4,6 +4,7 @@ the secret a value carried."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from hypothesis import given
@@ -42,7 +43,5 @@ def test_any_cell(cell: str, namespace: dict[str, object]) -> None:
 def test_any_body_with_a_method_and_path(
     method: str, path: str, body: str, namespace: dict[str, object]
 ) -> None:
-    try:
+    with contextlib.suppress(UsageEngineError):
         compile_request(body, method, path).render(namespace)
-    except UsageEngineError:
-        pass
