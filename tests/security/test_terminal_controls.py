@@ -15,7 +15,7 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 from tests.openapi.test_complete_namespace import completions
-from tests.security.servers import Seen, Server, answer, serving
+from tests.security.servers import Seen, Server, answer, serving, token_answer
 from ue_magic._terminal import visible
 
 PAYLOAD = "bad\nSecond line \x1b]52;c;aGFja2Vk\x07\x1b]0;pwned\x07\x1b[2J\u202egnp.exe\x9b31m\x85"
@@ -135,3 +135,21 @@ def test_ue_api_list_and_operation(shell: Any) -> None:
 def test_completion_offers_no_name_with_a_control(shell: Any) -> None:
     offered = completions(shell, "%ue_call GET /rows?")
     assert "page" in offered and [o for o in offered if raw_in(o, one_line=True)] == []
+
+
+def test_login_line_and_status_show_a_hostile_grant_visibly(
+    ip: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def grant(seen: Seen, conn: socket.socket) -> None:
+        token_answer(conn, "tok-" + "t" * 40, scope=f"read {PAYLOAD} write")
+
+    with serving(grant) as server:
+        monkeypatch.setenv("UE_TOKEN_URL", server.url + "oauth/token")
+        monkeypatch.setenv("UE_API_URL", server.url)
+        monkeypatch.setenv("UE_AUDIENCE", server.url)
+        with capture_output() as captured:
+            ip.run_line_magic("ue_login", "")
+            result = ip.run_line_magic("ue_status", "")
+        text, page = shown(captured, result)
+        assert raw_in(text) == [] and raw_in(page) == []
+        assert "\\x1b]52" in text and "\\x1b]52" in page
