@@ -61,6 +61,7 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 test: venv node chromium lint docs test-oldest
 	UE_DOCS_HTML=build/docs/html $(PY) -m pytest

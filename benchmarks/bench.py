@@ -430,7 +430,8 @@ def big_answer(rounds: int) -> list[Row]:
     from IPython.display import JSON
 
     from ue_magic import UsageEngineClient
-    from ue_magic.render import ResponseView, decode_body
+    from ue_magic.cells.render import ResponseView
+    from ue_magic.core._media import decode_body
     from ue_magic.sandbox import start
 
     with start() as sandbox:
@@ -473,10 +474,10 @@ def big_answer(rounds: int) -> list[Row]:
 def bulk_throughput() -> Row:
     """1,000 POSTs with --each at concurrency 8 vs 1, the sandbox adding 20 ms per request."""
     from ue_magic import UsageEngineClient
-    from ue_magic.bulk import run_bulk
-    from ue_magic.call import CallOptions
-    from ue_magic.progress import TextProgress
-    from ue_magic.request import compile_request
+    from ue_magic.cells.bulk import run_bulk
+    from ue_magic.cells.call import CallOptions
+    from ue_magic.cells.progress import TextProgress
+    from ue_magic.cells.request import compile_request
 
     with sandbox_process() as server:
         ue = UsageEngineClient(credentials(server.env))

@@ -57,7 +57,7 @@ def _table(header: list[str], rows: list[list[str | nodes.Node]]) -> nodes.table
 
 
 def _magics_class() -> Any:
-    from ue_magic.magics import UsageEngineMagics
+    from ue_magic.ipython.magics import UsageEngineMagics
 
     return UsageEngineMagics
 

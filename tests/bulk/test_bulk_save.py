@@ -10,8 +10,8 @@ import pytest
 from IPython.utils.capture import capture_output
 
 from tests.bulk.conftest import METERS, run_each
+from ue_magic.cells.save import JsonLines, check_target, encode_answer
 from ue_magic.errors import UsageEngineError
-from ue_magic.save import JsonLines, check_target, encode_answer
 
 
 def test_each_line_is_on_disk_before_the_run_ends(tmp_path: Path) -> None:

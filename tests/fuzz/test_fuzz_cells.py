@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.fuzz.strategies import SECRET, hostile_text, json_values, pieces
+from ue_magic.cells.request import compile_request
 from ue_magic.errors import UsageEngineError
-from ue_magic.request import compile_request
 
 namespaces = st.fixed_dictionaries(
     {

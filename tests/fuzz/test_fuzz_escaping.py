@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.fuzz.strategies import SECRET, hostile_text, json_values
-from ue_magic._kept import keep
-from ue_magic._terminal import visible
-from ue_magic.render import RequestView, ResponseView
+from ue_magic.cells.render import RequestView, ResponseView
+from ue_magic.core._kept import keep
+from ue_magic.core._visible import visible
 
 RAW = {*map(chr, range(0x20)), "\x7f", *map(chr, range(0x80, 0xA0)), "\u202e", "\u2066"} - {
     "\n",

@@ -10,7 +10,7 @@ from hypothesis import given
 from IPython.core.error import UsageError
 
 from tests.fuzz.strategies import SECRET, pieces
-from ue_magic import call
+from ue_magic.cells import call
 from ue_magic.errors import UsageEngineError
 
 

@@ -13,8 +13,8 @@ from IPython.utils.capture import capture_output
 from tests.openapi.conftest import DATA, HAND_30
 from ue_magic import Credentials, UsageEngineClient
 from ue_magic._extras import install_command
+from ue_magic.cells.openapi import RequestChecker, load_description
 from ue_magic.errors import BodyCheckError
-from ue_magic.openapi import RequestChecker, load_description
 from ue_magic.sandbox import Sandbox
 
 METERS = "/usage-metering/v1/meters"
@@ -216,7 +216,7 @@ def test_openapi_30_nullable_and_closed_objects() -> None:
 def test_without_the_extra_bodies_go_unchecked(
     ip_openapi: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ue_magic.openapi import _check
+    from ue_magic.cells.openapi import _check
 
     monkeypatch.setattr(_check, "available", lambda: False)
     ip_openapi.run_line_magic("ue_api", "--reload")

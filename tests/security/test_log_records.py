@@ -15,7 +15,7 @@ import pytest
 from tests.security.reach import secret_forms
 from tests.security.servers import TOKEN_PATH, Seen, new_token, serving
 from ue_magic import Credentials, TokenManager, UsageEngineClient
-from ue_magic.credentials import Secret
+from ue_magic.core.credentials import Secret
 
 SECRET = 's3cr3t/+=&"<>%ZZSECRETZZ'
 TOKEN = new_token()

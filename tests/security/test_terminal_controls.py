@@ -16,7 +16,7 @@ from IPython.utils.capture import capture_output
 
 from tests.openapi.test_complete_namespace import completions
 from tests.security.servers import Seen, Server, answer, serving, token_answer
-from ue_magic._terminal import visible
+from ue_magic.core._visible import visible
 
 PAYLOAD = "bad\nSecond line \x1b]52;c;aGFja2Vk\x07\x1b]0;pwned\x07\x1b[2J\u202egnp.exe\x9b31m\x85"
 NAME = "limit\x1b[31m"

@@ -10,7 +10,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-from ue_magic.credentials import without_password
+from ue_magic.core.credentials import without_password
 from ue_magic.sandbox import Sandbox
 
 PASSWORD = "pw-Hunter2-secret"
