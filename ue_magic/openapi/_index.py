@@ -16,7 +16,49 @@ from urllib.parse import unquote, urlsplit
 from ._model import Operation
 
 _VARIABLE = re.compile(r"\{[^{}/]*\}")
+_CLOSEST_CHARS = 200  # of a path compared for "closest": enough to tell, and bounded
 _PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")  # a {{name}} the user has not filled in yet
+
+
+class SegmentMatcher:
+    """One templated path segment (``{a}.{b}z``): literal parts with a variable of one or more
+    characters between them, matched without backtracking.
+
+    A regex such as ``[^/]+[^/]+...z`` backtracks (16 variables in one segment took minutes);
+    here each literal part is found at its leftmost place after the last, which is enough for
+    wildcards, so a match costs one pass over the typed segment per literal part.
+    """
+
+    __slots__ = ("gaps", "parts")
+
+    def __init__(self, segment: str) -> None:
+        parts, gaps, last = [], [], 0
+        for match in _VARIABLE.finditer(segment):
+            literal = segment[last : match.start()]
+            if parts and not literal:  # {a}{b}: one wildcard of at least two characters
+                gaps[-1] += 1
+            else:
+                parts.append(literal)
+                gaps.append(1)
+            last = match.end()
+        parts.append(segment[last:])
+        self.parts: tuple[str, ...] = tuple(parts)  # literal texts around the variables
+        self.gaps: tuple[int, ...] = tuple(gaps)  # at least that many characters between them
+
+    def fullmatch(self, typed: str) -> bool:
+        first, last = self.parts[0], self.parts[-1]
+        if not typed.startswith(first):
+            return False
+        at = len(first)
+        end = len(typed) - len(last)
+        if end < at or not typed.endswith(last):
+            return False
+        for gap, literal in zip(self.gaps[:-1], self.parts[1:-1]):
+            found = typed.find(literal, at + gap, end)
+            if found == -1:
+                return False
+            at = found + len(literal)
+        return end - at >= self.gaps[-1]
 
 
 @dataclass(frozen=True)
@@ -25,7 +67,7 @@ class PathEntry:
 
     template: str
     segments: tuple[str, ...]
-    matchers: tuple[re.Pattern[str] | None, ...]  # None: a literal segment
+    matchers: tuple[SegmentMatcher | None, ...]  # None: a literal segment
     literal: int  # characters outside {variables}: more is more specific
     methods: dict[str, Operation]
 
@@ -34,21 +76,16 @@ class PathEntry:
         matcher = self.matchers[position]
         if matcher is None:
             return typed == self.segments[position]
-        return matcher.fullmatch(typed) is not None or typed.startswith("{{")
+        return matcher.fullmatch(typed) or typed.startswith("{{")
 
 
-def _segment_matcher(segment: str, cache: dict[str, re.Pattern[str]]) -> re.Pattern[str] | None:
-    if "{" not in segment:
+def _segment_matcher(segment: str, cache: dict[str, SegmentMatcher]) -> SegmentMatcher | None:
+    if "{" not in segment or _VARIABLE.search(segment) is None:
         return None
-    pattern = cache.get(segment)
-    if pattern is None:
-        parts, last = [], 0
-        for match in _VARIABLE.finditer(segment):
-            parts += [re.escape(segment[last : match.start()]), "[^/]+"]
-            last = match.end()
-        parts.append(re.escape(segment[last:]))
-        pattern = cache[segment] = re.compile("".join(parts))
-    return pattern
+    matcher = cache.get(segment)
+    if matcher is None:
+        matcher = cache[segment] = SegmentMatcher(segment)
+    return matcher
 
 
 def request_path(path: str) -> str:
@@ -67,7 +104,7 @@ class OperationIndex:
         by_path: dict[str, dict[str, Operation]] = {}
         for op in operations:
             by_path.setdefault(op.path, {})[op.method] = op
-        cache: dict[str, re.Pattern[str]] = {}
+        cache: dict[str, SegmentMatcher] = {}
         self.entries: list[PathEntry] = []
         self._by_length: dict[int, list[PathEntry]] = {}
         for template, methods in by_path.items():
@@ -106,26 +143,33 @@ class OperationIndex:
         method = method.upper()
         return entry.methods.get(method) or (entry.methods.get("GET") if method == "HEAD" else None)
 
-    def closest(self, method: str, path: str) -> str:
-        """A warning for a request the description does not have, naming the closest one."""
+    def closest(self, method: str, path: str, *, sending: bool = True) -> str:
+        """A warning for a request the description does not have, naming the closest one;
+        ``sending=False`` (``%ue_api``, which sends nothing) leaves out "sending anyway"."""
         method, path = method.upper(), request_path(path)
+        tail = "; sending anyway." if sending else "."
         entry = self.entry(path)
         if entry is not None:
             have = ", ".join(entry.methods)
             return (
-                f"The API description has no {method} {entry.template} (it has {have} there); "
-                "sending anyway."
+                f"The API description has no {method} {entry.template} (it has {have} there)"
+                + tail
             )
-        wanted = f"{method} {path}"
+        wanted = f"{method} {path[:200]}" + ("…" if len(path) > 200 else "")
+        compared = path[:_CLOSEST_CHARS]  # difflib is quadratic in the length
         best, best_score = "", 0.0
         for entry in self.entries:
-            ratio = difflib.SequenceMatcher(None, path, entry.template).ratio()
+            matcher = difflib.SequenceMatcher(None, compared, entry.template[:_CLOSEST_CHARS])
+            if matcher.real_quick_ratio() < 0.6 or matcher.quick_ratio() < 0.6:
+                continue
+            ratio = matcher.ratio()
             if ratio < 0.6:
                 continue
             for m in entry.methods:
                 score = ratio + (0.1 if m == method else 0.0)
                 if score > best_score:
                     best, best_score = f"{m} {entry.template}", score
-        near = [best] if best else []
-        hint = f"; closest: {near[0]}" if near else ""
-        return f"The API description has no {wanted}{hint}. Sending anyway."
+        hint = f"; closest: {best}" if best else ""
+        return f"The API description has no {wanted}{hint}" + (
+            ". Sending anyway." if sending else "."
+        )

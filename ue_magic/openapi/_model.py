@@ -83,9 +83,9 @@ class Description:
         return OperationIndex(self.operations)
 
 
-def build(documents: Documents, source: str, size: int = 0) -> Description:
-    """The operations of an OpenAPI 3.0/3.1 document; DescriptionError if it is not one."""
-    root = documents.root
+def check_version(root: Any, source: str) -> str:
+    """The ``openapi`` field (3.0.x or 3.1.x); NotADescription for anything else, before any
+    file it refers to is read."""
     version = root.get("openapi") if isinstance(root, dict) else None
     if not isinstance(version, str) or not version.startswith("3."):
         found = "swagger 2.0" if isinstance(root, dict) and "swagger" in root else "no"
@@ -93,11 +93,22 @@ def build(documents: Documents, source: str, size: int = 0) -> Description:
             f"{source} is not an OpenAPI 3 description ({found} 'openapi' field); "
             "ue-magic reads OpenAPI 3.0 and 3.1."
         )
+    return version
+
+
+def build(
+    documents: Documents, source: str, size: int = 0, *, api_url: str | None = None
+) -> Description:
+    """The operations of an OpenAPI 3.0/3.1 document; DescriptionError if it is not one.
+
+    Paths are as typed after ``api_url``: a server path that URL already ends in is left out."""
+    root = documents.root
+    version = check_version(root, source)
     paths = root.get("paths", {})
     paths = {} if paths is None else paths
     if not isinstance(paths, dict):
         raise DescriptionError(f"{source}: 'paths' must be an object.")
-    prefix = server_prefix(root.get("servers"))
+    prefix = relative_prefix(server_prefix(root.get("servers")), api_url)
     default_security = root.get("security")
     operations: list[Operation] = []
     base = documents.root_uri
@@ -156,6 +167,18 @@ def server_prefix(servers: Any) -> str:
     url = _VARIABLE.sub(default, url)
     path = urlsplit(url).path if "://" in url else url.split("?")[0]
     return path.rstrip("/")
+
+
+def relative_prefix(prefix: str, api_url: str | None) -> str:
+    """The server path as typed after ``api_url``: ``/v2`` against ``https://h/v2/`` is "",
+    ``/api/usage/v1`` against ``https://h/api/`` is ``/usage/v1`` (a relative path is joined to
+    the API URL's path)."""
+    if not api_url or not prefix:
+        return prefix
+    base = urlsplit(api_url).path.rstrip("/")
+    if base and (prefix == base or prefix.startswith(base + "/")):
+        return prefix[len(base) :]
+    return prefix
 
 
 def _escape(key: str) -> str:

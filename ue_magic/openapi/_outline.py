@@ -55,7 +55,7 @@ def api_view(description: Description, words: Sequence[str]) -> OperationTable |
     if len(words) == 2 and words[0].upper() in METHODS:
         operation = description.index.match(words[0], words[1])
         if operation is None:
-            raise UsageEngineError(description.index.closest(words[0], words[1]))
+            raise UsageEngineError(description.index.closest(words[0], words[1], sending=False))
         try:
             return OperationView(operation, description)
         except _BROKEN as exc:
