@@ -32,7 +32,9 @@ class SegmentMatcher:
     __slots__ = ("gaps", "parts")
 
     def __init__(self, segment: str) -> None:
-        parts, gaps, last = [], [], 0
+        parts: list[str] = []
+        gaps: list[int] = []
+        last = 0
         for match in _VARIABLE.finditer(segment):
             literal = segment[last : match.start()]
             if parts and not literal:  # {a}{b}: one wildcard of at least two characters
@@ -53,7 +55,7 @@ class SegmentMatcher:
         end = len(typed) - len(last)
         if end < at or not typed.endswith(last):
             return False
-        for gap, literal in zip(self.gaps[:-1], self.parts[1:-1]):
+        for gap, literal in zip(self.gaps[:-1], self.parts[1:-1], strict=True):
             found = typed.find(literal, at + gap, end)
             if found == -1:
                 return False
@@ -152,8 +154,7 @@ class OperationIndex:
         if entry is not None:
             have = ", ".join(entry.methods)
             return (
-                f"The API description has no {method} {entry.template} (it has {have} there)"
-                + tail
+                f"The API description has no {method} {entry.template} (it has {have} there)" + tail
             )
         wanted = f"{method} {path[:200]}" + ("…" if len(path) > 200 else "")
         compared = path[:_CLOSEST_CHARS]  # difflib is quadratic in the length
