@@ -73,13 +73,14 @@ def bounded_keywords(
     deadline: Deadline,
     *,
     nullable: bool,
-    pattern_properties_anywhere: bool,
+    pattern_properties_anywhere: Callable[[], bool],
 ) -> Any:
     """``keywords`` (a validator class's ``VALIDATORS``) wrapped to check ``deadline``, with
     the pattern keywords and ``uniqueItems`` replaced; ``nullable`` (OpenAPI 3.0): a schema
     with ``nullable: true`` admits null whatever else it says, as validators commonly read it.
     jsonschema's ``unevaluatedProperties`` matches ``patternProperties`` with ``re``, out of
-    the deadline's reach: in a description that has any, it is not checked (the server is)."""
+    the deadline's reach: in a description that has any (``pattern_properties_anywhere()``,
+    asked once, when first needed), it is not checked (the server is)."""
     from jsonschema._keywords import additionalProperties
     from jsonschema.exceptions import ValidationError
 
@@ -141,8 +142,10 @@ def bounded_keywords(
         "additionalProperties": additional_properties,
         "uniqueItems": unique_items,
     }
-    if pattern_properties_anywhere:
-        replaced["unevaluatedProperties"] = _nothing
+    if "unevaluatedProperties" in keywords:
+        replaced["unevaluatedProperties"] = _unless(
+            keywords["unevaluatedProperties"], pattern_properties_anywhere
+        )
     return {
         name: _timed(replaced.get(name, keyword), deadline, nullable)
         for name, keyword in keywords.items()
@@ -161,8 +164,15 @@ def _timed(keyword: Keyword, deadline: Deadline, nullable: bool) -> Keyword:
     return run
 
 
-def _nothing(validator: Any, value: Any, instance: Any, schema: Any) -> None:
-    return None
+def _unless(keyword: Keyword, skip: Callable[[], bool]) -> Keyword:
+    answer: list[bool] = []
+
+    def run(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        if not answer:
+            answer.append(skip())
+        return None if answer[0] else keyword(validator, value, instance, schema)
+
+    return run
 
 
 def _canonical(value: Any, deadline: Deadline) -> Any:

@@ -117,7 +117,9 @@ class BodyValidator:
                 dict(cls.VALIDATORS),
                 self._deadline,
                 nullable=not is_31,
-                pattern_properties_anywhere=any(_holds_key(f, "patternProperties") for f in files),
+                pattern_properties_anywhere=lambda: any(
+                    _holds_key(f, "patternProperties") for f in files
+                ),
             )
             self._bounded = extend(cls, keywords)
         return self._bounded
