@@ -10,7 +10,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-from ue_magic.request import RequestSyntaxError, parse_request
+from ue_magic.cells.request import RequestSyntaxError, parse_request
 from ue_magic.sandbox import Sandbox
 
 JSON = ("Content-Type", "application/json")

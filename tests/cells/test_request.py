@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from ue_magic.errors import UsageEngineError
-from ue_magic.request import (
+from ue_magic.cells.request import (
     METHODS,
     RequestSpec,
     RequestSyntaxError,
@@ -22,6 +21,7 @@ from ue_magic.request import (
     compile_request,
     parse_request,
 )
+from ue_magic.errors import UsageEngineError
 
 JSON = ("Content-Type", "application/json")
 

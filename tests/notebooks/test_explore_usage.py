@@ -23,7 +23,7 @@ from tests.leaks import leaks
 from tests.notebooks.test_notebooks import execute, kernel_env
 from ue_magic import UsageEngineClient
 from ue_magic import sandbox as sandbox_module
-from ue_magic.embedded import credentials_for
+from ue_magic.ipython.embedded import credentials_for
 from ue_magic.sandbox import Sandbox
 from ue_magic.sandbox.demo import DEMO_TYPES, USERS_PER_TYPE
 

@@ -16,8 +16,8 @@ from IPython.utils.capture import capture_output
 
 from tests.openapi.conftest import Answer, DescriptionServer
 from tests.openapi.test_magics_api import completions, login
+from ue_magic.cells.openapi import load_description
 from ue_magic.errors import DescriptionError
-from ue_magic.openapi import load_description
 from ue_magic.sandbox import Sandbox
 
 METERS = "/usage-metering/v1/meters"

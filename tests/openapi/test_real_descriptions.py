@@ -15,7 +15,7 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 from tests.openapi.test_magics_api import completions
-from ue_magic.openapi import (
+from ue_magic.cells.openapi import (
     BodyValidator,
     Description,
     RequestChecker,
