@@ -48,6 +48,8 @@ class SegmentMatcher:
         self.gaps: tuple[int, ...] = tuple(gaps)  # at least that many characters between them
 
     def fullmatch(self, typed: str) -> bool:
+        if not self.gaps:  # no variable: the text itself
+            return typed == self.parts[0]
         first, last = self.parts[0], self.parts[-1]
         if not typed.startswith(first):
             return False
