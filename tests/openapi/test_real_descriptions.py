@@ -188,6 +188,10 @@ def test_paths_match_relative_to_an_api_url_with_the_servers_path(
         ip.run_line_magic("ue_call", f"{typed} --dry-run")
     assert "has no" not in captured.stderr, captured.stderr
     assert f"Matches {operation}" in captured.stdout
+    method, path = typed.split()
+    with capture_output() as captured:  # a full URL on the API's origin: below the API URL's path
+        ip.run_line_magic("ue_call", f"{method} {sandbox.base_url}{api_path}{path[1:]} --dry-run")
+    assert f"Matches {operation}" in captured.stdout, captured.stderr
     table = ip.run_line_magic("ue_api", "")
     assert tuple(operation.split()) in [row[:2] for row in table.rows()]
     view = ip.run_line_magic("ue_api", operation)

@@ -104,7 +104,8 @@ def request_path(path: str) -> str:
 class OperationIndex:
     """The operations of a description, by path template, for matching and completion."""
 
-    def __init__(self, operations: Iterable[Operation]) -> None:
+    def __init__(self, operations: Iterable[Operation], base_path: str = "") -> None:
+        self.base_path = base_path  # the API URL's path: what a full URL typed has before ours
         by_path: dict[str, dict[str, Operation]] = {}
         for op in operations:
             by_path.setdefault(op.path, {})[op.method] = op
@@ -125,8 +126,12 @@ class OperationIndex:
         self._exact = {entry.template: entry for entry in self.entries}
 
     def entry(self, path: str) -> PathEntry | None:
-        """The most specific path template that ``path`` matches, or None."""
+        """The most specific path template that ``path`` matches, or None. A full URL's path
+        is taken below the API URL's (``https://host/v2/animal`` is ``/animal`` there)."""
+        full = "://" in path
         path = request_path(path)
+        if full and self.base_path and path.startswith(self.base_path + "/"):
+            path = path[len(self.base_path) :]
         exact = self._exact.get(path)
         if exact is not None:
             return exact

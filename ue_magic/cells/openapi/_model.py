@@ -37,6 +37,7 @@ class Description:
     operations: list[Operation]
     documents: Documents = field(repr=False)
     size: int = 0  # bytes of the root file
+    base_path: str = ""  # the API URL's path (``/v2``): a full URL typed is matched below it
 
     @property
     def is_31(self) -> bool:
@@ -44,7 +45,7 @@ class Description:
 
     @cached_property
     def index(self) -> OperationIndex:
-        return OperationIndex(self.operations)
+        return OperationIndex(self.operations, self.base_path)
 
 
 def check_version(root: Any, source: str) -> str:
@@ -114,6 +115,7 @@ def build(
         operations=operations,
         documents=documents,
         size=size,
+        base_path=urlsplit(api_url).path.rstrip("/") if api_url else "",
     )
 
 
