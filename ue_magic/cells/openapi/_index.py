@@ -7,9 +7,10 @@ templates match, the one with more literal characters wins (``/meters/search`` o
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -101,6 +102,35 @@ def request_path(path: str) -> str:
     return "/" + unquote(path).lstrip("/")
 
 
+MAX_LIVE = 1000  # path-tree nodes followed at once: templates that all match a typed segment
+
+
+class PathNode:
+    """One segment of the path tree: its children by segment text (literal or ``{id}``), the
+    templated ones again with their matchers, the entry that ends here, and every method
+    found at or below it. Matching and completion follow the tree from the root, so their
+    cost grows with the typed path, not with the number of operations."""
+
+    __slots__ = ("_sorted", "children", "entry", "methods_below", "order", "templated")
+
+    def __init__(self) -> None:
+        self.children: dict[str, PathNode] = {}
+        self.templated: list[tuple[SegmentMatcher, PathNode]] = []
+        self.entry: PathEntry | None = None
+        self.order = 0  # the entry's place in the description (first wins a tie)
+        self.methods_below: set[str] = set()
+        self._sorted: list[tuple[str, str]] | None = None
+
+    def by_prefix(self, prefix: str) -> Iterator[str]:
+        """Child segments whose lower case starts with ``prefix`` (lower case), in that order."""
+        if self._sorted is None:
+            self._sorted = sorted((segment.lower(), segment) for segment in self.children)
+        at = bisect.bisect_left(self._sorted, (prefix, ""))
+        while at < len(self._sorted) and self._sorted[at][0].startswith(prefix):
+            yield self._sorted[at][1]
+            at += 1
+
+
 class OperationIndex:
     """The operations of a description, by path template, for matching and completion."""
 
@@ -111,7 +141,7 @@ class OperationIndex:
             by_path.setdefault(op.path, {})[op.method] = op
         cache: dict[str, SegmentMatcher] = {}
         self.entries: list[PathEntry] = []
-        self._by_length: dict[int, list[PathEntry]] = {}
+        self.root = PathNode()
         for template, methods in by_path.items():
             segments = tuple(template.split("/")[1:])
             entry = PathEntry(
@@ -121,9 +151,41 @@ class OperationIndex:
                 len(_VARIABLE.sub("", template)),
                 methods,
             )
+            self._add(entry, len(self.entries))
             self.entries.append(entry)
-            self._by_length.setdefault(len(segments), []).append(entry)
         self._exact = {entry.template: entry for entry in self.entries}
+
+    def _add(self, entry: PathEntry, order: int) -> None:
+        node = self.root
+        for segment, matcher in zip(entry.segments, entry.matchers, strict=True):
+            child = node.children.get(segment)
+            if child is None:
+                child = node.children[segment] = PathNode()
+                if matcher is not None:
+                    node.templated.append((matcher, child))
+            node = child
+            node.methods_below.update(entry.methods)
+        if node.entry is None:
+            node.entry, node.order = entry, order
+
+    def nodes(self, typed: Sequence[str]) -> list[PathNode]:
+        """The tree nodes that the typed segments lead to (at most MAX_LIVE at each step)."""
+        live = [self.root]
+        for segment in typed:
+            following: dict[int, PathNode] = {}
+            for node in live:
+                literal = node.children.get(segment)
+                if literal is not None:
+                    following[id(literal)] = literal
+                for matcher, child in node.templated:
+                    if segment.startswith("{{") or matcher.fullmatch(segment):
+                        following[id(child)] = child
+                    if len(following) >= MAX_LIVE:
+                        break
+            live = list(following.values())[:MAX_LIVE]
+            if not live:
+                break
+        return live
 
     def entry(self, path: str) -> PathEntry | None:
         """The most specific path template that ``path`` matches, or None. A full URL's path
@@ -135,14 +197,11 @@ class OperationIndex:
         exact = self._exact.get(path)
         if exact is not None:
             return exact
-        typed = path.split("/")[1:]
-        best: PathEntry | None = None
-        for entry in self._by_length.get(len(typed), ()):
-            if (best is None or entry.literal > best.literal) and all(
-                entry.segment_matches(i, t) for i, t in enumerate(typed)
-            ):
-                best = entry
-        return best
+        ended = [node for node in self.nodes(path.split("/")[1:]) if node.entry is not None]
+        if not ended:
+            return None
+        best = max(ended, key=lambda node: (node.entry.literal, -node.order))  # type: ignore[union-attr]
+        return best.entry
 
     def match(self, method: str, path: str) -> Operation | None:
         """The operation for ``METHOD path``, or None when the description has no such one."""
