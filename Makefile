@@ -73,7 +73,13 @@ $(NODE_STAMP): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-node: $(NODE_STAMP)
+# Large public OpenAPI descriptions (GitHub's, ReadMe's examples) for tests and benchmarks.
+REAL_STAMP := tests/data/openapi-real/node_modules/.installed
+$(REAL_STAMP): tests/data/openapi-real/package.json tests/data/openapi-real/package-lock.json
+	cd tests/data/openapi-real && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node: $(NODE_STAMP) $(REAL_STAMP)
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 chromium:
