@@ -21,6 +21,7 @@ from traitlets import Float, Int
 
 from .._constants import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONCURRENCY, MAX_TIMEOUT
 from ..cells import openapi
+from ..cells.logins import Logins, NotLoggedInError
 from ..cells.magic_line import Arguments, parse_line, unknown_option_message
 from ..cells.request import RequestTemplate, compile_call
 from ..cells.result import line_value_is_used
@@ -36,7 +37,7 @@ _SECRET_ON_LINE = re.compile(
 )
 
 
-LOGGED_OUT = "%ue_logout"  # why a login ended, as _forget is told
+LOGGED_OUT = "%ue_logout"  # why a login ended, as a waiting form is told
 
 
 @magics_class
@@ -66,14 +67,11 @@ class UsageEngineMagics(Magics):
         5.0, min=0.001, max=600.0, help="Seconds to wait for the API description (openapi.json)."
     ).tag(config=True)
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+    def __init__(self, shell: Any = None, logins: Logins | None = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
-        self._logins: dict[str | None, UsageEngineClient] = {}
-        self._api: dict[str | None, openapi.LoginDescription] = {}  # each login's description
-        self._passed: dict[tuple[Any, ...], Any] = {}  # constant cells that passed: _check_call
-        self._forms: dict[str | None, Any] = {}  # login forms shown and not yet submitted
-        self._sandboxes: dict[str | None, Any] = {}  # sandboxes started by %ue_login --sandbox
-        self._bulk_runs: Any = None  # --each runs under way (made on first use): see _runs
+        # the kernel's logins: a plain object that outlives this instance (%reload_ext hands it on)
+        self.logins = logins if logins is not None else Logins()
+        self.cells: Any = None  # whether a cell is running (``_extension.Cells``), set on load
         # A loop re-sends the same lines: parse and compile once (both results are immutable).
         self._call_args = functools.lru_cache(maxsize=256)(
             functools.partial(self._parse, self.ue_call)
@@ -84,90 +82,41 @@ class UsageEngineMagics(Magics):
 
     def client_for(self, profile: str | None = None) -> UsageEngineClient:
         """The logged-in client of ``profile``, or a UsageError that says how to log in."""
-        client = self._logins.get(profile)
-        if client is None:
-            flag = f" --profile {profile}" if profile else ""
-            if profile in self._forms:
-                raise UsageError(
-                    f"Not logged in{flag}: the login form of %ue_login{flag} is still waiting; "
-                    "fill in the client id and secret there and press Log in, then run this "
-                    "cell again."
-                )
-            raise UsageError(f"Not logged in{flag}: run %ue_login{flag} first.")
-        return client
-
-    def close_all(self) -> None:
-        """Forget every login, close its connections and stop embedded sandboxes (%unload_ext)."""
-        for client in self._logins.values():
-            client.close()
-        self._logins.clear()
-        self._api.clear()
-        for form in self._forms.values():
-            form.close("Usage Engine login form closed: %unload_ext ue_magic.")
-        self._forms.clear()
-        for running in self._sandboxes.values():
-            running.stop()
-        self._sandboxes.clear()
-
-    def adopt(self, old: UsageEngineMagics) -> int:
-        """Take over the logins (and embedded sandboxes) of the instance a %reload_ext
-        replaces; returns how many logins were kept."""
-        self._logins.update(old._logins)
-        self._api.update(old._api)  # with its description: completion and body checks go on
-        self._sandboxes.update(old._sandboxes)
-        for profile, form in old._forms.items():  # a form on screen now logs in here
-            if isinstance(form.on_submit, functools.partial):
-                form.on_submit = functools.partial(self._submit_form, *form.on_submit.args)
-            self._forms[profile] = form
-        old._logins, old._api, old._sandboxes, old._forms = {}, {}, {}, {}
-        return len(self._logins)
-
-    def _login(self, profile: str | None, credentials: Credentials, sandbox: Any = None) -> str:
-        """Fetch a token now, so a wrong secret shows at login, then keep the client (and the
-        embedded ``sandbox`` it talks to, stopped with it)."""
         try:
-            client = UsageEngineClient(credentials, timeout=self.timeout)
-        except UsageEngineError as error:  # a SOCKS proxy without socksio, say
-            raise UsageError(_bare(error)) from None
+            return self.logins.client(profile)
+        except NotLoggedInError as error:
+            raise UsageError(str(error)) from None
+
+    def _login(
+        self,
+        profile: str | None,
+        credentials: Credentials,
+        sandbox: Any = None,
+        reused: bool = False,
+    ) -> str:
+        """Fetch a token now, so a wrong secret shows at login, then keep the login (and the
+        embedded ``sandbox`` it talks to). A failed login says what is still in force."""
         try:
-            client.token_manager.get_token()
+            login = self.logins.log_in(
+                profile,
+                credentials,
+                timeout=self.timeout,
+                openapi_timeout=self.openapi_timeout,
+                warn=lambda text: print(text, file=sys.stderr),  # sys.stderr when called
+                sandbox=sandbox,
+            )
         except UsageEngineError as error:
-            client.close()
             raise UsageError(_bare(error)) from None
-        except BaseException:  # interrupted, or a bug: do not leave the connections open
-            client.close()
-            raise
-        self._forget(profile)
-        self._logins[profile] = client
-        fetch = openapi.client_fetch(client, self.openapi_timeout)
-        self._api[profile] = openapi.LoginDescription(
-            credentials.openapi,
-            credentials.api_url,
-            fetch,
-            lambda text: print(text, file=sys.stderr),  # sys.stderr when called
-        )
+        assert login.client is not None
         note = ""
-        if sandbox is not None:
-            self._sandboxes[profile] = sandbox
+        if reused:
+            note = (
+                "Sandbox (the one already running in this kernel, with its data; "
+                "%ue_logout of every login that uses it stops it; not a real account)."
+            )
+        elif sandbox is not None:
             note = "Sandbox (a local emulator in this kernel, not a real account)."
-        return LoginSummary.of(profile, client).login_line(note=note)
-
-    def _forget(self, profile: str | None, why: str = "a later %ue_login replaced it") -> bool:
-        """Close the login of ``profile`` (and its sandbox, and a login form still waiting for
-        it, which would otherwise replace a later login); True if there was a login."""
-        form = self._forms.pop(profile, None)
-        if form is not None and not form.submitting:
-            form.close(f"Usage Engine login form closed: {why}.")
-        self._api.pop(profile, None)
-        client = self._logins.pop(profile, None)
-        if client is not None:
-            self._stop_runs(client, "logged out" if why == LOGGED_OUT else "logged in again")
-            client.token_manager.forget()
-            client.close()
-        running = self._sandboxes.pop(profile, None)
-        if running is not None:
-            running.stop()
-        return client is not None
+        return LoginSummary.of(profile, login.client).login_line(note=note)
 
     @magic_arguments()
     @argument("--env-file", metavar="PATH", help=".env file to read (default: found upwards).")
@@ -249,16 +198,22 @@ class UsageEngineMagics(Magics):
         print(self._login(args.profile, credentials))
 
     def _login_sandbox(self, profile: str | None) -> str:
+        """Log in to the kernel's sandbox: the running one (with its data), or a new one."""
         from .embedded import credentials_for, start_sandbox
 
+        running = self.logins.sandbox
+        reused = running is not None
+        if running is None:
+            try:
+                running = start_sandbox()
+            except ConfigurationError as error:
+                raise UsageError(str(error)) from None
         try:
-            running = start_sandbox()
-        except ConfigurationError as error:
-            raise UsageError(str(error)) from None
-        try:
-            return self._login(profile, credentials_for(running, profile), sandbox=running)
+            credentials = credentials_for(running, profile)
+            return self._login(profile, credentials, sandbox=running, reused=reused)
         except BaseException:
-            running.stop()
+            if not reused:
+                running.stop()
             raise
 
     def _ask(
@@ -289,10 +244,7 @@ class UsageEngineMagics(Magics):
             region=overrides.get("region", "eu"),
             where=f"profile {profile}" if profile else "",
         )
-        older = self._forms.pop(profile, None)
-        if older is not None:
-            older.close("Usage Engine login form closed: a later %ue_login replaced it.")
-        self._forms[profile] = form
+        self.logins.wait_for_form(profile, form)
         form.show()
 
     def _submit_form(
@@ -353,20 +305,29 @@ class UsageEngineMagics(Magics):
     def ue_logout(self, line: str) -> None:
         """Forget a login: its token, its secret and its connections."""
         args = self._parse(self.ue_logout, line)
-        had_sandbox = args.profile in self._sandboxes
-        had_form = args.profile in self._forms
-        if not self._forget(args.profile, why=LOGGED_OUT):
+        login = self.logins.get(args.profile)
+        had_sandbox = login is not None and login.sandbox is not None
+        had_form = self.logins.form_of(args.profile) is not None
+        client = self.logins.forget(args.profile, LOGGED_OUT, logout=True, wait=self.timeout)
+        if client is None:
             where = f" with profile {args.profile}" if args.profile else ""
             closed = " The login form that was waiting is closed." if had_form else ""
             print(f"Not logged in{where}.{closed}")
             return
-        stopped = " The sandbox it used is stopped." if had_sandbox else ""
+        stopped = ""
+        if had_sandbox:
+            stopped = (
+                " The sandbox it used is stopped."
+                if self.logins.sandbox is None
+                else " The sandbox keeps running for the other logins that use it."
+            )
         print("Logged out" + (f" of profile {args.profile}." if args.profile else ".") + stopped)
 
     @line_magic
     def ue_status(self, line: str = "") -> None:
         """Every login: API URL, client, account, scopes, token expiry and request counts."""
-        display(StatusView([LoginSummary.of(p, c) for p, c in self._logins.items()]))
+        summaries = [LoginSummary.of(lg.profile, lg.client) for lg in self.logins if lg.client]
+        display(StatusView(summaries))
 
     # -- calls --------------------------------------------------------------------------------
 
@@ -457,15 +418,16 @@ class UsageEngineMagics(Magics):
     ) -> None:
         """With a description: name the operation (--dry-run), warn if it has none, check the
         body (every item's with --each) before anything is sent."""
-        described = self._api.get(args.profile)
-        if described is None or described.absent:
+        login = self.logins.get(args.profile)
+        described = login.description if login is not None else None
+        if login is None or described is None or described.absent:
             return
         # A cell without {{names}} sends the same request every time: once it has passed against
         # this description (the same object: a reload makes a new one), a loop need not check it
         # again (profiled: the match was most of what a loaded description cost a call).
         constant = not template.names and not args.each and not args.dry_run
-        key = (args.profile, template, args.no_validate)
-        if constant and self._passed.get(key) is described.get() is not None:
+        key = (template, args.no_validate)
+        if constant and login.passed.get(key) is described.get() is not None:
             return
         checked = openapi.check_call(
             described.checker,
@@ -479,9 +441,9 @@ class UsageEngineMagics(Magics):
         if checked.warning:
             described.warn_once(checked.warning)
         elif constant:
-            if len(self._passed) >= 256:
-                self._passed.clear()
-            self._passed[key] = described.get()
+            if len(login.passed) >= 256:
+                login.passed.clear()
+            login.passed[key] = described.get()
         if args.dry_run and checked.operation is not None:
             from ..cells.render import wrap_text
 
@@ -498,7 +460,9 @@ class UsageEngineMagics(Magics):
         TEXT, or one operation (parameters, body outline, answers, an example cell)."""
         args = self._parse(self.ue_api, line)
         self.client_for(args.profile)  # "Not logged in" first
-        described = self._api[args.profile]
+        login = self.logins.get(args.profile)
+        assert login is not None and login.description is not None
+        described = login.description
         description = described.reload() if args.reload else described.get()
         if description is None:
             raise UsageError(
@@ -514,13 +478,14 @@ class UsageEngineMagics(Magics):
 
     def description_of(self, profile: str | None = None) -> openapi.Description | None:
         """The API description of a login (fetched on first use, once), or None."""
-        described = self._api.get(profile)
+        login = self.logins.get(profile)
+        described = login.description if login is not None else None
         return described.get() if described is not None else None
 
     @property
     def profiles(self) -> list[str | None]:
         """The logged-in profiles (None: the default login)."""
-        return list(self._logins)
+        return self.logins.profiles
 
     def _template(
         self, line: str, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
@@ -534,16 +499,11 @@ class UsageEngineMagics(Magics):
 
     def _runs(self) -> Any:
         """The --each runs under way, so that a logout lets their requests in flight finish."""
-        if self._bulk_runs is None:
+        if self.logins.runs is None:
             from ..cells._pacing import BulkRuns
 
-            self._bulk_runs = BulkRuns()
-        return self._bulk_runs
-
-    def _stop_runs(self, client: UsageEngineClient, reason: str) -> None:
-        """Stop the client's --each runs and wait (at most the timeout) for what is in flight."""
-        if self._bulk_runs is not None:
-            self._bulk_runs.stop(client, reason, self.timeout)
+            self.logins.runs = BulkRuns()
+        return self.logins.runs
 
     def _progress(self) -> Any:
         """A widget bar in a notebook, a text bar in a terminal."""
