@@ -224,19 +224,26 @@ def call_once(
         _preview(client, spec, options, show)
         return None
     target = check_target(options.save) if options.save is not None else None
-    namespace["_ue"] = None  # a call that fails to get an answer leaves nothing stale behind
-    if options.output:
-        namespace[options.output] = None
+    # A call that fails to get an answer leaves no stale _ue behind; -o VAR keeps its value until
+    # an answer it should hold arrives (a failing re-run of a create cell loses nothing).
+    namespace["_ue"] = None
     note = ""
     if options.all_pages:
         from ..core.pages import fetch_all_pages
 
         counter = None if options.quiet or page_counter is None else page_counter()
-        pages = fetch_all_pages(client, spec, options, counter.update if counter else None)
+        try:
+            pages = fetch_all_pages(client, spec, options, counter.update if counter else None)
+        except KeyboardInterrupt:
+            raise UsageEngineError(
+                "Interrupted (Ctrl-C) before the first page arrived; nothing was kept."
+            ) from None
         if counter is not None:
             counter.finish(pages.summary())
         elif pages.limited:  # even with -q: the list is incomplete
             print(pages.summary())
+        if pages.interrupted:
+            _keep_partial(namespace, pages, options)
         response, body = pages.response, pages.body
         stored = body
         if pages.before_error is not None and options.output:
@@ -247,16 +254,19 @@ def call_once(
         response = send_spec(client, spec, options)
         body = stored = decode_body(response)
     namespace["_ue"] = response
-    if options.output:
+    raises = response.is_error and not options.no_raise
+    if options.output and (not raises or stored is not body):  # pages before an error: kept
         namespace[options.output] = stored
     saved = write_answer(target, body) if target is not None else None
     view = None
     if not options.quiet:  # the paging note is only read by the view
         more = not options.all_pages and has_next_page(response, body, spec.params)
         view = options.view(response, body, more_pages=more)
-    if response.is_error and not options.no_raise:
+    if raises:
         if view is not None:
             show(view)
+        if options.output and not note:
+            note = f"; -o {options.output} keeps its value, _ue holds this answer"
         raise HttpStatusError(
             describe_error(response, body) + f" (--no-raise to go on{note})", response
         )
@@ -269,6 +279,20 @@ def call_once(
     if view is not None:
         show(view)
     return body if line_form else None
+
+
+def _keep_partial(namespace: MutableMapping[str, Any], pages: Any, options: CallOptions) -> None:
+    """Ctrl-C during --all-pages: the pages fetched so far go to ``_ue`` (the ``Pages``) and
+    -o, then one line says so; raising stops Run All."""
+    namespace["_ue"] = pages
+    where = "_ue.body"
+    if options.output:
+        namespace[options.output] = pages.body
+        where = f"-o {options.output} and _ue.body"
+    kept = f"{pages.pages} page{'s' if pages.pages != 1 else ''}, {pages.items} items"
+    raise UsageEngineError(
+        f"Interrupted (Ctrl-C) after {kept}: {where} hold them; the list is partial."
+    )
 
 
 def has_next_page(response: httpx.Response, body: Any, params: Any) -> bool:
