@@ -6,7 +6,6 @@ module is tested with a plain dict and a list.
 
 from __future__ import annotations
 
-import keyword
 import weakref
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -14,11 +13,12 @@ from typing import Any
 
 import httpx
 
-from .._constants import BEARER_MASK, MAX_CONCURRENCY, MAX_RETRIES, MAX_TIMEOUT
+from .._constants import BEARER_MASK, USE_CLIENT_DEFAULT
 from ..core._client import UsageEngineClient
 from ..core._media import decode_body
 from ..core.problem import describe_error
 from ..errors import HttpStatusError, UsageEngineError
+from .call_options import CALL_OPTIONS
 from .curl import curl_command, token_fetch_comment
 from .progress import PageCounter
 from .render import RequestView, ResponseView
@@ -30,15 +30,19 @@ Show = Callable[[Any], None]
 DRY_RUN_NOTE = (
     "Not sent (--dry-run). These are the bytes that would be sent; only the token is masked."
 )
-MAX_RATE = 100_000.0  # requests a second; more is a typo
 
 
 @dataclass(frozen=True)
 class CallOptions:
-    """The options of one %%ue_call, with the magic's settings folded in."""
+    """The options of one %%ue_call, with the magic's settings folded in.
+
+    Each option's field, default setting and check are declared once, in ``CALL_OPTIONS``;
+    the fields below are those, plus the display settings that no option sets.
+    """
 
     output: str | None = None
     quiet: bool = False
+    profile: str | None = None
     headers: tuple[str, ...] = ()
     timeout: float | None = None
     max_bytes: int | None = None
@@ -51,45 +55,29 @@ class CallOptions:
     each: str | None = None
     concurrency: int = 4
     rate: float | None = None
+    save: str | None = None
     all_pages: bool = False
+    columns: tuple[str, ...] | None = None
+    python: bool = False
+    no_validate: bool = False
+    # settings only
     display_limit: int = 100
     display_bytes: int = 200_000
     expand_levels: int = 2
     text_limit: int = 10
-    columns: tuple[str, ...] | None = None
-    save: str | None = None
-    python: bool = False
-    profile: str | None = None
 
     def __post_init__(self) -> None:
         """Option values that cannot work are refused before anything is sent."""
-        for flag, name in (("-o", self.output), ("--each", self.each)):
-            if name is not None and (not name.isidentifier() or keyword.iskeyword(name)):
-                raise UsageEngineError(f"{flag} needs a Python variable name, not {name!r}.")
-        if self.timeout is not None and not 0 < self.timeout <= MAX_TIMEOUT:
-            raise UsageEngineError(f"--timeout needs seconds above 0 and at most {MAX_TIMEOUT}.")
-        if self.max_bytes is not None and self.max_bytes < 1:
-            raise UsageEngineError("--max-bytes needs a count of bytes above 0.")
-        if self.retry is not None and not 0 <= self.retry <= MAX_RETRIES:
-            raise UsageEngineError(f"--retry needs a count from 0 to {MAX_RETRIES}.")
-        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
-            raise UsageEngineError(f"--concurrency needs a count from 1 to {MAX_CONCURRENCY}.")
-        if self.rate is not None and not 0 < self.rate <= MAX_RATE:
-            raise UsageEngineError(f"--rate needs requests a second above 0, at most {MAX_RATE:g}.")
+        for option in CALL_OPTIONS:
+            problem = option.check(getattr(self, option.field)) if option.check else None
+            if problem is not None:
+                raise UsageEngineError(problem)
         if self.rate is not None and self.each is None:  # else it would be silently ignored
             raise UsageEngineError("--rate paces --each (one request per item); add --each VAR.")
         if (self.table or self.columns) and self.raw:
             raise UsageEngineError("Choose --table or --raw, not both.")
-        if self.columns is not None and not all(self.columns):
-            raise UsageEngineError("--columns needs names separated by commas: --columns id,name.")
         if self.each is not None:
-            flags = (
-                ("--dry-run", self.dry_run),
-                ("--curl", self.curl),
-                ("--python", self.python),
-                ("--all-pages", self.all_pages),
-            )
-            given = [flag for flag, on in flags if on]
+            given = [o.flags[-1] for o in CALL_OPTIONS if not o.each and getattr(self, o.field)]
             if given:  # refused before the API description is asked to name the operation
                 raise UsageEngineError(f"--each cannot be combined with {' or '.join(given)}.")
         if self.dry_run or self.curl or self.python:
@@ -105,31 +93,15 @@ class CallOptions:
 
     @classmethod
     def from_args(cls, args: Any, settings: Any) -> CallOptions:
+        """The declared options' values (a setting where an option is not given), and the
+        display settings."""
         display_limit = settings.display_limit
         return cls(
-            output=args.output,
-            quiet=args.quiet,
-            headers=tuple(args.header),
-            timeout=args.timeout if args.timeout is not None else settings.timeout,
-            max_bytes=args.max_bytes if args.max_bytes is not None else settings.max_bytes,
-            table=args.table,
-            raw=args.raw,
-            dry_run=args.dry_run,
-            curl=args.curl,
-            retry=args.retry,
-            no_raise=args.no_raise,
-            each=args.each,
-            concurrency=settings.concurrency if args.concurrency is None else args.concurrency,
-            rate=args.rate,
-            all_pages=args.all_pages,
+            **{option.field: option.value(args, settings) for option in CALL_OPTIONS},
             display_limit=display_limit,
             display_bytes=settings.display_bytes,
             expand_levels=settings.expand_levels,
             text_limit=min(display_limit, getattr(settings, "text_limit", display_limit)),
-            columns=_column_names(args.columns),
-            save=args.save,
-            python=args.python,
-            profile=args.profile,
         )
 
     def view(self, response: httpx.Response, body: Any, more_pages: bool = False) -> ResponseView:
@@ -177,13 +149,6 @@ def options_for(args: Any, settings: Any) -> CallOptions:
     return options
 
 
-def _column_names(text: str | None) -> tuple[str, ...] | None:
-    """``"id, name"`` -> ``("id", "name")``; an empty name is kept so that it is refused."""
-    if text is None:
-        return None
-    return tuple(name.strip() for name in text.split(","))
-
-
 def send_spec(client: UsageEngineClient, spec: RequestSpec, options: CallOptions) -> httpx.Response:
     """Send one rendered request with the call's timeout and retry policy."""
     return client.request(
@@ -192,7 +157,7 @@ def send_spec(client: UsageEngineClient, spec: RequestSpec, options: CallOptions
         **spec.request_kwargs(),
         timeout=options.timeout,
         retries=options.retry,
-        max_bytes=-1 if options.max_bytes is None else options.max_bytes,
+        max_bytes=USE_CLIENT_DEFAULT if options.max_bytes is None else options.max_bytes,
     )
 
 

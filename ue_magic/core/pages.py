@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from .._constants import refusing_origin
+from .._constants import USE_CLIENT_DEFAULT, UseClientDefault, refusing_origin
 from ..errors import OriginError, UsageEngineError
 from ._media import decode_body, is_json, media_type
 from .credentials import origin_of
@@ -57,7 +57,11 @@ class PagedClient(Protocol):
     ) -> httpx.Request: ...
 
     def send(
-        self, request: httpx.Request, *, retries: int | None = ..., max_bytes: int | None = ...
+        self,
+        request: httpx.Request,
+        *,
+        retries: int | None = ...,
+        max_bytes: int | UseClientDefault | None = ...,
     ) -> httpx.Response: ...
 
     def iter_pages(
@@ -70,7 +74,7 @@ class PagedClient(Protocol):
         timeout: float | None = None,
         retries: int | None = None,
         max_pages: int | None = None,
-        max_bytes: int | None = -1,
+        max_bytes: int | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Iterator[httpx.Response]: ...
 
 
@@ -187,7 +191,7 @@ def walk_pages(
     timeout: float | None = None,
     retries: int | None = None,
     max_pages: int | None = None,
-    max_bytes: int | None = -1,
+    max_bytes: int | UseClientDefault | None = USE_CLIENT_DEFAULT,
 ) -> Iterator[httpx.Response]:
     """Yield each page's response in order, following ``find_next``'s rule.
 
@@ -295,7 +299,7 @@ def fetch_all_pages(
         timeout=options.timeout,
         retries=options.retry,
         max_pages=max_pages,
-        max_bytes=-1 if options.max_bytes is None else options.max_bytes,
+        max_bytes=USE_CLIENT_DEFAULT if options.max_bytes is None else options.max_bytes,
     )
     try:
         for response in walk:

@@ -21,6 +21,7 @@ from traitlets import Float, Int
 
 from .._constants import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONCURRENCY, MAX_TIMEOUT
 from ..cells import openapi
+from ..cells.call_options import CALL_OPTIONS, REQUEST_LINE, numbers_needed
 from ..cells.logins import Logins, NotLoggedInError
 from ..cells.magic_line import Arguments, parse_line, unknown_option_message
 from ..cells.request import RequestTemplate, compile_call
@@ -38,6 +39,16 @@ _SECRET_ON_LINE = re.compile(
 
 
 LOGGED_OUT = "%ue_logout"  # why a login ended, as a waiting form is told
+
+
+def _declared_options(magic: Any) -> Any:
+    """The argparse arguments of %ue_call, one per declaration in ``CALL_OPTIONS``."""
+    for option in reversed((REQUEST_LINE, *CALL_OPTIONS)):
+        if option is REQUEST_LINE:
+            magic = argument(option.field, nargs="*", **option.argparse_kwargs())(magic)
+        else:
+            magic = argument(*option.flags, **option.argparse_kwargs())(magic)
+    return magic
 
 
 @magics_class
@@ -332,36 +343,7 @@ class UsageEngineMagics(Magics):
     # -- calls --------------------------------------------------------------------------------
 
     @magic_arguments()
-    @argument(
-        "request_line", nargs="*", metavar="METHOD PATH", help="e.g. GET /usage-metering/v1/meters"
-    )
-    @argument("-o", "--output", metavar="VAR", help="Store the decoded body in VAR.")
-    @argument("-q", "--quiet", action="store_true", help="Show nothing (errors still raise).")
-    @argument("--profile", metavar="NAME", help="Use this login.")
-    @argument(
-        "-H",
-        "--header",
-        action="append",
-        default=[],
-        metavar='"Name: value"',
-        help="Add a header (repeatable; {{name}} works; replaces the cell's header of that name).",
-    )
-    @argument("--timeout", type=float, metavar="S", help="Seconds for the whole answer.")
-    @argument("--max-bytes", type=int, metavar="N", help="Most bytes of the answer.")
-    @argument("--table", action="store_true", help="Show a list of objects as a table.")
-    @argument("--raw", action="store_true", help="Show the body as text.")
-    @argument("--dry-run", action="store_true", help="Show the request; send nothing.")
-    @argument("--curl", action="store_true", help="Print an equivalent curl command; send nothing.")
-    @argument("--retry", type=int, metavar="N", help="Retry up to N times, any method.")
-    @argument("--no-raise", action="store_true", help="Do not raise on a 4xx or 5xx answer.")
-    @argument("--each", metavar="VAR", help="Send once per item of VAR ({{item}}).")
-    @argument("--concurrency", type=int, metavar="N", help="Requests in flight with --each.")
-    @argument("--rate", type=float, metavar="N", help="At most N requests a second with --each.")
-    @argument("--save", metavar="PATH", help="Write the answer (JSON Lines with --each) to PATH.")
-    @argument("--all-pages", action="store_true", help="Follow next-page links of a list.")
-    @argument("--columns", metavar="A,B", help="The table's columns, in order (implies --table).")
-    @argument("--python", action="store_true", help="Print the same request as Python code.")
-    @argument("--no-validate", action="store_true", help="Do not check the body against the API.")
+    @_declared_options
     @no_var_expand
     @line_cell_magic
     def ue_call(self, line: str, cell: str | None = None) -> Any:
@@ -528,7 +510,7 @@ class UsageEngineMagics(Magics):
     def _parse(magic: Any, line: str) -> Arguments:
         """One grammar for every magic line (``magic_line``), parsed by the magic's own options."""
         try:
-            return parse_line(magic.parser, line)
+            return parse_line(magic.parser, line, numbers_needed())
         except UsageEngineError as error:
             raise UsageError(str(error)) from None
         except UsageError as error:
