@@ -116,10 +116,12 @@ X-Trace: {{{{trace}}}}
 
 
 def test_ipython_expansion_does_not_touch_the_request(shell: Any) -> None:
-    shell.user_ns["x"] = "EXPANDED"
-    body = json.dumps({"name": "$x {x} $HOME", "unit": "u", "aggregation": {"type": "sum"}})
+    """IPython does not expand; $y and {y} with no variable y go out as written (a defined one
+    is refused: tests/cells/test_ipython_syntax_and_help.py)."""
+    shell.user_ns.pop("y", None)
+    body = json.dumps({"name": "$y {y} $HOME", "unit": "u", "aggregation": {"type": "sum"}})
     call(shell, f"POST {TYPES} -o t -q", body)
-    assert shell.user_ns["t"]["name"] == "$x {x} $HOME"
+    assert shell.user_ns["t"]["name"] == "$y {y} $HOME"
 
 
 # -- options --------------------------------------------------------------------------------

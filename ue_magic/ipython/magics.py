@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import inspect
 import re
 import sys
 from typing import Any
@@ -24,7 +25,7 @@ from ..cells import openapi
 from ..cells.call_options import CALL_OPTIONS, REQUEST_LINE, numbers_needed
 from ..cells.logins import Logins, NotLoggedInError
 from ..cells.magic_line import Arguments, parse_line, unknown_option_message
-from ..cells.request import RequestTemplate, compile_call
+from ..cells.request import RequestTemplate, compile_call, refuse_ipython_names
 from ..cells.result import line_value_is_used
 from ..core._client import UsageEngineClient
 from ..core.credentials import Credentials, Secret
@@ -156,6 +157,8 @@ class UsageEngineMagics(Magics):
         Voila) a missing one is an error at once. --sandbox needs no credentials.
         The secret is never accepted on this line.
         """
+        if _asks_help(self.ue_login, line):
+            return
         self._refuse_secret(line)
         try:
             args = self._parse(self.ue_login, line)
@@ -315,6 +318,8 @@ class UsageEngineMagics(Magics):
     @line_magic
     def ue_logout(self, line: str) -> None:
         """Forget a login: its token, its secret and its connections."""
+        if _asks_help(self.ue_logout, line):
+            return
         args = self._parse(self.ue_logout, line)
         login = self.logins.get(args.profile)
         had_sandbox = login is not None and login.sandbox is not None
@@ -337,6 +342,8 @@ class UsageEngineMagics(Magics):
     @line_magic
     def ue_status(self, line: str = "") -> None:
         """Every login: API URL, client, account, scopes, token expiry and request counts."""
+        if _asks_help(type(self).ue_status, line):
+            return
         summaries = [LoginSummary.of(lg.profile, lg.client) for lg in self.logins if lg.client]
         display(StatusView(summaries))
 
@@ -369,6 +376,8 @@ class UsageEngineMagics(Magics):
         """
         from ..cells import call
 
+        if _asks_help(self.ue_call, line):
+            return None
         args = self._call_args(line)
         template = self._call_template(line, tuple(args.request_line), cell, tuple(args.header))
         try:
@@ -378,6 +387,8 @@ class UsageEngineMagics(Magics):
         client = self.client_for(args.profile)
         namespace = self.shell.user_ns if self.shell is not None else {}
         try:
+            words = (*args.request_line, *args.header)
+            refuse_ipython_names((*words, cell or ""), namespace)
             self._check_call(args, template, cell, namespace)
             if args.each:
                 from ..cells.bulk import call_each
@@ -445,6 +456,8 @@ class UsageEngineMagics(Magics):
     def ue_api(self, line: str) -> Any:
         """The API's own words: its operations (method, path, summary, scopes) filtered by
         TEXT, or one operation (parameters, body outline, answers, an example cell)."""
+        if _asks_help(self.ue_api, line):
+            return None
         args = self._parse(self.ue_api, line)
         self.client_for(args.profile)  # "Not logged in" first
         login = self.logins.get(args.profile)
@@ -523,6 +536,18 @@ class UsageEngineMagics(Magics):
                     unknown_option_message(magic.parser, message, name, echo=echo)
                 ) from None
             raise
+
+
+_HELP_WORDS = {"-h", "--help"}
+
+
+def _asks_help(magic: Any, line: str) -> bool:
+    """``--help`` or ``-h`` on the line: print the help ``%magic?`` shows (its docstring, with
+    the options magic_arguments added) and do nothing else."""
+    if _HELP_WORDS.isdisjoint(line.split()):
+        return False
+    print(inspect.cleandoc(magic.__doc__ or ""))
+    return True
 
 
 def _show(obj: Any) -> None:

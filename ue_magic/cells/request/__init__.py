@@ -31,7 +31,8 @@ One module per part of the grammar:
 - ``_json``: the JSON body check, with the user's line and column;
 - ``_message``: the ``.http`` message grammar (request line, query lines, headers, body);
 - ``_template``: ``compile_request`` -> ``RequestTemplate`` -> ``render`` -> ``RequestSpec``;
-- ``_call``: which form a ``%ue_call`` takes (METHOD PATH on the line, or a message cell).
+- ``_call``: which form a ``%ue_call`` takes (METHOD PATH on the line, or a message cell);
+- ``_foreign``: IPython's ``{name}``/``$name`` refused when the name is defined.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from __future__ import annotations
 from ..._constants import METHODS
 from ...errors import RequestSyntaxError, UnknownNameError
 from ._call import compile_call
+from ._foreign import refuse_ipython_names
 from ._json import json_standin
 from ._template import RequestSpec, RequestTemplate, compile_request, parse_request
 
@@ -52,4 +54,5 @@ __all__ = [
     "compile_request",
     "json_standin",
     "parse_request",
+    "refuse_ipython_names",
 ]
