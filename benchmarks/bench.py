@@ -1,10 +1,12 @@
 """ue-magic's benchmarks: every figure a ratio to its baseline, measured in one run, same server.
 
-    python benchmarks/bench.py [--check] [--rounds N] [--readme README.md]
+    python benchmarks/bench.py [--check] [--rounds N] [--samples N] [--only calls|bulk|cold]
+                               [--readme [PAGE]]
 
 The sandbox runs in its own process (so server work does not share our GIL), and each timed figure
 interleaves baseline and candidate rounds (A B A B ...) and compares medians. ``--check`` exits
-non-zero when a target is missed; ``--readme`` writes the table between the README's markers.
+non-zero when a target is missed; ``--readme`` writes the table between the markers of the docs'
+benchmarks page (docs/guide/benchmarks.md), or of the page named.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
     from ue_magic import Credentials
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where the table is published: the docs site's benchmarks page, between its markers.
+BENCH_PAGE = ROOT / "docs" / "guide" / "benchmarks.md"
+MARKERS = ("<!-- bench -->", "<!-- /bench -->")
 SMALL = "usage-metering/v1/meter-types?name=bench-none"
 CALLS = 1000
 PAIRED_CALLS = 200  # pairs of calls (one of each) per round of a paired figure: ``paired``
@@ -559,9 +564,20 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def check_page(path: Path) -> None:
+    """Raise SystemExit unless ``path`` has the table's start marker (checked before a long run)."""
+    if MARKERS[0] not in path.read_text(encoding="utf-8"):
+        raise SystemExit(f"{path} has no {MARKERS[0]} marker: the table lives in {BENCH_PAGE}.")
+
+
 def write_readme(path: Path, text: str) -> None:
+    """Put ``text`` between the ``<!-- bench -->`` markers of ``path`` (a Markdown page).
+
+    Raises SystemExit when the page has no marker, saying which page holds the table.
+    """
+    check_page(path)
     readme = path.read_text(encoding="utf-8")
-    start, end = "<!-- bench -->", "<!-- /bench -->"
+    start, end = MARKERS
     if end not in readme:
         readme = readme.replace(start, f"{start}\n{end}")
     head, rest = readme.split(start, 1)
@@ -573,15 +589,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per figure")
-    parser.add_argument("--readme", type=Path, help="write the table into this README")
     parser.add_argument(
-        "--only", choices=["calls", "bulk"], help="run only these rows (the table is partial)"
+        "--readme",
+        type=Path,
+        nargs="?",
+        const=BENCH_PAGE,
+        help="write the table into the docs' benchmarks page (or this Markdown page)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["calls", "bulk", "cold"],
+        help="run only these rows (the table is partial)",
+    )
+    parser.add_argument(
+        "--samples", type=int, default=7, help="new processes per order of the cold rows"
     )
     args = parser.parse_args()
+    if args.readme:
+        check_page(args.readme)
     from bench_bulk import against_asyncio, big_input, rate_limited
 
     rows: list[Row] = []
-    if args.only != "bulk":
+    if args.only in (None, "calls"):
         with sandbox_process() as server:
             rows += small_gets(server, args.rounds)
         rows.append(threads_across_expiries())
@@ -589,14 +618,18 @@ def main() -> int:
         from bench_openapi import rows as openapi_rows  # API-aware cells: completion, checks
 
         rows += openapi_rows(args.rounds)
-    if args.only != "calls":
+    if args.only in (None, "bulk"):
         for figure in (bulk_throughput, rate_limited, lambda: against_asyncio(args.rounds)):
             got = figure()
             rows += got if isinstance(got, list) else [got]
             print(table(rows), file=sys.stderr, flush=True)  # so far, in case a later one fails
         rows.append(big_input())
-    if args.only != "bulk":
+    if args.only in (None, "calls"):
         rows.append(load_time(args.rounds))
+    if args.only in (None, "cold"):
+        from bench_cold import rows as cold_rows  # the first answer in a new process
+
+        rows += cold_rows(args.samples)
     text = table(rows)
     print(text)
     if args.readme:

@@ -75,7 +75,9 @@ def test_a_busy_port_leaves_the_env_file_as_it_was(
     assert env_file.read_text() == "OTHER=kept\n"
 
 
-def test_the_readme_never_redirects_into_env() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    assert "> .env" not in readme and ">.env" not in readme
-    assert "ue-sandbox --env-file .env" in readme
+def test_the_docs_never_redirect_into_env() -> None:
+    root = Path(__file__).parents[2]
+    for page in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]:
+        text = page.read_text()
+        assert "> .env" not in text and ">.env" not in text, page
+    assert "ue-sandbox --env-file .env" in (root / "docs" / "guide" / "sandbox.md").read_text()

@@ -251,7 +251,7 @@ def run_bulk(
     result = BulkResult(
         items,
         _item_fields(template),
-        keep_results=bool(options.output),
+        keep_results=bool(options.output) or options.frames,  # a DataFrame has the bodies
         origins=origins,
     )
     run = _Run(client, template, namespace, items, options, throttle)
@@ -334,7 +334,7 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
         return
     body = decode_body(response)
     if outcome.kind == "ok":
-        result.record_ok(index, body)
+        result.record_ok(index, body, response.status_code)
     else:
         described = describe_error(response, body)
         message = server_message(body) or response.reason_phrase or described
@@ -420,8 +420,9 @@ def call_each(
     show: Callable[[Any], None],
     progress_factory: ProgressFactory | None = None,
     runs: BulkRuns | None = None,
-) -> None:
-    """--each: check all, send all, show a summary; -o gets one result per item in order, and
+) -> Any:
+    """--each: check all, send all, show a summary; -o gets one result per item in order
+    (with --df, ``BulkResult.to_frame()``, which is also returned; else None), and
     ``_ue_bulk`` the ``BulkResult`` until the next --each (``_ue`` until the next call).
 
     The options were checked when made (``CallOptions``: what --each cannot be combined with).
@@ -456,8 +457,9 @@ def call_each(
         if save is not None:
             save.close()
     namespace["_ue"] = namespace["_ue_bulk"] = result
+    value = result.to_frame() if options.frames else result.results
     if options.output:
-        namespace[options.output] = result.results
+        namespace[options.output] = value
     if not options.quiet or result.interrupted or result.stopped:
         show(result)  # -q: failures are one line below, not the table
     left = len(items) - len(result.ok)
@@ -473,7 +475,7 @@ def call_each(
         if options.no_raise:
             if options.quiet:
                 print(f"{result.summary()}; {where}.")  # -q: one line, and only on failure
-            return
+            return value if options.frames else None
         what = f"{len(result.failures)} of {len(items)} requests failed"
         if unsent:
             what += f" and {unsent} were not sent"
@@ -481,3 +483,4 @@ def call_each(
             f"{what}; {where} (pending = _ue_bulk.pending, then --each pending, sends them again; "
             "--no-raise to go on)."
         )
+    return value if options.frames else None

@@ -218,6 +218,12 @@ CALL_OPTIONS: tuple[Option, ...] = (
         check=_check_columns,
     ),
     Option(
+        ("--df",),
+        "df",
+        "The value is a pandas DataFrame of the list.",
+        "store_true",
+    ),
+    Option(
         ("--python",),
         "python",
         "Print the same request as Python code.",
@@ -229,6 +235,13 @@ CALL_OPTIONS: tuple[Option, ...] = (
         "no_validate",
         "Do not check the body against the API.",
         "store_true",
+    ),
+    Option(("--file",), "file", "Send a request of this .http file.", metavar="PATH"),
+    Option(
+        ("--name",),
+        "name",
+        "The request of --file (# @name NAME or ### NAME).",
+        metavar="NAME",
     ),
 )
 

@@ -175,13 +175,14 @@ class Logins:
         profile: str | None,
         why: str,
         *,
-        logout: bool = False,
+        stop_runs: str = "logged in again",
         wait: float = 30.0,
         keep: Stoppable | None = None,
     ) -> UsageEngineClient | None:
         """End the login of ``profile`` (its runs, client and form); returns its client, or None.
 
-        Its --each runs stop, waiting at most ``wait`` seconds for requests in flight. The
+        Its --each runs stop (``stop_runs`` says why, in their report), waiting at most
+        ``wait`` seconds for requests in flight. The
         kernel's sandbox is stopped when no login uses it any more (unless it is ``keep``,
         about to be used again).
         """
@@ -190,7 +191,7 @@ class Logins:
             return None
         login.close_form(why)
         if login.client is not None and self.runs is not None:
-            self.runs.stop(login.client, "logged out" if logout else "logged in again", wait)
+            self.runs.stop(login.client, stop_runs, wait)
         client = login.end()
         login.sandbox = None
         if login.form is None:
@@ -207,10 +208,11 @@ class Logins:
         self.sandbox = None
         running.stop()
 
-    def close(self, why: str) -> None:
-        """Every login, form and the sandbox (``%unload_ext``, or the kernel going away)."""
+    def close(self, why: str, wait: float = 30.0) -> None:
+        """Every login (its --each runs stopped as a logout stops them), form and the sandbox
+        (``%unload_ext``, or the kernel going away)."""
         for profile in list(self._by_profile):
-            self.forget(profile, why)
+            self.forget(profile, why, stop_runs=why, wait=wait)
         self._by_profile.clear()
         if self.sandbox is not None:
             running, self.sandbox = self.sandbox, None

@@ -96,7 +96,7 @@ class _CloseWhenCellEnds:
 def _close(ipython: Any, magics: Any) -> None:
     ipython.magics_manager.registry.pop(KEY, None)
     magics.cells.unwatch(ipython)
-    magics.logins.close(UNLOADED)
+    magics.logins.close(UNLOADED, wait=magics.timeout)
 
 
 def _remove_magics(ipython: Any, magics: Any) -> None:

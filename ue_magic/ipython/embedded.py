@@ -11,12 +11,11 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from .._extras import install_command
 from ..core.credentials import Credentials
 from ..errors import ConfigurationError
 
-__all__ = ["INSTALL_HINT", "credentials_for", "start_sandbox"]
-
-INSTALL_HINT = "pip install 'ue-magic[sandbox]'"
+__all__ = ["credentials_for", "start_sandbox"]
 
 
 def start_sandbox() -> Any:
@@ -27,7 +26,7 @@ def start_sandbox() -> Any:
     except ImportError as error:
         raise ConfigurationError(
             f"The sandbox needs the 'sandbox' extra ({error.name or 'a package'} is missing): "
-            f"run {INSTALL_HINT} and restart the kernel."
+            f"run {install_command('sandbox')} and restart the kernel."
         ) from None
     options: dict[str, Any] = {}
     if "demo_data" in inspect.signature(sandbox.start).parameters:

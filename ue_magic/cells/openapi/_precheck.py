@@ -50,6 +50,10 @@ def check_call(
     checked = checker.match(first.method, first.path)
     if checked.operation is None or not validate:
         return checked
+    if not checker.validates:  # no jsonschema: say so (once per login: the caller's warn_once)
+        if first.sends_json and first.body is not None:
+            return Checked(checked.operation, unchecked_warning())
+        return checked
     start = body_line(cell, message_form) if cell is not None else 1
     for index, spec in enumerate(specs):
         try:
@@ -71,6 +75,16 @@ def check_call(
                 error.source_line,
             ) from None
     return checked
+
+
+def unchecked_warning() -> str:
+    """What a login without the ``openapi`` extra says at its first JSON body."""
+    from ..._extras import install_command
+
+    return (
+        "JSON bodies go out unchecked (checking them against the API description needs the "
+        f"'openapi' extra): run {install_command('openapi')}."
+    )
 
 
 def _check_one(
