@@ -15,7 +15,7 @@ from ue_magic.cells.call_options import CALL_OPTIONS, reference
 from ue_magic.errors import UsageEngineError
 from ue_magic.ipython.magics import UsageEngineMagics
 
-SETTINGS_ONLY = {"display_limit", "display_bytes", "expand_levels", "text_limit"}
+SETTINGS_ONLY = {"display_limit", "display_bytes", "expand_levels", "text_limit", "dataframe"}
 
 
 def parser() -> Any:
