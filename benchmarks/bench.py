@@ -1,6 +1,7 @@
 """ue-magic's benchmarks: every figure a ratio to its baseline, measured in one run, same server.
 
-    python benchmarks/bench.py [--check] [--rounds N] [--readme [PAGE]]
+    python benchmarks/bench.py [--check] [--rounds N] [--samples N] [--only calls|bulk|cold]
+                               [--readme [PAGE]]
 
 The sandbox runs in its own process (so server work does not share our GIL), and each timed figure
 interleaves baseline and candidate rounds (A B A B ...) and compares medians. ``--check`` exits
@@ -596,7 +597,12 @@ def main() -> int:
         help="write the table into the docs' benchmarks page (or this Markdown page)",
     )
     parser.add_argument(
-        "--only", choices=["calls", "bulk"], help="run only these rows (the table is partial)"
+        "--only",
+        choices=["calls", "bulk", "cold"],
+        help="run only these rows (the table is partial)",
+    )
+    parser.add_argument(
+        "--samples", type=int, default=7, help="new processes per order of the cold rows"
     )
     args = parser.parse_args()
     if args.readme:
@@ -604,7 +610,7 @@ def main() -> int:
     from bench_bulk import against_asyncio, big_input, rate_limited
 
     rows: list[Row] = []
-    if args.only != "bulk":
+    if args.only in (None, "calls"):
         with sandbox_process() as server:
             rows += small_gets(server, args.rounds)
         rows.append(threads_across_expiries())
@@ -612,14 +618,18 @@ def main() -> int:
         from bench_openapi import rows as openapi_rows  # API-aware cells: completion, checks
 
         rows += openapi_rows(args.rounds)
-    if args.only != "calls":
+    if args.only in (None, "bulk"):
         for figure in (bulk_throughput, rate_limited, lambda: against_asyncio(args.rounds)):
             got = figure()
             rows += got if isinstance(got, list) else [got]
             print(table(rows), file=sys.stderr, flush=True)  # so far, in case a later one fails
         rows.append(big_input())
-    if args.only != "bulk":
+    if args.only in (None, "calls"):
         rows.append(load_time(args.rounds))
+    if args.only in (None, "cold"):
+        from bench_cold import rows as cold_rows  # the first answer in a new process
+
+        rows += cold_rows(args.samples)
     text = table(rows)
     print(text)
     if args.readme:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import html
 import json
+from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,8 @@ class BulkResult:
         self.total = len(items)
         self.fields = tuple(fields)
         self.states = bytearray(self.total)  # NOT_SENT, OK or FAILED per item
+        self.codes = array("H", bytes(2 * self.total))  # an ok item's status (0: none)
+        self.why_not_sent: dict[int, str] = {}  # by index
         self.results: list[Any] | None = [None] * self.total if keep_results else None
         self.failures: list[BulkFailure] = []
         self.not_sent_why: Counter[str] = Counter()
@@ -95,8 +98,9 @@ class BulkResult:
         self.pacing: Any = None  # PacingStats of the run
 
     # -- recording (the runner's thread only) --------------------------------------------------
-    def record_ok(self, index: int, body: Any) -> None:
+    def record_ok(self, index: int, body: Any, status: int = 0) -> None:
         self.states[index] = OK
+        self.codes[index] = status
         if self.results is not None:
             self.results[index] = body
 
@@ -109,6 +113,7 @@ class BulkResult:
     def record_not_sent(self, index: int, why: str) -> None:
         self.states[index] = NOT_SENT
         self.not_sent_why[why] += 1
+        self.why_not_sent[index] = why
 
     # -- reading -------------------------------------------------------------------------------
     @property
@@ -136,6 +141,30 @@ class BulkResult:
     def responses(self) -> dict[int, httpx.Response]:
         """The error answers by index (ok answers are not kept: their bodies are in -o)."""
         return {f.index: f.response for f in self.failures if f.response is not None}
+
+    def outcomes(self) -> Iterator[tuple[str, int | None, str | None, Any]]:
+        """Each item's (outcome, status, why, body), in input order: outcome is ok, failed
+        or not sent; status None without an answer; why says why there was no answer; body is
+        an ok answer's (when kept: with -o or --df) or a failure's error body."""
+        failures = {failure.index: failure for failure in self.failures}
+        for index, state in enumerate(self.states):
+            if state == OK:
+                body = self.results[index] if self.results is not None else None
+                yield "ok", self.codes[index] or None, None, body
+            elif state == FAILED:
+                failure = failures[index]
+                why = None if failure.response is not None else failure.message
+                yield "failed", failure.status, why, failure.body
+            else:
+                yield "not sent", None, self.why_not_sent.get(index), None
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame, one row per item in input order: the item (or the fields the
+        template used), ``outcome``, ``status``, ``why``, then the body's fields (ok bodies only
+        when the run kept them, with -o or --df). Needs pandas (the explore extra)."""
+        from .frame import bulk_frame
+
+        return bulk_frame(self)
 
     def summary(self) -> str:
         """'3000 items: 3000 sent, 2990 ok, 10 failed, 0 not sent in 31.2 s (96.2/s)'."""

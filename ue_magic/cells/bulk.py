@@ -248,7 +248,7 @@ def run_bulk(
     result = BulkResult(
         items,
         _item_fields(template),
-        keep_results=bool(options.output),
+        keep_results=bool(options.output) or options.frames,  # a DataFrame has the bodies
     )
     run = _Run(client, template, namespace, items, options, throttle)
     started = clock()
@@ -320,7 +320,7 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
         return
     body = decode_body(response)
     if outcome.kind == "ok":
-        result.record_ok(index, body)
+        result.record_ok(index, body, response.status_code)
     else:
         described = describe_error(response, body)
         message = server_message(body) or response.reason_phrase or described
@@ -396,8 +396,9 @@ def call_each(
     show: Callable[[Any], None],
     progress_factory: ProgressFactory | None = None,
     runs: BulkRuns | None = None,
-) -> None:
-    """--each: check all, send all, show a summary; -o gets one result per item in order."""
+) -> Any:
+    """--each: check all, send all, show a summary; -o gets one result per item in order
+    (with --df, ``BulkResult.to_frame()``, which is also returned; else None)."""
     if options.dry_run or options.curl or options.python or options.all_pages:
         raise UsageEngineError(
             "--each cannot be combined with --dry-run, --curl, --python or --all-pages."
@@ -424,8 +425,9 @@ def call_each(
         if save is not None:
             save.close()
     namespace["_ue"] = result
+    value = result.to_frame() if options.frames else result.results
     if options.output:
-        namespace[options.output] = result.results
+        namespace[options.output] = value
     if not options.quiet or result.interrupted or result.stopped:
         show(result)  # -q: failures are one line below, not the table
     left = len(items) - len(result.ok)
@@ -441,7 +443,7 @@ def call_each(
         if options.no_raise:
             if options.quiet:
                 print(f"{result.summary()}; {where}.")  # -q: one line, and only on failure
-            return
+            return value if options.frames else None
         what = f"{len(result.failures)} of {len(items)} requests failed"
         if unsent:
             what += f" and {unsent} were not sent"
@@ -449,3 +451,4 @@ def call_each(
             f"{what}; {where} (pending = _ue.pending, then --each pending, sends them again; "
             "--no-raise to go on)."
         )
+    return value if options.frames else None

@@ -60,6 +60,8 @@ class CallOptions:
     save: str | None = None
     python: bool = False
     profile: str | None = None
+    df: bool = False  # --df: the value is a DataFrame, or an error
+    dataframe: bool = False  # the setting: list answers are DataFrames without --df
 
     def __post_init__(self) -> None:
         """Option values that cannot work are refused before anything is sent."""
@@ -94,6 +96,30 @@ class CallOptions:
                 raise UsageEngineError(f"--each cannot be combined with {' or '.join(given)}.")
         if self.dry_run or self.curl or self.python:
             self._check_previews()
+        if self.df:
+            self._check_df()
+        if self.frames:
+            from .frame import pandas
+
+            pandas("--df" if self.df else "UsageEngineMagics.dataframe = True")  # before sending
+
+    @property
+    def frames(self) -> bool:
+        """Is the value a DataFrame (--df, or the setting where the line asks for no other
+        view and something is answered)?"""
+        if self.df:
+            return True
+        previews = self.dry_run or self.curl or self.python
+        return self.dataframe and not (self.raw or self.table or previews)
+
+    def _check_df(self) -> None:
+        for flag, on in (("--raw", self.raw), ("--table", self.table)):
+            if on:
+                raise UsageEngineError(f"Choose --df or {flag}: --df shows the DataFrame itself.")
+        previews = (("--dry-run", self.dry_run), ("--curl", self.curl), ("--python", self.python))
+        for flag, on in previews:
+            if on:
+                raise UsageEngineError(f"--df needs an answer, and {flag} sends nothing.")
 
     def _check_previews(self) -> None:
         flags = (("--dry-run", self.dry_run), ("--curl", self.curl), ("--python", self.python))
@@ -130,6 +156,8 @@ class CallOptions:
             save=args.save,
             python=args.python,
             profile=args.profile,
+            df=args.df,
+            dataframe=getattr(settings, "dataframe", False),
         )
 
     def view(self, response: httpx.Response, body: Any, more_pages: bool = False) -> ResponseView:
@@ -205,10 +233,12 @@ def call_once(
     *,
     line_form: bool = False,
     page_counter: Callable[[], PageCounter] | None = None,
+    description: Any = None,
 ) -> Any:
     """One request: everything is checked before sending; the answer goes to ``_ue`` and -o.
 
-    ``page_counter`` makes what counts pages and items while --all-pages runs.
+    ``page_counter`` makes what counts pages and items while --all-pages runs;
+    ``description`` (an ``openapi.Description``) names the date-time fields of a DataFrame.
     """
     spec = template.render(namespace)
     if options.python:
@@ -228,6 +258,7 @@ def call_once(
     if options.output:
         namespace[options.output] = None
     note = ""
+    partial = False  # -o gets the pages before an error
     if options.all_pages:
         from ..core.pages import fetch_all_pages
 
@@ -240,17 +271,26 @@ def call_once(
         response, body = pages.response, pages.body
         stored = body
         if pages.before_error is not None and options.output:
-            stored = pages.before_error
+            stored, partial = pages.before_error, True
             kept = pages.pages - 1
             note = f"; -o {options.output} holds the {kept} page{'s' if kept > 1 else ''} before it"
     else:
         response = send_spec(client, spec, options)
         body = stored = decode_body(response)
     namespace["_ue"] = response
+    saved = write_answer(target, body) if target is not None else None
+    framed = False
+    notes: list[str] = []
+    if options.frames and (partial or not response.is_error):  # an error body stays as it is
+        from .frame import answer_value
+
+        # raises, before -o is set, for an answer --df cannot convert (_ue holds it)
+        value, notes = answer_value(stored, options, spec.method, spec.path, description)
+        framed, stored = value is not stored, value
     if options.output:
         namespace[options.output] = stored
-    saved = write_answer(target, body) if target is not None else None
     view = None
+    more = False
     if not options.quiet:  # the paging note is only read by the view
         more = not options.all_pages and has_next_page(response, body, spec.params)
         view = options.view(response, body, more_pages=more)
@@ -262,6 +302,8 @@ def call_once(
         )
     if saved is not None and not options.quiet:
         print(saved)
+    if framed and not response.is_error:  # a DataFrame (partial pages: the error shows)
+        return _show_frame(stored, notes, more, show, line_form, options.quiet)
     if line_form:
         result = shown(body, view)
         if result is not None:
@@ -269,6 +311,21 @@ def call_once(
     if view is not None:
         show(view)
     return body if line_form else None
+
+
+def _show_frame(
+    frame: Any, notes: list[str], more: bool, show: Show, line_form: bool, quiet: bool
+) -> Any:
+    """A DataFrame shows itself (pandas' HTML and text), after its notes and the paging note;
+    the line form returns it, so IPython shows it once, as Out, unless it is assigned."""
+    if not quiet:
+        if more:
+            notes = [*notes, "More pages exist: add --all-pages to get them all."]
+        for line in notes:
+            print(line.replace("`", ""))
+        if not line_form:
+            show(frame)
+    return frame if line_form else None
 
 
 def has_next_page(response: httpx.Response, body: Any, params: Any) -> bool:

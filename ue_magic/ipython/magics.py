@@ -17,12 +17,12 @@ from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
-from traitlets import Float, Int
+from traitlets import Bool, Float, Int
 
 from .._constants import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONCURRENCY, MAX_TIMEOUT
 from ..cells import openapi
 from ..cells.magic_line import Arguments, parse_line, unknown_option_message
-from ..cells.request import RequestTemplate, compile_call
+from ..cells.request import RequestTemplate, compile_call, file_cell
 from ..cells.result import line_value_is_used
 from ..core._client import UsageEngineClient
 from ..core.credentials import Credentials, Secret
@@ -64,6 +64,9 @@ class UsageEngineMagics(Magics):
     ).tag(config=True)
     openapi_timeout = Float(
         5.0, min=0.001, max=600.0, help="Seconds to wait for the API description (openapi.json)."
+    ).tag(config=True)
+    dataframe = Bool(
+        False, help="List answers (and --each results) as pandas DataFrames, as --df makes them."
     ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
@@ -399,8 +402,11 @@ class UsageEngineMagics(Magics):
     @argument("--save", metavar="PATH", help="Write the answer (JSON Lines with --each) to PATH.")
     @argument("--all-pages", action="store_true", help="Follow next-page links of a list.")
     @argument("--columns", metavar="A,B", help="The table's columns, in order (implies --table).")
+    @argument("--df", action="store_true", help="The value is a pandas DataFrame of the list.")
     @argument("--python", action="store_true", help="Print the same request as Python code.")
     @argument("--no-validate", action="store_true", help="Do not check the body against the API.")
+    @argument("--file", metavar="PATH", help="Send a request of this .http file.")
+    @argument("--name", metavar="NAME", help="The request of --file (# @name NAME or ### NAME).")
     @no_var_expand
     @line_cell_magic
     def ue_call(self, line: str, cell: str | None = None) -> Any:
@@ -414,14 +420,33 @@ class UsageEngineMagics(Magics):
         {{rows[0]["id"]}}): as a whole JSON value, its JSON; inside a JSON string
         or a header, its text; in the path, URL-encoded. An unknown name or
         invalid JSON is an error before anything is sent.
-        -o VAR and the returned value hold the decoded body (also with --table:
-        build a DataFrame with pandas.DataFrame(r["meters"]) or
-        pandas.json_normalize); _ue holds the response. Terminal output is cut
-        to UsageEngineMagics.text_limit items.
+        As in .http files: @name = value lines before the request line
+        (shadowing notebook names), {{$guid}} {{$uuid}} {{$timestamp}}
+        {{$isoTimestamp}} {{$randomInt 1 100}} {{$datetime iso8601}};
+        %ue_call --file requests.http --name NAME sends one request of a file.
+        -o VAR and the returned value hold the decoded body (also with --table);
+        _ue holds the response. Terminal output is cut to
+        UsageEngineMagics.text_limit items.
+
+        --df makes the value (and -o VAR) a pandas DataFrame of the answer's list
+        of objects (the answer, or the list in {"meters": [...]}), shown as pandas
+        shows it: nested objects as dotted columns (aggregation.type), lists kept
+        in cells, date-times as UTC datetimes, every page with --all-pages, the
+        columns of --columns. An answer with no list is an error (it stays in
+        _ue). With --each: one row per item (the item, outcome, status, the
+        body's fields), as _ue.to_frame() gives it. %config
+        UsageEngineMagics.dataframe = True makes list answers DataFrames without
+        --df. Needs pandas, the explore extra.
         """
         from ..cells import call
 
         args = self._call_args(line)
+        line_form = cell is None
+        if args.file is not None or args.name is not None:
+            try:
+                cell = file_cell(args.file, args.name, tuple(args.request_line), cell)
+            except UsageEngineError as error:
+                raise UsageError(_bare(error)) from None
         template = self._call_template(line, tuple(args.request_line), cell, tuple(args.header))
         try:
             options = call.options_for(args, self)
@@ -434,18 +459,21 @@ class UsageEngineMagics(Magics):
             if args.each:
                 from ..cells.bulk import call_each
 
-                return call_each(
+                result = call_each(
                     namespace, client, template, options, display, self._progress(), self._runs()
                 )
-            result = call.call_once(
-                namespace,
-                client,
-                template,
-                options,
-                _show,
-                line_form=cell is None,
-                page_counter=self._page_counter() if options.all_pages else None,
-            )
+                result = result if line_form else None  # the line form returns --df's frame
+            else:
+                result = call.call_once(
+                    namespace,
+                    client,
+                    template,
+                    options,
+                    _show,
+                    line_form=line_form,
+                    page_counter=self._page_counter() if options.all_pages else None,
+                    description=self.description_of(args.profile) if options.frames else None,
+                )
         except UsageEngineError as error:
             raise UsageError(_bare(error)) from None
         if options.quiet and result is not None and not line_value_is_used(self.shell, line):

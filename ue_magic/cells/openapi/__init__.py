@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._check import Checked, RequestChecker, body_line
     from ._complete import Candidate, CompletionContext, Completions, complete
+    from ._fields import date_time_fields
     from ._index import OperationIndex, request_path
     from ._model import Description, NotADescription, load_description
     from ._operation import Operation, Parameter
@@ -43,6 +44,7 @@ __all__ = [
     "check_call",
     "client_fetch",
     "complete",
+    "date_time_fields",
     "load_description",
     "loaded_line",
     "matched_line",
@@ -51,6 +53,7 @@ __all__ = [
 
 
 _LAZY = {
+    "date_time_fields": "._fields",
     "BodyProblem": "._validate",
     "BodyValidator": "._validate",
     "Candidate": "._complete",

@@ -32,6 +32,11 @@ class RequestChecker:
         self.validates = available()
         self._validator = BodyValidator(description) if self.validates else None
 
+    def warm_up(self) -> None:
+        """Make the body checks ready in a background thread (see ``BodyValidator.warm_up``)."""
+        if self._validator is not None:
+            self._validator.warm_up()
+
     def match(self, method: str, path: str) -> Checked:
         operation = self.description.index.match(method, path)
         if operation is None:
@@ -88,8 +93,10 @@ def body_line(cell: str, message: bool) -> int:
         return 1
     lines = cell.split("\n")
     index = 0
-    while index < len(lines) and (not lines[index].strip() or lines[index].lstrip()[:1] == "#"):
-        index += 1
+    while index < len(lines) and (
+        not lines[index].strip() or lines[index].lstrip().startswith(("#", "//", "@"))
+    ):
+        index += 1  # blank, comment and @name = value lines
     index += 1  # the request line
     while index < len(lines) and lines[index].strip():
         index += 1  # ?/& lines and headers

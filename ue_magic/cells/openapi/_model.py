@@ -103,6 +103,7 @@ def build(
                     parameters=tuple(merged.values()),
                     **_body(documents, raw_op.get("requestBody"), op_loc + "/requestBody"),
                     responses=_responses(documents, raw_op.get("responses"), op_loc),
+                    **_answer(documents, raw_op.get("responses"), op_loc),
                     scopes=_scopes(raw_op.get("security", default_security)),
                     deprecated=bool(raw_op.get("deprecated")),
                 )
@@ -217,6 +218,38 @@ def _responses(documents: Documents, raw: Any, loc: str) -> tuple[tuple[str, str
         text = response.get("description") if isinstance(response, dict) else ""
         found.append((str(status), _text(text)))
     return tuple(found)
+
+
+def _answer(documents: Documents, raw: Any, loc: str) -> dict[str, Any]:
+    """The schema of the first success (2xx) answer with a JSON body, and where it lives; none
+    when it cannot be reached (the answer's schema only names columns: never fail a load)."""
+    if not isinstance(raw, dict):
+        return {}
+    for status, entry in sorted(raw.items(), key=lambda pair: str(pair[0])):
+        if not str(status).startswith("2"):
+            continue
+        try:
+            found = _json_schema(documents, entry, f"{loc}/responses/{_escape(str(status))}")
+        except DescriptionError:
+            return {}
+        if found:
+            return found
+    return {}
+
+
+def _json_schema(documents: Documents, entry: Any, loc: str) -> dict[str, Any]:
+    response, response_loc = _at(documents, entry, loc)
+    content = response.get("content") if isinstance(response, dict) else None
+    if not isinstance(content, dict):
+        return {}
+    for media, value in content.items():
+        kind = str(media).split(";")[0].strip().lower()
+        json_media = kind == "application/json" or kind.endswith("+json")
+        if json_media and isinstance(value, dict) and "schema" in value:
+            schema_loc = f"{response_loc}/content/{_escape(str(media))}/schema"
+            schema, schema_loc = _at(documents, value["schema"], schema_loc)
+            return {"answer_schema": schema, "answer_schema_uri": schema_loc}
+    return {}
 
 
 def _scopes(security: Any) -> tuple[str, ...]:

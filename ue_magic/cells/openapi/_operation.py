@@ -32,6 +32,8 @@ class Operation:
     body_schema: Any = field(default=None, repr=False)  # the JSON schema node (inner refs kept)
     body_schema_uri: str = ""  # where that schema lives: file URI + '#' + JSON pointer
     responses: tuple[tuple[str, str], ...] = ()  # (status, description)
+    answer_schema: Any = field(default=None, repr=False)  # the first 2xx JSON answer's schema
+    answer_schema_uri: str = ""  # where that schema lives, as body_schema_uri
     scopes: tuple[str, ...] = ()
     deprecated: bool = False
 

@@ -12,9 +12,11 @@ offset of that value in the body text, which the magic turns into a line and col
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,7 @@ from ...errors import DescriptionError
 from ._bounded import Deadline, TooComplex, bounded_keywords
 from ._model import Description
 from ._operation import Operation
+from ._schema_import import import_jsonschema
 
 PathItem = str | int
 
@@ -63,19 +66,35 @@ class BodyValidator:
         self._validators: dict[str, Any] = {}
         self._deadline = Deadline()
         self._bounded: Any = None  # the validator class with bounded keywords
+        self._lock = threading.Lock()  # held while jsonschema and the registry are made
+        self._warming: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        """Import jsonschema and build the registry in a background thread, once, so that the
+        first check need not; a check that comes first waits for it (the same lock)."""
+        if self._warming is None and self._registry is None:
+            self._warming = threading.Thread(
+                target=self._warm, name="ue-magic body checks warm-up", daemon=True
+            )
+            self._warming.start()
+
+    def _warm(self) -> None:
+        with contextlib.suppress(Exception):  # the first check does it again and says why
+            self._registry_of()
 
     def check(self, operation: Operation, body: Any) -> BodyProblem | None:
         """The first (most relevant) problem of ``body``, or None when it fits or has no schema.
 
         Raises DescriptionError when the schema itself is broken (an unknown type, a bad
-        pattern, a loop, a keyword of the wrong shape): the description is at fault, not the body.
+        pattern, a loop, a keyword of the wrong shape): the description is at fault, not the body;
+        TooComplex (a DescriptionError) when checking takes over 0.5 s.
         """
         if not operation.body_schema_uri:
             return None
-        from jsonschema.exceptions import best_match
-
         try:
             validator = self._validator(operation.body_schema_uri)
+            from jsonschema.exceptions import best_match
+
             self._deadline.start()
             error = best_match(validator.iter_errors(body))
             return None if error is None else _problem(error)
@@ -101,7 +120,8 @@ class BodyValidator:
     def _validator(self, uri: str) -> Any:
         validator = self._validators.get(uri)
         if validator is None:
-            validator = self._class()({"$ref": uri}, registry=self._registry_of())
+            registry = self._registry_of()
+            validator = self._class()({"$ref": uri}, registry=registry)
             self._validators[uri] = validator
         return validator
 
@@ -126,18 +146,23 @@ class BodyValidator:
         return self._bounded
 
     def _registry_of(self) -> Any:
-        if self._registry is None:
-            from referencing import Registry
-            from referencing.jsonschema import DRAFT4, DRAFT202012
+        """The description's documents as a ``referencing.Registry``, made at most once
+        (jsonschema imported first: see ``_schema_import``); waits for a warm-up under way.
+        The documents are used as they are (3.0's ``nullable`` is read by ``_bounded``), so
+        making it costs no copy of a large description."""
+        with self._lock:
+            if self._registry is None:
+                import_jsonschema()
+                from referencing import Registry
+                from referencing.jsonschema import DRAFT4, DRAFT202012
 
-            is_31 = self.description.is_31
-            spec = DRAFT202012 if is_31 else DRAFT4
-            resources = [
-                (uri, spec.create_resource(doc))
-                for uri, doc in self.description.documents.files.items()
-            ]
-            self._registry = Registry().with_resources(resources)
-        return self._registry
+                spec = DRAFT202012 if self.description.is_31 else DRAFT4
+                resources = [
+                    (uri, spec.create_resource(doc))
+                    for uri, doc in self.description.documents.files.items()
+                ]
+                self._registry = Registry().with_resources(resources)
+            return self._registry
 
 
 def _broken_schema_errors() -> tuple[type[BaseException], ...]:

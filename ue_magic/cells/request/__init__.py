@@ -31,6 +31,9 @@ One module per part of the grammar:
 - ``_json``: the JSON body check, with the user's line and column;
 - ``_message``: the ``.http`` message grammar (request line, query lines, headers, body);
 - ``_template``: ``compile_request`` -> ``RequestTemplate`` -> ``render`` -> ``RequestSpec``;
+- ``_body``: a body as the references read it (comments, ``&`` lines, multipart), by mode;
+- ``_variables``: ``@name = value`` file variables; ``_system``: ``{{$guid}}`` and the like;
+- ``_file``: one named request of a ``.http`` file (``--file``/``--name``);
 - ``_call``: which form a ``%ue_call`` takes (METHOD PATH on the line, or a message cell).
 """
 
@@ -38,7 +41,7 @@ from __future__ import annotations
 
 from ..._constants import METHODS
 from ...errors import RequestSyntaxError, UnknownNameError
-from ._call import compile_call
+from ._call import compile_call, file_cell
 from ._json import json_standin
 from ._template import RequestSpec, RequestTemplate, compile_request, parse_request
 
@@ -50,6 +53,7 @@ __all__ = [
     "UnknownNameError",
     "compile_call",
     "compile_request",
+    "file_cell",
     "json_standin",
     "parse_request",
 ]

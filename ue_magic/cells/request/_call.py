@@ -7,6 +7,7 @@ import re
 
 from ..._constants import METHODS
 from ...errors import UsageEngineError
+from ._file import file_request
 from ._template import RequestTemplate, compile_request
 
 _TRAILING_BLANK_LINES = re.compile(r"(?:\r?\n[ \t]*)+\Z")  # a terminal cell ends in blank lines
@@ -35,3 +36,19 @@ def compile_call(
         f"Expected METHOD PATH on the magic line, got {len(request_line)} words; "
         "put headers with -H and the body in the cell."
     )
+
+
+def file_cell(
+    path: str | None, name: str | None, request_line: tuple[str, ...], cell: str | None
+) -> str:
+    """The cell text of ``--file PATH [--name NAME]`` (see ``_file``); the file is read at each
+    call, so an edited file is sent as it is now. Raises UsageEngineError before anything is
+    sent."""
+    if path is None:
+        raise UsageEngineError("--name picks a request of a .http file; add --file PATH.")
+    if request_line or cell is not None:
+        raise UsageEngineError(
+            "--file sends a request written in the file: leave out METHOD PATH and the cell"
+            " (the line form: %ue_call --file requests.http --name NAME)."
+        )
+    return file_request(path, name)

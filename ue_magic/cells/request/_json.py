@@ -7,6 +7,7 @@ a string), so ``json.loads`` reports positions in the cell as the user wrote it.
 from __future__ import annotations
 
 import json
+import re
 
 from ...errors import RequestSyntaxError
 from ._placeholders import Origin, Placeholder, position, source_line, tokenize
@@ -28,8 +29,13 @@ def json_standin(text: str) -> str:
     """``text`` (a JSON body as written in the cell) with each ``{{ }}`` replaced by a stand-in
     of the same width (``0`` for a whole value, ``x`` inside a string): JSON whose offsets are
     the cell's, so a problem found in the rendered body can be shown where the user wrote it.
-    Raises RequestSyntaxError for a placeholder that would not render anyway."""
+    Raises RequestSyntaxError for a placeholder that would not render anyway. Whole-line ``#``
+    and ``//`` comments (dropped from a ``.http`` body) are blanked, so lines keep their places."""
+    text = _COMMENT_LINE.sub("", text)
     return _scan(text, Origin(text.split("\n"), 1, 1))[1]
+
+
+_COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//).*$", re.MULTILINE)
 
 
 def _scan(text: str, origin: Origin) -> tuple[Parts, str]:

@@ -13,18 +13,33 @@ from ..._constants import METHODS
 from ...errors import RequestSyntaxError
 from ._placeholders import Origin, Token, position, source_line, tokenize
 from ._values import (
+    Part,
     Parts,
     header_text,
     header_value_problem,
     one_line,
     parts_of,
     path_text,
+    url_text,
     whole_path,
 )
+
+#: methods of the .http references that are refused, with why
+_REFUSED_METHODS = {
+    "TRACE": "the server would echo the request's headers, the login's token included",
+    "CONNECT": "it opens a tunnel, not an API request",
+}
 
 
 def check_method(word: str, origin: Origin, column: int) -> str:
     method = word.upper()
+    if method in _REFUSED_METHODS:
+        raise RequestSyntaxError(
+            f"{method} is not sent: {_REFUSED_METHODS[method]}; use one of {', '.join(METHODS)}.",
+            origin.line,
+            column,
+            source_line(origin, origin.line),
+        )
     if method not in METHODS:
         import difflib
 
@@ -62,7 +77,23 @@ def compile_path(text: str, origin: Origin) -> Parts:
                 )
     if len(tokens) == 1 and tokens[0][0] == "ph":
         return parts_of(tokens, placeholders, whole_path)
-    return parts_of(tokens, placeholders, path_text)
+    out: list[Part] = []
+    seen = ""  # the target so far, a placeholder written as X
+    for kind, value, start, _end in tokens:
+        if kind == "ph":
+            out.append((placeholders[start], url_text if _URL_HEAD.fullmatch(seen) else path_text))
+            seen += "X"
+        elif out and isinstance(out[-1], str):
+            out[-1] += value
+            seen += value
+        else:
+            out.append(value)
+            seen += value
+    return tuple(out)
+
+
+#: where a placeholder is URL text: at the start, or in the scheme and authority
+_URL_HEAD = re.compile(r"X*|[A-Za-z][\w+.-]*:(?://)?[^/?#]*")
 
 
 _HEADER = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]*:[ \t]*(.*?)[ \t]*")
@@ -211,6 +242,10 @@ def _one_request(lines: list[str], start: int) -> list[str]:
     return lines[:sep]
 
 
+def _continues(line: str) -> bool:
+    return line.strip().startswith("/")
+
+
 def compile_message(cell: str) -> Message:
     """The ``.http`` form: request line, ``?``/``&`` lines, headers, blank line, body; ``###``
     ends the request, and ``#`` or ``//`` comment lines may stand before the body."""
@@ -244,8 +279,12 @@ def compile_message(cell: str) -> Message:
         path_text = line[word.end() :]
     else:
         method, path_col, path_text = "GET", indent + 1, line
-    path = compile_path(path_text, Origin(lines, index + 1, path_col))
+    request_number = index + 1
     index += 1
+    while index < len(lines) and lines[index][:1] in (" ", "\t") and _continues(lines[index]):
+        path_text += lines[index].strip()  # JetBrains: indented /path lines continue the target
+        index += 1
+    path = compile_path(path_text, Origin(lines, request_number, path_col))
     params: list[tuple[Parts, Parts]] = []
     while index < len(lines) and (
         lines[index].lstrip()[:1] in ("?", "&") or _is_comment(lines[index])

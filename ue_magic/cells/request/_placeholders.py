@@ -10,8 +10,8 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import islice
 
 from ...errors import RequestSyntaxError, UnknownNameError
@@ -40,6 +40,8 @@ class Placeholder:
     line: int
     column: int
     source_line: str
+    #: a system variable's function (``{{$guid}}``), called once per render; None for a name
+    system: Callable[[], object] | None = field(default=None, compare=False)
 
     def error(self, message: str) -> RequestSyntaxError:
         return RequestSyntaxError(
@@ -48,6 +50,8 @@ class Placeholder:
 
     def resolve(self, namespace: Mapping[str, object]) -> object:
         """Look the value up: a mapping key or attribute for ``.x``, an item for ``[i]``."""
+        if self.system is not None:
+            return self.system()
         try:
             value = namespace[self.root]
         except KeyError:
@@ -196,6 +200,8 @@ def _parse_placeholder(text: str, start: int, end: int, origin: Origin) -> Place
 
     if not expr:
         raise fail(0, "empty {{ }}; put a variable name inside, e.g. {{ meter_id }}.")
+    if expr.startswith("$"):
+        return _system_placeholder(text, start, end, expr, origin, fail)
     match = _IDENT.match(expr)
     if match is None or not match.group().isidentifier():
         raise fail(0, "{{ }} must start with a variable name, e.g. {{ meter.id }}.")
@@ -224,3 +230,27 @@ def _parse_placeholder(text: str, start: int, end: int, origin: Origin) -> Place
         pos = step.end()
     line, col, src = position(text, origin, start)
     return Placeholder(text[start:end], root, tuple(steps), line, col, src)
+
+
+_SYSTEM_NAME = re.compile(r"\$[A-Za-z]\w*")
+
+
+def _system_placeholder(
+    text: str,
+    start: int,
+    end: int,
+    expr: str,
+    origin: Origin,
+    fail: Callable[[int, str], RequestSyntaxError],
+) -> Placeholder:
+    """``{{$guid}}``, ``{{$randomInt 1 9}}``: checked now, computed at each render."""
+    from ._system import system_variable
+
+    match = _SYSTEM_NAME.match(expr)
+    name = match.group() if match else expr.split()[0]
+    try:
+        compute = system_variable(name, expr[len(name) :])
+    except ValueError as exc:
+        raise fail(0, str(exc)) from None
+    line, col, src = position(text, origin, start)
+    return Placeholder(text[start:end], name, (), line, col, src, compute)

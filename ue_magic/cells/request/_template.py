@@ -17,10 +17,18 @@ from ..._constants import MAX_URL_LENGTH
 from ...core._media import is_json, media_type
 from ...errors import RequestSyntaxError
 from ..magic_line import word_columns
-from ._json import compile_json_body
+from ._body import (
+    MULTIPART,
+    TEXT,
+    body_mode,
+    check_http_body,
+    compile_body,
+    drop_comment_lines,
+)
 from ._message import Message, check_method, compile_header, compile_message, compile_path
 from ._placeholders import Origin, tokenize
-from ._values import Parts, as_text, form_text, parts_of, render_parts, render_path
+from ._values import Parts, absolute_target, as_text, parts_of, render_parts, render_path
+from ._variables import expand_file_variables
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,7 @@ class RequestTemplate:
     __slots__ = (
         "_body",
         "_constant",
+        "_deferred",
         "_headers",
         "_params",
         "_path",
@@ -77,17 +86,20 @@ class RequestTemplate:
         params: Sequence[tuple[Parts, Parts]],
         headers: Sequence[tuple[str, Parts]],
         body: Parts | None,
+        deferred: _DeferredBody | None = None,
     ) -> None:
         self.method = method
         self._path = path
         self._params = tuple(params)
         self._headers = tuple(headers)
         self._body = body
+        self._deferred = deferred
         every = chain(
             path,
             *(k + v for k, v in self._params),
             *(v for _n, v in self._headers),
             body or (),
+            deferred.names_parts if deferred is not None else (),
         )
         used = [part[0] for part in every if not isinstance(part, str)]
         self.names: frozenset[str] = frozenset(p.root for p in used)
@@ -129,7 +141,7 @@ class RequestTemplate:
         return longest.error(message)
 
     def _fill(self, namespace: Mapping[str, object]) -> RequestSpec:
-        path = render_path(self._path, namespace)
+        path = absolute_target(render_path(self._path, namespace))
         params = tuple(
             (render_parts(k, namespace), render_parts(v, namespace)) for k, v in self._params
         )
@@ -142,9 +154,13 @@ class RequestTemplate:
         headers = tuple(
             (name, render_parts(v, namespace).strip(" \t")) for name, v in self._headers
         )
-        if self._body is None:
+        parts = self._body
+        if self._deferred is not None:
+            content_type = next(v for n, v in headers if n.lower() == "content-type")
+            parts = self._deferred.parts(content_type)
+        if parts is None:
             return RequestSpec(self.method, path, params, headers)
-        text = render_parts(self._body, namespace)
+        text = render_parts(parts, namespace)
         try:
             body = text.encode("utf-8")
         except UnicodeEncodeError as exc:
@@ -185,32 +201,62 @@ def compile_request(
     Raises ``RequestSyntaxError`` (line 0 for the magic line) at the first mistake; given the
     whole ``magic_line``, its errors quote that line and count columns from its start.
     """
+    message_form = method is None and path is None
+    if message_form:
+        cell = expand_file_variables(cell)
     where = _MagicLine(magic_line)
     message = _message(cell, method, path, where)
     extra = [compile_header(h.strip(), where.origin(h.strip(), in_order=False)) for h in headers]
     replaced = {name.lower() for name, _v in extra}
     all_headers = [h for h in message.headers if h[0].lower() not in replaced] + extra
     body = message.body if message.body is not None and message.body.strip() else None
-    content_type = next(
-        (
-            "".join(p for p in v if isinstance(p, str))
-            for n, v in all_headers
-            if n.lower() == "content-type"
-        ),
-        None,
-    )
-    body_parts: Parts | None = None
-    if body is not None:
-        origin = Origin(cell.split("\n"), message.body_line, 1)
-        if content_type is None or is_json(media_type(content_type)):
-            body_parts = compile_json_body(body, origin)
-            if content_type is None:
-                all_headers.append(("Content-Type", ("application/json",)))
-        else:
-            tokens, placeholders = tokenize(body, origin)
-            form = content_type.lower().startswith("application/x-www-form-urlencoded")
-            body_parts = parts_of(tokens, placeholders, form_text if form else as_text)
+    if body is not None and message_form:
+        body = check_http_body(drop_comment_lines(body), message.body_line)
+        body = body if body.strip() else None
+    content_type = next((v for n, v in all_headers if n.lower() == "content-type"), None)
+    if body is None:
+        return RequestTemplate(message.method, message.path, message.params, all_headers, None)
+    lines = cell.split("\n")[: message.body_line - 1] + body.split("\n")
+    origin = Origin(lines, message.body_line, 1)
+    if content_type is not None and any(not isinstance(p, str) for p in content_type):
+        # a templated Content-Type: the body's mode is known once the header is rendered
+        deferred = _DeferredBody(body, origin, message_form)
+        return RequestTemplate(
+            message.method, message.path, message.params, all_headers, None, deferred
+        )
+    literal = "".join(p for p in content_type if isinstance(p, str)) if content_type else None
+    mode = body_mode(literal) if message_form else _cell_body_mode(literal)
+    if content_type is None:
+        all_headers.append(("Content-Type", ("application/json",)))
+    body_parts = compile_body(body, origin, mode)
     return RequestTemplate(message.method, message.path, message.params, all_headers, body_parts)
+
+
+def _cell_body_mode(content_type: str | None) -> str:
+    """The body form (METHOD PATH on the magic line): the cell is the body as written, so a
+    multipart body keeps its line breaks and a form body its lines."""
+    mode = body_mode(content_type)
+    return TEXT if mode == MULTIPART else mode
+
+
+class _DeferredBody:
+    """A body under a templated Content-Type: compiled once per mode the header renders to, with
+    the checks and escaping a literal Content-Type gets (a JSON body checked, its values
+    escaped)."""
+
+    __slots__ = ("_compiled", "message_form", "names_parts", "origin", "text")
+
+    def __init__(self, text: str, origin: Origin, message_form: bool) -> None:
+        self.text, self.origin, self.message_form = text, origin, message_form
+        self._compiled: dict[str, Parts] = {}
+        tokens, placeholders = tokenize(text, origin)
+        self.names_parts = parts_of(tokens, placeholders, as_text)
+
+    def parts(self, content_type: str) -> Parts:
+        mode = body_mode(content_type) if self.message_form else _cell_body_mode(content_type)
+        if mode not in self._compiled:
+            self._compiled[mode] = compile_body(self.text, self.origin, mode)
+        return self._compiled[mode]
 
 
 class _MagicLine:

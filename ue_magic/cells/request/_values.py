@@ -19,6 +19,7 @@ import datetime as dt
 import decimal
 import enum
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote, quote_plus, urlsplit
@@ -101,6 +102,34 @@ def whole_path(ph: Placeholder, value: object) -> str:
     return text
 
 
+def url_text(ph: Placeholder, value: object) -> str:
+    """A value where the URL begins (``{{baseUrl}}/health``) or inside its scheme and authority
+    (``http://{{host}}/x``): URL text, as the ``.http`` references read it; the origin guard
+    then decides on the whole URL."""
+    return whole_path(ph, value)
+
+
+_HOST_LIKE = re.compile(
+    r"(?:localhost|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|(?:[\w-]+\.)+[A-Za-z]{2,}"
+    r"|[\w.-]+(?=:\d))(?::\d+)?(?=[/?#]|$)"
+)
+_HALF_SCHEME = re.compile(r"(https?):(?!//)", re.IGNORECASE)
+
+
+def absolute_target(path: str) -> str:
+    """A target without a scheme whose first segment is a host (``127.0.0.1:8000/v1``,
+    ``localhost:4000/x``, ``example.com/x``) is ``http://`` as the JetBrains format reads it;
+    ``http:host`` (no ``//``) is ``http://host``, as browsers read it. Anything else as it is."""
+    if path[:1] == "/":
+        return path
+    half = _HALF_SCHEME.match(path)
+    if half:
+        return f"{half.group(1)}://{path[half.end() :]}"
+    if "://" not in path and _HOST_LIKE.match(path):
+        return "http://" + path
+    return path
+
+
 def render_path(parts: Parts, namespace: Mapping[str, object]) -> str:
     """The path with its placeholders filled; a path segment that a placeholder leaves empty,
     ``.`` or ``..`` is refused, because httpx (and servers) would remove or merge it and the
@@ -120,7 +149,8 @@ def render_path(parts: Parts, namespace: Mapping[str, object]) -> str:
         else:
             ph, convert = part
             text = convert(ph, ph.resolve(namespace))
-            spans.append((size, size + len(text), ph, text))
+            if convert is not url_text:  # URL text is checked by itself
+                spans.append((size, size + len(text), ph, text))
         pieces.append(text)
         size += len(text)
     path = "".join(pieces)
