@@ -108,6 +108,14 @@ class BodyValidator:
             raise DescriptionError(
                 f"the body schema of {operation.label} is broken ({detail})"
             ) from None
+        except BaseException as exc:
+            if not is_panic(exc):
+                raise
+            # a $ref loop whose recursion ends inside referencing's Rust part (rpds), which
+            # turns the RecursionError into a pyo3 panic (a BaseException)
+            raise DescriptionError(
+                f"the body schema of {operation.label} is broken (it refers to itself without end)"
+            ) from None
 
     def problems(self, operation: Operation, body: Any) -> list[BodyProblem]:
         """Every top-level problem of ``body``, under the same deadline (raises as ``check``)."""
@@ -163,6 +171,11 @@ class BodyValidator:
                 ]
                 self._registry = Registry().with_resources(resources)
             return self._registry
+
+
+def is_panic(error: BaseException) -> bool:
+    """A pyo3 ``PanicException`` (raised by Rust extensions such as rpds; not importable)."""
+    return type(error).__name__ == "PanicException"
 
 
 def _broken_schema_errors() -> tuple[type[BaseException], ...]:
