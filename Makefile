@@ -27,8 +27,8 @@ NEW_STAMP := $(NEW_VENV)/.installed
 # The non-browser suite, as the other Pythons run it.
 NON_BROWSER := -q -m "not browser" -p no:cacheprovider
 
-.PHONY: demo test test-main test-oldest test-py313 bench lab lint venv venv-oldest venv-py313 \
-	node chromium clean docs dist
+.PHONY: demo test test-main test-oldest test-py313 fuzz bench lab lint venv venv-oldest \
+	venv-py313 node chromium clean docs dist
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -124,6 +124,11 @@ dist: venv
 	rm -rf dist
 	$(PY) -m build --outdir dist .
 	$(PY) -m twine check --strict dist/*
+
+# The fuzz tests (tests/fuzz) run short and derandomized in make test; this runs them long and
+# random (UE_FUZZ=long picks the Hypothesis profile: thousands of examples per test).
+fuzz: venv
+	UE_FUZZ=long $(PY) -m pytest -q tests/fuzz -p no:cacheprovider --hypothesis-show-statistics
 
 bench: venv
 	$(PY) benchmarks/bench.py

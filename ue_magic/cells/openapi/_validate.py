@@ -64,10 +64,10 @@ class BodyValidator:
         self.description = description
         self._registry: Any = None
         self._validators: dict[str, Any] = {}
-        self._deadline = Deadline()
-        self._bounded: Any = None  # the validator class with bounded keywords
         self._lock = threading.Lock()  # held while jsonschema and the registry are made
         self._warming: threading.Thread | None = None
+        self._deadline = Deadline()
+        self._bounded: Any = None  # the validator class with bounded keywords
 
     def warm_up(self) -> None:
         """Import jsonschema and build the registry in a background thread, once, so that the
@@ -128,7 +128,7 @@ class BodyValidator:
     def _validator(self, uri: str) -> Any:
         validator = self._validators.get(uri)
         if validator is None:
-            registry = self._registry_of()
+            registry = self._registry_of()  # first: it imports jsonschema (_schema_import)
             validator = self._class()({"$ref": uri}, registry=registry)
             self._validators[uri] = validator
         return validator
