@@ -70,7 +70,19 @@ def _kinds(name: str) -> str:
     return f"Cell magic: `%%{name}`." if cell else f"Line magic: `%{name}`."
 
 
-def _option_rows(parser: argparse.ArgumentParser) -> list[list[str | nodes.Node]]:
+def _settings_of(name: str) -> dict[str, str]:
+    """{argparse dest: the %config setting used when the option is not given}, from the
+    options' declarations (``%ue_call``'s are data: ``CALL_OPTIONS``)."""
+    if name != "ue_call":
+        return {}
+    from ue_magic.cells.call_options import CALL_OPTIONS
+
+    return {o.dest: f"UsageEngineMagics.{o.setting}" for o in CALL_OPTIONS if o.setting}
+
+
+def _option_rows(
+    parser: argparse.ArgumentParser, settings: dict[str, str]
+) -> list[list[str | nodes.Node]]:
     rows: list[list[str | nodes.Node]] = []
     for action in parser._actions:  # argparse's declarations, as %magic? formats them
         if isinstance(action, argparse._HelpAction):
@@ -84,6 +96,8 @@ def _option_rows(parser: argparse.ArgumentParser) -> list[list[str | nodes.Node]
             spelled = metavar or action.dest
         default = action.default
         shown_default = "" if default in (None, False, []) else repr(default)
+        if action.dest in settings:
+            shown_default = f"the setting {settings[action.dest]}"
         rows.append([nodes.literal(text=spelled), action.help or "", shown_default])
     return rows
 
@@ -109,7 +123,8 @@ class MagicDirective(SphinxDirective):
         if usage.strip():
             section += nodes.literal_block(text=inspect.cleandoc(usage), language="text")
         if parser is not None:
-            section += _table(["option", "what it does", "default"], _option_rows(parser))
+            rows = _option_rows(parser, _settings_of(name))
+            section += _table(["option", "what it does", "default"], rows)
         else:
             section += nodes.paragraph(text="No options.")
         return [section]
