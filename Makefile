@@ -128,7 +128,8 @@ dist: venv
 # The fuzz tests (tests/fuzz) run short and derandomized in make test; this runs them long and
 # random (UE_FUZZ=long picks the Hypothesis profile: thousands of examples per test).
 fuzz: venv
-	UE_FUZZ=long $(PY) -m pytest -q tests/fuzz -p no:cacheprovider --hypothesis-show-statistics
+	UE_FUZZ=long $(PY) -m pytest -q tests/fuzz -p no:cacheprovider --timeout=3600 \
+		--hypothesis-show-statistics
 
 bench: venv
 	$(PY) benchmarks/bench.py

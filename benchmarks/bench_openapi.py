@@ -245,6 +245,17 @@ def hostile_rows() -> list[Row]:
             TAB_MS,
         )
     )
+    get_one = {"get": {"responses": {}}}
+    many = load_description(doc({f"/p{i}/{{id}}": get_one for i in range(100_000)}))
+    many.index  # built with the load  # noqa: B018
+    found.append(
+        _bounded_row("Tab: 100,000 paths, first segment", _tab_ms(many, "%ue_call GET /p9"), TAB_MS)
+    )
+    found.append(
+        _bounded_row(
+            "match: 100,000 paths", _ms(lambda: many.index.match("GET", "/p99999/x")), TAB_MS
+        )
+    )
     return found
 
 

@@ -16,7 +16,7 @@ from IPython.utils.capture import capture_output
 
 from tests.openapi.conftest import Answer, DescriptionServer
 from tests.openapi.test_magics_api import completions, login
-from ue_magic.cells.openapi import load_description
+from ue_magic.cells.openapi import api_view, load_description
 from ue_magic.errors import DescriptionError
 from ue_magic.sandbox import Sandbox
 
@@ -271,3 +271,28 @@ def test_many_paths_are_matched_and_completed_through_the_path_tree() -> None:
     )
     assert description.index.match("GET", "/p99999/x").path == "/p99999/{id}"
     assert description.index.match("GET", "/p100000/x") is None
+
+
+def test_a_panic_from_rust_in_a_ref_loop_is_a_broken_schema(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fuzzing found a $ref loop whose RecursionError ended inside rpds (referencing's Rust
+    part), which pyo3 turns into a PanicException, a BaseException that escaped as a traceback."""
+    from ue_magic.cells.openapi import RequestChecker
+
+    class PanicException(BaseException):  # pyo3_runtime.PanicException cannot be imported
+        pass
+
+    description = load_description(allof_chain(2))
+    checker = RequestChecker(description)
+    operation = description.operations[0]
+    checker.check_body(operation, {"userId": "u"}, "{}")  # builds the validator
+
+    def panic(*args: Any, **kwargs: Any) -> Any:
+        raise PanicException("__eq__ failed!: RecursionError")
+
+    monkeypatch.setattr("jsonschema.exceptions.best_match", panic)
+    with pytest.raises(DescriptionError, match="refers to itself without end"):
+        checker.check_body(operation, {"userId": "u"}, "{}")
+    view = api_view(description, ["POST", METERS])  # the example's check: what it has
+    assert "userId" in repr(view)

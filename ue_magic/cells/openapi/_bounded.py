@@ -126,9 +126,11 @@ def bounded_keywords(
 
         def run(validator: Any, parts: Any, instance: Any, schema: Any) -> Any:
             if isinstance(parts, list) and len(parts) > 1:
-                unique: dict[str, Any] = {}
-                for part in parts:
-                    unique.setdefault(json.dumps(part, sort_keys=True, default=str), part)
+                unique: dict[tuple[str, Any], Any] = {}
+                for part in parts:  # the same $ref, or the same node (a YAML alias)
+                    ref = part.get("$ref") if isinstance(part, dict) and len(part) == 1 else None
+                    key = ("$ref", ref) if isinstance(ref, str) else ("node", id(part))
+                    unique.setdefault(key, part)
                 parts = list(unique.values())
             return keyword(validator, parts, instance, schema)
 

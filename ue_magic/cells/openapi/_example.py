@@ -115,7 +115,7 @@ def _number(schema: dict[str, Any], kind: str) -> Any:
 def _fixed(op: Operation, description: Description, body: Any) -> Any:
     """``body`` with each value the check refuses turned into a placeholder; a placeholder
     stands for any value, so problems at one are not problems."""
-    from ._validate import BodyValidator, available
+    from ._validate import BodyValidator, available, is_panic
 
     if not available():
         return body
@@ -129,7 +129,9 @@ def _fixed(op: Operation, description: Description, body: Any) -> Any:
                     body, [*p.location, p.missing] if p.missing else [*p.location]
                 )
             ]
-        except Exception:  # a schema too broken or complex to check: show what we have
+        except BaseException as error:  # a schema too broken or complex: show what we have
+            if not isinstance(error, Exception) and not is_panic(error):
+                raise
             return body
         if not problems:
             return body

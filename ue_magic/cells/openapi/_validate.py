@@ -86,7 +86,8 @@ class BodyValidator:
         """The first (most relevant) problem of ``body``, or None when it fits or has no schema.
 
         Raises DescriptionError when the schema itself is broken (an unknown type, a bad
-        pattern, a loop, a keyword of the wrong shape): the description is at fault, not the body.
+        pattern, a loop, a keyword of the wrong shape): the description is at fault, not the body;
+        TooComplex (a DescriptionError) when checking takes over 0.5 s.
         """
         if not operation.body_schema_uri:
             return None
@@ -106,6 +107,14 @@ class BodyValidator:
             detail = str(exc).strip().split("\n")[0][:120] or type(exc).__name__
             raise DescriptionError(
                 f"the body schema of {operation.label} is broken ({detail})"
+            ) from None
+        except BaseException as exc:
+            if not is_panic(exc):
+                raise
+            # a $ref loop whose recursion ends inside referencing's Rust part (rpds), which
+            # turns the RecursionError into a pyo3 panic (a BaseException)
+            raise DescriptionError(
+                f"the body schema of {operation.label} is broken (it refers to itself without end)"
             ) from None
 
     def problems(self, operation: Operation, body: Any) -> list[BodyProblem]:
@@ -146,21 +155,27 @@ class BodyValidator:
 
     def _registry_of(self) -> Any:
         """The description's documents as a ``referencing.Registry``, made at most once
-        (jsonschema imported first: see ``_schema_import``); waits for a warm-up under way."""
+        (jsonschema imported first: see ``_schema_import``); waits for a warm-up under way.
+        The documents are used as they are (3.0's ``nullable`` is read by ``_bounded``), so
+        making it costs no copy of a large description."""
         with self._lock:
             if self._registry is None:
                 import_jsonschema()
                 from referencing import Registry
                 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-                is_31 = self.description.is_31
-                spec = DRAFT202012 if is_31 else DRAFT4
+                spec = DRAFT202012 if self.description.is_31 else DRAFT4
                 resources = [
                     (uri, spec.create_resource(doc))
                     for uri, doc in self.description.documents.files.items()
                 ]
                 self._registry = Registry().with_resources(resources)
             return self._registry
+
+
+def is_panic(error: BaseException) -> bool:
+    """A pyo3 ``PanicException`` (raised by Rust extensions such as rpds; not importable)."""
+    return type(error).__name__ == "PanicException"
 
 
 def _broken_schema_errors() -> tuple[type[BaseException], ...]:
