@@ -149,7 +149,7 @@ def test_the_setting_makes_list_answers_frames(shell: Any) -> None:
 def test_the_help_shows_df_and_the_setting(ip: Any) -> None:
     """What %ue_call? prints: the option, and the setting, in the magic's docstring."""
     help_text = ip.find_line_magic("ue_call").__doc__
-    assert "--df " in help_text and "The value is a pandas DataFrame of the list." in help_text
+    assert "--df " in help_text and "The value is a pandas DataFrame of the list" in help_text
     assert "UsageEngineMagics.dataframe = True" in help_text and "explore" in help_text
 
 
