@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,6 +45,8 @@ def respond(seen: Seen, conn: socket.socket) -> None:
     elif path.startswith("/broken/"):
         conn.sendall(BROKEN[kind])
         conn.shutdown(socket.SHUT_RDWR)
+    elif path == "/silent":
+        time.sleep(3)  # read, never answered within the caller's --timeout
     elif path == "/gzip-cut":
         cut = GZIPPED[: len(GZIPPED) // 2]
         answer(conn, 200, cut, (("Content-Type", "application/json"), ("Content-Encoding", "gzip")))
@@ -98,6 +101,15 @@ def test_a_broken_answer_to_a_written_post_may_have_been_processed(
     assert "the server may have processed it" in message
     assert [s.target for s in server.seen] == [f"/broken/{kind}"]  # not sent again
     assert call(shell, "GET /x/after") == {"real": "/x/after", "method": "GET"}
+
+
+def test_a_written_post_that_times_out_may_have_been_processed(shell: Any, server: Server) -> None:
+    with capture_output(), pytest.raises(UsageError) as info:
+        shell.run_cell_magic("ue_call", "POST /silent --timeout 1", '{"a": 1}')
+    message = str(info.value)
+    assert "timed out: no whole answer within 1 s" in message
+    assert "the server may have processed it" in message
+    assert [s.target for s in server.seen] == ["/silent"]  # not sent again
 
 
 def test_a_server_that_cannot_be_reached_still_says_so(

@@ -382,23 +382,24 @@ class UsageEngineClient:
                 ApiConnectionError, f"{what}{{after}}; {hint}.", retry, reason=what
             )
 
+        processed = "the server may have processed it: check before sending it again"
         if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
             if budget.seconds is not None and isinstance(exc, httpx.ReadTimeout):
-                return problem(
-                    f"{where} timed out: no whole answer within {budget.seconds:g} s",
-                    "give it more time with --timeout S or the timeout setting, or check the "
-                    "network",
-                )
-            return problem(f"{where} timed out ({name})", network, retry)
+                what = f"{where} timed out: no whole answer within {budget.seconds:g} s"
+                hint = "give it more time with --timeout S or the timeout setting, or check the "
+                hint += "network"
+                retry = False
+            else:
+                what, hint = f"{where} timed out ({name})", network
+            # a request that reached the socket may have been acted on: say so before the rest
+            return problem(what, f"{processed}; {hint}" if written else hint, retry)
         secrets = secret_forms(
             self.credentials.client_secret.get_secret_value(), self.credentials.client_id
         )
         detail = scrub(str(exc), *secrets, *self.token_manager._known_values())[:200] or name
         if isinstance(exc, httpx.TransportError) and written:
             return problem(
-                f"{where} was sent, but its answer was broken ({name}: {detail})",
-                "the server may have processed it: check before sending it again",
-                retry,
+                f"{where} was sent, but its answer was broken ({name}: {detail})", processed, retry
             )
         if isinstance(exc, httpx.TransportError):
             return problem(f"Could not reach {where} ({name}: {detail})", network, retry)
