@@ -12,7 +12,13 @@ and lowers the pace, AIMD (additive increase, multiplicative decrease, as TCP's 
   a good one is kept just under, probing again only after ``CREEP_AFTER`` seconds; never above
   ``--rate``. When a pause ends, part of the bucket it refilled goes out at once.
 
-``tests/bulk/test_pacing_model.py`` runs it against a token bucket on a simulated clock.
+When the answers state the limit (``RateLimit-Policy``, ``X-RateLimit-Limit``: see ``_quota``),
+the pace is that rate, 1% under, from the first answer that says it, and none of the estimate is
+needed; an answer that says none are left holds the next start until its reset (or its place at
+the pace). Three refusals at a stated rate and it is estimated as above instead.
+
+``tests/bulk/test_pacing_model.py`` runs it against a token bucket on a simulated clock, and
+``tests/bulk/test_pacing_limiters.py`` runs many workers against other limiters.
 
 Workers call ``acquire``/``release`` around an item and ``before_write`` just before each attempt
 is written to the socket (retries too), so no attempt starts inside a pause. ``stop`` ends the run:
@@ -30,10 +36,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
 
+from ._quota import Quota
+
 __all__ = ["BulkRuns", "PacingStats", "Stopped", "Throttle", "pacing_note"]
 
 DECREASE = 0.5  # the window's multiplicative decrease on a 429
 HEADROOM = 0.985  # the pace is set this far under the estimated refill rate
+STATED_HEADROOM = 0.99  # ... and this far under a rate the answers' headers state
+STATED_REFUSALS = 3  # refusals at a stated rate that make it estimated instead
 CREEP = 0.003  # the pace grows by this share a second while answers are good ...
 CREEP_AFTER = 30.0  # ... once this many seconds have passed since a 429 last set it (a probe)
 PROBE = 0.05  # ... or by this share a second while the pace is the first, rough, estimate
@@ -41,6 +51,7 @@ BURST_USE = 0.8  # share of the estimated bucket spent at once when a pause ends
 BACKOFF = 1.0  # seconds paused after a 429 without a usable Retry-After
 MIN_PACE = 0.5  # requests a second: the slowest pace a 429 can set
 _HISTORY = 30.0  # seconds of starts kept to estimate rates
+_STATED_LOOKBACK = 2.0  # seconds of accepted starts that set the pace when a stated rate fails
 MIN_STRETCH = 0.5  # seconds: the shortest stretch of starts that measures a rate
 
 
@@ -97,6 +108,9 @@ class Throttle:
         self._rough = False  # that pace is the first estimate, from too little to trust
         self._next_start = float("-inf")
         self._pause_until = float("-inf")
+        self._hold_until = float("-inf")  # no start before: the headers said none are left
+        self._stated_at: float | None = None  # when the headers' rate set the pace
+        self._stated_refusals = 0
         self._in_flight = 0
         self._stopped: str | None = None
         self._started_at = clock()
@@ -120,11 +134,17 @@ class Throttle:
         with self._cond:
             while True:
                 self._check()
-                if self._in_flight < max(1, int(self._window)):
-                    self._in_flight += 1
-                    self._peak = max(self._peak, self._in_flight)
+                if self.try_acquire():
                     return
                 self._cond.wait(0.5)
+
+    def try_acquire(self) -> bool:
+        """Under the lock (or in a simulation): take a place in the window if one is free."""
+        if self._in_flight >= max(1, int(self._window)):
+            return False
+        self._in_flight += 1
+        self._peak = max(self._peak, self._in_flight)
+        return True
 
     def release(self) -> None:
         with self._cond:
@@ -154,12 +174,35 @@ class Throttle:
                 now = self._take_turn()
             else:
                 now = self.clock()
-            self._starts.append((now, None))
-            self._epoch_starts += 1
-            self._forget(now)
+            self.started(now)
             if claim is not None:
                 claim(now)
             return now
+
+    def started(self, now: float) -> None:
+        """Under the lock (or in a simulation): note an attempt that starts ``now``."""
+        self._starts.append((now, None))
+        self._epoch_starts += 1
+        self._forget(now)
+
+    def turn(self, slot: float | None) -> tuple[float | None, float]:
+        """Under the lock: whether a start may go now, as (its place in the pace, seconds to
+        wait; 0: go). The place is taken at the first call and kept by the caller across
+        waits; a pause (or a hold) gives it up: places start again after it."""
+        now = self.clock()
+        held = max(self._pause_until, self._hold_until)
+        if now < held:
+            return None, held - now
+        if self._refused is not None:  # the first start after a pause
+            self._settle(self._refused)
+            self._refused = None
+        pace = self._pace
+        if pace and slot is None:
+            slot = max(now, self._next_start)
+            self._next_start = slot + 1 / pace
+        if slot is not None and now < slot:
+            return slot, slot - now
+        return slot, 0.0
 
     def _take_turn(self) -> float:
         """Under the lock: wait until no pause is on and this start's place in the pace has
@@ -167,22 +210,10 @@ class Throttle:
         slot: float | None = None  # this start's place in the pace, kept across wake-ups
         while True:
             self._check()
-            now = self.clock()
-            if now < self._pause_until:
-                slot = None  # a pause gives up the place: places start again after it
-                self._cond.wait(min(self._pause_until - now, 0.5))
-                continue
-            if self._refused is not None:  # the first start after a pause
-                self._settle(self._refused)
-                self._refused = None
-            pace = self._pace
-            if pace and slot is None:
-                slot = max(now, self._next_start)
-                self._next_start = slot + 1 / pace
-            if slot is not None and now < slot:
-                self._cond.wait(min(slot - now, 0.5))
-                continue
-            return now
+            slot, left = self.turn(slot)
+            if left <= 0:
+                return self.clock()
+            self._cond.wait(min(left, 0.5))
 
     def sleep(self, seconds: float) -> None:
         """The retry loop's sleep: ends early, raising ``Stopped``, when the run stops."""
@@ -195,12 +226,21 @@ class Throttle:
                     return
                 self._cond.wait(min(left, 0.5))
 
-    def answered(self, started: float, status: int, retry_after: float | None) -> None:
-        """Learn from an answer to the attempt that started at ``started``."""
+    def answered(
+        self,
+        started: float,
+        status: int,
+        retry_after: float | None,
+        quota: Quota | None = None,
+    ) -> None:
+        """Learn from an answer to the attempt that started at ``started``; ``quota``: what
+        its headers state of the limit (``_quota.read_quota``)."""
         with self._cond:
             now = self.clock()
             ok = status != 429
             self._mark(started, ok)
+            if quota is not None and self.adaptive:
+                self._read(quota, started, now)
             self._answers.append((now, ok))
             while self._answers and self._answers[0][0] < now - _HISTORY:
                 self._answers.popleft()
@@ -256,6 +296,26 @@ class Throttle:
         if self._stopped is not None:
             raise Stopped(self._stopped)
 
+    def _read(self, quota: Quota, started: float, now: float) -> None:
+        """Pace at the rate the headers state. Of the requests left (``remaining``), those
+        started since this one have taken theirs: with none left, the next start waits for its
+        place at the pace, or for the reset when that is given to a fraction of a second (a
+        whole second says too little: it may be 0.01 s rounded up)."""
+        if quota.rate is not None and self._stated_refusals == 0 and not self._estimated:
+            self._stated_at = now if self._stated_at is None else self._stated_at
+            pace = quota.rate * STATED_HEADROOM
+            self._pace = pace if self.cap is None else min(self.cap, pace)
+        if quota.remaining is None or self._pace is None:
+            return
+        taken = sum(1 for s, _ok in self._starts if s > started)
+        short = taken + 1 - quota.remaining
+        if short > 0:
+            wait = short / self._pace
+            reset = quota.reset
+            if quota.remaining < 1 and reset is not None and not float(reset).is_integer():
+                wait = max(wait, min(reset, 60.0))
+            self._hold_until = max(self._hold_until, now + wait)
+
     def _grow(self, now: float) -> None:
         """Additive increase: +1 window per window of good answers; the pace creeps up."""
         if not self.adaptive:
@@ -290,6 +350,21 @@ class Throttle:
         left it at ``MIN_PACE``)."""
         dry, self._dry = self._dry, refused
         if not any(ok for start, ok in self._starts if self._last_epoch <= start <= refused):
+            return
+        if self._stated_at is not None and self._stated_refusals < STATED_REFUSALS:
+            if refused < self._stated_at:
+                return  # sent before the headers were read
+            self._stated_refusals += 1
+            if self._stated_refusals < STATED_REFUSALS and self._pace is not None:
+                self._pace *= HEADROOM  # a little under: the service counts a little differently
+                return
+            # the stated rate is not the limit: from what got through, probed upwards
+            since = refused - _STATED_LOOKBACK
+            accepted = sum(1 for s, ok in self._starts if since <= s < refused and ok)
+            pace = max(MIN_PACE, accepted / _STATED_LOOKBACK)
+            self._pace = pace if self.cap is None else min(self.cap, pace)
+            self._estimated = self._rough = True
+            self._settled = self.clock()
             return
         rough = self._first is None or refused - self._last_epoch < MIN_STRETCH
         estimate = self._estimate(refused, dry)

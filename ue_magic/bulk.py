@@ -25,6 +25,7 @@ from ._client import UsageEngineClient
 from ._constants import MAX_RETRIES
 from ._interrupts import DeferredInterrupts
 from ._pacing import BulkRuns, Stopped, Throttle
+from ._quota import read_quota
 from ._retry import parse_retry_after
 from .call import CallOptions
 from .errors import ApiConnectionError, HttpStatusError, UsageEngineError
@@ -141,12 +142,17 @@ class _Trace:
             status, headers = info["return_value"][1], info["return_value"][3]
             self.status = status
             wait = None
+            stated = False  # the limit in the headers (RateLimit-*, X-RateLimit-*)
             for key, value in headers:
-                if key.lower() == b"retry-after":
+                lowered: bytes = key.lower()
+                if lowered == b"retry-after":
                     wait = parse_retry_after(value.decode("latin-1"))
                     wait = None if wait is None else min(wait, self.max_wait)
+                elif b"ratelimit" in lowered:
+                    stated = True
             assert self.started is not None
-            self.throttle.answered(self.started, status, wait)
+            quota = read_quota(headers) if stated else None
+            self.throttle.answered(self.started, status, wait, quota)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,74 @@
+"""Many workers against the limiters services use, on a simulated clock (``tests/limits``): a
+token bucket, fixed one-second windows and a sliding log, with Retry-After in whole seconds, a
+fraction or none, and with or without the headers that state the limit. A run of 3,000 items
+takes well under a second here."""
+
+from __future__ import annotations
+
+import pytest
+
+from ue_magic._pacing import Throttle
+
+from ..limits.limiters import limiter
+from ..limits.simulation import simulate
+
+STATED = [
+    ("bucket", 100, 20),
+    ("bucket", 100, 100),
+    ("bucket", 20, 100),
+    ("fixed", 100, 0),
+    ("sliding", 100, 0),
+]
+
+
+@pytest.mark.parametrize(("kind", "rate", "burst"), STATED)
+@pytest.mark.parametrize("headers", ["x", "ietf"])
+@pytest.mark.parametrize(("items", "concurrency"), [(1000, 8), (3000, 32)])
+def test_a_limit_stated_in_the_headers_is_paced_at(
+    kind: str, rate: int, burst: int, headers: str, items: int, concurrency: int
+) -> None:
+    if kind == "sliding" and headers == "ietf":
+        pytest.skip("its whole-second reset: see test_a_sliding_log_with_whole_second_resets")
+    run = simulate(limiter(kind, rate, burst, "whole", headers), items, concurrency)
+    assert run.share >= 0.98, run
+    assert run.refused_share <= 0.01, run
+
+
+def test_a_sliding_log_with_whole_second_resets_gets_most_of_it() -> None:
+    """``RateLimit: r=0;t=1`` may mean 0.01 s rounded up: the pace, not the reset, decides."""
+    run = simulate(limiter("sliding", 100, 0, "whole", "ietf"), 3000, 32)
+    assert run.share >= 0.93, run
+    assert run.refused_share <= 0.01, run
+
+
+def test_without_the_headers_the_same_runs_are_slower() -> None:
+    """What the headers are worth: without them the pace is estimated from 429s."""
+    stated = simulate(limiter("fixed", 100, 0, "whole", "x"), 1000, 8)
+    estimated = simulate(limiter("fixed", 100, 0, "whole", "none"), 1000, 8)
+    assert stated.share > estimated.share + 0.1 and stated.refused < estimated.refused
+
+
+def test_refusals_at_a_stated_rate_make_it_estimated_instead() -> None:
+    """Headers that overstate the limit (an hourly limit read as a second's, say): after a few
+    refusals the pace is estimated from them, and the run still gets most of the real limit."""
+
+    class Overstated:
+        rate = 50.0
+
+        def __init__(self) -> None:
+            self.inner = limiter("bucket", 50, 10, "whole", "none")
+
+        def admit(self, at: float) -> tuple[int, dict[str, str]]:
+            status, headers = self.inner.admit(at)
+            return status, {**headers, "X-RateLimit-Limit": "5000"}
+
+    run = simulate(Overstated(), 2000, 8)  # type: ignore[arg-type]
+    assert run.share >= 0.5 and run.refused_share <= 0.02, run  # without headers: 70%
+
+
+def test_the_headers_are_not_read_with_a_fixed_pace() -> None:
+    def fixed(concurrency: int, clock: object) -> Throttle:
+        return Throttle(concurrency, adaptive=False, clock=clock)  # type: ignore[arg-type]
+
+    run = simulate(limiter("bucket", 100, 20, "whole", "x"), 500, 8, throttle=fixed)
+    assert run.refused_share > 0.2  # the comparison row of the benchmark: no pacing at all
