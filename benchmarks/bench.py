@@ -1,6 +1,7 @@
 """ue-magic's benchmarks: every figure a ratio to its baseline, measured in one run, same server.
 
-    python benchmarks/bench.py [--check] [--rounds N] [--readme README.md]
+    python benchmarks/bench.py [--check] [--rounds N] [--readme README.md] [--quick]
+        [--only calls|bulk|limits]
 
 The sandbox runs in its own process (so server work does not share our GIL), and each timed figure
 interleaves baseline and candidate rounds (A B A B ...) and compares medians. ``--check`` exits
@@ -574,13 +575,20 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per figure")
     parser.add_argument("--readme", type=Path, help="write the table into this README")
     parser.add_argument(
-        "--only", choices=["calls", "bulk"], help="run only these rows (the table is partial)"
+        "--only",
+        choices=["calls", "bulk", "limits"],
+        help="run only these rows (the table is partial)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="the limiter matrix's subset (2 minutes, not an hour): see bench_limits.py",
     )
     args = parser.parse_args()
     from bench_bulk import against_asyncio, big_input, rate_limited
 
     rows: list[Row] = []
-    if args.only != "bulk":
+    if args.only not in ("bulk", "limits"):
         with sandbox_process() as server:
             rows += small_gets(server, args.rounds)
         rows.append(threads_across_expiries())
@@ -588,13 +596,17 @@ def main() -> int:
         from bench_openapi import rows as openapi_rows  # API-aware cells: completion, checks
 
         rows += openapi_rows(args.rounds)
-    if args.only != "calls":
+    if args.only in (None, "limits"):
+        from bench_limits import rows as limit_rows  # a neutral server's limiters
+
+        rows += limit_rows(args.quick)
+    if args.only not in ("calls", "limits"):
         for figure in (bulk_throughput, rate_limited, lambda: against_asyncio(args.rounds)):
             got = figure()
             rows += got if isinstance(got, list) else [got]
             print(table(rows), file=sys.stderr, flush=True)  # so far, in case a later one fails
         rows.append(big_input())
-    if args.only != "bulk":
+    if args.only not in ("bulk", "limits"):
         rows.append(load_time(args.rounds))
     text = table(rows)
     print(text)
