@@ -289,13 +289,16 @@ def run_bulk(
     started = clock()
     pending: dict[Future[_Outcome], int] = {}
     next_index = done = 0
-    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
+    # twice the workers the window lets send: one waiting out a Retry-After gives its place up
+    # (Throttle.sleep), and a spare one sends in it
+    workers = 2 * max(1, options.concurrency)
+    pool = ThreadPoolExecutor(max_workers=workers)
     abandoned = False
     interrupts = DeferredInterrupts().install()  # Ctrl-C only at interrupts.check()
     try:
         while next_index < len(items) or pending:
             try:
-                while next_index < len(items) and len(pending) < options.concurrency:
+                while next_index < len(items) and len(pending) < workers:
                     if throttle.stopped is not None:
                         break
                     pending[pool.submit(run.send, next_index)] = next_index

@@ -66,9 +66,11 @@ def simulate(
     seed: int = 24,
     throttle: Callable[[int, Callable[[], float]], Throttle] | None = None,
     begin: float = 0.3,
+    spare: bool = False,
 ) -> Outcome:
     """Send ``items`` requests; the run begins ``begin`` seconds into the service's clock (a
-    window's phase)."""
+    window's phase). ``spare``: twice ``concurrency`` workers, and one waiting out a Retry-After
+    gives its place in the window up meanwhile (``Throttle.sleep``)."""
     clock, rand = Clock(), random.Random(seed)
     clock.now = begin
     pacer = (throttle or (lambda c, k: Throttle(c, clock=k)))(concurrency, clock)
@@ -116,17 +118,32 @@ def simulate(
         pacer.answered(start, status, retry_after, read_quota(raw))
         if status == 429:
             state["refused"] += 1
-            at(clock.now + (retry_after if retry_after is not None else 0.5), lambda: turn(None))
+            wait = retry_after if retry_after is not None else 0.5
+            if spare:
+                pacer.release()
+                wake()
+                at(clock.now + wait, again)
+            else:
+                at(clock.now + wait, lambda: turn(None))
             return
         state["done"] += 1
         pacer.release()
+        wake()
+        at(clock.now, worker)
+
+    def wake() -> None:
         woken = waiting[:]
         waiting.clear()
         for other in woken:
             at(clock.now, other)
-        at(clock.now, worker)
 
-    for _ in range(concurrency):
+    def again() -> None:  # a retry takes a place in the window again before its turn
+        if not pacer.try_acquire():
+            waiting.append(again)
+            return
+        turn(None)
+
+    for _ in range(concurrency * (2 if spare else 1)):
         at(clock.now, worker)
     while events and state["done"] < items:
         when, _n, action = heapq.heappop(events)
