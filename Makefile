@@ -14,7 +14,9 @@ OLD_VENV  := .venv-oldest
 OLD_PY    := $(OLD_VENV)/bin/python
 OLD_STAMP := $(OLD_VENV)/.installed
 
-.PHONY: demo test test-oldest bench lab lint venv venv-oldest node chromium clean
+DOCS_STAMP := $(VENV)/.installed-docs
+
+.PHONY: demo test test-oldest bench lab lint venv venv-oldest node chromium clean docs
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,15 +61,24 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
-test: venv node chromium lint test-oldest
-	$(PY) -m pytest
+test: venv node chromium lint docs test-oldest
+	UE_DOCS_HTML=build/docs/html $(PY) -m pytest
 
 # The non-browser tests against the oldest IPython allowed (fails if that is not what got installed).
 test-oldest: venv-oldest node
 	$(OLD_PY) -c 'import IPython, sys; v = IPython.__version__; print("IPython", v); \
 		sys.exit(v.split(".")[:2] != "$(OLDEST_IPYTHON)".split(".")[:2])'
 	$(OLD_PY) -m pytest -q -m "not browser" -p no:cacheprovider
+
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install -q --disable-pip-version-check --group docs
+	@touch $@
+
+# The documentation site, warnings as errors, into build/docs/html (the quickstart runs against the sandbox).
+docs: $(DOCS_STAMP)
+	$(PY) -m sphinx -E -W --keep-going -q -b html docs build/docs/html
 
 bench: venv
 	$(PY) benchmarks/bench.py

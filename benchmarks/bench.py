@@ -1,11 +1,12 @@
 """ue-magic's benchmarks: every figure a ratio to its baseline, measured in one run, same server.
 
-    python benchmarks/bench.py [--check] [--rounds N] [--readme README.md] [--quick]
+    python benchmarks/bench.py [--check] [--rounds N] [--readme [PAGE]] [--quick]
         [--only calls|bulk|limits]
 
 The sandbox runs in its own process (so server work does not share our GIL), and each timed figure
 interleaves baseline and candidate rounds (A B A B ...) and compares medians. ``--check`` exits
-non-zero when a target is missed; ``--readme`` writes the table between the README's markers.
+non-zero when a target is missed; ``--readme`` writes the table between the markers of the docs'
+benchmarks page (docs/guide/benchmarks.md), or of the page named.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from ue_magic import Credentials
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where the table is published: the docs site's benchmarks page, between its markers.
+BENCH_PAGE = ROOT / "docs" / "guide" / "benchmarks.md"
+MARKERS = ("<!-- bench -->", "<!-- /bench -->")
 SMALL = "usage-metering/v1/meter-types?name=bench-none"
 CALLS = 1000
 PAIRED_CALLS = 200  # pairs of calls (one of each) per round of a paired figure: ``paired``
@@ -427,7 +431,8 @@ def big_answer(rounds: int) -> list[Row]:
     from IPython.display import JSON
 
     from ue_magic import UsageEngineClient
-    from ue_magic.render import ResponseView, decode_body
+    from ue_magic.cells.render import ResponseView
+    from ue_magic.core._media import decode_body
     from ue_magic.sandbox import start
 
     with start() as sandbox:
@@ -470,10 +475,10 @@ def big_answer(rounds: int) -> list[Row]:
 def bulk_throughput() -> Row:
     """1,000 POSTs with --each at concurrency 8 vs 1, the sandbox adding 20 ms per request."""
     from ue_magic import UsageEngineClient
-    from ue_magic.bulk import run_bulk
-    from ue_magic.call import CallOptions
-    from ue_magic.progress import TextProgress
-    from ue_magic.request import compile_request
+    from ue_magic.cells.bulk import run_bulk
+    from ue_magic.cells.call import CallOptions
+    from ue_magic.cells.progress import TextProgress
+    from ue_magic.cells.request import compile_request
 
     with sandbox_process() as server:
         ue = UsageEngineClient(credentials(server.env))
@@ -559,9 +564,20 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def check_page(path: Path) -> None:
+    """Raise SystemExit unless ``path`` has the table's start marker (checked before a long run)."""
+    if MARKERS[0] not in path.read_text(encoding="utf-8"):
+        raise SystemExit(f"{path} has no {MARKERS[0]} marker: the table lives in {BENCH_PAGE}.")
+
+
 def write_readme(path: Path, text: str) -> None:
+    """Put ``text`` between the ``<!-- bench -->`` markers of ``path`` (a Markdown page).
+
+    Raises SystemExit when the page has no marker, saying which page holds the table.
+    """
+    check_page(path)
     readme = path.read_text(encoding="utf-8")
-    start, end = "<!-- bench -->", "<!-- /bench -->"
+    start, end = MARKERS
     if end not in readme:
         readme = readme.replace(start, f"{start}\n{end}")
     head, rest = readme.split(start, 1)
@@ -573,7 +589,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per figure")
-    parser.add_argument("--readme", type=Path, help="write the table into this README")
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        nargs="?",
+        const=BENCH_PAGE,
+        help="write the table into the docs' benchmarks page (or this Markdown page)",
+    )
     parser.add_argument(
         "--only",
         choices=["calls", "bulk", "limits"],
@@ -585,6 +607,8 @@ def main() -> int:
         help="the limiter matrix's subset (2 minutes, not an hour): see bench_limits.py",
     )
     args = parser.parse_args()
+    if args.readme:
+        check_page(args.readme)
     from bench_bulk import against_asyncio, big_input, rate_limited
 
     rows: list[Row] = []

@@ -55,15 +55,15 @@ def _created(server: Server, token: str, type_id: str) -> list[str]:
 
 
 def _each(ue: Any, template: Any, items: list[str], concurrency: int, throttle: Any = None) -> Any:
-    from ue_magic.bulk import run_bulk
-    from ue_magic.call import CallOptions
+    from ue_magic.cells.bulk import run_bulk
+    from ue_magic.cells.call import CallOptions
 
     options = CallOptions(concurrency=concurrency, quiet=True)
     return run_bulk(ue, template, {}, items, options, _Quiet(), throttle=throttle)
 
 
 def _post_template(type_id: str) -> Any:
-    from ue_magic.request import compile_request
+    from ue_magic.cells.request import compile_request
 
     return compile_request(
         '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "' + type_id + '"}',
@@ -75,7 +75,7 @@ def _post_template(type_id: str) -> Any:
 def rate_limited() -> list[Row]:
     """3,000 POSTs at concurrency 32 against --api-rate 100/20: adaptive vs fixed, no pause."""
     from ue_magic import UsageEngineClient
-    from ue_magic._pacing import Throttle
+    from ue_magic.cells._pacing import Throttle
 
     rows = []
     for adaptive in (True, False):
@@ -190,9 +190,9 @@ sys.path.insert(0, sys.argv[1])
 from bench import credentials
 from bench_bulk import BIG_PROBE
 from ue_magic import UsageEngineClient
-from ue_magic.bulk import check_items, run_bulk
-from ue_magic.call import CallOptions
-from ue_magic.request import compile_request
+from ue_magic.cells.bulk import check_items, run_bulk
+from ue_magic.cells.call import CallOptions
+from ue_magic.cells.request import compile_request
 here, env, n, type_id = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 SLICES, REFERENCE, RUNS, WARM_UP = 10, 1_000, 3, 100
 template = compile_request("", "GET", "/usage-metering/v1/meter-types/" + type_id + "?n={{item}}")

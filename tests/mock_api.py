@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from ue_magic._client import UsageEngineClient
-from ue_magic.credentials import Credentials, Secret
-from ue_magic.token import TokenManager
+from ue_magic.core._client import UsageEngineClient
+from ue_magic.core.credentials import Credentials, Secret
+from ue_magic.core.token import TokenManager
 
 SECRET = "client-Secret-77"
 

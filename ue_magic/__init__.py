@@ -8,29 +8,66 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# the exception roof, imported at once (errors.py imports nothing): every error ue-magic raises is
+# a UsageEngineError; a failed HTTP status from the magics is HttpStatusError, with its response
+from .errors import (
+    AnswerTooLargeError,
+    ApiConnectionError,
+    BodyCheckError,
+    ClientClosedError,
+    ConfigurationError,
+    DescriptionError,
+    HttpStatusError,
+    InvalidClientError,
+    MissingCredentialsError,
+    OriginError,
+    RequestSyntaxError,
+    TokenError,
+    TokenRateLimitedError,
+    TokenServerError,
+    UnknownNameError,
+    UsageEngineError,
+)
+
 if TYPE_CHECKING:
-    from ._client import UsageEngineClient
-    from .credentials import Credentials, Secret
-    from .token import TokenInfo, TokenManager
+    from .core._client import UsageEngineClient
+    from .core.credentials import Credentials, Secret
+    from .core.token import TokenInfo, TokenManager
 
 __version__ = "0.1.0"
 __all__ = [
+    "AnswerTooLargeError",
+    "ApiConnectionError",
+    "BodyCheckError",
+    "ClientClosedError",
+    "ConfigurationError",
     "Credentials",
+    "DescriptionError",
+    "HttpStatusError",
+    "InvalidClientError",
+    "MissingCredentialsError",
+    "OriginError",
+    "RequestSyntaxError",
     "Secret",
+    "TokenError",
     "TokenInfo",
     "TokenManager",
+    "TokenRateLimitedError",
+    "TokenServerError",
+    "UnknownNameError",
     "UsageEngineClient",
+    "UsageEngineError",
     "client",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
 
 _LAZY = {
-    "Credentials": ".credentials",
-    "Secret": ".credentials",
-    "TokenInfo": ".token",
-    "TokenManager": ".token",
-    "UsageEngineClient": "._client",
+    "Credentials": ".core.credentials",
+    "Secret": ".core.credentials",
+    "TokenInfo": ".core.token",
+    "TokenManager": ".core.token",
+    "UsageEngineClient": ".core._client",
 }
 
 
@@ -65,8 +102,8 @@ def load_ipython_extension(ipython: Any) -> None:
 
     After ``%reload_ext ue_magic`` the new magics take over the logins of the old ones.
     """
-    from .completer import register
-    from .magics import UsageEngineMagics
+    from .ipython.completer import register
+    from .ipython.magics import UsageEngineMagics
 
     magics = UsageEngineMagics(ipython)
     old = ipython.magics_manager.registry.get("UsageEngineMagics")
@@ -84,7 +121,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 
     Within %reload_ext the magics and their logins are left for load_ipython_extension.
     """
-    from .completer import unregister
+    from .ipython.completer import unregister
 
     magics = ipython.magics_manager.registry.get("UsageEngineMagics")
     if magics is None or _reloading():

@@ -12,7 +12,7 @@ from tests.auth.tokens import (
     manager_for,
 )
 from tests.mock_api import backend, client, clock, sleeps  # noqa: F401  (fixtures of test_client)
-from ue_magic.token import (
+from ue_magic.core.token import (
     TokenManager,
 )
 

@@ -11,12 +11,12 @@ from tests.auth.tokens import (
     api_request,
     oauth,
 )
+from ue_magic.core.token import (
+    TokenManager,
+)
 from ue_magic.errors import (
     InvalidClientError,
     OriginError,
-)
-from ue_magic.token import (
-    TokenManager,
 )
 
 

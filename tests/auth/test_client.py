@@ -19,9 +19,9 @@ from tests.mock_api import (
     make_creds,
     status,
 )
-from ue_magic._client import MAX_RETRIES, ClientClosedError, ClientStats, UsageEngineClient
+from ue_magic.core._client import MAX_RETRIES, ClientClosedError, ClientStats, UsageEngineClient
+from ue_magic.core.token import TokenManager
 from ue_magic.errors import ApiConnectionError, OriginError, TokenError, UsageEngineError
-from ue_magic.token import TokenManager
 
 
 @pytest.mark.parametrize(

@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from ue_magic._client import ClientStats, UsageEngineClient
-from ue_magic.credentials import Credentials
+from ue_magic.core._client import ClientStats, UsageEngineClient
+from ue_magic.core.credentials import Credentials
+from ue_magic.core.token import TokenManager
 from ue_magic.errors import ApiConnectionError, InvalidClientError, OriginError, UsageEngineError
 from ue_magic.sandbox import Sandbox, start
-from ue_magic.token import TokenManager
 
 TYPES = "usage-metering/v1/meter-types"
 METERS = "usage-metering/v1/meters"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ue_magic.credentials import REGIONS, TOKEN_PATH, Credentials, Secret, variable_name
+from ue_magic.core.credentials import REGIONS, TOKEN_PATH, Credentials, Secret, variable_name
 from ue_magic.errors import ConfigurationError, MissingCredentialsError
 
 SECRET = "s3cr3t-VALUE-xyz"

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from ue_magic import UsageEngineClient
-from ue_magic._retry import (
+from ue_magic.core._retry import (
     API_STATUSES,
     TOKEN_STATUSES,
     Retry,
@@ -17,7 +17,7 @@ from ue_magic._retry import (
     backoff_delay,
     run,
 )
-from ue_magic.credentials import Credentials, Secret
+from ue_magic.core.credentials import Credentials, Secret
 
 API = "https://api.example/"
 TOKEN_URL = "https://auth.example/oauth/token"

@@ -14,19 +14,19 @@ from tests.auth.tokens import (
     make_jwt,
     raw_answer,
 )
-from ue_magic._oauth import scrub
-from ue_magic._retry import backoff_delay, parse_retry_after
-from ue_magic.errors import (
-    TokenError,
-    TokenServerError,
-)
-from ue_magic.token import (
+from ue_magic.core._oauth import scrub
+from ue_magic.core._retry import backoff_delay, parse_retry_after
+from ue_magic.core.token import (
     DEFAULT_LIFETIME,
     MAX_LIFETIME,
     MIN_LIFETIME,
     TokenManager,
     decode_claims,
     renew_margin,
+)
+from ue_magic.errors import (
+    TokenError,
+    TokenServerError,
 )
 
 
@@ -125,7 +125,7 @@ def test_any_error_while_making_the_token_is_a_clean_token_error(
     def broken(*args: object) -> float:
         raise error
 
-    monkeypatch.setattr("ue_magic._oauth._remaining", broken)
+    monkeypatch.setattr("ue_magic.core._oauth._remaining", broken)
     with pytest.raises(TokenServerError, match="cannot read") as info:
         manager.get_token()
     exc = info.value

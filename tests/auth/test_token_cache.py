@@ -26,14 +26,14 @@ from tests.auth.tokens import (
     many,
     oauth,
 )
-from ue_magic.errors import (
-    TokenError,
-    TokenServerError,
-)
-from ue_magic.token import (
+from ue_magic.core.token import (
     DEFAULT_LIFETIME,
     FAILURE_COOLDOWN,
     TokenManager,
+)
+from ue_magic.errors import (
+    TokenError,
+    TokenServerError,
 )
 
 

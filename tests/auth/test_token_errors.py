@@ -25,16 +25,16 @@ from tests.auth.tokens import (
     many,
     oauth,
 )
-from ue_magic.credentials import Credentials, Secret
+from ue_magic.core.credentials import Credentials, Secret
+from ue_magic.core.token import (
+    FAILURE_COOLDOWN,
+    TokenManager,
+)
 from ue_magic.errors import (
     InvalidClientError,
     TokenError,
     TokenRateLimitedError,
     TokenServerError,
-)
-from ue_magic.token import (
-    FAILURE_COOLDOWN,
-    TokenManager,
 )
 
 FAILURES = [

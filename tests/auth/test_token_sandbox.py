@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from ue_magic.credentials import Credentials
+from ue_magic.core.credentials import Credentials
+from ue_magic.core.token import TokenManager
 from ue_magic.errors import InvalidClientError, TokenError, TokenRateLimitedError, TokenServerError
 from ue_magic.sandbox import Sandbox
-from ue_magic.token import TokenManager
 
 
 def credentials(env: dict[str, str], folder: Path, **overrides: Any) -> Credentials:

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from ue_magic.credentials import Credentials, Secret
-from ue_magic.token import (
+from ue_magic.core.credentials import Credentials, Secret
+from ue_magic.core.token import (
     TokenManager,
 )
 

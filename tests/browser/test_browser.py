@@ -172,7 +172,7 @@ def test_login_call_table_save_without_secrets(
         path, ready=lambda nb: _has_widget_state(nb) and nb["cells"][4]["outputs"]
     )
     notebook.screenshot("saved")
-    print(f"screenshots: {[str(p) for p in notebook.taken]}; for the README: {final}")
+    print(f"screenshots: {[str(p) for p in notebook.taken]}; for the README and docs: {final}")
 
     # The file is what a user would share: outputs and widget state must be there, secrets not.
     assert _has_widget_state(saved), "no widget state saved: is saveState on?"

@@ -1,7 +1,7 @@
 """Tab completion in JupyterLab, in headless Chromium: typing ``%ue_call GET /usage-me`` and Tab
 completes the path from the API description, and the next Tab lists the paths below it.
 
-Screenshots go to build/screenshots/ (and the README's one to docs/completion.png).
+Screenshots go to build/screenshots/ (and the docs' one to docs/completion.png).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ue_magic.bulk import BulkResult
+from ue_magic.cells.bulk import BulkResult
 
 
 def assert_counts(result: BulkResult) -> None:

@@ -12,8 +12,8 @@ from IPython.utils.capture import capture_output
 from tests.bulk.conftest import METERS, TEMPLATE, run_each
 from tests.bulk.helpers import assert_counts
 from tests.conftest import shown_widget
-from ue_magic.bulk import BulkResult
-from ue_magic.progress import TextProgress
+from ue_magic.cells.bulk import BulkResult
+from ue_magic.cells.progress import TextProgress
 from ue_magic.sandbox import Sandbox
 
 

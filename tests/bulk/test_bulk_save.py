@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ue_magic.cells.save import JsonLines, check_target, encode_answer
 from ue_magic.errors import UsageEngineError
-from ue_magic.save import JsonLines, check_target, encode_answer
 
 
 def test_each_line_is_on_disk_before_the_run_ends(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ue_magic._pacing import SHORT_PAUSE, PacingStats, Stopped, Throttle, pacing_note
+from ue_magic.cells._pacing import SHORT_PAUSE, PacingStats, Stopped, Throttle, pacing_note
 
 
 def starts_in_threads(throttle: Throttle, n: int) -> list[float]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ue_magic._pacing import Throttle
+from ue_magic.cells._pacing import Throttle
 
 from ..limits.limiters import limiter
 from ..limits.simulation import simulate

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ue_magic._pacing import CREEP_AFTER, HEADROOM, Throttle
+from ue_magic.cells._pacing import CREEP_AFTER, HEADROOM, Throttle
 
 
 class SimulatedClock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ue_magic._quota import Quota, read_quota
+from ue_magic.cells._quota import Quota, read_quota
 
 
 def raw(**headers: str) -> list[tuple[bytes, bytes]]:

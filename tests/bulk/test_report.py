@@ -12,7 +12,7 @@ from IPython.utils.capture import capture_output
 
 from tests.bulk.conftest import METERS, created, run_each
 from tests.bulk.helpers import assert_counts
-from ue_magic.bulk import BulkFailure, short_form
+from ue_magic.cells.bulk import BulkFailure, short_form
 from ue_magic.sandbox import Sandbox
 
 ROWS = '{"userId": "{{item.user}}", "meterKey": "{{item.key}}", "meterTypeId": "{{type_id}}"}'

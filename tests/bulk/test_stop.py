@@ -17,9 +17,9 @@ from IPython.utils.capture import capture_output
 
 from tests.bulk.conftest import METERS, TEMPLATE, created, run_each
 from tests.bulk.helpers import assert_counts
-from ue_magic import bulk
-from ue_magic.bulk import BulkResult
-from ue_magic.progress import TextProgress
+from ue_magic.cells import bulk
+from ue_magic.cells.bulk import BulkResult
+from ue_magic.cells.progress import TextProgress
 from ue_magic.sandbox import Sandbox
 
 

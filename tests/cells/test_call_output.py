@@ -316,7 +316,7 @@ def test_help_explains_headers_names_and_results(shell: Any) -> None:
 def test_help_text_fits_80_columns() -> None:
     import inspect
 
-    from ue_magic.magics import UsageEngineMagics
+    from ue_magic.ipython.magics import UsageEngineMagics
 
     for magic in ("ue_call", "ue_login", "ue_api"):
         doc = inspect.cleandoc(getattr(UsageEngineMagics, magic).__doc__ or "")

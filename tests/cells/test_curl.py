@@ -9,7 +9,7 @@ import subprocess
 import httpx
 import pytest
 
-from ue_magic.curl import curl_command, token_fetch_comment
+from ue_magic.cells.curl import curl_command, token_fetch_comment
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.real-token.sig"
 BASE = "https://api.digitalroute.io/"

@@ -10,7 +10,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-from ue_magic.request import RequestSyntaxError, parse_request
+from ue_magic.cells.request import RequestSyntaxError, parse_request
 from ue_magic.sandbox import Sandbox
 
 JSON = ("Content-Type", "application/json")
@@ -38,8 +38,8 @@ def test_http_separator_ends_a_request_without_body() -> None:
 
 
 def test_http_separator_ends_a_text_body() -> None:
-    cell = "POST /x\nContent-Type: text/plain\n\nhello\n# not a comment in a body\n###\n"
-    assert parse_request(cell, {}).body == b"hello\n# not a comment in a body"
+    cell = "POST /x\nContent-Type: text/plain\n\nhello\nworld\n###\n"
+    assert parse_request(cell, {}).body == b"hello\nworld"
 
 
 @pytest.mark.parametrize(
@@ -81,14 +81,21 @@ def test_http_comment_between_headers_keeps_every_header() -> None:
     assert spec.headers == (("A", "1"), ("B", "2"))
 
 
-def test_http_comment_in_a_body_is_body_text() -> None:
-    cell = "POST /x\nContent-Type: text/plain\n\n// kept\n# kept"
-    assert parse_request(cell, {}).body == b"// kept\n# kept"
+def test_http_comment_lines_in_a_body_are_dropped_as_the_references_do() -> None:
+    """httpyac and REST Client drop whole-line # and // comments in a body; so do we."""
+    cell = "POST /x\nContent-Type: text/plain\n\none\n  // dropped\n# dropped\ntwo # kept"
+    assert parse_request(cell, {}).body == b"one\ntwo # kept"
 
 
-def test_http_comment_in_a_json_body_is_still_invalid_json() -> None:
-    with pytest.raises(RequestSyntaxError, match="invalid JSON"):
-        parse_request('POST /x\n\n// not a comment here\n{"a": 1}', {})
+def test_http_comment_lines_in_a_json_body_leave_valid_json() -> None:
+    spec = parse_request('POST /x\n\n// a comment\n{"a": 1,\n # another\n "b": 2}', {})
+    assert spec.body == b'{"a": 1,\n "b": 2}'
+
+
+def test_a_body_in_the_body_form_keeps_its_comment_like_lines() -> None:
+    """With METHOD PATH on the magic line the cell is the body as written."""
+    spec = parse_request("# heading\ntext", {}, "POST", "/x", headers=["Content-Type: text/plain"])
+    assert spec.body == b"# heading\ntext"
 
 
 def test_http_paste_from_a_file_sends_one_request(ip: Any, sandbox: Sandbox) -> None:

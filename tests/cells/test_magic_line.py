@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import parse_argstring
 
+from ue_magic.cells.magic_line import Arguments, parse_line, shell_words, split_line, word_spans
 from ue_magic.errors import RequestSyntaxError, UsageEngineError
-from ue_magic.magic_line import Arguments, parse_line, shell_words, split_line, word_spans
-from ue_magic.magics import UsageEngineMagics
+from ue_magic.ipython.magics import UsageEngineMagics
 
 T = "/usage-metering/v1/meter-types"
 

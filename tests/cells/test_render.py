@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ue_magic.render import RequestView, ResponseView, decode_body, format_size
+from ue_magic.cells.render import RequestView, ResponseView, format_size
+from ue_magic.core._media import decode_body
 
 URL = "https://api.digitalroute.io/usage-metering/v1/meters?limit=5"
 XSS = "<script>alert('x')</script>"

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from ue_magic.progress import TextProgress
-from ue_magic.render import ResponseView
-from ue_magic.status import LoginSummary, StatusView
+from ue_magic.cells.progress import TextProgress
+from ue_magic.cells.render import ResponseView
+from ue_magic.ipython.status import LoginSummary, StatusView
 
 URL = "https://api.digitalroute.io/usage-metering/v1/meters"
 UUID = "0feac7b0-52c1-45de-9d1e-23a9c568b6c2"

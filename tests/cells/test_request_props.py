@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ue_magic.request import RequestSyntaxError, compile_request
+from ue_magic.cells.request import RequestSyntaxError, compile_request
 
 json_values = st.recursive(
     st.none()

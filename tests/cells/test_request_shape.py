@@ -18,7 +18,7 @@ from IPython.utils.capture import capture_output
 
 from tests.cells.recorder import Recorder, recorder
 from ue_magic import Credentials, UsageEngineClient
-from ue_magic.request import RequestSyntaxError, compile_request, parse_request
+from ue_magic.cells.request import RequestSyntaxError, compile_request, parse_request
 from ue_magic.sandbox import Sandbox
 
 TYPES = "/usage-metering/v1/meter-types"

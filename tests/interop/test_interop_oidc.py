@@ -28,7 +28,7 @@ import jwt
 import pytest
 
 from ue_magic import Credentials, UsageEngineClient
-from ue_magic.credentials import Secret
+from ue_magic.core.credentials import Secret
 from ue_magic.errors import InvalidClientError, TokenError
 
 pytestmark = pytest.mark.interop

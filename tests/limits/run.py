@@ -75,9 +75,9 @@ class _Quiet:
 def bulk_run(base: str, items: int, concurrency: int, rate: float) -> Measured:
     """POST ``items`` items with ``--each --concurrency`` against the server at ``base``."""
     from ue_magic import Credentials, UsageEngineClient
-    from ue_magic.bulk import run_bulk
-    from ue_magic.call import CallOptions
-    from ue_magic.request import compile_request
+    from ue_magic.cells.bulk import run_bulk
+    from ue_magic.cells.call import CallOptions
+    from ue_magic.cells.request import compile_request
 
     credentials = Credentials(
         client_id="neutral", client_secret="neutral-secret", region="eu", audience="neutral",

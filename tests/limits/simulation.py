@@ -15,9 +15,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ue_magic._pacing import Throttle
-from ue_magic._quota import read_quota
-from ue_magic._retry import parse_retry_after
+from ue_magic.cells._pacing import Throttle
+from ue_magic.cells._quota import read_quota
+from ue_magic.core._retry import parse_retry_after
 
 from .limiters import Limiter
 

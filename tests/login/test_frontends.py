@@ -19,8 +19,8 @@ from IPython.utils.capture import capture_output
 
 import ue_magic
 from tests.conftest import shown_widget
-from ue_magic.frontend import detect, shows_widgets
-from ue_magic.prompting import LoginCancelled, ask_credentials
+from ue_magic.ipython.frontend import detect, shows_widgets
+from ue_magic.ipython.prompting import LoginCancelled, ask_credentials
 from ue_magic.sandbox import Sandbox
 
 

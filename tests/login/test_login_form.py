@@ -19,9 +19,9 @@ from IPython.utils.capture import capture_output
 
 import ue_magic
 from tests.conftest import shown_widget
-from ue_magic.credentials import Secret
+from ue_magic.core.credentials import Secret
+from ue_magic.ipython.widget import LoginForm
 from ue_magic.sandbox import Sandbox
-from ue_magic.widget import LoginForm
 
 SECRET = "s3cret-typed-in-the-form"
 

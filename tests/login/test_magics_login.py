@@ -16,7 +16,7 @@ from IPython.utils.capture import capture_output
 
 import ue_magic
 from tests.conftest import shown_widget
-from ue_magic._history import REDACTED
+from ue_magic.ipython._history import REDACTED
 from ue_magic.sandbox import Sandbox
 
 
@@ -402,7 +402,7 @@ def test_loading_is_quick_and_leaves_widgets_for_later() -> None:
         "from IPython.core.interactiveshell import InteractiveShell\n"
         "shell = InteractiveShell.instance()\n"
         "shell.run_line_magic('load_ext', 'ue_magic')\n"
-        "print('ipywidgets' in sys.modules, 'ue_magic.widget' in sys.modules)\n"
+        "print('ipywidgets' in sys.modules, 'ue_magic.ipython.widget' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True

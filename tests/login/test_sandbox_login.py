@@ -13,6 +13,7 @@ from IPython.utils.capture import capture_output
 
 import ue_magic
 from ue_magic import sandbox as sandbox_module
+from ue_magic._extras import install_command
 
 
 def run(ip: Any, magic: str, line: str = "") -> str:
@@ -109,7 +110,7 @@ def test_without_the_extra_one_sentence_names_the_install(
     with pytest.raises(UsageError) as caught:
         run(bare_ip, "ue_login", "--sandbox")
     message = str(caught.value)
-    assert "pip install 'ue-magic[sandbox]'" in message and "uvicorn" in message
+    assert f"run {install_command('sandbox')} and restart" in message and "uvicorn" in message
     assert message.count(". ") == 0 and message.endswith(".")
     with pytest.raises(UsageError, match="Not logged in"):
         ue_magic.client()

@@ -23,7 +23,7 @@ from tests.leaks import leaks
 from tests.notebooks.test_notebooks import execute, kernel_env
 from ue_magic import UsageEngineClient
 from ue_magic import sandbox as sandbox_module
-from ue_magic.embedded import credentials_for
+from ue_magic.ipython.embedded import credentials_for
 from ue_magic.sandbox import Sandbox
 from ue_magic.sandbox.demo import DEMO_TYPES, USERS_PER_TYPE
 
@@ -34,6 +34,8 @@ pytestmark = [pytest.mark.notebook, pytest.mark.timeout(300)]
 
 CHECK = """
 import json
+
+import matplotlib.colors
 
 def pairs(table, *columns):
     return sorted(map(list, table[list(columns)].itertuples(index=False)))
@@ -52,6 +54,20 @@ print(json.dumps({{
     "next_up": pairs(next_up, "meterTypeName", "userId", "threshold"),
     "since": pairs(since, "meterTypeName", "userId", "threshold"),
     "since_after_reached": bool((since["reachedAt"] > reached["reachedAt"].max()).all()),
+    "is_frame": isinstance(meters, pd.DataFrame) and isinstance(listed, pd.DataFrame),
+    "period_dtype": str(meters["periodStart"].dtype),
+    "panels": [
+        {{
+            "kind": ax.get_title().split(":")[0],
+            "labels": [label.get_text() for label in ax.get_xticklabels()],
+            "red": [
+                label.get_text()
+                for label, bar in zip(ax.get_xticklabels(), ax.patches, strict=True)
+                if bar.get_facecolor() == matplotlib.colors.to_rgba("tab:red")
+            ],
+        }}
+        for ax in fig.axes
+    ],
 }}))
 """
 
@@ -60,8 +76,13 @@ def meters_and_reached(running: Sandbox) -> dict[str, Any]:
     """The sandbox's meters and the thresholds they reached, as [type, user(, threshold)]."""
     with UsageEngineClient(credentials_for(running)) as ue:
         listed = ue.get("usage-metering/v1/meters", params={"limit": 1000}).json()["meters"]
+    capped = [m for m in listed if m.get("capacity")]
     return {
         "meters": sorted([m["meterTypeName"], m["userId"]] for m in listed),
+        "capped": {(m["meterTypeName"], m["userId"]): m["value"] for m in capped},
+        "over": sorted(
+            [m["meterTypeName"], m["userId"]] for m in capped if m["value"] >= m["capacity"]
+        ),
         "reached": sorted(
             [m["meterTypeName"], m["userId"], t["name"]]
             for m in listed
@@ -113,10 +134,25 @@ def test_explore_usage_runs_with_no_setup(tmp_path: Path, runner: str, top: int)
     assert len(used) == top and used == sorted(used, reverse=True)
     assert used[0] == facts["top_used"] > 100  # the demo data has a customer over capacity
 
-    # one plot, a real PNG
+    # the answers are DataFrames (--df), with the timestamps as UTC datetimes
+    assert (
+        facts["is_frame"]
+        and facts["period_dtype"].startswith("datetime64")
+        and "UTC" in facts["period_dtype"]
+    )
+
+    # one plot, a real PNG, whose bars are named by customer on their axis, largest first,
+    # and the red ones are the customers at or over capacity
     images = [o["data"]["image/png"] for o in shown if "image/png" in o.get("data", {})]
     assert len(images) == 1
     assert base64.b64decode(images[0]).startswith(b"\x89PNG\r\n\x1a\n")
+    for panel in facts["panels"]:
+        values = [truth["capped"][panel["kind"], user] for user in panel["labels"]]
+        assert values == sorted(values, reverse=True)
+    named = sorted([panel["kind"], user] for panel in facts["panels"] for user in panel["labels"])
+    assert named == sorted(map(list, truth["capped"]))
+    red = sorted([panel["kind"], user] for panel in facts["panels"] for user in panel["red"])
+    assert red and red == truth["over"]
 
     # which thresholds were reached: those of the demo data; then those the usage reached
     assert facts["reached"] and facts["reached"] == truth["reached"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.openapi.conftest import SANDBOX_31
-from ue_magic.openapi import api_view, load_description
+from ue_magic.cells.openapi import api_view, load_description
 
 
 @pytest.mark.parametrize("columns", [40, 80, 120])

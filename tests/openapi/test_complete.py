@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.openapi.conftest import HAND_30, SANDBOX_31
-from ue_magic.openapi import CompletionContext, complete, load_description
+from ue_magic.cells.openapi import CompletionContext, complete, load_description
 
 OPTIONS = {
     "ue_call": {
@@ -206,7 +206,9 @@ def test_completion_needs_no_jsonschema() -> None:
     probe = (
         "import sys\n"
         "sys.modules['jsonschema'] = None  # importing it now fails, as when not installed\n"
-        "from ue_magic.openapi import CompletionContext, api_view, complete, load_description\n"
+        "from ue_magic.cells.openapi import (\n"
+        "    CompletionContext, api_view, complete, load_description\n"
+        ")\n"
         f"d = load_description({str(SANDBOX_31)!r})\n"
         "ctx = CompletionContext(describe=lambda p: d)\n"
         "found = complete('%ue_call GET /usage-metering/v1/me', 33, ctx)\n"
@@ -217,7 +219,7 @@ def test_completion_needs_no_jsonschema() -> None:
     assert out.stdout.split("\n")[:2] == ["['meter-types', 'meters']", "5"]
 
 
-# The magic line is split by its one grammar (ue_magic.magic_line), as %ue_call will read it:
+# The magic line is split by its one grammar (ue_magic.cells.magic_line), as %ue_call will read it:
 # a quoted word with spaces, or a placeholder with quoted keys, is one word.
 @pytest.mark.parametrize(
     ("text", "expected"),

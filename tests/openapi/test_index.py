@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ue_magic.openapi import Operation, OperationIndex, request_path
-from ue_magic.openapi._model import server_prefix
+from ue_magic.cells.openapi import Operation, OperationIndex, request_path
+from ue_magic.cells.openapi._model import server_prefix
 
 OPS = [
     Operation("GET", "/v1/meters"),

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.openapi.conftest import HAND_30, SANDBOX_31, Answer
+from ue_magic.cells.openapi import NotADescription, _load, load_description
 from ue_magic.errors import DescriptionError
-from ue_magic.openapi import NotADescription, _load, load_description
 
 
 def test_30_with_refs_across_files() -> None:
@@ -191,8 +191,8 @@ def test_a_fetch_out_of_time_says_so_in_the_same_words_whichever_deadline_ends_i
     first (an ApiConnectionError a hair before the wait's), the user reads the same sentence."""
     import time
 
+    from ue_magic.cells.openapi._session import _within
     from ue_magic.errors import ApiConnectionError, DescriptionError
-    from ue_magic.openapi._session import _within
 
     def work() -> tuple[int, bytes]:
         time.sleep(0.2 if raised else 0.5)

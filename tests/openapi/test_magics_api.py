@@ -14,7 +14,7 @@ from IPython.utils.capture import capture_output
 
 from tests.openapi.big import big_description
 from tests.openapi.conftest import HAND_30, SANDBOX_31, Answer, DescriptionServer
-from ue_magic.openapi import OperationTable, OperationView, _load
+from ue_magic.cells.openapi import OperationTable, OperationView, _load
 from ue_magic.sandbox import Sandbox
 
 DESCRIPTION = "/openapi.json"

@@ -12,8 +12,9 @@ from IPython.utils.capture import capture_output
 
 from tests.openapi.conftest import DATA, HAND_30
 from ue_magic import Credentials, UsageEngineClient
+from ue_magic._extras import install_command
+from ue_magic.cells.openapi import RequestChecker, load_description
 from ue_magic.errors import BodyCheckError
-from ue_magic.openapi import RequestChecker, load_description
 from ue_magic.sandbox import Sandbox
 
 METERS = "/usage-metering/v1/meters"
@@ -215,13 +216,35 @@ def test_openapi_30_nullable_and_closed_objects() -> None:
 def test_without_the_extra_bodies_go_unchecked(
     ip_openapi: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ue_magic.openapi import _check
+    from ue_magic.cells.openapi import _check
 
     monkeypatch.setattr(_check, "available", lambda: False)
     ip_openapi.run_line_magic("ue_api", "--reload")
-    with pytest.raises(UsageError, match="400"):
+    with capture_output() as first, pytest.raises(UsageError, match="400"):
         ip_openapi.run_cell_magic("ue_call", f"POST {METERS} -q", '{"userId": "u"}')
     assert sent(sandbox) == 1
+    # Said once per login, naming the extra and how to install it where this copy came from.
+    said = "JSON bodies go out unchecked (checking them against the API description needs the "
+    assert first.stderr.count(said) == 1
+    assert f"'openapi' extra): run {install_command('openapi')}." in first.stderr
+    with capture_output() as again, pytest.raises(UsageError, match="400"):
+        ip_openapi.run_cell_magic("ue_call", f"POST {METERS} -q", '{"userId": "v"}')
+    assert said not in again.stderr
+    with capture_output() as no_body:  # a request without a body has nothing to check
+        ip_openapi.run_line_magic("ue_login", "")
+        ip_openapi.run_line_magic("ue_call", "GET /usage-metering/v1/meter-types -q")
+    assert said not in no_body.stderr
+    with capture_output() as new_login, pytest.raises(UsageError, match="400"):
+        ip_openapi.run_cell_magic("ue_call", f"POST {METERS} -q", '{"userId": "w"}')
+    assert new_login.stderr.count(said) == 1
+
+
+def test_with_the_extra_nothing_is_said_about_unchecked_bodies(
+    ip_openapi: Any, sandbox: Sandbox
+) -> None:
+    with capture_output() as out, pytest.raises(UsageError, match="no-validate sends it anyway"):
+        ip_openapi.run_cell_magic("ue_call", f"POST {METERS} -q", '{"userId": "u"}')
+    assert "unchecked" not in out.stderr and sent(sandbox) == 0
 
 
 def test_each_over_a_generator_is_not_used_up_by_the_checks(

@@ -16,11 +16,12 @@ from IPython.utils.capture import capture_output
 
 from tests.security.servers import TOKEN_PATH, Seen, answer, serving, token_answer
 from tests.security.test_answer_limits import creds_for
-from ue_magic import UsageEngineClient, pages
+from ue_magic import UsageEngineClient
 from ue_magic._constants import BEARER_MASK
-from ue_magic._kept import mask_request
-from ue_magic.call import options_for
-from ue_magic.render import ResponseView
+from ue_magic.cells.call import options_for
+from ue_magic.cells.render import ResponseView
+from ue_magic.core import pages
+from ue_magic.core._kept import mask_request
 from ue_magic.sandbox import Sandbox
 
 TYPES = "/usage-metering/v1/meter-types"

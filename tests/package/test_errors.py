@@ -8,8 +8,9 @@ import pickle
 import httpx
 import pytest
 
-from ue_magic import _client, _constants, _oauth, errors
-from ue_magic.credentials import Credentials, Secret
+from ue_magic import _constants, errors
+from ue_magic.core import _client, _oauth
+from ue_magic.core.credentials import Credentials, Secret
 from ue_magic.errors import (
     ApiConnectionError,
     ClientClosedError,
@@ -68,7 +69,7 @@ def test_a_deferred_error_counts_attempts_only_when_there_were_several(
 
 
 def test_constants_are_what_the_cell_language_and_the_retries_use() -> None:
-    from ue_magic.request import METHODS
+    from ue_magic.cells.request import METHODS
 
     assert tuple(METHODS) == _constants.METHODS
     assert set(_constants.METHODS) > _constants.IDEMPOTENT_METHODS
@@ -80,11 +81,11 @@ def test_constants_are_what_the_cell_language_and_the_retries_use() -> None:
 
 def test_every_module_takes_the_limits_and_methods_from_the_constants() -> None:
     """Defined once: a second copy of a list or a limit would drift from the first."""
-    from ue_magic import call
-    from ue_magic._retry import RetryPolicy
-    from ue_magic.magics import UsageEngineMagics
-    from ue_magic.openapi import _complete
-    from ue_magic.token import TokenManager
+    from ue_magic.cells import call
+    from ue_magic.cells.openapi import _complete
+    from ue_magic.core._retry import RetryPolicy
+    from ue_magic.core.token import TokenManager
+    from ue_magic.ipython.magics import UsageEngineMagics
 
     assert _complete.METHODS is _constants.METHODS
     traits = UsageEngineMagics.class_traits()

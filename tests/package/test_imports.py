@@ -12,9 +12,10 @@ import pytest
 import ue_magic
 
 ROOT = Path(ue_magic.__file__).parent
-# the IPython layer: the only modules that may need IPython or ipywidgets to import
-# (completer.py is completion's IPython side)
-IPYTHON_LAYER = {"ue_magic.magics", "ue_magic.widget", "ue_magic.completer"}
+# the IPython layer (the subpackage ue_magic.ipython): the only modules that may need IPython or
+# ipywidgets to import
+IPYTHON_LAYER = "ue_magic.ipython"
+NEEDS_IPYTHON = {"ue_magic.ipython.magics", "ue_magic.ipython.widget", "ue_magic.ipython.completer"}
 
 BLOCKER = """
 import importlib.abc, sys
@@ -46,10 +47,13 @@ def modules() -> list[str]:
 
 
 def test_every_module_but_the_ipython_layer_imports_without_ipython() -> None:
-    names = [name for name in modules() if name not in IPYTHON_LAYER]
-    assert {"ue_magic._client", "ue_magic.token", "ue_magic.progress", "ue_magic.pages"} <= set(
-        names
-    )
+    names = [name for name in modules() if not name.startswith(IPYTHON_LAYER + ".")]
+    assert {
+        "ue_magic.core._client",
+        "ue_magic.core.token",
+        "ue_magic.cells.progress",
+        "ue_magic.core.pages",
+    } <= set(names)
     done = subprocess.run(
         [sys.executable, "-c", BLOCKER, *names],
         capture_output=True,
@@ -64,17 +68,36 @@ def test_every_module_but_the_ipython_layer_imports_without_ipython() -> None:
 def test_the_blocker_does_block() -> None:
     """The check above can fail: the IPython layer itself does not import with IPython blocked."""
     done = subprocess.run(
-        [sys.executable, "-c", BLOCKER, *sorted(IPYTHON_LAYER)],
+        [sys.executable, "-c", BLOCKER, *sorted(NEEDS_IPYTHON)],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=ROOT.parent,
     )
-    assert "ue_magic.magics: ImportError" in done.stdout
-    assert "ue_magic.widget: ImportError" in done.stdout
+    assert "ue_magic.ipython.magics: ImportError" in done.stdout
+    assert "ue_magic.ipython.widget: ImportError" in done.stdout
 
 
+ERRORS = {
+    "AnswerTooLargeError",
+    "ApiConnectionError",
+    "BodyCheckError",
+    "ClientClosedError",
+    "ConfigurationError",
+    "DescriptionError",
+    "HttpStatusError",
+    "InvalidClientError",
+    "MissingCredentialsError",
+    "OriginError",
+    "RequestSyntaxError",
+    "TokenError",
+    "TokenRateLimitedError",
+    "TokenServerError",
+    "UnknownNameError",
+    "UsageEngineError",
+}
 PUBLIC_API = {
+    *ERRORS,
     "Credentials",
     "Secret",
     "TokenInfo",
@@ -93,10 +116,25 @@ def test_all_is_exactly_the_public_api() -> None:
         assert getattr(ue_magic, name) is not None, name
 
 
+def test_the_exception_roof_is_importable_from_ue_magic() -> None:
+    """``except ue_magic.UsageEngineError`` catches every error ue-magic raises; each error class
+    of ``ue_magic.errors`` is exported, as httpx exports ``httpx.HTTPError``."""
+    from ue_magic import HttpStatusError, UsageEngineError, errors
+
+    defined = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, Exception)
+    }
+    assert defined == ERRORS
+    assert issubclass(HttpStatusError, UsageEngineError)
+    assert all(issubclass(getattr(ue_magic, name), UsageEngineError) for name in ERRORS)
+
+
 def test_public_names_resolve_to_their_home_modules() -> None:
-    assert ue_magic.UsageEngineClient.__module__ == "ue_magic._client"
-    assert ue_magic.TokenManager.__module__ == "ue_magic.token"
-    assert ue_magic.Credentials.__module__ == "ue_magic.credentials"
+    assert ue_magic.UsageEngineClient.__module__ == "ue_magic.core._client"
+    assert ue_magic.TokenManager.__module__ == "ue_magic.core.token"
+    assert ue_magic.Credentials.__module__ == "ue_magic.core.credentials"
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = ue_magic.nothing  # type: ignore[attr-defined]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import IPython
 
-from ue_magic._history import REDACTED, redact_current_input
+from ue_magic.ipython._history import REDACTED, redact_current_input
 
 HISTORY_ATTRIBUTES = {
     "input_hist_raw": list,
@@ -25,7 +25,8 @@ HISTORY_ATTRIBUTES = {
 def gone(owner: str, name: str) -> str:
     return (
         f"IPython {IPython.__version__} has no {owner}.{name}, which ue-magic relies on; "
-        "update ue_magic/_history.py or the extension unloading, and pin IPython until then."
+        "update ue_magic/ipython/_history.py or the extension unloading, and pin IPython until "
+        "then."
     )
 
 

@@ -10,10 +10,10 @@ from IPython.utils.capture import capture_output
 
 from tests.conftest import shown_widget
 from ue_magic import Credentials, UsageEngineClient
-from ue_magic.call import CallOptions
-from ue_magic.pages import fetch_all_pages
-from ue_magic.progress import TextPageCounter
-from ue_magic.request import compile_request
+from ue_magic.cells.call import CallOptions
+from ue_magic.cells.progress import TextPageCounter
+from ue_magic.cells.request import compile_request
+from ue_magic.core.pages import fetch_all_pages
 from ue_magic.sandbox import Sandbox
 
 METERS = "/usage-metering/v1/meters"

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from ue_magic import Credentials, UsageEngineClient
-from ue_magic.call import CallOptions, call_once
+from ue_magic.cells.call import CallOptions, call_once
+from ue_magic.cells.request import compile_request
+from ue_magic.core.pages import fetch_all_pages, join_pages
 from ue_magic.errors import HttpStatusError, UsageEngineError
-from ue_magic.pages import fetch_all_pages, join_pages
-from ue_magic.request import compile_request
 
 BASE = "http://127.0.0.1:9/"
 
@@ -92,7 +92,7 @@ def test_pages_that_cannot_be_joined() -> None:
 
 def test_the_more_pages_note_asks_the_paging_rule_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     """The rule lives in pages.py: a change there (here: a ``cursor`` field) reaches the note."""
-    from ue_magic import pages
+    from ue_magic.core import pages
 
     def cursor_rule(response: httpx.Response, params: Any = None, body: Any = None) -> Any:
         cursor = body.get("cursor") if isinstance(body, dict) else None

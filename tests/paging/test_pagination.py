@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ue_magic.pages import NextPage, find_next, query_pairs
+from ue_magic.core.pages import NextPage, find_next, query_pairs
 
 URL = "https://api.example/usage-metering/v1/meters?limit=2"
 

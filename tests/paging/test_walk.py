@@ -9,7 +9,7 @@ from tests.mock_api import (
     Backend,
     status,
 )
-from ue_magic._client import UsageEngineClient
+from ue_magic.core._client import UsageEngineClient
 from ue_magic.errors import OriginError, UsageEngineError
 
 

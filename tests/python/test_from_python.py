@@ -1,4 +1,4 @@
-"""Plain Python, no IPython: the README's "From Python" example, and errors that say why."""
+"""Plain Python, no IPython: the docs' "From Python" example, and errors that say why."""
 
 from __future__ import annotations
 
@@ -14,28 +14,20 @@ import pytest
 from ue_magic import Credentials, UsageEngineClient
 from ue_magic.sandbox import Sandbox
 
-# The README's "From Python" example, word for word (the lead keeps the two the same).
-README_EXAMPLE = """
-from ue_magic import Credentials, UsageEngineClient
-
-creds = Credentials.from_env(env_file=".env", profile=None)
-with UsageEngineClient(creds) as ue:
-    created = ue.post(
-        "usage-metering/v1/meter-types",
-        json={"name": "from-python", "unit": "calls", "aggregation": {"type": "sum"}},
-    )
-    created.raise_for_status()  # an error answer raises, with the API's own message
-    meter_type = created.json()
-    ue.post(
-        "usage-metering/v1/meters",
-        json={"userId": "u1", "meterKey": "k", "meterTypeId": meter_type["id"]},
-    ).raise_for_status()
-    types = ue.get("usage-metering/v1/meter-types").json()
-    print(ue.stats)  # requests, token requests, retries
-"""
+# The docs' "From Python" example (docs/guide/python.md), read from the page: the two cannot drift.
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide" / "python.md"
 
 
-def test_readme_example_works_against_the_sandbox(
+def _first_python_block(markdown: str) -> str:
+    """The text of the page's first ```python fence."""
+    after = markdown.split("```python\n", 1)[1]
+    return after.split("```", 1)[0]
+
+
+DOCS_EXAMPLE = _first_python_block(GUIDE.read_text(encoding="utf-8"))
+
+
+def test_docs_example_works_against_the_sandbox(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sandbox.reset(data=True)
@@ -46,7 +38,7 @@ def test_readme_example_works_against_the_sandbox(
     scope: dict[str, Any] = {}
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(README_EXAMPLE, "README.md", "exec"), scope)
+        exec(compile(DOCS_EXAMPLE, str(GUIDE), "exec"), scope)
     assert [t["name"] for t in scope["types"]["meterTypes"]] == ["from-python"]
     assert "requests=3" in out.getvalue() and "token_requests=1" in out.getvalue()
     assert sandbox.counters()["by_route"]["POST /usage-metering/v1/meters"] == 1

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ue_magic._quota import read_quota
+from ue_magic.cells._quota import read_quota
 from ue_magic.sandbox import Sandbox, start
 from ue_magic.sandbox.rates import Rate, RateLimiter, parse_rate, retry_after
 

@@ -14,8 +14,8 @@ import pytest
 from tests.security.conftest import run
 from tests.security.servers import TOKEN_PATH, Seen, Server, drip, serving, token_answer
 from ue_magic import Credentials, TokenManager, UsageEngineClient
-from ue_magic._http import DEFAULT_MAX_BYTES
-from ue_magic.credentials import Secret
+from ue_magic.core._http import DEFAULT_MAX_BYTES
+from ue_magic.core.credentials import Secret
 from ue_magic.errors import AnswerTooLargeError, ApiConnectionError, TokenServerError
 from ue_magic.sandbox import Sandbox
 

@@ -12,8 +12,8 @@ import pytest
 from tests.security.servers import Seen, Server, drip, serving
 from tests.security.test_answer_limits import endless_chunks
 from ue_magic import Credentials, UsageEngineClient
+from ue_magic.cells.openapi import client_fetch
 from ue_magic.errors import DescriptionError
-from ue_magic.openapi import client_fetch
 
 
 def elsewhere(server: Server) -> str:
@@ -23,7 +23,7 @@ def elsewhere(server: Server) -> str:
 def test_description_limits_size(
     sandbox_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ue_magic.openapi._session.MAX_BYTES", 1_000_000)
+    monkeypatch.setattr("ue_magic.cells.openapi._session.MAX_BYTES", 1_000_000)
     holder: list[Server] = []
     with serving(lambda seen, conn: endless_chunks(holder[0], seen, conn)) as server:
         holder.append(server)

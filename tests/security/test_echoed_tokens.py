@@ -15,7 +15,7 @@ from tests.security.reach import find
 from tests.security.servers import TOKEN_PATH, Seen, answer, serving, token_answer
 from tests.security.test_answer_limits import creds_for
 from ue_magic import UsageEngineClient
-from ue_magic.token import _Token
+from ue_magic.core.token import _Token
 
 TOKEN = "tok-" + "e" * 40
 

@@ -14,10 +14,10 @@ from tests.security.conftest import run, slow_seen
 from tests.security.reach import find, secret_forms
 from tests.security.servers import Server
 from ue_magic import Credentials, UsageEngineClient
-from ue_magic.credentials import Secret
+from ue_magic.core.credentials import Secret
+from ue_magic.core.token import _Token
 from ue_magic.errors import ConfigurationError
 from ue_magic.sandbox import Sandbox
-from ue_magic.token import _Token
 
 OTHER_SECRET = "prod+Secret/of=another_profile"
 

@@ -12,10 +12,10 @@ import pytest
 from tests.security.conftest import run
 from tests.security.reach import find
 from ue_magic import Credentials, UsageEngineClient
-from ue_magic.credentials import Secret
+from ue_magic.core.credentials import Secret
+from ue_magic.core.token import _Token
 from ue_magic.errors import HttpStatusError
 from ue_magic.sandbox import Sandbox
-from ue_magic.token import _Token
 
 TYPES = "usage-metering/v1/meter-types"
 

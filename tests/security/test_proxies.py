@@ -14,7 +14,7 @@ import pytest
 from tests.security.conftest import run
 from tests.security.servers import Seen, Server, answer, serving
 from ue_magic import Credentials, UsageEngineClient
-from ue_magic.credentials import Secret
+from ue_magic.core.credentials import Secret
 from ue_magic.errors import ApiConnectionError, ConfigurationError, TokenError
 from ue_magic.sandbox import Sandbox
 

@@ -20,10 +20,10 @@ import pytest
 from tests.security.conftest import run, slow_seen
 from tests.security.reach import find, secret_forms
 from tests.security.servers import Server
-from ue_magic._oauth import Grant
-from ue_magic.credentials import Secret
+from ue_magic.core._oauth import Grant
+from ue_magic.core.credentials import Secret
+from ue_magic.core.token import _Token
 from ue_magic.sandbox import Sandbox
-from ue_magic.token import _Token
 
 HOLDERS = (Secret, _Token, Grant)
 OTHER_SECRET = "other-Profile+secret/ONLY=in.env"

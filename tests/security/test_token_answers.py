@@ -15,7 +15,7 @@ import pytest
 from tests.security.reach import secret_forms
 from tests.security.servers import Seen, answer, serving, token_answer
 from ue_magic import Credentials, TokenManager
-from ue_magic.credentials import Secret
+from ue_magic.core.credentials import Secret
 from ue_magic.errors import InvalidClientError, TokenError
 
 SECRET = "Abc+def/ghi=jkl~mno&pqr secret"

@@ -13,7 +13,7 @@ from tests.security.reach import find, secret_forms
 from tests.security.servers import Seen, answer, serving, token_answer
 from tests.security.test_token_answers import SECRET, creds_for
 from ue_magic import TokenManager
-from ue_magic.credentials import Secret
+from ue_magic.core.credentials import Secret
 from ue_magic.errors import TokenError
 
 

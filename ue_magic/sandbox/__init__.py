@@ -17,15 +17,23 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from .app import build_app
-from .demo import load_demo_data
-from .faults import Fault
-from .metering import parse_usage
-from .openapi import OPENAPI_PATH
-from .rates import TOKEN_RATE_DEFAULT, Rate, parse_rate
-from .server import ServerThread, base_url_of, bind_socket
-from .state import JWKS_PATH, SandboxState
-from .timefmt import format_ts, utcnow
+from .._extras import extra_missing
+
+try:
+    from .app import build_app
+    from .demo import load_demo_data
+    from .faults import Fault
+    from .metering import parse_usage
+    from .openapi import OPENAPI_PATH
+    from .rates import TOKEN_RATE_DEFAULT, Rate, parse_rate
+    from .server import ServerThread, base_url_of, bind_socket
+    from .state import JWKS_PATH, SandboxState
+    from .timefmt import format_ts, utcnow
+except ImportError as _error:  # starlette, uvicorn or PyJWT: one sentence naming the extra
+    _missing = extra_missing("sandbox", "The sandbox", _error)
+    if _missing is None:
+        raise
+    raise _missing from None
 
 __all__ = ["Sandbox", "start"]
 

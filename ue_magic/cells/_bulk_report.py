@@ -1,0 +1,247 @@
+"""What ``_ue`` holds after ``--each``: each item's outcome, the counts, and the failure table.
+
+Every item is exactly one of ok, failed (an error answer, or written to the socket with no answer)
+or not sent (never written: stopped, logged out, could not connect), so ``len(ok) + len(failed) +
+len(not_sent) == total`` always. Only failures keep their response; ok items keep their decoded
+body only when ``-o`` asked for it, so 100,000 items stay small. The table groups failures by status
+and message and shows each item in a short form (its text, or the fields the template used).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from array import array
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ._pacing import pacing_note
+
+__all__ = ["FAILED", "NOT_SENT", "OK", "BulkFailure", "BulkResult", "short_form"]
+
+NOT_SENT, OK, FAILED = 0, 1, 2
+SHOWN_GROUPS = 20  # rows of the failure table
+SHOWN_ITEMS = 5  # items named per row
+SHORT = 40  # characters of an item's short form
+
+
+@dataclass(frozen=True)
+class BulkFailure:
+    """One item that failed: its index and the item itself, the status (None: no answer), the
+    message (the server's words, or why there was no answer), and the answer's body and response."""
+
+    index: int
+    item: Any
+    status: int | None
+    message: str
+    body: Any = None
+    response: httpx.Response | None = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        status = self.status if self.status is not None else "no answer"
+        return (
+            f"BulkFailure(index={self.index}, item={short_form(self.item)!r}, status={status}, "
+            f"message={self.message!r})"
+        )
+
+
+def short_form(item: Any, fields: Sequence[str | int] = ()) -> str:
+    """An item as a few words: a text or number as itself, an object by the ``fields`` the
+    template used (``user=alice``), else its JSON; at most ``SHORT`` characters."""
+    if isinstance(item, str):
+        text = item if item else '""'
+    elif item is None or isinstance(item, (int, float, bool)):
+        text = json.dumps(item)
+    else:
+        parts = []
+        for key in fields:
+            try:
+                value = item[key]
+            except (KeyError, IndexError, TypeError):
+                value = getattr(item, str(key), None)
+            parts.append(f"{key}={value}" if value != "" else f'{key}=""')  # not "user="
+        text = ", ".join(parts) if parts else json.dumps(item, default=str)
+    text = " ".join(text.split())
+    return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+
+class BulkResult:
+    """The outcome of one ``--each`` run; ``-o`` gets ``results``, ``_ue`` gets this.
+
+    ``ok``/``not_sent``: indices in input order; ``failed``: ``BulkFailure`` in input order;
+    ``pending``: the items that failed or were not sent, in input order (``--each`` over it
+    sends only those). ``not_sent_why`` counts the reasons items were not sent.
+    """
+
+    def __init__(
+        self,
+        items: Sequence[Any],
+        fields: Sequence[str | int] = (),
+        keep_results: bool = False,
+    ) -> None:
+        self.items = items
+        self.total = len(items)
+        self.fields = tuple(fields)
+        self.states = bytearray(self.total)  # NOT_SENT, OK or FAILED per item
+        self.codes = array("H", bytes(2 * self.total))  # an ok item's status (0: none)
+        self.why_not_sent: dict[int, str] = {}  # by index
+        self.results: list[Any] | None = [None] * self.total if keep_results else None
+        self.failures: list[BulkFailure] = []
+        self.not_sent_why: Counter[str] = Counter()
+        self.elapsed = 0.0
+        self.interrupted = False
+        self.stopped: str | None = None  # why the run stopped early, if it did
+        self.pacing: Any = None  # PacingStats of the run
+
+    # -- recording (the runner's thread only) --------------------------------------------------
+    def record_ok(self, index: int, body: Any, status: int = 0) -> None:
+        self.states[index] = OK
+        self.codes[index] = status
+        if self.results is not None:
+            self.results[index] = body
+
+    def record_failure(self, failure: BulkFailure, error: Exception | None) -> None:
+        self.states[failure.index] = FAILED
+        self.failures.append(failure)
+        if self.results is not None:
+            self.results[failure.index] = error
+
+    def record_not_sent(self, index: int, why: str) -> None:
+        self.states[index] = NOT_SENT
+        self.not_sent_why[why] += 1
+        self.why_not_sent[index] = why
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def ok(self) -> list[int]:
+        return [i for i, s in enumerate(self.states) if s == OK]
+
+    @property
+    def failed(self) -> list[BulkFailure]:
+        return sorted(self.failures, key=lambda f: f.index)
+
+    @property
+    def not_sent(self) -> list[int]:
+        return [i for i, s in enumerate(self.states) if s == NOT_SENT]
+
+    @property
+    def sent(self) -> int:
+        """Items written to the socket: ok, plus failed ones that were sent."""
+        return self.total - self.states.count(NOT_SENT)
+
+    @property
+    def pending(self) -> list[Any]:
+        return [self.items[i] for i, s in enumerate(self.states) if s != OK]
+
+    @property
+    def responses(self) -> dict[int, httpx.Response]:
+        """The error answers by index (ok answers are not kept: their bodies are in -o)."""
+        return {f.index: f.response for f in self.failures if f.response is not None}
+
+    def outcomes(self) -> Iterator[tuple[str, int | None, str | None, Any]]:
+        """Each item's (outcome, status, why, body), in input order: outcome is ok, failed
+        or not sent; status None without an answer; why says why there was no answer; body is
+        an ok answer's (when kept: with -o or --df) or a failure's error body."""
+        failures = {failure.index: failure for failure in self.failures}
+        for index, state in enumerate(self.states):
+            if state == OK:
+                body = self.results[index] if self.results is not None else None
+                yield "ok", self.codes[index] or None, None, body
+            elif state == FAILED:
+                failure = failures[index]
+                why = None if failure.response is not None else failure.message
+                yield "failed", failure.status, why, failure.body
+            else:
+                yield "not sent", None, self.why_not_sent.get(index), None
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame, one row per item in input order: the item (or the fields the
+        template used), ``outcome``, ``status``, ``why``, then the body's fields (ok bodies only
+        when the run kept them, with -o or --df). Needs pandas (the explore extra)."""
+        from .frame import bulk_frame
+
+        return bulk_frame(self)
+
+    def summary(self) -> str:
+        """'3000 items: 3000 sent, 2990 ok, 10 failed, 0 not sent in 31.2 s (96.2/s)'."""
+        ok = self.states.count(OK)
+        failed = self.states.count(FAILED)
+        not_sent = self.total - ok - failed
+        rate = self.sent / self.elapsed if self.elapsed > 0 else 0.0
+        noun = "item" if self.total == 1 else "items"
+        line = (
+            f"{self.total} {noun}: {self.sent} sent, {ok} ok, {failed} failed, {not_sent} not sent "
+            f"in {self.elapsed:.2f} s ({rate:.1f}/s)"
+        )
+        note = pacing_note(self.pacing)
+        if note:
+            line += f"; {note}"
+        if self.stopped:
+            line += f"; stopped: {self.stopped}"
+        return line
+
+    def groups(self) -> list[tuple[str, int, str, list[str]]]:
+        """Failure rows: (status, count, message, short forms of the first items), most first;
+        then one row per reason items were not sent."""
+        grouped: dict[tuple[int | None, str], list[BulkFailure]] = {}
+        for failure in self.failed:
+            grouped.setdefault((failure.status, failure.message), []).append(failure)
+        rows = [
+            (
+                str(status) if status is not None else "no answer",
+                len(members),
+                message,
+                [short_form(f.item, self.fields) for f in members[:SHOWN_ITEMS]],
+            )
+            for (status, message), members in grouped.items()
+        ]
+        rows.sort(key=lambda row: -row[1])
+        if self.not_sent_why:
+            unsent = self.not_sent
+            for why, count in self.not_sent_why.most_common():
+                names = [short_form(self.items[i], self.fields) for i in unsent[:SHOWN_ITEMS]]
+                rows.append(("not sent", count, why, names))
+        return rows
+
+    def __repr__(self) -> str:
+        lines = [self.summary()]
+        rows = self.groups()
+        if rows:
+            lines.append(f"{'status':<9}  {'items':>5}  message — items")
+            for status, count, message, names in rows[:SHOWN_GROUPS]:
+                lines.append(f"{status:<9}  {count:>5}  {message} — {_names(names, count)}")
+            lines += self._footer(len(rows))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        out = [f"<div class='ue-bulk'><p>{html.escape(self.summary())}</p>"]
+        rows = self.groups()
+        if rows:
+            body = "".join(
+                f"<tr><td>{html.escape(status)}</td><td>{count}</td>"
+                f"<td>{html.escape(message)}</td><td>{html.escape(_names(names, count))}</td></tr>"
+                for status, count, message, names in rows[:SHOWN_GROUPS]
+            )
+            out.append(
+                "<table><thead><tr><th>status</th><th>items</th><th>message</th><th>item</th>"
+                f"</tr></thead><tbody>{body}</tbody></table>"
+            )
+            out += [f"<p>{html.escape(line)}</p>" for line in self._footer(len(rows))]
+        out.append("</div>")
+        return "".join(out)
+
+    def _footer(self, groups: int) -> list[str]:
+        lines = []
+        if groups > SHOWN_GROUPS:
+            lines.append(f"… {groups - SHOWN_GROUPS} more kinds of failure in _ue.failed")
+        lines.append("pending = _ue.pending, then --each pending, sends only these again.")
+        return lines
+
+
+def _names(names: list[str], count: int) -> str:
+    more = f", … {count - len(names)} more" if count > len(names) else ""
+    return ", ".join(names) + more

@@ -1,0 +1,280 @@
+"""%ue_api's views: the operations as a table, and one operation in the API's own words.
+
+Both are plain objects with a text ``__repr__`` (terminals) and ``_repr_html_`` (notebooks),
+built once and without side effects, so ``ops = %ue_api meters`` keeps them too.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from ...errors import DescriptionError, UsageEngineError
+from .._terminal import terminal_width
+from ._complete import METHODS
+from ._model import Description
+from ._operation import Operation
+
+MAX_DEPTH = 4
+MIN_SUMMARY = 12  # below this, the table's lines are cut at the width instead
+# What a schema of the wrong shape (or a loop of allOf) makes the outline raise.
+_BROKEN = (
+    DescriptionError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    RecursionError,
+)
+_TEMPLATE = re.compile(r"\{([^{}]+)\}")
+
+
+def loaded_line(description: Description) -> str:
+    kind = f"OpenAPI {description.version}"
+    count = len(description.operations)
+    return f"API description: {count} operations from {description.source} ({kind})."
+
+
+def matched_line(operation: Operation) -> str:
+    name = f" ({operation.operation_id})" if operation.operation_id else ""
+    summary = f": {operation.summary}" if operation.summary else ""
+    return f"Matches {operation.label}{name}{summary}."
+
+
+def api_view(description: Description, words: Sequence[str]) -> OperationTable | OperationView:
+    """``[]``: every operation; ``[METHOD, PATH]``: that one; other words filter the table.
+
+    Raises UsageEngineError for an operation the description lacks, or whose schemas are too
+    broken to outline (a loop, a keyword of the wrong shape).
+    """
+    if len(words) == 2 and words[0].upper() in METHODS:
+        operation = description.index.match(words[0], words[1])
+        if operation is None:
+            raise UsageEngineError(description.index.closest(words[0], words[1]))
+        try:
+            return OperationView(operation, description)
+        except _BROKEN as exc:
+            detail = str(exc).strip().split("\n")[0][:120] or type(exc).__name__
+            raise UsageEngineError(
+                f"Cannot show {operation.label}: its description is broken ({detail})."
+            ) from None
+    if len(words) == 1 and words[0].startswith("/"):
+        entry = description.index.entry(words[0])
+        if entry is not None:
+            return OperationTable(list(entry.methods.values()), words[0])
+    wanted = [w.lower() for w in words]
+    found = [op for op in description.operations if all(w in _haystack(op) for w in wanted)]
+    return OperationTable(found, " ".join(words))
+
+
+def _haystack(op: Operation) -> str:
+    return " ".join((op.method, op.path, op.summary, op.operation_id, *op.scopes)).lower()
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+class OperationTable:
+    """Operations as rows: method, path, summary, scopes."""
+
+    def __init__(self, operations: list[Operation], filtered_by: str = "") -> None:
+        self.operations = operations
+        self.filtered_by = filtered_by
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        return [(o.method, o.path, o.summary, " ".join(o.scopes)) for o in self.operations]
+
+    def _note(self) -> str:
+        count = len(self.operations)
+        where = f" matching {self.filtered_by!r}" if self.filtered_by else ""
+        plural = "" if count == 1 else "s"
+        return f"{count} operation{plural}{where}; %ue_api METHOD PATH shows one."
+
+    def __repr__(self) -> str:
+        """One line per operation, cut to the terminal's width: the summary gives way first."""
+        rows = self.rows()
+        width = terminal_width()
+        note = textwrap.fill(self._note(), width)
+        if not rows:
+            return note
+        method_w, path_w, scopes_w = (max(len(r[i]) for r in rows) for i in (0, 1, 3))
+        summary_w = max(len(r[2]) for r in rows)
+        room = width - (method_w + 2 + path_w + 2) - (2 + scopes_w if scopes_w else 0)
+        summary_w = min(summary_w, max(room, MIN_SUMMARY))
+        lines = []
+        for method, path, summary, scopes in rows:
+            line = (
+                f"{method:<{method_w}}  {path:<{path_w}}  {_cut(summary, summary_w):<{summary_w}}"
+            )
+            lines.append(_cut(f"{line}  {scopes}".rstrip(), width))
+        return "\n".join([*lines, note])
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+            for row in self.rows()
+        )
+        head = "".join(f"<th>{h}</th>" for h in ("method", "path", "summary", "scopes"))
+        return (
+            f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
+            f"<p>{html.escape(self._note())}</p>"
+        )
+
+
+class OperationView:
+    """One operation: summary, scopes, parameters, the body as an outline, answers, example."""
+
+    def __init__(self, operation: Operation, description: Description) -> None:
+        self.operation = operation
+        self.text = "\n".join(_describe(operation, description))
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.text)}</pre>"
+
+
+def _describe(op: Operation, description: Description) -> list[str]:
+    name = f"  ({op.operation_id})" if op.operation_id else ""
+    lines = [f"{op.label}{name}" + ("  DEPRECATED" if op.deprecated else "")]
+    if op.summary:
+        lines.append(op.summary)
+    if op.description and op.description != op.summary:
+        lines.append(op.description[:400])
+    if op.scopes:
+        lines.append("Scopes: " + " ".join(op.scopes))
+    if op.parameters:
+        lines.append("Parameters (* required):")
+        for p in op.parameters:
+            star = "*" if p.required else ""
+            kind = _kind(p.schema or {}, description, "")
+            note = f"  {p.description}" if p.description else ""
+            lines.append(f"  {p.name}{star} ({p.location}, {kind}){note}")
+    body: Any = None
+    if op.body_media:
+        required = ", required" if op.body_required else ""
+        lines.append(f"Body ({op.body_media}{required}; * required):")
+        if op.body_schema is not None:
+            base = urldefrag(op.body_schema_uri)[0]
+            lines.extend(_outline(op.body_schema, description, base, "  ", 0, set()))
+            body = _example(op.body_schema, description, base, 0)
+    if op.responses:
+        lines.append("Answers:")
+        lines.extend(f"  {status}  {text}" for status, text in op.responses)
+    lines.append("Example:")
+    lines.extend("  " + line for line in _example_cell(op, body).split("\n"))
+    return lines
+
+
+def _deref(schema: Any, description: Description, base: str) -> tuple[Any, str]:
+    for _ in range(32):
+        if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str)):
+            break
+        uri = urljoin(base, schema["$ref"])
+        schema = description.documents.lookup(uri)
+        base = urldefrag(uri)[0] or base
+    return schema, base
+
+
+def _merged(schema: Any, description: Description, base: str) -> tuple[dict[str, Any], str]:
+    """The schema with ``allOf`` parts folded in (properties and required joined)."""
+    schema, base = _deref(schema, description, base)
+    if not isinstance(schema, dict):
+        return {}, base
+    if "allOf" not in schema:
+        return schema, base
+    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+    properties: dict[str, Any] = dict(merged.get("properties") or {})
+    required: list[str] = list(merged.get("required") or [])
+    for part in schema["allOf"]:
+        sub, _ = _merged(part, description, base)
+        properties.update(sub.get("properties") or {})
+        required += [r for r in sub.get("required") or [] if r not in required]
+        merged.setdefault("type", sub.get("type"))
+    merged["properties"], merged["required"] = properties, required
+    return merged, base
+
+
+def _kind(schema: Any, description: Description, base: str) -> str:
+    schema, base = _merged(schema, description, base)
+    if "enum" in schema:
+        return " | ".join(json.dumps(v) for v in schema["enum"][:8])
+    if "const" in schema:
+        return json.dumps(schema["const"])
+    kind = schema.get("type") or ("object" if "properties" in schema else "any")
+    text = " | ".join(kind) if isinstance(kind, list) else str(kind)
+    if schema.get("nullable"):
+        text += " | null"
+    if "array" in text and "items" in schema:
+        text = text.replace("array", "array of " + _kind(schema["items"], description, base), 1)
+    limits = [
+        f"{label} {schema[key]}"
+        for key, label in (("minLength", "min"), ("maxLength", "max"), ("minimum", ">="))
+        if key in schema and not isinstance(schema[key], bool)
+    ]
+    limits += [f"<= {schema['maximum']}"] if "maximum" in schema else []
+    return text + (f" ({', '.join(limits)})" if limits else "")
+
+
+def _outline(
+    schema: Any, description: Description, base: str, indent: str, depth: int, seen: set[str]
+) -> list[str]:
+    schema, base = _merged(schema, description, base)
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or depth >= MAX_DEPTH:
+        return [indent + _kind(schema, description, base)]
+    required = set(schema.get("required") or [])
+    lines = []
+    for name, sub in properties.items():
+        child, child_base = _merged(sub, description, base)
+        star = "*" if name in required else ""
+        note = child.get("description", "") if isinstance(child, dict) else ""
+        note = f"  {' '.join(str(note).split())[:80]}" if note else ""
+        lines.append(f"{indent}{name}{star}: {_kind(child, description, child_base)}{note}")
+        nested = child.get("items") if "properties" not in child else child
+        nested, nested_base = _merged(nested, description, child_base)
+        key = json.dumps(nested, sort_keys=True, default=str)[:2000]
+        if isinstance(nested, dict) and nested.get("properties") and key not in seen:
+            lines += _outline(
+                nested, description, nested_base, indent + "  ", depth + 1, {*seen, key}
+            )
+    return lines
+
+
+def _example(schema: Any, description: Description, base: str, depth: int) -> Any:
+    schema, base = _merged(schema, description, base)
+    for key in ("example", "default", "const"):
+        if key in schema:
+            return schema[key]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in schema:
+        if depth >= MAX_DEPTH:
+            return {}
+        required = schema.get("required") or []
+        properties = schema.get("properties") or {}
+        return {
+            name: _example(properties.get(name, {}), description, base, depth + 1)
+            for name in required
+        }
+    return {"string": "", "integer": 0, "number": 0, "boolean": False, "array": []}.get(str(kind))
+
+
+def _example_cell(op: Operation, body: Any) -> str:
+    path = _TEMPLATE.sub(lambda m: "{{" + m.group(1) + "}}", op.path)
+    query = [p.name for p in op.params_in("query") if p.required]
+    if query:
+        path += "?" + "&".join(f"{n}={{{{{n}}}}}" for n in query)
+    if not op.body_media:
+        return f"%ue_call {op.method} {path}"
+    return f"%%ue_call {op.method} {path}\n" + json.dumps(body if body is not None else {})

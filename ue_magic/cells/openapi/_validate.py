@@ -1,0 +1,278 @@
+"""Checking a JSON body against an operation's request schema, before anything is sent.
+
+Uses ``jsonschema`` and ``referencing`` (the ``openapi`` extra): Draft 2020-12 for OpenAPI 3.1,
+Draft 4 for 3.0 with ``nullable`` turned into a ``null`` type. Without them, ``available()`` is
+False and bodies go out unchecked (completion and ``%ue_api`` still work).
+
+A failure is a ``BodyProblem``: the JSON path of the value, what the schema expected, and the
+offset of that value in the body text, which the magic turns into a line and column in the cell.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...errors import DescriptionError
+from ._model import Description
+from ._operation import Operation
+
+PathItem = str | int
+
+
+@dataclass(frozen=True)
+class BodyProblem:
+    """Why a body does not fit: ``path`` like ``$.thresholds[0].name``, and ``expected``."""
+
+    path: str
+    expected: str
+    location: tuple[PathItem, ...]  # the same path as keys and indices
+
+
+def available() -> bool:
+    """True when jsonschema and referencing are installed (the ``openapi`` extra).
+
+    Asked without importing them: importing jsonschema can take seconds (its format checkers
+    build grammars), which a request without a body must not wait for."""
+    return _installed("jsonschema") and _installed("referencing")
+
+
+def _installed(name: str) -> bool:
+    if name in sys.modules:
+        return sys.modules[name] is not None  # None: marked as not importable
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class BodyValidator:
+    """Validators for the operations of one description, built once each, on first use."""
+
+    def __init__(self, description: Description) -> None:
+        self.description = description
+        self._registry: Any = None
+        self._validators: dict[str, Any] = {}
+
+    def check(self, operation: Operation, body: Any) -> BodyProblem | None:
+        """The first (most relevant) problem of ``body``, or None when it fits or has no schema.
+
+        Raises DescriptionError when the schema itself is broken (an unknown type, a bad
+        pattern, a loop, a keyword of the wrong shape): the description is at fault, not the body.
+        """
+        if not operation.body_schema_uri:
+            return None
+        from jsonschema.exceptions import best_match
+
+        try:
+            validator = self._validator(operation.body_schema_uri)
+            error = best_match(validator.iter_errors(body))
+            return None if error is None else _problem(error)
+        except _broken_schema_errors() as exc:
+            detail = str(exc).strip().split("\n")[0][:120] or type(exc).__name__
+            raise DescriptionError(
+                f"the body schema of {operation.label} is broken ({detail})"
+            ) from None
+
+    def _validator(self, uri: str) -> Any:
+        validator = self._validators.get(uri)
+        if validator is None:
+            from jsonschema import Draft4Validator, Draft202012Validator
+
+            cls = Draft202012Validator if self.description.is_31 else Draft4Validator
+            validator = cls({"$ref": uri}, registry=self._registry_of())
+            self._validators[uri] = validator
+        return validator
+
+    def _registry_of(self) -> Any:
+        if self._registry is None:
+            from referencing import Registry
+            from referencing.jsonschema import DRAFT4, DRAFT202012
+
+            is_31 = self.description.is_31
+            spec = DRAFT202012 if is_31 else DRAFT4
+            resources = [
+                (uri, spec.create_resource(doc if is_31 else _from_30(doc)))
+                for uri, doc in self.description.documents.files.items()
+            ]
+            self._registry = Registry().with_resources(resources)
+        return self._registry
+
+
+def _broken_schema_errors() -> tuple[type[BaseException], ...]:
+    """What jsonschema and referencing raise on a schema that is not a valid schema."""
+    import re
+
+    from jsonschema.exceptions import SchemaError, UnknownType
+    from referencing.exceptions import Unresolvable
+
+    return (
+        SchemaError,
+        UnknownType,
+        Unresolvable,
+        re.error,
+        RecursionError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        ValueError,
+    )
+
+
+def _from_30(node: Any) -> Any:
+    """OpenAPI 3.0's schema dialect as Draft 4: ``nullable: true`` allows ``null``."""
+    if isinstance(node, list):
+        return [_from_30(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _from_30(value) for key, value in node.items()}
+    if out.get("nullable") is True and "$ref" not in out:
+        kind = out.get("type")
+        if isinstance(kind, str):
+            out["type"] = [kind, "null"]
+        if isinstance(out.get("enum"), list) and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
+    return out
+
+
+_JSON_TYPES = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _problem(error: Any) -> BodyProblem:
+    location: tuple[PathItem, ...] = tuple(error.absolute_path)
+    keyword, expected_value, instance = error.validator, error.validator_value, error.instance
+    if keyword == "required":
+        missing = next((n for n in expected_value if n not in instance), expected_value[0])
+        location = (*location, missing)
+        return BodyProblem(json_path(location), "is required but missing", location[:-1])
+    if keyword == "type":
+        kinds = [expected_value] if isinstance(expected_value, str) else list(expected_value)
+        wanted = " or ".join(_JSON_TYPES.get(k, k) for k in kinds)
+        expected = f"expected {wanted}, got {json_type(instance)}"
+    elif keyword in ("enum", "const"):
+        values = expected_value if keyword == "enum" else [expected_value]
+        shown = ", ".join(json.dumps(v) for v in values[:10])
+        expected = f"expected one of {shown}, got {json.dumps(instance)[:40]}"
+    elif keyword == "additionalProperties":
+        extra = sorted(set(instance) - set(error.schema.get("properties", {})))
+        name = extra[0] if extra else "?"
+        allowed = ", ".join(sorted(error.schema.get("properties", {}))) or "none"
+        location = (*location, name)
+        expected = f"is not a field here (allowed: {allowed})"
+    elif keyword in ("maxLength", "minLength"):
+        bound = "at most" if keyword == "maxLength" else "at least"
+        unit = "character" if expected_value == 1 else "characters"
+        expected = f"expected {bound} {expected_value} {unit}, got {len(instance)}"
+    elif keyword in ("maxItems", "minItems"):
+        bound = "at most" if keyword == "maxItems" else "at least"
+        expected = f"expected {bound} {expected_value} items, got {len(instance)}"
+    else:
+        expected = error.message if len(error.message) < 160 else error.message[:157] + "..."
+    return BodyProblem(json_path(location), expected, location)
+
+
+def json_path(location: Sequence[PathItem]) -> str:
+    """``("thresholds", 0, "name")`` -> ``$.thresholds[0].name``."""
+    out = "$"
+    for item in location:
+        if isinstance(item, int):
+            out += f"[{item}]"
+        elif item.isidentifier():
+            out += f".{item}"
+        else:
+            out += f"[{json.dumps(item)}]"
+    return out
+
+
+# -- where a value sits in the body text ------------------------------------------------------
+
+_DECODER = json.JSONDecoder()
+_scanstring: Any = json.decoder.scanstring  # type: ignore[attr-defined]
+_SPACE = " \t\r\n"
+
+
+def _skip(text: str, i: int) -> int:
+    while i < len(text) and text[i] in _SPACE:
+        i += 1
+    return i
+
+
+def _members(text: str, i: int) -> Iterator[tuple[str, int, int]]:
+    """(key, key offset, value offset) of the object starting at ``text[i] == '{'``."""
+    i = _skip(text, i + 1)
+    while i < len(text) and text[i] == '"':
+        key, end = _scanstring(text, i + 1)
+        value = _skip(text, _skip(text, end) + 1)
+        yield key, i, value
+        _, end = _DECODER.raw_decode(text, value)
+        i = _skip(text, end)
+        if i < len(text) and text[i] == ",":
+            i = _skip(text, i + 1)
+
+
+def _elements(text: str, i: int) -> Iterator[int]:
+    i = _skip(text, i + 1)
+    while i < len(text) and text[i] != "]":
+        yield i
+        _, end = _DECODER.raw_decode(text, i)
+        i = _skip(text, end)
+        if i < len(text) and text[i] == ",":
+            i = _skip(text, i + 1)
+
+
+def locate(text: str, location: Sequence[PathItem]) -> int:
+    """The offset in ``text`` (a JSON document) of the value at ``location``; for a name the
+    object lacks, the offset of the object. Never raises: falls back to 0."""
+    try:
+        i = _skip(text, 0)
+        for item in location:
+            if i >= len(text):
+                break
+            if text[i] == "{" and isinstance(item, str):
+                # the last of duplicate keys, the one json.loads keeps
+                found = None
+                for key, at, value in _members(text, i):
+                    if key == item:
+                        found = (at, value)
+                if found is None:
+                    break
+                i = found[1]
+            elif text[i] == "[" and isinstance(item, int):
+                found_at = next((at for n, at in enumerate(_elements(text, i)) if n == item), None)
+                if found_at is None:
+                    break
+                i = found_at
+            else:
+                break
+        return i
+    except (ValueError, IndexError):
+        return 0

@@ -1,0 +1,390 @@
+"""The httpx.Client under both the API client and the token manager: proxies and answer limits.
+
+Two promises hold for every request ue-magic sends, so they live in the one place that makes
+the HTTP clients:
+
+- **Loopback is never proxied.** A ``HTTP_PROXY`` set for the company network must not receive
+  the secret and the tokens in clear text on their way to the sandbox or an SSH tunnel on
+  127.0.0.1. A SOCKS proxy in the environment without ``socksio`` installed only matters when
+  it would carry one of our URLs: then one sentence says what to install.
+- **Every answer is bounded.** A ``Budget`` is a deadline for the whole answer (connecting,
+  headers and body, however slowly a server drips them) and a maximum size. httpx's timeouts
+  are per read, so a server that sends a byte a second never trips them: while a request runs
+  (``Budget.running``), every socket read and write of this client is cut to what is left
+  before the deadline (``_DeadlineStream``, installed as httpcore's network backend), the
+  request's ``timeout`` extension (the pool wait, the connect) is cut the same way, and the body
+  is read through ``BoundedStream``, which stops at the deadline or past the size. The size
+  counts the bytes that arrive and, for a compressed answer, the bytes they decode to
+  (``_BoundedDecoder``): a gzip bomb of one megabyte would otherwise become a gigabyte.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import httpcore
+import httpx
+
+from .._constants import DEFAULT_MAX_BYTES, TOKEN_MAX_BYTES
+from ..errors import AnswerTooLargeError, ConfigurationError
+from .credentials import is_loopback_host
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "TOKEN_MAX_BYTES",
+    "BoundedStream",
+    "Budget",
+    "bound_answer",
+    "http_client",
+    "size_text",
+]
+
+_LOOPBACK_MOUNTS = ("all://localhost", "all://127.0.0.1", "all://[::1]")
+_SHORTEST = 0.001  # seconds: what is left once the deadline has passed (0 would never time out)
+# bytes of compressed body given to the decoder at a time: gzip turns 1 KiB into at most ~1 MiB,
+# so the size check after each piece overshoots the limit by no more than that
+_DECODE_PIECE = 1024
+
+
+class Budget(dict):  # type: ignore[type-arg,unused-ignore]
+    """The ``timeout`` extension of one request: httpx's timeouts, cut to a deadline.
+
+    ``seconds``: the whole answer's time, from ``start()``; ``max_bytes``: the most bytes of
+    body read (None: no limit). ``expired()`` says whether the deadline has passed.
+    """
+
+    def __init__(
+        self,
+        timeouts: Mapping[str, float | None],
+        seconds: float | None,
+        max_bytes: int | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(timeouts)
+        self.seconds = seconds
+        self.max_bytes = max_bytes
+        self._clock = clock
+        self.deadline = None if seconds is None else clock() + seconds
+
+    @classmethod
+    def start(
+        cls,
+        request: httpx.Request,
+        max_bytes: int | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Budget:
+        """Put a budget on ``request`` from now: its longest httpx timeout is the deadline."""
+        timeouts = request.extensions.get("timeout") or {}
+        if isinstance(timeouts, Budget):
+            timeouts = dict(timeouts)
+        limits = [value for value in timeouts.values() if value is not None]
+        budget = cls(timeouts, max(limits) if limits else None, max_bytes, clock)
+        request.extensions["timeout"] = budget
+        return budget
+
+    def left(self) -> float | None:
+        """Seconds left before the deadline (at least a millisecond), None without one."""
+        if self.deadline is None:
+            return None
+        return max(self.deadline - self._clock(), _SHORTEST)
+
+    def expired(self) -> bool:
+        return self.deadline is not None and self._clock() >= self.deadline
+
+    @contextmanager
+    def running(self) -> Iterator[Budget]:
+        """While the request is sent and read in this thread, socket reads obey the deadline."""
+        token = _RUNNING.set(self)
+        try:
+            yield self
+        finally:
+            _RUNNING.reset(token)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """What httpcore asks before each operation: the timeout, less if the deadline is near."""
+        value = super().get(key, default)
+        left = self.left()
+        if left is None:
+            return value
+        return left if value is None else min(value, left)
+
+
+# the budget of the request this thread (or task) is sending, read by ``_DeadlineStream``
+_RUNNING: ContextVar[Budget | None] = ContextVar("ue_magic_budget", default=None)
+
+
+def _cut(timeout: float | None) -> float | None:
+    """``timeout`` cut to what the running request's budget has left; past it, ReadTimeout.
+
+    Called for every socket read and write: one clock reading, as ``expired`` and ``left``
+    would be two.
+    """
+    budget = _RUNNING.get()
+    if budget is None or budget.deadline is None:
+        return timeout
+    left = budget.deadline - budget._clock()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the whole answer took too long")
+    left = max(left, _SHORTEST)
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write waits no longer than the budget allows."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _cut(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _cut(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _cut(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, with ``_DeadlineStream`` around each connection."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(host, port, _cut(timeout), local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._backend.connect_unix_socket(path, _cut(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _Cookies(httpx.Cookies):
+    """httpx's cookie jar, which skips reading an answer that sets no cookie.
+
+    httpx hands every answer to ``http.cookiejar``, which wraps it in ``urllib`` and ``email``
+    objects first (profiled: about 28 µs a call, the biggest cost of a small answer after the
+    socket); an answer without ``Set-Cookie`` (or ``Set-Cookie2``) headers cannot change the jar.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        for name, _ in response.headers.raw:
+            if name.lower() in _SETS_COOKIES:
+                super().extract_cookies(response)
+                return
+
+
+_SETS_COOKIES = (b"set-cookie", b"set-cookie2")
+
+
+def _bound_reads(client: httpx.Client) -> None:
+    """Put ``_DeadlineBackend`` under the client's connection pools.
+
+    httpx offers no seam for this, so it reaches httpx's and httpcore's pool attributes; when
+    they are not there (another transport, another version), the deadline still holds between
+    body chunks (``BoundedStream``) and for the connect and the pool wait.
+    """
+    transports = [client._transport, *client._mounts.values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(
+            backend, _DeadlineBackend
+        ):
+            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+
+
+class BoundedStream(httpx.SyncByteStream):
+    """An answer's body, read until the budget's deadline or size is passed."""
+
+    def __init__(
+        self, stream: httpx.SyncByteStream, request: httpx.Request, budget: Budget
+    ) -> None:
+        self._stream = stream
+        self._request = request
+        self._budget = budget
+
+    def __iter__(self) -> Iterator[bytes]:
+        budget, read = self._budget, 0
+        for chunk in self._stream:
+            read += len(chunk)
+            if budget.max_bytes is not None and read > budget.max_bytes:
+                raise _too_large(self._request, budget.max_bytes)
+            if budget.expired():
+                raise httpx.ReadTimeout("the whole answer took too long", request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class _BoundedDecoder:
+    """httpx's content decoder for one answer, fed small pieces and stopped past the size.
+
+    ``BoundedStream`` counts the bytes as they arrive; this counts what they decode to.
+    """
+
+    def __init__(self, decoder: Any, request: httpx.Request, limit: int) -> None:
+        self._decoder = decoder
+        self._request = request
+        self._limit = limit
+        self._decoded = 0
+
+    def _counted(self, data: bytes) -> bytes:
+        self._decoded += len(data)
+        if self._decoded > self._limit:
+            raise _too_large(self._request, self._limit)
+        return data
+
+    def decode(self, data: bytes) -> bytes:
+        pieces = [
+            self._counted(self._decoder.decode(data[start : start + _DECODE_PIECE]))
+            for start in range(0, len(data), _DECODE_PIECE)
+        ]
+        return b"".join(pieces)
+
+    def flush(self) -> bytes:
+        return self._counted(self._decoder.flush())
+
+
+def _bound_decoding(response: httpx.Response, limit: int) -> None:
+    """Count the decoded bytes of a compressed answer too (see ``_BoundedDecoder``).
+
+    httpx has no public seam for the decoder: this sets the attribute its
+    ``_get_content_decoder`` caches. Without it (another httpx version), an encoded answer is
+    refused rather than decoded without a bound.
+    """
+    encodings = response.headers.get("content-encoding", "").strip().lower()
+    if encodings in ("", "identity"):
+        return
+    get_decoder = getattr(response, "_get_content_decoder", None)
+    if get_decoder is None:
+        response.close()
+        raise _too_large(response.request, limit)
+    vars(response)["_decoder"] = _BoundedDecoder(get_decoder(), response.request, limit)
+
+
+def bound_answer(response: httpx.Response) -> None:
+    """A response hook: read the body within the request's budget (if it has one)."""
+    budget = response.request.extensions.get("timeout")
+    if not isinstance(budget, Budget):
+        return
+    length = response.headers.get("content-length", "")
+    if budget.max_bytes is not None and length.isdigit() and int(length) > budget.max_bytes:
+        response.close()  # nothing is downloaded
+        raise _too_large(response.request, budget.max_bytes)
+    stream = response.stream
+    assert isinstance(stream, httpx.SyncByteStream)
+    response.stream = BoundedStream(stream, response.request, budget)
+    if budget.max_bytes is not None:
+        _bound_decoding(response, budget.max_bytes)
+
+
+def _too_large(request: httpx.Request, limit: int) -> AnswerTooLargeError:
+    where = f"{request.method} {request.url.copy_with(query=None)}"
+    return AnswerTooLargeError(
+        f"{where} answered more than {size_text(limit)}, the most ue-magic reads; ask for less "
+        "(a filter or a smaller page), or raise the limit with --max-bytes N or "
+        "%config UsageEngineMagics.max_bytes = N (max_bytes= in Python). It was not retried."
+    )
+
+
+def size_text(size: int) -> str:
+    """'100 MB', '1.5 kB', '12 bytes' (decimal units, as a file browser shows them)."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
+
+
+def http_client(urls: Iterable[str], **options: Any) -> httpx.Client:
+    """An httpx.Client (``options`` as httpx takes them) that never proxies loopback.
+
+    ``urls``: where it will send (the API URL, the token URL): loopback hosts among them are
+    added to the hosts that go direct. Raises ``ConfigurationError`` when a SOCKS proxy in the
+    environment would carry one of them and ``socksio`` is not installed.
+    """
+    urls = list(urls)
+    hosts = {httpx.URL(url).host for url in urls}
+    mounts: dict[str, httpx.BaseTransport | None] = dict.fromkeys(_LOOPBACK_MOUNTS)
+    for host in sorted(h for h in hosts if is_loopback_host(h)):
+        mounts[f"all://[{host}]" if ":" in host else f"all://{host}"] = None  # None: no proxy
+    hooks = dict(options.pop("event_hooks", None) or {})
+    hooks["response"] = [*hooks.get("response", []), bound_answer]
+    missing = ""
+    try:
+        client = httpx.Client(mounts=mounts, trust_env=True, event_hooks=hooks, **options)
+    except ImportError as error:  # httpx builds every environment proxy at once, SOCKS too
+        missing = str(error)
+    else:
+        _bound_reads(client)
+        _quick_cookies(client)
+        return client
+    proxied = [url for url in urls if _proxied(httpx.URL(url))]
+    if proxied or "socksio" not in missing:
+        raise ConfigurationError(
+            f"The proxy in the environment (ALL_PROXY, HTTPS_PROXY or HTTP_PROXY) for "
+            f"{proxied[0] if proxied else 'these URLs'} is a SOCKS proxy, which needs the socksio "
+            "package: pip install 'httpx[socks]', or add the host to NO_PROXY."
+        )
+    # none of our URLs goes through a proxy: leave the environment's proxies out
+    client = httpx.Client(
+        mounts=mounts,
+        trust_env=False,
+        verify=options.pop("verify", None) or httpx.create_ssl_context(trust_env=True),
+        event_hooks=hooks,
+        **options,
+    )
+    _bound_reads(client)
+    _quick_cookies(client)
+    return client
+
+
+def _quick_cookies(client: httpx.Client) -> None:
+    """The client's jar as a ``_Cookies`` (httpx's setter would make a plain one again)."""
+    if hasattr(client, "_cookies"):
+        client._cookies = _Cookies(client.cookies)
+
+
+def _proxied(url: httpx.URL) -> bool:
+    """Whether the environment's proxy settings would send ``url`` through a proxy."""
+    if is_loopback_host(url.host):
+        return False
+    proxies = urllib.request.getproxies()  # the environment's *_proxy variables, any case
+    if not (proxies.get(url.scheme) or proxies.get("all")):
+        return False
+    host = url.host.lower()
+    for entry in proxies.get("no", "").replace(" ", ",").split(","):
+        entry = entry.strip().lower().lstrip(".")
+        if entry.startswith("*."):
+            entry = entry[2:]
+        if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
+            return False
+    return True

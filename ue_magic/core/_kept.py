@@ -1,0 +1,162 @@
+"""What a response may hold once ue-magic hands it back: no token, anywhere inside it.
+
+A response lands in ``_ue``, ``Out[n]``, ``-o`` results, ``BulkResult.responses`` and raised
+errors, and users keep (and ``%store``) it. httpx leaves the live token in several places: the
+request's Authorization header, the ``next_request`` of an unfollowed redirect, and httpcore's
+own copy of the request inside the response's (finished) transport stream. An API that echoes
+the header puts it in the body, a header, the status line's reason phrase, a redirect's
+``Location`` (then in ``next_request``'s URL) or a cookie (then in the client's cookie jar, and in
+the ``Cookie`` header of every later request). ``keep`` removes all of them, from the response
+and from each one in its ``history``; ``forget_echoed_cookies`` empties the jar of them.
+
+httpx logs each answer's reason phrase (INFO) and httpcore its headers (DEBUG), before ``keep``
+sees them: ``mask_in_logs`` puts a filter on those loggers that masks the live tokens and the
+client secret, for a user who turns logging on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import weakref
+from collections.abc import Iterable
+from typing import Protocol
+
+import httpx
+
+from .._constants import BEARER_MASK
+
+__all__ = ["forget_echoed_cookies", "keep", "mask_in_logs", "mask_request", "scrub_tokens"]
+
+_KEPT_EXTENSIONS = ("http_version", "reason_phrase")
+_MASK = b"***"
+
+
+def mask_request(request: httpx.Request) -> None:
+    """Replace the bearer token on a request we are done with (one already masked is left as
+    it is: a request is masked after each try and again when kept)."""
+    value = request.headers.get("authorization")
+    if value is not None and value != BEARER_MASK:
+        request.headers["Authorization"] = BEARER_MASK
+
+
+def keep(response: httpx.Response, tokens: Iterable[str]) -> httpx.Response:
+    """``response`` (changed in place) without the token: masked requests, no transport objects.
+
+    ``tokens``: the token values that may have been sent with it (each is masked as ``***``
+    wherever the answer echoes it, in the body or a header). The body must have been read or
+    closed; a body never read is kept as empty.
+    """
+    needles = [token.encode("ascii", "replace") for token in tokens if token]
+    for each in (*response.history, response):
+        _keep_one(each, needles)
+    return response
+
+
+def forget_echoed_cookies(cookies: httpx.Cookies, tokens: Iterable[str]) -> None:
+    """Drop the cookies whose name or value holds a token (a server set it from the header),
+    so the jar does not keep the token nor send it back in the ``Cookie`` header."""
+    texts = [token for token in tokens if token]
+    for cookie in list(cookies.jar):
+        parts = (cookie.name, cookie.value or "")
+        # as in ``scrub_tokens``: a text shorter than 8 characters only counts when whole
+        if any(
+            text in part if len(text) >= 8 else text == part for text in texts for part in parts
+        ):
+            cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+
+def _keep_one(response: httpx.Response, needles: list[bytes]) -> None:
+    mask_request(response.request)
+    if response.next_request is not None:
+        mask_request(response.next_request)
+        location = str(response.next_request.url).encode("ascii", "replace")
+        masked_location = scrub_tokens(location, needles)
+        if masked_location is not location:
+            response.next_request.url = httpx.URL(masked_location.decode("ascii"))
+    response.extensions = {
+        key: response.extensions[key] for key in _KEPT_EXTENSIONS if key in response.extensions
+    }
+    reason = response.extensions.get("reason_phrase")
+    if isinstance(reason, bytes):
+        response.extensions["reason_phrase"] = scrub_tokens(reason, needles)
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        content = b""
+    masked = scrub_tokens(content, needles)
+    if masked is not content:
+        # httpx keeps the read body in ``_content`` (and the decoded text in ``_text``): the
+        # masked body must be the one every reader sees, .json() and .text included
+        response._content = masked
+        response.__dict__.pop("_text", None)
+    response.stream = httpx.ByteStream(masked)  # drops httpcore's stream and its request copy
+    # the raw bytes first: a token (ASCII) is in a decoded value only if it is in the raw one,
+    # and most answers have none, so the decoding below is rarely needed
+    if not any(needle in value for _, value in response.headers.raw for needle in needles):
+        return
+    texts = [needle.decode("ascii", "replace") for needle in needles]
+    for name, value in response.headers.multi_items():
+        if any(text in value for text in texts):
+            response.headers[name] = scrub_tokens(value.encode(), needles).decode()
+
+
+def scrub_tokens(data: bytes, needles: Iterable[bytes]) -> bytes:
+    """``data`` with every needle replaced by ``***``; the same object when none is in it.
+
+    As ``_oauth.scrub`` does, a needle shorter than 8 bytes is only replaced as a whole word,
+    so a test's token "t" does not turn every "t" of an answer into "***".
+    """
+    for needle in needles:
+        if not needle or needle not in data:
+            continue
+        if len(needle) >= 8:
+            data = data.replace(needle, _MASK)
+        else:
+            data = re.sub(rb"(?<![\w-])" + re.escape(needle) + rb"(?![\w-])", _MASK, data)
+    return data
+
+
+class SecretHolder(Protocol):
+    def _secrets(self) -> tuple[str, ...]: ...
+
+
+# httpx logs on "httpx"; httpcore on one logger per module, and a filter on a parent logger
+# does not see its children's records
+_HTTP_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+)
+
+
+class _LogMask(logging.Filter):
+    """Masks the secrets of every registered holder in a record's message (then final)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holders: weakref.WeakSet[SecretHolder] = weakref.WeakSet()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        needles = [v.encode() for h in list(self.holders) for v in h._secrets() if v]
+        if needles:
+            text = record.getMessage().encode("utf-8", "surrogateescape")
+            masked = scrub_tokens(text, needles)
+            if masked is not text:
+                record.msg, record.args = masked.decode("utf-8", "surrogateescape"), ()
+        return True
+
+
+_LOG_MASK = _LogMask()
+
+
+def mask_in_logs(holder: SecretHolder) -> None:
+    """From now on (while ``holder`` lives) its ``_secrets()`` (live tokens, the client secret)
+    are shown as ``***`` in httpx's and httpcore's log records."""
+    _LOG_MASK.holders.add(holder)
+    for name in _HTTP_LOGGERS:
+        logger = logging.getLogger(name)
+        if _LOG_MASK not in logger.filters:
+            logger.addFilter(_LOG_MASK)

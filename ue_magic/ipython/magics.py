@@ -1,0 +1,628 @@
+"""UsageEngineMagics: the thin adapter from IPython to the modules that do the work.
+
+Everything here turns a magic line into calls on Credentials, UsageEngineClient, request, render
+and bulk, and turns a user's mistake into a one-sentence ``UsageError`` (no traceback wall).
+Real bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import re
+import sys
+from typing import Any
+
+from IPython.core.error import StdinNotImplementedError, UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.display import display
+from traitlets import Bool, Float, Int
+
+from .._constants import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONCURRENCY, MAX_TIMEOUT
+from ..cells import openapi
+from ..cells.magic_line import Arguments, parse_line, unknown_option_message
+from ..cells.request import RequestTemplate, compile_call, file_cell
+from ..cells.result import line_value_is_used
+from ..core._client import UsageEngineClient
+from ..core.credentials import Credentials, Secret
+from ..errors import ConfigurationError, MissingCredentialsError, UsageEngineError
+from ._history import redact_current_input
+from .status import LoginSummary, StatusView
+
+_SECRET_ON_LINE = re.compile(
+    r"(?:^|\s)--?(?:client[-_]?secret|secret|password)\b|\b(?:UE_\w*SECRET|client_secret)\s*[=:]",
+    re.IGNORECASE,
+)
+
+
+LOGGED_OUT = "%ue_logout"  # why a login ended, as _forget is told
+
+
+@magics_class
+class UsageEngineMagics(Magics):
+    """%ue_login, %ue_logout, %ue_status and %%ue_call; settings are traitlets (%config)."""
+
+    display_limit = Int(100, min=1, help="Items shown per JSON list or object (HTML).").tag(
+        config=True
+    )
+    text_limit = Int(
+        10, min=1, help="Items shown per JSON list (and table rows) in a terminal."
+    ).tag(config=True)
+    display_bytes = Int(
+        200_000, min=1_000, help="Most bytes of HTML or text one answer shows."
+    ).tag(config=True)
+    expand_levels = Int(2, min=0, help="Levels of the JSON tree shown open.").tag(config=True)
+    timeout = Float(
+        DEFAULT_TIMEOUT, min=0.001, max=MAX_TIMEOUT, help="Seconds for a whole answer (a deadline)."
+    ).tag(config=True)
+    max_bytes = Int(
+        DEFAULT_MAX_BYTES, min=1, help="Most bytes of one answer; a bigger one is an error."
+    ).tag(config=True)
+    concurrency = Int(
+        4, min=1, max=MAX_CONCURRENCY, help="Requests in flight at once for --each."
+    ).tag(config=True)
+    openapi_timeout = Float(
+        5.0, min=0.001, max=600.0, help="Seconds to wait for the API description (openapi.json)."
+    ).tag(config=True)
+    dataframe = Bool(
+        False, help="List answers (and --each results) as pandas DataFrames, as --df makes them."
+    ).tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell, **kwargs)
+        self._logins: dict[str | None, UsageEngineClient] = {}
+        self._api: dict[str | None, openapi.LoginDescription] = {}  # each login's description
+        self._passed: dict[tuple[Any, ...], Any] = {}  # constant cells that passed: _check_call
+        self._forms: dict[str | None, Any] = {}  # login forms shown and not yet submitted
+        self._sandboxes: dict[str | None, Any] = {}  # sandboxes started by %ue_login --sandbox
+        self._bulk_runs: Any = None  # --each runs under way (made on first use): see _runs
+        # A loop re-sends the same lines: parse and compile once (both results are immutable).
+        self._call_args = functools.lru_cache(maxsize=256)(
+            functools.partial(self._parse, self.ue_call)
+        )
+        self._call_template = functools.lru_cache(maxsize=256)(self._template)
+
+    # -- logins -------------------------------------------------------------------------------
+
+    def client_for(self, profile: str | None = None) -> UsageEngineClient:
+        """The logged-in client of ``profile``, or a UsageError that says how to log in."""
+        client = self._logins.get(profile)
+        if client is None:
+            flag = f" --profile {profile}" if profile else ""
+            if profile in self._forms:
+                raise UsageError(
+                    f"Not logged in{flag}: the login form of %ue_login{flag} is still waiting; "
+                    "fill in the client id and secret there and press Log in, then run this "
+                    "cell again."
+                )
+            raise UsageError(f"Not logged in{flag}: run %ue_login{flag} first.")
+        return client
+
+    def close_all(self) -> None:
+        """Forget every login, close its connections and stop embedded sandboxes (%unload_ext)."""
+        for client in self._logins.values():
+            client.close()
+        self._logins.clear()
+        self._api.clear()
+        for form in self._forms.values():
+            form.close("Usage Engine login form closed: %unload_ext ue_magic.")
+        self._forms.clear()
+        for running in self._sandboxes.values():
+            running.stop()
+        self._sandboxes.clear()
+
+    def adopt(self, old: UsageEngineMagics) -> int:
+        """Take over the logins (and embedded sandboxes) of the instance a %reload_ext
+        replaces; returns how many logins were kept."""
+        self._logins.update(old._logins)
+        self._api.update(old._api)  # with its description: completion and body checks go on
+        self._sandboxes.update(old._sandboxes)
+        for profile, form in old._forms.items():  # a form on screen now logs in here
+            if isinstance(form.on_submit, functools.partial):
+                form.on_submit = functools.partial(self._submit_form, *form.on_submit.args)
+            self._forms[profile] = form
+        old._logins, old._api, old._sandboxes, old._forms = {}, {}, {}, {}
+        return len(self._logins)
+
+    def _login(self, profile: str | None, credentials: Credentials, sandbox: Any = None) -> str:
+        """Fetch a token now, so a wrong secret shows at login, then keep the client (and the
+        embedded ``sandbox`` it talks to, stopped with it)."""
+        try:
+            client = UsageEngineClient(credentials, timeout=self.timeout)
+        except UsageEngineError as error:  # a SOCKS proxy without socksio, say
+            raise UsageError(_bare(error)) from None
+        try:
+            client.token_manager.get_token()
+        except UsageEngineError as error:
+            client.close()
+            raise UsageError(_bare(error)) from None
+        except BaseException:  # interrupted, or a bug: do not leave the connections open
+            client.close()
+            raise
+        self._forget(profile)
+        self._logins[profile] = client
+        fetch = openapi.client_fetch(client, self.openapi_timeout)
+        self._api[profile] = openapi.LoginDescription(
+            credentials.openapi,
+            credentials.api_url,
+            fetch,
+            lambda text: print(text, file=sys.stderr),  # sys.stderr when called
+        )
+        note = ""
+        if sandbox is not None:
+            self._sandboxes[profile] = sandbox
+            note = "Sandbox (a local emulator in this kernel, not a real account)."
+        return LoginSummary.of(profile, client).login_line(note=note)
+
+    def _forget(self, profile: str | None, why: str = "a later %ue_login replaced it") -> bool:
+        """Close the login of ``profile`` (and its sandbox, and a login form still waiting for
+        it, which would otherwise replace a later login); True if there was a login."""
+        form = self._forms.pop(profile, None)
+        if form is not None and not form.submitting:
+            form.close(f"Usage Engine login form closed: {why}.")
+        self._api.pop(profile, None)
+        client = self._logins.pop(profile, None)
+        if client is not None:
+            self._stop_runs(client, "logged out" if why == LOGGED_OUT else "logged in again")
+            client.token_manager.forget()
+            client.close()
+        running = self._sandboxes.pop(profile, None)
+        if running is not None:
+            running.stop()
+        return client is not None
+
+    @magic_arguments()
+    @argument("--env-file", metavar="PATH", help=".env file to read (default: found upwards).")
+    @argument("--profile", metavar="NAME", help="Read UE_NAME_CLIENT_ID and so on.")
+    @argument(
+        "--region", type=str.lower, choices=["eu", "us"], help="Usage Engine region (default eu)."
+    )
+    @argument("--audience", metavar="URL", help="OAuth audience (default: the region's URL).")
+    @argument("--api-url", metavar="URL", help="API base URL (default: the audience).")
+    @argument("--token-url", metavar="URL", help="Token endpoint (default: audience + path).")
+    @argument("--scope", metavar="S", help="Scopes to ask for (default: none sent).")
+    @argument("--openapi", metavar="PATH|URL", help="The API description (openapi.json).")
+    @argument("--widget", action="store_true", help="Show the login form even if set.")
+    @argument("--prompt", action="store_true", help="Ask with password prompts, not the form.")
+    @argument(
+        "--sandbox", action="store_true", help="Start a sandbox in this kernel; log in to it."
+    )
+    @no_var_expand
+    @line_magic
+    def ue_login(self, line: str) -> None:
+        """Log in to Usage Engine with OAuth 2.0 client credentials.
+
+        The client id and secret come from the environment or a .env file; what
+        is missing is asked for with a form (notebooks) or prompts (terminals,
+        jupyter console, --prompt). Where nobody can type (nbconvert, papermill,
+        Voila) a missing one is an error at once. --sandbox needs no credentials.
+        The secret is never accepted on this line.
+        """
+        self._refuse_secret(line)
+        try:
+            args = self._parse(self.ue_login, line)
+        except UsageError:
+            redact_current_input(
+                self.shell, "ue_login", line.strip()
+            )  # stray words might be a secret
+            raise
+        overrides = {
+            key: value
+            for key, value in (
+                ("region", args.region),
+                ("audience", args.audience),
+                ("api_url", args.api_url),
+                ("token_url", args.token_url),
+                ("scope", args.scope),
+                ("openapi", args.openapi),
+            )
+            if value
+        }
+        if args.widget and args.prompt:
+            raise UsageError("Choose one of --widget and --prompt.")
+        if args.sandbox:
+            if overrides or args.env_file or args.widget or args.prompt:
+                raise UsageError(
+                    "--sandbox needs no settings: use it alone (with --profile at most)."
+                )
+            print(self._login_sandbox(args.profile))
+            return
+        if args.widget:
+            from .frontend import shows_widgets
+
+            if not shows_widgets(self.shell):
+                raise UsageError(
+                    "The login form needs a front end that shows widgets; "
+                    "here, use %ue_login --prompt."
+                )
+            self._show_form(args.env_file, args.profile, overrides)
+            return
+        try:
+            credentials = Credentials.from_env(
+                env_file=args.env_file, profile=args.profile, **overrides
+            )
+        except MissingCredentialsError as missing:
+            asked = self._ask(args, overrides, missing)
+            if asked is None:  # the form is showing
+                return
+            credentials = asked
+        except ConfigurationError as error:
+            raise UsageError(_bare(error)) from None
+        print(self._login(args.profile, credentials))
+
+    def _login_sandbox(self, profile: str | None) -> str:
+        from .embedded import credentials_for, start_sandbox
+
+        try:
+            running = start_sandbox()
+        except ConfigurationError as error:
+            raise UsageError(str(error)) from None
+        try:
+            return self._login(profile, credentials_for(running, profile), sandbox=running)
+        except BaseException:
+            running.stop()
+            raise
+
+    def _ask(
+        self, args: Any, overrides: dict, missing: MissingCredentialsError
+    ) -> Credentials | None:
+        """Prompts, the form, or an error at once, as the front end allows; None: form shown."""
+        from .frontend import detect
+        from .prompting import headless_message
+
+        frontend = detect(self.shell)
+        headless = headless_message(missing.missing, missing.looked_in, args.profile)
+        if args.prompt or frontend in ("terminal", "console"):
+            try:
+                return self._ask_with_prompts(args.env_file, args.profile, overrides, missing)
+            except StdinNotImplementedError:
+                raise UsageError(headless) from None
+        if frontend == "headless":
+            raise UsageError(headless)
+        self._show_form(args.env_file, args.profile, overrides)
+        return None
+
+    def _show_form(self, env_file: str | None, profile: str | None, overrides: dict) -> None:
+        from .widget import LoginForm
+
+        submit = functools.partial(self._submit_form, env_file, profile, overrides)
+        form = LoginForm(
+            submit,
+            region=overrides.get("region", "eu"),
+            where=f"profile {profile}" if profile else "",
+        )
+        older = self._forms.pop(profile, None)
+        if older is not None:
+            older.close("Usage Engine login form closed: a later %ue_login replaced it.")
+        self._forms[profile] = form
+        form.show()
+
+    def _submit_form(
+        self,
+        env_file: str | None,
+        profile: str | None,
+        overrides: dict,
+        client_id: str,
+        secret: Secret,
+        region: str,
+    ) -> str:
+        """The login form's Log in button: the form's values over the line's settings."""
+        chosen = dict(overrides, client_id=client_id, client_secret=secret)
+        if region != overrides.get("region", "eu"):
+            chosen["region"] = region
+        try:
+            credentials = Credentials.from_env(env_file=env_file, profile=profile, **chosen)
+        except ConfigurationError as error:
+            raise UsageError(_bare(error)) from None
+        return self._login(profile, credentials)
+
+    def _ask_with_prompts(
+        self,
+        env_file: str | None,
+        profile: str | None,
+        overrides: dict,
+        missing: MissingCredentialsError,
+    ) -> Credentials:
+        from .prompting import ask_credentials
+
+        try:
+            asked = ask_credentials(
+                missing.missing,
+                missing.looked_in,
+                profile,
+                ask=lambda prompt: input(prompt),  # looked up now: ipykernel swaps it per cell
+                ask_secret=lambda prompt: getpass.getpass(prompt),
+                say=print,
+            )
+            return Credentials.from_env(env_file=env_file, profile=profile, **overrides, **asked)
+        except ConfigurationError as error:
+            raise UsageError(_bare(error)) from None
+
+    def _refuse_secret(self, line: str) -> None:
+        """A secret typed on the magic line would be saved in the notebook and in history."""
+        if _SECRET_ON_LINE.search(line):
+            redact_current_input(self.shell, "ue_login", line.strip())
+            raise UsageError(
+                "%ue_login does not take a secret on the magic line (it would be saved in the "
+                "notebook and in history). Remove it from the cell and put UE_CLIENT_SECRET in a "
+                ".env file or the environment, or leave it out to be asked for it."
+            )
+
+    @magic_arguments()
+    @argument("--profile", metavar="NAME", help="The login to forget (default: the default one).")
+    @no_var_expand
+    @line_magic
+    def ue_logout(self, line: str) -> None:
+        """Forget a login: its token, its secret and its connections."""
+        args = self._parse(self.ue_logout, line)
+        had_sandbox = args.profile in self._sandboxes
+        had_form = args.profile in self._forms
+        if not self._forget(args.profile, why=LOGGED_OUT):
+            where = f" with profile {args.profile}" if args.profile else ""
+            closed = " The login form that was waiting is closed." if had_form else ""
+            print(f"Not logged in{where}.{closed}")
+            return
+        stopped = " The sandbox it used is stopped." if had_sandbox else ""
+        print("Logged out" + (f" of profile {args.profile}." if args.profile else ".") + stopped)
+
+    @line_magic
+    def ue_status(self, line: str = "") -> None:
+        """Every login: API URL, client, account, scopes, token expiry and request counts."""
+        display(StatusView([LoginSummary.of(p, c) for p, c in self._logins.items()]))
+
+    # -- calls --------------------------------------------------------------------------------
+
+    @magic_arguments()
+    @argument(
+        "request_line", nargs="*", metavar="METHOD PATH", help="e.g. GET /usage-metering/v1/meters"
+    )
+    @argument("-o", "--output", metavar="VAR", help="Store the decoded body in VAR.")
+    @argument("-q", "--quiet", action="store_true", help="Show nothing (errors still raise).")
+    @argument("--profile", metavar="NAME", help="Use this login.")
+    @argument(
+        "-H",
+        "--header",
+        action="append",
+        default=[],
+        metavar='"Name: value"',
+        help="Add a header (repeatable; {{name}} works; replaces the cell's header of that name).",
+    )
+    @argument("--timeout", type=float, metavar="S", help="Seconds for the whole answer.")
+    @argument("--max-bytes", type=int, metavar="N", help="Most bytes of the answer.")
+    @argument("--table", action="store_true", help="Show a list of objects as a table.")
+    @argument("--raw", action="store_true", help="Show the body as text.")
+    @argument("--dry-run", action="store_true", help="Show the request; send nothing.")
+    @argument("--curl", action="store_true", help="Print an equivalent curl command; send nothing.")
+    @argument("--retry", type=int, metavar="N", help="Retry up to N times, any method.")
+    @argument("--no-raise", action="store_true", help="Do not raise on a 4xx or 5xx answer.")
+    @argument("--each", metavar="VAR", help="Send once per item of VAR ({{item}}).")
+    @argument("--concurrency", type=int, metavar="N", help="Requests in flight with --each.")
+    @argument("--rate", type=float, metavar="N", help="At most N requests a second with --each.")
+    @argument("--save", metavar="PATH", help="Write the answer (JSON Lines with --each) to PATH.")
+    @argument("--all-pages", action="store_true", help="Follow next-page links of a list.")
+    @argument("--columns", metavar="A,B", help="The table's columns, in order (implies --table).")
+    @argument("--df", action="store_true", help="The value is a pandas DataFrame of the list.")
+    @argument("--python", action="store_true", help="Print the same request as Python code.")
+    @argument("--no-validate", action="store_true", help="Do not check the body against the API.")
+    @argument("--file", metavar="PATH", help="Send a request of this .http file.")
+    @argument("--name", metavar="NAME", help="The request of --file (# @name NAME or ### NAME).")
+    @no_var_expand
+    @line_cell_magic
+    def ue_call(self, line: str, cell: str | None = None) -> Any:
+        """Send an authenticated request to the Usage Engine API and show the answer.
+
+        %%ue_call POST /usage-metering/v1/meter-types   (the cell is the JSON body)
+        %%ue_call                                        (the cell is an HTTP message)
+        r = %ue_call GET /usage-metering/v1/meters       (line form; returns the body)
+
+        {{name}} takes a value from the notebook ({{x}}, {{row.user}},
+        {{rows[0]["id"]}}): as a whole JSON value, its JSON; inside a JSON string
+        or a header, its text; in the path, URL-encoded. An unknown name or
+        invalid JSON is an error before anything is sent.
+        As in .http files: @name = value lines before the request line
+        (shadowing notebook names), {{$guid}} {{$uuid}} {{$timestamp}}
+        {{$isoTimestamp}} {{$randomInt 1 100}} {{$datetime iso8601}};
+        %ue_call --file requests.http --name NAME sends one request of a file.
+        -o VAR and the returned value hold the decoded body (also with --table);
+        _ue holds the response. Terminal output is cut to
+        UsageEngineMagics.text_limit items.
+
+        --df makes the value (and -o VAR) a pandas DataFrame of the answer's list
+        of objects (the answer, or the list in {"meters": [...]}), shown as pandas
+        shows it: nested objects as dotted columns (aggregation.type), lists kept
+        in cells, date-times as UTC datetimes, every page with --all-pages, the
+        columns of --columns. An answer with no list is an error (it stays in
+        _ue). With --each: one row per item (the item, outcome, status, the
+        body's fields), as _ue.to_frame() gives it. %config
+        UsageEngineMagics.dataframe = True makes list answers DataFrames without
+        --df. Needs pandas, the explore extra.
+        """
+        from ..cells import call
+
+        args = self._call_args(line)
+        line_form = cell is None
+        if args.file is not None or args.name is not None:
+            try:
+                cell = file_cell(args.file, args.name, tuple(args.request_line), cell)
+            except UsageEngineError as error:
+                raise UsageError(_bare(error)) from None
+        template = self._call_template(line, tuple(args.request_line), cell, tuple(args.header))
+        try:
+            options = call.options_for(args, self)
+        except UsageEngineError as error:
+            raise UsageError(_bare(error)) from None
+        client = self.client_for(args.profile)
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        try:
+            self._check_call(args, template, cell, namespace)
+            if args.each:
+                from ..cells.bulk import call_each
+
+                result = call_each(
+                    namespace, client, template, options, display, self._progress(), self._runs()
+                )
+                result = result if line_form else None  # the line form returns --df's frame
+            else:
+                result = call.call_once(
+                    namespace,
+                    client,
+                    template,
+                    options,
+                    _show,
+                    line_form=line_form,
+                    page_counter=self._page_counter() if options.all_pages else None,
+                    description=self.description_of(args.profile) if options.frames else None,
+                )
+        except UsageEngineError as error:
+            raise UsageError(_bare(error)) from None
+        if options.quiet and result is not None and not line_value_is_used(self.shell, line):
+            return None  # -q: no Out[n] either
+        return result
+
+    def _check_call(
+        self, args: Any, template: RequestTemplate, cell: str | None, namespace: Any
+    ) -> None:
+        """With a description: name the operation (--dry-run), warn if it has none, check the
+        body (every item's with --each) before anything is sent."""
+        described = self._api.get(args.profile)
+        if described is None or described.absent:
+            return
+        # A cell without {{names}} sends the same request every time: once it has passed against
+        # this description (the same object: a reload makes a new one), a loop need not check it
+        # again (profiled: the match was most of what a loaded description cost a call).
+        constant = not template.names and not args.each and not args.dry_run
+        key = (args.profile, template, args.no_validate)
+        if constant and self._passed.get(key) is described.get() is not None:
+            return
+        checked = openapi.check_call(
+            described.checker,
+            template,
+            namespace,
+            cell=cell,
+            message_form=not args.request_line,
+            each=args.each,
+            validate=not args.no_validate,
+        )
+        if checked.warning:
+            described.warn_once(checked.warning)
+        elif constant:
+            if len(self._passed) >= 256:
+                self._passed.clear()
+            self._passed[key] = described.get()
+        if args.dry_run and checked.operation is not None:
+            from ..cells.render import wrap_text
+
+            print(wrap_text(openapi.matched_line(checked.operation)))
+
+    @magic_arguments()
+    @argument("words", nargs="*", metavar="TEXT | METHOD PATH", help="Filter, or one operation.")
+    @argument("--profile", metavar="NAME", help="Use this login's description.")
+    @argument("--reload", action="store_true", help="Fetch the description again.")
+    @no_var_expand
+    @line_magic
+    def ue_api(self, line: str) -> Any:
+        """The API's own words: its operations (method, path, summary, scopes) filtered by
+        TEXT, or one operation (parameters, body outline, answers, an example cell)."""
+        args = self._parse(self.ue_api, line)
+        self.client_for(args.profile)  # "Not logged in" first
+        described = self._api[args.profile]
+        description = described.reload() if args.reload else described.get()
+        if description is None:
+            raise UsageError(
+                f"No API description for this login ({described.note.rstrip('.')}). Name one with "
+                "%ue_login --openapi PATH|URL or the setting UE_OPENAPI."
+            )
+        if args.reload:
+            print(openapi.loaded_line(description))
+        try:
+            return openapi.api_view(description, args.words)
+        except UsageEngineError as error:
+            raise UsageError(_bare(error)) from None
+
+    def description_of(self, profile: str | None = None) -> openapi.Description | None:
+        """The API description of a login (fetched on first use, once), or None."""
+        described = self._api.get(profile)
+        return described.get() if described is not None else None
+
+    @property
+    def profiles(self) -> list[str | None]:
+        """The logged-in profiles (None: the default login)."""
+        return list(self._logins)
+
+    def _template(
+        self, line: str, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
+    ) -> RequestTemplate:
+        try:
+            return compile_call(line, request_line, cell, headers)
+        except UsageEngineError as error:
+            raise UsageError(_bare(error)) from None
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _runs(self) -> Any:
+        """The --each runs under way, so that a logout lets their requests in flight finish."""
+        if self._bulk_runs is None:
+            from ..cells._pacing import BulkRuns
+
+            self._bulk_runs = BulkRuns()
+        return self._bulk_runs
+
+    def _stop_runs(self, client: UsageEngineClient, reason: str) -> None:
+        """Stop the client's --each runs and wait (at most the timeout) for what is in flight."""
+        if self._bulk_runs is not None:
+            self._bulk_runs.stop(client, reason, self.timeout)
+
+    def _progress(self) -> Any:
+        """A widget bar in a notebook, a text bar in a terminal."""
+        from ..cells.progress import progress_for
+        from .frontend import shows_widgets
+
+        return progress_for(shows_widgets(self.shell), display)
+
+    def _page_counter(self) -> Any:
+        """What counts pages for --all-pages: a label in a notebook, a text line in a terminal."""
+        from ..cells.progress import page_counter_for
+        from .frontend import shows_widgets
+
+        return page_counter_for(shows_widgets(self.shell), display)
+
+    @staticmethod
+    def _parse(magic: Any, line: str) -> Arguments:
+        """One grammar for every magic line (``magic_line``), parsed by the magic's own options."""
+        try:
+            return parse_line(magic.parser, line)
+        except UsageEngineError as error:
+            raise UsageError(str(error)) from None
+        except UsageError as error:
+            message = str(error)
+            if "unrecognized arguments" in message:
+                # %ue_login's words are never echoed: one of them might be a secret.
+                name = magic.__name__
+                echo = name != "ue_login"
+                raise UsageError(
+                    unknown_option_message(magic.parser, message, name, echo=echo)
+                ) from None
+            raise
+
+
+def _show(obj: Any) -> None:
+    """``display``, minus IPython's trying every formatter on our own answer views (profiled:
+    about half the cost of showing a small answer): their bundle is shown as it is."""
+    from ..cells.render import ResponseView
+
+    if type(obj) is ResponseView:
+        display(obj._repr_mimebundle_(), raw=True)
+    else:
+        display(obj)
+
+
+def _bare(error: BaseException) -> str:
+    """The message of ``error``, cut from its traceback and chain.
+
+    The UsageError raised in the ``except`` block keeps ``error`` as its ``__context__`` (in
+    ``sys.last_value``); its frames could hold every value of a .env file, a token or a request.
+    """
+    error.__traceback__ = None
+    error.__context__ = error.__cause__ = None
+    return str(error)
