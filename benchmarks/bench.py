@@ -1,7 +1,7 @@
 """ue-magic's benchmarks: every figure a ratio to its baseline, measured in one run, same server.
 
-    python benchmarks/bench.py [--check] [--rounds N] [--readme [PAGE]] [--quick]
-        [--only calls|bulk|limits]
+    python benchmarks/bench.py [--check] [--rounds N] [--samples N] [--quick]
+                               [--only calls|bulk|cold|limits] [--readme [PAGE]]
 
 The sandbox runs in its own process (so server work does not share our GIL), and each timed figure
 interleaves baseline and candidate rounds (A B A B ...) and compares medians. ``--check`` exits
@@ -598,13 +598,16 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["calls", "bulk", "limits"],
+        choices=["calls", "bulk", "cold", "limits"],
         help="run only these rows (the table is partial)",
+    )
+    parser.add_argument(
+        "--samples", type=int, default=7, help="new processes per order of the cold rows"
     )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="the limiter matrix's subset (2 minutes, not an hour): see bench_limits.py",
+        help="the limiter matrix's subset (3 minutes, not an hour): see bench_limits.py",
     )
     args = parser.parse_args()
     if args.readme:
@@ -612,7 +615,7 @@ def main() -> int:
     from bench_bulk import against_asyncio, big_input, rate_limited
 
     rows: list[Row] = []
-    if args.only not in ("bulk", "limits"):
+    if args.only in (None, "calls"):
         with sandbox_process() as server:
             rows += small_gets(server, args.rounds)
         rows.append(threads_across_expiries())
@@ -624,14 +627,18 @@ def main() -> int:
         from bench_limits import rows as limit_rows  # a neutral server's limiters
 
         rows += limit_rows(args.quick)
-    if args.only not in ("calls", "limits"):
+    if args.only in (None, "bulk"):
         for figure in (bulk_throughput, rate_limited, lambda: against_asyncio(args.rounds)):
             got = figure()
             rows += got if isinstance(got, list) else [got]
             print(table(rows), file=sys.stderr, flush=True)  # so far, in case a later one fails
         rows.append(big_input())
-    if args.only not in ("bulk", "limits"):
+    if args.only in (None, "calls"):
         rows.append(load_time(args.rounds))
+    if args.only in (None, "cold"):
+        from bench_cold import rows as cold_rows  # the first answer in a new process
+
+        rows += cold_rows(args.samples)
     text = table(rows)
     print(text)
     if args.readme:

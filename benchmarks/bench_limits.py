@@ -8,7 +8,7 @@ items at concurrency 8 and 32, each against a new server.
     python benchmarks/bench_limits.py [--quick]
 
 The whole matrix takes about an hour (a run lasts as long as the limit makes it: 3,000 items at
-20 a second are 150 s); ``--quick`` (1,000 items at concurrency 32, eight limiters) about 2
+20 a second are 150 s); ``--quick`` (1,000 items at concurrency 32, eight limiters) about 3
 minutes.
 """
 

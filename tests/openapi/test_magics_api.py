@@ -378,17 +378,26 @@ def test_each_with_a_preview_is_refused_before_the_operation_is_named(
     assert captured.stdout == ""  # no "Matches ..." line before the refusal
 
 
-def test_a_request_without_a_body_does_not_import_jsonschema(sandbox: Sandbox) -> None:
-    """Importing jsonschema can take seconds; a GET has no body to check, so it must not wait."""
+def test_a_request_without_a_body_does_not_wait_for_jsonschema(sandbox: Sandbox) -> None:
+    """Importing jsonschema can take seconds; a GET has no body to check, so it must not wait:
+    the import runs in the background warm-up (held here at a gate until the GETs are done;
+    a GET that waited for it would find jsonschema imported, after the gate's 20 s)."""
     import subprocess
     import sys
 
     env = dict(sandbox.env())
     probe = (
-        "import os, sys\n"
+        "import os, sys, threading\n"
         f"os.environ.update({env!r})\n"
         "from IPython.core.interactiveshell import InteractiveShell\n"
         "from IPython.utils.capture import capture_output\n"
+        "from ue_magic.cells.openapi import _validate\n"
+        "gate, real, callers = threading.Event(), _validate.import_jsonschema, []\n"
+        "def held():\n"
+        "    callers.append(threading.current_thread().name)\n"
+        "    gate.wait(20)\n"
+        "    return real()\n"
+        "_validate.import_jsonschema = held\n"
         "ip = InteractiveShell.instance()\n"
         "ip.run_line_magic('load_ext', 'ue_magic')\n"
         "with capture_output():\n"
@@ -396,7 +405,8 @@ def test_a_request_without_a_body_does_not_import_jsonschema(sandbox: Sandbox) -
         "    ip.run_line_magic('ue_call', 'GET /usage-metering/v1/meters -q')\n"
         "    ip.run_line_magic('ue_call', 'GET /usage-metering/v1/nothing-here -q --no-raise')\n"
         "print(ip.magics_manager.registry['UsageEngineMagics'].description_of() is not None)\n"
-        "print('jsonschema' in sys.modules)\n"
+        "print('jsonschema' in sys.modules, callers == ['ue-magic body checks warm-up'])\n"
+        "gate.set()\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["True", "False"], out.stderr
+    assert out.stdout.split() == ["True", "False", "True"], out.stderr

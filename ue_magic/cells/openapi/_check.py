@@ -32,6 +32,11 @@ class RequestChecker:
         self.validates = available()
         self._validator = BodyValidator(description) if self.validates else None
 
+    def warm_up(self) -> None:
+        """Make the body checks ready in a background thread (see ``BodyValidator.warm_up``)."""
+        if self._validator is not None:
+            self._validator.warm_up()
+
     def match(self, method: str, path: str) -> Checked:
         operation = self.description.index.match(method, path)
         if operation is None:

@@ -79,7 +79,7 @@ def check_call(
 
 def unchecked_warning() -> str:
     """What a login without the ``openapi`` extra says at its first JSON body."""
-    from .._extras import install_command
+    from ..._extras import install_command
 
     return (
         "JSON bodies go out unchecked (checking them against the API description needs the "

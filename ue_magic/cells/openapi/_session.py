@@ -68,6 +68,9 @@ class LoginDescription:
             if not self._loaded:
                 self._load()
                 self._loaded = True
+                if self._description is not None:  # body checks made ready in the background
+                    self._checker = RequestChecker(self._description)
+                    self._checker.warm_up()
         return self._description
 
     def checker(self) -> RequestChecker | None:

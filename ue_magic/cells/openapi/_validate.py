@@ -10,9 +10,11 @@ offset of that value in the body text, which the magic turns into a line and col
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 from ...errors import DescriptionError
 from ._model import Description
 from ._operation import Operation
+from ._schema_import import import_jsonschema
 
 PathItem = str | int
 
@@ -57,6 +60,21 @@ class BodyValidator:
         self.description = description
         self._registry: Any = None
         self._validators: dict[str, Any] = {}
+        self._lock = threading.Lock()  # held while jsonschema and the registry are made
+        self._warming: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        """Import jsonschema and build the registry in a background thread, once, so that the
+        first check need not; a check that comes first waits for it (the same lock)."""
+        if self._warming is None and self._registry is None:
+            self._warming = threading.Thread(
+                target=self._warm, name="ue-magic body checks warm-up", daemon=True
+            )
+            self._warming.start()
+
+    def _warm(self) -> None:
+        with contextlib.suppress(Exception):  # the first check does it again and says why
+            self._registry_of()
 
     def check(self, operation: Operation, body: Any) -> BodyProblem | None:
         """The first (most relevant) problem of ``body``, or None when it fits or has no schema.
@@ -66,10 +84,10 @@ class BodyValidator:
         """
         if not operation.body_schema_uri:
             return None
-        from jsonschema.exceptions import best_match
-
         try:
             validator = self._validator(operation.body_schema_uri)
+            from jsonschema.exceptions import best_match
+
             error = best_match(validator.iter_errors(body))
             return None if error is None else _problem(error)
         except _broken_schema_errors() as exc:
@@ -81,26 +99,31 @@ class BodyValidator:
     def _validator(self, uri: str) -> Any:
         validator = self._validators.get(uri)
         if validator is None:
+            registry = self._registry_of()
             from jsonschema import Draft4Validator, Draft202012Validator
 
             cls = Draft202012Validator if self.description.is_31 else Draft4Validator
-            validator = cls({"$ref": uri}, registry=self._registry_of())
+            validator = cls({"$ref": uri}, registry=registry)
             self._validators[uri] = validator
         return validator
 
     def _registry_of(self) -> Any:
-        if self._registry is None:
-            from referencing import Registry
-            from referencing.jsonschema import DRAFT4, DRAFT202012
+        """The description's documents as a ``referencing.Registry``, made at most once
+        (jsonschema imported first: see ``_schema_import``); waits for a warm-up under way."""
+        with self._lock:
+            if self._registry is None:
+                import_jsonschema()
+                from referencing import Registry
+                from referencing.jsonschema import DRAFT4, DRAFT202012
 
-            is_31 = self.description.is_31
-            spec = DRAFT202012 if is_31 else DRAFT4
-            resources = [
-                (uri, spec.create_resource(doc if is_31 else _from_30(doc)))
-                for uri, doc in self.description.documents.files.items()
-            ]
-            self._registry = Registry().with_resources(resources)
-        return self._registry
+                is_31 = self.description.is_31
+                spec = DRAFT202012 if is_31 else DRAFT4
+                resources = [
+                    (uri, spec.create_resource(doc if is_31 else _from_30(doc)))
+                    for uri, doc in self.description.documents.files.items()
+                ]
+                self._registry = Registry().with_resources(resources)
+            return self._registry
 
 
 def _broken_schema_errors() -> tuple[type[BaseException], ...]:
