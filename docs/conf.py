@@ -6,15 +6,16 @@
 from __future__ import annotations
 
 import sys
-from importlib.metadata import version as _version
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
+from ue_magic import __version__
+
 project = "ue-magic"
 author = "the ue-magic authors"
 copyright = "2026, the ue-magic authors"
-release = _version("ue-magic")
+release = __version__
 version = release
 
 extensions = [

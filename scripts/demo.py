@@ -76,9 +76,9 @@ def main() -> int:
     if write_html(notebook, html):
         print(f"HTML export:       {html}")
     print("The sandbox ran inside the notebook's kernel and stopped with it.")
-    print("Open the notebook in JupyterLab with `make lab` (needs the dev extra).")
+    print("Open the notebook in JupyterLab with `make lab` (it makes the development venv).")
     print(f"\nNext, explore the demo data with pandas and matplotlib: {EXPLORE}")
-    print("Open it with `make lab` too (the dev extra has the explore extra it needs).")
+    print("Open it with `make lab` too (its venv has the explore extra it needs).")
     return 0
 
 

@@ -34,10 +34,21 @@ def sandbox_env(sandbox: Sandbox) -> dict[str, str]:
 
 
 def shown_widget(output: Any) -> Any:
-    """The live widget behind a captured display output (a widget view mimebundle)."""
-    from ipywidgets.widgets.widget import _instances
+    """The live widget behind a captured display output (a widget view mimebundle).
 
-    return _instances[output.data["application/vnd.jupyter.widget-view+json"]["model_id"]]
+    Found among the live objects by its model id: ipywidgets has no public registry that works
+    from 8.0 (``Widget.widgets``) to 8.1+ (the private ``_instances``; ``widgets`` deprecated).
+    """
+    import gc
+
+    from ipywidgets import Widget
+
+    model_id = output.data["application/vnd.jupyter.widget-view+json"]["model_id"]
+    for candidate in gc.get_objects():
+        live = isinstance(candidate, Widget) and getattr(candidate, "comm", None) is not None
+        if live and candidate.model_id == model_id:
+            return candidate
+    raise LookupError(f"no live widget has model id {model_id}")
 
 
 @pytest.fixture

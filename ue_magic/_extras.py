@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-__all__ = ["EXTRAS", "extra_missing", "install_command", "missing_extra"]
+__all__ = ["EXTRAS", "extra_missing", "install_command", "missing_extra", "running_module"]
 
 DIST = "ue-magic"
 
@@ -63,6 +64,12 @@ def extra_missing(extra: str, feature: str, error: ImportError) -> ModuleNotFoun
     if package is None:
         return None
     return ModuleNotFoundError(missing_extra(extra, feature, package), name=name)
+
+
+def running_module(name: str) -> bool:
+    """True when this process is ``python -m name`` (its package is being imported for it)."""
+    argv = list(getattr(sys, "orig_argv", []))
+    return any(argv[i] == "-m" and argv[i + 1] == name for i in range(len(argv) - 1))
 
 
 def _installed_from(dist: metadata.Distribution) -> tuple[str, bool] | None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from IPython.utils.capture import capture_output
 
+from tests.bulk.conftest import METERS, run_each
 from ue_magic.cells.save import JsonLines, check_target, encode_answer
 from ue_magic.errors import UsageEngineError
 
@@ -40,3 +43,25 @@ def test_one_answer_is_written_as_it_decodes(body: object, data: bytes) -> None:
 def test_an_empty_name_is_refused(path: str) -> None:
     with pytest.raises(UsageEngineError, match="--save needs a file name"):
         check_target(path)
+
+
+def test_tilde_is_the_home_folder_in_every_mode(
+    shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    (tmp_path / "~").mkdir()  # the working folder holds a folder named ~: never written to
+    shell.user_ns["names"] = ["t1", "t2"]
+    with capture_output():
+        shell.run_line_magic("ue_call", f"GET {METERS}/missing --no-raise --save ~/one.json")
+    run_each(shell, f"--each names POST {METERS} --save ~/bulk.jsonl")
+    assert json.loads((home / "one.json").read_text(encoding="utf-8"))
+    saved = [json.loads(line) for line in (home / "bulk.jsonl").read_text().splitlines()]
+    assert [line["item"] for line in saved] == ["t1", "t2"]
+    assert list((tmp_path / "~").iterdir()) == []
+
+
+def test_an_unknown_home_folder_is_refused_not_made_literally() -> None:
+    with pytest.raises(UsageEngineError, match="cannot tell which home folder"):
+        JsonLines.open("~no-such-user-here/bulk.jsonl")

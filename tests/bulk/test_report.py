@@ -113,7 +113,7 @@ def test_save_writes_one_json_line_per_item(shell: Any, sandbox: Sandbox, tmp_pa
     [
         ("--rate 0", "--rate needs"),
         ("--rate -5", "--rate needs"),
-        ("--save /no/such/folder/x.jsonl", "cannot write it"),
+        ("--save /no/such/folder/x.jsonl", "does not exist; create it first"),
         ("--concurrency 0", "--concurrency needs"),
     ],
 )

@@ -229,3 +229,33 @@ def test_a_real_sigint_while_a_generator_is_read_says_it_is_used_up(
     assert sandbox.counters()["by_route"].get(f"POST {METERS}", 0) == 0
     assert "_ue" not in shell.user_ns
     assert list(shell.user_ns["users"]) == []  # why the message says so
+
+
+def test_unloading_mid_run_is_a_logout_in_flight_finish_the_rest_not_sent(
+    shell: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.set_latency(0.2)
+    shell.user_ns["users"] = [f"ul{n}" for n in range(40)]
+    path = tmp_path / "run.jsonl"
+
+    def unload_soon() -> None:
+        time.sleep(0.5)
+        with capture_output():
+            shell.run_line_magic("unload_ext", "ue_magic")
+
+    other = threading.Thread(target=unload_soon)
+    other.start()
+    with pytest.raises(UsageError, match="Stopped"):
+        run_each(shell, f"--each users --concurrency 4 --save {path} POST {METERS}")
+    other.join(10)
+    result = shell.user_ns["_ue"]
+    assert_counts(result)
+    assert result.failed == [] and 0 < len(result.ok) < 40
+    assert set(result.not_sent_why) == {result.stopped} and "unload_ext" in result.stopped
+    posts = sandbox.counters()["by_route"][f"POST {METERS}"]
+    assert posts == result.sent == len(result.ok)  # in flight finished; the rest never written
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    outcomes = {line["index"]: line["outcome"] for line in lines}
+    assert sorted(outcomes) == list(range(40))
+    assert sorted(i for i, o in outcomes.items() if o == "ok") == sorted(result.ok)
+    assert set(outcomes.values()) == {"ok", "not sent"}

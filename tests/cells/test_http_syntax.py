@@ -243,3 +243,9 @@ def test_what_the_references_read_as_no_body_text_is_refused(body: str, message:
 def test_markup_and_quotes_stay_body_text(body: str) -> None:
     spec = parse_request(f"POST /x\nContent-Type: text/plain\n\n{body}", {})
     assert spec.body == body.encode()
+
+
+def test_a_percent_variable_is_percent_encoded_as_rest_client_has_it() -> None:
+    cell = "@name = Strunk & White\nGET /authors/{{%name}}?by={{%name}}"
+    spec = parse_request(cell, {})
+    assert spec.path == "/authors/Strunk%20%26%20White?by=Strunk%20%26%20White"

@@ -11,6 +11,7 @@ every login logged out, so no ``Secret`` holding the secret may be reachable the
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,9 @@ def test_reachability_audit_finds_no_token_and_no_secret_outside_the_holders(
     interrupt_when: Any,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # the log records are audited too
     # a .env with every login's settings and another profile's secret, which must stay in it
     env_file = "".join(f"{k}={v}\n" for k, v in sandbox_env.items())
     env_file += f"UE_BAD_CLIENT_ID=bad\nUE_BAD_CLIENT_SECRET={OTHER_SECRET}\n"
@@ -118,6 +121,14 @@ def test_reachability_audit_finds_no_token_and_no_secret_outside_the_holders(
         **{f"token {n}": [token.encode()] for n, token in enumerate(tokens)},
     }
     found, walked = find(roots, needles, HOLDERS)
+    logged = [
+        f"{record.name}: {what}"
+        for record in caplog.records
+        for text in (logging.Formatter().format(record), repr(record.args))
+        for what, forms in needles.items()
+        if any(form.decode() in text for form in forms)
+    ]
+    assert len(caplog.records) > 100 and logged == []
     # the walk went deep: kept responses and their requests, the interrupt's frames, the shell
     responses = walked["Response"] + walked["ApiResponse"]  # the client's answers are ApiResponses
     # (a bulk run keeps only its error answers, so the kept responses are few but real)

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from ..core._visible import visible
 from ._pacing import pacing_note
 
 __all__ = ["FAILED", "NOT_SENT", "OK", "BulkFailure", "BulkResult", "short_form"]
@@ -65,7 +66,7 @@ def short_form(item: Any, fields: Sequence[str | int] = ()) -> str:
                 value = getattr(item, str(key), None)
             parts.append(f"{key}={value}" if value != "" else f'{key}=""')  # not "user="
         text = ", ".join(parts) if parts else json.dumps(item, default=str)
-    text = " ".join(text.split())
+    text = visible(" ".join(text.split()), one_line=True)
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 
 
@@ -194,7 +195,7 @@ class BulkResult:
             (
                 str(status) if status is not None else "no answer",
                 len(members),
-                message,
+                visible(message, one_line=True),
                 [short_form(f.item, self.fields) for f in members[:SHOWN_ITEMS]],
             )
             for (status, message), members in grouped.items()
@@ -204,7 +205,7 @@ class BulkResult:
             unsent = self.not_sent
             for why, count in self.not_sent_why.most_common():
                 names = [short_form(self.items[i], self.fields) for i in unsent[:SHOWN_ITEMS]]
-                rows.append(("not sent", count, why, names))
+                rows.append(("not sent", count, visible(why, one_line=True), names))
         return rows
 
     def __repr__(self) -> str:

@@ -11,6 +11,8 @@ import shlex
 
 import httpx
 
+from ..core.credentials import without_password
+
 __all__ = ["curl_command", "token_fetch_comment"]
 
 # Headers curl sets itself, or that must not be copied (the token, a stale length).
@@ -24,7 +26,7 @@ def curl_command(request: httpx.Request) -> str:
     """A multi-line curl command equivalent to ``request``; every argument is shell-quoted."""
     method = request.method.upper()
     verb = "-I" if method == "HEAD" else f"-X {shlex.quote(method)}"  # -X HEAD would hang
-    args = [f"curl {verb} {shlex.quote(str(request.url))}"]
+    args = [f"curl {verb} {shlex.quote(without_password(request.url))}"]
     for raw_name, raw_value in request.headers.raw:
         name = raw_name.decode("latin-1")
         value = raw_value.decode("latin-1")
@@ -54,7 +56,7 @@ def _one_line(value: str) -> str:
 
 def token_fetch_comment(token_url: str, client_id: str, audience: str) -> str:
     """Comment lines that put a token into ``UE_TOKEN``; the secret is typed, never shown."""
-    url = shlex.quote(_one_line(token_url))
+    url = shlex.quote(_one_line(without_password(token_url)))
     client = shlex.quote(f"client_id={_one_line(client_id)}")
     aud = shlex.quote(f"audience={_one_line(audience)}")
     return "\n".join(

@@ -204,17 +204,20 @@ def _with_datetimes(pd: Any, frame: Any, declared: Collection[str]) -> Any:
 
 
 def _all_stamps(pd: Any, series: Any) -> bool:
+    """Is every value (nulls aside, at least one) an RFC 3339 date-time string? The first
+    value decides most columns; the rest are checked vectorised."""
     types = pd.api.types
     if not (types.is_object_dtype(series) or types.is_string_dtype(series)):
         return False
-    seen = False
-    for value in series:
-        if value is None or (isinstance(value, float) and value != value):
-            continue  # None, NaN
-        if not isinstance(value, str) or _STAMP.fullmatch(value) is None:
-            return False
-        seen = True
-    return seen
+    values = series.dropna()
+    if values.empty:
+        return False
+    first = values.iloc[0]
+    if not isinstance(first, str) or _STAMP.fullmatch(first) is None:
+        return False
+    if types.infer_dtype(values, skipna=True) != "string":
+        return False
+    return bool(values.str.fullmatch(_STAMP.pattern).all())
 
 
 def bulk_frame(result: Any) -> Any:

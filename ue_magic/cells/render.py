@@ -18,7 +18,9 @@ from typing import Any
 import httpx
 
 from .._constants import BEARER_MASK
-from ..core._media import decode_body, media_type_of
+from ..core._media import charset, codec, decode_body, is_json, media_type, media_type_of
+from ..core._visible import visible
+from ..core.credentials import without_password
 from ._terminal import fit_width
 from .table import MAX_COLUMNS, NAMED_COLUMNS, Table, find_records, html_cell
 
@@ -374,7 +376,8 @@ class ResponseView:
             want_html = mime == "text/html"
             notes: list[str] = []
             shown = self._body_form(want_html, notes)
-            self._cache[mime] = self._assemble(shown, notes, want_html)
+            # the answer's text is the server's: no control character reaches the screen raw
+            self._cache[mime] = visible(self._assemble(shown, notes, want_html))
         return self._cache[mime]
 
     def _note(self, shown: int, total: int, unit: str = "items") -> str:
@@ -387,6 +390,7 @@ class ResponseView:
         size = self.display_bytes if want_html else self.display_bytes // 2
         budget = max(1000, size - (len(_CSS) if want_html else 0) - _RESERVE)
         body = self.body
+        notes.extend(self._decoding_notes(body))
         if self.raw or isinstance(body, str):
             content = self._raw_text() if self.raw else str(body)
             return self._pre(content, budget, want_html, notes)
@@ -409,6 +413,24 @@ class ResponseView:
             note = self._note(*out.first_cut[1:])
             notes.append(note[:-1] + "; nested values are cut too." if out.more_cuts else note)
         return out.text() if want_html else out.text().rstrip("\n")
+
+    def _decoding_notes(self, body: object) -> list[str]:
+        """What the reader must know about how the body was read: a charset Python does not
+        know, or an answer labelled JSON that is not."""
+        content_type = self.response.headers.get("content-type", "")
+        notes = []
+        declared = charset(content_type)
+        if declared is not None and codec(declared) is None:
+            notes.append(
+                f"The answer declares the charset {declared!r}, which Python does not know;"
+                " it is read as UTF-8."
+            )
+        if isinstance(body, str) and is_json(media_type(content_type)):
+            notes.append(
+                f"The answer says it is JSON ({media_type(content_type)}) but it does not parse"
+                " as JSON; shown as text."
+            )
+        return notes
 
     def _raw_text(self) -> str:
         content = self.response.content[: self.display_bytes + 1]
@@ -485,7 +507,7 @@ class RequestView:
         self.display_bytes = display_bytes
 
     def __repr__(self) -> str:
-        return f"<RequestView {self.request.method} {self.request.url}>"
+        return f"<RequestView {self.request.method} {without_password(self.request.url)}>"
 
     def headers(self) -> list[tuple[str, str]]:
         """Headers as sent, secrets masked: Authorization is always ``Bearer ***``."""
@@ -512,7 +534,7 @@ class RequestView:
             return f"{len(content):,} bytes of {media or 'binary data'}"
 
     def _lines(self) -> tuple[str, list[str], str | None]:
-        start = f"{self.request.method} {self.request.url}"
+        start = f"{self.request.method} {without_password(self.request.url)}"
         headers = [f"{n}: {v}" for n, v in self.headers()]
         body = self.body_text()
         if body is not None and len(body) > self.display_bytes:
@@ -534,7 +556,7 @@ class RequestView:
         if body is not None:
             parts.append(f"<pre style='margin-top:.6em'>{esc(body, quote=False)}</pre>")
         page = f"{_CSS}<div class=ue-view{_VIEW_STYLE}>{''.join(parts)}</div>"
-        bundle = {"text/plain": text, "text/html": page}
+        bundle = {"text/plain": visible(text), "text/html": visible(page)}
         return {mime: bundle[mime] for mime in _filter(bundle, include, exclude)}
 
 

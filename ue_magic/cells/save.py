@@ -10,6 +10,7 @@ or an interrupt loses nothing already answered. Values JSON cannot hold are writ
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,11 +21,17 @@ __all__ = ["JsonLines", "check_target", "write_answer"]
 
 
 def check_target(path: str) -> Path:
-    """The file to write; a folder, or a file in a folder that does not exist, is refused
-    (before the request is sent, so an answer is never lost for want of a place to put it)."""
-    target = Path(path).expanduser()
+    """The file to write, ``~`` expanded as a shell does (in every mode: one answer or
+    ``--each``); a folder, or a file in a folder that does not exist, is refused (before the
+    request is sent, so an answer is never lost for want of a place to put it)."""
     if not path.strip():
         raise UsageEngineError("--save needs a file name: --save answer.json.")
+    target = Path(os.path.expanduser(path))  # Path.expanduser raises on an unknown ~user
+    if target.parts and target.parts[0].startswith("~"):  # never a folder literally named ~
+        raise UsageEngineError(
+            f"--save {path}: cannot tell which home folder {target.parts[0]!r} is; "
+            "give the full path."
+        )
     if target.is_dir():
         raise UsageEngineError(f"--save {path}: that is a folder; give a file name in it.")
     if not target.parent.is_dir():
@@ -66,10 +73,11 @@ class JsonLines:
     @classmethod
     def open(cls, path: str) -> JsonLines:
         """Open ``path`` to add lines (created if missing): a resumed run (``--each pending``)
-        saved to the same file keeps the first run's lines. A UsageEngineError says why it
-        cannot be written."""
+        saved to the same file keeps the first run's lines. ``path`` is checked as for one
+        answer (``check_target``); a UsageEngineError says why it cannot be written."""
+        target = check_target(path)
         try:
-            stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed by close())
+            stream = open(target, "a", encoding="utf-8")  # noqa: SIM115 (closed by close())
         except OSError as error:
             raise UsageEngineError(
                 f"--save {path}: cannot write it ({error.strerror or error}); nothing was sent."

@@ -9,6 +9,8 @@ import json
 from itertools import islice
 from typing import Any
 
+from ..core._visible import visible
+
 __all__ = ["Table", "find_records", "html_cell"]
 
 _CELL_CHARS = 120  # characters of one table cell shown
@@ -52,6 +54,7 @@ def _cell(value: object) -> str:
             if value is None or isinstance(value, (bool, int, float))
             else str(value)
         )
+    text = visible(text, one_line=True)  # a newline or an escape sequence would break the rows
     return text if len(text) <= _CELL_CHARS else text[: _CELL_CHARS - 1] + "…"
 
 
@@ -75,7 +78,8 @@ class Table:
         size = 0
         wide = False
         for row in islice(rows, max(1, limit)):
-            line = {str(k): _cell(v) for k, v in islice(row.items(), MAX_COLUMNS)}
+            pairs = islice(row.items(), MAX_COLUMNS)
+            line = {visible(str(k), one_line=True): _cell(v) for k, v in pairs}
             size += sum(len(c) + 24 for c in line.values()) + 24  # a cell's markup ~ 24 bytes
             if cells and size > budget * 0.6:
                 break

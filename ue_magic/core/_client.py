@@ -55,7 +55,7 @@ from ._retry import (
     check_retries,
     run,
 )
-from .credentials import Credentials, is_loopback_host, origin_of
+from .credentials import Credentials, is_loopback_host, origin_of, without_password
 from .pages import walk_pages
 from .token import TokenManager
 
@@ -340,13 +340,15 @@ class UsageEngineClient:
             return DeferredError(ClientClosedError, CLOSED_CLIENT)
         budget = Budget.start(request, max_bytes)
         interrupted = False
+        written = _Written(request.extensions.get("trace"))
+        request.extensions["trace"] = written
         try:
             with budget.running():
                 return self._http.send(request, auth=self._auth)
         except AnswerTooLargeError as exc:
             return DeferredError(AnswerTooLargeError, str(exc), reason="answered too much")
         except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as exc:
-            return self._problem(exc, request, budget)
+            return self._problem(exc, request, budget, written.written)
         except RuntimeError:
             if not self._http.is_closed:  # not httpx's "client has been closed": a bug, keep it
                 raise
@@ -355,11 +357,18 @@ class UsageEngineClient:
             interrupted = True
         finally:
             mask_request(request)
+            written.restore(request)
         assert interrupted
         raise KeyboardInterrupt  # outside ``except``: no context, no frame that held the token
 
-    def _problem(self, exc: Exception, request: httpx.Request, budget: Budget) -> DeferredError:
-        """What went wrong, in words; never the request's headers or body, nor a token."""
+    def _problem(
+        self, exc: Exception, request: httpx.Request, budget: Budget, written: bool = False
+    ) -> DeferredError:
+        """What went wrong, in words; never the request's headers or body, nor a token.
+
+        ``written``: the whole request reached the socket, so the server may have acted on it
+        even though its answer was broken: "Could not reach" would invite sending it again.
+        """
         where = _where(request)
         name = type(exc).__name__
         network = f"check the network and {self.credentials.variable('api_url')}"
@@ -382,6 +391,12 @@ class UsageEngineClient:
             self.credentials.client_secret.get_secret_value(), self.credentials.client_id
         )
         detail = scrub(str(exc), *secrets, *self.token_manager._known_values())[:200] or name
+        if isinstance(exc, httpx.TransportError) and written:
+            return problem(
+                f"{where} was sent, but its answer was broken ({name}: {detail})",
+                "the server may have processed it: check before sending it again",
+                retry,
+            )
         if isinstance(exc, httpx.TransportError):
             return problem(f"Could not reach {where} ({name}: {detail})", network, retry)
         if isinstance(exc, httpx.DecodingError):
@@ -470,9 +485,32 @@ class UsageEngineClient:
         )
 
 
+class _Written:
+    """httpx's ``trace`` extension for one try: notes when the whole request was written, and
+    passes every event on to the trace the request already had (a bulk run's)."""
+
+    __slots__ = ("inner", "written")
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.written = False
+
+    def __call__(self, name: str, info: dict[str, Any]) -> None:
+        if name.endswith(".send_request_body.complete"):
+            self.written = True
+        if self.inner is not None:
+            self.inner(name, info)
+
+    def restore(self, request: httpx.Request) -> None:
+        if self.inner is None:
+            request.extensions.pop("trace", None)
+        else:
+            request.extensions["trace"] = self.inner
+
+
 def _where(request: httpx.Request) -> str:
     """``METHOD URL`` without the query, which may hold things not meant for logs."""
-    return f"{request.method} {request.url.copy_with(query=None)}"
+    return f"{request.method} {without_password(request.url.copy_with(query=None))}"
 
 
 def _answered(request: httpx.Request, response: httpx.Response) -> str:

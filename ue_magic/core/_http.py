@@ -242,28 +242,53 @@ class BoundedStream(httpx.SyncByteStream):
             yield chunk
 
     def close(self) -> None:
+        _drop_if_unread(self._stream)
         self._stream.close()
 
 
+def _drop_if_unread(stream: object) -> None:
+    """An answer must belong to the request that was sent: when the server sent more than the
+    answer it is done with (a 204 followed by bytes, a Content-Length shorter than the body),
+    the rest would be read as the next request's answer, so the connection is not reused.
+
+    Bytes that arrive later are caught by httpcore itself (an idle connection that is readable
+    is dropped); those already read into h11's buffer are seen here, through httpcore's private
+    attributes (httpx -> pool -> connection); without them (another version), nothing is done.
+    """
+    for _ in range(4):
+        connection = getattr(stream, "_connection", None)
+        if connection is not None:
+            break
+        stream = getattr(stream, "_httpcore_stream", None) or getattr(stream, "_stream", None)
+    state = getattr(connection, "_h11_state", None)
+    trailing = getattr(state, "trailing_data", None)
+    if isinstance(trailing, tuple) and trailing[0] and state is not None:
+        # our side marked failed: httpcore closes the connection instead of pooling it
+        state.send_failed()
+
+
 class _BoundedDecoder:
-    """httpx's content decoder for one answer, fed small pieces and stopped past the size.
+    """httpx's content decoder for one answer, fed small pieces and stopped past the size; and
+    a compressed body cut short is an error (zlib's decoder stops quietly where the bytes do).
 
     ``BoundedStream`` counts the bytes as they arrive; this counts what they decode to.
     """
 
-    def __init__(self, decoder: Any, request: httpx.Request, limit: int) -> None:
+    def __init__(self, decoder: Any, request: httpx.Request, limit: int | None) -> None:
         self._decoder = decoder
         self._request = request
         self._limit = limit
         self._decoded = 0
+        self._fed = False
 
     def _counted(self, data: bytes) -> bytes:
         self._decoded += len(data)
-        if self._decoded > self._limit:
+        if self._limit is not None and self._decoded > self._limit:
             raise _too_large(self._request, self._limit)
         return data
 
     def decode(self, data: bytes) -> bytes:
+        self._fed = self._fed or bool(data)
         pieces = [
             self._counted(self._decoder.decode(data[start : start + _DECODE_PIECE]))
             for start in range(0, len(data), _DECODE_PIECE)
@@ -271,11 +296,21 @@ class _BoundedDecoder:
         return b"".join(pieces)
 
     def flush(self) -> bytes:
-        return self._counted(self._decoder.flush())
+        data = self._counted(self._decoder.flush())
+        for decoder in getattr(self._decoder, "children", [self._decoder]):
+            # gzip and deflate: zlib says whether the compressed stream reached its end
+            ended = getattr(getattr(decoder, "decompressor", None), "eof", True)
+            if self._fed and ended is False:
+                raise httpx.DecodingError(
+                    "the compressed body is cut short (it ends before its own end mark)",
+                    request=self._request,
+                )
+        return data
 
 
-def _bound_decoding(response: httpx.Response, limit: int) -> None:
-    """Count the decoded bytes of a compressed answer too (see ``_BoundedDecoder``).
+def _bound_decoding(response: httpx.Response, limit: int | None) -> None:
+    """Count the decoded bytes of a compressed answer too, and check that it is whole (see
+    ``_BoundedDecoder``).
 
     httpx has no public seam for the decoder: this sets the attribute its
     ``_get_content_decoder`` caches. Without it (another httpx version), an encoded answer is
@@ -286,6 +321,8 @@ def _bound_decoding(response: httpx.Response, limit: int) -> None:
         return
     get_decoder = getattr(response, "_get_content_decoder", None)
     if get_decoder is None:
+        if limit is None:
+            return
         response.close()
         raise _too_large(response.request, limit)
     vars(response)["_decoder"] = _BoundedDecoder(get_decoder(), response.request, limit)
@@ -303,8 +340,7 @@ def bound_answer(response: httpx.Response) -> None:
     stream = response.stream
     assert isinstance(stream, httpx.SyncByteStream)
     response.stream = BoundedStream(stream, response.request, budget)
-    if budget.max_bytes is not None:
-        _bound_decoding(response, budget.max_bytes)
+    _bound_decoding(response, budget.max_bytes)
 
 
 def _too_large(request: httpx.Request, limit: int) -> AnswerTooLargeError:

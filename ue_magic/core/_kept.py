@@ -10,23 +10,19 @@ the ``Cookie`` header of every later request). ``keep`` removes all of them, fro
 and from each one in its ``history``; ``forget_echoed_cookies`` empties the jar of them.
 
 httpx logs each answer's reason phrase (INFO) and httpcore its headers (DEBUG), before ``keep``
-sees them: ``mask_in_logs`` puts a filter on those loggers that masks the live tokens and the
-client secret, for a user who turns logging on.
+sees them: ``_log_mask`` masks them there.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import weakref
 from collections.abc import Iterable
-from typing import Protocol
 
 import httpx
 
 from .._constants import BEARER_MASK
 
-__all__ = ["forget_echoed_cookies", "keep", "mask_in_logs", "mask_request", "scrub_tokens"]
+__all__ = ["forget_echoed_cookies", "keep", "mask_request", "scrub_tokens"]
 
 _KEPT_EXTENSIONS = ("http_version", "reason_phrase")
 _MASK = b"***"
@@ -115,48 +111,3 @@ def scrub_tokens(data: bytes, needles: Iterable[bytes]) -> bytes:
         else:
             data = re.sub(rb"(?<![\w-])" + re.escape(needle) + rb"(?![\w-])", _MASK, data)
     return data
-
-
-class SecretHolder(Protocol):
-    def _secrets(self) -> tuple[str, ...]: ...
-
-
-# httpx logs on "httpx"; httpcore on one logger per module, and a filter on a parent logger
-# does not see its children's records
-_HTTP_LOGGERS = (
-    "httpx",
-    "httpcore.connection",
-    "httpcore.http11",
-    "httpcore.http2",
-    "httpcore.proxy",
-)
-
-
-class _LogMask(logging.Filter):
-    """Masks the secrets of every registered holder in a record's message (then final)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.holders: weakref.WeakSet[SecretHolder] = weakref.WeakSet()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        needles = [v.encode() for h in list(self.holders) for v in h._secrets() if v]
-        if needles:
-            text = record.getMessage().encode("utf-8", "surrogateescape")
-            masked = scrub_tokens(text, needles)
-            if masked is not text:
-                record.msg, record.args = masked.decode("utf-8", "surrogateescape"), ()
-        return True
-
-
-_LOG_MASK = _LogMask()
-
-
-def mask_in_logs(holder: SecretHolder) -> None:
-    """From now on (while ``holder`` lives) its ``_secrets()`` (live tokens, the client secret)
-    are shown as ``***`` in httpx's and httpcore's log records."""
-    _LOG_MASK.holders.add(holder)
-    for name in _HTTP_LOGGERS:
-        logger = logging.getLogger(name)
-        if _LOG_MASK not in logger.filters:
-            logger.addFilter(_LOG_MASK)

@@ -342,7 +342,10 @@ def secret_forms(secret: str, client_id: str = "") -> tuple[str, ...]:
     (alone, or as HTTP Basic's ``client_id:secret``); longest first, so each is masked whole."""
     if not secret:
         return ()
-    raw = secret.encode("utf-8")
+    try:
+        raw = secret.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (typed or pasted): it cannot be sent, only shown
+        return (secret,)
     forms = {
         secret,
         quote_plus(secret),

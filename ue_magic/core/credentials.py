@@ -147,6 +147,22 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def without_password(url: str | httpx.URL) -> str:
+    """A URL as ue-magic shows it: a password in its userinfo as ``***``
+    (``https://me:***@host/``), in the login line, ``%ue_status``, ``--curl``, ``--dry-run``
+    and messages."""
+    text = str(url)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text
+    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    userinfo, at, host = rest[:end].rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    if not (at and colon):
+        return text
+    return f"{scheme}://{user}:***@{host}{rest[end:]}"
+
+
 def origin_of(url: httpx.URL) -> tuple[str, str, int | None]:
     """Scheme, host and port (the default one filled in): what "same origin" compares."""
     return (url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme))

@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 
+from ._visible import visible
+
 _DETAIL_KEYS = ("message", "error_description", "detail", "title", "error")
 
 
@@ -18,12 +20,13 @@ def describe_error(response: httpx.Response, body: Any, limit: int = 200) -> str
     detail = _detail(body)
     if len(detail) > limit:
         detail = detail[: limit - 1] + "…"
-    return f"{head}: {detail}" if detail else head
+    # the server's words end up in an exception's one line: no newline, no escape sequence
+    return visible(f"{head}: {detail}" if detail else head, one_line=True)
 
 
 def server_message(body: Any, limit: int = 200) -> str:
     """The server's own words in an error body ('' if it has none), at most ``limit`` characters."""
-    detail = _detail(body)
+    detail = visible(_detail(body), one_line=True)
     return detail if len(detail) <= limit else detail[: limit - 1] + "…"
 
 

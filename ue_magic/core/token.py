@@ -37,7 +37,8 @@ from .._constants import CLOSED_CLIENT, MAX_RETRY_WAIT, refusing_origin
 from ..errors import DeferredError, OriginError, TokenError
 from . import _oauth
 from ._http import TOKEN_MAX_BYTES, Budget, http_client
-from ._kept import forget_echoed_cookies, mask_in_logs
+from ._kept import forget_echoed_cookies
+from ._log_mask import mask_in_logs
 from ._oauth import DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME, decode_claims
 from ._retry import TOKEN_RETRIES, TOKEN_STATUSES, Retry, RetryPolicy, run
 from .credentials import Credentials, origin_of
@@ -237,8 +238,16 @@ class TokenManager:
 
     # -- cache ---------------------------------------------------------------------------------
     def _secrets(self) -> tuple[str, ...]:
-        """What must never reach a log: the live tokens and the client secret."""
-        return (*self._known_values(), self.credentials.client_secret.get_secret_value())
+        """What must never reach a log: the live tokens, the client secret, and a password in
+        the userinfo of the API or token URL (httpx logs each request's URL)."""
+        passwords = (
+            httpx.URL(u).password for u in (self.credentials.api_url, self.credentials.token_url)
+        )
+        return (
+            *self._known_values(),
+            self.credentials.client_secret.get_secret_value(),
+            *(p for p in passwords if p),
+        )
 
     def _known_values(self) -> tuple[str, ...]:
         """The tokens an answer could echo (the current one and the one before), to mask them."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ..core._visible import visible
+
 IDENTIFIER = "ue_magic"
 
 
@@ -47,7 +49,10 @@ def make_matcher(magics: Any) -> Any:
         )
         if found is None:  # not ours: IPython's own completers answer
             return {"completions": [], "suppress": False}
-        if not found.candidates:
+        # a name holding a control character (a description's `limit\x1b[31m`) is not offered:
+        # shown, it would act on the terminal; made visible, it would insert another name
+        offered = [c for c in found.candidates if visible(c.text, one_line=True) == c.text]
+        if not offered:
             # Ours, with nothing to offer. IPython lets a matcher silence the others only when
             # it has a completion, and they would evaluate what is typed (running properties)
             # or offer files and keywords: so offer what is typed, which changes nothing.
@@ -58,7 +63,7 @@ def make_matcher(magics: Any) -> Any:
                 "suppress": True,
             }
         return {
-            "completions": [SimpleCompletion(c.text, type=c.kind) for c in found.candidates],
+            "completions": [SimpleCompletion(c.text, type=c.kind) for c in offered],
             "matched_fragment": text[found.start : offset],
             "suppress": True,
             "ordered": True,

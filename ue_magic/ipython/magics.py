@@ -100,8 +100,12 @@ class UsageEngineMagics(Magics):
         return client
 
     def close_all(self) -> None:
-        """Forget every login, close its connections and stop embedded sandboxes (%unload_ext)."""
+        """Forget every login, close its connections and stop embedded sandboxes (%unload_ext).
+        An --each run under way is stopped as a logout stops it: what is in flight finishes,
+        the rest is not sent."""
         for client in self._logins.values():
+            self._stop_runs(client, "%unload_ext ue_magic")
+            client.token_manager.forget()
             client.close()
         self._logins.clear()
         self._api.clear()

@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..cells._terminal import fit_width
+from ..core._visible import visible
+from ..core.credentials import without_password
 
 if TYPE_CHECKING:
     from ..core._client import UsageEngineClient
@@ -39,10 +41,13 @@ class LoginSummary:
         stats = client.stats
         return cls(
             profile=profile,
-            api_url=str(client.credentials.api_url),
-            client_id=client.credentials.client_id,
-            account_id=info.account_id if info else None,
-            scopes=tuple(info.scopes) if info else (),
+            api_url=visible(without_password(client.credentials.api_url), one_line=True),
+            client_id=visible(client.credentials.client_id, one_line=True),
+            # the account and scopes come from the token endpoint's answer: shown, never acted on
+            account_id=visible(info.account_id, one_line=True)
+            if info and info.account_id
+            else None,
+            scopes=tuple(visible(s, one_line=True) for s in info.scopes) if info else (),
             expires_at=info.expires_at if info else None,
             requests=stats.requests,
             token_requests=stats.token_requests,

@@ -12,12 +12,13 @@ What the sandbox had to guess about the real service is listed in `app.py`.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from .._extras import extra_missing
+from .._extras import extra_missing, running_module
 
 try:
     from .app import build_app
@@ -33,6 +34,9 @@ except ImportError as _error:  # starlette, uvicorn or PyJWT: one sentence namin
     _missing = extra_missing("sandbox", "The sandbox", _error)
     if _missing is None:
         raise
+    if running_module(__name__):  # python -m ue_magic.sandbox: the sentence, not a traceback
+        print(extra_missing("sandbox", f"python -m {__name__}", _error), file=sys.stderr)
+        raise SystemExit(1) from None
     raise _missing from None
 
 __all__ = ["Sandbox", "start"]

@@ -16,7 +16,6 @@ Completion reads the description (``context.describe``, loaded once); it sends n
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from ..magic_line import word_spans
 from ._index import request_path
 from ._model import Description
 from ._operation import Operation
+from ._static import MISSING, attribute, attribute_names, is_routine
 
 COMMON_HEADERS = (
     "Accept",
@@ -224,7 +224,7 @@ def _line_operation(line: _Line, context: CompletionContext) -> Operation | None
 
 
 def _is_items(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) or type(value).__name__ == "DataFrame"
+    return issubclass(type(value), (list, tuple)) or type(value).__name__ == "DataFrame"
 
 
 def _is_frame(value: Any) -> bool:
@@ -424,8 +424,11 @@ def _namespace(
     namespace: dict[str, Any] = dict(context.namespace)
     if each is not None:
         items: Any = namespace.get(each)
-        if isinstance(items, (list, tuple)) and items:
-            namespace["item"] = items[0]
+        kind = type(items)
+        if issubclass(kind, list) and list.__len__(items):  # the list's own code is not run
+            namespace["item"] = list.__getitem__(items, 0)
+        elif issubclass(kind, tuple) and tuple.__len__(items):
+            namespace["item"] = tuple.__getitem__(items, 0)
         elif _is_frame(items):  # its rows are sent as dicts keyed by the column names
             namespace["item"] = dict.fromkeys(str(c) for c in items.columns)
     if len(steps) == 1:
@@ -436,42 +439,31 @@ def _namespace(
         value = _step(value, step)
     if value is _MISSING:
         return None
-    try:  # neither a mapping's own __iter__ nor an object's __dir__ is run
-        if isinstance(value, dict):
-            keys = [k for k in dict.keys(value) if isinstance(k, str) and k.isidentifier()]
-            return _pick(start, typed, keys, "key")
-        if isinstance(value, Mapping):
-            return None  # a mapping of other kinds would run its own code to list its keys
-        listed = object.__dir__(value)
-    except Exception:  # a value that breaks when looked at offers nothing
-        return None
+    # neither a mapping's own __iter__ or .get, nor an object's __dir__, __getattr__, properties
+    # or __class__ is run: type() and the static reads of _static only
+    if issubclass(type(value), dict):
+        keys = [k for k in dict.keys(value) if isinstance(k, str) and k.isidentifier()]
+        return _pick(start, typed, keys, "key")
+    if issubclass(type(value), Mapping):
+        return None  # a mapping of other kinds would run its own code to list its keys
+    listed = attribute_names(value)
     names = [
         n
         for n in listed
-        if (not n.startswith("_") or typed.startswith("_")) and not _is_routine(value, n)
+        if (not n.startswith("_") or typed.startswith("_")) and not is_routine(value, n)
     ]
     return _pick(start, typed, sorted(names), "attribute")
 
 
-def _is_routine(value: Any, name: str) -> bool:
-    """A method or function (a placeholder calls nothing, so it is no value to offer), found
-    without running a property or ``__getattr__``."""
-    try:
-        return inspect.isroutine(inspect.getattr_static(value, name))
-    except Exception:
-        return False
-
-
-_MISSING = object()
+_MISSING = MISSING
 
 
 def _step(value: Any, name: str) -> Any:
-    """One ``.name`` without running code: a mapping key or an instance's own attribute."""
+    """One ``.name`` without running code: a dict's key or an object's own data (see _static)."""
     if value is _MISSING:
         return value
-    if isinstance(value, Mapping):
-        return value.get(name, _MISSING)
-    own = getattr(value, "__dict__", None)
-    if isinstance(own, dict) and name in own:
-        return own[name]
-    return _MISSING
+    if issubclass(type(value), dict):
+        return dict.get(value, name, _MISSING)
+    if issubclass(type(value), Mapping):
+        return _MISSING  # its own .get would run
+    return attribute(value, name)

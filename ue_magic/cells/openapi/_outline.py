@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
+from ...core._visible import visible
 from ...errors import DescriptionError, UsageEngineError
 from .._terminal import terminal_width
 from ._complete import METHODS
@@ -44,7 +45,7 @@ def loaded_line(description: Description) -> str:
 def matched_line(operation: Operation) -> str:
     name = f" ({operation.operation_id})" if operation.operation_id else ""
     summary = f": {operation.summary}" if operation.summary else ""
-    return f"Matches {operation.label}{name}{summary}."
+    return visible(f"Matches {operation.label}{name}{summary}.", one_line=True)
 
 
 def api_view(description: Description, words: Sequence[str]) -> OperationTable | OperationView:
@@ -81,6 +82,16 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
+def _row(method: str, path: str, summary: str, scopes: str) -> tuple[str, str, str, str]:
+    """A table row the API author wrote: no control character reaches the screen raw."""
+    return (
+        visible(method, one_line=True),
+        visible(path, one_line=True),
+        visible(summary, one_line=True),
+        visible(scopes, one_line=True),
+    )
+
+
 class OperationTable:
     """Operations as rows: method, path, summary, scopes."""
 
@@ -89,7 +100,7 @@ class OperationTable:
         self.filtered_by = filtered_by
 
     def rows(self) -> list[tuple[str, str, str, str]]:
-        return [(o.method, o.path, o.summary, " ".join(o.scopes)) for o in self.operations]
+        return [_row(o.method, o.path, o.summary, " ".join(o.scopes)) for o in self.operations]
 
     def _note(self) -> str:
         count = len(self.operations)
@@ -133,7 +144,8 @@ class OperationView:
 
     def __init__(self, operation: Operation, description: Description) -> None:
         self.operation = operation
-        self.text = "\n".join(_describe(operation, description))
+        # the description's words are the API author's: no control character reaches the screen
+        self.text = visible("\n".join(_describe(operation, description)))
 
     def __repr__(self) -> str:
         return self.text

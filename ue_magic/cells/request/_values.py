@@ -20,10 +20,12 @@ import decimal
 import enum
 import json
 import re
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote, quote_plus, urlsplit
 
+from ...errors import UsageEngineError
 from ._placeholders import Placeholder, Token, with_article
 
 Convert = Callable[[Placeholder, object], str]
@@ -42,6 +44,8 @@ def as_text(ph: Placeholder, value: object) -> str:
             return bytes(value).decode("utf-8")
         except UnicodeDecodeError:
             raise ph.error("these bytes are not UTF-8 text.") from None
+    if type(value) is int:
+        return int_text(ph, value)
     try:
         return str(value)
     except Exception as exc:
@@ -210,16 +214,91 @@ def _json_default(value: object) -> object:
 
 def json_value(ph: Placeholder, value: object) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_json_default)
+        try:
+            return _dumps(value)
+        except ValueError as exc:
+            if "integer string conversion" not in str(exc):
+                raise
+            return _dumps_big_ints(ph, value)  # rare: only when an int is over 4300 digits
     except TypeError as exc:
         kind = exc.args[0] if exc.args and " " not in str(exc.args[0]) else type(value).__name__
         raise ph.error(
             f"{with_article(kind)} cannot be written as JSON;"
             " convert it (to a dict, list, str or number) first."
         ) from None
-    except (ValueError, RecursionError) as exc:
+    except UsageEngineError:
+        raise
+    except RecursionError:
+        raise ph.error(
+            "this value cannot be written as JSON: it is nested too deeply (lists or objects"
+            f" inside one another more than about {sys.getrecursionlimit():,} levels)."
+        ) from None
+    except ValueError as exc:
         reason = "it refers to itself" if "ircular" in str(exc) else "NaN and infinity are not JSON"
         raise ph.error(f"this value cannot be written as JSON: {reason}.") from None
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_json_default)
+
+
+MAX_INT_DIGITS = 100_000  # JSON has no integer limit; past this, a value is surely a mistake
+_CHUNK = 600  # digits written at a time: under Python's smallest int-to-str limit (640)
+
+
+def int_text(ph: Placeholder, value: int) -> str:
+    """The decimal digits of any int. Python refuses ``str()`` of an int over 4300 digits (a
+    guard for parsing untrusted text, ``sys.set_int_max_str_digits``); writing one is safe, so
+    it is written in chunks. Over ``MAX_INT_DIGITS`` digits it is refused, saying so."""
+    try:
+        return int.__repr__(value)
+    except ValueError:
+        pass
+    digits = int(value.bit_length() * 0.30103) + 1
+    if digits > MAX_INT_DIGITS:
+        raise ph.error(
+            f"this int has about {digits:,} digits; at most {MAX_INT_DIGITS:,} are sent."
+        ) from None
+    sign, rest = ("-", -value) if value < 0 else ("", value)
+    chunks: list[str] = []
+    unit = 10**_CHUNK
+    while rest >= unit:
+        rest, low = divmod(rest, unit)
+        chunks.append(int.__repr__(low).zfill(_CHUNK))
+    return sign + int.__repr__(rest) + "".join(reversed(chunks))
+
+
+def _dumps_big_ints(ph: Placeholder, value: object) -> str:
+    """``_dumps`` with each int too long for ``str()`` written by ``int_text``: each is
+    swapped for a unique marker string, then the markers for the digits."""
+    big: dict[str, str] = {}
+    tag = uuid.uuid4().hex
+
+    def swap(item: object) -> object:
+        if type(item) is int:
+            try:
+                int.__repr__(item)  # under Python's int-to-str limit: kept as it is
+                return item
+            except ValueError:
+                pass
+            marker = f"ue-big-int-{tag}-{len(big)}"
+            big[marker] = int_text(ph, item)
+            return marker
+        if item is None or isinstance(item, (str, float, bool, int)):
+            return item
+        if isinstance(item, dict):
+            return {swap_key(k): swap(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [swap(v) for v in item]
+        return swap(_json_default(item))
+
+    def swap_key(key: object) -> object:
+        return int_text(ph, key) if type(key) is int else key
+
+    text = _dumps(swap(value))
+    for marker, digits in big.items():
+        text = text.replace(f'"{marker}"', digits)
+    return text
 
 
 Part = str | tuple[Placeholder, Convert]

@@ -6,11 +6,13 @@ is read, exactly as if the value had been written there (so ``GET {{baseUrl}}/he
 and a value in a JSON string must be valid there). A value may use earlier variables; what is
 left as ``{{...}}`` (a notebook name, ``{{$guid}}``) is read as usual. The variables shadow the
 notebook's names in that cell. Their lines are blanked, so errors keep the cell's line numbers.
+``{{%name}}`` is the value percent-encoded, as REST Client has it.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from ...errors import RequestSyntaxError
 
@@ -58,5 +60,11 @@ def _replace(text: str, values: dict[str, str]) -> str:
     if not values or "{{" not in text:
         return text
     names = "|".join(re.escape(n) for n in sorted(values, key=len, reverse=True))
-    pattern = re.compile(r"(?<!\\)\{\{[ \t]*(" + names + r")[ \t]*\}\}")
-    return pattern.sub(lambda m: values[m.group(1)], text)
+    pattern = re.compile(r"(?<!\\)\{\{[ \t]*(%?)(" + names + r")[ \t]*\}\}")
+
+    def value(match: re.Match[str]) -> str:
+        text = values[match.group(2)]
+        # {{%name}}: percent-encoded, as REST Client's encodeURIComponent
+        return quote(text, safe="-_.!~*'()") if match.group(1) else text
+
+    return pattern.sub(value, text)
