@@ -7,7 +7,14 @@ import time
 
 import pytest
 
-from ue_magic.cells._pacing import SHORT_PAUSE, PacingStats, Stopped, Throttle, pacing_note
+from ue_magic.cells._pacing import (
+    SHORT_PAUSE,
+    SHORT_PAUSES,
+    PacingStats,
+    Stopped,
+    Throttle,
+    pacing_note,
+)
 
 
 def starts_in_threads(throttle: Throttle, n: int) -> list[float]:
@@ -52,12 +59,14 @@ def test_429s_to_requests_sent_before_the_pause_do_not_pause_again() -> None:
 
 def test_a_429_without_retry_after_pauses_briefly_then_a_second_if_refused_again() -> None:
     """As a whole-second Retry-After: a bucket refills in a fraction of it, a window does not
-    (the first start after the short pause is refused too: the others then wait it out)."""
+    (the first start after each short pause is refused too: the others then wait it out)."""
     throttle = Throttle(2)
     throttle.answered(throttle.before_write(), 429, None)
-    assert throttle.stats.pauses == 1 and throttle.stats.paused == pytest.approx(SHORT_PAUSE)
+    assert throttle.stats.pauses == 1 and throttle.stats.paused == pytest.approx(SHORT_PAUSES[0])
+    throttle.answered(throttle.before_write(), 429, None)  # a slow bucket refills in a longer one
+    assert throttle.stats.pauses == 2 and throttle.stats.paused == pytest.approx(sum(SHORT_PAUSES))
     throttle.answered(throttle.before_write(), 429, None)
-    assert throttle.stats.pauses == 2 and throttle.stats.paused >= SHORT_PAUSE + 0.99
+    assert throttle.stats.pauses == 3 and throttle.stats.paused >= sum(SHORT_PAUSES) + 0.99
 
 
 def test_a_whole_second_retry_after_pauses_the_others_briefly_a_fraction_fully() -> None:

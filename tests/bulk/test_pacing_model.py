@@ -301,11 +301,7 @@ class Jittered(TokenBucket):
         (Jittered(100, 20, 0.02), 100 * 120),
         (Jittered(100, 20, 0.1), 100 * 120),
         (SlidingLog(600, 60.0), 600 * 2),  # a limit a minute (Retry-After up to 60 s)
-        pytest.param(
-            FixedWindow(1000, 10.0),
-            1000 * 12,
-            marks=pytest.mark.xfail(strict=True, reason=PROBE_COST),
-        ),
+        (FixedWindow(1000, 10.0), 1000 * 12),
     ],
     ids=["jitter-20ms", "jitter-100ms", "sliding-600-per-minute", "fixed-1000-per-10s"],
 )
@@ -315,12 +311,10 @@ def test_other_limiters_get_most_of_their_limit(service: Any, allowed: int) -> N
     assert run.refused <= 15
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design: a 1 s sliding or fixed window is read as a token bucket with a small "
-    "burst, and the pace settles at 65-75% of the limit (see the report of issue 14v2)",
-)
 @pytest.mark.parametrize("service", [SlidingLog(100, 1.0), FixedWindow(100, 1.0)])
 def test_a_one_second_window_limiter_gets_most_of_its_limit(service: Any) -> None:
+    """Refused right after each short pause: a window, waited out to its end; what it let
+    through before, its quota, is the pace (it was read as a bucket: 65-75%)."""
     run = Client().drive(service, until=60.0)
-    assert run.ok >= 0.85 * 100 * 60
+    assert run.ok >= 0.95 * 100 * 60
+    assert run.refused <= 6  # the first window's, and one when the pace creeps over it

@@ -51,9 +51,11 @@ FIRST_PROBE = 1.0  # the pace doubles each second after the first 429, until the
 PROBE = 0.3  # the pace grows by this share a second while it is a rough estimate ...
 CREEP = 0.003  # ... or by this share a second once measured, ...
 CREEP_AFTER = 30.0  # ... after this many seconds of good answers since it was measured
-SHORT_PAUSE = 0.05  # seconds the other workers pause on a 429 with a whole-second Retry-After
+SHORT_PAUSE = 0.05  # seconds the other workers pause on a 429 with a whole-second Retry-After,
+SHORT_PAUSES = (SHORT_PAUSE, 0.25)  # ... longer if refused right after (then a window's: all of it)
 BACKOFF = 1.0  # seconds, a Retry-After for a 429 without one
 MIN_PACE = 0.5  # requests a second: the slowest pace a 429 can set
+FENCEPOST = 0.75  # of a token: what the first start after a refusal found refilled, about
 MIN_STRETCH = 0.5  # seconds between two refusals that measure a rate
 _HISTORY = 30.0  # seconds of starts kept to measure rates
 
@@ -120,7 +122,10 @@ class Throttle:
         self._last_good = self._started_at
         self._starts: deque[tuple[float, bool | None]] = deque()  # (start, ok?) of attempts
         self._epoch_start = self._started_at  # when sending resumed after the last pause
-        self._short = False  # the last pause was short: a refusal right after it lengthens it
+        self._short = 0  # short pauses in a row, each refused right after: the next is longer
+        self._windowed = False  # the limit is a window's: a quota a window, refills at its end
+        self._window_length = 1.0  # seconds: the longest whole Retry-After of the window
+        self._dry_epoch = self._started_at  # when the epoch that ended at ``_dry`` began
         self._lowest = 0.0  # the lowest pace since the last refusal (did it stay over the rate?)
         self._dry_twice = False  # two refusals have measured something
         self._rough_rounds = 0  # probes that ended without a clean measure
@@ -262,13 +267,21 @@ class Throttle:
                 return  # sent before the last pause: that pause already answered it
             whole = retry_after is None or float(retry_after).is_integer()
             wait = BACKOFF if retry_after is None else retry_after
-            if self._short and whole and not self._accepted_since(self._epoch_start, started):
-                pause = wait  # refused right after a short pause: a window, full until its end
-            elif whole:
-                pause = min(wait, SHORT_PAUSE)  # a bucket: a whole second says little
-                self._short = pause < wait
+            fresh = not self._accepted_since(self._epoch_start, started)  # right after a pause
+            if whole and self._windowed:
+                pause = wait  # a window is full until its end: all wait for the next
+                self._window_length = max(self._window_length, wait)
+            elif whole and fresh and self._short >= len(SHORT_PAUSES):
+                pause = wait  # refused after each short pause: a window, full until its end
+                self._short, self._windowed = 0, self.adaptive
+                if self.adaptive and self._dry is not None and self._mode != "stated":
+                    self._by_window(self._dry_epoch, self._dry)  # the window before was full
+            elif whole:  # a bucket: a whole second says little; it refills some in a short one
+                n = self._short if fresh else 0
+                pause = min(wait, SHORT_PAUSES[n])
+                self._short = n + 1 if pause < wait else 0
             else:
-                pause, self._short = wait, False
+                pause, self._short = wait, 0
             if self.adaptive:
                 self._window = max(1.0, self._window * DECREASE)
                 self._slow_start = False
@@ -380,6 +393,7 @@ class Throttle:
                 self._set_pace(self._pace * 0.98 if self._pace else MIN_PACE, "stated")
                 return
         dry, self._dry = self._dry, refused
+        self._dry_epoch = epoch
         self._dry_twice = dry is not None
         # refused at a stated rate: it is measured from now on (the mode is no longer stated)
         if dry is None:
@@ -388,6 +402,7 @@ class Throttle:
             begin = min((s for s, ok in self._starts if s > dry and ok), default=dry)
         accepted = sum(1 for s, ok in self._starts if begin <= s < refused and ok is not False)
         span = refused - begin
+        gaps = max(0.0, accepted - FENCEPOST)  # the first took a token refilled before it
         if dry is None:
             first = min((s for s, _ok in self._starts), default=refused)
             rate = accepted / max(refused - first + wait, 1e-3)
@@ -397,6 +412,10 @@ class Throttle:
                 rate = max(rate, len(late) / max(max(late) - refused, 1e-3))
             self._set_pace(min(rate, self._pace or rate), "rough")
             self._lowest = self._pace or 0.0
+        elif self._windowed and float(wait).is_integer():
+            # a window, waited out to its end: what it let through since, its quota (over more
+            # than a window, the rate it let through)
+            self._by_window(epoch, refused)
         elif not float(wait).is_integer():
             # an exact Retry-After: a window's quota comes back at its end, which it says (a
             # bucket's next request, too): what went through since the last landing, over
@@ -407,14 +426,17 @@ class Throttle:
             self._set_pace(measured, "measured")
         elif self._mode == "measured" and float(wait).is_integer():
             # held at a measured rate and refused: a little over it (the bucket's burst left
-            # in the measure); each refusal takes a little off, a full measure never adds
+            # in the measure); each refusal takes a little off, a full measure never adds.
+            # Refusals in quick succession: measured from the first of them (dry at both)
             pace = (self._pace or MIN_PACE) * HEADROOM
-            if span >= MIN_STRETCH and self._lowest >= accepted / span * SATURATED:
-                pace = min(pace, accepted / span * HEADROOM)
+            if span < MIN_STRETCH and dry is not None:
+                self._dry = dry
+            elif self._lowest >= gaps / span * SATURATED:
+                pace = min(pace, gaps / span * HEADROOM)
             self._set_pace(pace, "measured")
-        elif span >= MIN_STRETCH and self._lowest >= accepted / span * SATURATED:
+        elif span >= MIN_STRETCH and self._lowest >= gaps / span * SATURATED:
             # the pace stayed over the rate all along: the bucket was dry at both ends
-            measured = accepted / span * HEADROOM
+            measured = gaps / span * HEADROOM
             self._set_pace(min(measured, (self._pace or measured) * 0.99), "measured")
         elif span >= MIN_STRETCH:
             # the pace was under the rate for a while (the bucket refilled, maybe overflowed):
@@ -435,6 +457,16 @@ class Throttle:
             return
         self._lowest = self._pace or 0.0
         self._settled = self.clock()
+
+    def _by_window(self, begin: float, refused: float) -> None:
+        """Pace at a window's quota: what it let through from ``begin`` (sending resumed, the
+        window new) to ``refused`` (it was full), or in the window's length before it."""
+        length = self._window_length
+        begin = max(begin, refused - length)
+        accepted = sum(1 for s, ok in self._starts if begin <= s < refused and ok is not False)
+        if accepted:
+            self._set_pace(accepted / length * HEADROOM, "measured")
+            self._settled = self.clock()
 
     def _mark(self, started: float, ok: bool) -> None:
         for i in range(len(self._starts) - 1, -1, -1):
