@@ -73,7 +73,13 @@ $(NODE_STAMP): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-node: $(NODE_STAMP)
+# Large public OpenAPI descriptions (GitHub's, ReadMe's examples) for tests and benchmarks.
+REAL_STAMP := tests/data/openapi-real/node_modules/.installed
+$(REAL_STAMP): tests/data/openapi-real/package.json tests/data/openapi-real/package-lock.json
+	cd tests/data/openapi-real && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node: $(NODE_STAMP) $(REAL_STAMP)
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 chromium:
@@ -122,7 +128,8 @@ dist: venv
 # The fuzz tests (tests/fuzz) run short and derandomized in make test; this runs them long and
 # random (UE_FUZZ=long picks the Hypothesis profile: thousands of examples per test).
 fuzz: venv
-	UE_FUZZ=long $(PY) -m pytest -q tests/fuzz -p no:cacheprovider --hypothesis-show-statistics
+	UE_FUZZ=long $(PY) -m pytest -q tests/fuzz -p no:cacheprovider --timeout=3600 \
+		--hypothesis-show-statistics
 
 bench: venv
 	$(PY) benchmarks/bench.py

@@ -12,6 +12,8 @@ paired rounds (see ``call_cost_row``).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import statistics
 import sys
@@ -147,6 +149,155 @@ def call_cost_row(server: Server, rounds: int) -> Row:
     )
 
 
+# -- hostile and real descriptions: each step bounded (issue 22), real ones as they are (23) --
+
+CHECK_MS, TAB_MS = 1000.0, 100.0  # a body check within 1 s, a Tab within 100 ms
+REAL = ROOT / "tests" / "data" / "openapi-real" / "node_modules"
+REAL_DESCRIPTIONS = {
+    "GitHub's REST API (3.0.3, 13 MB)": (
+        REAL / "@octokit/openapi/generated/api.github.com.json",
+        ("POST", "/repos/octo/hello/issues", {"title": "x", "milestone": None}),
+        "%ue_call GET /repos/octo/hello/iss",
+    ),
+    "ReadMe's train-travel (3.1)": (
+        REAL / "@readme/oas-examples/3.1/json/train-travel.json",
+        ("POST", "/bookings", {"trip_id": "t", "passenger_name": "p"}),
+        "%ue_call GET /boo",
+    ),
+}
+
+
+def _ms(work: Callable[[], object]) -> float:
+    """Milliseconds of this process's CPU time: what the work costs the kernel, which a busy
+    shared machine does not add to (regex's time limit is CPU time too)."""
+    return _both(work)[0]
+
+
+def _both(work: Callable[[], object]) -> tuple[float, float]:
+    """(CPU, wall) milliseconds of one ``work()``."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    work()
+    return (time.process_time() - cpu) * 1e3, (time.perf_counter() - wall) * 1e3
+
+
+def _wall_ms(work: Callable[[], object]) -> float:
+    return _both(work)[1]
+
+
+def _tab_ms(description: Any, text: str) -> float:
+    from ue_magic.cells.openapi import CompletionContext, complete
+
+    context = CompletionContext(describe=lambda profile: description)
+    return statistics.median(_ms(lambda: complete(text, len(text), context)) for _ in range(15))
+
+
+def _bounded_row(what: str, ms: float, target: float, note: str = "") -> Row:
+    return Row(what, "(the target)", f"{ms:.1f} ms{note}", f"<= {target:.0f} ms", ms <= target)
+
+
+def hostile_rows() -> list[Row]:
+    """Issue 22's descriptions: the first body check (jsonschema already imported) and a Tab."""
+    import jsonschema  # noqa: F401  (imported once, as a kernel that checked a body has it)
+
+    from tests.openapi.test_hostile_descriptions import (
+        METERS,
+        TYPES,
+        allof_chain,
+        doc,
+        pattern_description,
+    )
+    from ue_magic.cells.openapi import RequestChecker, load_description
+    from ue_magic.errors import UsageEngineError
+
+    many = "".join("{" + chr(ord("a") + k) + "}" for k in range(16)) + "z"
+    get = {"get": {"responses": {"200": {"description": ""}}}}
+    cases = {
+        "allOf/$ref chain, n = 11": (allof_chain(11), {"userId": 5}),
+        "allOf/$ref chain, n = 11, parts that differ": (allof_chain(11, same=False), {"userId": 5}),
+        "pattern `^(\\w+\\s?)*$`, 35 characters": (
+            pattern_description(r"^(\w+\s?)*$"),
+            {"userId": "a" * 34 + "-"},
+        ),
+        "pattern `^(a|a)*$`, 30,001 characters": (
+            pattern_description(r"^(a|a)*$"),
+            {"userId": "a" * 30_000 + "-"},
+        ),
+    }
+    found = []
+    for label, (document, body) in cases.items():
+        description = load_description(document)
+        checker = RequestChecker(description)
+        operation = description.index.match("POST", METERS)
+
+        def check(checker: Any = checker, operation: Any = operation, body: Any = body) -> None:
+            with contextlib.suppress(UsageEngineError):  # refused, or too complex: it ended
+                checker.check_body(operation, body, json.dumps(body))
+
+        cpu, wall = _both(check)
+        note = f" CPU ({wall:.0f} ms wall)"
+        found.append(_bounded_row(f"body check: {label}", cpu, CHECK_MS, note))
+    description = load_description(doc({f"{TYPES}/{{id}}": get, f"{TYPES}/{many}": get}))
+    uuid = "0b7e5a52-8a52-4cc7-9df5-2bd6e5d1f8a1"
+    found.append(
+        _bounded_row(
+            "match + Tab: 16 variables in one path segment",
+            _tab_ms(description, f"%ue_call GET {TYPES}/{uuid}/"),
+            TAB_MS,
+        )
+    )
+    get_one = {"get": {"responses": {}}}
+    many = load_description(doc({f"/p{i}/{{id}}": get_one for i in range(100_000)}))
+    many.index  # built with the load  # noqa: B018
+    found.append(
+        _bounded_row("Tab: 100,000 paths, first segment", _tab_ms(many, "%ue_call GET /p9"), TAB_MS)
+    )
+    found.append(
+        _bounded_row(
+            "match: 100,000 paths", _ms(lambda: many.index.match("GET", "/p99999/x")), TAB_MS
+        )
+    )
+    return found
+
+
+def real_rows() -> list[Row]:
+    """Load time and memory (tracemalloc's peak, in a second load) of real descriptions, the
+    first body check and a Tab; missing files (run `make node`) are said, not measured."""
+    import tracemalloc
+
+    import jsonschema  # noqa: F401
+
+    from ue_magic.cells.openapi import RequestChecker, load_description
+
+    found = []
+    for label, (path, (method, url, body), tab) in REAL_DESCRIPTIONS.items():
+        if not path.is_file():
+            found.append(Row(f"load {label}", "", "not installed: run `make node`", "shown", None))
+            continue
+        holder: dict[str, Any] = {}
+        load_ms = _wall_ms(lambda p=path, h=holder: h.update(d=load_description(p)))
+        tracemalloc.start()
+        load_description(path)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        description = holder["d"]
+        found.append(
+            Row(
+                f"load {label}: {len(description.operations)} operations",
+                f"`json.loads` of it: {_wall_ms(lambda p=path: json.loads(p.read_bytes())):.0f} ms",
+                f"{load_ms:.0f} ms, peak {peak / 1e6:.0f} MB",
+                "shown",
+                None,
+            )
+        )
+        checker = RequestChecker(description)
+        operation = description.index.match(method, url)
+        cpu, wall = _both(lambda c=checker, o=operation, b=body: c.check_body(o, b, json.dumps(b)))
+        note = f" CPU ({wall:.0f} ms wall)"
+        found.append(_bounded_row(f"first body check, {label}", cpu, CHECK_MS, note))
+        found.append(_bounded_row(f"Tab, {label}", _tab_ms(description, tab), TAB_MS))
+    return found
+
+
 def rows(rounds: int) -> list[Row]:
     """Every figure of this file, for bench.py's table."""
     with tempfile.TemporaryDirectory() as folder:
@@ -155,15 +306,18 @@ def rows(rounds: int) -> list[Row]:
         with sandbox_process() as server:
             found = completion_rows(server, big_file)
             found.append(call_cost_row(server, rounds))
-    return found
+    return [*found, *hostile_rows(), *real_rows()]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per figure")
+    parser.add_argument(
+        "--descriptions", action="store_true", help="only the hostile and real descriptions"
+    )
     args = parser.parse_args()
-    found = rows(args.rounds)
+    found = [*hostile_rows(), *real_rows()] if args.descriptions else rows(args.rounds)
     print(table(found))
     missed = [row.what for row in found if row.passed is False]
     for what in missed:

@@ -81,7 +81,11 @@ def __getattr__(name: str) -> Any:
 
 
 def client(profile: str | None = None) -> UsageEngineClient:
-    """The client that ``%ue_login`` (with this profile) logged in, for use from code cells."""
+    """The client that ``%ue_login`` (with this profile) logged in, for use from code cells.
+
+    It reads the kernel's logins (``cells.logins.Logins``); raises IPython's UsageError when
+    there is no IPython, no extension loaded, or no login of that profile.
+    """
     from IPython import get_ipython
     from IPython.core.error import UsageError
 
@@ -91,10 +95,16 @@ def client(profile: str | None = None) -> UsageEngineClient:
             "ue_magic.client() gives the client of %ue_login, which needs IPython or Jupyter; in "
             "plain Python use UsageEngineClient(Credentials.from_env()) instead."
         )
-    magics = shell.magics_manager.registry.get("UsageEngineMagics")
+    from .cells.logins import NotLoggedInError
+    from .ipython._extension import magics_of
+
+    magics = magics_of(shell)
     if magics is None:
         raise UsageError("Run %load_ext ue_magic and %ue_login first.")
-    return magics.client_for(profile)  # type: ignore[no-any-return,unused-ignore]
+    try:
+        return magics.logins.client(profile)  # type: ignore[no-any-return,unused-ignore]
+    except NotLoggedInError as error:
+        raise UsageError(str(error)) from None
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -102,54 +112,17 @@ def load_ipython_extension(ipython: Any) -> None:
 
     After ``%reload_ext ue_magic`` the new magics take over the logins of the old ones.
     """
-    from .ipython.completer import register
-    from .ipython.magics import UsageEngineMagics
+    from .ipython._extension import load
 
-    magics = UsageEngineMagics(ipython)
-    old = ipython.magics_manager.registry.get("UsageEngineMagics")
-    if old is not None:  # left in place by the unload half of %reload_ext
-        kept = magics.adopt(old)
-        _remove(ipython, old)
-        if kept:
-            print(f"Reloaded ue_magic; kept {kept} login{'s' if kept > 1 else ''}.")
-    ipython.register_magics(magics)
-    register(ipython, magics)  # tab completion of %ue_call lines and cells (replaces the old one)
+    load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """%unload_ext ue_magic: close every connection and take the magics away.
+    """%unload_ext ue_magic: close every login, its connections and sandbox; take the magics away.
 
-    Within %reload_ext the magics and their logins are left for load_ipython_extension.
+    Within a cell the logins close when the cell ends, unless it loads the extension again
+    (``%reload_ext`` keeps them).
     """
-    from .ipython.completer import unregister
+    from .ipython._extension import unload
 
-    magics = ipython.magics_manager.registry.get("UsageEngineMagics")
-    if magics is None or _reloading():
-        return
-    unregister(ipython)
-    _remove(ipython, magics)
-    magics.close_all()
-
-
-def _remove(ipython: Any, magics: Any) -> None:
-    manager = ipython.magics_manager
-    manager.registry.pop("UsageEngineMagics", None)
-    for kind, names in magics.magics.items():
-        for name in names:
-            manager.magics[kind].pop(name, None)
-    if magics in ipython.configurables:
-        ipython.configurables.remove(magics)
-
-
-def _reloading() -> bool:
-    """True inside IPython's ExtensionManager.reload_extension, which calls unload, reloads
-    the module, then calls load: the one way to keep logins across %reload_ext."""
-    import sys
-
-    frame = sys._getframe(1)
-    while frame is not None:
-        code = frame.f_code
-        if code.co_name == "reload_extension" and code.co_filename.endswith("extensions.py"):
-            return True
-        frame = frame.f_back  # type: ignore[assignment]
-    return False
+    unload(ipython)

@@ -46,3 +46,14 @@ def refusing_origin(target: str, reason: str, fix: str) -> str:
     ``fix`` says what to do.
     """
     return f"Refusing to send the token to {target}: {reason}; {fix}."
+
+
+class UseClientDefault:
+    """The type of ``USE_CLIENT_DEFAULT``: "the client's own setting", apart from None ("no
+    limit"), as httpx's ``USE_CLIENT_DEFAULT`` (``max_bytes=USE_CLIENT_DEFAULT``)."""
+
+    def __repr__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+
+USE_CLIENT_DEFAULT = UseClientDefault()

@@ -83,12 +83,12 @@ def test_quiet_each_with_failures_is_one_line(shell: Any, sandbox: Sandbox) -> N
     cell = '{"name": "{{item}}", "unit": "calls", "aggregation": {"type": "sum"}}'
     with pytest.raises(UsageError) as raised:
         call(shell, f"--each names -q POST {TYPES}", cell)
-    assert str(raised.value).startswith("2 of 4 requests failed; _ue.failed lists them")
+    assert str(raised.value).startswith("2 of 4 requests failed; _ue_bulk.failed lists them")
     _, captured = call(shell, f"--each names -q --no-raise POST {TYPES}", cell)
     assert captured.outputs == []
     assert captured.stdout.count("\n") == 1
     assert captured.stdout.startswith("4 items: 4 sent, 2 ok, 2 failed")
-    assert "_ue.failed lists them" in captured.stdout
+    assert "_ue_bulk.failed lists them" in captured.stdout
 
 
 # -- showing the request -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import parse_argstring
 
+from ue_magic.cells.call_options import numbers_needed
 from ue_magic.cells.magic_line import Arguments, parse_line, shell_words, split_line, word_spans
 from ue_magic.errors import RequestSyntaxError, UsageEngineError
 from ue_magic.ipython.magics import UsageEngineMagics
@@ -196,7 +197,7 @@ def test_word_spans_give_offsets_and_run_an_open_quote_to_the_end() -> None:
 )
 def test_a_bad_number_says_what_the_option_needs(option: str, message: str) -> None:
     with pytest.raises(UsageError) as raised:
-        parse_line(call_parser(), f"GET {T} {option}")
+        parse_line(call_parser(), f"GET {T} {option}", numbers_needed())
     assert str(raised.value).startswith(message)
     assert "invalid" not in str(raised.value)
 

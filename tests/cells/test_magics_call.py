@@ -116,10 +116,12 @@ X-Trace: {{{{trace}}}}
 
 
 def test_ipython_expansion_does_not_touch_the_request(shell: Any) -> None:
-    shell.user_ns["x"] = "EXPANDED"
-    body = json.dumps({"name": "$x {x} $HOME", "unit": "u", "aggregation": {"type": "sum"}})
+    """IPython does not expand; $y and {y} with no variable y go out as written (a defined one
+    is refused: tests/cells/test_ipython_syntax_and_help.py)."""
+    shell.user_ns.pop("y", None)
+    body = json.dumps({"name": "$y {y} $HOME", "unit": "u", "aggregation": {"type": "sum"}})
     call(shell, f"POST {TYPES} -o t -q", body)
-    assert shell.user_ns["t"]["name"] == "$x {x} $HOME"
+    assert shell.user_ns["t"]["name"] == "$y {y} $HOME"
 
 
 # -- options --------------------------------------------------------------------------------
@@ -178,14 +180,15 @@ def test_get_is_retried(shell: Any, sandbox: Sandbox) -> None:
 # -- errors from the API ---------------------------------------------------------------------
 
 
-def test_error_shows_body_sets_output_and_raises(shell: Any) -> None:
+def test_error_shows_body_keeps_output_and_raises(shell: Any) -> None:
     with capture_output() as captured, pytest.raises(UsageError) as caught:
         shell.run_cell_magic("ue_call", f"POST {TYPES} -o err", json.dumps({"name": "x" * 81}))
     message = str(caught.value)
     assert "400" in message and "name" in message and "--no-raise" in message
     assert "\n" not in message.strip()
-    assert shell.user_ns["err"]["field"] == "name"
+    assert "err" not in shell.user_ns  # -o keeps its (here: no) value when the call raises
     assert shell.user_ns["_ue"].status_code == 400
+    assert shell.user_ns["_ue"].json()["field"] == "name"
     assert "80" in captured.outputs[0].data["text/html"]
 
 
@@ -362,13 +365,15 @@ def test_an_unclosed_quote_on_the_magic_line_sends_nothing(shell: Any, sandbox: 
     assert api_requests(sandbox) == 0
 
 
-def test_a_failed_call_leaves_nothing_stale(shell: Any, sandbox: Sandbox) -> None:
+def test_a_failed_call_leaves_no_stale_ue_and_keeps_o(shell: Any, sandbox: Sandbox) -> None:
     call(shell, f"GET {TYPES} -o out -q")
+    before = shell.user_ns["out"]
     assert shell.user_ns["_ue"] is not None
     sandbox.inject("api", drop=True, count=10)
     with pytest.raises(UsageError):
         call(shell, f"GET {TYPES} -o out -q")
-    assert shell.user_ns["_ue"] is None and shell.user_ns["out"] is None
+    assert shell.user_ns["_ue"] is None  # no answer: nothing stale
+    assert shell.user_ns["out"] is before  # -o keeps what the last good call gave it
 
 
 @pytest.mark.parametrize(

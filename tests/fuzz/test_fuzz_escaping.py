@@ -77,4 +77,6 @@ def test_a_dry_run_view_is_safe_and_masks_the_token(query: str, body: str) -> No
     )
     view = RequestView(request)
     for form in view._repr_mimebundle_().values():
-        assert raw(form) == set() and SECRET not in form
+        assert raw(form) == set()
+        # the token in the Authorization header is never shown (the body is the user's own)
+        assert SECRET not in form or SECRET in body

@@ -30,8 +30,9 @@ from ue_magic.sandbox import Sandbox
 
 
 def reload(ip: Any) -> str:
+    """%reload_ext in a cell, as a user runs it (an unload outside a cell closes the logins)."""
     with capture_output() as captured:
-        ip.run_line_magic("reload_ext", "ue_magic")
+        assert ip.run_cell("%reload_ext ue_magic").success
     return captured.stdout
 
 

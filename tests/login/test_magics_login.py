@@ -57,7 +57,7 @@ def test_reload_keeps_logins_and_says_so(ip: Any, sandbox: Sandbox) -> None:
     before = ip.magics_manager.registry["UsageEngineMagics"]
     client = ue_magic.client()
     with capture_output() as captured:
-        ip.run_line_magic("reload_ext", "ue_magic")
+        assert ip.run_cell("%reload_ext ue_magic").success  # in a cell, as a user runs it
     assert "kept 1 login" in captured.stdout
     after = ip.magics_manager.registry["UsageEngineMagics"]
     assert after is not before and before not in ip.configurables

@@ -53,14 +53,6 @@ def test_sandbox_login_says_so_and_logout_stops_it(bare_ip: Any) -> None:
     assert not answers(base)
 
 
-def test_sandbox_login_again_replaces_the_sandbox(bare_ip: Any) -> None:
-    run(bare_ip, "ue_login", "--sandbox")
-    first = ue_magic.client().credentials.api_url
-    run(bare_ip, "ue_login", "--sandbox")
-    assert not answers(first)
-    assert answers(ue_magic.client().credentials.api_url)
-
-
 def test_unload_stops_the_sandbox(bare_ip: Any) -> None:
     run(bare_ip, "ue_login", "--sandbox")
     base = ue_magic.client().credentials.api_url

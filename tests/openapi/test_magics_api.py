@@ -255,7 +255,7 @@ def test_ue_api_table_filter_and_one_operation(ip_openapi: Any) -> None:
         "  customFields: object | null",
         "  201  Success",
         "%%ue_call POST /usage-metering/v1/meters",
-        '{"userId": "", "meterKey": "", "meterTypeId": ""}',
+        '{"userId": "x", "meterKey": "x", "meterTypeId": "x"}',  # minLength 1
     ):
         assert part in text
     assert "<pre>" in view._repr_html_()
@@ -279,6 +279,11 @@ def test_ue_api_mistakes(ip: Any, ip_openapi: Any) -> None:
         match=r"no GET /usage-metering/v1/meterz; closest: GET /usage-metering/v1/meters",
     ):
         ip_openapi.run_line_magic("ue_api", "GET /usage-metering/v1/meterz")
+    for line in ("POST /usage-metering/v1/nothing-here", "PATCH /usage-metering/v1/meters"):
+        with pytest.raises(UsageError) as caught:  # %ue_api sends nothing: it must not say so
+            ip_openapi.run_line_magic("ue_api", line)
+        assert "The API description has no" in str(caught.value)
+        assert "sending" not in str(caught.value).lower()
     with pytest.raises(UsageError, match=r"Not logged in --profile other"):
         ip_openapi.run_line_magic("ue_api", "--profile other")
 

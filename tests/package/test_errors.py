@@ -81,7 +81,7 @@ def test_constants_are_what_the_cell_language_and_the_retries_use() -> None:
 
 def test_every_module_takes_the_limits_and_methods_from_the_constants() -> None:
     """Defined once: a second copy of a list or a limit would drift from the first."""
-    from ue_magic.cells import call
+    from ue_magic.cells import call_options
     from ue_magic.cells.openapi import _complete
     from ue_magic.core._retry import RetryPolicy
     from ue_magic.core.token import TokenManager
@@ -89,8 +89,8 @@ def test_every_module_takes_the_limits_and_methods_from_the_constants() -> None:
 
     assert _complete.METHODS is _constants.METHODS
     traits = UsageEngineMagics.class_traits()
-    assert traits["timeout"].max == call.MAX_TIMEOUT == _constants.MAX_TIMEOUT
-    assert traits["concurrency"].max == call.MAX_CONCURRENCY == _constants.MAX_CONCURRENCY
+    assert traits["timeout"].max == call_options.MAX_TIMEOUT == _constants.MAX_TIMEOUT
+    assert traits["concurrency"].max == call_options.MAX_CONCURRENCY == _constants.MAX_CONCURRENCY
     assert traits["timeout"].default_value == _constants.DEFAULT_TIMEOUT
     client = inspect.signature(_client.UsageEngineClient).parameters
     assert client["timeout"].default == _constants.DEFAULT_TIMEOUT

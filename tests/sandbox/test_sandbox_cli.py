@@ -186,6 +186,7 @@ def test_cli_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
         busy.close()
     captured = capsys.readouterr()
     assert "cannot listen" in captured.err
+    assert "--port 0 takes a free port" in captured.err  # what to do about it
     assert captured.out == ""
 
 

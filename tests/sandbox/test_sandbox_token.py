@@ -95,7 +95,7 @@ def test_basic_client_authentication_is_accepted(http: httpx.Client, sandbox: Sa
     assert response.status_code == 200, response.text
 
 
-MISSING = ["grant_type", "client_id", "client_secret", "audience"]
+MISSING = ["grant_type", "client_id", "client_secret"]
 
 
 @pytest.mark.parametrize("encoding", ["form", "json"])
@@ -140,6 +140,24 @@ def test_token_errors_have_auth0_shapes(
     assert set(body) == {"error", "error_description"}
     assert body["error"] == error
     assert sandbox.client_secret not in response.text
+
+
+@pytest.mark.parametrize("encoding", ["form", "json"])
+def test_digitalroutes_own_sample_without_audience_gets_a_token_for_the_sandbox(
+    http: httpx.Client, sandbox: Sandbox, encoding: str
+) -> None:
+    """The API reference's request sample sends no audience; Auth0 then uses the API's own."""
+    fields = good_fields(sandbox)
+    del fields["audience"]
+    response = post_token(http, sandbox, encoding, fields)
+    assert response.status_code == 200, response.text
+    claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
+    assert claims["aud"] == sandbox.base_url
+    api = http.get(
+        "usage-metering/v1/meter-types",
+        headers={"Authorization": f"Bearer {response.json()['access_token']}"},
+    )
+    assert api.status_code == 200
 
 
 def test_wrong_secret_says_unauthorized(http: httpx.Client, sandbox: Sandbox) -> None:

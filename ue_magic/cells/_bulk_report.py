@@ -1,4 +1,5 @@
-"""What ``_ue`` holds after ``--each``: each item's outcome, the counts, and the failure table.
+"""What ``_ue_bulk`` (and ``_ue``) holds after ``--each``: each item's outcome, the counts,
+and the failure table.
 
 Every item is exactly one of ok, failed (an error answer, or written to the socket with no answer)
 or not sent (never written: stopped, logged out, could not connect), so ``len(ok) + len(failed) +
@@ -70,12 +71,30 @@ def short_form(item: Any, fields: Sequence[str | int] = ()) -> str:
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 
 
+class Pending(list[Any]):
+    """The items of a run still to send (a list), with each one's index in the first run's
+    input (``indices``): ``--each`` over it saves lines under those indices, so a resumed
+    ``--save`` file never holds one index twice as ok."""
+
+    def __init__(self, items: Sequence[Any] = (), indices: Sequence[int] = ()) -> None:
+        super().__init__(items)
+        self.indices = tuple(indices)
+
+    def indices_for(self, items: Sequence[Any]) -> tuple[int, ...] | None:
+        """The first run's indices, if ``items`` are still this list's items (not changed)."""
+        if len(items) != len(self.indices) or len(items) != len(self):
+            return None
+        return self.indices
+
+
 class BulkResult:
-    """The outcome of one ``--each`` run; ``-o`` gets ``results``, ``_ue`` gets this.
+    """The outcome of one ``--each`` run; ``-o`` gets ``results``, ``_ue_bulk`` gets this.
 
     ``ok``/``not_sent``: indices in input order; ``failed``: ``BulkFailure`` in input order;
     ``pending``: the items that failed or were not sent, in input order (``--each`` over it
-    sends only those). ``not_sent_why`` counts the reasons items were not sent.
+    sends only those, saved under their first indices). ``not_sent_why`` counts the reasons
+    items were not sent. ``origins``: each item's index in the first run's input, when this run
+    resends a ``pending`` list.
     """
 
     def __init__(
@@ -83,8 +102,10 @@ class BulkResult:
         items: Sequence[Any],
         fields: Sequence[str | int] = (),
         keep_results: bool = False,
+        origins: Sequence[int] | None = None,
     ) -> None:
         self.items = items
+        self.origins = tuple(origins) if origins is not None else None
         self.total = len(items)
         self.fields = tuple(fields)
         self.states = bytearray(self.total)  # NOT_SENT, OK or FAILED per item
@@ -134,9 +155,14 @@ class BulkResult:
         """Items written to the socket: ok, plus failed ones that were sent."""
         return self.total - self.states.count(NOT_SENT)
 
+    def origin(self, index: int) -> int:
+        """Item ``index``'s index in the first run's input (``index`` itself in a first run)."""
+        return self.origins[index] if self.origins is not None else index
+
     @property
-    def pending(self) -> list[Any]:
-        return [self.items[i] for i, s in enumerate(self.states) if s != OK]
+    def pending(self) -> Pending:
+        left = [i for i, s in enumerate(self.states) if s != OK]
+        return Pending([self.items[i] for i in left], [self.origin(i) for i in left])
 
     @property
     def responses(self) -> dict[int, httpx.Response]:
@@ -238,8 +264,8 @@ class BulkResult:
     def _footer(self, groups: int) -> list[str]:
         lines = []
         if groups > SHOWN_GROUPS:
-            lines.append(f"… {groups - SHOWN_GROUPS} more kinds of failure in _ue.failed")
-        lines.append("pending = _ue.pending, then --each pending, sends only these again.")
+            lines.append(f"… {groups - SHOWN_GROUPS} more kinds of failure in _ue_bulk.failed")
+        lines.append("pending = _ue_bulk.pending, then --each pending, sends only these again.")
         return lines
 
 

@@ -26,7 +26,7 @@ from ..core._media import decode_body
 from ..core._retry import parse_retry_after
 from ..core.problem import describe_error, server_message
 from ..errors import ApiConnectionError, HttpStatusError, UsageEngineError
-from ._bulk_report import BulkFailure, BulkResult, short_form
+from ._bulk_report import BulkFailure, BulkResult, Pending, short_form
 from ._interrupts import DeferredInterrupts
 from ._items import items_of, render_each
 from ._pacing import BulkRuns, Stopped, Throttle
@@ -243,18 +243,22 @@ def run_bulk(
     throttle: Throttle | None = None,
     save: JsonLines | None = None,
     clock: Callable[[], float] = time.monotonic,
+    origins: Sequence[int] | None = None,
 ) -> BulkResult:
     """Send one request per item, ``options.concurrency`` at most in flight, in input order.
 
     Results are recorded (and saved) as they arrive. A first KeyboardInterrupt stops new
     requests and waits for those in flight; a second stops waiting (in-flight items are
     reported as such). Never raises KeyboardInterrupt: the result says ``interrupted``.
+    ``origins``: each item's index in the first run's input (a resent ``pending``), saved as
+    its ``index``.
     """
     throttle = throttle or Throttle(options.concurrency, options.rate)
     result = BulkResult(
         items,
         _item_fields(template),
         keep_results=bool(options.output) or options.frames,  # a DataFrame has the bodies
+        origins=origins,
     )
     run = _Run(client, template, namespace, items, options, throttle)
     started = clock()
@@ -316,7 +320,12 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
         result.record_not_sent(index, outcome.message)
         if save is not None:
             save.write(
-                {"index": index, "item": item, "outcome": "not sent", "why": outcome.message}
+                {
+                    "index": result.origin(index),
+                    "item": item,
+                    "outcome": "not sent",
+                    "why": outcome.message,
+                }
             )
         return
     response = outcome.response
@@ -324,7 +333,12 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
         failure = BulkFailure(index, item, outcome.status, outcome.message)
         result.record_failure(failure, outcome.error)
         if save is not None:
-            line = {"index": index, "item": item, "outcome": "failed", "why": outcome.message}
+            line = {
+                "index": result.origin(index),
+                "item": item,
+                "outcome": "failed",
+                "why": outcome.message,
+            }
             save.write(line if outcome.status is None else {**line, "status": outcome.status})
         return
     body = decode_body(response)
@@ -338,7 +352,7 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
     if save is not None:
         save.write(
             {
-                "index": index,
+                "index": result.origin(index),
                 "item": item,
                 "outcome": outcome.kind,
                 "status": response.status_code,
@@ -356,8 +370,8 @@ def _checked_items(
     template: RequestTemplate, namespace: MutableMapping[str, Any], name: str
 ) -> list[Any]:
     """The items of ``--each name``, every request checked. A Ctrl-C meanwhile (a big input
-    takes a while) sends nothing: ``_ue`` then holds every item as not sent (its ``pending``
-    is the whole input), so it is never the previous cell's result."""
+    takes a while) sends nothing: ``_ue`` and ``_ue_bulk`` then hold every item as not sent
+    (its ``pending`` is the whole input), so neither is the previous run's result."""
     items: list[Any] | None = None
     value = namespace[name]
     try:
@@ -366,6 +380,7 @@ def _checked_items(
         return items
     except KeyboardInterrupt:
         namespace.pop("_ue", None)
+        namespace.pop("_ue_bulk", None)
         if items is None and isinstance(value, Iterator):
             raise UsageEngineError(  # reading a generator cannot be undone, nor resumed
                 f"Interrupted while reading the items of --each {name}: nothing was sent, but "
@@ -373,15 +388,24 @@ def _checked_items(
                 f"it again, or make it a list ({name} = list(...)), before --each {name}."
             ) from None
         if items is not None:
-            result = BulkResult(items, _item_fields(template))
+            result = BulkResult(items, _item_fields(template), origins=_origins(value, items))
             result.interrupted = True
             for index in range(len(items)):
                 result.record_not_sent(index, "interrupted while checking the items")
-            namespace["_ue"] = result
+            namespace["_ue"] = namespace["_ue_bulk"] = result
         raise UsageEngineError(
             f"Interrupted while checking the items of --each {name}: nothing was sent"
-            + (f"; pending = _ue.pending holds all {len(items)}." if items is not None else ".")
+            + (
+                f"; pending = _ue_bulk.pending holds all {len(items)}."
+                if items is not None
+                else "."
+            )
         ) from None
+
+
+def _origins(value: Any, items: Sequence[Any]) -> tuple[int, ...] | None:
+    """The first run's indices of ``items`` when --each is given a ``pending`` list."""
+    return value.indices_for(items) if isinstance(value, Pending) else None
 
 
 class QuietProgress:
@@ -407,11 +431,11 @@ def call_each(
     runs: BulkRuns | None = None,
 ) -> Any:
     """--each: check all, send all, show a summary; -o gets one result per item in order
-    (with --df, ``BulkResult.to_frame()``, which is also returned; else None)."""
-    if options.dry_run or options.curl or options.python or options.all_pages:
-        raise UsageEngineError(
-            "--each cannot be combined with --dry-run, --curl, --python or --all-pages."
-        )
+    (with --df, ``BulkResult.to_frame()``, which is also returned; else None), and
+    ``_ue_bulk`` the ``BulkResult`` until the next --each (``_ue`` until the next call).
+
+    The options were checked when made (``CallOptions``: what --each cannot be combined with).
+    """
     name = options.each or ""
     if name not in namespace:
         raise UsageEngineError(f"--each {name}: no variable {name!r} in the notebook.")
@@ -425,7 +449,15 @@ def call_each(
         factory = QuietProgress if options.quiet else (progress_factory or TextProgress)
         progress = factory(len(items))
         result = run_bulk(
-            client, template, namespace, items, options, progress, throttle=throttle, save=save
+            client,
+            template,
+            namespace,
+            items,
+            options,
+            progress,
+            throttle=throttle,
+            save=save,
+            origins=_origins(namespace[name], items),
         )
     finally:
         done.set_result(None)
@@ -433,7 +465,7 @@ def call_each(
             runs.remove(client, throttle)
         if save is not None:
             save.close()
-    namespace["_ue"] = result
+    namespace["_ue"] = namespace["_ue_bulk"] = result
     value = result.to_frame() if options.frames else result.results
     if options.output:
         namespace[options.output] = value
@@ -443,12 +475,12 @@ def call_each(
     if result.interrupted or result.stopped:
         raise UsageEngineError(
             f"{'Interrupted' if result.interrupted else f'Stopped ({result.stopped})'} with "
-            f"{result.sent} of {len(items)} sent; pending = _ue.pending holds the {left} items "
-            "to send again (see the report above)."
+            f"{result.sent} of {len(items)} sent; pending = _ue_bulk.pending holds the {left} "
+            "items to send again (see the report above)."
         )
     unsent = len(result.not_sent)
     if result.failures or unsent:
-        where = "_ue.failed lists them" if options.quiet else "see the table above"
+        where = "_ue_bulk.failed lists them" if options.quiet else "see the table above"
         if options.no_raise:
             if options.quiet:
                 print(f"{result.summary()}; {where}.")  # -q: one line, and only on failure
@@ -457,7 +489,7 @@ def call_each(
         if unsent:
             what += f" and {unsent} were not sent"
         raise HttpStatusError(
-            f"{what}; {where} (pending = _ue.pending, then --each pending, sends them again; "
+            f"{what}; {where} (pending = _ue_bulk.pending, then --each pending, sends them again; "
             "--no-raise to go on)."
         )
     return value if options.frames else None

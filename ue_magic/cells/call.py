@@ -6,7 +6,6 @@ module is tested with a plain dict and a list.
 
 from __future__ import annotations
 
-import keyword
 import weakref
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -14,11 +13,12 @@ from typing import Any
 
 import httpx
 
-from .._constants import BEARER_MASK, MAX_CONCURRENCY, MAX_RETRIES, MAX_TIMEOUT
+from .._constants import BEARER_MASK, USE_CLIENT_DEFAULT
 from ..core._client import UsageEngineClient
 from ..core._media import decode_body
 from ..core.problem import describe_error
 from ..errors import HttpStatusError, UsageEngineError
+from .call_options import CALL_OPTIONS
 from .curl import curl_command, token_fetch_comment
 from .progress import PageCounter
 from .render import RequestView, ResponseView
@@ -30,15 +30,19 @@ Show = Callable[[Any], None]
 DRY_RUN_NOTE = (
     "Not sent (--dry-run). These are the bytes that would be sent; only the token is masked."
 )
-MAX_RATE = 100_000.0  # requests a second; more is a typo
 
 
 @dataclass(frozen=True)
 class CallOptions:
-    """The options of one %%ue_call, with the magic's settings folded in."""
+    """The options of one %%ue_call, with the magic's settings folded in.
+
+    Each option's field, default setting and check are declared once, in ``CALL_OPTIONS``;
+    the fields below are those, plus the display settings that no option sets.
+    """
 
     output: str | None = None
     quiet: bool = False
+    profile: str | None = None
     headers: tuple[str, ...] = ()
     timeout: float | None = None
     max_bytes: int | None = None
@@ -51,47 +55,33 @@ class CallOptions:
     each: str | None = None
     concurrency: int = 4
     rate: float | None = None
+    save: str | None = None
     all_pages: bool = False
+    columns: tuple[str, ...] | None = None
+    python: bool = False
+    no_validate: bool = False
+    df: bool = False  # --df: the value is a DataFrame, or an error
+    file: str | None = None  # --file: the .http file the request came from
+    name: str | None = None  # --name: the request of --file
+    # settings only
     display_limit: int = 100
     display_bytes: int = 200_000
     expand_levels: int = 2
     text_limit: int = 10
-    columns: tuple[str, ...] | None = None
-    save: str | None = None
-    python: bool = False
-    profile: str | None = None
-    df: bool = False  # --df: the value is a DataFrame, or an error
     dataframe: bool = False  # the setting: list answers are DataFrames without --df
 
     def __post_init__(self) -> None:
         """Option values that cannot work are refused before anything is sent."""
-        for flag, name in (("-o", self.output), ("--each", self.each)):
-            if name is not None and (not name.isidentifier() or keyword.iskeyword(name)):
-                raise UsageEngineError(f"{flag} needs a Python variable name, not {name!r}.")
-        if self.timeout is not None and not 0 < self.timeout <= MAX_TIMEOUT:
-            raise UsageEngineError(f"--timeout needs seconds above 0 and at most {MAX_TIMEOUT}.")
-        if self.max_bytes is not None and self.max_bytes < 1:
-            raise UsageEngineError("--max-bytes needs a count of bytes above 0.")
-        if self.retry is not None and not 0 <= self.retry <= MAX_RETRIES:
-            raise UsageEngineError(f"--retry needs a count from 0 to {MAX_RETRIES}.")
-        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
-            raise UsageEngineError(f"--concurrency needs a count from 1 to {MAX_CONCURRENCY}.")
-        if self.rate is not None and not 0 < self.rate <= MAX_RATE:
-            raise UsageEngineError(f"--rate needs requests a second above 0, at most {MAX_RATE:g}.")
+        for option in CALL_OPTIONS:
+            problem = option.check(getattr(self, option.field)) if option.check else None
+            if problem is not None:
+                raise UsageEngineError(problem)
         if self.rate is not None and self.each is None:  # else it would be silently ignored
             raise UsageEngineError("--rate paces --each (one request per item); add --each VAR.")
         if (self.table or self.columns) and self.raw:
             raise UsageEngineError("Choose --table or --raw, not both.")
-        if self.columns is not None and not all(self.columns):
-            raise UsageEngineError("--columns needs names separated by commas: --columns id,name.")
         if self.each is not None:
-            flags = (
-                ("--dry-run", self.dry_run),
-                ("--curl", self.curl),
-                ("--python", self.python),
-                ("--all-pages", self.all_pages),
-            )
-            given = [flag for flag, on in flags if on]
+            given = [o.flags[-1] for o in CALL_OPTIONS if not o.each and getattr(self, o.field)]
             if given:  # refused before the API description is asked to name the operation
                 raise UsageEngineError(f"--each cannot be combined with {' or '.join(given)}.")
         if self.dry_run or self.curl or self.python:
@@ -131,32 +121,15 @@ class CallOptions:
 
     @classmethod
     def from_args(cls, args: Any, settings: Any) -> CallOptions:
+        """The declared options' values (a setting where an option is not given), and the
+        display settings."""
         display_limit = settings.display_limit
         return cls(
-            output=args.output,
-            quiet=args.quiet,
-            headers=tuple(args.header),
-            timeout=args.timeout if args.timeout is not None else settings.timeout,
-            max_bytes=args.max_bytes if args.max_bytes is not None else settings.max_bytes,
-            table=args.table,
-            raw=args.raw,
-            dry_run=args.dry_run,
-            curl=args.curl,
-            retry=args.retry,
-            no_raise=args.no_raise,
-            each=args.each,
-            concurrency=settings.concurrency if args.concurrency is None else args.concurrency,
-            rate=args.rate,
-            all_pages=args.all_pages,
+            **{option.field: option.value(args, settings) for option in CALL_OPTIONS},
             display_limit=display_limit,
             display_bytes=settings.display_bytes,
             expand_levels=settings.expand_levels,
             text_limit=min(display_limit, getattr(settings, "text_limit", display_limit)),
-            columns=_column_names(args.columns),
-            save=args.save,
-            python=args.python,
-            profile=args.profile,
-            df=args.df,
             dataframe=getattr(settings, "dataframe", False),
         )
 
@@ -205,13 +178,6 @@ def options_for(args: Any, settings: Any) -> CallOptions:
     return options
 
 
-def _column_names(text: str | None) -> tuple[str, ...] | None:
-    """``"id, name"`` -> ``("id", "name")``; an empty name is kept so that it is refused."""
-    if text is None:
-        return None
-    return tuple(name.strip() for name in text.split(","))
-
-
 def send_spec(client: UsageEngineClient, spec: RequestSpec, options: CallOptions) -> httpx.Response:
     """Send one rendered request with the call's timeout and retry policy."""
     return client.request(
@@ -220,7 +186,7 @@ def send_spec(client: UsageEngineClient, spec: RequestSpec, options: CallOptions
         **spec.request_kwargs(),
         timeout=options.timeout,
         retries=options.retry,
-        max_bytes=-1 if options.max_bytes is None else options.max_bytes,
+        max_bytes=USE_CLIENT_DEFAULT if options.max_bytes is None else options.max_bytes,
     )
 
 
@@ -254,20 +220,27 @@ def call_once(
         _preview(client, spec, options, show)
         return None
     target = check_target(options.save) if options.save is not None else None
-    namespace["_ue"] = None  # a call that fails to get an answer leaves nothing stale behind
-    if options.output:
-        namespace[options.output] = None
+    # A call that fails to get an answer leaves no stale _ue behind; -o VAR keeps its value until
+    # an answer it should hold arrives (a failing re-run of a create cell loses nothing).
+    namespace["_ue"] = None
     note = ""
     partial = False  # -o gets the pages before an error
     if options.all_pages:
         from ..core.pages import fetch_all_pages
 
         counter = None if options.quiet or page_counter is None else page_counter()
-        pages = fetch_all_pages(client, spec, options, counter.update if counter else None)
+        try:
+            pages = fetch_all_pages(client, spec, options, counter.update if counter else None)
+        except KeyboardInterrupt:
+            raise UsageEngineError(
+                "Interrupted (Ctrl-C) before the first page arrived; nothing was kept."
+            ) from None
         if counter is not None:
             counter.finish(pages.summary())
         elif pages.limited:  # even with -q: the list is incomplete
             print(pages.summary())
+        if pages.interrupted:
+            _keep_partial(namespace, pages, options)
         response, body = pages.response, pages.body
         stored = body
         if pages.before_error is not None and options.output:
@@ -287,16 +260,19 @@ def call_once(
         # raises, before -o is set, for an answer --df cannot convert (_ue holds it)
         value, notes = answer_value(stored, options, spec.method, spec.path, description)
         framed, stored = value is not stored, value
-    if options.output:
+    raises = response.is_error and not options.no_raise
+    if options.output and (not raises or partial):  # pages before an error: kept
         namespace[options.output] = stored
     view = None
     more = False
     if not options.quiet:  # the paging note is only read by the view
         more = not options.all_pages and has_next_page(response, body, spec.params)
         view = options.view(response, body, more_pages=more)
-    if response.is_error and not options.no_raise:
+    if raises:
         if view is not None:
             show(view)
+        if options.output and not note:
+            note = f"; -o {options.output} keeps its value, _ue holds this answer"
         raise HttpStatusError(
             describe_error(response, body) + f" (--no-raise to go on{note})", response
         )
@@ -311,6 +287,20 @@ def call_once(
     if view is not None:
         show(view)
     return body if line_form else None
+
+
+def _keep_partial(namespace: MutableMapping[str, Any], pages: Any, options: CallOptions) -> None:
+    """Ctrl-C during --all-pages: the pages fetched so far go to ``_ue`` (the ``Pages``) and
+    -o, then one line says so; raising stops Run All."""
+    namespace["_ue"] = pages
+    where = "_ue.body"
+    if options.output:
+        namespace[options.output] = pages.body
+        where = f"-o {options.output} and _ue.body"
+    kept = f"{pages.pages} page{'s' if pages.pages != 1 else ''}, {pages.items} items"
+    raise UsageEngineError(
+        f"Interrupted (Ctrl-C) after {kept}: {where} hold them; the list is partial."
+    )
 
 
 def _show_frame(

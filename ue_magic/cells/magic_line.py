@@ -167,38 +167,37 @@ def unknown_option_message(
     return f"{said}; see {help_hint}"
 
 
-def parse_line(parser: argparse.ArgumentParser, line: str) -> Arguments:
+def parse_line(
+    parser: argparse.ArgumentParser,
+    line: str,
+    numbers: Mapping[str, tuple[str, str]] | None = None,
+) -> Arguments:
     """Split ``line`` with ``split_line`` and parse the words with ``parser``.
 
     The parser's own errors pass through (IPython's magic_arguments parser raises UsageError),
-    but for a number option's, which say what the option needs (``number_needed``).
+    but for a number option's, which say what the option needs (``number_needed``, with
+    ``numbers``: what each number option takes and an example).
     """
     try:
         return Arguments(vars(parser.parse_args(list(split_line(line)))))
     except Exception as error:
-        message = number_needed(str(error))
+        message = number_needed(str(error), numbers)
         if message is None:
             raise
         raise type(error)(message) from None
 
 
-# what each number option takes, for its error: (what, an example)
-_NUMBERS = {
-    "--timeout": ("seconds", "30"),
-    "--max-bytes": ("a whole number of bytes", "1000000"),
-    "--retry": ("a whole number of retries", "3"),
-    "--concurrency": ("a whole number of requests", "8"),
-    "--rate": ("requests a second", "50"),
-}
 _BAD_NUMBER = re.compile(r"argument (--[\w-]+): invalid (int|float) value: (.*)", re.DOTALL)
 
 
-def number_needed(error: str) -> str | None:
+def number_needed(error: str, numbers: Mapping[str, tuple[str, str]] | None = None) -> str | None:
     """argparse's "argument --rate: invalid float value: 'abc'" as "--rate needs requests a
     second, such as 50, not 'abc'."; None for any other error."""
     found = _BAD_NUMBER.fullmatch(error.strip())
     if found is None:
         return None
     option, kind, value = found.groups()
-    what, example = _NUMBERS.get(option, ("a whole number" if kind == "int" else "a number", "1"))
+    what, example = (numbers or {}).get(
+        option, ("a whole number" if kind == "int" else "a number", "1")
+    )
     return f"{option} needs {what}, such as {example}, not {value}."

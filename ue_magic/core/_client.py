@@ -32,6 +32,8 @@ from .._constants import (
     IDEMPOTENT_METHODS,
     MAX_RETRIES,
     MAX_RETRY_WAIT,
+    USE_CLIENT_DEFAULT,
+    UseClientDefault,
     refusing_origin,
 )
 from ..errors import (
@@ -243,7 +245,7 @@ class UsageEngineClient:
         content: Any = None,
         timeout: float | None = None,
         retries: int | None = None,
-        max_bytes: int | None = -1,
+        max_bytes: int | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
         """Send one API request with the token, retrying where that is safe (see ``send``).
 
@@ -260,12 +262,13 @@ class UsageEngineClient:
         *,
         retries: int | None = None,
         policy: RetryPolicy | None = None,
-        max_bytes: int | None = -1,
+        max_bytes: int | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
         """Send ``request`` with the token; retry connection errors, 429, 502, 503 and 504.
 
         The request's timeout is a deadline for each try's whole answer, however slowly it
-        comes. ``max_bytes``: the most bytes of the answer (-1: the client's ``max_bytes``;
+        comes. ``max_bytes``: the most bytes of the answer (``USE_CLIENT_DEFAULT``: the client's
+        ``max_bytes``;
         None: no limit); past it ``AnswerTooLargeError`` is raised and the request not retried.
 
         ``retries=None``: a 429 (not processed) gets ``max_retries`` retries for every method;
@@ -279,7 +282,7 @@ class UsageEngineClient:
         explicit = None if retries is None else check_retries(retries, "retries")
         policy = policy or self.retry_policy
         keyed = "idempotency-key" in request.headers
-        limit = self.max_bytes if max_bytes == -1 else max_bytes
+        limit = self.max_bytes if isinstance(max_bytes, UseClientDefault) else max_bytes
 
         def check(outcome: httpx.Response | DeferredError) -> Retry | None:
             if isinstance(outcome, DeferredError):
@@ -436,7 +439,7 @@ class UsageEngineClient:
         timeout: float | None = None,
         retries: int | None = None,
         max_pages: int | None = None,
-        max_bytes: int | None = -1,
+        max_bytes: int | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Iterator[httpx.Response]:
         """Yield each page's response in order: ``ue_magic.pages.walk_pages`` for this client."""
         return walk_pages(

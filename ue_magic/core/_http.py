@@ -32,6 +32,7 @@ import httpx
 
 from .._constants import DEFAULT_MAX_BYTES, TOKEN_MAX_BYTES
 from ..errors import AnswerTooLargeError, ConfigurationError
+from ._httpx_private import bound_decoder, pool_backends, replace_jar, set_pool_backend
 from .credentials import is_loopback_host
 
 __all__ = [
@@ -207,18 +208,15 @@ _SETS_COOKIES = (b"set-cookie", b"set-cookie2")
 def _bound_reads(client: httpx.Client) -> None:
     """Put ``_DeadlineBackend`` under the client's connection pools.
 
-    httpx offers no seam for this, so it reaches httpx's and httpcore's pool attributes; when
-    they are not there (another transport, another version), the deadline still holds between
-    body chunks (``BoundedStream``) and for the connect and the pool wait.
+    httpx offers no seam for this (``_httpx_private.pool_backends``); when the pools are not
+    there (another transport, another version), the deadline still holds between body chunks
+    (``BoundedStream``) and for the connect and the pool wait.
     """
-    transports = [client._transport, *client._mounts.values()]
-    for transport in transports:
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
+    for pool, backend in pool_backends(client):
         if isinstance(backend, httpcore.NetworkBackend) and not isinstance(
             backend, _DeadlineBackend
         ):
-            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+            set_pool_backend(pool, _DeadlineBackend(backend))
 
 
 class BoundedStream(httpx.SyncByteStream):
@@ -312,20 +310,17 @@ def _bound_decoding(response: httpx.Response, limit: int | None) -> None:
     """Count the decoded bytes of a compressed answer too, and check that it is whole (see
     ``_BoundedDecoder``).
 
-    httpx has no public seam for the decoder: this sets the attribute its
-    ``_get_content_decoder`` caches. Without it (another httpx version), an encoded answer is
-    refused rather than decoded without a bound.
+    httpx has no public seam for the decoder (``_httpx_private.bound_decoder``). Without it
+    (another httpx version), an encoded answer is refused rather than decoded without a bound.
     """
     encodings = response.headers.get("content-encoding", "").strip().lower()
     if encodings in ("", "identity"):
         return
-    get_decoder = getattr(response, "_get_content_decoder", None)
-    if get_decoder is None:
-        if limit is None:
-            return
+    if bound_decoder(response, lambda d: _BoundedDecoder(d, response.request, limit)):
+        return
+    if limit is not None:
         response.close()
         raise _too_large(response.request, limit)
-    vars(response)["_decoder"] = _BoundedDecoder(get_decoder(), response.request, limit)
 
 
 def bound_answer(response: httpx.Response) -> None:
@@ -405,8 +400,7 @@ def http_client(urls: Iterable[str], **options: Any) -> httpx.Client:
 
 def _quick_cookies(client: httpx.Client) -> None:
     """The client's jar as a ``_Cookies`` (httpx's setter would make a plain one again)."""
-    if hasattr(client, "_cookies"):
-        client._cookies = _Cookies(client.cookies)
+    replace_jar(client, _Cookies(client.cookies))
 
 
 def _proxied(url: httpx.URL) -> bool:

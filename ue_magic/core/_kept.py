@@ -21,6 +21,7 @@ from collections.abc import Iterable
 import httpx
 
 from .._constants import BEARER_MASK
+from ._httpx_private import replace_body
 
 __all__ = ["forget_echoed_cookies", "keep", "mask_request", "scrub_tokens"]
 
@@ -84,8 +85,7 @@ def _keep_one(response: httpx.Response, needles: list[bytes]) -> None:
     if masked is not content:
         # httpx keeps the read body in ``_content`` (and the decoded text in ``_text``): the
         # masked body must be the one every reader sees, .json() and .text included
-        response._content = masked
-        response.__dict__.pop("_text", None)
+        replace_body(response, masked)
     response.stream = httpx.ByteStream(masked)  # drops httpcore's stream and its request copy
     # the raw bytes first: a token (ASCII) is in a decoded value only if it is in the raw one,
     # and most answers have none, so the decoding below is rarely needed

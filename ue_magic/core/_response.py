@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import httpx
 
+from ._httpx_private import become
+
 __all__ = ["ApiResponse", "explained"]
 
 
@@ -37,5 +39,5 @@ class ApiResponse(httpx.Response):
 def explained(response: httpx.Response) -> httpx.Response:
     """``response`` as an ``ApiResponse`` (the same object: only its class changes)."""
     if type(response) is httpx.Response:
-        response.__class__ = ApiResponse
+        become(response, ApiResponse)
     return response

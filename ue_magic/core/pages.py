@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from .._constants import refusing_origin
+from .._constants import USE_CLIENT_DEFAULT, UseClientDefault, refusing_origin
 from ..errors import OriginError, UsageEngineError
 from ._media import decode_body, is_json, media_type
 from .credentials import origin_of
@@ -57,7 +57,11 @@ class PagedClient(Protocol):
     ) -> httpx.Request: ...
 
     def send(
-        self, request: httpx.Request, *, retries: int | None = ..., max_bytes: int | None = ...
+        self,
+        request: httpx.Request,
+        *,
+        retries: int | None = ...,
+        max_bytes: int | UseClientDefault | None = ...,
     ) -> httpx.Response: ...
 
     def iter_pages(
@@ -70,7 +74,7 @@ class PagedClient(Protocol):
         timeout: float | None = None,
         retries: int | None = None,
         max_pages: int | None = None,
-        max_bytes: int | None = -1,
+        max_bytes: int | UseClientDefault | None = USE_CLIENT_DEFAULT,
     ) -> Iterator[httpx.Response]: ...
 
 
@@ -187,7 +191,7 @@ def walk_pages(
     timeout: float | None = None,
     retries: int | None = None,
     max_pages: int | None = None,
-    max_bytes: int | None = -1,
+    max_bytes: int | UseClientDefault | None = USE_CLIENT_DEFAULT,
 ) -> Iterator[httpx.Response]:
     """Yield each page's response in order, following ``find_next``'s rule.
 
@@ -243,7 +247,8 @@ def walk_pages(
 @dataclass(frozen=True)
 class Pages:
     """The last response, the joined body, how many pages made it, and whether the walk stopped
-    at the page limit (``limited``: more pages remain) rather than at the last page."""
+    at the page limit (``limited``: more pages remain) or at a Ctrl-C (``interrupted``) rather
+    than at the last page. After a Ctrl-C, ``body`` holds the pages fetched so far (partial)."""
 
     response: httpx.Response
     body: Any
@@ -251,10 +256,13 @@ class Pages:
     before_error: Any = None  # the pages joined before an error answer, if any
     limited: bool = False
     items: int = 0  # list entries joined so far
+    interrupted: bool = False  # Ctrl-C: body is the pages fetched before it
 
     def summary(self) -> str:
         """'3 pages, 250 items' and, at the limit, that more pages remain."""
         line = f"{self.pages} page{'s' if self.pages != 1 else ''}, {self.items} items"
+        if self.interrupted:
+            line += "; interrupted (Ctrl-C): the list is partial"
         if self.limited:
             line += (
                 f"; stopped at the page limit ({self.pages} pages): more pages remain, "
@@ -276,12 +284,14 @@ def fetch_all_pages(
     """Every page of a GET list; stops at the first error answer (keeping what came before).
 
     ``progress(pages, items)`` is called after each page; a walk cut at ``max_pages`` says so.
+    A Ctrl-C after the first page keeps what came (``interrupted``); before it, it propagates.
     """
     if spec.method != "GET":
         raise UsageEngineError("--all-pages works with GET requests only.")
     joined: Any = None
     count = items = 0
-    for response in client.iter_pages(
+    last: httpx.Response | None = None
+    walk = client.iter_pages(
         spec.method,
         spec.path,
         params=list(spec.params) or None,
@@ -289,16 +299,24 @@ def fetch_all_pages(
         timeout=options.timeout,
         retries=options.retry,
         max_pages=max_pages,
-        max_bytes=-1 if options.max_bytes is None else options.max_bytes,
-    ):
-        count += 1
-        body = decode_body(response)
-        if response.is_error:
-            return Pages(response, body, count, before_error=joined, items=items)
-        joined = body if joined is None else join_pages(joined, body)
-        items = count_items(joined)
-        if progress is not None:
-            progress(count, items)
+        max_bytes=USE_CLIENT_DEFAULT if options.max_bytes is None else options.max_bytes,
+    )
+    try:
+        for response in walk:
+            body = decode_body(response)
+            if response.is_error:
+                return Pages(response, body, count + 1, before_error=joined, items=items)
+            page = body if joined is None else join_pages(joined, body)
+            joined, items, count, last = page, count_items(page), count + 1, response
+            if progress is not None:
+                progress(count, items)
+    except KeyboardInterrupt:
+        close = getattr(walk, "close", None)  # a generator: its connection goes back
+        if close is not None:
+            close()
+        if last is None:
+            raise
+        return Pages(last, joined, count, items=items, interrupted=True)
     assert count, "iter_pages yields at least one response"
     limited = count >= max_pages and find_next(response) is not None
     return Pages(response, joined, count, limited=limited, items=items)

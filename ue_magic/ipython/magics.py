@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import inspect
 import re
 import sys
 from typing import Any
@@ -21,8 +22,10 @@ from traitlets import Bool, Float, Int
 
 from .._constants import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONCURRENCY, MAX_TIMEOUT
 from ..cells import openapi
+from ..cells.call_options import CALL_OPTIONS, REQUEST_LINE, numbers_needed
+from ..cells.logins import Logins, NotLoggedInError
 from ..cells.magic_line import Arguments, parse_line, unknown_option_message
-from ..cells.request import RequestTemplate, compile_call, file_cell
+from ..cells.request import RequestTemplate, compile_call, file_cell, refuse_ipython_names
 from ..cells.result import line_value_is_used
 from ..core._client import UsageEngineClient
 from ..core.credentials import Credentials, Secret
@@ -36,7 +39,17 @@ _SECRET_ON_LINE = re.compile(
 )
 
 
-LOGGED_OUT = "%ue_logout"  # why a login ended, as _forget is told
+LOGGED_OUT = "%ue_logout"  # why a login ended, as a waiting form is told
+
+
+def _declared_options(magic: Any) -> Any:
+    """The argparse arguments of %ue_call, one per declaration in ``CALL_OPTIONS``."""
+    for option in reversed((REQUEST_LINE, *CALL_OPTIONS)):
+        if option is REQUEST_LINE:
+            magic = argument(option.field, nargs="*", **option.argparse_kwargs())(magic)
+        else:
+            magic = argument(*option.flags, **option.argparse_kwargs())(magic)
+    return magic
 
 
 @magics_class
@@ -69,14 +82,11 @@ class UsageEngineMagics(Magics):
         False, help="List answers (and --each results) as pandas DataFrames, as --df makes them."
     ).tag(config=True)
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+    def __init__(self, shell: Any = None, logins: Logins | None = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
-        self._logins: dict[str | None, UsageEngineClient] = {}
-        self._api: dict[str | None, openapi.LoginDescription] = {}  # each login's description
-        self._passed: dict[tuple[Any, ...], Any] = {}  # constant cells that passed: _check_call
-        self._forms: dict[str | None, Any] = {}  # login forms shown and not yet submitted
-        self._sandboxes: dict[str | None, Any] = {}  # sandboxes started by %ue_login --sandbox
-        self._bulk_runs: Any = None  # --each runs under way (made on first use): see _runs
+        # the kernel's logins: a plain object that outlives this instance (%reload_ext hands it on)
+        self.logins = logins if logins is not None else Logins()
+        self.cells: Any = None  # whether a cell is running (``_extension.Cells``), set on load
         # A loop re-sends the same lines: parse and compile once (both results are immutable).
         self._call_args = functools.lru_cache(maxsize=256)(
             functools.partial(self._parse, self.ue_call)
@@ -87,94 +97,41 @@ class UsageEngineMagics(Magics):
 
     def client_for(self, profile: str | None = None) -> UsageEngineClient:
         """The logged-in client of ``profile``, or a UsageError that says how to log in."""
-        client = self._logins.get(profile)
-        if client is None:
-            flag = f" --profile {profile}" if profile else ""
-            if profile in self._forms:
-                raise UsageError(
-                    f"Not logged in{flag}: the login form of %ue_login{flag} is still waiting; "
-                    "fill in the client id and secret there and press Log in, then run this "
-                    "cell again."
-                )
-            raise UsageError(f"Not logged in{flag}: run %ue_login{flag} first.")
-        return client
-
-    def close_all(self) -> None:
-        """Forget every login, close its connections and stop embedded sandboxes (%unload_ext).
-        An --each run under way is stopped as a logout stops it: what is in flight finishes,
-        the rest is not sent."""
-        for client in self._logins.values():
-            self._stop_runs(client, "%unload_ext ue_magic")
-            client.token_manager.forget()
-            client.close()
-        self._logins.clear()
-        self._api.clear()
-        for form in self._forms.values():
-            form.close("Usage Engine login form closed: %unload_ext ue_magic.")
-        self._forms.clear()
-        for running in self._sandboxes.values():
-            running.stop()
-        self._sandboxes.clear()
-
-    def adopt(self, old: UsageEngineMagics) -> int:
-        """Take over the logins (and embedded sandboxes) of the instance a %reload_ext
-        replaces; returns how many logins were kept."""
-        self._logins.update(old._logins)
-        self._api.update(old._api)  # with its description: completion and body checks go on
-        self._sandboxes.update(old._sandboxes)
-        for profile, form in old._forms.items():  # a form on screen now logs in here
-            if isinstance(form.on_submit, functools.partial):
-                form.on_submit = functools.partial(self._submit_form, *form.on_submit.args)
-            self._forms[profile] = form
-        old._logins, old._api, old._sandboxes, old._forms = {}, {}, {}, {}
-        return len(self._logins)
-
-    def _login(self, profile: str | None, credentials: Credentials, sandbox: Any = None) -> str:
-        """Fetch a token now, so a wrong secret shows at login, then keep the client (and the
-        embedded ``sandbox`` it talks to, stopped with it)."""
         try:
-            client = UsageEngineClient(credentials, timeout=self.timeout)
-        except UsageEngineError as error:  # a SOCKS proxy without socksio, say
-            raise UsageError(_bare(error)) from None
+            return self.logins.client(profile)
+        except NotLoggedInError as error:
+            raise UsageError(str(error)) from None
+
+    def _login(
+        self,
+        profile: str | None,
+        credentials: Credentials,
+        sandbox: Any = None,
+        reused: bool = False,
+    ) -> str:
+        """Fetch a token now, so a wrong secret shows at login, then keep the login (and the
+        embedded ``sandbox`` it talks to). A failed login says what is still in force."""
         try:
-            client.token_manager.get_token()
+            login = self.logins.log_in(
+                profile,
+                credentials,
+                timeout=self.timeout,
+                openapi_timeout=self.openapi_timeout,
+                warn=lambda text: print(text, file=sys.stderr),  # sys.stderr when called
+                sandbox=sandbox,
+            )
         except UsageEngineError as error:
-            client.close()
             raise UsageError(_bare(error)) from None
-        except BaseException:  # interrupted, or a bug: do not leave the connections open
-            client.close()
-            raise
-        self._forget(profile)
-        self._logins[profile] = client
-        fetch = openapi.client_fetch(client, self.openapi_timeout)
-        self._api[profile] = openapi.LoginDescription(
-            credentials.openapi,
-            credentials.api_url,
-            fetch,
-            lambda text: print(text, file=sys.stderr),  # sys.stderr when called
-        )
+        assert login.client is not None
         note = ""
-        if sandbox is not None:
-            self._sandboxes[profile] = sandbox
+        if reused:
+            note = (
+                "Sandbox (the one already running in this kernel, with its data; "
+                "%ue_logout of every login that uses it stops it; not a real account)."
+            )
+        elif sandbox is not None:
             note = "Sandbox (a local emulator in this kernel, not a real account)."
-        return LoginSummary.of(profile, client).login_line(note=note)
-
-    def _forget(self, profile: str | None, why: str = "a later %ue_login replaced it") -> bool:
-        """Close the login of ``profile`` (and its sandbox, and a login form still waiting for
-        it, which would otherwise replace a later login); True if there was a login."""
-        form = self._forms.pop(profile, None)
-        if form is not None and not form.submitting:
-            form.close(f"Usage Engine login form closed: {why}.")
-        self._api.pop(profile, None)
-        client = self._logins.pop(profile, None)
-        if client is not None:
-            self._stop_runs(client, "logged out" if why == LOGGED_OUT else "logged in again")
-            client.token_manager.forget()
-            client.close()
-        running = self._sandboxes.pop(profile, None)
-        if running is not None:
-            running.stop()
-        return client is not None
+        return LoginSummary.of(profile, login.client).login_line(note=note)
 
     @magic_arguments()
     @argument("--env-file", metavar="PATH", help=".env file to read (default: found upwards).")
@@ -203,6 +160,8 @@ class UsageEngineMagics(Magics):
         Voila) a missing one is an error at once. --sandbox needs no credentials.
         The secret is never accepted on this line.
         """
+        if _asks_help(self.ue_login, line):
+            return
         self._refuse_secret(line)
         try:
             args = self._parse(self.ue_login, line)
@@ -256,16 +215,22 @@ class UsageEngineMagics(Magics):
         print(self._login(args.profile, credentials))
 
     def _login_sandbox(self, profile: str | None) -> str:
+        """Log in to the kernel's sandbox: the running one (with its data), or a new one."""
         from .embedded import credentials_for, start_sandbox
 
+        running = self.logins.sandbox
+        reused = running is not None
+        if running is None:
+            try:
+                running = start_sandbox()
+            except ConfigurationError as error:
+                raise UsageError(str(error)) from None
         try:
-            running = start_sandbox()
-        except ConfigurationError as error:
-            raise UsageError(str(error)) from None
-        try:
-            return self._login(profile, credentials_for(running, profile), sandbox=running)
+            credentials = credentials_for(running, profile)
+            return self._login(profile, credentials, sandbox=running, reused=reused)
         except BaseException:
-            running.stop()
+            if not reused:
+                running.stop()
             raise
 
     def _ask(
@@ -296,10 +261,7 @@ class UsageEngineMagics(Magics):
             region=overrides.get("region", "eu"),
             where=f"profile {profile}" if profile else "",
         )
-        older = self._forms.pop(profile, None)
-        if older is not None:
-            older.close("Usage Engine login form closed: a later %ue_login replaced it.")
-        self._forms[profile] = form
+        self.logins.wait_for_form(profile, form)
         form.show()
 
     def _submit_form(
@@ -359,58 +321,41 @@ class UsageEngineMagics(Magics):
     @line_magic
     def ue_logout(self, line: str) -> None:
         """Forget a login: its token, its secret and its connections."""
+        if _asks_help(self.ue_logout, line):
+            return
         args = self._parse(self.ue_logout, line)
-        had_sandbox = args.profile in self._sandboxes
-        had_form = args.profile in self._forms
-        if not self._forget(args.profile, why=LOGGED_OUT):
+        login = self.logins.get(args.profile)
+        had_sandbox = login is not None and login.sandbox is not None
+        had_form = self.logins.form_of(args.profile) is not None
+        client = self.logins.forget(
+            args.profile, LOGGED_OUT, stop_runs="logged out", wait=self.timeout
+        )
+        if client is None:
             where = f" with profile {args.profile}" if args.profile else ""
             closed = " The login form that was waiting is closed." if had_form else ""
             print(f"Not logged in{where}.{closed}")
             return
-        stopped = " The sandbox it used is stopped." if had_sandbox else ""
+        stopped = ""
+        if had_sandbox:
+            stopped = (
+                " The sandbox it used is stopped."
+                if self.logins.sandbox is None
+                else " The sandbox keeps running for the other logins that use it."
+            )
         print("Logged out" + (f" of profile {args.profile}." if args.profile else ".") + stopped)
 
     @line_magic
     def ue_status(self, line: str = "") -> None:
         """Every login: API URL, client, account, scopes, token expiry and request counts."""
-        display(StatusView([LoginSummary.of(p, c) for p, c in self._logins.items()]))
+        if _asks_help(type(self).ue_status, line):
+            return
+        summaries = [LoginSummary.of(lg.profile, lg.client) for lg in self.logins if lg.client]
+        display(StatusView(summaries))
 
     # -- calls --------------------------------------------------------------------------------
 
     @magic_arguments()
-    @argument(
-        "request_line", nargs="*", metavar="METHOD PATH", help="e.g. GET /usage-metering/v1/meters"
-    )
-    @argument("-o", "--output", metavar="VAR", help="Store the decoded body in VAR.")
-    @argument("-q", "--quiet", action="store_true", help="Show nothing (errors still raise).")
-    @argument("--profile", metavar="NAME", help="Use this login.")
-    @argument(
-        "-H",
-        "--header",
-        action="append",
-        default=[],
-        metavar='"Name: value"',
-        help="Add a header (repeatable; {{name}} works; replaces the cell's header of that name).",
-    )
-    @argument("--timeout", type=float, metavar="S", help="Seconds for the whole answer.")
-    @argument("--max-bytes", type=int, metavar="N", help="Most bytes of the answer.")
-    @argument("--table", action="store_true", help="Show a list of objects as a table.")
-    @argument("--raw", action="store_true", help="Show the body as text.")
-    @argument("--dry-run", action="store_true", help="Show the request; send nothing.")
-    @argument("--curl", action="store_true", help="Print an equivalent curl command; send nothing.")
-    @argument("--retry", type=int, metavar="N", help="Retry up to N times, any method.")
-    @argument("--no-raise", action="store_true", help="Do not raise on a 4xx or 5xx answer.")
-    @argument("--each", metavar="VAR", help="Send once per item of VAR ({{item}}).")
-    @argument("--concurrency", type=int, metavar="N", help="Requests in flight with --each.")
-    @argument("--rate", type=float, metavar="N", help="At most N requests a second with --each.")
-    @argument("--save", metavar="PATH", help="Write the answer (JSON Lines with --each) to PATH.")
-    @argument("--all-pages", action="store_true", help="Follow next-page links of a list.")
-    @argument("--columns", metavar="A,B", help="The table's columns, in order (implies --table).")
-    @argument("--df", action="store_true", help="The value is a pandas DataFrame of the list.")
-    @argument("--python", action="store_true", help="Print the same request as Python code.")
-    @argument("--no-validate", action="store_true", help="Do not check the body against the API.")
-    @argument("--file", metavar="PATH", help="Send a request of this .http file.")
-    @argument("--name", metavar="NAME", help="The request of --file (# @name NAME or ### NAME).")
+    @_declared_options
     @no_var_expand
     @line_cell_magic
     def ue_call(self, line: str, cell: str | None = None) -> Any:
@@ -429,7 +374,12 @@ class UsageEngineMagics(Magics):
         {{$isoTimestamp}} {{$randomInt 1 100}} {{$datetime iso8601}};
         %ue_call --file requests.http --name NAME sends one request of a file.
         -o VAR and the returned value hold the decoded body (also with --table);
-        _ue holds the response. Terminal output is cut to
+        _ue holds the response. When the call raises (a 4xx/5xx answer), -o VAR
+        keeps its previous value and _ue holds the error answer; with
+        --no-raise, -o VAR gets the error body. --each leaves its BulkResult in
+        _ue_bulk until the next --each (pending = _ue_bulk.pending resends what
+        is left). Ctrl-C during --all-pages keeps the pages so far in -o VAR and
+        _ue (a partial list). Terminal output is cut to
         UsageEngineMagics.text_limit items.
 
         --df makes the value (and -o VAR) a pandas DataFrame of the answer's list
@@ -438,12 +388,14 @@ class UsageEngineMagics(Magics):
         in cells, date-times as UTC datetimes, every page with --all-pages, the
         columns of --columns. An answer with no list is an error (it stays in
         _ue). With --each: one row per item (the item, outcome, status, the
-        body's fields), as _ue.to_frame() gives it. %config
+        body's fields), as _ue_bulk.to_frame() gives it. %config
         UsageEngineMagics.dataframe = True makes list answers DataFrames without
         --df. Needs pandas, the explore extra.
         """
         from ..cells import call
 
+        if _asks_help(self.ue_call, line):
+            return None
         args = self._call_args(line)
         line_form = cell is None
         if args.file is not None or args.name is not None:
@@ -459,6 +411,8 @@ class UsageEngineMagics(Magics):
         client = self.client_for(args.profile)
         namespace = self.shell.user_ns if self.shell is not None else {}
         try:
+            words = (*args.request_line, *args.header)
+            refuse_ipython_names((*words, cell or ""), namespace)
             self._check_call(args, template, cell, namespace)
             if args.each:
                 from ..cells.bulk import call_each
@@ -489,15 +443,16 @@ class UsageEngineMagics(Magics):
     ) -> None:
         """With a description: name the operation (--dry-run), warn if it has none, check the
         body (every item's with --each) before anything is sent."""
-        described = self._api.get(args.profile)
-        if described is None or described.absent:
+        login = self.logins.get(args.profile)
+        described = login.description if login is not None else None
+        if login is None or described is None or described.absent:
             return
         # A cell without {{names}} sends the same request every time: once it has passed against
         # this description (the same object: a reload makes a new one), a loop need not check it
         # again (profiled: the match was most of what a loaded description cost a call).
         constant = not template.names and not args.each and not args.dry_run
-        key = (args.profile, template, args.no_validate)
-        if constant and self._passed.get(key) is described.get() is not None:
+        key = (template, args.no_validate)
+        if constant and login.passed.get(key) is described.get() is not None:
             return
         checked = openapi.check_call(
             described.checker,
@@ -511,9 +466,9 @@ class UsageEngineMagics(Magics):
         if checked.warning:
             described.warn_once(checked.warning)
         elif constant:
-            if len(self._passed) >= 256:
-                self._passed.clear()
-            self._passed[key] = described.get()
+            if len(login.passed) >= 256:
+                login.passed.clear()
+            login.passed[key] = described.get()
         if args.dry_run and checked.operation is not None:
             from ..cells.render import wrap_text
 
@@ -528,9 +483,13 @@ class UsageEngineMagics(Magics):
     def ue_api(self, line: str) -> Any:
         """The API's own words: its operations (method, path, summary, scopes) filtered by
         TEXT, or one operation (parameters, body outline, answers, an example cell)."""
+        if _asks_help(self.ue_api, line):
+            return None
         args = self._parse(self.ue_api, line)
         self.client_for(args.profile)  # "Not logged in" first
-        described = self._api[args.profile]
+        login = self.logins.get(args.profile)
+        assert login is not None and login.description is not None
+        described = login.description
         description = described.reload() if args.reload else described.get()
         if description is None:
             raise UsageError(
@@ -546,13 +505,14 @@ class UsageEngineMagics(Magics):
 
     def description_of(self, profile: str | None = None) -> openapi.Description | None:
         """The API description of a login (fetched on first use, once), or None."""
-        described = self._api.get(profile)
+        login = self.logins.get(profile)
+        described = login.description if login is not None else None
         return described.get() if described is not None else None
 
     @property
     def profiles(self) -> list[str | None]:
         """The logged-in profiles (None: the default login)."""
-        return list(self._logins)
+        return self.logins.profiles
 
     def _template(
         self, line: str, request_line: tuple[str, ...], cell: str | None, headers: tuple[str, ...]
@@ -566,16 +526,11 @@ class UsageEngineMagics(Magics):
 
     def _runs(self) -> Any:
         """The --each runs under way, so that a logout lets their requests in flight finish."""
-        if self._bulk_runs is None:
+        if self.logins.runs is None:
             from ..cells._pacing import BulkRuns
 
-            self._bulk_runs = BulkRuns()
-        return self._bulk_runs
-
-    def _stop_runs(self, client: UsageEngineClient, reason: str) -> None:
-        """Stop the client's --each runs and wait (at most the timeout) for what is in flight."""
-        if self._bulk_runs is not None:
-            self._bulk_runs.stop(client, reason, self.timeout)
+            self.logins.runs = BulkRuns()
+        return self.logins.runs
 
     def _progress(self) -> Any:
         """A widget bar in a notebook, a text bar in a terminal."""
@@ -595,7 +550,7 @@ class UsageEngineMagics(Magics):
     def _parse(magic: Any, line: str) -> Arguments:
         """One grammar for every magic line (``magic_line``), parsed by the magic's own options."""
         try:
-            return parse_line(magic.parser, line)
+            return parse_line(magic.parser, line, numbers_needed())
         except UsageEngineError as error:
             raise UsageError(str(error)) from None
         except UsageError as error:
@@ -608,6 +563,18 @@ class UsageEngineMagics(Magics):
                     unknown_option_message(magic.parser, message, name, echo=echo)
                 ) from None
             raise
+
+
+_HELP_WORDS = {"-h", "--help"}
+
+
+def _asks_help(magic: Any, line: str) -> bool:
+    """``--help`` or ``-h`` on the line: print the help ``%magic?`` shows (its docstring, with
+    the options magic_arguments added) and do nothing else."""
+    if _HELP_WORDS.isdisjoint(line.split()):
+        return False
+    print(inspect.cleandoc(magic.__doc__ or ""))
+    return True
 
 
 def _show(obj: Any) -> None:

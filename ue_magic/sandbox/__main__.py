@@ -1,16 +1,20 @@
 """`ue-sandbox`: serve the sandbox until Ctrl+C, after printing the `.env` lines that point
-ue-magic at it. stdout holds only those lines and comments; the log goes to stderr, so
-`ue-sandbox > .env &` works."""
+ue-magic at it. stdout holds only those lines and comments; the log goes to stderr.
+`--env-file PATH` writes the lines into PATH itself, keeping its other lines (never
+`ue-sandbox > .env`: the shell empties the file before the sandbox starts)."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .app import build_app
 from .demo import load_demo_data
+from .envfile import EnvFileError, check_env_file, write_env_file
 from .paging import MAX_LIMIT
 from .rates import TOKEN_RATE_DEFAULT, Rate, parse_rate
 from .server import base_url_of, bind_socket, serve_forever
@@ -85,15 +89,31 @@ def parser() -> argparse.ArgumentParser:
         "--demo-data", action="store_true", help="start with demo meter types, meters and usage"
     )
     p.add_argument("--quiet", action="store_true", help="no access log, warnings only")
+    p.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="write the UE_* lines into PATH, keeping its other lines (refused if PATH points "
+        "at a real account)",
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    env_file = Path(args.env_file) if args.env_file else None
+    if env_file is not None:
+        try:
+            check_env_file(env_file)  # before anything starts: a refusal changes nothing
+        except EnvFileError as error:
+            print(f"ue-sandbox: {error}", file=sys.stderr)
+            return 2
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
-        print(f"ue-sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:
+            hint = " (another sandbox or program has it: --port 0 takes a free port)"
+        print(f"ue-sandbox: cannot listen on {args.host}:{args.port}: {exc}{hint}", file=sys.stderr)
         return 1
     state = SandboxState.create(
         base_url_of(sock),
@@ -112,6 +132,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import _dotenv_value  # the same quoting as Sandbox.env_lines()
 
     pid = os.getpid()  # started with `&`, Ctrl+C cannot reach it: say what can
+    if env_file is not None:  # before stdout: whoever reads the lines finds the file written
+        header = f"# ue-sandbox at {state.base_url} (process {pid}); written by --env-file"
+        quoted = {key: _dotenv_value(value) for key, value in state.env().items()}
+        try:
+            write_env_file(env_file, quoted, header)
+        except (EnvFileError, OSError) as error:
+            print(f"ue-sandbox: {error}", file=sys.stderr)
+            sock.close()
+            return 2
+        print(f"ue-sandbox: wrote its settings into {env_file}", file=sys.stderr)
     print(f"# Usage Engine sandbox at {state.base_url}, process {pid}: Ctrl+C or `kill {pid}`")
     print("# stops it. Settings for .env:")
     print(f"# API description: {state.base_url}openapi.json")

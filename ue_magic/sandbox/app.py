@@ -9,6 +9,9 @@ Token endpoint
   (400 invalid_request "Missing required parameter: X"), grant type (400 unsupported_grant_type),
   client id and secret (401 access_denied "Unauthorized"), audience (403 access_denied
   "Service not found: X"). A repeated form field is 400 invalid_request (RFC 6749 3.2).
+- No `audience` field (DigitalRoute's own request sample in the API reference sends none,
+  though the reference marks it required): accepted, and the token is issued for the sandbox's
+  own base URL, as Auth0 uses the API's default audience.
 - client_secret_basic (an `Authorization: Basic` header) is accepted as well as form fields.
 - An optional `scope` field asks for a subset of the client's scopes; asking for one it was
   not granted is 403 access_denied, as Auth0 does. Without it the token has all its scopes.

@@ -263,17 +263,16 @@ def _path(
     else:  # nothing typed yet, or a first segment without its slash
         typed, partial, segment_start, lead = [], word.lower(), start, "/"
     found: dict[str, set[str]] = {}
-    for entry in description.index.entries:
-        segments = entry.segments
-        if len(segments) <= len(typed) or (method and not _has(entry.methods, method)):
-            continue
-        if not all(entry.segment_matches(i, t) for i, t in enumerate(typed)):
-            continue
-        following = segments[len(typed)]
-        if following.lower().startswith(partial) or (following.startswith("{") and not partial):
+    for node in description.index.nodes(typed):  # the path tree: no walk over every operation
+        for following in node.by_prefix(partial):
+            child = node.children[following]
+            if method and not _has(child.methods_below, method):
+                continue
             methods = found.setdefault(following, set())
-            if len(segments) == len(typed) + 1:
-                methods.update(entry.methods)
+            if child.entry is not None and (not method or _has(child.entry.methods, method)):
+                methods.update(child.entry.methods)
+            if len(found) >= MAX_CANDIDATES:
+                break
     if not found:
         return None
     ordered = sorted(found, key=lambda s: (s.startswith("{"), s))
@@ -284,7 +283,7 @@ def _path(
     return Completions(segment_start, candidates[:MAX_CANDIDATES])
 
 
-def _has(methods: Mapping[str, Operation], method: str) -> bool:
+def _has(methods: Mapping[str, Operation] | set[str], method: str) -> bool:
     return method in methods or (method == "HEAD" and "GET" in methods)
 
 

@@ -7,16 +7,63 @@ templates match, the one with more literal characters wins (``/meters/search`` o
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from ._operation import Operation
 
 _VARIABLE = re.compile(r"\{[^{}/]*\}")
+_CLOSEST_CHARS = 200  # of a path compared for "closest": enough to tell, and bounded
 _PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")  # a {{name}} the user has not filled in yet
+
+
+class SegmentMatcher:
+    """One templated path segment (``{a}.{b}z``): literal parts with a variable of one or more
+    characters between them, matched without backtracking.
+
+    A regex such as ``[^/]+[^/]+...z`` backtracks (16 variables in one segment took minutes);
+    here each literal part is found at its leftmost place after the last, which is enough for
+    wildcards, so a match costs one pass over the typed segment per literal part.
+    """
+
+    __slots__ = ("gaps", "parts")
+
+    def __init__(self, segment: str) -> None:
+        parts: list[str] = []
+        gaps: list[int] = []
+        last = 0
+        for match in _VARIABLE.finditer(segment):
+            literal = segment[last : match.start()]
+            if parts and not literal:  # {a}{b}: one wildcard of at least two characters
+                gaps[-1] += 1
+            else:
+                parts.append(literal)
+                gaps.append(1)
+            last = match.end()
+        parts.append(segment[last:])
+        self.parts: tuple[str, ...] = tuple(parts)  # literal texts around the variables
+        self.gaps: tuple[int, ...] = tuple(gaps)  # at least that many characters between them
+
+    def fullmatch(self, typed: str) -> bool:
+        if not self.gaps:  # no variable: the text itself
+            return typed == self.parts[0]
+        first, last = self.parts[0], self.parts[-1]
+        if not typed.startswith(first):
+            return False
+        at = len(first)
+        end = len(typed) - len(last)
+        if end < at or not typed.endswith(last):
+            return False
+        for gap, literal in zip(self.gaps[:-1], self.parts[1:-1], strict=True):
+            found = typed.find(literal, at + gap, end)
+            if found == -1:
+                return False
+            at = found + len(literal)
+        return end - at >= self.gaps[-1]
 
 
 @dataclass(frozen=True)
@@ -25,7 +72,7 @@ class PathEntry:
 
     template: str
     segments: tuple[str, ...]
-    matchers: tuple[re.Pattern[str] | None, ...]  # None: a literal segment
+    matchers: tuple[SegmentMatcher | None, ...]  # None: a literal segment
     literal: int  # characters outside {variables}: more is more specific
     methods: dict[str, Operation]
 
@@ -34,21 +81,16 @@ class PathEntry:
         matcher = self.matchers[position]
         if matcher is None:
             return typed == self.segments[position]
-        return matcher.fullmatch(typed) is not None or typed.startswith("{{")
+        return matcher.fullmatch(typed) or typed.startswith("{{")
 
 
-def _segment_matcher(segment: str, cache: dict[str, re.Pattern[str]]) -> re.Pattern[str] | None:
-    if "{" not in segment:
+def _segment_matcher(segment: str, cache: dict[str, SegmentMatcher]) -> SegmentMatcher | None:
+    if "{" not in segment or _VARIABLE.search(segment) is None:
         return None
-    pattern = cache.get(segment)
-    if pattern is None:
-        parts, last = [], 0
-        for match in _VARIABLE.finditer(segment):
-            parts += [re.escape(segment[last : match.start()]), "[^/]+"]
-            last = match.end()
-        parts.append(re.escape(segment[last:]))
-        pattern = cache[segment] = re.compile("".join(parts))
-    return pattern
+    matcher = cache.get(segment)
+    if matcher is None:
+        matcher = cache[segment] = SegmentMatcher(segment)
+    return matcher
 
 
 def request_path(path: str) -> str:
@@ -60,16 +102,46 @@ def request_path(path: str) -> str:
     return "/" + unquote(path).lstrip("/")
 
 
+MAX_LIVE = 1000  # path-tree nodes followed at once: templates that all match a typed segment
+
+
+class PathNode:
+    """One segment of the path tree: its children by segment text (literal or ``{id}``), the
+    templated ones again with their matchers, the entry that ends here, and every method
+    found at or below it. Matching and completion follow the tree from the root, so their
+    cost grows with the typed path, not with the number of operations."""
+
+    __slots__ = ("_sorted", "children", "entry", "methods_below", "order", "templated")
+
+    def __init__(self) -> None:
+        self.children: dict[str, PathNode] = {}
+        self.templated: list[tuple[SegmentMatcher, PathNode]] = []
+        self.entry: PathEntry | None = None
+        self.order = 0  # the entry's place in the description (first wins a tie)
+        self.methods_below: set[str] = set()
+        self._sorted: list[tuple[str, str]] | None = None
+
+    def by_prefix(self, prefix: str) -> Iterator[str]:
+        """Child segments whose lower case starts with ``prefix`` (lower case), in that order."""
+        if self._sorted is None:
+            self._sorted = sorted((segment.lower(), segment) for segment in self.children)
+        at = bisect.bisect_left(self._sorted, (prefix, ""))
+        while at < len(self._sorted) and self._sorted[at][0].startswith(prefix):
+            yield self._sorted[at][1]
+            at += 1
+
+
 class OperationIndex:
     """The operations of a description, by path template, for matching and completion."""
 
-    def __init__(self, operations: Iterable[Operation]) -> None:
+    def __init__(self, operations: Iterable[Operation], base_path: str = "") -> None:
+        self.base_path = base_path  # the API URL's path: what a full URL typed has before ours
         by_path: dict[str, dict[str, Operation]] = {}
         for op in operations:
             by_path.setdefault(op.path, {})[op.method] = op
-        cache: dict[str, re.Pattern[str]] = {}
+        cache: dict[str, SegmentMatcher] = {}
         self.entries: list[PathEntry] = []
-        self._by_length: dict[int, list[PathEntry]] = {}
+        self.root = PathNode()
         for template, methods in by_path.items():
             segments = tuple(template.split("/")[1:])
             entry = PathEntry(
@@ -79,24 +151,57 @@ class OperationIndex:
                 len(_VARIABLE.sub("", template)),
                 methods,
             )
+            self._add(entry, len(self.entries))
             self.entries.append(entry)
-            self._by_length.setdefault(len(segments), []).append(entry)
         self._exact = {entry.template: entry for entry in self.entries}
 
+    def _add(self, entry: PathEntry, order: int) -> None:
+        node = self.root
+        for segment, matcher in zip(entry.segments, entry.matchers, strict=True):
+            child = node.children.get(segment)
+            if child is None:
+                child = node.children[segment] = PathNode()
+                if matcher is not None:
+                    node.templated.append((matcher, child))
+            node = child
+            node.methods_below.update(entry.methods)
+        if node.entry is None:
+            node.entry, node.order = entry, order
+
+    def nodes(self, typed: Sequence[str]) -> list[PathNode]:
+        """The tree nodes that the typed segments lead to (at most MAX_LIVE at each step)."""
+        live = [self.root]
+        for segment in typed:
+            following: dict[int, PathNode] = {}
+            for node in live:
+                literal = node.children.get(segment)
+                if literal is not None:
+                    following[id(literal)] = literal
+                for matcher, child in node.templated:
+                    if segment.startswith("{{") or matcher.fullmatch(segment):
+                        following[id(child)] = child
+                    if len(following) >= MAX_LIVE:
+                        break
+            live = list(following.values())[:MAX_LIVE]
+            if not live:
+                break
+        return live
+
     def entry(self, path: str) -> PathEntry | None:
-        """The most specific path template that ``path`` matches, or None."""
+        """The most specific path template that ``path`` matches, or None. A full URL's path
+        is taken below the API URL's (``https://host/v2/animal`` is ``/animal`` there)."""
+        full = "://" in path
         path = request_path(path)
+        if full and self.base_path and path.startswith(self.base_path + "/"):
+            path = path[len(self.base_path) :]
         exact = self._exact.get(path)
         if exact is not None:
             return exact
-        typed = path.split("/")[1:]
-        best: PathEntry | None = None
-        for entry in self._by_length.get(len(typed), ()):
-            if (best is None or entry.literal > best.literal) and all(
-                entry.segment_matches(i, t) for i, t in enumerate(typed)
-            ):
-                best = entry
-        return best
+        ended = [node for node in self.nodes(path.split("/")[1:]) if node.entry is not None]
+        if not ended:
+            return None
+        best = max(ended, key=lambda node: (node.entry.literal, -node.order))  # type: ignore[union-attr]
+        return best.entry
 
     def match(self, method: str, path: str) -> Operation | None:
         """The operation for ``METHOD path``, or None when the description has no such one."""
@@ -106,26 +211,32 @@ class OperationIndex:
         method = method.upper()
         return entry.methods.get(method) or (entry.methods.get("GET") if method == "HEAD" else None)
 
-    def closest(self, method: str, path: str) -> str:
-        """A warning for a request the description does not have, naming the closest one."""
+    def closest(self, method: str, path: str, *, sending: bool = True) -> str:
+        """A warning for a request the description does not have, naming the closest one;
+        ``sending=False`` (``%ue_api``, which sends nothing) leaves out "sending anyway"."""
         method, path = method.upper(), request_path(path)
+        tail = "; sending anyway." if sending else "."
         entry = self.entry(path)
         if entry is not None:
             have = ", ".join(entry.methods)
             return (
-                f"The API description has no {method} {entry.template} (it has {have} there); "
-                "sending anyway."
+                f"The API description has no {method} {entry.template} (it has {have} there)" + tail
             )
-        wanted = f"{method} {path}"
+        wanted = f"{method} {path[:200]}" + ("…" if len(path) > 200 else "")
+        compared = path[:_CLOSEST_CHARS]  # difflib is quadratic in the length
         best, best_score = "", 0.0
         for entry in self.entries:
-            ratio = difflib.SequenceMatcher(None, path, entry.template).ratio()
+            matcher = difflib.SequenceMatcher(None, compared, entry.template[:_CLOSEST_CHARS])
+            if matcher.real_quick_ratio() < 0.6 or matcher.quick_ratio() < 0.6:
+                continue
+            ratio = matcher.ratio()
             if ratio < 0.6:
                 continue
             for m in entry.methods:
                 score = ratio + (0.1 if m == method else 0.0)
                 if score > best_score:
                     best, best_score = f"{m} {entry.template}", score
-        near = [best] if best else []
-        hint = f"; closest: {near[0]}" if near else ""
-        return f"The API description has no {wanted}{hint}. Sending anyway."
+        hint = f"; closest: {best}" if best else ""
+        return f"The API description has no {wanted}{hint}" + (
+            ". Sending anyway." if sending else "."
+        )

@@ -24,11 +24,19 @@ Reader = Callable[[str], bytes]  # URL -> the file's bytes, or DescriptionError
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")  # ftp://..., s3://...: not a file name
 
 
+MAX_FILES = 100  # files one description may refer to (each read is a request or a disk read)
+# YAML aliases (``*a``) share a node; walked as a tree, nine levels of ten aliases are 10**9
+# values from a few hundred bytes. A file may expand to at most this many values more than it
+# holds: real descriptions use a handful of anchors; a bomb is refused when parsed.
+MAX_ALIAS_VALUES = 1_000_000
+
+
 class Documents:
     """Every file of one description, by URI, and ``$ref`` lookup across them.
 
     ``root_uri`` is the description's own URI (``file:///...`` or ``https://...``); a ``$ref``
-    is resolved against the URI of the file that holds it, as JSON Reference says.
+    is resolved against the URI of the file that holds it, as JSON Reference says. A file read
+    from a URL may refer to URLs only, at every depth (``_may_refer``).
     """
 
     def __init__(self, root_uri: str, root: Any, read: Reader) -> None:
@@ -41,7 +49,10 @@ class Documents:
         return self.files[self.root_uri]
 
     def load_all(self) -> None:
-        """Read every file reachable through ``$ref``s and check each pointer resolves."""
+        """Read every file reachable through ``$ref``s and check each pointer resolves.
+
+        Each file is walked once and each distinct ``$ref`` looked up once, so shared nodes
+        and repeated references cost nothing more."""
         pending = [self.root_uri]
         checked: set[str] = set()
         while pending:
@@ -49,34 +60,101 @@ class Documents:
             if uri in checked:
                 continue
             checked.add(uri)
-            for ref in _refs(self.files[uri]):
-                target, _ = urldefrag(urljoin(uri, ref))
+            for ref in set(_refs(self.files[uri])):
+                full = urljoin(uri, ref)
+                target, _ = urldefrag(full)
                 if target and target not in self.files:
-                    self.files[target] = parse(self._read(target), target)
+                    _may_refer(uri, target)
+                    if len(self.files) >= MAX_FILES:
+                        raise DescriptionError(
+                            f"{_shown(self.root_uri)} refers to over {MAX_FILES} files; "
+                            f"ue-magic reads at most {MAX_FILES}."
+                        )
+                    self.files[target] = parse(self._read(target), _shown(target))
                 pending.append(target or uri)
-                self.lookup(urljoin(uri, ref))
+                self.lookup(full)
 
     def lookup(self, uri: str) -> Any:
-        """The node a full reference URI (``file.json#/a/b``) points at."""
+        """The node a full reference URI (``file.json#/a/b``) points at; every file was read
+        by ``load_all``, so a lookup never reads (nor reaches a file it was not allowed)."""
         base, fragment = urldefrag(uri)
         document = self.files.get(base)
         if document is None:
-            document = self.files[base] = parse(self._read(base), base)
+            raise DescriptionError(f"$ref {_shown(uri)} names a file that was not read.")
         return _pointer(document, fragment, uri)
 
 
+def _may_refer(referrer: str, target: str) -> None:
+    """A file read from a URL may refer to URLs only: a remote file that names
+    ``file:///.../.env`` must not make ue-magic read it, however deep the chain."""
+    if not referrer.startswith("file:") and not is_url(target):
+        raise DescriptionError(
+            f"{_shown(referrer)} refers to {_shown(target)}: a description read from a URL may "
+            "not refer to local files (at any depth)."
+        )
+
+
+def _shown(uri: str) -> str:
+    return shown_url(uri) if is_url(uri) else uri
+
+
 def _refs(node: Any) -> Iterator[str]:
-    """Every ``$ref`` string in a document, without recursion (descriptions can be deep)."""
+    """Every ``$ref`` string in a document, each shared node once (YAML aliases share them),
+    without recursion (descriptions can be deep)."""
     stack = [node]
+    seen: set[int] = set()
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
             ref = item.get("$ref")
             if isinstance(ref, str):
                 yield ref
-            stack.extend(item.values())
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
         elif isinstance(item, list):
-            stack.extend(item)
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+
+
+def expanded_size(node: Any, limit: int) -> int:
+    """How many values ``node`` holds when walked as a tree (shared nodes counted each time
+    they are reached), or ``limit + 1`` as soon as that is over ``limit``. Counts each shared
+    node once (memoised), so a bomb is measured in the time of its text; a node that contains
+    itself counts as over the limit."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(node, False)]
+    while stack:
+        item, done = stack.pop()
+        key = id(item)
+        if done:
+            children = item.values() if isinstance(item, dict) else item
+            total = 1
+            for child in children:
+                total += sizes.get(id(child), 1) if isinstance(child, (dict, list)) else 1
+                if total > limit:
+                    return limit + 1
+            sizes[key] = total
+            busy.discard(key)
+            continue
+        if key in sizes:
+            continue
+        if key in busy:
+            return limit + 1  # a node that holds itself: endless as a tree
+        busy.add(key)
+        stack.append((item, True))
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if id(child) in busy:
+                    return limit + 1
+                if id(child) not in sizes:
+                    stack.append((child, False))
+    return sizes.get(id(node), 1)
 
 
 def _pointer(document: Any, fragment: str, uri: str) -> Any:
@@ -112,9 +190,19 @@ def parse(data: bytes, uri: str) -> Any:
     except ImportError:
         raise DescriptionError(f"{uri} is not JSON ({_short(json_error)}).") from None
     try:
-        return yaml.safe_load(data)
+        document = yaml.safe_load(data)
+    except RecursionError:
+        raise DescriptionError(f"{uri} is nested too deeply to read.") from None
     except yaml.YAMLError:
         raise DescriptionError(f"{uri} is neither JSON nor YAML ({_short(json_error)}).") from None
+    if isinstance(document, (dict, list)) and b"*" in data:  # no alias, nothing shared
+        held = len(data)  # a value takes at least a byte of text, so it holds at most this many
+        if expanded_size(document, held + MAX_ALIAS_VALUES) > held + MAX_ALIAS_VALUES:
+            raise DescriptionError(
+                f"{uri}: its YAML aliases expand to over {MAX_ALIAS_VALUES:,} more values than "
+                "it holds (or refer to themselves); ue-magic does not read it."
+            )
+    return document
 
 
 def _short(error: Exception) -> str:

@@ -37,6 +37,7 @@ class Description:
     operations: list[Operation]
     documents: Documents = field(repr=False)
     size: int = 0  # bytes of the root file
+    base_path: str = ""  # the API URL's path (``/v2``): a full URL typed is matched below it
 
     @property
     def is_31(self) -> bool:
@@ -44,12 +45,12 @@ class Description:
 
     @cached_property
     def index(self) -> OperationIndex:
-        return OperationIndex(self.operations)
+        return OperationIndex(self.operations, self.base_path)
 
 
-def build(documents: Documents, source: str, size: int = 0) -> Description:
-    """The operations of an OpenAPI 3.0/3.1 document; DescriptionError if it is not one."""
-    root = documents.root
+def check_version(root: Any, source: str) -> str:
+    """The ``openapi`` field (3.0.x or 3.1.x); NotADescription for anything else, before any
+    file it refers to is read."""
     version = root.get("openapi") if isinstance(root, dict) else None
     if not isinstance(version, str) or not version.startswith("3."):
         found = "swagger 2.0" if isinstance(root, dict) and "swagger" in root else "no"
@@ -57,11 +58,22 @@ def build(documents: Documents, source: str, size: int = 0) -> Description:
             f"{source} is not an OpenAPI 3 description ({found} 'openapi' field); "
             "ue-magic reads OpenAPI 3.0 and 3.1."
         )
+    return version
+
+
+def build(
+    documents: Documents, source: str, size: int = 0, *, api_url: str | None = None
+) -> Description:
+    """The operations of an OpenAPI 3.0/3.1 document; DescriptionError if it is not one.
+
+    Paths are as typed after ``api_url``: a server path that URL already ends in is left out."""
+    root = documents.root
+    version = check_version(root, source)
     paths = root.get("paths", {})
     paths = {} if paths is None else paths
     if not isinstance(paths, dict):
         raise DescriptionError(f"{source}: 'paths' must be an object.")
-    prefix = server_prefix(root.get("servers"))
+    prefix = relative_prefix(server_prefix(root.get("servers")), api_url)
     default_security = root.get("security")
     operations: list[Operation] = []
     base = documents.root_uri
@@ -104,6 +116,7 @@ def build(documents: Documents, source: str, size: int = 0) -> Description:
         operations=operations,
         documents=documents,
         size=size,
+        base_path=urlsplit(api_url).path.rstrip("/") if api_url else "",
     )
 
 
@@ -121,6 +134,18 @@ def server_prefix(servers: Any) -> str:
     url = _VARIABLE.sub(default, url)
     path = urlsplit(url).path if "://" in url else url.split("?")[0]
     return path.rstrip("/")
+
+
+def relative_prefix(prefix: str, api_url: str | None) -> str:
+    """The server path as typed after ``api_url``: ``/v2`` against ``https://h/v2/`` is "",
+    ``/api/usage/v1`` against ``https://h/api/`` is ``/usage/v1`` (a relative path is joined to
+    the API URL's path)."""
+    if not api_url or not prefix:
+        return prefix
+    base = urlsplit(api_url).path.rstrip("/")
+    if base and (prefix == base or prefix.startswith(base + "/")):
+        return prefix[len(base) :]
+    return prefix
 
 
 def _escape(key: str) -> str:
@@ -243,13 +268,17 @@ def load_description(
     *,
     read_url: Reader | None = None,
     base_uri: str | None = None,
+    api_url: str | None = None,
 ) -> Any:
     """A ``Description`` from a file path, a URL or an already-parsed dict.
 
     ``read_url`` fetches URLs (the description itself and files its ``$ref``s name); without
     it, URLs are refused. ``base_uri`` is where relative ``$ref``s of a dict are resolved
     (default: the working folder). A description read from a URL may refer to URLs only, never
-    to local files. Raises DescriptionError naming the file and the problem.
+    to local files, at any depth. ``api_url`` is the URL paths are typed relative to: a server
+    path it already ends in (``/v2``) is not part of the operations' paths. Raises
+    DescriptionError naming the file and the problem (or what was too big: over 25 MB, over
+    100 files, YAML aliases that expand past a million values).
     """
 
     def read(uri: str) -> bytes:
@@ -279,8 +308,9 @@ def load_description(
         size = len(data)
         documents = Documents(uri, parse(data, shown), read)
     try:
-        description = build(documents, shown, size)
+        check_version(documents.root, shown)
         documents.load_all()
+        description = build(documents, shown, size, api_url=api_url)
     except DescriptionError:
         raise
     except (TypeError, AttributeError, ValueError) as exc:  # a shape the file should not have

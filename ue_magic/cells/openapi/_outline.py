@@ -12,16 +12,19 @@ import re
 import textwrap
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag
 
 from ...core._visible import visible
 from ...errors import DescriptionError, UsageEngineError
 from .._terminal import terminal_width
 from ._complete import METHODS
+from ._example import example_body
 from ._model import Description
 from ._operation import Operation
+from ._schema_walk import MAX_NESTING, SchemaWalker, TooBig
 
 MAX_DEPTH = 4
+MAX_LINES = 400  # of a body's outline, parameters or answers
 MIN_SUMMARY = 12  # below this, the table's lines are cut at the width instead
 # What a schema of the wrong shape (or a loop of allOf) makes the outline raise.
 _BROKEN = (
@@ -57,7 +60,7 @@ def api_view(description: Description, words: Sequence[str]) -> OperationTable |
     if len(words) == 2 and words[0].upper() in METHODS:
         operation = description.index.match(words[0], words[1])
         if operation is None:
-            raise UsageEngineError(description.index.closest(words[0], words[1]))
+            raise UsageEngineError(description.index.closest(words[0], words[1], sending=False))
         try:
             return OperationView(operation, description)
         except _BROKEN as exc:
@@ -163,11 +166,12 @@ def _describe(op: Operation, description: Description) -> list[str]:
         lines.append(op.description[:400])
     if op.scopes:
         lines.append("Scopes: " + " ".join(op.scopes))
+    walker = SchemaWalker(description)
     if op.parameters:
         lines.append("Parameters (* required):")
-        for p in op.parameters:
+        for p in op.parameters[:MAX_LINES]:
             star = "*" if p.required else ""
-            kind = _kind(p.schema or {}, description, "")
+            kind = _kind(p.schema or {}, walker, "")
             note = f"  {p.description}" if p.description else ""
             lines.append(f"  {p.name}{star} ({p.location}, {kind}){note}")
     body: Any = None
@@ -176,57 +180,34 @@ def _describe(op: Operation, description: Description) -> list[str]:
         lines.append(f"Body ({op.body_media}{required}; * required):")
         if op.body_schema is not None:
             base = urldefrag(op.body_schema_uri)[0]
-            lines.extend(_outline(op.body_schema, description, base, "  ", 0, set()))
-            body = _example(op.body_schema, description, base, 0)
+            outline: list[str] = []
+            try:
+                _outline(op.body_schema, walker, base, "  ", 0, set(), outline)
+            except TooBig as too_big:
+                outline.append(f"  … (cut: {too_big})")
+            lines.extend(outline)
+            body = example_body(op, description)
     if op.responses:
         lines.append("Answers:")
-        lines.extend(f"  {status}  {text}" for status, text in op.responses)
+        lines.extend(f"  {status}  {text}" for status, text in op.responses[:MAX_LINES])
     lines.append("Example:")
     lines.extend("  " + line for line in _example_cell(op, body).split("\n"))
     return lines
 
 
-def _deref(schema: Any, description: Description, base: str) -> tuple[Any, str]:
-    for _ in range(32):
-        if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str)):
-            break
-        uri = urljoin(base, schema["$ref"])
-        schema = description.documents.lookup(uri)
-        base = urldefrag(uri)[0] or base
-    return schema, base
-
-
-def _merged(schema: Any, description: Description, base: str) -> tuple[dict[str, Any], str]:
-    """The schema with ``allOf`` parts folded in (properties and required joined)."""
-    schema, base = _deref(schema, description, base)
-    if not isinstance(schema, dict):
-        return {}, base
-    if "allOf" not in schema:
-        return schema, base
-    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
-    properties: dict[str, Any] = dict(merged.get("properties") or {})
-    required: list[str] = list(merged.get("required") or [])
-    for part in schema["allOf"]:
-        sub, _ = _merged(part, description, base)
-        properties.update(sub.get("properties") or {})
-        required += [r for r in sub.get("required") or [] if r not in required]
-        merged.setdefault("type", sub.get("type"))
-    merged["properties"], merged["required"] = properties, required
-    return merged, base
-
-
-def _kind(schema: Any, description: Description, base: str) -> str:
-    schema, base = _merged(schema, description, base)
-    if "enum" in schema:
-        return " | ".join(json.dumps(v) for v in schema["enum"][:8])
+def _kind(schema: Any, walker: SchemaWalker, base: str, nesting: int = 0) -> str:
+    schema, base = walker.merged(schema, base)
+    if "enum" in schema and isinstance(schema["enum"], list):
+        return " | ".join(json.dumps(v, default=str)[:40] for v in schema["enum"][:8])
     if "const" in schema:
-        return json.dumps(schema["const"])
+        return json.dumps(schema["const"], default=str)[:40]
     kind = schema.get("type") or ("object" if "properties" in schema else "any")
-    text = " | ".join(kind) if isinstance(kind, list) else str(kind)
+    text = " | ".join(map(str, kind)) if isinstance(kind, list) else str(kind)
     if schema.get("nullable"):
         text += " | null"
-    if "array" in text and "items" in schema:
-        text = text.replace("array", "array of " + _kind(schema["items"], description, base), 1)
+    if "array" in text and "items" in schema and nesting < MAX_NESTING:
+        inner = _kind(schema["items"], walker, base, nesting + 1)
+        text = text.replace("array", "array of " + inner, 1)
     limits = [
         f"{label} {schema[key]}"
         for key, label in (("minLength", "min"), ("maxLength", "max"), ("minimum", ">="))
@@ -237,56 +218,42 @@ def _kind(schema: Any, description: Description, base: str) -> str:
 
 
 def _outline(
-    schema: Any, description: Description, base: str, indent: str, depth: int, seen: set[str]
-) -> list[str]:
-    schema, base = _merged(schema, description, base)
+    schema: Any,
+    walker: SchemaWalker,
+    base: str,
+    indent: str,
+    depth: int,
+    seen: set[int],
+    lines: list[str],
+) -> None:
+    """Appends to ``lines`` (so a walk cut short keeps what it found), at most MAX_LINES."""
+    schema, base = walker.merged(schema, base)
     properties = schema.get("properties")
     if not isinstance(properties, dict) or depth >= MAX_DEPTH:
-        return [indent + _kind(schema, description, base)]
+        lines.append(indent + _kind(schema, walker, base))
+        return
     required = set(schema.get("required") or [])
-    lines = []
     for name, sub in properties.items():
-        child, child_base = _merged(sub, description, base)
+        if len(lines) >= MAX_LINES:
+            raise TooBig(f"over {MAX_LINES} lines")
+        child, child_base = walker.merged(sub, base)
         star = "*" if name in required else ""
         note = child.get("description", "") if isinstance(child, dict) else ""
         note = f"  {' '.join(str(note).split())[:80]}" if note else ""
-        lines.append(f"{indent}{name}{star}: {_kind(child, description, child_base)}{note}")
+        lines.append(f"{indent}{name}{star}: {_kind(child, walker, child_base)}{note}")
         nested = child.get("items") if "properties" not in child else child
-        nested, nested_base = _merged(nested, description, child_base)
-        key = json.dumps(nested, sort_keys=True, default=str)[:2000]
-        if isinstance(nested, dict) and nested.get("properties") and key not in seen:
-            lines += _outline(
-                nested, description, nested_base, indent + "  ", depth + 1, {*seen, key}
+        nested, nested_base = walker.merged(nested, child_base)
+        if isinstance(nested, dict) and nested.get("properties") and id(nested) not in seen:
+            _outline(
+                nested, walker, nested_base, indent + "  ", depth + 1, {*seen, id(nested)}, lines
             )
-    return lines
 
 
-def _example(schema: Any, description: Description, base: str, depth: int) -> Any:
-    schema, base = _merged(schema, description, base)
-    for key in ("example", "default", "const"):
-        if key in schema:
-            return schema[key]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    kind = schema.get("type")
-    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
-    if kind == "object" or "properties" in schema:
-        if depth >= MAX_DEPTH:
-            return {}
-        required = schema.get("required") or []
-        properties = schema.get("properties") or {}
-        return {
-            name: _example(properties.get(name, {}), description, base, depth + 1)
-            for name in required
-        }
-    return {"string": "", "integer": 0, "number": 0, "boolean": False, "array": []}.get(str(kind))
-
-
-def _example_cell(op: Operation, body: Any) -> str:
+def _example_cell(op: Operation, body: str | None) -> str:
     path = _TEMPLATE.sub(lambda m: "{{" + m.group(1) + "}}", op.path)
     query = [p.name for p in op.params_in("query") if p.required]
     if query:
         path += "?" + "&".join(f"{n}={{{{{n}}}}}" for n in query)
     if not op.body_media:
         return f"%ue_call {op.method} {path}"
-    return f"%%ue_call {op.method} {path}\n" + json.dumps(body if body is not None else {})
+    return f"%%ue_call {op.method} {path}\n" + (body if body is not None else "{}")

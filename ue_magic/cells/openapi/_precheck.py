@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from ...errors import BodyCheckError, DescriptionError
 from .._items import items_of, render_each
 from ..request import RequestSpec, RequestTemplate
+from ._bounded import TooComplex
 from ._check import Checked, RequestChecker, body_line
+
+EACH_SECONDS = 10.0  # checking every item of --each before sending: at most this long
 
 
 def check_call(
@@ -29,7 +33,8 @@ def check_call(
     fetch the description (the one request a check can cost, once per login). Raises
     BodyCheckError (with ``each``, naming the item) or the render errors the cell would raise
     anyway; returns the match and a warning for a request the description does not have, or
-    for a body schema too broken to check (the body then goes out unchecked).
+    for a body schema too broken or too complex to check (each body within 0.5 s, all of
+    ``each`` within 10 s; the rest then go out unchecked).
     """
     if each:
         items: Any = namespace.get(each)
@@ -55,9 +60,19 @@ def check_call(
             return Checked(checked.operation, unchecked_warning())
         return checked
     start = body_line(cell, message_form) if cell is not None else 1
+    ends = time.monotonic() + EACH_SECONDS
     for index, spec in enumerate(specs):
+        if each and index and time.monotonic() > ends:
+            return Checked(
+                checked.operation,
+                f"API description: checking the bodies of {each} took over {EACH_SECONDS:g} s; "
+                f"items from {index} on are sent unchecked.",
+            )
         try:
             _check_one(checker, checked, spec, cell, start)
+        except TooComplex as error:
+            unchecked = f"items {index} on are sent unchecked" if each else "sent unchecked"
+            return Checked(checked.operation, f"API description: {error}; {unchecked}.")
         except DescriptionError as error:  # the schema is at fault: send, and say so once
             label = checked.operation.label if checked.operation else ""
             return Checked(

@@ -110,7 +110,9 @@ class LoginDescription:
             self.note = f"turned off (UE_OPENAPI or %ue_login --openapi is {self.source!r})"
             return
         try:
-            self._description = load_description(self.where, read_url=self._read_url)
+            self._description = load_description(
+                self.where, read_url=self._read_url, api_url=self.api_url
+            )
             self._description.index  # built now, so the first completion is quick  # noqa: B018
             self.note = ""
         except QuietMiss as miss:

@@ -1,8 +1,10 @@
 """Checking a JSON body against an operation's request schema, before anything is sent.
 
-Uses ``jsonschema`` and ``referencing`` (the ``openapi`` extra): Draft 2020-12 for OpenAPI 3.1,
-Draft 4 for 3.0 with ``nullable`` turned into a ``null`` type. Without them, ``available()`` is
-False and bodies go out unchecked (completion and ``%ue_api`` still work).
+Uses ``jsonschema``, ``referencing`` and ``regex`` (the ``openapi`` extra): Draft 2020-12 for
+OpenAPI 3.1, Draft 4 for 3.0, where ``nullable: true`` admits null for the whole schema. Every
+keyword runs under a deadline and patterns in an engine with a time limit (``_bounded``).
+Without them, ``available()`` is False and bodies go out unchecked (completion and ``%ue_api``
+still work).
 
 A failure is a ``BodyProblem``: the JSON path of the value, what the schema expected, and the
 offset of that value in the body text, which the magic turns into a line and column in the cell.
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import DescriptionError
+from ._bounded import Deadline, TooComplex, bounded_keywords
 from ._model import Description
 from ._operation import Operation
 from ._schema_import import import_jsonschema
@@ -34,14 +37,15 @@ class BodyProblem:
     path: str
     expected: str
     location: tuple[PathItem, ...]  # the same path as keys and indices
+    missing: str = ""  # for a required name the object lacks: that name (location: the object)
 
 
 def available() -> bool:
-    """True when jsonschema and referencing are installed (the ``openapi`` extra).
+    """True when jsonschema, referencing and regex are installed (the ``openapi`` extra).
 
     Asked without importing them: importing jsonschema can take seconds (its format checkers
     build grammars), which a request without a body must not wait for."""
-    return _installed("jsonschema") and _installed("referencing")
+    return _installed("jsonschema") and _installed("referencing") and _installed("regex")
 
 
 def _installed(name: str) -> bool:
@@ -62,6 +66,8 @@ class BodyValidator:
         self._validators: dict[str, Any] = {}
         self._lock = threading.Lock()  # held while jsonschema and the registry are made
         self._warming: threading.Thread | None = None
+        self._deadline = Deadline()
+        self._bounded: Any = None  # the validator class with bounded keywords
 
     def warm_up(self) -> None:
         """Import jsonschema and build the registry in a background thread, once, so that the
@@ -80,7 +86,8 @@ class BodyValidator:
         """The first (most relevant) problem of ``body``, or None when it fits or has no schema.
 
         Raises DescriptionError when the schema itself is broken (an unknown type, a bad
-        pattern, a loop, a keyword of the wrong shape): the description is at fault, not the body.
+        pattern, a loop, a keyword of the wrong shape): the description is at fault, not the body;
+        TooComplex (a DescriptionError) when checking takes over 0.5 s.
         """
         if not operation.body_schema_uri:
             return None
@@ -88,48 +95,94 @@ class BodyValidator:
             validator = self._validator(operation.body_schema_uri)
             from jsonschema.exceptions import best_match
 
+            self._deadline.start()
             error = best_match(validator.iter_errors(body))
             return None if error is None else _problem(error)
+        except TooComplex as exc:
+            raise TooComplex(
+                f"the body schema of {operation.label} in {self.description.source} is too "
+                f"complex to check: {exc}"
+            ) from None
         except _broken_schema_errors() as exc:
             detail = str(exc).strip().split("\n")[0][:120] or type(exc).__name__
             raise DescriptionError(
                 f"the body schema of {operation.label} is broken ({detail})"
             ) from None
+        except BaseException as exc:
+            if not is_panic(exc):
+                raise
+            # a $ref loop whose recursion ends inside referencing's Rust part (rpds), which
+            # turns the RecursionError into a pyo3 panic (a BaseException)
+            raise DescriptionError(
+                f"the body schema of {operation.label} is broken (it refers to itself without end)"
+            ) from None
+
+    def problems(self, operation: Operation, body: Any) -> list[BodyProblem]:
+        """Every top-level problem of ``body``, under the same deadline (raises as ``check``)."""
+        if not operation.body_schema_uri:
+            return []
+        validator = self._validator(operation.body_schema_uri)
+        self._deadline.start()
+        return [_problem(error) for error in validator.iter_errors(body)]
 
     def _validator(self, uri: str) -> Any:
         validator = self._validators.get(uri)
         if validator is None:
-            registry = self._registry_of()
-            from jsonschema import Draft4Validator, Draft202012Validator
-
-            cls = Draft202012Validator if self.description.is_31 else Draft4Validator
-            validator = cls({"$ref": uri}, registry=registry)
+            registry = self._registry_of()  # first: it imports jsonschema (_schema_import)
+            validator = self._class()({"$ref": uri}, registry=registry)
             self._validators[uri] = validator
         return validator
 
+    def _class(self) -> Any:
+        """Draft 2020-12 (3.1) or Draft 4 (3.0), its keywords bounded (``_bounded``)."""
+        if self._bounded is None:
+            from jsonschema import Draft4Validator, Draft202012Validator
+            from jsonschema.validators import extend
+
+            is_31 = self.description.is_31
+            cls = Draft202012Validator if is_31 else Draft4Validator
+            files = self.description.documents.files.values()
+            keywords = bounded_keywords(
+                dict(cls.VALIDATORS),
+                self._deadline,
+                nullable=not is_31,
+                pattern_properties_anywhere=lambda: any(
+                    _holds_key(f, "patternProperties") for f in files
+                ),
+            )
+            self._bounded = extend(cls, keywords)
+        return self._bounded
+
     def _registry_of(self) -> Any:
         """The description's documents as a ``referencing.Registry``, made at most once
-        (jsonschema imported first: see ``_schema_import``); waits for a warm-up under way."""
+        (jsonschema imported first: see ``_schema_import``); waits for a warm-up under way.
+        The documents are used as they are (3.0's ``nullable`` is read by ``_bounded``), so
+        making it costs no copy of a large description."""
         with self._lock:
             if self._registry is None:
                 import_jsonschema()
                 from referencing import Registry
                 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-                is_31 = self.description.is_31
-                spec = DRAFT202012 if is_31 else DRAFT4
+                spec = DRAFT202012 if self.description.is_31 else DRAFT4
                 resources = [
-                    (uri, spec.create_resource(doc if is_31 else _from_30(doc)))
+                    (uri, spec.create_resource(doc))
                     for uri, doc in self.description.documents.files.items()
                 ]
                 self._registry = Registry().with_resources(resources)
             return self._registry
 
 
+def is_panic(error: BaseException) -> bool:
+    """A pyo3 ``PanicException`` (raised by Rust extensions such as rpds; not importable)."""
+    return type(error).__name__ == "PanicException"
+
+
 def _broken_schema_errors() -> tuple[type[BaseException], ...]:
     """What jsonschema and referencing raise on a schema that is not a valid schema."""
     import re
 
+    import regex
     from jsonschema.exceptions import SchemaError, UnknownType
     from referencing.exceptions import Unresolvable
 
@@ -138,6 +191,7 @@ def _broken_schema_errors() -> tuple[type[BaseException], ...]:
         UnknownType,
         Unresolvable,
         re.error,
+        regex.error,
         RecursionError,
         TypeError,
         AttributeError,
@@ -147,20 +201,21 @@ def _broken_schema_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-def _from_30(node: Any) -> Any:
-    """OpenAPI 3.0's schema dialect as Draft 4: ``nullable: true`` allows ``null``."""
-    if isinstance(node, list):
-        return [_from_30(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _from_30(value) for key, value in node.items()}
-    if out.get("nullable") is True and "$ref" not in out:
-        kind = out.get("type")
-        if isinstance(kind, str):
-            out["type"] = [kind, "null"]
-        if isinstance(out.get("enum"), list) and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
-    return out
+def _holds_key(document: Any, key: str) -> bool:
+    """Whether any object in ``document`` has ``key`` (each shared node walked once)."""
+    stack, seen = [document], set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, dict):
+            if key in item:
+                return True
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+    return False
 
 
 _JSON_TYPES = {
@@ -196,7 +251,9 @@ def _problem(error: Any) -> BodyProblem:
     if keyword == "required":
         missing = next((n for n in expected_value if n not in instance), expected_value[0])
         location = (*location, missing)
-        return BodyProblem(json_path(location), "is required but missing", location[:-1])
+        return BodyProblem(
+            json_path(location), "is required but missing", location[:-1], str(missing)
+        )
     if keyword == "type":
         kinds = [expected_value] if isinstance(expected_value, str) else list(expected_value)
         wanted = " or ".join(_JSON_TYPES.get(k, k) for k in kinds)

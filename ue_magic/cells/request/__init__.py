@@ -34,7 +34,8 @@ One module per part of the grammar:
 - ``_body``: a body as the references read it (comments, ``&`` lines, multipart), by mode;
 - ``_variables``: ``@name = value`` file variables; ``_system``: ``{{$guid}}`` and the like;
 - ``_file``: one named request of a ``.http`` file (``--file``/``--name``);
-- ``_call``: which form a ``%ue_call`` takes (METHOD PATH on the line, or a message cell).
+- ``_call``: which form a ``%ue_call`` takes (METHOD PATH on the line, or a message cell);
+- ``_foreign``: IPython's ``{name}``/``$name`` refused when the name is defined.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from __future__ import annotations
 from ..._constants import METHODS
 from ...errors import RequestSyntaxError, UnknownNameError
 from ._call import compile_call, file_cell
+from ._foreign import refuse_ipython_names
 from ._json import json_standin
 from ._template import RequestSpec, RequestTemplate, compile_request, parse_request
 
@@ -56,4 +58,5 @@ __all__ = [
     "file_cell",
     "json_standin",
     "parse_request",
+    "refuse_ipython_names",
 ]

@@ -1,0 +1,89 @@
+"""Two things a newcomer types from IPython habit: ``--help``/``-h`` on a magic (the same help
+as ``%magic?``), and IPython's ``{name}``/``$name`` in a request (refused when the name is
+defined, with the ``{{name}}`` that works; nothing is sent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+from ue_magic.sandbox import Sandbox
+
+METERS = "/usage-metering/v1/meters"
+MAGICS = ["ue_call", "ue_login", "ue_logout", "ue_status", "ue_api"]
+
+
+@pytest.fixture
+def shell(ip: Any, sandbox: Sandbox) -> Any:
+    with capture_output():
+        ip.run_line_magic("ue_login", "")
+    sandbox.reset()
+    return ip
+
+
+def pinfo(ip: Any, magic: str) -> str:
+    """What ``%magic?`` shows."""
+    return str(ip.object_inspect_mime(f"%{magic}")["text/plain"])
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+@pytest.mark.parametrize("magic", MAGICS)
+def test_help_flags_show_the_help_of_magic_question_mark(
+    shell: Any, sandbox: Sandbox, magic: str, flag: str
+) -> None:
+    with capture_output() as captured:
+        shell.run_line_magic(magic, flag)
+    shown = captured.stdout
+    lines = [line.strip() for line in shown.splitlines() if line.strip()]
+    assert lines and "did you mean" not in shown and "Unknown" not in shown
+    expected = pinfo(shell, magic)
+    assert all(line in expected for line in lines), (shown, expected)
+    assert sandbox.counters()["api_requests"] == 0
+
+
+def test_help_on_the_cell_magic_line_sends_nothing(shell: Any, sandbox: Sandbox) -> None:
+    with capture_output() as captured:
+        shell.run_cell_magic("ue_call", f"POST {METERS} --help", '{"a": 1}')
+    assert "--each" in captured.stdout and sandbox.counters()["api_requests"] == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "cell", "written"),
+    [
+        (f"GET {METERS}?meterTypeId={{meter_type_id}}", None, "{meter_type_id}"),
+        (f"GET {METERS}?meterTypeId=$meter_type_id", None, "$meter_type_id"),
+        (f"GET {METERS}/{{meter_type_id}}", None, "{meter_type_id}"),
+        (f'GET {METERS} -H "X-Type: {{meter_type_id}}"', None, "{meter_type_id}"),
+        (f"POST {METERS}", '{"meterTypeId": "{meter_type_id}"}', "{meter_type_id}"),
+        ("", f"GET {METERS}\nX-Type: $meter_type_id\n", "$meter_type_id"),
+    ],
+)
+def test_ipython_style_names_that_are_defined_are_refused(
+    shell: Any, sandbox: Sandbox, line: str, cell: str | None, written: str
+) -> None:
+    shell.user_ns["meter_type_id"] = "mt-1"
+    with pytest.raises(UsageError) as raised:
+        if cell is None:
+            shell.run_line_magic("ue_call", line)
+        else:
+            shell.run_cell_magic("ue_call", line, cell)
+    message = str(raised.value)
+    assert written in message and "{{meter_type_id}}" in message
+    assert sandbox.counters()["api_requests"] == 0
+
+
+def test_a_template_segment_with_no_such_variable_is_refused_as_before(shell: Any) -> None:
+    shell.user_ns.pop("id", None)
+    with pytest.raises(UsageError) as raised:
+        shell.run_line_magic("ue_call", f"GET {METERS}/{{id}}")
+    assert "IPython's syntax" not in str(raised.value)
+
+
+def test_double_braces_still_send_the_value(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns["meter_type_id"] = "mt-1"
+    with capture_output():
+        shell.run_line_magic("ue_call", f"GET {METERS}?meterTypeId={{{{meter_type_id}}}} -q")
+    assert shell.user_ns["_ue"].request.url.params["meterTypeId"] == "mt-1"

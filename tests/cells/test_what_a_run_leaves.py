@@ -1,0 +1,139 @@
+"""What a run leaves in the notebook when it fails, is resumed or is interrupted: nothing a user
+made is lost (-o keeps its value, _ue_bulk keeps the last --each, a resumed --save keeps the
+first indices, Ctrl-C during --all-pages keeps the pages so far)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+from ue_magic.cells._bulk_report import BulkResult
+from ue_magic.core.pages import Pages
+from ue_magic.sandbox import Sandbox
+
+TYPES = "/usage-metering/v1/meter-types"
+METERS = "/usage-metering/v1/meters"
+
+
+@pytest.fixture
+def shell(ip: Any, sandbox: Sandbox) -> Any:
+    with capture_output():
+        ip.run_line_magic("ue_login", "")
+    sandbox.reset()
+    return ip
+
+
+def meter_type(name: str) -> str:
+    return json.dumps({"name": name, "unit": "calls", "aggregation": {"type": "sum"}})
+
+
+# -- -o VAR when the call raises --------------------------------------------------------------
+
+
+def test_a_failing_rerun_keeps_the_created_value_in_o(shell: Any, sandbox: Sandbox) -> None:
+    with capture_output():
+        shell.run_cell_magic("ue_call", f"POST {TYPES} -o m1", meter_type("kept"))
+    created = shell.user_ns["m1"]
+    sandbox.inject(status=409, body={"message": "name already exists", "field": "name"})
+    with capture_output(), pytest.raises(UsageError) as caught:
+        shell.run_cell_magic("ue_call", f"POST {TYPES} -o m1", meter_type("kept"))
+    assert shell.user_ns["m1"] is created  # what the first run made is still there
+    assert shell.user_ns["_ue"].status_code == 409
+    assert shell.user_ns["_ue"].json()["field"] == "name"  # the error body is in _ue
+    assert "-o m1 keeps its value" in str(caught.value)
+
+
+def test_with_no_raise_o_gets_the_error_body(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns["m1"] = {"id": "made-before"}
+    sandbox.inject(status=409, body={"message": "name already exists", "field": "name"})
+    with capture_output():
+        shell.run_cell_magic("ue_call", f"POST {TYPES} -o m1 --no-raise", meter_type("x"))
+    assert shell.user_ns["m1"]["field"] == "name"
+
+
+# -- _ue_bulk ---------------------------------------------------------------------------------
+
+
+def test_ue_bulk_outlives_the_next_call_and_the_hint_uses_it(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns["names"] = ["ok-1", "x" * 81, "ok-2"]  # the long name is refused (400)
+    with capture_output() as captured, pytest.raises(UsageError) as caught:
+        shell.run_cell_magic(
+            "ue_call",
+            f"POST {TYPES} --each names",
+            '{"name": "{{item}}", "unit": "calls", "aggregation": {"type": "sum"}}',
+        )
+    assert "pending = _ue_bulk.pending" in str(caught.value)
+    summary = captured.outputs[0].data["text/plain"]  # the failure table's footer
+    assert "pending = _ue_bulk.pending, then --each pending" in summary
+    with capture_output():
+        shell.run_line_magic("ue_call", f"GET {TYPES} -q")
+    bulk = shell.user_ns["_ue_bulk"]
+    assert isinstance(bulk, BulkResult)  # _ue is the GET's answer now; _ue_bulk is the run
+    assert list(bulk.pending) == ["x" * 81]
+
+
+# -- a resumed --save -------------------------------------------------------------------------
+
+
+def test_a_resumed_save_keeps_each_items_first_index(
+    shell: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    target = tmp_path / "run.jsonl"
+    items = [{"name": f"t-{i}"} for i in range(5)]
+    items[1]["name"] = items[3]["name"] = "x" * 81  # refused: they will be fixed and resent
+    shell.user_ns["rows"] = items
+    body = '{"name": "{{item.name}}", "unit": "calls", "aggregation": {"type": "sum"}}'
+    with capture_output():
+        shell.run_cell_magic(
+            "ue_call", f"POST {TYPES} --each rows --save {target} --no-raise", body
+        )
+    shell.run_cell("pending = _ue_bulk.pending")
+    for number, item in enumerate(shell.user_ns["pending"]):
+        item["name"] = f"fixed-{number}"
+    with capture_output():
+        shell.run_cell_magic("ue_call", f"POST {TYPES} --each pending --save {target}", body)
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    ok = [line["index"] for line in lines if line["outcome"] == "ok"]
+    assert sorted(ok) == [0, 1, 2, 3, 4]  # each index once: the resent kept theirs (1 and 3)
+    assert {line["index"] for line in lines if line["outcome"] == "failed"} == {1, 3}
+
+
+# -- Ctrl-C during --all-pages ----------------------------------------------------------------
+
+
+def interrupt_after(seconds: float) -> threading.Timer:
+    """A real SIGINT to this process, as Ctrl-C sends, after ``seconds``."""
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer
+
+
+def test_ctrl_c_during_all_pages_keeps_the_pages_so_far(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns["type_id"] = sandbox.seed_meters(250)
+    sandbox.set_latency(0.4)  # each page takes a while: Ctrl-C lands during the second or third
+    timer = interrupt_after(0.6)
+    try:
+        with capture_output() as captured:
+            result = shell.run_cell(
+                f"x = %ue_call GET {METERS}?meterTypeId={{{{type_id}}}}&limit=100 --all-pages -o x"
+            )
+    finally:
+        timer.cancel()
+        sandbox.set_latency(0)
+    error = result.error_in_exec
+    assert isinstance(error, UsageError)  # an error reply: Run All stops
+    assert "Interrupted (Ctrl-C) after 1 page" in str(error) or "after 2 pages" in str(error)
+    assert "the list is partial" in str(error)
+    assert "Traceback" not in captured.stdout + captured.stderr
+    kept = shell.user_ns["x"]
+    pages = shell.user_ns["_ue"]
+    assert isinstance(pages, Pages) and pages.interrupted
+    assert 0 < len(kept["meters"]) < 250 and kept is pages.body

@@ -1,0 +1,298 @@
+"""Descriptions built to make ue-magic work without end (issue 22): each is loaded, matched,
+completed, outlined and checked within a generous bound, with one warning past a limit, and
+the request goes on. The bounds here only guard against a hang; `benchmarks/bench_openapi.py`
+measures the times."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+from tests.openapi.conftest import Answer, DescriptionServer
+from tests.openapi.test_magics_api import completions, login
+from ue_magic.cells.openapi import api_view, load_description
+from ue_magic.errors import DescriptionError
+from ue_magic.sandbox import Sandbox
+
+METERS = "/usage-metering/v1/meters"
+TYPES = "/usage-metering/v1/meter-types"
+HANG = 10.0  # seconds: far above the targets (1 s a body check, 100 ms a Tab), far below a hang
+pytestmark = pytest.mark.timeout(120)
+
+
+def doc(paths: dict[str, Any], schemas: dict[str, Any] | None = None, **extra: Any) -> Any:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "hostile", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": schemas or {}},
+        **extra,
+    }
+
+
+def post_body(ref: str) -> dict[str, Any]:
+    content = {"application/json": {"schema": {"$ref": ref}}}
+    return {
+        "post": {"requestBody": {"content": content}, "responses": {"201": {"description": ""}}}
+    }
+
+
+def allof_chain(n: int, parts: int = 4, same: bool = True) -> dict[str, Any]:
+    """``S_i = {"allOf": [{"$ref": S_i+1}] * 4}`` for i = 0..n-1, ``S_n`` a plain object; with
+    ``same=False`` the four parts differ in a note, so they are not the same part repeated."""
+    schemas: dict[str, Any] = {
+        f"S{i}": {
+            "allOf": [
+                {"$ref": f"#/components/schemas/S{i + 1}", **({} if same else {"description": k})}
+                for k in map(str, range(parts))
+            ]
+        }
+        for i in range(n)
+    }
+    schemas[f"S{n}"] = {
+        "type": "object",
+        "required": ["userId"],
+        "properties": {"userId": {"type": "string"}},
+    }
+    return doc({METERS: post_body("#/components/schemas/S0")}, schemas)
+
+
+def within(seconds: float, work: Any) -> Any:
+    started = time.monotonic()
+    result = work()
+    elapsed = time.monotonic() - started
+    assert elapsed < seconds, f"took {elapsed:.1f} s"
+    return result
+
+
+def login_with(ip: Any, tmp_path: Path, description: Any, name: str = "openapi.json") -> Path:
+    path = tmp_path / name
+    path.write_text(description if isinstance(description, str) else json.dumps(description))
+    with capture_output():
+        ip.run_line_magic("ue_login", f"--openapi {path}")
+    return path
+
+
+@pytest.mark.parametrize("n", [11, 30])
+def test_an_allof_chain_is_checked_in_bounded_time(ip: Any, tmp_path: Path, n: int) -> None:
+    login_with(ip, tmp_path, allof_chain(n))
+    with pytest.raises(UsageError, match=r"\$\.userId: expected a string"):
+        within(
+            HANG, lambda: ip.run_cell_magic("ue_call", f"POST {METERS} --dry-run", '{"userId": 5}')
+        )
+    view = within(HANG, lambda: ip.run_line_magic("ue_api", f"POST {METERS}"))
+    assert "userId*: string" in repr(view)
+    ip.user_ns["items"] = [{"u": str(i)} for i in range(5)]
+    with capture_output():
+        within(
+            HANG,
+            lambda: ip.run_cell_magic(
+                "ue_call", f"POST {METERS} --each items -q --no-raise", '{"userId": "{{item.u}}"}'
+            ),
+        )
+
+
+def test_an_allof_chain_too_wide_to_check_goes_out_unchecked_with_one_warning(
+    ip: Any, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    source = login_with(ip, tmp_path, allof_chain(11, same=False))
+    for attempt in range(2):
+        with capture_output() as captured:
+            within(
+                HANG,
+                lambda: ip.run_cell_magic(
+                    "ue_call", f"POST {METERS} -q --no-raise", '{"userId": 5}'
+                ),
+            )
+        if attempt == 0:
+            assert "too complex to check" in captured.stderr and str(source) in captured.stderr
+            assert "sent unchecked" in captured.stderr
+        else:
+            assert "too complex" not in captured.stderr  # once per login
+    assert sandbox.counters()["by_route"] == {f"POST {METERS}": 2}
+    view = within(HANG, lambda: ip.run_line_magic("ue_api", f"POST {METERS}"))
+    assert "userId*: string" in repr(view)
+
+
+def bomb_yaml(levels: int = 9) -> str:
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for n in range(1, levels):
+        lines.append(f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_yaml_alias_bomb_by_ref_is_refused_at_the_first_tab(
+    ip: Any,
+    api_env: dict[str, str],
+    description_server: DescriptionServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("yaml")
+    description = doc({METERS: {"get": {"responses": {"200": {"description": ""}}}}})
+    description["x-extra"] = {"$ref": "bomb.yaml#/l0"}
+    description_server.answers["/openapi.json"] = Answer(body=json.dumps(description).encode())
+    description_server.answers["/bomb.yaml"] = Answer(
+        body=bomb_yaml().encode(), content_type="application/yaml"
+    )
+    login(ip, api_env, monkeypatch)
+    with capture_output() as captured:
+        found = within(HANG, lambda: completions(ip, "%ue_call GET /usage-me"))
+    assert not any(found)  # nothing offered (IPython may show one empty entry)
+    assert "bomb.yaml" in captured.stderr and "YAML aliases" in captured.stderr
+    assert captured.stderr.count("API description not used") == 1
+
+
+def test_a_yaml_alias_bomb_named_at_login_is_refused(ip: Any, tmp_path: Path) -> None:
+    pytest.importorskip("yaml")
+    text = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\nx-bomb: *l8\n"
+    path = tmp_path / "bomb.yaml"
+    path.write_text(bomb_yaml() + text.replace("x-bomb: *l8", "x-bomb: *l8"))
+    with capture_output():
+        ip.run_line_magic("ue_login", f"--openapi {path}")
+    with capture_output() as captured:
+        found = within(HANG, lambda: completions(ip, "%ue_call GET /usage-me"))
+    assert not any(found)  # nothing offered (IPython may show one empty entry)
+    assert "bomb.yaml" in captured.stderr and "YAML aliases" in captured.stderr
+
+
+def test_a_self_referring_yaml_document_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("yaml")
+    path = tmp_path / "loop.yaml"
+    path.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\nx: &a [*a]\n")
+    with pytest.raises(DescriptionError, match="YAML aliases"):
+        within(HANG, lambda: load_description(path))
+
+
+def pattern_description(pattern: str) -> dict[str, Any]:
+    schema = {
+        "type": "object",
+        "properties": {"userId": {"type": "string", "pattern": pattern}},
+    }
+    return doc({METERS: post_body("#/components/schemas/M")}, {"M": schema})
+
+
+def test_a_backtracking_pattern_is_checked_in_bounded_time(ip: Any, tmp_path: Path) -> None:
+    login_with(ip, tmp_path, pattern_description(r"^(\w+\s?)*$"))
+    value = "a" * 34 + "-"
+    with pytest.raises(UsageError, match="does not match"):
+        within(
+            HANG,
+            lambda: ip.run_cell_magic(
+                "ue_call", f"POST {METERS} --dry-run", json.dumps({"userId": value})
+            ),
+        )
+
+
+@pytest.mark.parametrize("pattern", [r"^(a|a)*$", r"^(a|aa)+$", r"\s*\s*\s*\s*$"])
+def test_a_pattern_too_slow_to_match_goes_out_unchecked(
+    ip: Any, tmp_path: Path, sandbox: Sandbox, pattern: str
+) -> None:
+    source = login_with(ip, tmp_path, pattern_description(pattern))
+    value = ("a" if "a" in pattern else " ") * 30_000 + "-"
+    with capture_output() as captured:
+        within(
+            HANG,
+            lambda: ip.run_cell_magic(
+                "ue_call", f"POST {METERS} -q --no-raise", json.dumps({"userId": value})
+            ),
+        )
+    assert "its pattern" in captured.stderr and "sent unchecked" in captured.stderr
+    assert str(source) in captured.stderr
+    assert sandbox.counters()["by_route"] == {f"POST {METERS}": 1}
+
+
+def test_a_path_template_of_sixteen_variables_cannot_backtrack(
+    ip: Any, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    many = "".join("{" + chr(ord("a") + k) + "}" for k in range(16)) + "z"
+    get = {"get": {"responses": {"200": {"description": ""}}}}
+    login_with(ip, tmp_path, doc({f"{TYPES}/{{id}}": get, f"{TYPES}/{many}": get}))
+    uuid = "0b7e5a52-8a52-4cc7-9df5-2bd6e5d1f8a1"
+    for options in ("--no-raise -q", "--no-raise -q --no-validate"):
+        with capture_output() as captured:
+            line = f"GET {TYPES}/{uuid} {options}"
+            within(HANG, lambda line=line: ip.run_line_magic("ue_call", line))
+        assert "no GET" not in captured.stderr  # matched {id}
+    description = load_description(doc({f"{TYPES}/{{id}}": get, f"{TYPES}/{many}": get}))
+    assert description.index.entry(f"{TYPES}/{'x' * 16}z").template == f"{TYPES}/{many}"
+    assert description.index.entry(f"{TYPES}/{'x' * 15}z").template == f"{TYPES}/{{id}}"
+    assert not any(within(HANG, lambda: completions(ip, f"%ue_call GET {TYPES}/{uuid[:5]}")))
+
+
+def test_a_url_description_may_not_reach_a_local_file_through_another_url(
+    ip: Any, tmp_path: Path, description_server: DescriptionServer
+) -> None:
+    """local openapi.json -> http://127.0.0.1:P/remote.json -> file:///.../.env"""
+    secret_file = tmp_path / "secrets" / ".env"
+    secret_file.parent.mkdir()
+    secret_file.write_text('{"type": "string", "x-secret": "ZZTOPSECRETZZ"}')
+    remote = {"S": {"$ref": secret_file.as_uri()}}
+    description_server.answers["/remote.json"] = Answer(body=json.dumps(remote).encode())
+    login_with(ip, tmp_path, doc({METERS: post_body(description_server.url + "remote.json#/S")}))
+    with capture_output() as captured:
+        ip.run_cell_magic("ue_call", f"POST {METERS} --dry-run", '{"a": 1}')
+    assert "may not refer to local files" in captured.stderr
+    assert "remote.json" in captured.stderr and "ZZTOPSECRETZZ" not in captured.stdout
+    assert description_server.hits.get("/remote.json") == 1
+    with pytest.raises(DescriptionError, match="may not refer to local files"):
+        load_description(
+            tmp_path / "openapi.json",
+            read_url=lambda url: __import__("httpx").get(url).content,
+        )
+
+
+def test_many_paths_are_matched_and_completed_through_the_path_tree() -> None:
+    """100,000 operations (4 MB): matching and a Tab follow the typed segments, not every path
+    (a walk over all of them took 2.5 s a Tab and 0.3 s a call)."""
+    from ue_magic.cells.openapi import CompletionContext, complete
+
+    get = {"get": {"responses": {}}}
+    paths = {f"/p{i}/{{id}}": get for i in range(100_000)} | {"/p7/special": get}
+    description = load_description(doc(paths))
+    description.index  # built once per login (LoginDescription builds it with the load)  # noqa: B018
+    context = CompletionContext(describe=lambda profile: description)
+
+    def tab(text: str) -> list[str]:
+        found = within(HANG / 10, lambda: complete(text, len(text), context))
+        return [c.text for c in found.candidates] if found else []
+
+    assert len(tab("%ue_call GET /")) == 200  # MAX_CANDIDATES
+    assert tab("%ue_call GET /p9999")[:2] == ["p9999", "p99990"]
+    assert tab("%ue_call GET /p7/") == ["special", "{id}"]
+    assert tab("%ue_call DELETE /p7/") == []
+    assert within(HANG / 10, lambda: description.index.match("GET", "/p7/special")).path == (
+        "/p7/special"
+    )
+    assert description.index.match("GET", "/p99999/x").path == "/p99999/{id}"
+    assert description.index.match("GET", "/p100000/x") is None
+
+
+def test_a_panic_from_rust_in_a_ref_loop_is_a_broken_schema(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fuzzing found a $ref loop whose RecursionError ended inside rpds (referencing's Rust
+    part), which pyo3 turns into a PanicException, a BaseException that escaped as a traceback."""
+    from ue_magic.cells.openapi import RequestChecker
+
+    class PanicException(BaseException):  # pyo3_runtime.PanicException cannot be imported
+        pass
+
+    description = load_description(allof_chain(2))
+    checker = RequestChecker(description)
+    operation = description.operations[0]
+    checker.check_body(operation, {"userId": "u"}, "{}")  # builds the validator
+
+    def panic(*args: Any, **kwargs: Any) -> Any:
+        raise PanicException("__eq__ failed!: RecursionError")
+
+    monkeypatch.setattr("jsonschema.exceptions.best_match", panic)
+    with pytest.raises(DescriptionError, match="refers to itself without end"):
+        checker.check_body(operation, {"userId": "u"}, "{}")
+    view = api_view(description, ["POST", METERS])  # the example's check: what it has
+    assert "userId" in repr(view)

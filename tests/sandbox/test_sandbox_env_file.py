@@ -1,0 +1,83 @@
+"""`ue-sandbox --env-file PATH`: the UE_* lines go into PATH, its other lines stay, and a file
+that points at a real account is refused (named) and left as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from dotenv import dotenv_values
+
+from tests.sandbox.test_sandbox_cli import ENV_KEYS, Cli, cli_factory, run  # noqa: F401
+from ue_magic.sandbox.__main__ import main
+from ue_magic.sandbox.server import bind_socket
+
+REAL = "UE_API_URL=https://api.digitalroute.io/\nUE_CLIENT_ID=real\nUE_CLIENT_SECRET=s3cret\n"
+
+
+def test_env_file_gets_the_lines_and_keeps_the_others(
+    cli_factory: list[Cli],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# my settings\nOTHER=kept\nUE_CLIENT_ID=old-sandbox\nUE_API_URL=http://127.0.0.1:1/\n"
+    )
+    cli = run(cli_factory, "--port", "0", "--env-file", str(env_file))
+    written = dotenv_values(env_file)
+    assert written["OTHER"] == "kept" and "# my settings" in env_file.read_text()
+    assert written["UE_CLIENT_ID"] != "old-sandbox"
+    assert env_file.read_text().count("UE_CLIENT_ID=") == 1
+    assert {k for k in written if k.startswith("UE_")} == set(ENV_KEYS)
+    token = httpx.post(
+        str(written["UE_TOKEN_URL"]),
+        data={
+            "grant_type": "client_credentials",
+            "client_id": written["UE_CLIENT_ID"],
+            "client_secret": written["UE_CLIENT_SECRET"],
+            "audience": written["UE_AUDIENCE"],
+        },
+        timeout=10,
+    )
+    assert token.status_code == 200
+    assert "wrote its settings into" in cli.stop()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [REAL, "UE_CLIENT_ID=real\nUE_CLIENT_SECRET=s3cret\n"],  # no URL: the default region
+    ids=["real-url", "secret-for-default-region"],
+)
+def test_a_real_accounts_file_is_refused_and_left_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(text)
+    assert main(["--port", "0", "--env-file", str(env_file)]) == 2
+    err = capsys.readouterr().err
+    assert str(env_file) in err and "real account" in err and "not replaced" in err
+    assert "s3cret" not in err
+    assert env_file.read_text() == text
+
+
+def test_a_busy_port_leaves_the_env_file_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("OTHER=kept\n")
+    busy = bind_socket("127.0.0.1", 0)
+    try:
+        assert main(["--port", str(busy.getsockname()[1]), "--env-file", str(env_file)]) == 1
+    finally:
+        busy.close()
+    assert "--port 0" in capsys.readouterr().err
+    assert env_file.read_text() == "OTHER=kept\n"
+
+
+def test_the_docs_never_redirect_into_env() -> None:
+    root = Path(__file__).parents[2]
+    for page in [root / "README.md", *sorted((root / "docs").rglob("*.md"))]:
+        text = page.read_text()
+        assert "> .env" not in text and ">.env" not in text, page
+    assert "ue-sandbox --env-file .env" in (root / "docs" / "guide" / "sandbox.md").read_text()

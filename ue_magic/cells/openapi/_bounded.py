@@ -1,0 +1,198 @@
+"""jsonschema keywords that cannot run away: every keyword under a deadline, patterns in an
+engine with a time limit, ``uniqueItems`` in linear time, and 3.0's ``nullable``.
+
+Why: jsonschema walks a schema as a tree, so ``allOf`` chains that name the same ``$ref`` four
+times are 4**n walks (over 60 s at n = 11), and ``re`` backtracks without limit
+(``^(\\w+\\s?)*$`` against 34 characters: over 60 s, holding the GIL where nothing can stop
+it). Each keyword call checks the deadline; a pattern runs in ``regex`` (mrab-regex, the
+``openapi`` extra) with ``timeout=`` set to the time left. ``regex`` keeps ``re``'s syntax,
+which the checks have always used; RE2, the linear-time engine, lacks the look-arounds and
+back-references that JSON Schema patterns (ECMA 262) may use, and there is no well-kept
+pure-Python one. Past the deadline: ``TooComplex``, and the body goes out unchecked.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ...errors import DescriptionError
+
+CHECK_SECONDS = 0.5  # one body's check; with what follows it, within the 1 s promised
+_PATTERN_CACHE = 256
+
+
+class TooComplex(DescriptionError):
+    """The schema takes longer to check than the budget allows."""
+
+
+class Deadline:
+    """When the current check must end (``time.monotonic()``), shared by one validator's
+    keywords; ``start()`` before each check."""
+
+    def __init__(self, seconds: float = CHECK_SECONDS) -> None:
+        self.seconds = seconds
+        self.ends = float("inf")
+        self._patterns: dict[str, Any] = {}
+
+    def start(self) -> None:
+        self.ends = time.monotonic() + self.seconds
+
+    def left(self) -> float:
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise TooComplex(f"it takes over {self.seconds:g} s to check")
+        return left
+
+    def search(self, pattern: str, text: str) -> bool:
+        """``re.search`` semantics, stopped when the deadline passes."""
+        import regex
+
+        compiled = self._patterns.get(pattern)
+        if compiled is None:
+            if len(self._patterns) >= _PATTERN_CACHE:
+                self._patterns.clear()
+            compiled = self._patterns[pattern] = regex.compile(pattern)
+        try:
+            return compiled.search(text, timeout=self.left()) is not None
+        except TimeoutError:
+            shown = pattern if len(pattern) <= 40 else pattern[:39] + "…"
+            raise TooComplex(
+                f"its pattern {shown!r} takes over {self.seconds:g} s to match "
+                f"a value of {len(text):,} characters"
+            ) from None
+
+
+Keyword = Callable[[Any, Any, Any, Any], "Iterator[Any] | None"]
+
+
+def bounded_keywords(
+    keywords: dict[str, Keyword],
+    deadline: Deadline,
+    *,
+    nullable: bool,
+    pattern_properties_anywhere: Callable[[], bool],
+) -> Any:
+    """``keywords`` (a validator class's ``VALIDATORS``) wrapped to check ``deadline``, with
+    the pattern keywords and ``uniqueItems`` replaced; ``nullable`` (OpenAPI 3.0): a schema
+    with ``nullable: true`` admits null whatever else it says, as validators commonly read it.
+    jsonschema's ``unevaluatedProperties`` matches ``patternProperties`` with ``re``, out of
+    the deadline's reach: in a description that has any (``pattern_properties_anywhere()``,
+    asked once, when first needed), it is not checked (the server is)."""
+    from jsonschema._keywords import additionalProperties
+    from jsonschema.exceptions import ValidationError
+
+    def pattern(validator: Any, patrn: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        if validator.is_type(instance, "string") and not deadline.search(patrn, instance):
+            yield ValidationError(f"{_short(instance)} does not match {patrn!r}")
+
+    def pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Any:
+        if not validator.is_type(instance, "object"):
+            return
+        for patrn, subschema in patterns.items():
+            for key, value in instance.items():
+                if deadline.search(patrn, key):
+                    yield from validator.descend(value, subschema, path=key, schema_path=patrn)
+
+    def additional_properties(validator: Any, extra: Any, instance: Any, schema: Any) -> Any:
+        # jsonschema's own matches patternProperties with re; only its message is reused
+        if not validator.is_type(instance, "object"):
+            return
+        patterns = schema.get("patternProperties") or {}
+        known = schema.get("properties") or {}
+        kept = {
+            k: v
+            for k, v in instance.items()
+            if k in known or not any(deadline.search(p, k) for p in patterns)
+        }
+        shown = {k: v for k, v in schema.items() if k != "patternProperties"}
+        yield from additionalProperties(validator, extra, kept, shown)
+
+    def unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
+        if unique and validator.is_type(instance, "array"):
+            seen: set[str] = set()
+            for item in instance:
+                key = json.dumps(_canonical(item, deadline), sort_keys=True)
+                if key in seen:
+                    yield ValidationError(f"{_short(instance)} has non-unique elements")
+                    return
+                seen.add(key)
+
+    def once_each(name: str) -> Keyword:
+        """``allOf``/``anyOf`` with repeated parts checked once: ``[{"$ref": X}] * 4`` is X."""
+        keyword = keywords[name]
+
+        def run(validator: Any, parts: Any, instance: Any, schema: Any) -> Any:
+            if isinstance(parts, list) and len(parts) > 1:
+                unique: dict[tuple[str, Any], Any] = {}
+                for part in parts:  # the same $ref, or the same node (a YAML alias)
+                    ref = part.get("$ref") if isinstance(part, dict) and len(part) == 1 else None
+                    key = ("$ref", ref) if isinstance(ref, str) else ("node", id(part))
+                    unique.setdefault(key, part)
+                parts = list(unique.values())
+            return keyword(validator, parts, instance, schema)
+
+        return run
+
+    replaced: dict[str, Keyword] = {
+        "allOf": once_each("allOf"),
+        "anyOf": once_each("anyOf"),
+        "pattern": pattern,
+        "patternProperties": pattern_properties,
+        "additionalProperties": additional_properties,
+        "uniqueItems": unique_items,
+    }
+    if "unevaluatedProperties" in keywords:
+        replaced["unevaluatedProperties"] = _unless(
+            keywords["unevaluatedProperties"], pattern_properties_anywhere
+        )
+    return {
+        name: _timed(replaced.get(name, keyword), deadline, nullable)
+        for name, keyword in keywords.items()
+    }
+
+
+def _timed(keyword: Keyword, deadline: Deadline, nullable: bool) -> Keyword:
+    def run(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        deadline.left()
+        if nullable and instance is None and schema.get("nullable") is True:
+            return
+        errors = keyword(validator, value, instance, schema)
+        if errors:
+            yield from errors
+
+    return run
+
+
+def _unless(keyword: Keyword, skip: Callable[[], bool]) -> Keyword:
+    answer: list[bool] = []
+
+    def run(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        if not answer:
+            answer.append(skip())
+        return None if answer[0] else keyword(validator, value, instance, schema)
+
+    return run
+
+
+def _canonical(value: Any, deadline: Deadline) -> Any:
+    """A JSON value where equal values (1 and 1.0; not true and 1) are equal Python values."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return [type(value).__name__, value]
+    if isinstance(value, int):
+        return ["number", value]
+    if isinstance(value, float):
+        return ["number", int(value) if value.is_integer() else value]
+    if isinstance(value, list):
+        return [_canonical(v, deadline) for v in value]
+    if isinstance(value, dict):
+        deadline.left()
+        return {k: _canonical(v, deadline) for k, v in value.items()}
+    return ["other", repr(value)]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"

@@ -1,0 +1,77 @@
+"""Every place ue-magic reaches into httpx's or httpcore's private attributes, in one module.
+
+httpx offers no public seam for these; each is kept for a reason worth the risk, and
+``tests/package/test_httpx_internals.py`` pins each name so an httpx release that renames one
+fails loudly (and by name) instead of silently dropping a safeguard:
+
+- ``pool_backends`` / ``Client._transport``, ``_mounts``, ``HTTPTransport._pool``,
+  ``ConnectionPool._network_backend``: a deadline on every socket read (``--timeout`` is a
+  deadline for the whole answer; a server that drips a byte a second would outlast a per-read
+  timeout). Without them the deadline still holds between body chunks.
+- ``bound_decoder`` / ``Response._get_content_decoder`` and its cached ``_decoder``: the size
+  limit counts decoded bytes of a compressed answer (a gzip bomb). Without them an encoded
+  answer is refused rather than decoded without a bound.
+- ``replace_jar`` / ``Client._cookies``: a jar that skips answers which set no cookie
+  (profiled: about 28 µs an answer, the biggest cost of a small answer after the socket).
+- ``replace_body`` / ``Response._content`` and ``_text``: a kept response's body with echoed
+  tokens masked, for every reader (``.content``, ``.text``, ``.json()``).
+- ``become`` / ``Response.__class__``: the responses the client returns are ``ApiResponse``,
+  whose ``raise_for_status()`` message carries the API's reason; the object stays httpx's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "become",
+    "bound_decoder",
+    "pool_backends",
+    "replace_body",
+    "replace_jar",
+    "set_pool_backend",
+]
+
+
+def pool_backends(client: httpx.Client) -> Iterator[tuple[Any, Any]]:
+    """(connection pool, its network backend) of each of the client's transports that has one."""
+    for transport in [client._transport, *client._mounts.values()]:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is not None:
+            yield pool, backend
+
+
+def set_pool_backend(pool: Any, backend: Any) -> None:
+    pool._network_backend = backend
+
+
+def bound_decoder(response: httpx.Response, wrap: Callable[[Any], Any]) -> bool:
+    """Make ``wrap(httpx's decoder)`` the decoder ``response`` uses; False when httpx has no
+    such seam (the caller then refuses the encoded answer)."""
+    get_decoder = getattr(response, "_get_content_decoder", None)
+    if get_decoder is None:
+        return False
+    vars(response)["_decoder"] = wrap(get_decoder())
+    return True
+
+
+def replace_jar(client: httpx.Client, jar: httpx.Cookies) -> None:
+    """Make ``jar`` the client's (httpx's ``cookies`` setter would copy it into a plain one)."""
+    if hasattr(client, "_cookies"):
+        client._cookies = jar
+
+
+def replace_body(response: httpx.Response, content: bytes) -> None:
+    """The read body every reader sees (``.content``, ``.text``, ``.json()``)."""
+    response._content = content
+    response.__dict__.pop("_text", None)
+
+
+def become(response: httpx.Response, cls: type[httpx.Response]) -> httpx.Response:
+    """``response`` as an instance of ``cls`` (a subclass adding methods only)."""
+    response.__class__ = cls
+    return response
