@@ -427,10 +427,13 @@ class Throttle:
         elif self._mode == "measured" and float(wait).is_integer():
             # held at a measured rate and refused: a little over it (the bucket's burst left
             # in the measure); each refusal takes a little off, a full measure never adds.
-            # Refusals in quick succession: measured from the first of them (dry at both)
+            # Refusals in quick succession: measured from the first of them (dry at both),
+            # and meanwhile no faster than it let through since the last (a rate cut mid-run)
             pace = (self._pace or MIN_PACE) * HEADROOM
             if span < MIN_STRETCH and dry is not None:
                 self._dry = dry
+                if span > 0:
+                    pace = min(pace, accepted / span)
             elif self._lowest >= gaps / span * SATURATED:
                 pace = min(pace, gaps / span * HEADROOM)
             self._set_pace(pace, "measured")
