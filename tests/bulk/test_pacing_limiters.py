@@ -83,15 +83,32 @@ def test_the_headers_are_not_read_with_a_fixed_pace() -> None:
         ("bucket", 100, 5, "fraction"),
         ("fixed", 100, 0, "fraction"),  # a fraction says when the window ends: landed after it
         ("sliding", 100, 0, "fraction"),
+        ("fixed", 100, 0, "whole"),  # refused after each short pause: a window's quota
+        ("fixed", 100, 0, "none"),
+        ("sliding", 100, 0, "whole"),
+        ("sliding", 100, 0, "none"),
     ],
 )
 def test_without_headers_the_rate_is_found_from_the_refusals(
     kind: str, rate: int, burst: int, retry_after: str
 ) -> None:
-    """3,000 items at concurrency 32: measured between refusals, held just under."""
+    """3,000 items at concurrency 32: measured between refusals (a window: its quota), held
+    just under."""
     run = simulate(limiter(kind, rate, burst, retry_after, "none"), 3000, 32, spare=True)
     assert run.share >= 0.95, run
     assert run.refused_share <= 0.01, run
+
+
+@pytest.mark.parametrize("kind", ["fixed", "sliding"])
+@pytest.mark.parametrize("concurrency", [8, 32])
+def test_a_short_run_against_one_second_windows_gets_most_of_them(
+    kind: str, concurrency: int
+) -> None:
+    """1,000 items: the window is found at its first refusals and paced at its quota from
+    then on (read as a bucket, these runs got 64-82%)."""
+    run = simulate(limiter(kind, 100, 0, "whole", "none"), 1000, concurrency, spare=True)
+    assert run.share >= 0.95, run
+    assert run.refused_share <= 0.02, run  # the first burst's answers in flight
 
 
 def test_a_whole_second_retry_after_does_not_idle_the_others_for_a_second() -> None:

@@ -121,7 +121,7 @@ PROBE_COST = (
         (10, 5, 0.85, 7),  # slow
         (40, 1, 0.8, 6),  # no burst: the first refusals say almost nothing
         (20, 100, 0.9, 6),  # bursts over r x the pause: a pause does not empty them
-        (10, 200, 0.9, 10),  # 20 s of the rate: refusals in quick succession measure it
+        (10, 200, 0.9, 12),  # 20 s of the rate: refusals in quick succession measure it
     ],
 )
 def test_the_pace_settles_just_under_the_service_rate(
