@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ue_magic.cells._pacing import Throttle
+from ue_magic.cells._pacing import SHORT_PAUSE, Throttle
 
 from ..limits.limiters import limiter
 from ..limits.simulation import simulate
@@ -117,3 +117,38 @@ def test_a_whole_second_retry_after_does_not_idle_the_others_for_a_second() -> N
     shared = simulate(limiter("bucket", 100, 20, "whole", "none"), 1000, 8)
     spare = simulate(limiter("bucket", 100, 20, "whole", "none"), 1000, 8, spare=True)
     assert spare.share >= 0.9 and spare.share > shared.share + 0.02, (spare, shared)
+
+
+def test_a_lone_refusal_at_a_window_quota_pace_pauses_briefly() -> None:
+    """Found to be a one-second window and paced at its quota, a refusal after good answers
+    (starts bunched: a sliding log counts any second) pauses the others 50 ms, not a second;
+    refused again right after, they wait out the Retry-After."""
+    from ..bulk.test_pacing_model import FixedWindow, SimulatedClock
+
+    clock, service = SimulatedClock(), FixedWindow(100, 1.0)
+    throttle = Throttle(8, clock=clock)
+    clock.now = 0.5
+    while throttle.stats.pace is None or not throttle._windowed:  # found: a window
+        slot: float | None = None
+        while True:
+            slot, left = throttle.turn(slot)
+            if left <= 0:
+                break
+            clock.now += left
+        throttle.started(clock.now)
+        status, retry_after = service.admit(clock.now)
+        throttle.answered(clock.now, status, retry_after)
+        clock.now += 0.001
+    clock.now += 5.0
+    for _ in range(20):  # good answers at the quota's pace
+        throttle.started(clock.now)
+        throttle.answered(clock.now, 200, None)
+        clock.now += 0.0101
+    paused = throttle.stats.paused
+    throttle.started(clock.now)
+    throttle.answered(clock.now, 429, 1.0)
+    assert throttle.stats.paused - paused == pytest.approx(SHORT_PAUSE)
+    clock.now += SHORT_PAUSE
+    throttle.started(clock.now)
+    throttle.answered(clock.now, 429, 1.0)
+    assert throttle.stats.paused - paused == pytest.approx(SHORT_PAUSE + 1.0)

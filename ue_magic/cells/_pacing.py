@@ -14,9 +14,11 @@ it, AIMD (additive increase, multiplicative decrease, as TCP's congestion contro
   first, rough estimate is probed upwards quickly until the service refuses again; a measured one is
   held 1.5% under and probed again only after ``CREEP_AFTER`` seconds; never above ``--rate``.
 - A refused attempt is not sent again before its Retry-After (its worker waits it out). The others
-  pause briefly (a bucket refills in a fraction of a second), unless the first start after that is
-  refused too (a window is full until its end): then they wait out the Retry-After, which lands
-  after the window's end. A fractional Retry-After is exact, and is waited out by all.
+  pause briefly (``SHORT_PAUSES``: a bucket refills in a fraction of a second), unless the first
+  start after each is refused too (a window is full until its end): then the run is windowed, and
+  every refusal is waited out by all to its Retry-After, which lands after the window's end; the
+  pace is the window's quota (what it let through before it was full) over its length (the longest
+  whole Retry-After). A fractional Retry-After is exact, and is waited out by all.
 
 ``tests/bulk/test_pacing_model.py`` runs it against these limiters on a simulated clock.
 
@@ -268,12 +270,17 @@ class Throttle:
             whole = retry_after is None or float(retry_after).is_integer()
             wait = BACKOFF if retry_after is None else retry_after
             fresh = not self._accepted_since(self._epoch_start, started)  # right after a pause
-            if whole and self._windowed:
-                pause = wait  # a window is full until its end: all wait for the next
+            steady = self._mode == "measured" and self._window_length <= 1 and not fresh
+            if whole and self._windowed and not steady:
+                # a window is full until its end: all wait for the next (refused once at the
+                # quota's pace, a one-second sliding log may have a place free soon: a short
+                # pause first)
+                pause = wait
                 self._window_length = max(self._window_length, wait)
             elif whole and fresh and self._short >= len(SHORT_PAUSES):
                 pause = wait  # refused after each short pause: a window, full until its end
                 self._short, self._windowed = 0, self.adaptive
+                self._window_length = max(self._window_length, wait)
                 if self.adaptive and self._dry is not None and self._mode != "stated":
                     self._by_window(self._dry_epoch, self._dry)  # the window before was full
             elif whole:  # a bucket: a whole second says little; it refills some in a short one
@@ -468,7 +475,12 @@ class Throttle:
         begin = max(begin, refused - length)
         accepted = sum(1 for s, ok in self._starts if begin <= s < refused and ok is not False)
         if accepted:
-            self._set_pace(accepted / length * HEADROOM, "measured")
+            pace = accepted / length * HEADROOM
+            if self._mode == "measured" and self._pace is not None and self._windowed:
+                # refused at the quota's pace: starts bunch (the threads, the network), and a
+                # sliding log counts any second: 1.5% off, as a bucket's refusal takes
+                pace = min(pace, self._pace * HEADROOM)
+            self._set_pace(pace, "measured")
             self._settled = self.clock()
 
     def _mark(self, started: float, ok: bool) -> None:
