@@ -35,6 +35,10 @@ from ue_magic.errors import ApiConnectionError, OriginError, TokenError, UsageEn
         (API, "https://API.example:443/abs", "https://api.example/abs"),
         ("http://127.0.0.1:8787/", "http://127.0.0.1:8787/x", "http://127.0.0.1:8787/x"),
         (API, "//api.example/x", "https://api.example/x"),
+        # the origin is the guard's unit, not the API URL's path (docs/guide/security.md)
+        ("https://api.example/base/", "https://api.example/other", "https://api.example/other"),
+        ("https://api.example/base/", "/../other", "https://api.example/other"),
+        ("https://api.example/base/", "https://api.example/basex/y", "https://api.example/basex/y"),
     ],
 )
 def test_resolve_url_joins_to_the_api_url(api_url: str, path: str, expected: str) -> None:

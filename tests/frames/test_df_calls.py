@@ -97,6 +97,9 @@ def test_an_answer_without_a_list_is_an_error_and_changes_nothing(shell: Any) ->
     answer = shell.user_ns["_ue"].json()
     assert answer["id"] == shell.user_ns["type_id"]  # the answer, as it came, in _ue
     assert shell.user_ns["kept"] == "before"
+    with pytest.raises(UsageError), capture_output():
+        shell.run_line_magic("ue_call", f"GET {TYPES}/{{{{type_id}}}} --df -o kept")
+    assert shell.user_ns["kept"] == "before"  # -o too
     with pytest.raises(UsageError) as raised, capture_output():
         shell.run_line_magic("ue_call", f"GET {TYPES}/{{{{type_id}}}} --df")
     said = str(raised.value)
@@ -146,5 +149,30 @@ def test_the_setting_makes_list_answers_frames(shell: Any) -> None:
 def test_the_help_shows_df_and_the_setting(ip: Any) -> None:
     """What %ue_call? prints: the option, and the setting, in the magic's docstring."""
     help_text = ip.find_line_magic("ue_call").__doc__
-    assert "--df " in help_text and "The value is a pandas DataFrame of the list." in help_text
+    assert "--df " in help_text and "The value is a pandas DataFrame of the list" in help_text
     assert "UsageEngineMagics.dataframe = True" in help_text and "explore" in help_text
+
+
+def test_ctrl_c_during_all_pages_keeps_the_pages_so_far_as_a_frame(
+    shell: Any, sandbox: Sandbox
+) -> None:
+    import os
+    import signal
+    import threading
+
+    shell.user_ns["type_id"] = sandbox.seed_meters(250)
+    sandbox.set_latency(0.4)  # each page takes a while: Ctrl-C lands during the second or third
+    timer = threading.Timer(0.6, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with capture_output():
+            result = shell.run_cell(
+                f"{OF_TYPE.replace('GET', '%ue_call GET')}&limit=100 --all-pages --df -o so_far"
+            )
+    finally:
+        timer.cancel()
+        sandbox.set_latency(0)
+    assert "the list is partial" in str(result.error_in_exec)
+    kept, pages = shell.user_ns["so_far"], shell.user_ns["_ue"]
+    assert isinstance(kept, pd.DataFrame) and 0 < len(kept) < 250
+    assert kept["id"].tolist() == [m["id"] for m in pages.body["meters"]]

@@ -34,7 +34,7 @@ def test_one_row_per_item_ok_failed_and_not_sent(
         shell.run_cell_magic(
             "ue_call", f"--each people --concurrency 1 --df -o made POST {METERS}", BODY
         )
-    frame, result = shell.user_ns["made"], shell.user_ns["_ue"]
+    frame, result = shell.user_ns["made"], shell.user_ns["_ue_bulk"]
     assert isinstance(frame, pd.DataFrame) and frame.index.tolist() == list(range(6))
     assert frame["item"].tolist() == items
     assert frame["outcome"].tolist()[:3] == ["ok", "failed", "ok"]
@@ -83,7 +83,7 @@ def test_without_df_the_result_still_gives_a_frame(shell: Any) -> None:
         shell.run_cell_magic(
             "ue_call", f"--each people --concurrency 1 --no-raise POST {METERS}", BODY
         )
-    frame = shell.user_ns["_ue"].to_frame()
+    frame = shell.user_ns["_ue_bulk"].to_frame()
     assert frame["outcome"].tolist() == ["ok", "failed"]
     assert frame["status"].tolist() == [201, 409]
     assert "id" not in frame.columns and frame["error"].tolist()[1] == "conflict"

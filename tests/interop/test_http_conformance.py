@@ -17,12 +17,13 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-from .echo_server import TOKEN, EchoServer
+from .echo_server import TOKEN, Arrived, EchoServer
 from .http_corpus import Request, materialize, seen
 
 pytestmark = pytest.mark.interop
@@ -43,6 +44,11 @@ DELIBERATE = {
     "rc_process_env": ("refused", "$processEnv is not supported"),
     "jb_scheme_less": ("httpyac failed", ""),  # http:// as the JetBrains spec reads it
     "hy_local_datetime": ("differs", ""),  # "+00:00" sent as %2B; httpyac's bare + is a space
+    "gl_get": ("httpyac failed", ""),  # scheme-less, as jb_scheme_less
+    "it_malformed": ("refused", "invalid JSON"),  # the file's own "malformed JSON" example
+    "rn_raw": ("refused", "add a header such as Content-Type: text/plain"),
+    "sb_accounts": ("refused", "response handlers and references are not run"),
+    "rv_no_amp": ("refused", "a line break in a form body is not a separator"),
 }
 
 
@@ -71,13 +77,33 @@ def _httpyac(folder: Path, file: str, echo: EchoServer) -> dict[str, Any]:
         timeout=120,
         check=False,
     )
-    arrived = echo.take()
+    return paired(json.loads(run.stdout)["requests"], echo.take())
+
+
+def paired(entries: list[dict[str, Any]], arrived: list[Arrived]) -> dict[str, Any]:
+    """httpyac's ``--json`` entries, each name -> what arrived for it, or its error. Entries are
+    regions, not requests: a ``### Variables`` block is one, with no response and no error, and
+    takes no arrival. Arrivals come in order; each is checked against the request httpyac says
+    it sent, so a wrong pairing fails here rather than comparing two different requests."""
+    arrived = list(arrived)
     results: dict[str, Any] = {}
-    for sent in json.loads(run.stdout)["requests"]:
-        failed = [t for t in sent.get("testResults", []) if t.get("status") == "ERROR"]
-        results[sent["name"]] = failed[0]["message"] if failed else arrived.pop(0)
+    for entry in entries:
+        failed = [t for t in entry.get("testResults", []) if t.get("status") == "ERROR"]
+        sent = (entry.get("response") or {}).get("request")
+        if sent is not None:
+            assert arrived, f"httpyac says it sent {entry['name']}, and nothing arrived"
+            got = arrived.pop(0)
+            assert (got.method, got.target) == (sent["method"], _target(sent["url"])), entry["name"]
+            results[entry["name"]] = got
+        elif failed:
+            results[entry["name"]] = failed[0]["message"]
     assert not arrived, f"httpyac sent more than its results say: {arrived}"
     return results
+
+
+def _target(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(("", "", parts.path or "/", parts.query, ""))
 
 
 def _ue_call(ip: Any, folder: Path, request: Request, echo: EchoServer) -> Any:
@@ -117,6 +143,7 @@ def test_corpus_agrees_with_httpyac(
     outcomes: dict[str, str] = {}
     for request in requests:
         ours = _ue_call(ip, tmp_path, request, echo)
+        assert request.name in reference, f"httpyac did not list {request.name}"
         theirs = reference[request.name]
         if isinstance(theirs, str):
             assert not isinstance(ours, str), f"{request.name}: both failed: {ours} / {theirs}"
@@ -138,9 +165,23 @@ def test_corpus_agrees_with_httpyac(
             or DELIBERATE[name][1] not in outcome
         )
     }
-    assert not unexplained
+    assert not unexplained, "\n".join(f"{name}: {why}" for name, why in unexplained.items())
     stale = {name for name in DELIBERATE if outcomes.get(name) == "agree"}
     assert not stale, f"listed as differences but agree now: {stale}"
     agree = sum(outcome == "agree" for outcome in outcomes.values())
     stated = f"{agree} of {len(outcomes)} requests agree"
     assert stated in GUIDE.read_text(encoding="utf-8"), f"the .http guide should say: {stated}"
+
+
+def test_regions_without_a_request_take_no_arrival() -> None:
+    """httpyac lists a ``### Variables`` block as an entry with no result: pairing arrivals by
+    entry would give every later request the one before it."""
+    get_a = Arrived("GET", "/a?x=1", (), b"")
+    entries: list[dict[str, Any]] = [
+        {"name": "Variables", "testResults": []},
+        {"name": "one", "response": {"request": {"method": "GET", "url": "http://h:1/a?x=1"}}},
+        {"name": "two", "testResults": [{"status": "ERROR", "message": "Invalid URL"}]},
+    ]
+    assert paired(entries, [get_a]) == {"one": get_a, "two": "Invalid URL"}
+    with pytest.raises(AssertionError, match="one"):
+        paired(entries, [Arrived("POST", "/b", (), b"")])

@@ -6,6 +6,7 @@ module is tested with a plain dict and a list.
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -220,6 +221,13 @@ def call_once(
         _preview(client, spec, options, show)
         return None
     target = check_target(options.save) if options.save is not None else None
+
+    def framed_value(body: Any) -> tuple[Any, list[str]]:
+        """--df (or the setting): the DataFrame of a body (see ``frame.answer_value``)."""
+        from .frame import answer_value
+
+        return answer_value(body, options, spec.method, spec.path, description)
+
     # A call that fails to get an answer leaves no stale _ue behind; -o VAR keeps its value until
     # an answer it should hold arrives (a failing re-run of a create cell loses nothing).
     namespace["_ue"] = None
@@ -240,7 +248,7 @@ def call_once(
         elif pages.limited:  # even with -q: the list is incomplete
             print(pages.summary())
         if pages.interrupted:
-            _keep_partial(namespace, pages, options)
+            _keep_partial(namespace, pages, options, framed_value)
         response, body = pages.response, pages.body
         stored = body
         if pages.before_error is not None and options.output:
@@ -255,10 +263,8 @@ def call_once(
     framed = False
     notes: list[str] = []
     if options.frames and (partial or not response.is_error):  # an error body stays as it is
-        from .frame import answer_value
-
         # raises, before -o is set, for an answer --df cannot convert (_ue holds it)
-        value, notes = answer_value(stored, options, spec.method, spec.path, description)
+        value, notes = framed_value(stored)
         framed, stored = value is not stored, value
     raises = response.is_error and not options.no_raise
     if options.output and (not raises or partial):  # pages before an error: kept
@@ -289,13 +295,22 @@ def call_once(
     return body if line_form else None
 
 
-def _keep_partial(namespace: MutableMapping[str, Any], pages: Any, options: CallOptions) -> None:
+def _keep_partial(
+    namespace: MutableMapping[str, Any],
+    pages: Any,
+    options: CallOptions,
+    framed_value: Callable[[Any], tuple[Any, list[str]]],
+) -> None:
     """Ctrl-C during --all-pages: the pages fetched so far go to ``_ue`` (the ``Pages``) and
-    -o, then one line says so; raising stops Run All."""
+    -o (as a DataFrame with --df), then one line says so; raising stops Run All."""
     namespace["_ue"] = pages
     where = "_ue.body"
     if options.output:
-        namespace[options.output] = pages.body
+        value = pages.body
+        if options.frames:
+            with contextlib.suppress(UsageEngineError):  # no list: the pages as they came
+                value = framed_value(pages.body)[0]
+        namespace[options.output] = value
         where = f"-o {options.output} and _ue.body"
     kept = f"{pages.pages} page{'s' if pages.pages != 1 else ''}, {pages.items} items"
     raise UsageEngineError(

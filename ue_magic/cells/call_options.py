@@ -212,7 +212,7 @@ CALL_OPTIONS: tuple[Option, ...] = (
     Option(
         ("--columns",),
         "columns",
-        "The table's columns, in order (implies --table).",
+        "The table's columns, in order (implies --table); with --df, the DataFrame's.",
         metavar="A,B",
         convert=_columns,
         check=_check_columns,
@@ -220,7 +220,7 @@ CALL_OPTIONS: tuple[Option, ...] = (
     Option(
         ("--df",),
         "df",
-        "The value is a pandas DataFrame of the list.",
+        "The value is a pandas DataFrame of the list (with --each: a row per item).",
         "store_true",
     ),
     Option(

@@ -31,7 +31,8 @@ One module per part of the grammar:
 - ``_json``: the JSON body check, with the user's line and column;
 - ``_message``: the ``.http`` message grammar (request line, query lines, headers, body);
 - ``_template``: ``compile_request`` -> ``RequestTemplate`` -> ``render`` -> ``RequestSpec``;
-- ``_body``: a body as the references read it (comments, ``&`` lines, multipart), by mode;
+- ``_body``: a body as the references read it (comments, multipart), by mode;
+- ``_form``: a form body as the references send it (``&`` lines, spaces, percent-encoding);
 - ``_variables``: ``@name = value`` file variables; ``_system``: ``{{$guid}}`` and the like;
 - ``_file``: one named request of a ``.http`` file (``--file``/``--name``);
 - ``_call``: which form a ``%ue_call`` takes (METHOD PATH on the line, or a message cell);

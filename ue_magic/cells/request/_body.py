@@ -1,10 +1,10 @@
 """A body as the ``.http`` references read it, then compiled by the mode its Content-Type says.
 
 In the message form (a cell or a ``.http`` file), as REST Client and httpyac do: whole-line
-``#`` and ``//`` comments are dropped; whitespace at either end is trimmed; a form body's ``&``
-lines are joined to the line before (``name=foo`` then ``&password=bar``); a multipart body's
+``#`` and ``//`` comments are dropped; whitespace at either end is trimmed; a multipart body's
 line breaks are CRLF, as the format needs. Then a JSON body is checked with the user's line and
-column, a form body gets its values URL-encoded, and any other body is text.
+column, a form body is read as the references send it (``_form``: lines joined by ``&``, spaces
+around separators dropped, text percent-encoded), and any other body is text.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import re
 from ..._constants import METHODS
 from ...core._media import is_json, media_type
 from ...errors import RequestSyntaxError
+from ._form import compile_form_body
 from ._json import compile_json_body
 from ._placeholders import Origin, tokenize
-from ._values import Parts, as_text, form_text, parts_of
+from ._values import Parts, as_text, parts_of
 
 _COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//).*(?:\n|\Z)", re.MULTILINE)
-_FORM_CONTINUATION = re.compile(r"\r?\n[ \t]*(?=&)")
 _LINE_BREAK = re.compile(r"\r?\n")
 
 JSON, FORM, MULTIPART, TEXT = "json", "form", "multipart", "text"
@@ -79,8 +79,8 @@ def compile_body(text: str, origin: Origin, mode: str) -> Parts:
     if mode == JSON:
         return compile_json_body(text, origin)
     if mode == FORM:
-        text = _FORM_CONTINUATION.sub("", text)
-    elif mode == MULTIPART:
+        return compile_form_body(text, origin)
+    if mode == MULTIPART:
         text = _LINE_BREAK.sub("\r\n", text)
     tokens, placeholders = tokenize(text, origin)
-    return parts_of(tokens, placeholders, form_text if mode == FORM else as_text)
+    return parts_of(tokens, placeholders, as_text)
