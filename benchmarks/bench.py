@@ -1,7 +1,7 @@
 """ue-magic's benchmarks: every figure a ratio to its baseline, measured in one run, same server.
 
-    python benchmarks/bench.py [--check] [--rounds N] [--samples N] [--only calls|bulk|cold]
-                               [--readme [PAGE]]
+    python benchmarks/bench.py [--check] [--rounds N] [--samples N] [--quick]
+                               [--only calls|bulk|cold|limits] [--readme [PAGE]]
 
 The sandbox runs in its own process (so server work does not share our GIL), and each timed figure
 interleaves baseline and candidate rounds (A B A B ...) and compares medians. ``--check`` exits
@@ -598,11 +598,16 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["calls", "bulk", "cold"],
+        choices=["calls", "bulk", "cold", "limits"],
         help="run only these rows (the table is partial)",
     )
     parser.add_argument(
         "--samples", type=int, default=7, help="new processes per order of the cold rows"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="the limiter matrix's subset (3 minutes, not an hour): see bench_limits.py",
     )
     args = parser.parse_args()
     if args.readme:
@@ -618,6 +623,10 @@ def main() -> int:
         from bench_openapi import rows as openapi_rows  # API-aware cells: completion, checks
 
         rows += openapi_rows(args.rounds)
+    if args.only in (None, "limits"):
+        from bench_limits import rows as limit_rows  # a neutral server's limiters
+
+        rows += limit_rows(args.quick)
     if args.only in (None, "bulk"):
         for figure in (bulk_throughput, rate_limited, lambda: against_asyncio(args.rounds)):
             got = figure()

@@ -7,7 +7,14 @@ import time
 
 import pytest
 
-from ue_magic.cells._pacing import PacingStats, Stopped, Throttle, pacing_note
+from ue_magic.cells._pacing import (
+    SHORT_PAUSE,
+    SHORT_PAUSES,
+    PacingStats,
+    Stopped,
+    Throttle,
+    pacing_note,
+)
 
 
 def starts_in_threads(throttle: Throttle, n: int) -> list[float]:
@@ -40,7 +47,9 @@ def test_a_429_pauses_every_worker_until_retry_after_has_passed() -> None:
 
 
 def test_429s_to_requests_sent_before_the_pause_do_not_pause_again() -> None:
-    throttle = Throttle(8)
+    throttle = Throttle(16)  # its window starts at 4 (slow start) ...
+    for _ in range(4):
+        throttle.answered(throttle.before_write(), 200, None)  # ... and doubles: 8
     starts = [throttle.before_write() for _ in range(5)]
     for started in starts:
         throttle.answered(started, 429, 0.2)
@@ -48,14 +57,31 @@ def test_429s_to_requests_sent_before_the_pause_do_not_pause_again() -> None:
     assert throttle.stats.window == 4  # one halving for one congestion event, not five
 
 
-def test_a_429_without_retry_after_still_pauses() -> None:
+def test_a_429_without_retry_after_pauses_briefly_then_a_second_if_refused_again() -> None:
+    """As a whole-second Retry-After: a bucket refills in a fraction of it, a window does not
+    (the first start after each short pause is refused too: the others then wait it out)."""
     throttle = Throttle(2)
     throttle.answered(throttle.before_write(), 429, None)
-    assert throttle.stats.pauses == 1 and throttle.stats.paused >= 0.99
+    assert throttle.stats.pauses == 1 and throttle.stats.paused == pytest.approx(SHORT_PAUSES[0])
+    throttle.answered(throttle.before_write(), 429, None)  # a slow bucket refills in a longer one
+    assert throttle.stats.pauses == 2 and throttle.stats.paused == pytest.approx(sum(SHORT_PAUSES))
+    throttle.answered(throttle.before_write(), 429, None)
+    assert throttle.stats.pauses == 3 and throttle.stats.paused >= sum(SHORT_PAUSES) + 0.99
+
+
+def test_a_whole_second_retry_after_pauses_the_others_briefly_a_fraction_fully() -> None:
+    throttle = Throttle(8)
+    throttle.answered(throttle.before_write(), 429, 1.0)
+    assert throttle.stats.paused == pytest.approx(SHORT_PAUSE)
+    throttle = Throttle(8)
+    throttle.answered(throttle.before_write(), 429, 0.3)
+    assert throttle.stats.paused == pytest.approx(0.3)
 
 
 def test_the_window_halves_on_a_429_and_grows_back_never_above_the_ceiling() -> None:
     throttle = Throttle(16)
+    for _ in range(12):
+        throttle.answered(throttle.before_write(), 200, None)  # slow start: 4 + 12
     throttle.answered(throttle.before_write(), 429, 0.0)
     assert throttle.stats.window == 8
     seen = []

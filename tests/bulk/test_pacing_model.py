@@ -73,7 +73,9 @@ class Run:
 
 class Client:
     """Sends one request after another, each 2 ms on the wire, as soon as the throttle lets it:
-    after a 429 once its Retry-After has passed, otherwise at the pace (1 ms apart unpaced)."""
+    at the pace (1 ms apart unpaced), after any pause. A refused request waits out its
+    Retry-After aside (as a bulk run's worker does, while a spare one sends), so it is not
+    modelled: the next one goes as soon as the throttle lets it."""
 
     latency, unpaced_gap = 0.002, 0.001
 
@@ -96,22 +98,31 @@ class Client:
             run.paces.append((clock.now, pace))
             if status == 429:
                 run.refused += 1
-                self.resume = clock.now + (retry_after or 1.0) + 1e-3
+                self.resume = clock.now + 1e-3
             else:
                 run.ok += 1
                 self.resume = started + (1 / pace if pace else self.unpaced_gap) + 1e-6
         return run
 
 
+PROBE_COST = (
+    "design (issue 24): a refusal pauses the others 50 ms, not its Retry-After, so a rate is "
+    "measured between two refusals; a measure starts with the tokens the short pause refilled "
+    "and reads a little over the rate (100.3 at 100/s here), and each later refusal takes 1.5% "
+    "off: a refusal between 10 and 25 s, and 7 refusals where the old estimate, pausing a "
+    "second, had 2 (see the issue-24 report)"
+)
+
+
 @pytest.mark.parametrize(
     ("rate", "burst", "share", "refusals"),
     [
-        (100, 20, 0.9, 3),  # the benchmark's service
-        (250, 50, 0.9, 3),
-        (10, 5, 0.85, 6),  # slow: each 1 s pause costs a bigger share
-        (40, 1, 0.8, 6),  # no burst: the first epochs say almost nothing
-        (20, 100, 0.9, 4),  # bursts over r x the pause: epochs begin part full (read as 2/s)
-        (10, 200, 0.9, 4),
+        (100, 20, 0.9, 8),  # the benchmark's service
+        (250, 50, 0.9, 8),
+        (10, 5, 0.85, 7),  # slow
+        (40, 1, 0.8, 6),  # no burst: the first refusals say almost nothing
+        (20, 100, 0.9, 6),  # bursts over r x the pause: a pause does not empty them
+        (10, 200, 0.9, 12),  # 20 s of the rate: refusals in quick succession measure it
     ],
 )
 def test_the_pace_settles_just_under_the_service_rate(
@@ -120,13 +131,14 @@ def test_the_pace_settles_just_under_the_service_rate(
     client, service = Client(), TokenBucket(rate, burst)
     run = client.drive(service, until=25.0)
     pace = client.throttle.stats.pace
-    assert pace is not None and rate * 0.9 <= pace <= rate  # close under the limit
-    assert run.refused <= refusals  # the first burst and a probe or two; then none
+    assert pace is not None and rate * 0.9 <= pace <= rate * 1.01  # close to the limit
+    assert run.refused <= refusals  # the first burst and the probes that measure it
     later = client.drive(service, until=50.0)  # probing again after CREEP_AFTER costs little
-    assert later.refused <= 1
+    assert later.refused <= 0.01 * (later.ok + later.refused)  # 429s at most 1% of requests
     assert run.ok + later.ok >= share * rate * 50  # this share of what the limit allows
 
 
+@pytest.mark.xfail(strict=True, reason=PROBE_COST)
 def test_once_settled_the_pace_holds_and_probes_again_only_after_a_while() -> None:
     client, service = Client(), TokenBucket(100, 20)
     client.drive(service, until=10.0)
@@ -140,6 +152,7 @@ def test_once_settled_the_pace_holds_and_probes_again_only_after_a_while() -> No
     assert run.refused == 0
 
 
+@pytest.mark.xfail(strict=True, reason=PROBE_COST)
 def test_a_low_first_estimate_is_probed_upwards_until_the_limit() -> None:
     client, service = Client(), TokenBucket(100, 20)
     clock, throttle = client.clock, client.throttle
@@ -233,7 +246,9 @@ def test_a_service_that_lowers_its_rate_is_followed_down() -> None:
     run = client.drive(service, until=90.0)
     pace = client.throttle.stats.pace
     assert pace is not None and 45 <= pace <= 52
-    assert run.refused <= 5 and run.ok >= 0.9 * 50 * 60
+    # each refusal in quick succession lowers the pace to what went through since the last;
+    # each costs a 50 ms pause (it was 5 refusals of a second each)
+    assert run.refused <= 8 and run.ok >= 0.9 * 50 * 60
 
 
 class SlidingLog:
@@ -296,12 +311,10 @@ def test_other_limiters_get_most_of_their_limit(service: Any, allowed: int) -> N
     assert run.refused <= 15
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design: a 1 s sliding or fixed window is read as a token bucket with a small "
-    "burst, and the pace settles at 65-75% of the limit (see the report of issue 14v2)",
-)
 @pytest.mark.parametrize("service", [SlidingLog(100, 1.0), FixedWindow(100, 1.0)])
 def test_a_one_second_window_limiter_gets_most_of_its_limit(service: Any) -> None:
+    """Refused right after each short pause: a window, waited out to its end; what it let
+    through before, its quota, is the pace (it was read as a bucket: 65-75%)."""
     run = Client().drive(service, until=60.0)
-    assert run.ok >= 0.85 * 100 * 60
+    assert run.ok >= 0.95 * 100 * 60
+    assert run.refused <= 6  # the first window's, and one when the pace creeps over it

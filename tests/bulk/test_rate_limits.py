@@ -76,7 +76,8 @@ def test_a_retry_whose_write_fails_is_sent_again_not_failed(shell: Any, sandbox:
     server cannot have it, so it is sent again, though an earlier attempt was answered (429).
     """
     prefix = "/usage-metering/v1/nowhere/"
-    sandbox.inject("api", status=429, count=1, retry_after=6, path_prefix=prefix + "b")
+    # a fractional Retry-After is exact: every worker waits it out (a whole second is not)
+    sandbox.inject("api", status=429, count=1, retry_after=6.5, path_prefix=prefix + "b")
     sandbox.inject("api", status=429, count=1, retry_after=0, delay=0.3, path_prefix=prefix + "a")
     shell.user_ns["users"] = ["a", "b"]
     run_each(shell, f"--each users --concurrency 2 --no-raise -q POST {prefix}{{{{item}}}}", "{}")
@@ -88,8 +89,9 @@ def test_a_retry_whose_write_fails_is_sent_again_not_failed(shell: Any, sandbox:
 
 def test_a_pause_longer_than_the_timeout_fails_no_item(shell: Any, sandbox: Sandbox) -> None:
     """Attempts wait out the pause before they take a connection and start their timeout: a
-    Retry-After of 3 s with --timeout 2 used to fail the items waiting in the pause."""
-    sandbox.inject("api", status=429, count=2, retry_after=3, path_prefix=METERS)
+    Retry-After of 3 s with --timeout 2 used to fail the items waiting in the pause (a
+    fractional one is waited out by every worker)."""
+    sandbox.inject("api", status=429, count=2, retry_after=3.5, path_prefix=METERS)
     users = [f"long-{n}" for n in range(12)]
     shell.user_ns["users"] = users
     run_each(shell, f"--each users --concurrency 4 --timeout 2 -q POST {METERS}")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from ue_magic.cells._quota import read_quota
 from ue_magic.sandbox import Sandbox, start
 from ue_magic.sandbox.rates import Rate, RateLimiter, parse_rate, retry_after
 
@@ -179,3 +180,72 @@ def test_bad_rates_are_refused_at_start(kwargs: dict[str, object]) -> None:
 def test_set_rates_refuses_a_bad_rate(sandbox: Sandbox) -> None:
     with pytest.raises(ValueError):
         sandbox.set_rates(token="ten")
+
+
+@pytest.mark.parametrize(
+    ("spec", "rate"),
+    [
+        ("100/20,fixed", Rate(100, 20, kind="fixed")),
+        ("100, sliding ,retry-after=fraction", Rate(100, 100, "sliding", "fraction")),
+        ("5/2,headers=ietf,retry-after=none", Rate(5, 2, "bucket", "none", "ietf")),
+        ("50,HEADERS=X", Rate(50, 50, headers="x")),
+    ],
+)
+def test_other_limiters_and_headers_are_options_of_a_rate(spec: str, rate: Rate) -> None:
+    assert parse_rate(spec) == rate
+    assert parse_rate(str(rate)) == rate  # what the rates hook reports reads back the same
+
+
+@pytest.mark.parametrize("spec", ["100/20,leaky", "100,headers=yes", "100,retry-after=2", "1,"])
+def test_a_bad_rate_option_is_named(spec: str) -> None:
+    with pytest.raises(ValueError, match="fixed, sliding"):
+        parse_rate(spec)
+
+
+def test_fixed_windows_refuse_until_the_next_second() -> None:
+    now = [10.25]
+    limiter = RateLimiter(parse_rate("3,fixed,retry-after=fraction"), clock=lambda: now[0])
+    assert [limiter.take("a") for _ in range(3)] == [0, 0, 0]
+    refused = limiter.admit("a")
+    assert refused.wait == pytest.approx(0.75) and refused.headers["Retry-After"] == "0.750"
+    now[0] = 11.0
+    assert limiter.take("a") == 0
+
+
+def test_a_sliding_log_refuses_until_the_oldest_is_a_second_old() -> None:
+    now = [0.0]
+    limiter = RateLimiter(parse_rate("2,sliding,retry-after=none"), clock=lambda: now[0])
+    limiter.take("a")
+    now[0] = 0.6
+    limiter.take("a")
+    now[0] = 0.9
+    refused = limiter.admit("a")
+    assert refused.wait == pytest.approx(0.1) and "Retry-After" not in refused.headers
+    now[0] = 1.01
+    assert limiter.take("a") == 0 and limiter.take("a") > 0  # the one at 0.6 is still in
+
+
+def test_the_limit_is_stated_on_every_answer(sandbox: Sandbox) -> None:
+    sandbox.set_rates(token=0, api="5/3,headers=ietf")
+    with client_for(sandbox, get_token(sandbox)) as api:
+        answer = api.get(TYPES)
+        for _ in range(3):
+            refused = api.get(TYPES)
+    assert answer.status_code == 200 and refused.status_code == 429
+    assert answer.headers["RateLimit-Policy"] == '"default";q=3;w=0.6'  # 5 a second
+    assert answer.headers["RateLimit"] == '"default";r=2;t=0'
+    quota = read_quota(answer.headers.raw)
+    assert quota is not None and quota.rate == pytest.approx(5)
+    assert refused.headers["Retry-After"].isdigit() and refused.headers["RateLimit"].endswith(
+        "r=0;t=1"
+    )
+
+
+def test_the_cli_takes_the_options_and_says_the_form(capsys: pytest.CaptureFixture[str]) -> None:
+    from ue_magic.sandbox.__main__ import parser
+
+    args = parser().parse_args(["--api-rate", "100,sliding,headers=x"])
+    assert args.api_rate == Rate(100, 100, "sliding", "whole", "x")
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--api-rate", "100,leaky"])
+    assert "'leaky' is not one of fixed, sliding" in capsys.readouterr().err

@@ -1,23 +1,32 @@
 """Pacing of a bulk run: how many requests are in flight, how fast they start, the shared pause.
 
-One ``Throttle`` per ``--each`` run, shared by its workers. Services limit rates with a token bucket
-(N requests a second, bursts of B) and answer 429 past it. A 429 pauses every worker until its
-Retry-After has passed (a backoff when it gives none), instead of each finding the limit on its own,
-and lowers the pace, AIMD (additive increase, multiplicative decrease, as TCP's congestion control):
+One ``Throttle`` per ``--each`` run, shared by its workers. A service that limits its rate answers
+429 past the limit: a token bucket (N requests a second, bursts of B), a fixed window (N in each
+second) or a sliding log (N in any second). The throttle finds the rate and paces starts just under
+it, AIMD (additive increase, multiplicative decrease, as TCP's congestion control):
 
-- the window of requests in flight halves (never below 1) and grows by one per window of good
-  answers, never above ``--concurrency``;
-- the rate of starts (the pace) is set from the service's refill rate, estimated from the
-  answers (see ``_estimate``): a rough estimate is probed upwards until the limit is met again,
-  a good one is kept just under, probing again only after ``CREEP_AFTER`` seconds; never above
-  ``--rate``. When a pause ends, part of the bucket it refilled goes out at once.
+- the window of requests in flight halves on a 429 (never below 1) and grows by one per window of
+  good answers, never above ``--concurrency``;
+- the rate of starts (the pace) is the rate the headers state (``RateLimit-Policy``,
+  ``X-RateLimit-Limit``: see ``_quota``), held 1% under; without them it is measured: between two
+  refusals the limit was met, so the requests it accepted in between, over that time, are its rate
+  (a bucket that ran dry twice let through exactly N a second meanwhile; a window, N a second). A
+  first, rough estimate is probed upwards quickly until the service refuses again; a measured one is
+  held 1.5% under and probed again only after ``CREEP_AFTER`` seconds; never above ``--rate``.
+- A refused attempt is not sent again before its Retry-After (its worker waits it out). The others
+  pause briefly (``SHORT_PAUSES``: a bucket refills in a fraction of a second), unless the first
+  start after each is refused too (a window is full until its end): then the run is windowed, and
+  every refusal is waited out by all to its Retry-After, which lands after the window's end; the
+  pace is the window's quota (what it let through before it was full) over its length (the longest
+  whole Retry-After). A fractional Retry-After is exact, and is waited out by all.
 
-``tests/bulk/test_pacing_model.py`` runs it against a token bucket on a simulated clock.
+``tests/bulk/test_pacing_model.py`` runs it against these limiters on a simulated clock.
 
 Workers call ``acquire``/``release`` around an item and ``before_write`` just before each attempt
 is written to the socket (retries too), so no attempt starts inside a pause. ``stop`` ends the run:
 waiting workers raise ``Stopped``, and their item was not sent. Time is a monotonic ``clock`` field,
-and waits go through ``wait`` on a condition, so tests step time instead of sleeping.
+and waits go through ``wait`` on a condition, so tests step time instead of sleeping; ``turn`` is
+the same decision without the wait, for a simulation of many workers.
 """
 
 from __future__ import annotations
@@ -30,18 +39,27 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
 
+from ._quota import Quota
+
 __all__ = ["BulkRuns", "PacingStats", "Stopped", "Throttle", "pacing_note"]
 
 DECREASE = 0.5  # the window's multiplicative decrease on a 429
-HEADROOM = 0.985  # the pace is set this far under the estimated refill rate
-CREEP = 0.003  # the pace grows by this share a second while answers are good ...
-CREEP_AFTER = 30.0  # ... once this many seconds have passed since a 429 last set it (a probe)
-PROBE = 0.05  # ... or by this share a second while the pace is the first, rough, estimate
-BURST_USE = 0.8  # share of the estimated bucket spent at once when a pause ends (it refilled)
-BACKOFF = 1.0  # seconds paused after a 429 without a usable Retry-After
+INITIAL_WINDOW = 4  # requests in flight at first: one more per good answer until a 429 (TCP)
+HEADROOM = 0.985  # the pace is held this far under a measured rate ...
+STATED_HEADROOM = 0.99  # ... and this far under a rate the headers state
+PACE_DECREASE = 0.7  # the pace's decrease on a 429 that measures nothing (too soon after one)
+SATURATED = 0.97  # a pace that stayed over this share of what went through kept a bucket dry
+FIRST_PROBE = 1.0  # the pace doubles each second after the first 429, until the second ...
+PROBE = 0.3  # the pace grows by this share a second while it is a rough estimate ...
+CREEP = 0.003  # ... or by this share a second once measured, ...
+CREEP_AFTER = 30.0  # ... after this many seconds of good answers since it was measured
+SHORT_PAUSE = 0.05  # seconds the other workers pause on a 429 with a whole-second Retry-After,
+SHORT_PAUSES = (SHORT_PAUSE, 0.2)  # ... longer if refused right after (then a window's: all of it)
+BACKOFF = 1.0  # seconds, a Retry-After for a 429 without one
 MIN_PACE = 0.5  # requests a second: the slowest pace a 429 can set
-_HISTORY = 30.0  # seconds of starts kept to estimate rates
-MIN_STRETCH = 0.5  # seconds: the shortest stretch of starts that measures a rate
+FENCEPOST = 0.75  # of a token: what the first start after a refusal found refilled, about
+MIN_STRETCH = 0.5  # seconds between two refusals that measure a rate
+_HISTORY = 30.0  # seconds of starts kept to measure rates
 
 
 class Stopped(Exception):
@@ -90,27 +108,31 @@ class Throttle:
         self.shared_pause = shared_pause
         self.clock = clock
         self._cond = threading.Condition()
-        self._window = float(concurrency)
+        self._window = float(min(concurrency, INITIAL_WINDOW) if adaptive else concurrency)
+        self._slow_start = adaptive  # the window doubles each round trip until the first 429
         self._pace: float | None = rate
-        self._estimated = False  # the pace comes from an estimate of the service's rate
-        self._settled = float("-inf")  # when a 429 last set the pace
-        self._rough = False  # that pace is the first estimate, from too little to trust
+        self._mode = "capped" if rate is not None else "unpaced"  # rough, measured, stated
+        self._settled = float("-inf")  # when the pace was last measured
+        self._stated_at = float("inf")  # when the headers first stated a rate
         self._next_start = float("-inf")
         self._pause_until = float("-inf")
+        self._hold_until = float("-inf")  # no start before: the headers said none are left
+        self._stated_refusals = 0  # refusals at a stated rate: past a few, it is measured
         self._in_flight = 0
         self._stopped: str | None = None
         self._started_at = clock()
         self._last_good = self._started_at
         self._starts: deque[tuple[float, bool | None]] = deque()  # (start, ok?) of attempts
-        self._answers: deque[tuple[float, bool]] = deque()  # (when, ok) of answers
-        self._refused_answer = self._started_at  # when the refusal being settled came
-        self._epoch_starts = 0  # starts since the last pause ended
-        self._refused_before = 0  # of those, started before the refused one
         self._epoch_start = self._started_at  # when sending resumed after the last pause
-        self._first: tuple[float, float] | None = None  # (accepted, seconds) of the first epoch
-        self._refused: float | None = None  # start of the attempt a 429 refused, until settled
-        self._dry: float | None = None  # start of the refused attempt settled before it: empty
-        self._last_epoch = self._started_at  # when the epoch that ended in that 429 began
+        self._short = 0  # short pauses in a row, each refused right after: the next is longer
+        self._windowed = False  # the limit is a window's: a quota a window, refills at its end
+        self._window_length = 1.0  # seconds: the longest whole Retry-After of the window
+        self._dry_epoch = self._started_at  # when the epoch that ended at ``_dry`` began
+        self._lowest = 0.0  # the lowest pace since the last refusal (did it stay over the rate?)
+        self._dry_twice = False  # two refusals have measured something
+        self._rough_rounds = 0  # probes that ended without a clean measure
+        self._refused: tuple[float, float, float] | None = None  # (start, wait, epoch) to settle
+        self._dry: float | None = None  # start of the last refusal settled: the limit was met
         self._throttled = self._pauses = self._peak = 0
         self._paused = 0.0
 
@@ -120,11 +142,17 @@ class Throttle:
         with self._cond:
             while True:
                 self._check()
-                if self._in_flight < max(1, int(self._window)):
-                    self._in_flight += 1
-                    self._peak = max(self._peak, self._in_flight)
+                if self.try_acquire():
                     return
                 self._cond.wait(0.5)
+
+    def try_acquire(self) -> bool:
+        """Under the lock (or in a simulation): take a place in the window if one is free."""
+        if self._in_flight >= max(1, int(self._window)):
+            return False
+        self._in_flight += 1
+        self._peak = max(self._peak, self._in_flight)
+        return True
 
     def release(self) -> None:
         with self._cond:
@@ -154,78 +182,126 @@ class Throttle:
                 now = self._take_turn()
             else:
                 now = self.clock()
-            self._starts.append((now, None))
-            self._epoch_starts += 1
-            self._forget(now)
+            self.started(now)
             if claim is not None:
                 claim(now)
             return now
 
+    def started(self, now: float) -> None:
+        """Under the lock (or in a simulation): note an attempt that starts ``now``."""
+        self._starts.append((now, None))
+        while self._starts and self._starts[0][0] < now - _HISTORY:
+            self._starts.popleft()
+
+    def turn(self, slot: float | None) -> tuple[float | None, float]:
+        """Whether a start may go now: (its place in the pace, seconds to wait; 0: go). The
+        place is taken at the first call and kept by the caller across waits; a pause gives it
+        up (places start again after it)."""
+        now = self.clock()
+        held = max(self._pause_until, self._hold_until)
+        if now < held:
+            return None, held - now
+        if self._refused is not None:  # the first start after a pause
+            self._settle(*self._refused)
+            self._refused = None
+        pace = self._pace
+        if pace and slot is None:
+            slot = max(now, self._next_start)
+            self._next_start = slot + 1 / pace
+        if slot is not None and now < slot:
+            return slot, slot - now
+        return slot, 0.0
+
     def _take_turn(self) -> float:
         """Under the lock: wait until no pause is on and this start's place in the pace has
         come (the place is taken here); returns the time."""
-        slot: float | None = None  # this start's place in the pace, kept across wake-ups
+        slot: float | None = None
         while True:
             self._check()
-            now = self.clock()
-            if now < self._pause_until:
-                slot = None  # a pause gives up the place: places start again after it
-                self._cond.wait(min(self._pause_until - now, 0.5))
-                continue
-            if self._refused is not None:  # the first start after a pause
-                self._settle(self._refused)
-                self._refused = None
-            pace = self._pace
-            if pace and slot is None:
-                slot = max(now, self._next_start)
-                self._next_start = slot + 1 / pace
-            if slot is not None and now < slot:
-                self._cond.wait(min(slot - now, 0.5))
-                continue
-            return now
+            slot, left = self.turn(slot)
+            if left <= 0:
+                return self.clock()
+            self._cond.wait(min(left, 0.5))
 
     def sleep(self, seconds: float) -> None:
-        """The retry loop's sleep: ends early, raising ``Stopped``, when the run stops."""
+        """The retry loop's sleep: ends early, raising ``Stopped``, when the run stops. The
+        worker gives its place in the window up meanwhile (a spare worker sends in it: a
+        Retry-After of a second must not idle a place for a second), and takes one again
+        before its retry."""
         deadline = self.clock() + seconds
         with self._cond:
-            while True:
-                self._check()
-                left = deadline - self.clock()
-                if left <= 0:
-                    return
-                self._cond.wait(min(left, 0.5))
+            self._in_flight -= 1
+            self._cond.notify_all()
+            try:
+                while True:
+                    self._check()
+                    left = deadline - self.clock()
+                    if left <= 0:
+                        break
+                    self._cond.wait(min(left, 0.5))
+                while not self.try_acquire():
+                    self._check()
+                    self._cond.wait(0.5)
+            except Stopped:
+                self._in_flight += 1  # given back by the worker's release
+                raise
 
-    def answered(self, started: float, status: int, retry_after: float | None) -> None:
-        """Learn from an answer to the attempt that started at ``started``."""
+    def answered(
+        self,
+        started: float,
+        status: int,
+        retry_after: float | None,
+        quota: Quota | None = None,
+    ) -> None:
+        """Learn from an answer to the attempt that started at ``started``; ``quota``: what
+        its headers state of the limit."""
         with self._cond:
             now = self.clock()
             ok = status != 429
             self._mark(started, ok)
-            self._answers.append((now, ok))
-            while self._answers and self._answers[0][0] < now - _HISTORY:
-                self._answers.popleft()
+            if quota is not None and self.adaptive:
+                self._read(quota, started, now)
             if ok:
                 self._grow(now)
                 return
             self._throttled += 1
             if started < self._epoch_start:
                 return  # sent before the last pause: that pause already answered it
+            whole = retry_after is None or float(retry_after).is_integer()
+            wait = BACKOFF if retry_after is None else retry_after
+            fresh = not self._accepted_since(self._epoch_start, started)  # right after a pause
+            steady = self._mode == "measured" and self._window_length <= 1 and not fresh
+            if whole and self._windowed and not steady:
+                # a window is full until its end: all wait for the next (refused once at the
+                # quota's pace, a one-second sliding log may have a place free soon: a short
+                # pause first)
+                pause = wait
+                self._window_length = max(self._window_length, wait)
+            elif whole and fresh and self._short >= len(SHORT_PAUSES):
+                pause = wait  # refused after each short pause: a window, full until its end
+                self._short, self._windowed = 0, self.adaptive
+                self._window_length = max(self._window_length, wait)
+                if self.adaptive and self._dry is not None and self._mode != "stated":
+                    self._by_window(self._dry_epoch, self._dry)  # the window before was full
+            elif whole:  # a bucket: a whole second says little; it refills some in a short one
+                n = self._short if fresh else 0
+                pause = min(wait, SHORT_PAUSES[n])
+                self._short = n + 1 if pause < wait else 0
+            else:
+                pause, self._short = wait, 0
             if self.adaptive:
                 self._window = max(1.0, self._window * DECREASE)
-                if self._refused is None:  # estimated once the answers in flight are in
-                    self._refused, self._refused_answer = started, now
-                    later = sum(1 for s, _ok in self._starts if s >= started)
-                    self._refused_before = self._epoch_starts - later
-            wait = retry_after if retry_after is not None else BACKOFF
-            until = now + wait
+                self._slow_start = False
+                if self._refused is None:  # settled once the answers in flight are in
+                    self._refused = (started, wait, self._epoch_start)
+            until = now + pause
             if self.shared_pause:
                 if until > self._pause_until:
                     self._paused += until - max(now, self._pause_until)
                     self._pause_until = until
-                    self._next_start = until - self._refilled(until - now)
+                    self._next_start = until
                 self._pauses += 1
-                self._last_epoch, self._epoch_start = self._epoch_start, until
-                self._epoch_starts = 0
+                self._epoch_start = until
             self._cond.notify_all()
 
     def stop(self, reason: str) -> None:
@@ -256,14 +332,39 @@ class Throttle:
         if self._stopped is not None:
             raise Stopped(self._stopped)
 
+    def _set_pace(self, pace: float, mode: str) -> None:
+        pace = max(MIN_PACE, pace)
+        self._pace = pace if self.cap is None else min(self.cap, pace)
+        self._lowest = min(self._lowest, self._pace)
+        self._mode = mode
+
+    def _read(self, quota: Quota, started: float, now: float) -> None:
+        """Pace at the rate the headers state (until a 429 says it is wrong). Of the requests
+        left (``remaining``), those started since this one have taken theirs: with none left,
+        the next start waits for the reset (or its place at the pace)."""
+        if quota.rate is not None and self._mode in ("unpaced", "capped"):
+            self._stated_at = now
+            self._set_pace(quota.rate * STATED_HEADROOM, "stated")
+        if quota.remaining is None or self._pace is None:
+            return
+        taken = sum(1 for s, _ok in self._starts if s > started)
+        short = taken + 1 - quota.remaining
+        if short > 0:
+            wait = short / self._pace
+            reset = quota.reset
+            if quota.remaining < 1 and reset is not None and not float(reset).is_integer():
+                wait = max(wait, min(reset, 60.0))  # a whole second says too little
+            self._hold_until = max(self._hold_until, now + wait)
+
     def _grow(self, now: float) -> None:
-        """Additive increase: +1 window per window of good answers; the pace creeps up."""
+        """Additive increase: +1 window per window of good answers; the pace is probed upwards."""
         if not self.adaptive:
             return
-        self._window = min(float(self.ceiling), self._window + 1 / max(self._window, 1.0))
-        if self._pace is not None and self._estimated:
-            if self._rough:
-                share = PROBE
+        step = 1.0 if self._slow_start else 1 / max(self._window, 1.0)
+        self._window = min(float(self.ceiling), self._window + step)
+        if self._pace is not None and self._mode in ("rough", "measured"):
+            if self._mode == "rough":
+                share = PROBE if self._dry_twice else FIRST_PROBE
             elif now - self._settled >= CREEP_AFTER:
                 share = CREEP
             else:
@@ -273,131 +374,114 @@ class Throttle:
             self._pace = grown if self.cap is None else min(self.cap, grown)
         self._last_good = now
 
-    def _settle(self, refused: float) -> None:
-        """Set the pace under the service's rate, estimated after a pause (the answers to what
-        was in flight at the 429 came in during it).
+    def _accepted_since(self, begin: float, end: float) -> bool:
+        """Whether an attempt started in [begin, end) was accepted, or may be (in flight)."""
+        return any(ok is not False for start, ok in self._starts if begin <= start < end)
 
-        An estimate from less than ``MIN_STRETCH`` seconds of starts (the first always is) is
-        rough: it is used as it is and probed upwards (``PROBE``) until a longer run meets the
-        limit. That run's estimate is good, so the pace then sits just under it and probes only
-        after ``CREEP_AFTER``. With nothing to estimate from, the pace halves (the rate sent, at
-        first).
+    def _settle(self, refused: float, wait: float, epoch: float) -> None:
+        """Set the pace after a refusal (the answers in flight at the 429 are in by now).
 
-        A refusal with nothing accepted before it in its epoch (the first start after a pause,
-        or a burst of them all refused) is not a bucket run dry: a bucket refills during the
-        pause. It is a storm (an outage, faults), and says nothing of the rate: the pause is
-        the answer, and the pace is left as it was (halving it at each of a storm's refusals
-        left it at ``MIN_PACE``)."""
-        dry, self._dry = self._dry, refused
-        if not any(ok for start, ok in self._starts if self._last_epoch <= start <= refused):
+        Between two refusals the limit was met: what it let through in between, over that
+        time, is its rate (``measured``; a bucket that ran dry twice refilled at N a second;
+        a bucket that filled up meanwhile, or a probe that started low, makes it an
+        underestimate, which probing corrects). Too short a time measures nothing: the pace is
+        lowered. The first refusal has no refusal before it: the rate is rough, the larger of
+        what the first burst got over its time and the Retry-After (a window's whole quota),
+        and what the answers in flight got after it. A refusal with nothing accepted since the
+        pause before it (``epoch``) is a storm or a full window: the pause is the answer, and
+        the pace is left as it was."""
+        if not self._accepted_since(epoch, refused):
             return
-        rough = self._first is None or refused - self._last_epoch < MIN_STRETCH
-        estimate = self._estimate(refused, dry)
-        if estimate is not None:
-            pace = estimate * (1.0 if rough else HEADROOM)
-        else:
-            sent = self._pace or self._sent_rate(refused)
-            if sent is None:
+        if self._mode == "stated":
+            if refused < self._stated_at:
+                return  # sent before the headers were read
+            self._stated_refusals += 1
+            if self._stated_refusals < 3:
+                self._set_pace(self._pace * 0.98 if self._pace else MIN_PACE, "stated")
                 return
-            pace, rough = sent * DECREASE, True
-        pace = max(MIN_PACE, pace)
-        if self._pace is not None:
-            pace = min(pace, self._pace * 0.98)  # a 429 never raises the pace
-        self._pace = pace if self.cap is None else min(self.cap, pace)
-        self._estimated = True
-        self._rough = rough
+        dry, self._dry = self._dry, refused
+        self._dry_epoch = epoch
+        self._dry_twice = dry is not None
+        # refused at a stated rate: it is measured from now on (the mode is no longer stated)
+        if dry is None:
+            begin = self._started_at
+        else:  # from when sending resumed after that refusal: an idle time measures nothing
+            begin = min((s for s, ok in self._starts if s > dry and ok), default=dry)
+        accepted = sum(1 for s, ok in self._starts if begin <= s < refused and ok is not False)
+        span = refused - begin
+        gaps = max(0.0, accepted - FENCEPOST)  # the first took a token refilled before it
+        if dry is None:
+            first = min((s for s, _ok in self._starts), default=refused)
+            rate = accepted / max(refused - first + wait, 1e-3)
+            after = [ok for s, ok in self._starts if s > refused and ok is not None]
+            late = [s for s, ok in self._starts if s > refused and ok]
+            if len(after) >= 8 and len(late) >= 2:
+                rate = max(rate, len(late) / max(max(late) - refused, 1e-3))
+            self._set_pace(min(rate, self._pace or rate), "rough")
+            self._lowest = self._pace or 0.0
+        elif self._windowed and float(wait).is_integer():
+            # a window, waited out to its end: what it let through since, its quota (over more
+            # than a window, the rate it let through)
+            self._by_window(epoch, refused)
+        elif not float(wait).is_integer():
+            # an exact Retry-After: a window's quota comes back at its end, which it says (a
+            # bucket's next request, too): what went through since the last landing, over
+            # the time until the next, is its rate
+            measured = accepted / (span + wait) * HEADROOM
+            if self._pace is not None:
+                measured = min(measured, self._pace * 0.99)
+            self._set_pace(measured, "measured")
+        elif self._mode == "measured" and float(wait).is_integer():
+            # held at a measured rate and refused: a little over it (the bucket's burst left
+            # in the measure); each refusal takes a little off, a full measure never adds.
+            # Refusals in quick succession: measured from the first of them (dry at both),
+            # and meanwhile no faster than it let through since the last (a rate cut mid-run)
+            pace = (self._pace or MIN_PACE) * HEADROOM
+            if span < MIN_STRETCH and dry is not None:
+                self._dry = dry
+                if span > 0:
+                    pace = min(pace, accepted / span)
+            elif self._lowest >= gaps / span * SATURATED:
+                pace = min(pace, gaps / span * HEADROOM)
+            self._set_pace(pace, "measured")
+        elif span >= MIN_STRETCH and self._lowest >= gaps / span * SATURATED:
+            # the pace stayed over the rate all along: the bucket was dry at both ends
+            measured = gaps / span * HEADROOM
+            self._set_pace(min(measured, (self._pace or measured) * 0.99), "measured")
+        elif span >= MIN_STRETCH:
+            # the pace was under the rate for a while (the bucket refilled, maybe overflowed):
+            # the rate is above what went through, and under the pace now; measured again
+            pace = self._pace or accepted / span
+            mode = "measured" if self._dry_twice and self._rough_rounds >= 2 else "rough"
+            self._rough_rounds += 1
+            self._set_pace(max(accepted / span * HEADROOM, pace * PACE_DECREASE), mode)
+        elif self._pace is not None:
+            self._dry = dry  # too short: keep measuring from the refusal before, just over it
+            if self._mode == "measured":  # a bucket kept near empty: jitter, not a wrong rate
+                self._set_pace(self._pace * HEADROOM, "measured")
+            else:
+                rate = accepted / max(span, 1e-3)
+                pace = min(self._pace * 0.9, max(rate * 1.05, self._pace * 0.5))
+                self._set_pace(pace, "rough")
+            self._settled = self.clock()
+            return
+        self._lowest = self._pace or 0.0
         self._settled = self.clock()
 
-    def _estimate(self, refused: float, dry: float | None = None) -> float | None:
-        """The service's refill rate r (requests a second), estimated at a 429; None when there
-        is too little to go on.
-
-        A token bucket (size B) refuses once it is empty; from then on it lets through exactly
-        r. At the first 429, the good answers that came after the refusal, over the time they
-        span, measure r roughly, and what the first epoch let through (``A`` over ``S`` seconds,
-        from a full bucket) ties B to r: ``B = A - r S``. Later epochs also start from a full
-        bucket (the pause refilled it), so a stretch of ``k`` starts over ``t`` seconds ending
-        at the refused one ran it dry: ``k - r t = B``, that is ``r = (k - A) / (t - S)``.
-        """
-        if self._first is None:
-            first = self._refused_answer
-            after = [ok for when, ok in self._answers if when > first]
-            span = (self._answers[-1][0] - first) if after else 0.0
-            sent = self._sent_rate(refused)
-            if len(after) >= 8 and span > 0.01 and any(after):  # none accepted: no rate
-                rate: float | None = sum(after) / span
-            elif self._refused_before >= 4 and sent is not None:
-                rate = sent * DECREASE
-            else:
-                rate = None
-            self._first = self._first_epoch(sent)
-            return rate
-        if self._refused_before < 4:
-            return None
-        return self._drain_rate(refused, dry)
-
-    def _sent_rate(self, refused: float) -> float | None:
-        """Starts a second over the epoch that ended at the refused one (None if it was first)."""
-        if self._refused_before < 1:
-            return None
-        return self._refused_before / max(refused - self._last_epoch, 1e-3)
-
-    def _drain_rate(self, refused: float, dry: float | None = None) -> float | None:
-        """The largest r at which some stretch of the epoch's starts ran the bucket dry.
-
-        Over a steady pace the stretch is the whole epoch; over a rising pace (a probe) it is
-        the part above the rate. Stretches under ``MIN_STRETCH`` seconds (beyond the first
-        epoch's ``S``) count only when the whole epoch is that short: the threads' jitter on the
-        way to the socket swamps them.
-
-        A pause refills the bucket only by r a second: when B is more than r times the pause,
-        the epoch began part full. The bucket was empty at ``dry`` (the refusal before), so
-        the ``k`` accepted since then give ``r >= k / (refused - dry)`` whatever B is (taking
-        the bucket as full there read a 20/s service with bursts of 100 as 2/s).
-        """
-        accepted, span = self._first or (0.0, 0.0)
-        starts = sorted(s for s, _ok in self._starts if self._last_epoch <= s < refused)
-        whole = max(refused - self._last_epoch - span, (refused - self._last_epoch) / 2, 1e-3)
-        best = (len(starts) - accepted) / whole
-        if dry is not None and refused - dry >= MIN_STRETCH:
-            good = sum(1 for s, ok in self._starts if dry < s < refused and ok)
-            best = max(best, good / (refused - dry))
-        for i, start in enumerate(starts):
-            stretch = refused - start - span
-            if stretch < MIN_STRETCH:
-                break
-            best = max(best, (len(starts) - i - accepted) / stretch)
-        return best if best > 0 else None
-
-    def _bucket(self) -> float:
-        """The bucket's estimated size B (at least 1), from the first epoch and the pace."""
-        accepted, span = self._first or (1.0, 0.0)
-        return max(1.0, accepted - (self._pace or 0.0) * span)
-
-    def _refilled(self, pause: float) -> float:
-        """Seconds of pace to start at once when a pause of ``pause`` seconds ends: the bucket
-        refilled during it, so part of its estimated size B goes out unpaced."""
-        if self._pace is None or self._first is None:
-            return 0.0
-        return min(self._bucket() * BURST_USE, pause * self._pace) / self._pace
-
-    def _first_epoch(self, sent: float | None) -> tuple[float, float]:
-        """What the first epoch let through: (accepted ``A``, seconds ``S`` from its first start
-        to the last accepted one), counted from the answers (all in by the end of the first
-        pause), not from the order of starts, which threads reorder on their way to the socket.
-
-        A long first epoch (a lone 429 after a while, not a bucket run dry in one burst) says
-        little about B: then B is taken as ``A - sent S``, at least 1 (``sent`` is the epoch's
-        rate of starts, just over r if a bucket did run dry), and S as 0.
-        """
-        first = [(s, ok) for s, ok in self._starts if s < self._epoch_start]
-        accepted = [s for s, ok in first if ok]
-        if not accepted:
-            return 0.0, 0.0
-        span = max(accepted) - min(s for s, _ok in first)
-        if span < MIN_STRETCH:
-            return float(len(accepted)), span
-        return max(1.0, min(len(accepted), len(accepted) - (sent or 0.0) * span)), 0.0
+    def _by_window(self, begin: float, refused: float) -> None:
+        """Pace at a window's quota: what it let through from ``begin`` (sending resumed, the
+        window new) to ``refused`` (it was full), or in the window's length before it."""
+        length = self._window_length
+        begin = max(begin, refused - length)
+        accepted = sum(1 for s, ok in self._starts if begin <= s < refused and ok is not False)
+        if accepted:
+            pace = accepted / length * HEADROOM
+            if self._mode == "measured" and self._pace is not None and self._windowed:
+                # refused at the quota's pace: starts bunch (the threads, the network), and a
+                # sliding log counts any second: 1.5% off, as a bucket's refusal takes
+                pace = min(pace, self._pace * HEADROOM)
+            self._set_pace(pace, "measured")
+            self._settled = self.clock()
 
     def _mark(self, started: float, ok: bool) -> None:
         for i in range(len(self._starts) - 1, -1, -1):
@@ -407,10 +491,6 @@ class Throttle:
                 return
             if when < started:
                 return
-
-    def _forget(self, now: float) -> None:
-        while self._starts and self._starts[0][0] < now - _HISTORY:
-            self._starts.popleft()
 
 
 class BulkRuns:

@@ -30,6 +30,7 @@ from ._bulk_report import BulkFailure, BulkResult, Pending, short_form
 from ._interrupts import DeferredInterrupts
 from ._items import items_of, render_each
 from ._pacing import BulkRuns, Stopped, Throttle
+from ._quota import read_quota
 from .call import CallOptions
 from .progress import Progress, TextProgress
 from .request import RequestTemplate
@@ -112,12 +113,17 @@ class _Trace:
             status, headers = info["return_value"][1], info["return_value"][3]
             self.status = status
             wait = None
+            stated = False  # the limit in the headers (RateLimit-*, X-RateLimit-*)
             for key, value in headers:
-                if key.lower() == b"retry-after":
+                lowered: bytes = key.lower()
+                if lowered == b"retry-after":
                     wait = parse_retry_after(value.decode("latin-1"))
                     wait = None if wait is None else min(wait, self.max_wait)
+                elif b"ratelimit" in lowered:
+                    stated = True
             assert self.started is not None
-            self.throttle.answered(self.started, status, wait)
+            quota = read_quota(headers) if stated else None
+            self.throttle.answered(self.started, status, wait, quota)
 
 
 @dataclass(frozen=True)
@@ -258,13 +264,16 @@ def run_bulk(
     started = clock()
     pending: dict[Future[_Outcome], int] = {}
     next_index = done = 0
-    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
+    # twice the workers the window lets send: one waiting out a Retry-After gives its place up
+    # (Throttle.sleep), and a spare one sends in it
+    workers = 2 * max(1, options.concurrency)
+    pool = ThreadPoolExecutor(max_workers=workers)
     abandoned = False
     interrupts = DeferredInterrupts().install()  # Ctrl-C only at interrupts.check()
     try:
         while next_index < len(items) or pending:
             try:
-                while next_index < len(items) and len(pending) < options.concurrency:
+                while next_index < len(items) and len(pending) < workers:
                     if throttle.stopped is not None:
                         break
                     pending[pool.submit(run.send, next_index)] = next_index

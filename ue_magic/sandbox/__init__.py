@@ -233,8 +233,11 @@ def start(
 
     `token_rate` and `api_rate` are per-client limits, `"N/B"` (N requests a second, burst B),
     `0` or None for none: the token endpoint's is on by default (10/5, the documented figure),
-    the API's off. `clock` (returning an aware datetime) is the time meters reset by;
-    `demo_data` seeds meter types, meters and usage. Raises ValueError for a bad setting."""
+    the API's off. After a comma, other services' limits to try a client against: `fixed` or
+    `sliding` one-second windows, `retry-after=fraction|none`, `headers=x|ietf` (each answer
+    states the limit): `api_rate="100,fixed,headers=ietf"`. `clock` (returning an aware
+    datetime) is the time meters reset by; `demo_data` seeds meter types, meters and usage.
+    Raises ValueError for a bad setting."""
     sock = bind_socket(host, port)
     try:
         state = SandboxState.create(

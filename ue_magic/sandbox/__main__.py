@@ -80,8 +80,10 @@ def parser() -> argparse.ArgumentParser:
         "--api-rate",
         type=_rate,
         default=None,
-        metavar="N/B",
-        help="API requests a second / burst, per client (default: no limit)",
+        metavar="N/B[,OPTIONS]",
+        help="API requests a second / burst, per client (default: no limit); then any of "
+        ",fixed ,sliding (one-second windows, not a token bucket) ,retry-after=fraction|none "
+        ",headers=x|ietf (state the limit): 100/20,headers=ietf",
     )
     p.add_argument(
         "--demo-data", action="store_true", help="start with demo meter types, meters and usage"

@@ -14,7 +14,7 @@ from .errors import ApiError
 from .httputil import json_response, raw_list_response, read_json
 from .openapi import OPERATIONS
 from .paging import paginate
-from .rates import retry_after
+from .rates import RATE_HEADERS
 from .state import API_PREFIX, SandboxState
 
 _REALM = 'Bearer realm="usage-engine"'
@@ -71,14 +71,16 @@ class MeteringApi:
             raise ApiError(
                 401, "invalid_token", str(exc), headers={"WWW-Authenticate": challenge}
             ) from None
-        wait = self.state.api_limiter.take(str(claims.get("azp", "")))
-        if wait > 0:
+        admission = self.state.api_limiter.admit(str(claims.get("azp", "")))
+        if admission.wait > 0:
             raise ApiError(
                 429,
                 "too_many_requests",
                 "rate limit exceeded: slow down and retry after the Retry-After seconds",
-                headers={"Retry-After": retry_after(wait)},
+                headers=admission.headers,
             )
+        if admission.headers:  # the limit stated on every answer: the middleware adds them
+            request.scope[RATE_HEADERS] = admission.headers
         if scope not in scopes_of(claims):
             challenge = f'{_REALM}, error="insufficient_scope", scope="{scope}"'
             raise ApiError(

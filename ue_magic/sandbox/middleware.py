@@ -11,10 +11,11 @@ import contextvars
 import json
 import logging
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .faults import Fault
 from .openapi import OPENAPI_PATH
+from .rates import RATE_HEADERS
 from .state import HOOKS_PREFIX, TOKEN_PATH, SandboxState
 
 _dropping: contextvars.ContextVar[bool] = contextvars.ContextVar("ue_sandbox_drop", default=False)
@@ -69,7 +70,7 @@ class SandboxMiddleware:
                 await asyncio.sleep(self.state.faults.latency)
         fault = self.state.faults.take(kind, path)
         if fault is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _with_rate_headers(scope, send))
             return
         if fault.delay > 0:
             await asyncio.sleep(fault.delay)
@@ -79,6 +80,21 @@ class SandboxMiddleware:
             await _send_fault(send, fault, kind)
         else:
             await self.app(scope, receive, send)
+
+
+def _with_rate_headers(scope: Scope, send: Send) -> Send:
+    """``send`` that adds the headers the API's rate limit put in the scope (``--api-rate
+    ...,headers=x``) to the answer."""
+
+    async def sending(message: Message) -> None:
+        extra = scope.get(RATE_HEADERS)
+        if extra and message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
 
 
 async def _drop(send: Send) -> None:
