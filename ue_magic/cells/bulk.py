@@ -467,18 +467,24 @@ def call_each(
             save.close()
     namespace["_ue"] = namespace["_ue_bulk"] = result
     value = result.to_frame() if options.frames else result.results
-    if options.output:
+    unsent = len(result.not_sent)
+    halted = result.interrupted or result.stopped
+    raises = halted or (bool(result.failures or unsent) and not options.no_raise)
+    # as for one call: a run that raises leaves -o as it was (a failing re-run of a create
+    # cell loses nothing); its results are in _ue_bulk
+    kept = f"; -o {options.output} keeps its value, _ue_bulk.results holds this run's"
+    kept *= bool(options.output)
+    if options.output and not raises:
         namespace[options.output] = value
-    if not options.quiet or result.interrupted or result.stopped:
+    if not options.quiet or halted:
         show(result)  # -q: failures are one line below, not the table
     left = len(items) - len(result.ok)
-    if result.interrupted or result.stopped:
+    if halted:
         raise UsageEngineError(
             f"{'Interrupted' if result.interrupted else f'Stopped ({result.stopped})'} with "
-            f"{result.sent} of {len(items)} sent; pending = _ue_bulk.pending holds the {left} "
-            "items to send again (see the report above)."
+            f"{result.sent} of {len(items)} sent{kept}; pending = _ue_bulk.pending holds the "
+            f"{left} items to send again (see the report above)."
         )
-    unsent = len(result.not_sent)
     if result.failures or unsent:
         where = "_ue_bulk.failed lists them" if options.quiet else "see the table above"
         if options.no_raise:
@@ -489,7 +495,7 @@ def call_each(
         if unsent:
             what += f" and {unsent} were not sent"
         raise HttpStatusError(
-            f"{what}; {where} (pending = _ue_bulk.pending, then --each pending, sends them again; "
-            "--no-raise to go on)."
+            f"{what}; {where}{kept} (pending = _ue_bulk.pending, then --each pending, sends them "
+            "again; --no-raise to go on, and -o gets the results)."
         )
     return value if options.frames else None
