@@ -155,3 +155,4 @@ def test_ctrl_c_during_all_pages_keeps_the_pages_so_far(shell: Any, sandbox: San
     pages = shell.user_ns["_ue"]
     assert isinstance(pages, Pages) and pages.interrupted
     assert 0 < len(kept["meters"]) < 250 and kept is pages.body
+    assert pages.item_count == len(kept["meters"]) and pages.page_count in (1, 2)
