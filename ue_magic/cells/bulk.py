@@ -263,7 +263,7 @@ def run_bulk(
     run = _Run(client, template, namespace, items, options, throttle)
     started = clock()
     pending: dict[Future[_Outcome], int] = {}
-    next_index = done = 0
+    next_index = done = 0  # done: items sent (ok or failed), the bar's count
     # twice the workers the window lets send: one waiting out a Retry-After gives its place up
     # (Throttle.sleep), and a spare one sends in it
     workers = 2 * max(1, options.concurrency)
@@ -284,9 +284,10 @@ def run_bulk(
                 interrupts.check()  # here an interrupt loses nothing: finished stay pending
                 for future in finished:
                     index = pending.pop(future)
-                    _record(result, index, future.result(), save)
+                    outcome = future.result()
+                    _record(result, index, outcome, save)
                     run.traces.pop(index, None)
-                    done += 1
+                    done += outcome.kind != "not sent"  # as the summary counts: sent
                 progress.update(done, len(result.failures))
             except KeyboardInterrupt:
                 if result.interrupted:  # the second one: stop waiting for those in flight
@@ -300,7 +301,7 @@ def run_bulk(
             for future, index in list(pending.items()):
                 outcome = future.result() if future.done() else run.abandoned(index)
                 _record(result, index, outcome, save)
-                done += 1
+                done += outcome.kind != "not sent"
         pool.shutdown(wait=not abandoned, cancel_futures=True)
         reason = throttle.stopped or INTERRUPTED
         for index in range(next_index, len(items)):
