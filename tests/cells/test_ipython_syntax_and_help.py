@@ -130,3 +130,12 @@ def test_double_braces_still_send_the_value(shell: Any, sandbox: Sandbox) -> Non
     with capture_output():
         shell.run_line_magic("ue_call", f"GET {METERS}?meterTypeId={{{{meter_type_id}}}} -q")
     assert shell.user_ns["_ue"].request.url.params["meterTypeId"] == "mt-1"
+
+
+def test_python_after_the_magic_line_is_named(shell: Any, sandbox: Sandbox) -> None:
+    with pytest.raises(UsageError) as raised:
+        shell.run_line_magic("ue_call", f'GET {METERS}?userId=z1 -q -o z; len(z["meters"])')
+    message = str(raised.value)
+    assert "Unknown words on the magic line: len(z[" in message  # named, as the line splits them
+    assert "takes no Python after it" in message
+    assert sandbox.counters()["api_requests"] == 0
