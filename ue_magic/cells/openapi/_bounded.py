@@ -81,8 +81,10 @@ def bounded_keywords(
     jsonschema's ``unevaluatedProperties`` matches ``patternProperties`` with ``re``, out of
     the deadline's reach: in a description that has any (``pattern_properties_anywhere()``,
     asked once, when first needed), it is not checked (the server is)."""
-    from jsonschema._keywords import additionalProperties
     from jsonschema.exceptions import ValidationError
+
+    # jsonschema's own, from the public VALIDATORS mapping (its module moved between versions)
+    own_additional_properties = keywords["additionalProperties"]
 
     def pattern(validator: Any, patrn: Any, instance: Any, schema: Any) -> Iterator[Any]:
         if validator.is_type(instance, "string") and not deadline.search(patrn, instance):
@@ -108,7 +110,7 @@ def bounded_keywords(
             if k in known or not any(deadline.search(p, k) for p in patterns)
         }
         shown = {k: v for k, v in schema.items() if k != "patternProperties"}
-        yield from additionalProperties(validator, extra, kept, shown)
+        yield from own_additional_properties(validator, extra, kept, shown)
 
     def unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
         if unique and validator.is_type(instance, "array"):
