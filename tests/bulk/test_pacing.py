@@ -105,6 +105,29 @@ def test_the_window_bounds_requests_in_flight() -> None:
     assert not third.is_alive() and throttle.stats.peak_in_flight == 2
 
 
+def test_first_places_go_in_input_order_whichever_worker_runs_first() -> None:
+    # --concurrency 1 runs two workers (a spare for a Retry-After): item 1's worker may ask
+    # first, and must still wait for item 0
+    throttle = Throttle(1, adaptive=False)
+    got: list[int] = []
+
+    def worker(order: int) -> None:
+        throttle.acquire(order=order)
+        got.append(order)
+        time.sleep(0.05)
+        throttle.release()
+
+    second = threading.Thread(target=worker, args=(1,))
+    second.start()
+    second.join(0.3)
+    assert second.is_alive()  # item 0 has not taken its place yet
+    first = threading.Thread(target=worker, args=(0,))
+    first.start()
+    for thread in (first, second):
+        thread.join(5)
+    assert got == [0, 1]
+
+
 def test_rate_caps_the_starts_from_the_first() -> None:
     throttle = Throttle(8, rate=50)
     began = time.monotonic()

@@ -121,6 +121,7 @@ class Throttle:
         self._hold_until = float("-inf")  # no start before: the headers said none are left
         self._stated_refusals = 0  # refusals at a stated rate: past a few, it is measured
         self._in_flight = 0
+        self._admitted = 0  # items that took their first place, in input order (acquire)
         self._stopped: str | None = None
         self._started_at = clock()
         self._last_good = self._started_at
@@ -139,12 +140,18 @@ class Throttle:
         self._paused = 0.0
 
     # -- workers -------------------------------------------------------------------------------
-    def acquire(self) -> None:
-        """Wait for a free place in the window; raises ``Stopped`` once the run is stopped."""
+    def acquire(self, order: int | None = None) -> None:
+        """Wait for a free place in the window; raises ``Stopped`` once the run is stopped.
+
+        ``order``: the item's place in the run (0, 1, ...). First places are taken in that order,
+        whichever worker thread runs first, so ``--concurrency 1`` sends in input order."""
         with self._cond:
             while True:
                 self._check()
-                if self.try_acquire():
+                if (order is None or order <= self._admitted) and self.try_acquire():
+                    if order is not None and order == self._admitted:
+                        self._admitted += 1
+                        self._cond.notify_all()
                     return
                 self._cond.wait(0.5)
 

@@ -162,7 +162,7 @@ class _Run:
         """Send item ``index`` (a worker thread): its 429s are retried up to ``MAX_RETRIES``."""
         trace = self.traces[index] = _Trace(self.throttle, self.policy.max_wait)
         try:
-            self.throttle.acquire()
+            self.throttle.acquire(order=index)
         except Stopped as stop:
             return _Outcome("not sent", message=stop.reason)
         try:

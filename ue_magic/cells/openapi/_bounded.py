@@ -110,7 +110,7 @@ def bounded_keywords(
             if k in known or not any(deadline.search(p, k) for p in patterns)
         }
         shown = {k: v for k, v in schema.items() if k != "patternProperties"}
-        yield from own_additional_properties(validator, extra, kept, shown)
+        yield from own_additional_properties(validator, extra, kept, shown) or ()
 
     def unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
         if unique and validator.is_type(instance, "array"):
