@@ -5,9 +5,11 @@ the list in ``{"meters": [...]}``); nested objects become dotted columns (``aggr
 by ``pandas.json_normalize``), in the order of the answer's keys (an object with an ``id`` is one
 record, not a list); lists stay whole in their cells;
 a column becomes pandas datetimes (UTC) where the API description declares it ``format:
-date-time`` or where every value is an RFC 3339 date-time with its offset (an id, a number or a
-date alone never is). pandas is the ``explore`` extra, imported here on first use only, so
-``%load_ext`` never pays for it. Pure: no IPython.
+date-time`` or where every value is an RFC 3339 date-time with its offset (an id-like column,
+a number or a date alone never is), all in microseconds. A literal key with a dot that a nested
+field's name would equal keeps its value as ``a.b (key)``; of several lists of objects, the rows
+are the first, and a note says so. pandas is the ``explore`` extra, imported here on first use
+only, so ``%load_ext`` never pays for it. Pure: no IPython.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ _ORDER_ROWS = 1000  # rows whose keys set the order of the columns
 _NAMED = 12  # keys or columns named in a message
 # RFC 3339 date-time: a date, a time and an offset (without one, the time's zone is unknown)
 _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
+# an id-like column (id, meterId, meter_id, aggregation.id): its text stays as it is
+_ID = re.compile(r"(?:^|[._])[Ii][Dd]$|[a-z]Id$|ID$")
 # the columns of a bulk frame that are the run's own, not the answer's
 RUN_COLUMNS = ("outcome", "status", "why")
 
@@ -116,8 +120,8 @@ def as_frame(
         )
     key, records = found
     pd = pandas(needed_by)
-    frame = flatten(pd, records)
-    notes: list[str] = []
+    notes: list[str] = _other_lists(body, key)
+    frame = flatten(pd, records, notes)
     if columns:
         frame, notes = _pick(frame, columns)
     names = set(declared(key)) if declared is not None else set()
@@ -150,11 +154,32 @@ def answer_value(
     )
 
 
-def flatten(pd: Any, records: Sequence[Any]) -> Any:
+def _other_lists(body: Any, key: str | None) -> list[str]:
+    """A note when the answer holds more than one list of objects: which one the rows are."""
+    if key is None or not isinstance(body, dict):
+        return []
+    others = [str(k) for k, v in islice(body.items(), 1000) if str(k) != key and _objects(v)]
+    if not others:
+        return []
+    names = ", ".join(f"`{name}`" for name in others[:_NAMED])
+    return [
+        f"The answer has more than one list of objects: the rows are `{key}` (the first); "
+        f"not {names}. For another: pd.json_normalize(_ue.json()[{others[0]!r}])."
+    ]
+
+
+def _objects(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def flatten(pd: Any, records: Sequence[Any], notes: list[str] | None = None) -> Any:
     """``json_normalize``'d records, the columns in the order of the records' own keys (nested
-    ones where their parent was, not at the end)."""
+    ones where their parent was, not at the end). A literal key with a dot whose column a
+    nested field's would also be (``{"a.b": 1, "a": {"b": 2}}``) becomes ``a.b (key)``, with a
+    note in ``notes``: both values are kept."""
     if not records:
         return pd.DataFrame(index=pd.RangeIndex(0))
+    records = _unclash(records, notes if notes is not None else [])
     frame = pd.json_normalize(list(records), sep=".")
     order: dict[str, int] = {}
     for row in islice(records, _ORDER_ROWS):
@@ -167,6 +192,54 @@ def flatten(pd: Any, records: Sequence[Any]) -> Any:
     columns = [str(c) for c in frame.columns]
     ordered = sorted(range(len(columns)), key=lambda i: rank(columns[i]))  # stable sort
     return frame if ordered == sorted(ordered) else frame.iloc[:, ordered].copy()
+
+
+_KEY_MARK = " (key)"  # after a literal dotted key whose column a nested field's would be
+
+
+def _unclash(records: Sequence[Any], notes: list[str]) -> Sequence[Any]:
+    """``records`` with each literal dotted key whose column name a nested path also makes
+    renamed (``a.b`` -> ``a.b (key)``); the same records when no key clashes (most answers)."""
+    paths: dict[str, set[tuple[str, ...]]] = {}
+
+    def walk(value: Mapping[Any, Any], path: tuple[str, ...]) -> None:
+        for key, inner in value.items():
+            here = (*path, str(key))
+            if isinstance(inner, Mapping) and inner:
+                walk(inner, here)
+            else:
+                paths.setdefault(".".join(here), set()).add(here)
+
+    for record in records:
+        if isinstance(record, Mapping):
+            walk(record, ())
+    renamed = {
+        (path[:i], key)
+        for found in paths.values()
+        if len(found) > 1
+        for path in found
+        for i, key in enumerate(path)
+        if "." in key
+    }
+    if not renamed:
+        return records
+    for parent, key in sorted(renamed):
+        name = ".".join((*parent, key))
+        notes.append(
+            f"The key `{name}` has the same dotted name as a nested field: its column is "
+            f"`{name}{_KEY_MARK}`, the nested field's `{name}`."
+        )
+
+    def rename(value: Mapping[Any, Any], path: tuple[str, ...]) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key, inner in value.items():
+            text = str(key)
+            if isinstance(inner, Mapping):
+                inner = rename(inner, (*path, text))
+            out[text + _KEY_MARK if (path, text) in renamed else key] = inner
+        return out
+
+    return [rename(r, ()) if isinstance(r, Mapping) else r for r in records]
 
 
 def _pick(frame: Any, columns: Sequence[str]) -> tuple[Any, list[str]]:
@@ -190,13 +263,14 @@ def _pick(frame: Any, columns: Sequence[str]) -> tuple[Any, list[str]]:
 
 
 def _with_datetimes(pd: Any, frame: Any, declared: Collection[str]) -> Any:
-    """Columns declared date-time, or whose every value is an RFC 3339 date-time, as UTC
-    datetimes; a column whose values do not all parse is left as it is, never half-converted."""
+    """Columns declared date-time, or whose every value is an RFC 3339 date-time (an id-like
+    column aside), as UTC datetimes in microseconds (one unit, nulls alone too); a column
+    whose values do not all parse is left as it is, never half-converted."""
     for position, column in enumerate(frame.columns):  # by position: names may repeat
         series = frame.iloc[:, position]
-        if column in declared or _all_stamps(pd, series):
+        if column in declared or (not _ID.search(str(column)) and _all_stamps(pd, series)):
             try:
-                converted = pd.to_datetime(series, utc=True, format="ISO8601")
+                converted = pd.to_datetime(series, utc=True, format="ISO8601").dt.as_unit("us")
             except (ValueError, TypeError, OverflowError):
                 continue
             frame.isetitem(position, converted)
