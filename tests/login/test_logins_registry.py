@@ -4,6 +4,8 @@ closed by %unload_ext, and what a failed or repeated login leaves in force."""
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from typing import Any
 
 import httpx
@@ -107,6 +109,29 @@ def test_a_failed_first_login_says_none_is_in_force(
     monkeypatch.setenv("UE_CLIENT_SECRET", "wrong")
     with pytest.raises(UsageError, match=r"No login of the default profile is in force\."):
         run(ip, "ue_login")
+
+
+def test_ctrl_c_during_the_token_request_is_one_line_and_the_previous_login_stays(
+    ip: Any, sandbox: Sandbox
+) -> None:
+    run(ip, "ue_login")
+    client = ue_magic.client()
+    sandbox.inject("token", status=None, delay=20)  # the next token request hangs
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))  # a real Ctrl-C
+    timer.start()
+    try:
+        with capture_output() as captured:
+            result = ip.run_cell("%ue_login")
+    finally:
+        timer.cancel()
+    error = result.error_in_exec
+    assert isinstance(error, UsageError)  # an error reply: Run All stops
+    assert str(error) == (
+        "%ue_login interrupted (Ctrl-C) before the token arrived; the previous login of the "
+        f"default profile, client {sandbox.client_id}, is still in force."
+    )
+    assert "Traceback" not in captured.stdout + captured.stderr
+    assert ue_magic.client() is client and not client._http.is_closed
 
 
 # -- the kernel's sandbox ---------------------------------------------------------------------

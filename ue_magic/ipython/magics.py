@@ -413,7 +413,12 @@ class UsageEngineMagics(Magics):
         try:
             words = (*args.request_line, *args.header)
             refuse_ipython_names((*words, cell or ""), namespace)
-            self._check_call(args, template, cell, namespace)
+            try:
+                self._check_call(args, template, cell, namespace)
+            except KeyboardInterrupt:  # nothing sent: one line, and an error stops Run All
+                from ..cells.bulk import interrupted_check
+
+                raise interrupted_check(template, namespace, args.each) from None
             if args.each:
                 from ..cells.bulk import call_each
 
