@@ -5,9 +5,6 @@ first indices, Ctrl-C during --all-pages keeps the pages so far)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +12,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
+from tests.conftest import interrupt_after
 from ue_magic.cells._bulk_report import BulkResult
 from ue_magic.core.pages import Pages
 from ue_magic.sandbox import Sandbox
@@ -142,13 +140,6 @@ def test_a_changed_or_new_list_saves_new_indices_under_a_new_run(
 
 
 # -- Ctrl-C during --all-pages ----------------------------------------------------------------
-
-
-def interrupt_after(seconds: float) -> threading.Timer:
-    """A real SIGINT to this process, as Ctrl-C sends, after ``seconds``."""
-    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    return timer
 
 
 def test_ctrl_c_during_all_pages_keeps_the_pages_so_far(shell: Any, sandbox: Sandbox) -> None:

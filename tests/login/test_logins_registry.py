@@ -4,8 +4,6 @@ closed by %unload_ext, and what a failed or repeated login leaves in force."""
 from __future__ import annotations
 
 import os
-import signal
-import threading
 from typing import Any
 
 import httpx
@@ -14,6 +12,7 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 import ue_magic
+from tests.conftest import interrupt_after
 from ue_magic.cells.logins import Logins
 from ue_magic.sandbox import Sandbox
 
@@ -117,8 +116,7 @@ def test_ctrl_c_during_the_token_request_is_one_line_and_the_previous_login_stay
     run(ip, "ue_login")
     client = ue_magic.client()
     sandbox.inject("token", status=None, delay=20)  # the next token request hangs
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))  # a real Ctrl-C
-    timer.start()
+    timer = interrupt_after(1.0)  # a real Ctrl-C
     try:
         with capture_output() as captured:
             result = ip.run_cell("%ue_login")

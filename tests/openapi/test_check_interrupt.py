@@ -3,14 +3,12 @@ every item pending, and an error reply (Run All stops)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
+from tests.conftest import interrupt_after
 from ue_magic.cells._bulk_report import BulkResult
 from ue_magic.sandbox import Sandbox
 
@@ -23,8 +21,7 @@ def test_ctrl_c_during_the_body_check_is_one_line_and_every_item_is_pending(
     ip = ip_openapi
     ip.user_ns["users"] = [f"u{i}" for i in range(300_000)]  # checking takes seconds
     sandbox.reset()
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))  # a real Ctrl-C
-    timer.start()
+    timer = interrupt_after(1.0)  # a real Ctrl-C
     try:
         with capture_output() as captured:
             result = ip.run_cell(
