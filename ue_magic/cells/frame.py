@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import islice
 from typing import Any
@@ -179,67 +180,42 @@ def flatten(pd: Any, records: Sequence[Any], notes: list[str] | None = None) -> 
     note in ``notes``: both values are kept."""
     if not records:
         return pd.DataFrame(index=pd.RangeIndex(0))
-    records = _unclash(records, notes if notes is not None else [])
-    frame = pd.json_normalize(list(records), sep=".")
+    # flattened with a separator no key holds, so a literal "a.b" and a nested a -> b stay apart
+    frame = pd.json_normalize(list(records), sep=_SEP)
     order: dict[str, int] = {}
     for row in islice(records, _ORDER_ROWS):
         for name in row:
             order.setdefault(str(name), len(order))
+    paths = [str(c) for c in frame.columns]
+    ordered = sorted(  # stable sort, by the top-level key
+        range(len(paths)), key=lambda i: order.get(paths[i].split(_SEP, 1)[0], len(order))
+    )
+    if ordered != sorted(ordered):
+        frame = frame.iloc[:, ordered].copy()
+        paths = [paths[i] for i in ordered]
+    frame.columns = _dotted(paths, notes if notes is not None else [])
+    return frame
 
-    def rank(column: str) -> int:
-        return order.get(column, order.get(column.split(".", 1)[0], len(order)))
 
-    columns = [str(c) for c in frame.columns]
-    ordered = sorted(range(len(columns)), key=lambda i: rank(columns[i]))  # stable sort
-    return frame if ordered == sorted(ordered) else frame.iloc[:, ordered].copy()
-
-
+_SEP = "\x00"  # between nested keys while flattening (a key holding NUL is all but unheard of)
 _KEY_MARK = " (key)"  # after a literal dotted key whose column a nested field's would be
 
 
-def _unclash(records: Sequence[Any], notes: list[str]) -> Sequence[Any]:
-    """``records`` with each literal dotted key whose column name a nested path also makes
-    renamed (``a.b`` -> ``a.b (key)``); the same records when no key clashes (most answers)."""
-    paths: dict[str, set[tuple[str, ...]]] = {}
-
-    def walk(value: Mapping[Any, Any], path: tuple[str, ...]) -> None:
-        for key, inner in value.items():
-            here = (*path, str(key))
-            if isinstance(inner, Mapping) and inner:
-                walk(inner, here)
-            else:
-                paths.setdefault(".".join(here), set()).add(here)
-
-    for record in records:
-        if isinstance(record, Mapping):
-            walk(record, ())
-    renamed = {
-        (path[:i], key)
-        for found in paths.values()
-        if len(found) > 1
-        for path in found
-        for i, key in enumerate(path)
-        if "." in key
-    }
-    if not renamed:
-        return records
-    for parent, key in sorted(renamed):
-        name = ".".join((*parent, key))
-        notes.append(
-            f"The key `{name}` has the same dotted name as a nested field: its column is "
-            f"`{name}{_KEY_MARK}`, the nested field's `{name}`."
-        )
-
-    def rename(value: Mapping[Any, Any], path: tuple[str, ...]) -> dict[Any, Any]:
-        out: dict[Any, Any] = {}
-        for key, inner in value.items():
-            text = str(key)
-            if isinstance(inner, Mapping):
-                inner = rename(inner, (*path, text))
-            out[text + _KEY_MARK if (path, text) in renamed else key] = inner
-        return out
-
-    return [rename(r, ()) if isinstance(r, Mapping) else r for r in records]
+def _dotted(paths: Sequence[str], notes: list[str]) -> list[str]:
+    """The dotted column names of flattened ``paths``; a path with a literal dot whose name a
+    nested path also has gets `` (key)`` after it, and a note."""
+    names = [path.replace(_SEP, ".") for path in paths]
+    if not any("." in path for path in paths):  # no literal dot: no clash (most answers)
+        return names
+    counts = Counter(names)
+    for i, path in enumerate(paths):
+        if counts[names[i]] > 1 and "." in path:
+            notes.append(
+                f"The key `{names[i]}` has the same dotted name as a nested field: its column is "
+                f"`{names[i]}{_KEY_MARK}`, the nested field's `{names[i]}`."
+            )
+            names[i] += _KEY_MARK
+    return names
 
 
 def _pick(frame: Any, columns: Sequence[str]) -> tuple[Any, list[str]]:
