@@ -158,6 +158,9 @@ def test_a_frame_column_in_the_path_says_it_is_not_one_value(shell: Any, sandbox
     assert "pandas Series" in said and "not one value" in said and "{{tt.userId[0]}}" in said
     assert "--each" in said and "line break" not in said
     assert api_requests(sandbox) == before
+    with capture_output() as shown:  # what the error suggests works
+        shell.run_line_magic("ue_call", f"GET {METERS}/{{{{tt.userId[0]}}}} --dry-run")
+    assert f"{METERS}/{USERS[0]}" in shown.stdout + "".join(str(o.data) for o in shown.outputs)
 
 
 def test_the_help_shows_df_and_the_setting(ip: Any) -> None:
