@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,3 +76,10 @@ def ip(
     shell.run_line_magic("unload_ext", "ue_magic")
     shell.config.pop("UsageEngineMagics", None)  # %config in one test must not leak into the next
     shell.reset(new_session=False)
+
+
+def interrupt_after(seconds: float) -> threading.Timer:
+    """A real SIGINT to this process, as Ctrl-C sends, after ``seconds`` (cancel it after)."""
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer

@@ -5,9 +5,6 @@ first indices, Ctrl-C during --all-pages keeps the pages so far)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +12,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
+from tests.conftest import interrupt_after
 from ue_magic.cells._bulk_report import BulkResult
 from ue_magic.core.pages import Pages
 from ue_magic.sandbox import Sandbox
@@ -124,14 +122,42 @@ def test_a_resumed_save_keeps_each_items_first_index(
     assert {line["index"] for line in lines if line["outcome"] == "failed"} == {1, 3}
 
 
+def saved_lines(target: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in target.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("change", ["a-new-list", "pending-reordered", "pending-item-replaced"])
+def test_a_changed_or_new_list_saves_new_indices_under_a_new_run(
+    shell: Any, sandbox: Sandbox, tmp_path: Path, change: str
+) -> None:
+    """Only ``_ue_bulk.pending`` as it came keeps the first run's indices; otherwise the
+    indices are the new list's, and each line's ``run`` says which run it is."""
+    target = tmp_path / "run.jsonl"
+    shell.user_ns["rows"] = ["t-a", "x" * 81, "t-b", "y" * 81]  # 1 and 3 refused
+    body = '{"name": "{{item}}", "unit": "calls", "aggregation": {"type": "sum"}}'
+    with capture_output():
+        shell.run_cell_magic(
+            "ue_call", f"POST {TYPES} --each rows --save {target} --no-raise", body
+        )
+    shell.run_cell("pending = _ue_bulk.pending")
+    shell.run_cell(
+        {
+            "a-new-list": "pending = ['t-c', 't-d']",
+            "pending-reordered": "pending[:] = ['t-d', 't-c']",
+            "pending-item-replaced": "pending[0] = 't-c'; pending[1] = 't-d'",
+        }[change]
+    )
+    with capture_output():
+        shell.run_cell_magic("ue_call", f"POST {TYPES} --each pending --save {target}", body)
+    lines = saved_lines(target)
+    first, second = lines[0]["run"], lines[-1]["run"]
+    assert first != second and [line["run"] for line in lines] == [first] * 4 + [second] * 2
+    assert [line["index"] for line in lines[4:]] == [0, 1]  # the new list's own
+    ok = [(line["run"], line["index"]) for line in lines if line["outcome"] == "ok"]
+    assert len(ok) == len(set(ok)) == 4
+
+
 # -- Ctrl-C during --all-pages ----------------------------------------------------------------
-
-
-def interrupt_after(seconds: float) -> threading.Timer:
-    """A real SIGINT to this process, as Ctrl-C sends, after ``seconds``."""
-    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    return timer
 
 
 def test_ctrl_c_during_all_pages_keeps_the_pages_so_far(shell: Any, sandbox: Sandbox) -> None:

@@ -32,11 +32,13 @@ def make_meters(ip: Any) -> None:
     with capture_output():
         ip.run_cell_magic("ue_call", f"POST {TYPES} -o made_type -q", TYPE_BODY)
         ip.user_ns["type_id"] = ip.user_ns["made_type"]["id"]
-        ip.run_cell_magic(
-            "ue_call",
-            f"--each users --concurrency 1 POST {METERS} -q",  # made in this order
-            '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}',
-        )
+        for user in USERS:  # one call each: made in this order (--each's workers may swap two)
+            ip.user_ns["user"] = user
+            ip.run_cell_magic(
+                "ue_call",
+                f"POST {METERS} -q",
+                '{"userId": "{{user}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}',
+            )
 
 
 @pytest.fixture

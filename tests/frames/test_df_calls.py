@@ -146,6 +146,23 @@ def test_the_setting_makes_list_answers_frames(shell: Any) -> None:
     assert isinstance(call(shell, OF_TYPE), dict)
 
 
+def test_a_frame_column_in_the_path_says_it_is_not_one_value(shell: Any, sandbox: Sandbox) -> None:
+    """With the setting, ``tt`` is a DataFrame and ``tt.id`` a Series: the error says so (not
+    that its many-line text has a line break), and what to write instead; nothing is sent."""
+    shell.run_line_magic("config", "UsageEngineMagics.dataframe = True")
+    shell.user_ns["tt"] = call(shell, OF_TYPE)
+    before = api_requests(sandbox)
+    with pytest.raises(UsageError) as raised, capture_output():
+        shell.run_line_magic("ue_call", f"GET {METERS}/{{{{tt.userId}}}}")
+    said = str(raised.value)
+    assert "pandas Series" in said and "not one value" in said and "{{tt.userId[0]}}" in said
+    assert "--each" in said and "line break" not in said
+    assert api_requests(sandbox) == before
+    with capture_output() as shown:  # what the error suggests works
+        shell.run_line_magic("ue_call", f"GET {METERS}/{{{{tt.userId[0]}}}} --dry-run")
+    assert f"{METERS}/{USERS[0]}" in shown.stdout + "".join(str(o.data) for o in shown.outputs)
+
+
 def test_the_help_shows_df_and_the_setting(ip: Any) -> None:
     """What %ue_call? prints: the option, and the setting, in the magic's docstring."""
     help_text = ip.find_line_magic("ue_call").__doc__

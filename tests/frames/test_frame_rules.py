@@ -155,3 +155,28 @@ def test_the_bulk_frame_of_whole_items() -> None:
     assert frame["body"].tolist() == [["not", "an", "object"], None]
     objects = BulkResult([{"user": "a", "plan": {"tier": 1}}])
     assert list(objects.to_frame().columns)[:2] == ["item.user", "item.plan.tier"]
+
+
+def test_a_literal_dotted_key_and_a_nested_field_keep_both_values() -> None:
+    """customFields keys are the users': a key ``a.b`` beside ``a: {b}`` loses neither value."""
+    frame, notes = as_frame([{"a.b": 1, "a": {"b": 2}}, {"c": {"x.y": 3, "x": {"y": 4}}}])
+    assert frame["a.b (key)"].tolist()[0] == 1 and frame["a.b"].tolist()[0] == 2
+    assert frame["c.x.y (key)"].tolist()[1] == 3 and frame["c.x.y"].tolist()[1] == 4
+    assert any("`a.b (key)`" in note for note in notes)
+    plain, none = as_frame([{"a.b": 1, "c": {"d": 2}}])  # no clash: the names as they are
+    assert list(plain.columns) == ["a.b", "c.d"] and none == []
+
+
+def test_of_several_lists_a_note_says_which_one_the_rows_are() -> None:
+    frame, notes = as_frame({"items": [{"id": "1"}], "meters": [{"id": "2"}, {"id": "3"}]})
+    assert frame["id"].tolist() == ["1"]
+    assert len(notes) == 1 and "`items`" in notes[0] and "`meters`" in notes[0]
+    assert as_frame({"meters": [{"id": "2"}], "next": None})[1] == []
+
+
+def test_id_like_columns_stay_text_and_every_datetime_has_one_unit() -> None:
+    stamp = "2026-12-07T10:00:00Z"
+    frame, _ = as_frame([{"id": stamp, "meterId": stamp, "t": stamp, "none": None}])
+    assert frame["id"].tolist() == [stamp] and frame["meterId"].tolist() == [stamp]
+    nulls, _ = as_frame([{"t": stamp, "periodStart": None}], declared=lambda key: {"periodStart"})
+    assert str(nulls["t"].dtype) == str(nulls["periodStart"].dtype) == "datetime64[us, UTC]"

@@ -12,6 +12,7 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 import ue_magic
+from tests.conftest import interrupt_after
 from ue_magic.cells.logins import Logins
 from ue_magic.sandbox import Sandbox
 
@@ -107,6 +108,28 @@ def test_a_failed_first_login_says_none_is_in_force(
     monkeypatch.setenv("UE_CLIENT_SECRET", "wrong")
     with pytest.raises(UsageError, match=r"No login of the default profile is in force\."):
         run(ip, "ue_login")
+
+
+def test_ctrl_c_during_the_token_request_is_one_line_and_the_previous_login_stays(
+    ip: Any, sandbox: Sandbox
+) -> None:
+    run(ip, "ue_login")
+    client = ue_magic.client()
+    sandbox.inject("token", status=None, delay=20)  # the next token request hangs
+    timer = interrupt_after(1.0)  # a real Ctrl-C
+    try:
+        with capture_output() as captured:
+            result = ip.run_cell("%ue_login")
+    finally:
+        timer.cancel()
+    error = result.error_in_exec
+    assert isinstance(error, UsageError)  # an error reply: Run All stops
+    assert str(error) == (
+        "%ue_login interrupted (Ctrl-C) before the token arrived; the previous login of the "
+        f"default profile, client {sandbox.client_id}, is still in force."
+    )
+    assert "Traceback" not in captured.stdout + captured.stderr
+    assert ue_magic.client() is client and not client._http.is_closed
 
 
 # -- the kernel's sandbox ---------------------------------------------------------------------

@@ -79,10 +79,15 @@ class Pending(list[Any]):
     def __init__(self, items: Sequence[Any] = (), indices: Sequence[int] = ()) -> None:
         super().__init__(items)
         self.indices = tuple(indices)
+        self._items = tuple(self)  # as made: an edit or a reorder is seen by identity
 
     def indices_for(self, items: Sequence[Any]) -> tuple[int, ...] | None:
-        """The first run's indices, if ``items`` are still this list's items (not changed)."""
-        if len(items) != len(self.indices) or len(items) != len(self):
+        """The first run's indices, if ``items`` are still this list's items, each the same
+        object in the same place (an item fixed in place, such as a dict, still is); None when
+        one was replaced, added, removed or moved."""
+        if len(items) != len(self.indices) or len(items) != len(self._items):
+            return None
+        if any(now is not then for now, then in zip(items, self._items, strict=True)):
             return None
         return self.indices
 

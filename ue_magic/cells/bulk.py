@@ -380,28 +380,54 @@ def _checked_items(
         check_items(template, namespace, items)
         return items
     except KeyboardInterrupt:
-        namespace.pop("_ue", None)
-        namespace.pop("_ue_bulk", None)
-        if items is None and isinstance(value, Iterator):
-            raise UsageEngineError(  # reading a generator cannot be undone, nor resumed
-                f"Interrupted while reading the items of --each {name}: nothing was sent, but "
-                f"{name} is a generator (or other iterator), now partly or wholly used up: make "
-                f"it again, or make it a list ({name} = list(...)), before --each {name}."
-            ) from None
-        if items is not None:
-            result = BulkResult(items, _item_fields(template), origins=_origins(value, items))
-            result.interrupted = True
-            for index in range(len(items)):
-                result.record_not_sent(index, "interrupted while checking the items")
-            namespace["_ue"] = namespace["_ue_bulk"] = result
-        raise UsageEngineError(
-            f"Interrupted while checking the items of --each {name}: nothing was sent"
-            + (
-                f"; pending = _ue_bulk.pending holds all {len(items)}."
-                if items is not None
-                else "."
-            )
-        ) from None
+        raise _not_sent(template, namespace, name, value, items) from None
+
+
+def interrupted_check(
+    template: RequestTemplate, namespace: MutableMapping[str, Any], name: str | None
+) -> UsageEngineError:
+    """The error for a Ctrl-C while the request (every item's, with ``--each name``) was
+    checked against the API description: nothing was sent, and with --each ``_ue_bulk``
+    holds every item as not sent (its ``pending`` the whole input), as after
+    ``_checked_items``."""
+    if not name:
+        return UsageEngineError(
+            "Interrupted (Ctrl-C) while checking the request against the API description: "
+            "nothing was sent."
+        )
+    value = namespace.get(name)
+    try:  # a one-shot iterator is never checked, so never read here either
+        items = None if iter(value) is value else items_of(value)  # type: ignore[arg-type]
+    except (TypeError, UsageEngineError):
+        items = None
+    return _not_sent(template, namespace, name, value, items)
+
+
+def _not_sent(
+    template: RequestTemplate,
+    namespace: MutableMapping[str, Any],
+    name: str,
+    value: Any,
+    items: list[Any] | None,
+) -> UsageEngineError:
+    namespace.pop("_ue", None)
+    namespace.pop("_ue_bulk", None)
+    if items is None and isinstance(value, Iterator):
+        return UsageEngineError(  # reading a generator cannot be undone, nor resumed
+            f"Interrupted while reading the items of --each {name}: nothing was sent, but "
+            f"{name} is a generator (or other iterator), now partly or wholly used up: make "
+            f"it again, or make it a list ({name} = list(...)), before --each {name}."
+        )
+    if items is not None:
+        result = BulkResult(items, _item_fields(template), origins=_origins(value, items))
+        result.interrupted = True
+        for index in range(len(items)):
+            result.record_not_sent(index, "interrupted while checking the items")
+        namespace["_ue"] = namespace["_ue_bulk"] = result
+    return UsageEngineError(
+        f"Interrupted while checking the items of --each {name}: nothing was sent"
+        + (f"; pending = _ue_bulk.pending holds all {len(items)}." if items is not None else ".")
+    )
 
 
 def _origins(value: Any, items: Sequence[Any]) -> tuple[int, ...] | None:

@@ -5,9 +5,11 @@ the list in ``{"meters": [...]}``); nested objects become dotted columns (``aggr
 by ``pandas.json_normalize``), in the order of the answer's keys (an object with an ``id`` is one
 record, not a list); lists stay whole in their cells;
 a column becomes pandas datetimes (UTC) where the API description declares it ``format:
-date-time`` or where every value is an RFC 3339 date-time with its offset (an id, a number or a
-date alone never is). pandas is the ``explore`` extra, imported here on first use only, so
-``%load_ext`` never pays for it. Pure: no IPython.
+date-time`` or where every value is an RFC 3339 date-time with its offset (an id-like column,
+a number or a date alone never is), all in microseconds. A literal key with a dot that a nested
+field's name would equal keeps its value as ``a.b (key)``; of several lists of objects, the rows
+are the first, and a note says so. pandas is the ``explore`` extra, imported here on first use
+only, so ``%load_ext`` never pays for it. Pure: no IPython.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import islice
 from typing import Any
@@ -29,6 +32,8 @@ _ORDER_ROWS = 1000  # rows whose keys set the order of the columns
 _NAMED = 12  # keys or columns named in a message
 # RFC 3339 date-time: a date, a time and an offset (without one, the time's zone is unknown)
 _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
+# an id-like column (id, meterId, meter_id, aggregation.id): its text stays as it is
+_ID = re.compile(r"(?:^|[._])[Ii][Dd]$|[a-z]Id$|ID$")
 # the columns of a bulk frame that are the run's own, not the answer's
 RUN_COLUMNS = ("outcome", "status", "why")
 
@@ -116,8 +121,8 @@ def as_frame(
         )
     key, records = found
     pd = pandas(needed_by)
-    frame = flatten(pd, records)
-    notes: list[str] = []
+    notes: list[str] = _other_lists(body, key)
+    frame = flatten(pd, records, notes)
     if columns:
         frame, notes = _pick(frame, columns)
     names = set(declared(key)) if declared is not None else set()
@@ -150,23 +155,67 @@ def answer_value(
     )
 
 
-def flatten(pd: Any, records: Sequence[Any]) -> Any:
+def _other_lists(body: Any, key: str | None) -> list[str]:
+    """A note when the answer holds more than one list of objects: which one the rows are."""
+    if key is None or not isinstance(body, dict):
+        return []
+    others = [str(k) for k, v in islice(body.items(), 1000) if str(k) != key and _objects(v)]
+    if not others:
+        return []
+    names = ", ".join(f"`{name}`" for name in others[:_NAMED])
+    return [
+        f"The answer has more than one list of objects: the rows are `{key}` (the first); "
+        f"not {names}. For another: pd.json_normalize(_ue.json()[{others[0]!r}])."
+    ]
+
+
+def _objects(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def flatten(pd: Any, records: Sequence[Any], notes: list[str] | None = None) -> Any:
     """``json_normalize``'d records, the columns in the order of the records' own keys (nested
-    ones where their parent was, not at the end)."""
+    ones where their parent was, not at the end). A literal key with a dot whose column a
+    nested field's would also be (``{"a.b": 1, "a": {"b": 2}}``) becomes ``a.b (key)``, with a
+    note in ``notes``: both values are kept."""
     if not records:
         return pd.DataFrame(index=pd.RangeIndex(0))
-    frame = pd.json_normalize(list(records), sep=".")
+    # flattened with a separator no key holds, so a literal "a.b" and a nested a -> b stay apart
+    frame = pd.json_normalize(list(records), sep=_SEP)
     order: dict[str, int] = {}
     for row in islice(records, _ORDER_ROWS):
         for name in row:
             order.setdefault(str(name), len(order))
+    paths = [str(c) for c in frame.columns]
+    ordered = sorted(  # stable sort, by the top-level key
+        range(len(paths)), key=lambda i: order.get(paths[i].split(_SEP, 1)[0], len(order))
+    )
+    if ordered != sorted(ordered):
+        frame = frame.iloc[:, ordered].copy()
+        paths = [paths[i] for i in ordered]
+    frame.columns = _dotted(paths, notes if notes is not None else [])
+    return frame
 
-    def rank(column: str) -> int:
-        return order.get(column, order.get(column.split(".", 1)[0], len(order)))
 
-    columns = [str(c) for c in frame.columns]
-    ordered = sorted(range(len(columns)), key=lambda i: rank(columns[i]))  # stable sort
-    return frame if ordered == sorted(ordered) else frame.iloc[:, ordered].copy()
+_SEP = "\x00"  # between nested keys while flattening (a key holding NUL is all but unheard of)
+_KEY_MARK = " (key)"  # after a literal dotted key whose column a nested field's would be
+
+
+def _dotted(paths: Sequence[str], notes: list[str]) -> list[str]:
+    """The dotted column names of flattened ``paths``; a path with a literal dot whose name a
+    nested path also has gets `` (key)`` after it, and a note."""
+    names = [path.replace(_SEP, ".") for path in paths]
+    if not any("." in path for path in paths):  # no literal dot: no clash (most answers)
+        return names
+    counts = Counter(names)
+    for i, path in enumerate(paths):
+        if counts[names[i]] > 1 and "." in path:
+            notes.append(
+                f"The key `{names[i]}` has the same dotted name as a nested field: its column is "
+                f"`{names[i]}{_KEY_MARK}`, the nested field's `{names[i]}`."
+            )
+            names[i] += _KEY_MARK
+    return names
 
 
 def _pick(frame: Any, columns: Sequence[str]) -> tuple[Any, list[str]]:
@@ -190,13 +239,14 @@ def _pick(frame: Any, columns: Sequence[str]) -> tuple[Any, list[str]]:
 
 
 def _with_datetimes(pd: Any, frame: Any, declared: Collection[str]) -> Any:
-    """Columns declared date-time, or whose every value is an RFC 3339 date-time, as UTC
-    datetimes; a column whose values do not all parse is left as it is, never half-converted."""
+    """Columns declared date-time, or whose every value is an RFC 3339 date-time (an id-like
+    column aside), as UTC datetimes in microseconds (one unit, nulls alone too); a column
+    whose values do not all parse is left as it is, never half-converted."""
     for position, column in enumerate(frame.columns):  # by position: names may repeat
         series = frame.iloc[:, position]
-        if column in declared or _all_stamps(pd, series):
+        if column in declared or (not _ID.search(str(column)) and _all_stamps(pd, series)):
             try:
-                converted = pd.to_datetime(series, utc=True, format="ISO8601")
+                converted = pd.to_datetime(series, utc=True, format="ISO8601").dt.as_unit("us")
             except (ValueError, TypeError, OverflowError):
                 continue
             frame.isetitem(position, converted)

@@ -142,6 +142,11 @@ class Logins:
                 raise
         except UsageEngineError as error:
             raise _with_note(error, self.in_force(profile)) from None
+        except KeyboardInterrupt:  # one line, not a traceback; an error stops Run All
+            raise UsageEngineError(
+                "%ue_login interrupted (Ctrl-C) before the token arrived; "
+                + _lower(self.in_force(profile))
+            ) from None
         self.forget(profile, "a later %ue_login replaced it", keep=sandbox)
         login = self._by_profile.setdefault(profile, Login(profile))
         login.client = client
@@ -225,3 +230,7 @@ def _with_note(error: UsageEngineError, note: str) -> UsageEngineError:
         return type(error)(f"{error} {note}")
     except TypeError:  # an error whose constructor takes more than a message
         return UsageEngineError(f"{error} {note}")
+
+
+def _lower(sentence: str) -> str:
+    return sentence[:1].lower() + sentence[1:]

@@ -2,13 +2,15 @@
 
 One answer: pretty JSON for JSON (UTF-8, non-ASCII kept), the text for text, the bytes for
 binary, an empty file for an empty body. With ``--each``: JSON Lines, one object per item
-(``index``, ``item``, ``outcome`` = ok / failed / not sent, then ``status`` and ``body``, or
-``why``), written and flushed as each result arrives, so a long run can be watched and a crash
-or an interrupt loses nothing already answered. Values JSON cannot hold are written as text.
+(``run``: when the run began, ``index``, ``item``, ``outcome`` = ok / failed / not sent, then
+``status`` and ``body``, or ``why``), written and flushed as each result arrives, so a long run
+can be watched and a crash or an interrupt loses nothing already answered. Values JSON cannot
+hold are written as text.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -69,6 +71,9 @@ class JsonLines:
         self._stream = stream
         self.path = path
         self.lines = 0
+        #: this run's mark on each of its lines (UTC, when the file was opened): lines from
+        #: several runs in one file say which run and item (``index``) each is
+        self.run = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
     @classmethod
     def open(cls, path: str) -> JsonLines:
@@ -85,6 +90,7 @@ class JsonLines:
         return cls(stream, path)
 
     def write(self, record: dict[str, Any]) -> None:
+        record = {"run": self.run, **record}
         line = json.dumps(record, ensure_ascii=False, default=_text, separators=(",", ":"))
         self._stream.write(line + "\n")
         self._stream.flush()

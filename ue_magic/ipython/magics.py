@@ -414,7 +414,12 @@ class UsageEngineMagics(Magics):
             words = (*args.request_line, *args.header)
             path = args.request_line[-1] if args.request_line else None  # else the cell's
             refuse_ipython_names(line, words, path, cell or "", namespace)
-            self._check_call(args, template, cell, namespace)
+            try:
+                self._check_call(args, template, cell, namespace)
+            except KeyboardInterrupt:  # nothing sent: one line, and an error stops Run All
+                from ..cells.bulk import interrupted_check
+
+                raise interrupted_check(template, namespace, args.each) from None
             if args.each:
                 from ..cells.bulk import call_each
 

@@ -46,12 +46,25 @@ def as_text(ph: Placeholder, value: object) -> str:
             raise ph.error("these bytes are not UTF-8 text.") from None
     if type(value) is int:
         return int_text(ph, value)
+    if _is_frame(value):
+        # str() of a Series is many lines, so the line-break check would hide the real cause
+        expression = ph.text[2:-2].strip()
+        raise ph.error(
+            f"this is a pandas {type(value).__name__} ({len(value):,} rows), not one value: "  # type: ignore[arg-type]
+            f"pick one (such as {{{{{expression}[0]}}}}), or send one call per value with --each."
+        )
     try:
         return str(value)
     except Exception as exc:
         raise ph.error(
             f"str() of {with_article(type(value).__name__)} failed ({type(exc).__name__})."
         ) from None
+
+
+def _is_frame(value: object) -> bool:
+    """A pandas Series or DataFrame (pandas is not imported for this: only looked up)."""
+    kind = type(value)
+    return kind.__module__.split(".")[0] == "pandas" and kind.__name__ in ("Series", "DataFrame")
 
 
 def one_line(ph: Placeholder, value: object) -> str:
