@@ -34,7 +34,9 @@ def test_one_row_per_item_ok_failed_and_not_sent(
         shell.run_cell_magic(
             "ue_call", f"--each people --concurrency 1 --df -o made POST {METERS}", BODY
         )
-    frame, result = shell.user_ns["made"], shell.user_ns["_ue_bulk"]
+    result = shell.user_ns["_ue_bulk"]
+    assert "made" not in shell.user_ns  # a run that raises leaves -o as it was (unset here)
+    frame = result.to_frame()  # what --df would have bound
     assert isinstance(frame, pd.DataFrame) and frame.index.tolist() == list(range(6))
     assert frame["item"].tolist() == items
     assert frame["outcome"].tolist()[:3] == ["ok", "failed", "ok"]
