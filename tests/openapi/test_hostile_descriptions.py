@@ -334,3 +334,56 @@ def test_required_names_from_allof_parts_are_joined_in_one_pass() -> None:
     description = load_description(doc({METERS: inline_body(big)}))
     view = within(HANG, lambda: api_view(description, ["POST", METERS]))
     assert "steps to outline" in repr(view) or "too big" in repr(view).lower()
+
+
+def test_the_closest_operation_hint_compares_a_bounded_number_of_templates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Of many paths, the hint compares only those nearest in the path tree (100,000 paths
+    compared one by one took 8-20 s on every call to a path the description lacks), still
+    finds the close one, is kept per path, and is not sought with ``--no-validate``."""
+    import difflib
+
+    from ue_magic.cells.openapi._index import CLOSEST_CANDIDATES
+
+    get = {"get": {"responses": {}}}
+    description = load_description(doc({f"/v1/m{i}/{{id}}": get for i in range(5_000)}))
+    compared: list[str] = []
+    real = difflib.SequenceMatcher
+
+    def counted(junk: Any, a: str, b: str) -> Any:
+        compared.append(b)
+        return real(junk, a, b)
+
+    monkeypatch.setattr(difflib, "SequenceMatcher", counted)
+    index = description.index
+    for typed in ("/v1/m4123x/abc", "/v1/m4123x/abc", "/v1/m4123x/abc"):
+        warning = within(HANG, lambda typed=typed: index.closest("POST", typed))
+        assert warning.endswith("closest: GET /v1/m4123/{id}. Sending anyway.")
+    assert 0 < len(compared) <= CLOSEST_CANDIDATES
+    compared.clear()
+    assert "closest" in index.closest("GET", "/v2/m4999/x")
+    assert 0 < len(compared) <= CLOSEST_CANDIDATES
+    compared.clear()
+    assert "closest" not in index.closest("GET", "/v2/m42", hint=False)
+    assert compared == []
+
+
+def test_no_validate_sends_to_a_path_not_described_without_seeking_the_closest(
+    ip: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ue_magic.cells.openapi._index import OperationIndex
+
+    get = {"get": {"responses": {}}}
+    login_with(ip, tmp_path, doc({f"{METERS}/{{id}}": get}))
+    sought: list[str] = []
+    real = OperationIndex._candidates
+    monkeypatch.setattr(
+        OperationIndex, "_candidates", lambda self, path: sought.append(path) or real(self, path)
+    )
+    with capture_output() as out:
+        ip.run_line_magic("ue_call", f"GET {TYPES}x -q --dry-run --no-validate")
+    assert "has no GET" in out.stdout + out.stderr and sought == []
+    with capture_output() as out:
+        ip.run_line_magic("ue_call", f"GET {METERS}x -q --dry-run")
+    assert sought == [METERS + "x"]
