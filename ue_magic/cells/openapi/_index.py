@@ -298,7 +298,7 @@ class OperationIndex:
                 score = ratio + (0.1 if m == method else 0.0)
                 if score > best_score:
                     best, best_score = f"{m} {entry.template}", score
-        hint = f"; closest: {best}" if best else ""
-        return f"The API description has no {wanted}{hint}" + (
+        named = f"; closest: {best}" if best else ""
+        return f"The API description has no {wanted}{named}" + (
             ". Sending anyway." if sending else "."
         )
