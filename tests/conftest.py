@@ -74,3 +74,13 @@ def ip(
     shell.run_line_magic("unload_ext", "ue_magic")
     shell.config.pop("UsageEngineMagics", None)  # %config in one test must not leak into the next
     shell.reset(new_session=False)
+
+
+@pytest.fixture(autouse=True)
+def _tab_waits_for_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Tab in tests waits for the description's load (a user's waits 50 ms, then offers
+    nothing until it is loaded): tests Tab once, at once, on a loaded machine;
+    tests/openapi/test_hostile_descriptions.py tests the short wait."""
+    from ue_magic.cells.openapi import LoginDescription
+
+    monkeypatch.setattr(LoginDescription, "tab_wait", 60.0)

@@ -387,3 +387,62 @@ def test_no_validate_sends_to_a_path_not_described_without_seeking_the_closest(
     with capture_output() as out:
         ip.run_line_magic("ue_call", f"GET {METERS}x -q --dry-run")
     assert sought == [METERS + "x"]
+
+
+@pytest.fixture
+def slow_load(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Loading a description takes until ``gate`` is set (at most 5 s), as a 20 MB legal
+    one takes seconds of CPU to parse and index; Tabs wait as a user's do."""
+    import threading
+
+    from ue_magic.cells.openapi import LoginDescription, _session
+
+    gate = threading.Event()
+    real = _session.load_description
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_session, "load_description", slow)
+    monkeypatch.setattr(LoginDescription, "tab_wait", _session.TAB_WAIT)
+    return gate
+
+
+def test_a_tab_offers_nothing_while_the_description_loads(
+    ip: Any, tmp_path: Path, slow_load: Any
+) -> None:
+    login_with(ip, tmp_path, doc({f"{METERS}/{{id}}": {"get": {"responses": {}}}}))
+    with capture_output() as captured:
+        assert "meters" not in within(
+            1.0, lambda: completions(ip, "%ue_call GET /usage-metering/v1/")
+        )
+    assert captured.stderr == ""
+    slow_load.set()
+    deadline = time.monotonic() + HANG
+    while "meters" not in completions(ip, "%ue_call GET /usage-metering/v1/"):
+        assert time.monotonic() < deadline
+
+
+def test_a_call_waits_for_the_load_at_most_the_openapi_timeout(
+    ip: Any, tmp_path: Path, slow_load: Any
+) -> None:
+    """Past ``openapi_timeout`` (and a second's grace) the call goes on unchecked, with one
+    warning; once loaded, the next call is checked."""
+    ip.run_line_magic("config", "UsageEngineMagics.openapi_timeout = 0.2")
+    login_with(ip, tmp_path, allof_chain(1))
+    with capture_output() as captured:
+        for _ in range(2):
+            within(3.0, lambda: ip.run_cell_magic("ue_call", f"POST {METERS} --dry-run", "{}"))
+    assert captured.stderr.count("takes over 0.2 s; going on without it") == 1
+    slow_load.set()
+    deadline = time.monotonic() + HANG
+    while True:
+        try:
+            with capture_output():
+                ip.run_cell_magic("ue_call", f"POST {METERS} --dry-run", "{}")
+        except Exception as error:  # checked now: userId is required
+            assert "userId" in str(error)
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

@@ -146,7 +146,11 @@ class Logins:
         login = self._by_profile.setdefault(profile, Login(profile))
         login.client = client
         login.description = LoginDescription(
-            credentials.openapi, credentials.api_url, client_fetch(client, openapi_timeout), warn
+            credentials.openapi,
+            credentials.api_url,
+            client_fetch(client, openapi_timeout),
+            warn,
+            timeout=openapi_timeout,
         )
         login.sandbox = sandbox
         if sandbox is not None:
