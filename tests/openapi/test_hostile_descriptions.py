@@ -467,3 +467,20 @@ def test_query_names_of_an_operation_with_thousands_are_offered_by_prefix_and_ca
     assert len(offered) == MAX_CANDIDATES and offered[:3] == ["p0", "p1", "p10"]
     assert tab(f"%ue_call GET {METERS}?a=1&p1999") == ["p1999", *(f"p1999{n}" for n in range(10))]
     assert tab(f"%ue_call GET {METERS}?q") == []
+
+
+def test_an_enum_of_many_objects_is_compared_under_the_deadline() -> None:
+    """jsonschema compares every value of an ``enum`` in one keyword call, past the deadline
+    (100,000 objects: 3.9 s a check); the deadline is asked before each value."""
+    from ue_magic.cells.openapi import RequestChecker
+    from ue_magic.cells.openapi._bounded import TooComplex
+
+    values = [{"a": [i, i, {"b": "x" * 20}]} for i in range(20_000)]
+    schema = {"type": "object", "properties": {"n": {"enum": values}}}
+    description = load_description(doc({METERS: inline_body(schema)}))
+    checker = RequestChecker(description)
+    operation = description.operations[0]
+    checker.check_body(operation, {"n": values[5]}, "{}")  # builds the validator: fits
+    checker._validator._deadline.seconds = 0.01  # type: ignore[union-attr]  # 20,000 take longer
+    with pytest.raises(TooComplex, match="too complex"):
+        within(HANG, lambda: checker.check_body(operation, {"n": {"a": []}}, "{}"))
