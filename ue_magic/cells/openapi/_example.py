@@ -109,7 +109,12 @@ def _number(schema: dict[str, Any], kind: str) -> Any:
         value = low + (1 if "exclusiveMinimum" in schema or schema.get("exclusiveMinimum") else 0)
     elif isinstance(high, (int, float)) and not isinstance(high, bool) and high < 0:
         value = high - 1
-    return int(value) if kind == "integer" and float(value).is_integer() else value
+    # no float(): a minimum of 10**400 is an integer too large for one
+    return (
+        int(value)
+        if kind == "integer" and isinstance(value, float) and value.is_integer()
+        else value
+    )
 
 
 def _fixed(op: Operation, description: Description, body: Any) -> Any:
