@@ -484,3 +484,26 @@ def test_an_enum_of_many_objects_is_compared_under_the_deadline() -> None:
     checker._validator._deadline.seconds = 0.01  # type: ignore[union-attr]  # 20,000 take longer
     with pytest.raises(TooComplex, match="too complex"):
         within(HANG, lambda: checker.check_body(operation, {"n": {"a": []}}, "{}"))
+
+
+def test_the_example_s_checks_are_bounded_in_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Up to 20 checks turn failing values into placeholders; each within its deadline, they
+    were 20 x 0.5 s for an example of 400,000 items: together they stop at ``FIX_SECONDS``."""
+    from ue_magic.cells.openapi import _example
+    from ue_magic.cells.openapi._validate import BodyValidator
+
+    fields = {f"a{i}": {"type": "string"} for i in range(20)}
+    schema = {"type": "object", "example": {f"a{i}": 0 for i in range(20)}, "properties": fields}
+    description = load_description(doc({METERS: inline_body(schema)}))
+    real = BodyValidator.problems
+    checks: list[float | None] = []
+
+    def slow(self: Any, operation: Any, body: Any, seconds: float | None = None) -> Any:
+        checks.append(seconds)
+        time.sleep(0.6)  # a check as slow as one of a 400,000-item example
+        return real(self, operation, body)
+
+    monkeypatch.setattr(BodyValidator, "problems", slow)
+    view = within(HANG / 2, lambda: repr(api_view(description, ["POST", METERS])))
+    assert '"a0": {{a0}}' in view and '"a19": 0' in view  # fixed while there was time
+    assert len(checks) == 2 and all(s is not None and s <= _example.FIX_SECONDS for s in checks)

@@ -39,8 +39,11 @@ class Deadline:
         self.ends = float("inf")
         self._patterns: dict[str, Any] = {}
 
-    def start(self) -> None:
-        self.ends = time.monotonic() + self.seconds
+    def start(self, seconds: float | None = None) -> None:
+        """Start a check of ``seconds`` (default: ``self.seconds``, a body's)."""
+        self.ends = time.monotonic() + (
+            self.seconds if seconds is None else min(seconds, self.seconds)
+        )
 
     def left(self) -> float:
         left = self.ends - time.monotonic()
