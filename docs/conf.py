@@ -28,6 +28,8 @@ source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb"}
 exclude_patterns = ["_build", "**/.ipynb_checkpoints"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
+# "--each" stays two hyphens (smart quotes would print an en dash that breaks a copied option)
+smartquotes = False
 
 # The getting-started page (the quickstart notebook's cells) runs against the sandbox at every
 # build; a cell that raises fails the build.

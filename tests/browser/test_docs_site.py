@@ -113,3 +113,11 @@ def test_getting_started_shows_the_executed_quickstart_with_its_json_tree(
         page.screenshot(path=str(SCREENSHOTS / "docs-getting-started.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_options_keep_their_two_hyphens_in_the_built_pages(site: Path) -> None:
+    """Smart quotes would print --each as an en dash, which breaks a copied option."""
+    magics = (site / "reference" / "magics.html").read_text(encoding="utf-8")
+    calling = (site / "guide" / "calling.html").read_text(encoding="utf-8")
+    assert "--each" in magics and "--each" in calling
+    assert "\u2013each" not in magics + calling and "\u2013file" not in magics + calling
