@@ -507,3 +507,20 @@ def test_the_example_s_checks_are_bounded_in_all(monkeypatch: pytest.MonkeyPatch
     view = within(HANG / 2, lambda: repr(api_view(description, ["POST", METERS])))
     assert '"a0": {{a0}}' in view and '"a19": 0' in view  # fixed while there was time
     assert len(checks) == 2 and all(s is not None and s <= _example.FIX_SECONDS for s in checks)
+
+
+def test_the_description_loads_from_login_on_without_a_tab_or_a_call(
+    ip: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loaded in the background from %ue_login on: the first Tab (which waits 50 ms) finds it."""
+    from ue_magic.cells.openapi import LoginDescription, _session
+
+    login_with(ip, tmp_path, doc({f"{METERS}/{{id}}": {"get": {"responses": {}}}}))
+    magics = ip.magics_manager.registry["UsageEngineMagics"]
+    described = magics.logins.get(None).description
+    deadline = time.monotonic() + HANG
+    while not described.loaded:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    monkeypatch.setattr(LoginDescription, "tab_wait", _session.TAB_WAIT)  # a user's Tab
+    assert "meters" in completions(ip, "%ue_call GET /usage-metering/v1/")

@@ -152,6 +152,7 @@ class Logins:
             warn,
             timeout=openapi_timeout,
         )
+        login.description.start()  # in the background: by the first Tab it is there
         login.sandbox = sandbox
         if sandbox is not None:
             self.sandbox = sandbox

@@ -1,4 +1,4 @@
-"""The description of one login: found, fetched and parsed once, on first need, in a thread.
+"""The description of one login: found, fetched and parsed once, in a thread started at login.
 
 Why a thread: a large legal description (20 MB, 100,000 paths) takes seconds of CPU to parse
 and index; a call waits for it at most ``timeout`` (the login's ``openapi_timeout``) and then
@@ -99,6 +99,13 @@ class LoginDescription:
         while self._pending:
             self._warn(self._pending.pop(0))
         return self._description
+
+    def start(self) -> None:
+        """Start loading now, in the background (at login: by the first Tab it is there)."""
+        if self.source is not None and self.source.strip().lower() in OFF:
+            return
+        with self._lock:
+            self._start()
 
     def for_tab(self) -> Description | None:
         """The description if it is there within ``tab_wait`` (its load started), or None."""
