@@ -5,6 +5,7 @@ Each is one warning (or one clear error), never a raw exception, and the request
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,11 @@ def test_an_integer_over_python_s_digit_limit_is_one_warning_and_requests_go_on(
     """Python's int() refuses over 4,300 digits with a ValueError, which came out of every
     %ue_call (even GET -q); the description is not used, and said so once."""
     login_with(ip, tmp_path, with_big_integer(kind), name=f"openapi.{kind}")
+    described = ip.magics_manager.registry["UsageEngineMagics"].logins.get(None).description
+    deadline = time.monotonic() + 10
+    while not described.loaded:  # refused in the background before the first call
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     with capture_output() as captured:
         for _ in range(2):
             ip.run_line_magic("ue_call", f"GET {TYPES} -q")

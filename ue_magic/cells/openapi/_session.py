@@ -78,7 +78,10 @@ class LoginDescription:
         """Known to have no description (turned off, or looked for and not found)."""
         if self.source is not None and self.source.strip().lower() in OFF:
             return True
-        return self._loaded and self._description is None
+        if not self._loaded:
+            return False
+        self._say_pending()  # a load that failed in the background says so now, once
+        return self._description is None
 
     def get(self, wait: float | None = None, *, quiet: bool = False) -> Description | None:
         """The description, its load started on the first call; None when there is none, or
@@ -96,9 +99,13 @@ class LoginDescription:
                         "going on without it until it is loaded (requests go out unchecked)."
                     )
                 return None
+        self._say_pending()
+        return self._description
+
+    def _say_pending(self) -> None:
+        """Say the load's warnings in the caller's thread (the load's own has no cell)."""
         while self._pending:
             self._warn(self._pending.pop(0))
-        return self._description
 
     def start(self) -> None:
         """Start loading now, in the background (at login: by the first Tab it is there)."""
