@@ -49,7 +49,7 @@ def test_failures_are_tabled_and_others_succeed(shell: Any, sandbox: Sandbox) ->
     assert statuses[7] == 400 and statuses[30] == 400
     assert sorted(statuses.values()).count(500) == 2
     assert len(result.ok) == 36
-    out = shell.user_ns["out"]
+    out = result.results  # the run raised: -o kept its value
     assert len(out) == 40
     assert all(out[i]["userId"] == users[i] for i in result.ok)
     assert all(isinstance(out[f.index], Exception) for f in result.failed)
@@ -124,7 +124,8 @@ def test_interrupt_reports_what_was_sent(
     last_sent = max(result.ok)
     assert result.not_sent[-(300 - last_sent - 1) :] == list(range(last_sent + 1, 300))
     assert sandbox.counters()["by_route"][f"POST {METERS}"] == sent  # sent means written
-    out = shell.user_ns["out"]
+    assert "out" not in shell.user_ns  # the run raised: -o is as it was, _ue_bulk has the results
+    out = result.results
     assert all((out[i] is None) == (i in set(result.not_sent)) for i in range(300))
     assert result.pending == [shell.user_ns["users"][i] for i in result.not_sent]
 
@@ -186,6 +187,6 @@ def test_an_unexpected_error_is_one_failure_not_a_lost_report(
         run_each(shell, f"--each users -o out POST {METERS}")
     result = shell.user_ns["_ue"]
     assert [f.index for f in result.failed] == [3] and "boom" in result.failed[0].message
-    assert shell.user_ns["out"][3].__traceback__ is None
+    assert result.results[3].__traceback__ is None
     assert len(result.ok) == 5
     assert_counts(result)

@@ -166,7 +166,7 @@ def test_pacing_note(stats: PacingStats | None, words: str) -> None:
 
 
 def test_the_pace_is_named_so_it_is_not_read_as_throughput() -> None:
-    note = pacing_note(PacingStats(3, 1, 1.0, 2, 95.0, 8))
+    note = pacing_note(PacingStats(3, 1, 1.0, 2, 120.0, 8, started_pace=95.0))
     assert note.endswith("ending at 2 in flight, starts paced at 95.0/s")
     assert pacing_note(PacingStats(3, 1, 1.0, 2, None, 8)).endswith("ending at 2 in flight")
 

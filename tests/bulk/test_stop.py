@@ -18,6 +18,7 @@ from IPython.utils.capture import capture_output
 from tests.bulk.conftest import METERS, TEMPLATE, created, run_each
 from tests.bulk.helpers import assert_counts
 from ue_magic.cells import bulk
+from ue_magic.cells._pacing import Throttle
 from ue_magic.cells.bulk import BulkResult
 from ue_magic.cells.progress import TextProgress
 from ue_magic.sandbox import Sandbox
@@ -259,3 +260,37 @@ def test_unloading_mid_run_is_a_logout_in_flight_finish_the_rest_not_sent(
     assert sorted(outcomes) == list(range(40))
     assert sorted(i for i, o in outcomes.items() if o == "ok") == sorted(result.ok)
     assert set(outcomes.values()) == {"ok", "not sent"}
+
+
+def test_after_a_ctrl_c_the_bar_and_the_summary_count_the_same(
+    shell: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers waiting for their turn at the pace when Ctrl-C comes are not sent: the bar's last
+    state counts only what the summary counts as sent; and the summary's "starts paced at" is
+    the pace a start went at, not one the answers after the last start moved it to."""
+    went: list[float] = []
+    turn = Throttle.turn
+
+    def noted(self: Throttle, slot: float | None) -> tuple[float | None, float]:
+        placed, wait = turn(self, slot)
+        if placed is not None and wait == 0.0:
+            went.append(self.stats.pace or 0.0)
+        return placed, wait
+
+    monkeypatch.setattr(Throttle, "turn", noted)
+    sandbox.set_rates(api="5/1")
+    shell.user_ns["users"] = [f"bs{n}" for n in range(40)]
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with capture_output() as captured, pytest.raises(UsageError, match="Interrupted"):
+            shell.run_cell_magic("ue_call", f"--each users POST {METERS}", TEMPLATE)
+    finally:
+        timer.cancel()
+    result = shell.user_ns["_ue"]
+    assert result.interrupted and 0 < result.sent < 40
+    last = captured.stdout.split("\r")[-1]
+    assert last.split("] ")[1].startswith(
+        f"{result.sent}/40 done, {len(result.failures)} failed"
+    ), (last, result.summary())
+    assert went and f"starts paced at {went[-1]:.1f}/s" in result.summary()

@@ -75,11 +75,54 @@ def test_ipython_style_names_that_are_defined_are_refused(
     assert sandbox.counters()["api_requests"] == 0
 
 
-def test_a_template_segment_with_no_such_variable_is_refused_as_before(shell: Any) -> None:
-    shell.user_ns.pop("id", None)
+@pytest.mark.parametrize(
+    ("line", "cell", "written"),
+    [
+        ("DELETE /usage-metering/v1/meter-types/{id}", None, "{id}"),
+        (f"GET {METERS}/{{meterId}}", None, "{meterId}"),
+        (f"GET {METERS}/x-{{type}}?limit=1", None, "{type}"),  # inside a segment
+        ("", "# copied\nDELETE /usage-metering/v1/meter-types/{id}\n", "{id}"),
+    ],
+)
+def test_a_path_template_segment_with_no_such_variable_is_refused(
+    shell: Any, sandbox: Sandbox, line: str, cell: str | None, written: str
+) -> None:
+    for name in ("id", "meterId", "type"):
+        shell.user_ns.pop(name, None)
     with pytest.raises(UsageError) as raised:
-        shell.run_line_magic("ue_call", f"GET {METERS}/{{id}}")
-    assert "IPython's syntax" not in str(raised.value)
+        if cell is None:
+            shell.run_line_magic("ue_call", line)
+        else:
+            shell.run_cell_magic("ue_call", line, cell)
+    message = str(raised.value)
+    name = written.strip("{}")
+    assert f"{written} in the path" in message and f"{{{{{name}}}}}" in message
+    assert "IPython's syntax" not in message
+    assert sandbox.counters()["api_requests"] == 0
+
+
+def test_a_query_template_with_no_such_variable_is_left_alone(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns.pop("mt", None)
+    with capture_output():
+        shell.run_line_magic("ue_call", f"GET {METERS}?meterTypeId={{mt}} -q")
+    assert shell.user_ns["_ue"].request.url.params["meterTypeId"] == "{mt}"
+
+
+def test_the_refusal_points_at_the_line_and_column(shell: Any) -> None:
+    shell.user_ns["user"] = "u-1"
+    cell = f'POST {METERS}\nX-A: 1\n\n{{"meterTypeId": "t",\n "userId": "{{user}}"}}\n'
+    with pytest.raises(UsageError) as raised:
+        shell.run_cell_magic("ue_call", "", cell)
+    lines = str(raised.value).splitlines()
+    assert lines[0].startswith("Line 5, column 13: {user} is IPython's syntax")
+    assert lines[1].strip() == '"userId": "{user}"}'
+    assert lines[2].index("^") == lines[1].index("{user}")
+    with pytest.raises(UsageError) as raised:
+        shell.run_line_magic("ue_call", f'GET {METERS} -H "X-User: {{user}}"')
+    lines = str(raised.value).splitlines()
+    column = len(f'GET {METERS} -H "X-User: ') + 1
+    assert lines[0].startswith(f"Magic line, column {column}: {{user}}")
+    assert lines[2].index("^") == lines[1].index("{user}")
 
 
 def test_double_braces_still_send_the_value(shell: Any, sandbox: Sandbox) -> None:
@@ -87,3 +130,12 @@ def test_double_braces_still_send_the_value(shell: Any, sandbox: Sandbox) -> Non
     with capture_output():
         shell.run_line_magic("ue_call", f"GET {METERS}?meterTypeId={{{{meter_type_id}}}} -q")
     assert shell.user_ns["_ue"].request.url.params["meterTypeId"] == "mt-1"
+
+
+def test_python_after_the_magic_line_is_named(shell: Any, sandbox: Sandbox) -> None:
+    with pytest.raises(UsageError) as raised:
+        shell.run_line_magic("ue_call", f'GET {METERS}?userId=z1 -q -o z; len(z["meters"])')
+    message = str(raised.value)
+    assert "Unknown words on the magic line: len(z[" in message  # named, as the line splits them
+    assert "takes no Python after it" in message
+    assert sandbox.counters()["api_requests"] == 0

@@ -59,6 +59,24 @@ def test_with_no_raise_o_gets_the_error_body(shell: Any, sandbox: Sandbox) -> No
     assert shell.user_ns["m1"]["field"] == "name"
 
 
+def test_a_failing_each_rerun_keeps_o_and_names_ue_bulk(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns["names"] = ["each-1", "each-2", "each-3"]
+    body = '{"name": "{{item}}", "unit": "calls", "aggregation": {"type": "sum"}}'
+    with capture_output():
+        shell.run_cell_magic("ue_call", f"--each names -o made POST {TYPES}", body)
+    made = shell.user_ns["made"]
+    assert [m["name"] for m in made] == ["each-1", "each-2", "each-3"]
+    sandbox.inject(status=409, body={"message": "name already exists"}, count=3)
+    with capture_output(), pytest.raises(UsageError) as caught:
+        shell.run_cell_magic("ue_call", f"--each names -o made POST {TYPES}", body)
+    assert shell.user_ns["made"] is made  # the created bodies are still there
+    assert "-o made keeps its value, _ue_bulk.results holds" in str(caught.value)
+    assert [r.response.status_code for r in shell.user_ns["_ue_bulk"].results] == [409] * 3
+    with capture_output():
+        shell.run_cell_magic("ue_call", f"--each names -o made --no-raise POST {TYPES}", body)
+    assert shell.user_ns["made"] is shell.user_ns["_ue_bulk"].results  # --no-raise: -o gets them
+
+
 # -- _ue_bulk ---------------------------------------------------------------------------------
 
 
@@ -137,3 +155,4 @@ def test_ctrl_c_during_all_pages_keeps_the_pages_so_far(shell: Any, sandbox: San
     pages = shell.user_ns["_ue"]
     assert isinstance(pages, Pages) and pages.interrupted
     assert 0 < len(kept["meters"]) < 250 and kept is pages.body
+    assert pages.item_count == len(kept["meters"]) and pages.page_count in (1, 2)

@@ -46,7 +46,7 @@ def test_pages_are_joined_and_repeated_parameters_kept() -> None:
     with client_with(PAGES, seen) as ue:
         spec = compile_request("GET /usage-metering/v1/meters?tag=a&tag=b\n").render({})
         pages = fetch_all_pages(ue, spec, CallOptions())
-    assert pages.body["meters"] == [1, 2, 3, 4] and pages.pages == 3
+    assert pages.body["meters"] == [1, 2, 3, 4] and pages.page_count == 3
     assert all([v for k, v in items if k == "tag"] == ["a", "b"] for items in seen)
     assert len(seen) == 3
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import gc
+import html
 import json
 import os
+import re
 import sys
 import types
 from collections import Counter, deque
@@ -22,18 +24,33 @@ _OPAQUE = (types.ModuleType, type, types.CodeType, types.BuiltinFunctionType)
 
 
 def secret_forms(secret: str) -> list[bytes]:
-    """The secret as is, URL-encoded (form and path), JSON-escaped and in base64."""
+    """The secret as is and in either case; URL-encoded (form and path, hex in either case, all
+    in lower case, in part); JSON-escaped (as needed, and every character as \\uXXXX);
+    HTML-escaped; in hex; in base64 (both alphabets), alone and inside a longer base64 text
+    (the part that does not depend on what is around it, at each alignment)."""
     raw = secret.encode()
+    path = quote(secret, safe="")
     forms = {
         raw,
+        secret.upper().encode(),
+        secret.lower().encode(),
         quote_plus(secret).encode(),
-        quote(secret, safe="").encode(),
+        path.encode(),
+        path.lower().encode(),
+        re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), path).encode(),
+        quote(secret, safe="/+=&").encode(),
         json.dumps(secret)[1:-1].encode(),
-        base64.b64encode(raw),
-        base64.urlsafe_b64encode(raw),
+        "".join(f"\\u{ord(ch):04x}" for ch in secret).encode(),
+        html.escape(secret).encode(),
+        raw.hex().encode(),
+        raw.hex().upper().encode(),
         base64.b64encode(raw).rstrip(b"="),
         base64.urlsafe_b64encode(raw).rstrip(b"="),
     }
+    for shift in (1, 2):  # base64(prefix + secret): all but the groups that mix in the prefix
+        middle = base64.b64encode(b"P" * shift + raw)[4 : 4 * ((shift + len(raw)) // 3)]
+        if len(middle) >= 8:
+            forms |= {middle, middle.replace(b"+", b"-").replace(b"/", b"_")}
     return sorted(forms)
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import gzip
 import socket
+import time
+import tracemalloc
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from tests.security.servers import TOKEN_PATH, Seen, answer, serving, token_answer
 from tests.security.test_answer_limits import creds_for
 from ue_magic import TokenManager, UsageEngineClient
-from ue_magic.errors import AnswerTooLargeError, TokenServerError
+from ue_magic.errors import AnswerTooLargeError, ApiConnectionError, TokenServerError
 
 INFLATED = 20_000_000  # bytes the bomb decodes to: 20 times the 1 MB limit of these tests
 
@@ -75,3 +79,77 @@ def test_compressed_answer_token_endpoint_bomb_is_refused() -> None:
         with pytest.raises(TokenServerError, match="more than a token answer can be"):
             manager.get_token()
         manager.close()
+
+
+def gzipped(pieces: list[bytes]) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return b"".join([packer.compress(piece) for piece in pieces] + [packer.flush()])
+
+
+# a few hundred bytes that httpx's own multi-layer decoder would expand to 384 MiB at once
+STACKED = gzipped([gzipped([gzipped([b"\0" * (1 << 24)] * 24)])])
+
+
+def stacked_answer(conn: socket.socket) -> None:
+    answer(conn, 200, STACKED, (("Content-Encoding", "gzip, gzip, gzip"),))
+
+
+@contextmanager
+def memory_and_time_bounded(seconds: float) -> Iterator[None]:
+    """The block allocates under 200 MB at its peak and ends within ``seconds``."""
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert peak < 200_000_000, f"peak {peak} bytes"
+    assert time.monotonic() - started < seconds
+
+
+def test_compressed_answer_stacked_codings_are_refused_without_expanding_them() -> None:
+    assert len(STACKED) < 2_000
+
+    def respond(seen: Seen, conn: socket.socket) -> None:
+        if seen.target == TOKEN_PATH:
+            token_answer(conn, "tok-" + "t" * 40)
+        else:
+            stacked_answer(conn)
+
+    with (
+        serving(respond) as server,
+        UsageEngineClient(creds_for(server), max_bytes=10**9) as ue,
+        memory_and_time_bounded(15),
+        pytest.raises(ApiConnectionError) as caught,
+    ):
+        ue.get("stacked", timeout=10)
+    assert "compressed 3 times over (Content-Encoding: gzip, gzip, gzip)" in str(caught.value)
+
+
+def test_compressed_answer_stacked_codings_from_the_token_endpoint() -> None:
+    with serving(lambda seen, conn: stacked_answer(conn)) as server:
+        manager = TokenManager(creds_for(server), timeout=10, max_attempts=1)
+        with memory_and_time_bounded(15), pytest.raises(TokenServerError) as caught:
+            manager.get_token()
+        manager.close()
+    assert "compressed 3 times over" in str(caught.value)
+
+
+def test_compressed_answer_one_layer_is_counted_a_bounded_piece_at_a_time() -> None:
+    # 400 MB of zeros in one gzip layer: past a 1 MB limit after a few MiB decoded, not all
+    body = gzipped([b"\0" * (1 << 24)] * 24)
+
+    def respond(seen: Seen, conn: socket.socket) -> None:
+        if seen.target == TOKEN_PATH:
+            token_answer(conn, "tok-" + "t" * 40)
+        else:
+            compressed(conn, body, "gzip")
+
+    with (
+        serving(respond) as server,
+        UsageEngineClient(creds_for(server), max_bytes=1_000_000) as ue,
+        memory_and_time_bounded(15),
+        pytest.raises(AnswerTooLargeError),
+    ):
+        ue.get("bomb", timeout=10)

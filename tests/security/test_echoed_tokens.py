@@ -4,6 +4,7 @@ client's cookie jar hold no token afterwards, and no later request carries it ba
 
 from __future__ import annotations
 
+import base64
 import logging
 import pickle
 import socket
@@ -11,7 +12,7 @@ import socket
 import httpx
 import pytest
 
-from tests.security.reach import find
+from tests.security.reach import find, secret_forms
 from tests.security.servers import TOKEN_PATH, Seen, answer, serving, token_answer
 from tests.security.test_answer_limits import creds_for
 from ue_magic import UsageEngineClient
@@ -30,15 +31,42 @@ def echoing(seen: Seen, conn: socket.socket) -> None:
         conn.sendall(f"HTTP/1.1 403 rejected {token}\r\nContent-Length: 2\r\n\r\n{{}}".encode())
     elif path == "/moved":
         answer(conn, 307, b"", (("Location", f"/new?seen={token}"),))
+    elif path == "/spelled":
+        answer(conn, 200, spelled(token, seen.headers.get("authorization", "")))
     elif path == "/cookie":
         answer(conn, 200, {"ok": True}, (("Set-Cookie", f"seen={token}; Path=/"),))
     else:
         answer(conn, 200, {"cookie": seen.headers.get("cookie", "")})
 
 
+def spelled(token: str, authorization: str) -> dict[str, str]:
+    """The token in base64 (alone, and inside the header's base64, at another alignment; both
+    alphabets), in hex, upper-cased."""
+    return {
+        "b64tok": base64.b64encode(token.encode()).decode(),
+        "b64auth": base64.b64encode(authorization.encode()).decode(),
+        "b64url": base64.urlsafe_b64encode(b"at " + token.encode()).decode(),
+        "hex": token.encode().hex(),
+        "upper": token.upper(),
+    }
+
+
 def places(roots: dict[str, object]) -> list[str]:
-    found, _ = find(roots, {"token": [TOKEN.encode()]}, (_Token,))
+    found, _ = find(roots, {"token": secret_forms(TOKEN)}, (_Token,))
     return found
+
+
+def test_echoed_token_in_other_spellings_in_a_kept_body_is_masked() -> None:
+    with serving(echoing) as server, UsageEngineClient(creds_for(server)) as ue:
+        response = ue.get("spelled")
+    shown = [repr(response), response.text, repr(response.json()), pickle.dumps(response)]
+    assert set(response.json()) == {"b64tok", "b64auth", "b64url", "hex", "upper"}
+    assert [f for f in secret_forms(TOKEN) for text in shown if f in _bytes(text)] == []
+    assert places({"response": response}) == []
+
+
+def _bytes(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode()
 
 
 def test_echoed_token_in_the_reason_phrase_is_masked() -> None:

@@ -5,10 +5,11 @@ its reason phrase, and the secret in every encoding the reachability audit knows
 from __future__ import annotations
 
 import base64
+import html
 import json
 import logging
 import socket
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import pytest
 
@@ -22,12 +23,23 @@ TOKEN = new_token()
 
 
 def _echo(conn: socket.socket, status: int, echoed: str, plain: str, body: dict) -> None:
-    """``echoed`` (what came in) in the reason, a header and a cookie; ``plain`` (the decoded
-    value) in base64, both alphabets, and JSON-escaped in other headers."""
+    """``echoed`` (what came in) in the reason, a header and a cookie, and in base64 at the
+    alignment it has; ``plain`` (the decoded value) in base64, both alphabets, JSON-escaped
+    (as needed and every character), URL-encoded all in lower case and in part, HTML-escaped,
+    in hex and upper-cased in other headers."""
     raw = plain.encode()
     data = json.dumps(body).encode()
+    lower = quote(plain, safe="").lower()
+    escaped = "".join(f"\\u{ord(ch):04x}" for ch in plain)
     head = (
-        f"HTTP/1.1 {status} echo {echoed}\r\n"
+        f"HTTP/1.1 {status} echo {echoed} {lower}\r\n"
+        f"X-Lower: {lower}\r\n"
+        f"X-Partial: {quote(plain, safe='/+=&')}\r\n"
+        f"X-Html: {html.escape(plain)}\r\n"
+        f"X-Hex: {raw.hex()}\r\n"
+        f"X-Upper: {plain.upper()}\r\n"
+        f"X-Uesc: {escaped}\r\n"
+        f"X-B64-Echoed: {base64.b64encode(echoed.encode()).decode()}\r\n"
         f"X-Echo: {echoed}\r\n"
         f"Set-Cookie: form={echoed}; Path=/\r\n"
         f"X-B64: {base64.b64encode(raw).decode()}\r\n"

@@ -4,8 +4,11 @@ encoding, and no object the token manager keeps holds it."""
 
 from __future__ import annotations
 
+import base64
+import html
 import socket
 from collections.abc import Callable
+from urllib.parse import parse_qs, quote
 
 import pytest
 
@@ -40,6 +43,26 @@ def in_cookie_granted(seen: Seen, conn: socket.socket) -> None:
     )
 
 
+def spelled_otherwise(seen: Seen, conn: socket.socket) -> None:
+    """The secret as a server may spell it: URL-encoded in lower case or in part, HTML-escaped,
+    in hex, every character JSON-escaped, upper-cased; the whole form in base64. In the JSON
+    error (shown to the user), in headers and in the reason phrase."""
+    secret = parse_qs(seen.body.decode())["client_secret"][0]
+    spellings = {
+        "lower": quote(secret, safe="").lower(),
+        "partial": quote(secret, safe="/+=&"),
+        "html": html.escape(secret),
+        "hex": secret.encode().hex(),
+        "uesc": "".join(f"\\u{ord(ch):04x}" for ch in secret),
+        "upper": secret.upper(),
+        "b64form": base64.b64encode(seen.body).decode(),
+    }
+    description = " ".join(f"{name}={value}" for name, value in spellings.items())
+    body = {"error": "access_denied", "error_description": description}
+    headers = tuple((f"X-{name}", value) for name, value in spellings.items())
+    answer(conn, 401, body, headers)
+
+
 def held(roots: dict[str, object]) -> list[str]:
     found, _ = find(roots, {"secret": secret_forms(SECRET)}, (Secret,))
     return found
@@ -47,8 +70,8 @@ def held(roots: dict[str, object]) -> list[str]:
 
 @pytest.mark.parametrize(
     "respond",
-    [in_reason, in_location, in_cookie_refused],
-    ids=["reason-phrase", "location", "cookie"],
+    [in_reason, in_location, in_cookie_refused, spelled_otherwise],
+    ids=["reason-phrase", "location", "cookie", "spelled-otherwise"],
 )
 def test_token_endpoint_echoes_outside_the_body_are_scrubbed(
     respond: Callable[[Seen, socket.socket], None],

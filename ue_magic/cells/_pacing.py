@@ -78,8 +78,9 @@ class PacingStats:
     pauses: int
     paused: float
     window: int
-    pace: float | None
+    pace: float | None  # the pace now (answers after the last start may have moved it)
     peak_in_flight: int
+    started_pace: float | None = None  # the pace the last paced start went at (the report's)
 
 
 class Throttle:
@@ -115,6 +116,7 @@ class Throttle:
         self._settled = float("-inf")  # when the pace was last measured
         self._stated_at = float("inf")  # when the headers first stated a rate
         self._next_start = float("-inf")
+        self._started_pace: float | None = None  # the pace in force when the last start went
         self._pause_until = float("-inf")
         self._hold_until = float("-inf")  # no start before: the headers said none are left
         self._stated_refusals = 0  # refusals at a stated rate: past a few, it is measured
@@ -210,6 +212,8 @@ class Throttle:
             self._next_start = slot + 1 / pace
         if slot is not None and now < slot:
             return slot, slot - now
+        if slot is not None:  # a paced start goes now: the pace the report names
+            self._started_pace = pace
         return slot, 0.0
 
     def _take_turn(self) -> float:
@@ -325,6 +329,7 @@ class Throttle:
                 max(1, int(self._window)),
                 self._pace,
                 self._peak,
+                self._started_pace,
             )
 
     # -- the scheme ----------------------------------------------------------------------------
@@ -527,7 +532,8 @@ def pacing_note(stats: PacingStats | None) -> str:
     ('' if none). The pace is named as such: a bare '95.0/s' read as the run's throughput."""
     if stats is None or not stats.throttled:
         return ""
-    pace = f", starts paced at {stats.pace:.1f}/s" if stats.pace else ""
+    started = stats.started_pace  # what starts went at, not a pace no start has used yet
+    pace = f", starts paced at {started:.1f}/s" if started else ""
     times = "time" if stats.pauses == 1 else "times"
     answers = "answer was" if stats.throttled == 1 else "answers were"
     return (

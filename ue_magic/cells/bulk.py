@@ -263,7 +263,7 @@ def run_bulk(
     run = _Run(client, template, namespace, items, options, throttle)
     started = clock()
     pending: dict[Future[_Outcome], int] = {}
-    next_index = done = 0
+    next_index = done = 0  # done: items sent (ok or failed), the bar's count
     # twice the workers the window lets send: one waiting out a Retry-After gives its place up
     # (Throttle.sleep), and a spare one sends in it
     workers = 2 * max(1, options.concurrency)
@@ -284,9 +284,10 @@ def run_bulk(
                 interrupts.check()  # here an interrupt loses nothing: finished stay pending
                 for future in finished:
                     index = pending.pop(future)
-                    _record(result, index, future.result(), save)
+                    outcome = future.result()
+                    _record(result, index, outcome, save)
                     run.traces.pop(index, None)
-                    done += 1
+                    done += outcome.kind != "not sent"  # as the summary counts: sent
                 progress.update(done, len(result.failures))
             except KeyboardInterrupt:
                 if result.interrupted:  # the second one: stop waiting for those in flight
@@ -300,7 +301,7 @@ def run_bulk(
             for future, index in list(pending.items()):
                 outcome = future.result() if future.done() else run.abandoned(index)
                 _record(result, index, outcome, save)
-                done += 1
+                done += outcome.kind != "not sent"
         pool.shutdown(wait=not abandoned, cancel_futures=True)
         reason = throttle.stopped or INTERRUPTED
         for index in range(next_index, len(items)):
@@ -467,18 +468,24 @@ def call_each(
             save.close()
     namespace["_ue"] = namespace["_ue_bulk"] = result
     value = result.to_frame() if options.frames else result.results
-    if options.output:
+    unsent = len(result.not_sent)
+    halted = result.interrupted or result.stopped
+    raises = halted or (bool(result.failures or unsent) and not options.no_raise)
+    # as for one call: a run that raises leaves -o as it was (a failing re-run of a create
+    # cell loses nothing); its results are in _ue_bulk
+    kept = f"; -o {options.output} keeps its value, _ue_bulk.results holds this run's"
+    kept *= bool(options.output)
+    if options.output and not raises:
         namespace[options.output] = value
-    if not options.quiet or result.interrupted or result.stopped:
+    if not options.quiet or halted:
         show(result)  # -q: failures are one line below, not the table
     left = len(items) - len(result.ok)
-    if result.interrupted or result.stopped:
+    if halted:
         raise UsageEngineError(
             f"{'Interrupted' if result.interrupted else f'Stopped ({result.stopped})'} with "
-            f"{result.sent} of {len(items)} sent; pending = _ue_bulk.pending holds the {left} "
-            "items to send again (see the report above)."
+            f"{result.sent} of {len(items)} sent{kept}; pending = _ue_bulk.pending holds the "
+            f"{left} items to send again (see the report above)."
         )
-    unsent = len(result.not_sent)
     if result.failures or unsent:
         where = "_ue_bulk.failed lists them" if options.quiet else "see the table above"
         if options.no_raise:
@@ -489,7 +496,7 @@ def call_each(
         if unsent:
             what += f" and {unsent} were not sent"
         raise HttpStatusError(
-            f"{what}; {where} (pending = _ue_bulk.pending, then --each pending, sends them again; "
-            "--no-raise to go on)."
+            f"{what}; {where}{kept} (pending = _ue_bulk.pending, then --each pending, sends them "
+            "again; --no-raise to go on, and -o gets the results)."
         )
     return value if options.frames else None

@@ -253,7 +253,7 @@ def call_once(
         stored = body
         if pages.before_error is not None and options.output:
             stored, partial = pages.before_error, True
-            kept = pages.pages - 1
+            kept = pages.page_count - 1
             note = f"; -o {options.output} holds the {kept} page{'s' if kept > 1 else ''} before it"
     else:
         response = send_spec(client, spec, options)
@@ -312,7 +312,8 @@ def _keep_partial(
                 value = framed_value(pages.body)[0]
         namespace[options.output] = value
         where = f"-o {options.output} and _ue.body"
-    kept = f"{pages.pages} page{'s' if pages.pages != 1 else ''}, {pages.items} items"
+    count = pages.page_count
+    kept = f"{count} page{'s' if count != 1 else ''}, {pages.item_count} items"
     raise UsageEngineError(
         f"Interrupted (Ctrl-C) after {kept}: {where} hold them; the list is partial."
     )

@@ -110,7 +110,11 @@ CALL_OPTIONS: tuple[Option, ...] = (
     Option(
         ("-o", "--output"),
         "output",
-        "Store the decoded body in VAR (kept as it was when the call raises).",
+        (
+            "Store the decoded body in VAR (--each: one result per item). When the call "
+            "raises, VAR keeps its value (the answer is in _ue, --each's in _ue_bulk.results); "
+            "with --no-raise VAR gets it."
+        ),
         metavar="VAR",
         check=_name("-o"),
     ),

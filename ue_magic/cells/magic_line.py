@@ -157,7 +157,12 @@ def unknown_option_message(
     option = next((w for w in words if _OPTION_SHAPE.fullmatch(w.partition("=")[0])), None)
     help_hint = f"%{magic}? for the options."
     if option is None:
-        return f"Unknown words on the magic line; see {help_hint}"
+        if not echo or not words:
+            return f"Unknown words on the magic line; see {help_hint}"
+        return (
+            f"Unknown words on the magic line: {' '.join(words)}. A magic line takes no Python "
+            f"after it: put that on a line of its own. See {help_hint}"
+        )
     name = option.partition("=")[0]
     close = difflib.get_close_matches(name, [k for k in known if k.startswith("--")], n=1)
     close = close or difflib.get_close_matches(name, known, n=1, cutoff=0.5)

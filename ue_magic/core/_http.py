@@ -14,8 +14,9 @@ the HTTP clients:
   before the deadline (``_DeadlineStream``, installed as httpcore's network backend), the
   request's ``timeout`` extension (the pool wait, the connect) is cut the same way, and the body
   is read through ``BoundedStream``, which stops at the deadline or past the size. The size
-  counts the bytes that arrive and, for a compressed answer, the bytes they decode to
-  (``_BoundedDecoder``): a gzip bomb of one megabyte would otherwise become a gigabyte.
+  counts the bytes that arrive and, for a compressed answer, the bytes they decode to, a
+  bounded piece at a time (``_decoding``): a gzip bomb of one megabyte would otherwise become a
+  gigabyte, and a stack of gzip layers far more.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import httpx
 
 from .._constants import DEFAULT_MAX_BYTES, TOKEN_MAX_BYTES
 from ..errors import AnswerTooLargeError, ConfigurationError
+from ._decoding import BoundedDecoder, codings, stacked_error
 from ._httpx_private import bound_decoder, pool_backends, replace_jar, set_pool_backend
 from .credentials import is_loopback_host
 
@@ -47,9 +49,6 @@ __all__ = [
 
 _LOOPBACK_MOUNTS = ("all://localhost", "all://127.0.0.1", "all://[::1]")
 _SHORTEST = 0.001  # seconds: what is left once the deadline has passed (0 would never time out)
-# bytes of compressed body given to the decoder at a time: gzip turns 1 KiB into at most ~1 MiB,
-# so the size check after each piece overshoots the limit by no more than that
-_DECODE_PIECE = 1024
 
 
 class Budget(dict):  # type: ignore[type-arg,unused-ignore]
@@ -265,62 +264,33 @@ def _drop_if_unread(stream: object) -> None:
         state.send_failed()
 
 
-class _BoundedDecoder:
-    """httpx's content decoder for one answer, fed small pieces and stopped past the size; and
-    a compressed body cut short is an error (zlib's decoder stops quietly where the bytes do).
-
-    ``BoundedStream`` counts the bytes as they arrive; this counts what they decode to.
-    """
-
-    def __init__(self, decoder: Any, request: httpx.Request, limit: int | None) -> None:
-        self._decoder = decoder
-        self._request = request
-        self._limit = limit
-        self._decoded = 0
-        self._fed = False
-
-    def _counted(self, data: bytes) -> bytes:
-        self._decoded += len(data)
-        if self._limit is not None and self._decoded > self._limit:
-            raise _too_large(self._request, self._limit)
-        return data
-
-    def decode(self, data: bytes) -> bytes:
-        self._fed = self._fed or bool(data)
-        pieces = [
-            self._counted(self._decoder.decode(data[start : start + _DECODE_PIECE]))
-            for start in range(0, len(data), _DECODE_PIECE)
-        ]
-        return b"".join(pieces)
-
-    def flush(self) -> bytes:
-        data = self._counted(self._decoder.flush())
-        for decoder in getattr(self._decoder, "children", [self._decoder]):
-            # gzip and deflate: zlib says whether the compressed stream reached its end
-            ended = getattr(getattr(decoder, "decompressor", None), "eof", True)
-            if self._fed and ended is False:
-                raise httpx.DecodingError(
-                    "the compressed body is cut short (it ends before its own end mark)",
-                    request=self._request,
-                )
-        return data
-
-
-def _bound_decoding(response: httpx.Response, limit: int | None) -> None:
-    """Count the decoded bytes of a compressed answer too, and check that it is whole (see
-    ``_BoundedDecoder``).
+def _bound_decoding(response: httpx.Response, budget: Budget) -> None:
+    """Count the decoded bytes of a compressed answer too, against the size and the deadline,
+    and check that it is whole (``_decoding.BoundedDecoder``); refuse a stack of codings.
 
     httpx has no public seam for the decoder (``_httpx_private.bound_decoder``). Without it
     (another httpx version), an encoded answer is refused rather than decoded without a bound.
     """
-    encodings = response.headers.get("content-encoding", "").strip().lower()
-    if encodings in ("", "identity"):
+    names = codings(response)
+    if not names:
         return
-    if bound_decoder(response, lambda d: _BoundedDecoder(d, response.request, limit)):
+    if len(names) > 1:
+        response.close()
+        raise stacked_error(response, names)
+    request, limit, decoded = response.request, budget.max_bytes, [0]
+
+    def count(size: int) -> None:
+        decoded[0] += size
+        if limit is not None and decoded[0] > limit:
+            raise _too_large(request, limit)
+        if budget.expired():
+            raise httpx.ReadTimeout("the whole answer took too long", request=request)
+
+    if bound_decoder(response, lambda d: BoundedDecoder(names[0], d, request, count)):
         return
     if limit is not None:
         response.close()
-        raise _too_large(response.request, limit)
+        raise _too_large(request, limit)
 
 
 def bound_answer(response: httpx.Response) -> None:
@@ -335,7 +305,7 @@ def bound_answer(response: httpx.Response) -> None:
     stream = response.stream
     assert isinstance(stream, httpx.SyncByteStream)
     response.stream = BoundedStream(stream, response.request, budget)
-    _bound_decoding(response, budget.max_bytes)
+    _bound_decoding(response, budget)
 
 
 def _too_large(request: httpx.Request, limit: int) -> AnswerTooLargeError:

@@ -15,18 +15,17 @@ sees them: ``_log_mask`` masks them there.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import httpx
 
 from .._constants import BEARER_MASK
+from ._forms import scrub, scrub_bytes, secret_forms
 from ._httpx_private import replace_body
 
 __all__ = ["forget_echoed_cookies", "keep", "mask_request", "scrub_tokens"]
 
 _KEPT_EXTENSIONS = ("http_version", "reason_phrase")
-_MASK = b"***"
 
 
 def mask_request(request: httpx.Request) -> None:
@@ -44,7 +43,7 @@ def keep(response: httpx.Response, tokens: Iterable[str]) -> httpx.Response:
     wherever the answer echoes it, in the body or a header). The body must have been read or
     closed; a body never read is kept as empty.
     """
-    needles = [token.encode("ascii", "replace") for token in tokens if token]
+    needles = tuple(form for token in tokens if token for form in secret_forms(token))
     for each in (*response.history, response):
         _keep_one(each, needles)
     return response
@@ -56,14 +55,12 @@ def forget_echoed_cookies(cookies: httpx.Cookies, tokens: Iterable[str]) -> None
     texts = [token for token in tokens if token]
     for cookie in list(cookies.jar):
         parts = (cookie.name, cookie.value or "")
-        # as in ``scrub_tokens``: a text shorter than 8 characters only counts when whole
-        if any(
-            text in part if len(text) >= 8 else text == part for text in texts for part in parts
-        ):
+        # as in ``scrub``: a text shorter than 8 characters only counts when whole
+        if any(scrub(part, *texts) != part for part in parts):
             cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
 
 
-def _keep_one(response: httpx.Response, needles: list[bytes]) -> None:
+def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
     mask_request(response.request)
     if response.next_request is not None:
         mask_request(response.next_request)
@@ -87,27 +84,13 @@ def _keep_one(response: httpx.Response, needles: list[bytes]) -> None:
         # masked body must be the one every reader sees, .json() and .text included
         replace_body(response, masked)
     response.stream = httpx.ByteStream(masked)  # drops httpcore's stream and its request copy
-    # the raw bytes first: a token (ASCII) is in a decoded value only if it is in the raw one,
-    # and most answers have none, so the decoding below is rarely needed
-    if not any(needle in value for _, value in response.headers.raw for needle in needles):
-        return
-    texts = [needle.decode("ascii", "replace") for needle in needles]
     for name, value in response.headers.multi_items():
-        if any(text in value for text in texts):
-            response.headers[name] = scrub_tokens(value.encode(), needles).decode()
+        masked_value = scrub(value, *needles)
+        if masked_value != value:
+            response.headers[name] = masked_value
 
 
-def scrub_tokens(data: bytes, needles: Iterable[bytes]) -> bytes:
-    """``data`` with every needle replaced by ``***``; the same object when none is in it.
-
-    As ``_oauth.scrub`` does, a needle shorter than 8 bytes is only replaced as a whole word,
-    so a test's token "t" does not turn every "t" of an answer into "***".
-    """
-    for needle in needles:
-        if not needle or needle not in data:
-            continue
-        if len(needle) >= 8:
-            data = data.replace(needle, _MASK)
-        else:
-            data = re.sub(rb"(?<![\w-])" + re.escape(needle) + rb"(?![\w-])", _MASK, data)
-    return data
+def scrub_tokens(data: bytes, needles: Iterable[str]) -> bytes:
+    """``data`` with every needle (``secret_forms`` of a token) masked as ``***``, escaped or
+    not (``_forms.scrub``); the same object when none is in it."""
+    return scrub_bytes(data, tuple(needles))

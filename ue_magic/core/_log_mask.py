@@ -1,7 +1,7 @@
 """No secret in a log record: httpx logs each answer's reason phrase (INFO), httpcore its headers
 (DEBUG), and ue-magic its retries, all before any answer is scrubbed; a token endpoint or an API
 that echoes what it was sent puts the client secret or the token there, URL-encoded, in base64,
-JSON-escaped. A filter on each of those loggers masks every such form (``_oauth.secret_forms``)
+JSON-escaped. A filter on each of those loggers masks every such form (``_forms.secret_forms``)
 of the live tokens and the client secret, in the message, its arguments, the exception's text
 and the stack text, for a user who turns logging on.
 """
@@ -13,7 +13,7 @@ import logging
 import weakref
 from typing import Protocol
 
-from ._oauth import scrub, secret_forms
+from ._forms import scrub, secret_forms
 
 __all__ = ["mask_in_logs"]
 
@@ -59,20 +59,17 @@ class _LogMask(logging.Filter):
         except Exception:  # a record whose arguments do not fit its format: shown as written
             message = f"{record.msg} {record.args!r}"
         arguments = repr(record.args) if record.args else ""
-        if _holds(message, forms) or _holds(arguments, forms):
-            record.msg, record.args = scrub(message, *forms), ()
+        masked = scrub(message, *forms)
+        if masked != message or scrub(arguments, *forms) != arguments:
+            record.msg, record.args = masked, ()
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and _holds(record.exc_text, forms):
+        if record.exc_text and (masked := scrub(record.exc_text, *forms)) != record.exc_text:
             # the text is kept, masked; the exception object (its frames hold the values) is not
-            record.exc_text, record.exc_info = scrub(record.exc_text, *forms), None
-        if record.stack_info and _holds(record.stack_info, forms):
+            record.exc_text, record.exc_info = masked, None
+        if record.stack_info:
             record.stack_info = scrub(record.stack_info, *forms)
         return True
-
-
-def _holds(text: str, forms: list[str]) -> bool:
-    return any(form in text for form in forms)
 
 
 _LOG_MASK = _LogMask()

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
-from urllib.parse import quote, quote_plus, urlencode
+from urllib.parse import urlencode
 
 import httpx
 
@@ -27,6 +27,7 @@ from ..errors import (
     TokenRateLimitedError,
     TokenServerError,
 )
+from ._forms import scrub, secret_forms
 from .credentials import Credentials
 
 __all__ = [
@@ -335,48 +336,6 @@ def decode_claims(token: str) -> dict[str, Any]:
     except Exception:  # RecursionError, binascii.Error, ValueError, ...: not a JWT we can read
         return {}
     return claims if isinstance(claims, dict) else {}
-
-
-def secret_forms(secret: str, client_id: str = "") -> tuple[str, ...]:
-    """The ways a secret can be echoed: as is, URL-encoded (form or path), in JSON, in base64
-    (alone, or as HTTP Basic's ``client_id:secret``); longest first, so each is masked whole."""
-    if not secret:
-        return ()
-    try:
-        raw = secret.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (typed or pasted): it cannot be sent, only shown
-        return (secret,)
-    forms = {
-        secret,
-        quote_plus(secret),
-        quote(secret, safe=""),
-        json.dumps(secret)[1:-1],
-        base64.b64encode(raw).decode(),
-        base64.urlsafe_b64encode(raw).decode(),
-        base64.b64encode(raw).decode().rstrip("="),
-        base64.urlsafe_b64encode(raw).decode().rstrip("="),
-    }
-    forms |= {form.replace("%2F", "%2f").replace("%2B", "%2b") for form in set(forms)}
-    if client_id:
-        basic = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
-        forms.add(base64.b64encode(basic).decode())
-        forms.add(base64.b64encode(f"{client_id}:{secret}".encode()).decode())
-    return tuple(sorted(forms, key=len, reverse=True))
-
-
-def scrub(text: str, *secrets: str) -> str:
-    """Remove secrets (or tokens) from text a server or library produced, in case it echoes them.
-
-    A secret of 8 characters or more is removed wherever it appears; a shorter one only as a
-    whole word, so that a secret "s" does not turn "server_error" into "***erver_error". Give
-    ``secret_forms(...)`` to remove the encoded forms of a client secret too.
-    """
-    for secret in secrets:
-        if len(secret) >= 8:
-            text = text.replace(secret, "***")
-        elif secret:
-            text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", "***", text)
-    return text
 
 
 def _oauth_error(response: httpx.Response) -> tuple[str, str]:

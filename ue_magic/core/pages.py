@@ -246,26 +246,32 @@ def walk_pages(
 # -- the join ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Pages:
-    """The last response, the joined body, how many pages made it, and whether the walk stopped
-    at the page limit (``limited``: more pages remain) or at a Ctrl-C (``interrupted``) rather
-    than at the last page. After a Ctrl-C, ``body`` holds the pages fetched so far (partial)."""
+    """What ``--all-pages`` got (``_ue`` after a Ctrl-C): the last response, the joined body,
+    how many pages and list entries made it, and whether the walk stopped at the page limit
+    (``limited``: more pages remain) or at a Ctrl-C (``interrupted``: ``body`` holds the pages
+    fetched so far, partial) rather than at the last page.
+
+    ``body``: the pages' bodies joined into one (their lists concatenated); ``page_count`` and
+    ``item_count`` are ints; ``before_error`` is the joined body before an error answer.
+    """
 
     response: httpx.Response
     body: Any
-    pages: int
+    page_count: int
     before_error: Any = None  # the pages joined before an error answer, if any
     limited: bool = False
-    items: int = 0  # list entries joined so far
+    item_count: int = 0  # list entries joined so far
     interrupted: bool = False  # Ctrl-C: body is the pages fetched before it
 
     def summary(self) -> str:
         """'3 pages, 250 items' and, at the limit, that more pages remain."""
-        line = f"{self.pages} page{'s' if self.pages != 1 else ''}, {self.items} items"
+        count = self.page_count
+        line = f"{count} page{'s' if count != 1 else ''}, {self.item_count} items"
         if self.interrupted:
             line += "; interrupted (Ctrl-C): the list is partial"
         if self.limited:
             line += (
-                f"; stopped at the page limit ({self.pages} pages): more pages remain, "
+                f"; stopped at the page limit ({self.page_count} pages): more pages remain, "
                 "the list is incomplete"
             )
         return line
@@ -305,7 +311,7 @@ def fetch_all_pages(
         for response in walk:
             body = decode_body(response)
             if response.is_error:
-                return Pages(response, body, count + 1, before_error=joined, items=items)
+                return Pages(response, body, count + 1, before_error=joined, item_count=items)
             page = body if joined is None else join_pages(joined, body)
             joined, items, count, last = page, count_items(page), count + 1, response
             if progress is not None:
@@ -316,10 +322,10 @@ def fetch_all_pages(
             close()
         if last is None:
             raise
-        return Pages(last, joined, count, items=items, interrupted=True)
+        return Pages(last, joined, count, item_count=items, interrupted=True)
     assert count, "iter_pages yields at least one response"
     limited = count >= max_pages and find_next(response) is not None
-    return Pages(response, joined, count, limited=limited, items=items)
+    return Pages(response, joined, count, limited=limited, item_count=items)
 
 
 def count_items(body: Any) -> int:

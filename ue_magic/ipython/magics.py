@@ -412,7 +412,8 @@ class UsageEngineMagics(Magics):
         namespace = self.shell.user_ns if self.shell is not None else {}
         try:
             words = (*args.request_line, *args.header)
-            refuse_ipython_names((*words, cell or ""), namespace)
+            path = args.request_line[-1] if args.request_line else None  # else the cell's
+            refuse_ipython_names(line, words, path, cell or "", namespace)
             self._check_call(args, template, cell, namespace)
             if args.each:
                 from ..cells.bulk import call_each

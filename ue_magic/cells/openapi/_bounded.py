@@ -86,9 +86,10 @@ def bounded_keywords(
     jsonschema's ``unevaluatedProperties`` matches ``patternProperties`` with ``re``, out of
     the deadline's reach: in a description that has any (``pattern_properties_anywhere()``,
     asked once, when first needed), it is not checked (the server is)."""
-    from jsonschema._keywords import additionalProperties
-    from jsonschema._utils import equal
     from jsonschema.exceptions import ValidationError
+
+    # jsonschema's own, from the public VALIDATORS mapping (its module moved between versions)
+    own_additional_properties = keywords["additionalProperties"]
 
     def pattern(validator: Any, patrn: Any, instance: Any, schema: Any) -> Iterator[Any]:
         if validator.is_type(instance, "string") and not deadline.search(patrn, instance):
@@ -114,7 +115,7 @@ def bounded_keywords(
             if k in known or not any(deadline.search(p, k) for p in patterns)
         }
         shown = {k: v for k, v in schema.items() if k != "patternProperties"}
-        yield from additionalProperties(validator, extra, kept, shown)
+        yield from own_additional_properties(validator, extra, kept, shown) or ()
 
     def unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
         if unique and validator.is_type(instance, "array"):
@@ -130,9 +131,10 @@ def bounded_keywords(
         # jsonschema's compares every value within one keyword call, past the deadline
         # (100,000 objects: 3.9 s): the deadline is asked before each value
         values = enums if isinstance(enums, list) else [enums]
+        wanted = _canonical(instance, deadline)  # JSON's equality: 1 is 1.0, true is not 1
         for value in values:
             deadline.left()
-            if equal(value, instance):
+            if _canonical(value, deadline) == wanted:
                 return
         yield ValidationError(f"{_short(instance)} is not one of the {len(values):,} values")
 

@@ -1,0 +1,131 @@
+"""The spellings in which a server may echo a secret or a token, and masking them all.
+
+A server echoes what it was sent: URL-encoded (upper- or lower-case hex, whole or in part),
+JSON- or HTML-escaped, in hex, in base64 alone or inside a longer base64 text (``Bearer <token>``,
+a whole form body). ``secret_forms`` lists the base texts (the value, its hex, its base64 at
+each alignment, HTTP Basic's ``client_id:secret``); ``scrub`` matches each with a pattern in
+which every character outside ``[A-Za-z0-9._~-]`` may also be written %XX, ``\\uXXXX``, ``\\/``
+or as an HTML entity, letters in either case.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import json
+import re
+from urllib.parse import quote, quote_plus
+
+__all__ = ["scrub", "scrub_bytes", "secret_forms"]
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_TO_URLSAFE = str.maketrans("+/", "-_")
+_MASK = "***"
+
+
+def secret_forms(secret: str, client_id: str = "") -> tuple[str, ...]:
+    """The base texts a secret (or a token) can be echoed as, longest first, so each is masked
+    whole; ``scrub`` also finds each escaped (URL, JSON, HTML) and in either case."""
+    if not secret:
+        return ()
+    try:
+        raw = secret.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (typed or pasted): it cannot be sent, only shown
+        return (secret,)
+    sent = {secret, quote_plus(secret), quote(secret, safe="")}  # as given, and as a form sends it
+    forms = sent | {json.dumps(secret)[1:-1], "".join(f"\\u{ord(ch):04x}" for ch in secret)}
+    forms |= {html.escape(secret), raw.hex()}
+    for text in sent:
+        forms |= _base64_forms(text.encode("utf-8"))
+    if client_id:
+        forms |= _base64_forms(f"{quote_plus(client_id)}:{quote_plus(secret)}".encode())
+        forms |= _base64_forms(f"{client_id}:{secret}".encode())
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _base64_forms(raw: bytes) -> set[str]:
+    """``raw`` in base64, whole and as the part of a longer base64 text that does not depend on
+    what is around it, for each of the three alignments; both alphabets."""
+    whole = base64.b64encode(raw).decode()
+    forms = {whole, whole.rstrip("=")}
+    for shift in (0, 1, 2):
+        shifted = base64.b64encode(bytes(shift) + raw).decode()
+        middle = shifted[4 if shift else 0 : 4 * ((shift + len(raw)) // 3)]
+        if len(middle) >= 8:
+            forms.add(middle)
+    return forms | {form.translate(_TO_URLSAFE) for form in forms}
+
+
+def scrub(text: str, *secrets: str) -> str:
+    """Remove secrets (or tokens) from text a server or library produced, in case it echoes them.
+
+    A secret of 8 characters or more is removed wherever it appears, escaped or not (see the
+    module's docstring); a shorter one only as a whole word and as written, so that a secret
+    "s" does not turn "server_error" into "***erver_error". Give ``secret_forms(...)`` to remove
+    the encoded forms of a client secret too.
+    """
+    lowered = text.lower()
+    found = tuple(s for s in _long(secrets) if _anchor(s) in lowered)
+    if found:
+        text = _pattern(found).sub(_MASK, text)
+    for secret in secrets:
+        if secret and len(secret) < 8:
+            text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", _MASK, text)
+    return text
+
+
+def scrub_bytes(data: bytes, secrets: tuple[str, ...]) -> bytes:
+    """``data`` as ``scrub`` masks text (its raw bytes read as Latin-1, the secrets as UTF-8
+    bytes); the same object when nothing was masked."""
+    lowered = data.lower()
+    if not any(_anchor(s).encode("utf-8", "replace") in lowered for s in secrets if s):
+        return data
+    as_bytes = (s.encode("utf-8", "replace").decode("latin-1") for s in secrets if s)
+    text = data.decode("latin-1")
+    masked = scrub(text, *as_bytes)
+    return data if masked == text else masked.encode("latin-1")
+
+
+def _long(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted({s for s in secrets if len(s) >= 8}, key=len, reverse=True))
+
+
+@functools.lru_cache(maxsize=4096)
+def _anchor(form: str) -> str:
+    """The longest run of ``form`` that every escaped spelling holds as is (but for case): a
+    cheap test that rules most texts out before the pattern runs."""
+    runs = re.split(r"[^A-Za-z0-9._~-]+", form)
+    return max(runs, key=len).lower()
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(_form_pattern(form) for form in forms), re.IGNORECASE)
+
+
+def _form_pattern(form: str) -> str:
+    return "".join(_char_pattern(ch) for ch in form)
+
+
+@functools.lru_cache(maxsize=1024)
+def _char_pattern(ch: str) -> str:
+    if ch in _UNRESERVED:
+        return re.escape(ch)
+    try:
+        encoded = ch.encode("utf-8")
+    except UnicodeEncodeError:
+        return re.escape(ch)
+    spellings = {
+        ch,
+        "".join(f"%{byte:02x}" for byte in encoded),
+        json.dumps(ch)[1:-1],
+        f"\\u{ord(ch):04x}",
+        "\\" + ch if ch == "/" else ch,
+        html.escape(ch),
+        f"&#{ord(ch)};",
+        f"&#x{ord(ch):x};",
+    }
+    if ch == " ":
+        spellings.add("+")
+    return "(?:" + "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True)) + ")"
