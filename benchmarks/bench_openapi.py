@@ -204,6 +204,7 @@ def hostile_rows() -> list[Row]:
         TYPES,
         allof_chain,
         doc,
+        inline_body,
         pattern_description,
     )
     from ue_magic.cells.openapi import RequestChecker, load_description
@@ -211,6 +212,7 @@ def hostile_rows() -> list[Row]:
 
     many = "".join("{" + chr(ord("a") + k) + "}" for k in range(16)) + "z"
     get = {"get": {"responses": {"200": {"description": ""}}}}
+    enum = [{"a": [i, i, i, {"b": "x" * 20}]} for i in range(100_000)]
     cases = {
         "allOf/$ref chain, n = 11": (allof_chain(11), {"userId": 5}),
         "allOf/$ref chain, n = 11, parts that differ": (allof_chain(11, same=False), {"userId": 5}),
@@ -221,6 +223,10 @@ def hostile_rows() -> list[Row]:
         "pattern `^(a|a)*$`, 30,001 characters": (
             pattern_description(r"^(a|a)*$"),
             {"userId": "a" * 30_000 + "-"},
+        ),
+        "enum of 100,000 objects, the last": (
+            doc({METERS: inline_body({"properties": {"n": {"enum": enum}}})}),
+            {"n": enum[-1]},
         ),
     }
     found = []
@@ -254,6 +260,84 @@ def hostile_rows() -> list[Row]:
     found.append(
         _bounded_row(
             "match: 100,000 paths", _ms(lambda: many.index.match("GET", "/p99999/x")), TAB_MS
+        )
+    )
+    found.append(
+        _bounded_row(
+            "closest hint: 100,000 paths, a path not described",
+            _ms(lambda: many.index.closest("GET", "/p9999x/a")),
+            TAB_MS,
+        )
+    )
+    found.extend(_example_rows(load_description, api_view_of=METERS))
+    found.append(_loading_row())
+    return found
+
+
+def _loading_row() -> Row:
+    """The slowest Tab while a 20 MB description loads in its thread (json.loads holds the GIL
+    for the whole parse: a Tab then waits for it)."""
+    from ue_magic.cells.openapi import LoginDescription
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "openapi.json"
+        path.write_bytes(big_description(20_000_000))
+        described = LoginDescription(str(path), "http://127.0.0.1:9/", _no_fetch, print)
+        worst, started = 0.0, time.perf_counter()
+        while time.perf_counter() - started < 120:
+            took, description = _timed_tab(described)
+            worst = max(worst, took)
+            if description is not None:
+                break
+    loaded = (time.perf_counter() - started) * 1e3
+    note = f" wall (loaded in {loaded / 1e3:.1f} s)"
+    return _bounded_row("Tab while a 20 MB description loads, slowest", worst, TAB_MS, note)
+
+
+def _timed_tab(described: Any) -> tuple[float, Any]:
+    wall = time.perf_counter()
+    description = described.for_tab()
+    return (time.perf_counter() - wall) * 1e3, description
+
+
+def _no_fetch(url: str) -> tuple[int, bytes]:
+    raise AssertionError(f"a file is not fetched: {url}")
+
+
+def _example_rows(load: Callable[..., Any], api_view_of: str) -> list[Row]:
+    """%ue_api POST's outline and example, and a Tab after ``?``, of very wide schemas."""
+    from tests.openapi.test_hostile_descriptions import doc, inline_body
+    from ue_magic.cells.openapi import api_view
+
+    names = [f"p{i}" for i in range(19_000)]
+    joined = {
+        "type": "object",
+        "required": [f"p{i}" for i in range(10_000)],
+        "allOf": [{"required": [f"q{i}" for i in range(10_000)]}],
+    }
+    example = {f"a{i}": 0 for i in range(20)} | {"big": list(range(400_000))}
+    fixed = {
+        "type": "object",
+        "example": example,
+        "properties": {f"a{i}": {"type": "string"} for i in range(20)},
+    }
+    cases = {
+        "%ue_api POST: 19,000 placeholders": {"type": "object", "required": names},
+        "%ue_api POST: required of 2 x 10,000 names through allOf": joined,
+        "%ue_api POST: an example of 400,000 items, 20 fields to fix": fixed,
+    }
+    found = []
+    for label, schema in cases.items():
+        description = load(doc({api_view_of: inline_body(schema)}))
+        cpu, wall = _both(lambda d=description: api_view(d, ["POST", api_view_of]))
+        found.append(_bounded_row(label, cpu, CHECK_MS, f" CPU ({wall:.0f} ms wall)"))
+    params = [{"name": f"p{i}", "in": "query"} for i in range(200_000)]
+    wide = load(doc({api_view_of: {"get": {"parameters": params, "responses": {}}}}))
+    found.append(
+        _bounded_row(
+            "Tab after ?: 200,000 query parameters",
+            _tab_ms(wide, f"%ue_call GET {api_view_of}?"),
+            TAB_MS,
         )
     )
     return found

@@ -83,3 +83,13 @@ def interrupt_after(seconds: float) -> threading.Timer:
     timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     return timer
+
+
+@pytest.fixture(autouse=True)
+def _tab_waits_for_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Tab in tests waits for the description's load (a user's waits 50 ms, then offers
+    nothing until it is loaded): tests Tab once, at once, on a loaded machine;
+    tests/openapi/test_hostile_descriptions.py tests the short wait."""
+    from ue_magic.cells.openapi import LoginDescription
+
+    monkeypatch.setattr(LoginDescription, "tab_wait", 60.0)

@@ -296,3 +296,231 @@ def test_a_panic_from_rust_in_a_ref_loop_is_a_broken_schema(
         checker.check_body(operation, {"userId": "u"}, "{}")
     view = api_view(description, ["POST", METERS])  # the example's check: what it has
     assert "userId" in repr(view)
+
+
+def inline_body(schema: Any) -> dict[str, Any]:
+    content = {"application/json": {"schema": schema}}
+    return {
+        "post": {"requestBody": {"content": content}, "responses": {"201": {"description": ""}}}
+    }
+
+
+def test_an_example_of_many_placeholders_is_written_in_one_pass() -> None:
+    """19,000 required names of no type: each a placeholder; one ``str.replace`` per
+    placeholder over the whole text took over 60 s."""
+    names = [f"p{i}" for i in range(19_000)]
+    description = load_description(
+        doc({METERS: inline_body({"type": "object", "required": names})})
+    )
+    view = within(HANG, lambda: api_view(description, ["POST", METERS]))
+    assert repr(view).endswith('"p18999": {{value}}}')
+
+
+def test_required_names_from_allof_parts_are_joined_in_one_pass() -> None:
+    """``required`` of 10,000 names joined with an ``allOf`` part's 10,000: a list search per
+    name was quadratic (53 s at 20,000); past the walk's budget the view says so."""
+    from ue_magic.cells.openapi._schema_walk import MAX_STEPS, SchemaWalker
+
+    half = MAX_STEPS // 2
+    schema = {
+        "type": "object",
+        "required": [f"p{i}" for i in range(half)],
+        "allOf": [{"required": [f"q{i}" for i in range(half)] + ["p0"]}],
+    }
+    description = load_description(doc({METERS: inline_body(schema)}))
+    merged, _ = within(HANG, lambda: SchemaWalker(description, 10 * MAX_STEPS).merged(schema, ""))
+    assert len(merged["required"]) == 2 * half
+    big = {**schema, "allOf": [{"required": [f"q{i}" for i in range(4 * MAX_STEPS)]}]}
+    description = load_description(doc({METERS: inline_body(big)}))
+    view = within(HANG, lambda: api_view(description, ["POST", METERS]))
+    assert "steps to outline" in repr(view) or "too big" in repr(view).lower()
+
+
+def test_the_closest_operation_hint_compares_a_bounded_number_of_templates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Of many paths, the hint compares only those nearest in the path tree (100,000 paths
+    compared one by one took 8-20 s on every call to a path the description lacks), still
+    finds the close one, is kept per path, and is not sought with ``--no-validate``."""
+    import difflib
+
+    from ue_magic.cells.openapi._index import CLOSEST_CANDIDATES
+
+    get = {"get": {"responses": {}}}
+    description = load_description(doc({f"/v1/m{i}/{{id}}": get for i in range(5_000)}))
+    compared: list[str] = []
+    real = difflib.SequenceMatcher
+
+    def counted(junk: Any, a: str, b: str) -> Any:
+        compared.append(b)
+        return real(junk, a, b)
+
+    monkeypatch.setattr(difflib, "SequenceMatcher", counted)
+    index = description.index
+    for typed in ("/v1/m4123x/abc", "/v1/m4123x/abc", "/v1/m4123x/abc"):
+        warning = within(HANG, lambda typed=typed: index.closest("POST", typed))
+        assert warning.endswith("closest: GET /v1/m4123/{id}. Sending anyway.")
+    assert 0 < len(compared) <= CLOSEST_CANDIDATES
+    compared.clear()
+    assert "closest" in index.closest("GET", "/v2/m4999/x")
+    assert 0 < len(compared) <= CLOSEST_CANDIDATES
+    compared.clear()
+    assert "closest" not in index.closest("GET", "/v2/m42", hint=False)
+    assert compared == []
+
+
+def test_no_validate_sends_to_a_path_not_described_without_seeking_the_closest(
+    ip: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ue_magic.cells.openapi._index import OperationIndex
+
+    get = {"get": {"responses": {}}}
+    login_with(ip, tmp_path, doc({f"{METERS}/{{id}}": get}))
+    sought: list[str] = []
+    real = OperationIndex._candidates
+    monkeypatch.setattr(
+        OperationIndex, "_candidates", lambda self, path: sought.append(path) or real(self, path)
+    )
+    with capture_output() as out:
+        ip.run_line_magic("ue_call", f"GET {TYPES}x -q --dry-run --no-validate")
+    assert "has no GET" in out.stdout + out.stderr and sought == []
+    with capture_output() as out:
+        ip.run_line_magic("ue_call", f"GET {METERS}x -q --dry-run")
+    assert sought == [METERS + "x"]
+
+
+@pytest.fixture
+def slow_load(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Loading a description takes until ``gate`` is set (at most 5 s), as a 20 MB legal
+    one takes seconds of CPU to parse and index; Tabs wait as a user's do."""
+    import threading
+
+    from ue_magic.cells.openapi import LoginDescription, _session
+
+    gate = threading.Event()
+    real = _session.load_description
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_session, "load_description", slow)
+    monkeypatch.setattr(LoginDescription, "tab_wait", _session.TAB_WAIT)
+    return gate
+
+
+def test_a_tab_offers_nothing_while_the_description_loads(
+    ip: Any, tmp_path: Path, slow_load: Any
+) -> None:
+    login_with(ip, tmp_path, doc({f"{METERS}/{{id}}": {"get": {"responses": {}}}}))
+    with capture_output() as captured:
+        assert "meters" not in within(
+            1.0, lambda: completions(ip, "%ue_call GET /usage-metering/v1/")
+        )
+    assert captured.stderr == ""
+    slow_load.set()
+    deadline = time.monotonic() + HANG
+    while "meters" not in completions(ip, "%ue_call GET /usage-metering/v1/"):
+        assert time.monotonic() < deadline
+
+
+def test_a_call_waits_for_the_load_at_most_the_openapi_timeout(
+    ip: Any, tmp_path: Path, slow_load: Any
+) -> None:
+    """Past ``openapi_timeout`` (and a second's grace) the call goes on unchecked, with one
+    warning; once loaded, the next call is checked."""
+    ip.run_line_magic("config", "UsageEngineMagics.openapi_timeout = 0.2")
+    login_with(ip, tmp_path, allof_chain(1))
+    with capture_output() as captured:
+        for _ in range(2):
+            within(3.0, lambda: ip.run_cell_magic("ue_call", f"POST {METERS} --dry-run", "{}"))
+    assert captured.stderr.count("takes over 0.2 s; going on without it") == 1
+    slow_load.set()
+    deadline = time.monotonic() + HANG
+    while True:
+        try:
+            with capture_output():
+                ip.run_cell_magic("ue_call", f"POST {METERS} --dry-run", "{}")
+        except Exception as error:  # checked now: userId is required
+            assert "userId" in str(error)
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_query_names_of_an_operation_with_thousands_are_offered_by_prefix_and_capped() -> None:
+    """200,000 query parameters took 2.3-7.5 s a Tab after ``?``: at most MAX_CANDIDATES are
+    offered, found in a sorted index made once per operation."""
+    from ue_magic.cells.openapi import CompletionContext, complete
+    from ue_magic.cells.openapi._complete import MAX_CANDIDATES
+
+    params = [{"name": f"p{i}", "in": "query"} for i in range(20_000)]
+    get = {"get": {"parameters": params, "responses": {}}}
+    description = load_description(doc({METERS: get}))
+    context = CompletionContext(describe=lambda profile: description)
+
+    def tab(text: str) -> list[str]:
+        found = within(HANG / 10, lambda: complete(text, len(text), context))
+        return [c.text for c in found.candidates] if found else []
+
+    offered = tab(f"%ue_call GET {METERS}?")
+    assert len(offered) == MAX_CANDIDATES and offered[:3] == ["p0", "p1", "p10"]
+    assert tab(f"%ue_call GET {METERS}?a=1&p1999") == ["p1999", *(f"p1999{n}" for n in range(10))]
+    assert tab(f"%ue_call GET {METERS}?q") == []
+
+
+def test_an_enum_of_many_objects_is_compared_under_the_deadline() -> None:
+    """jsonschema compares every value of an ``enum`` in one keyword call, past the deadline
+    (100,000 objects: 3.9 s a check); the deadline is asked before each value."""
+    from ue_magic.cells.openapi import RequestChecker
+    from ue_magic.cells.openapi._bounded import TooComplex
+
+    values = [{"a": [i, i, {"b": "x" * 20}]} for i in range(20_000)]
+    schema = {"type": "object", "properties": {"n": {"enum": values}}}
+    description = load_description(doc({METERS: inline_body(schema)}))
+    checker = RequestChecker(description)
+    operation = description.operations[0]
+    checker.check_body(operation, {"n": values[5]}, "{}")  # builds the validator: fits
+    checker._validator._deadline.seconds = 0.01  # type: ignore[union-attr]  # 20,000 take longer
+    with pytest.raises(TooComplex, match="too complex"):
+        within(HANG, lambda: checker.check_body(operation, {"n": {"a": []}}, "{}"))
+
+
+def test_the_example_s_checks_are_bounded_in_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Up to 20 checks turn failing values into placeholders; each within its deadline, they
+    were 20 x 0.5 s for an example of 400,000 items: together they stop at ``FIX_SECONDS``."""
+    from ue_magic.cells.openapi import _example
+    from ue_magic.cells.openapi._validate import BodyValidator
+
+    fields = {f"a{i}": {"type": "string"} for i in range(20)}
+    schema = {"type": "object", "example": {f"a{i}": 0 for i in range(20)}, "properties": fields}
+    description = load_description(doc({METERS: inline_body(schema)}))
+    real = BodyValidator.problems
+    checks: list[float | None] = []
+
+    def slow(self: Any, operation: Any, body: Any, seconds: float | None = None) -> Any:
+        checks.append(seconds)
+        time.sleep(0.6)  # a check as slow as one of a 400,000-item example
+        return real(self, operation, body)
+
+    monkeypatch.setattr(BodyValidator, "problems", slow)
+    view = within(HANG / 2, lambda: repr(api_view(description, ["POST", METERS])))
+    assert '"a0": {{a0}}' in view and '"a19": 0' in view  # fixed while there was time
+    assert len(checks) == 2 and all(s is not None and s <= _example.FIX_SECONDS for s in checks)
+
+
+def test_the_description_loads_from_login_on_without_a_tab_or_a_call(
+    ip: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loaded in the background from %ue_login on: the first Tab (which waits 50 ms) finds it."""
+    from ue_magic.cells.openapi import LoginDescription, _session
+
+    login_with(ip, tmp_path, doc({f"{METERS}/{{id}}": {"get": {"responses": {}}}}))
+    magics = ip.magics_manager.registry["UsageEngineMagics"]
+    described = magics.logins.get(None).description
+    deadline = time.monotonic() + HANG
+    while not described.loaded:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    monkeypatch.setattr(LoginDescription, "tab_wait", _session.TAB_WAIT)  # a user's Tab
+    assert "meters" in completions(ip, "%ue_call GET /usage-metering/v1/")

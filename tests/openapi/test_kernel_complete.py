@@ -38,7 +38,7 @@ def kernel(
         "rows = [{'user': 'u1', 'key': 'k1'}]\n"
         "class Settings:\n    def __init__(self):\n        self.region = 'eu'\n"
         "settings = Settings()\n"
-        "_ = %ue_api\n"  # the one-time fetch of the description, before any completion
+        "_ = %ue_api\n_ = %ue_api --profile staging\n"  # both loaded before any Tab
     )
     reply = client.execute_interactive(setup, timeout=60)
     assert reply["content"]["status"] == "ok"

@@ -151,8 +151,13 @@ class Logins:
         login = self._by_profile.setdefault(profile, Login(profile))
         login.client = client
         login.description = LoginDescription(
-            credentials.openapi, credentials.api_url, client_fetch(client, openapi_timeout), warn
+            credentials.openapi,
+            credentials.api_url,
+            client_fetch(client, openapi_timeout),
+            warn,
+            timeout=openapi_timeout,
         )
+        login.description.start()  # in the background: by the first Tab it is there
         login.sandbox = sandbox
         if sandbox is not None:
             self.sandbox = sandbox

@@ -41,7 +41,7 @@ def make_matcher(magics: Any) -> Any:
             text,
             offset,
             CompletionContext(
-                describe=magics.description_of,
+                describe=magics.description_for_tab,
                 namespace=_visible(magics.shell),
                 profiles=_profiles(magics.profiles),
                 options=options,

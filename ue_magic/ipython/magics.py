@@ -515,6 +515,12 @@ class UsageEngineMagics(Magics):
         described = login.description if login is not None else None
         return described.get() if described is not None else None
 
+    def description_for_tab(self, profile: str | None = None) -> openapi.Description | None:
+        """The description if it is there within a Tab's time (its load started), or None."""
+        login = self.logins.get(profile)
+        described = login.description if login is not None else None
+        return described.for_tab() if described is not None else None
+
     @property
     def profiles(self) -> list[str | None]:
         """The logged-in profiles (None: the default login)."""

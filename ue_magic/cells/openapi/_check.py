@@ -37,10 +37,11 @@ class RequestChecker:
         if self._validator is not None:
             self._validator.warm_up()
 
-    def match(self, method: str, path: str) -> Checked:
+    def match(self, method: str, path: str, *, hint: bool = True) -> Checked:
+        """The operation, or a warning naming the closest one (``hint=False``: not named)."""
         operation = self.description.index.match(method, path)
         if operation is None:
-            return Checked(None, self.description.index.closest(method, path))
+            return Checked(None, self.description.index.closest(method, path, hint=hint))
         return Checked(operation)
 
     def check_body(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -180,10 +181,16 @@ def parse(data: bytes, uri: str) -> Any:
             f"{uri} is {len(data) / 1e6:.0f} MB, over the {MAX_BYTES / 1e6:.0f} MB ue-magic reads."
         )
     try:
-        return json.loads(data)
+        return json.loads(data, parse_constant=_no_constant)
     except RecursionError:
         raise DescriptionError(f"{uri} is nested too deeply to read.") from None
+    except _NotJsonNumber as exc:
+        raise DescriptionError(
+            f"{uri} holds {exc.args[0]}, which JSON does not allow; ue-magic does not read it."
+        ) from None
     except ValueError as exc:
+        if _TOO_MANY_DIGITS in str(exc):  # Python's limit on int("..."), for every parse
+            raise _too_many_digits(uri) from None
         json_error = exc
     try:
         import yaml
@@ -195,6 +202,10 @@ def parse(data: bytes, uri: str) -> Any:
         raise DescriptionError(f"{uri} is nested too deeply to read.") from None
     except yaml.YAMLError:
         raise DescriptionError(f"{uri} is neither JSON nor YAML ({_short(json_error)}).") from None
+    except ValueError as exc:
+        if _TOO_MANY_DIGITS in str(exc):
+            raise _too_many_digits(uri) from None
+        raise DescriptionError(f"{uri} cannot be read as YAML ({_short(exc)}).") from None
     if isinstance(document, (dict, list)) and b"*" in data:  # no alias, nothing shared
         held = len(data)  # a value takes at least a byte of text, so it holds at most this many
         if expanded_size(document, held + MAX_ALIAS_VALUES) > held + MAX_ALIAS_VALUES:
@@ -203,6 +214,27 @@ def parse(data: bytes, uri: str) -> Any:
                 "it holds (or refer to themselves); ue-magic does not read it."
             )
     return document
+
+
+_TOO_MANY_DIGITS = "Exceeds the limit"
+
+
+class _NotJsonNumber(ValueError):
+    """NaN, Infinity or -Infinity: Python's json reads them, JSON (RFC 8259) has none."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJsonNumber(name)
+
+
+def _too_many_digits(uri: str) -> DescriptionError:
+    """Python reads an integer of at most ``sys.get_int_max_str_digits()`` digits (4,300); the
+    limit is the process's, so it is not raised for one description: the description is not
+    used (one warning), and requests go on."""
+    return DescriptionError(
+        f"{uri} holds an integer of over {sys.get_int_max_str_digits():,} digits; "
+        "ue-magic does not read it."
+    )
 
 
 def _short(error: Exception) -> str:

@@ -34,6 +34,7 @@ _BROKEN = (
     KeyError,
     IndexError,
     ValueError,
+    ArithmeticError,
     RecursionError,
 )
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")

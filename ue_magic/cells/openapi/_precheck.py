@@ -52,7 +52,7 @@ def check_call(
     if first is None or checker is None:
         return Checked(None)
     specs = itertools.chain([first], specs)
-    checked = checker.match(first.method, first.path)
+    checked = checker.match(first.method, first.path, hint=validate)
     if checked.operation is None or not validate:
         return checked
     if not checker.validates:  # no jsonschema: say so (once per login: the caller's warn_once)

@@ -1,4 +1,9 @@
-"""The description of one login: found, fetched and parsed once, on first need.
+"""The description of one login: found, fetched and parsed once, in a thread started at login.
+
+Why a thread: a large legal description (20 MB, 100,000 paths) takes seconds of CPU to parse
+and index; a call waits for it at most ``timeout`` (the login's ``openapi_timeout``) and then
+goes on unchecked with one warning, a Tab at most ``TAB_WAIT`` and then offers nothing; both
+pick the description up once it is there.
 
 Where it comes from: the ``--openapi`` option or the ``UE_OPENAPI`` setting (a file or URL);
 without either, ``{api}openapi.json``. From that default place a 404 or an answer that is not a
@@ -23,6 +28,8 @@ DEFAULT_NAME = "openapi.json"
 OFF = frozenset({"off", "none", "no", "false", "0"})  # UE_OPENAPI=off: no description, no fetch
 Fetch = Callable[[str], "tuple[int, bytes]"]  # URL -> (status, body); raises on no answer
 Warn = Callable[[str], None]
+LOAD_SECONDS = 5.0  # a call waits this long for the load (the openapi_timeout setting's default)
+TAB_WAIT = 0.05  # a Tab waits this long: within the 100 ms a Tab may take
 
 
 class QuietMiss(DescriptionError):
@@ -32,13 +39,26 @@ class QuietMiss(DescriptionError):
 class LoginDescription:
     """Holds one login's description; ``get()`` loads it at most once until ``reload()``."""
 
-    def __init__(self, source: str | None, api_url: str, fetch: Fetch, warn: Warn) -> None:
+    tab_wait = TAB_WAIT  # seconds a Tab waits for the load (tests that Tab at once wait longer)
+
+    def __init__(
+        self,
+        source: str | None,
+        api_url: str,
+        fetch: Fetch,
+        warn: Warn,
+        timeout: float = LOAD_SECONDS,
+    ) -> None:
         self.source = source
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
+        self.timeout = timeout  # seconds a call waits for the load
         self._fetch = fetch
         self._warn = warn
         self._lock = threading.Lock()
         self._loaded = False
+        self._loading: threading.Event | None = None  # set when the running load ends
+        self._generation = 0  # a reload's load replaces an older one still running
+        self._pending: list[str] = []  # the load's warnings, said by the caller's thread
         self._description: Description | None = None
         self._checker: RequestChecker | None = None
         self.note = "not loaded yet"  # why there is none, for %ue_api
@@ -58,20 +78,78 @@ class LoginDescription:
         """Known to have no description (turned off, or looked for and not found)."""
         if self.source is not None and self.source.strip().lower() in OFF:
             return True
-        return self._loaded and self._description is None
+        if not self._loaded:
+            return False
+        self._say_pending()  # a load that failed in the background says so now, once
+        return self._description is None
 
-    def get(self) -> Description | None:
-        """The description, loading it on the first call; None when there is none."""
-        if self._loaded:
-            return self._description
-        with self._lock:
-            if not self._loaded:
-                self._load()
-                self._loaded = True
-                if self._description is not None:  # body checks made ready in the background
-                    self._checker = RequestChecker(self._description)
-                    self._checker.warm_up()
+    def get(self, wait: float | None = None, *, quiet: bool = False) -> Description | None:
+        """The description, its load started on the first call; None when there is none, or
+        while it is loading after ``wait`` seconds (default: ``timeout``; then one warning,
+        unless ``quiet``: a Tab says nothing)."""
+        if not self._loaded:
+            with self._lock:
+                loading = self._start()
+            # a call's grace of 1 s past the timeout: a fetch that times out says so itself
+            waited = self.timeout + 1.0 if wait is None else wait
+            if loading is not None and not loading.wait(waited):
+                if not quiet:
+                    self.warn_once(
+                        f"API description: loading {self.where} takes over {self.timeout:g} s; "
+                        "going on without it until it is loaded (requests go out unchecked)."
+                    )
+                return None
+        self._say_pending()
         return self._description
+
+    def _say_pending(self) -> None:
+        """Say the load's warnings in the caller's thread (the load's own has no cell)."""
+        while self._pending:
+            self._warn(self._pending.pop(0))
+
+    def start(self) -> None:
+        """Start loading now, in the background (at login: by the first Tab it is there)."""
+        if self.source is not None and self.source.strip().lower() in OFF:
+            return
+        with self._lock:
+            self._start()
+
+    def for_tab(self) -> Description | None:
+        """The description if it is there within ``tab_wait`` (its load started), or None."""
+        return self.get(self.tab_wait, quiet=True)
+
+    def _start(self) -> threading.Event | None:
+        """The running load's event, starting one if none is (under the lock)."""
+        if self._loaded:
+            return None
+        if self._loading is None:
+            self._loading = threading.Event()
+            generation = self._generation
+            threading.Thread(
+                target=self._run,
+                args=(generation, self._loading),
+                name="ue-magic openapi load",
+                daemon=True,
+            ).start()
+        return self._loading
+
+    def _run(self, generation: int, done: threading.Event) -> None:
+        try:
+            description, note, warnings = self._load()
+        except BaseException as error:  # a bug: said, not lost in a thread
+            description, note = None, f"could not be loaded ({type(error).__name__})"
+            warnings = [f"API description not used: it {note}. Going on without it."]
+        checker = None
+        if description is not None:  # body checks made ready in the background
+            checker = RequestChecker(description)
+            checker.warm_up()
+        with self._lock:
+            if generation == self._generation:
+                self._description, self._checker, self.note = description, checker, note
+                self._pending.extend(warnings)
+                self._loaded = True
+                self._loading = None
+        done.set()
 
     def checker(self) -> RequestChecker | None:
         description = self.get()
@@ -87,7 +165,9 @@ class LoginDescription:
 
     def reload(self) -> Description | None:
         with self._lock:
+            self._generation += 1
             self._loaded = False
+            self._loading = None
             self._description = None
             self._checker = None
         return self.get()
@@ -105,25 +185,24 @@ class LoginDescription:
                 "Going on without it."
             )
 
-    def _load(self) -> None:
+    def _load(self) -> tuple[Description | None, str, list[str]]:
+        """(the description or None, why none, warnings to say)."""
         if self.source is not None and self.source.strip().lower() in OFF:
-            self.note = f"turned off (UE_OPENAPI or %ue_login --openapi is {self.source!r})"
-            return
+            return None, f"turned off (UE_OPENAPI or %ue_login --openapi is {self.source!r})", []
         try:
-            self._description = load_description(
+            description = load_description(
                 self.where, read_url=self._read_url, api_url=self.api_url
             )
-            self._description.index  # built now, so the first completion is quick  # noqa: B018
-            self.note = ""
+            description.index  # built now, so the first completion is quick  # noqa: B018
+            return description, "", []
         except QuietMiss as miss:
-            self.note = str(miss)
+            return None, str(miss), []
         except NotADescription as error:
-            self.note = str(error)
-            if self.source is not None:
-                self._warn(f"API description not used: {_sentence(error)} Going on without it.")
+            said = f"API description not used: {_sentence(error)} Going on without it."
+            return None, str(error), [said] if self.source is not None else []
         except DescriptionError as error:
-            self.note = str(error)
-            self._warn(f"API description not used: {_sentence(error)} Going on without it.")
+            said = f"API description not used: {_sentence(error)} Going on without it."
+            return None, str(error), [said]
 
     def _read_url(self, url: str) -> bytes:
         shown = shown_url(url)

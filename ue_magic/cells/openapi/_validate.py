@@ -117,12 +117,15 @@ class BodyValidator:
                 f"the body schema of {operation.label} is broken (it refers to itself without end)"
             ) from None
 
-    def problems(self, operation: Operation, body: Any) -> list[BodyProblem]:
-        """Every top-level problem of ``body``, under the same deadline (raises as ``check``)."""
+    def problems(
+        self, operation: Operation, body: Any, seconds: float | None = None
+    ) -> list[BodyProblem]:
+        """Every top-level problem of ``body``, under the same deadline (raises as ``check``),
+        or a shorter one of ``seconds``."""
         if not operation.body_schema_uri:
             return []
         validator = self._validator(operation.body_schema_uri)
-        self._deadline.start()
+        self._deadline.start(seconds)
         return [_problem(error) for error in validator.iter_errors(body)]
 
     def _validator(self, uri: str) -> Any:
@@ -198,6 +201,7 @@ def _broken_schema_errors() -> tuple[type[BaseException], ...]:
         KeyError,
         IndexError,
         ValueError,
+        ArithmeticError,  # multipleOf: 0 (ZeroDivisionError); 0.5 of a 401-digit integer
     )
 
 

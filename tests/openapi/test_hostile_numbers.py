@@ -1,0 +1,82 @@
+"""Numbers in a description that Python's readers or arithmetic refuse (issue 22): an integer
+over Python's 4,300 digits, NaN and Infinity, ``multipleOf: 0``, a minimum no float holds.
+Each is one warning (or one clear error), never a raw exception, and the request goes on."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.utils.capture import capture_output
+
+from tests.openapi.test_hostile_descriptions import METERS, TYPES, doc, inline_body, login_with
+from ue_magic.cells.openapi import RequestChecker, api_view, load_description
+from ue_magic.errors import DescriptionError
+from ue_magic.sandbox import Sandbox
+
+pytestmark = pytest.mark.timeout(120)
+DIGITS = "1" + "0" * 5_000  # over sys.get_int_max_str_digits() (4,300)
+
+
+def with_big_integer(kind: str) -> str:
+    """A description whose schema has a 5,001-digit ``maximum``, as JSON or YAML text."""
+    get = {"get": {"responses": {"200": {"description": ""}}}}
+    text = json.dumps(doc({TYPES: get, METERS: inline_body({"maximum": 7})}))
+    text = text.replace('"maximum": 7', f'"maximum": {DIGITS}')
+    if kind == "yaml":
+        text = "# YAML: JSON is YAML, and a comment is not JSON\n" + text
+    return text
+
+
+@pytest.mark.parametrize("kind", ["json", "yaml"])
+def test_an_integer_over_python_s_digit_limit_is_one_warning_and_requests_go_on(
+    ip: Any, tmp_path: Path, sandbox: Sandbox, kind: str
+) -> None:
+    """Python's int() refuses over 4,300 digits with a ValueError, which came out of every
+    %ue_call (even GET -q); the description is not used, and said so once."""
+    login_with(ip, tmp_path, with_big_integer(kind), name=f"openapi.{kind}")
+    described = ip.magics_manager.registry["UsageEngineMagics"].logins.get(None).description
+    deadline = time.monotonic() + 10
+    while not described.loaded:  # refused in the background before the first call
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    with capture_output() as captured:
+        for _ in range(2):
+            ip.run_line_magic("ue_call", f"GET {TYPES} -q")
+    assert captured.stderr.count("integer of over 4,300 digits") == 1
+    assert sandbox.counters()["by_route"] == {f"GET {TYPES}": 2}
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_in_a_json_description_are_refused(tmp_path: Path, constant: str) -> None:
+    path = tmp_path / "openapi.json"
+    text = json.dumps(doc({METERS: inline_body({"type": "number", "minimum": 7})}))
+    path.write_text(text.replace('"minimum": 7', f'"minimum": {constant}'))
+    with pytest.raises(DescriptionError, match=f"holds {constant}, which JSON does not allow"):
+        load_description(path)
+
+
+@pytest.mark.parametrize(
+    ("schema", "body"),
+    [({"multipleOf": 0}, 3), ({"multipleOf": 0.5}, 10**400)],
+    ids=["multipleOf-0", "multipleOf-float-of-huge-int"],
+)
+def test_arithmetic_a_schema_makes_fail_is_a_broken_schema(schema: Any, body: Any) -> None:
+    """ZeroDivisionError and OverflowError came out raw from the check."""
+    description = load_description(doc({METERS: inline_body({"properties": {"n": schema}})}))
+    checker = RequestChecker(description)
+    with pytest.raises(DescriptionError, match="is broken"):
+        checker.check_body(description.operations[0], {"n": body}, "{}")
+
+
+def test_a_minimum_no_float_holds_gives_an_example_over_it() -> None:
+    """``_example._number`` called float() on 10**400: OverflowError from %ue_api POST."""
+    least = 10**400
+    schema = {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}
+    schema["properties"]["n"]["minimum"] = least
+    description = load_description(doc({METERS: inline_body(schema)}))
+    view = repr(api_view(description, ["POST", METERS]))
+    assert '{"n": ' + str(least) + "}" in view
