@@ -165,8 +165,9 @@ def test_sigint_to_the_kernel_stops_a_bulk_call_cleanly(sandbox: Sandbox, tmp_pa
         assert reply["parent_header"]["msg_id"] == msg_id
         assert reply["content"]["status"] == "error"  # Run All stops here
         check = (
+            # -o out is left as it was (the run raised); _ue_bulk holds this run's results
             "import json\nprint(json.dumps([_ue.interrupted, _ue.sent, len(_ue.not_sent), "
-            "sum(o is not None for o in out)]))"
+            "sum(o is not None for o in _ue_bulk.results), 'out' in dir()]))"
         )
         printed: list[str] = []
         client.execute_interactive(
@@ -174,8 +175,8 @@ def test_sigint_to_the_kernel_stops_a_bulk_call_cleanly(sandbox: Sandbox, tmp_pa
             timeout=60,
             output_hook=lambda m: printed.append(m["content"].get("text", "")),
         )
-        interrupted, sent, not_sent, answered = json.loads("".join(printed))
-        assert interrupted is True
+        interrupted, sent, not_sent, answered, out_set = json.loads("".join(printed))
+        assert interrupted is True and out_set is False
         assert 0 < sent < 400 and sent + not_sent == 400 and answered == sent
         posted = sandbox.counters()["by_route"]["POST /usage-metering/v1/meters"] - before
         assert posted == sent
