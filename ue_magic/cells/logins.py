@@ -67,6 +67,51 @@ class Login:
             client.close()
         return client
 
+    def check_call(
+        self,
+        template: Any,
+        namespace: Any,
+        cell: str | None,
+        *,
+        message_form: bool,
+        each: str | None,
+        dry_run: bool,
+        validate: bool,
+    ) -> str | None:
+        """With a description: check the call before anything is sent (every item's body with
+        ``each``), warning once where it cannot; returns the matched operation's line for
+        ``--dry-run`` (None otherwise). Raises what ``openapi.check_call`` raises."""
+        from . import openapi
+
+        described = self.description
+        if described is None or described.absent:
+            return None
+        # A cell without {{names}} sends the same request every time: once it has passed against
+        # this description (the same object: a reload makes a new one), a loop need not check it
+        # again (profiled: the match was most of what a loaded description cost a call).
+        constant = not template.names and not each and not dry_run
+        key = (template, not validate)
+        if constant and self.passed.get(key) is described.get() is not None:
+            return None
+        checked = openapi.check_call(
+            described.checker,
+            template,
+            namespace,
+            cell=cell,
+            message_form=message_form,
+            each=each,
+            validate=validate,
+        )
+        if checked.warning:
+            described.warn_once(checked.warning)
+        elif constant:
+            if len(self.passed) >= 256:
+                self.passed.clear()
+            self.passed[key] = described.get()
+        if dry_run and checked.operation is not None:
+            return openapi.matched_line(checked.operation)
+        return None
+
     def close(self, why: str) -> None:
         """Everything this login holds: the form, the client. (The sandbox is the registry's:
         other logins may share it.)"""

@@ -447,38 +447,23 @@ class UsageEngineMagics(Magics):
     def _check_call(
         self, args: Any, template: RequestTemplate, cell: str | None, namespace: Any
     ) -> None:
-        """With a description: name the operation (--dry-run), warn if it has none, check the
-        body (every item's with --each) before anything is sent."""
+        """Check the call against the login's description (``Login.check_call``)."""
         login = self.logins.get(args.profile)
-        described = login.description if login is not None else None
-        if login is None or described is None or described.absent:
+        if login is None:
             return
-        # A cell without {{names}} sends the same request every time: once it has passed against
-        # this description (the same object: a reload makes a new one), a loop need not check it
-        # again (profiled: the match was most of what a loaded description cost a call).
-        constant = not template.names and not args.each and not args.dry_run
-        key = (template, args.no_validate)
-        if constant and login.passed.get(key) is described.get() is not None:
-            return
-        checked = openapi.check_call(
-            described.checker,
+        matched = login.check_call(
             template,
             namespace,
-            cell=cell,
+            cell,
             message_form=not args.request_line,
             each=args.each,
+            dry_run=args.dry_run,
             validate=not args.no_validate,
         )
-        if checked.warning:
-            described.warn_once(checked.warning)
-        elif constant:
-            if len(login.passed) >= 256:
-                login.passed.clear()
-            login.passed[key] = described.get()
-        if args.dry_run and checked.operation is not None:
+        if matched is not None:
             from ..cells.render import wrap_text
 
-            print(wrap_text(openapi.matched_line(checked.operation)))
+            print(wrap_text(matched))
 
     @magic_arguments()
     @argument("words", nargs="*", metavar="TEXT | METHOD PATH", help="Filter, or one operation.")
