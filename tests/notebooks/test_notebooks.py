@@ -153,7 +153,8 @@ def test_sigint_to_the_kernel_stops_a_bulk_call_cleanly(sandbox: Sandbox, tmp_pa
             "%%ue_call --each users --concurrency 2 -o out POST /usage-metering/v1/meters\n"
             '{"userId": "{{item}}", "meterKey": "k", "meterTypeId": "{{type_id}}"}'
         )
-        msg_id = client.execute(cell)
+        # stop_on_error=False: the check below must not be aborted as queued behind the error
+        msg_id = client.execute(cell, stop_on_error=False)
         # Interrupt once the bulk call is under way, not after a fixed time: on a loaded machine
         # the cell's imports alone can take longer than any fixed wait.
         deadline = time.monotonic() + 60
