@@ -86,7 +86,6 @@ class UsageEngineMagics(Magics):
         super().__init__(shell, **kwargs)
         # the kernel's logins: a plain object that outlives this instance (%reload_ext hands it on)
         self.logins = logins if logins is not None else Logins()
-        self.cells: Any = None  # whether a cell is running (``_extension.Cells``), set on load
         # A loop re-sends the same lines: parse and compile once (both results are immutable).
         self._call_args = functools.lru_cache(maxsize=256)(
             functools.partial(self._parse, self.ue_call)
