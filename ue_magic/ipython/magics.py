@@ -410,9 +410,9 @@ class UsageEngineMagics(Magics):
         client = self.client_for(args.profile)
         namespace = self.shell.user_ns if self.shell is not None else {}
         try:
-            words = (*args.request_line, *args.header)
-            path = args.request_line[-1] if args.request_line else None  # else the cell's
-            refuse_ipython_names(line, words, path, cell or "", namespace)
+            refuse_ipython_names(
+                line, args.request_line, args.header, cell or "", namespace, template.body_mode
+            )
             try:
                 self._check_call(args, template, cell, namespace)
             except KeyboardInterrupt:  # nothing sent: one line, and an error stops Run All
