@@ -69,3 +69,26 @@ def test_unload_ext_in_a_silent_cell_closes_the_logins_when_it_ends(ip: Any) -> 
     with pytest.raises(UsageError, match="load_ext ue_magic"):
         ue_magic.client()
     ip.run_line_magic("load_ext", "ue_magic")  # the fixture unloads it again
+
+
+@pytest.mark.notebook
+def test_reload_ext_keeps_the_login_in_a_kernel_and_unload_ext_ends_it(tmp_path: Path) -> None:
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from tests.notebooks.test_notebooks import KERNELSPEC, execute, kernel_env, outputs_of
+
+    cells = [
+        "%load_ext ue_magic\n%ue_login --sandbox\n%reload_ext ue_magic",  # the loading cell
+        "%reload_ext ue_magic",
+        "import ue_magic\nprint('open:', not ue_magic.client()._http.is_closed)",
+        "%unload_ext ue_magic",
+        "try:\n    ue_magic.client()\nexcept Exception as error:\n    print('then:', error)",
+    ]
+    notebook = new_notebook(
+        cells=[new_code_cell(c) for c in cells], metadata={"kernelspec": KERNELSPEC}
+    )
+    execute(notebook, tmp_path, kernel_env(tmp_path, {}))
+    shown = "".join(o.get("text", "") for o in outputs_of(notebook))
+    assert shown.count("Reloaded ue_magic; kept 1 login.") == 2, shown
+    assert "open: True" in shown
+    assert "then: Run %load_ext ue_magic and %ue_login first." in shown
