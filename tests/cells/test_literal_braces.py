@@ -34,6 +34,7 @@ CASES = [
     ('GET /things -H "X-Note: m-{capacity}" -q', None, "{capacity}", "-H"),
     ("-q", "GET /things\nX-Note: m-$capacity\n", "$capacity", "header line"),
     ('POST /things -H "Content-Type: text/plain" -q', "m-{capacity}", "{capacity}", "text body"),
+    ("-q", "@note = m-{capacity}\nGET /things\nX-Note: {{note}}\n", "{capacity}", "file variable"),
 ]
 
 

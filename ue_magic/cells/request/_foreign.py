@@ -32,7 +32,7 @@ _FOREIGN = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)\}(?!\})|\$\{?([A-Za-z_]\w*)\}?")
 _FILE_VARIABLE = re.compile(r"\s*@[\w.-]+\s*=")  # ``@name = value`` before the request line
 
 #: where the text stands -> how it is written to be sent as written (None: no escape there)
-URL, HEADER, TEXT = "url", "header", "text"
+URL, HEADER, TEXT, VARIABLE = "url", "header", "text", "variable"
 _PERCENT = {"{": "%7B", "}": "%7D", "$": "%24"}
 _ESCAPES: dict[str, tuple[dict[str, str], str] | None] = {
     URL: (_PERCENT, ""),
@@ -40,7 +40,9 @@ _ESCAPES: dict[str, tuple[dict[str, str], str] | None] = {
     JSON: ({"{": "\\u007b", "$": "\\u0024"}, " (JSON's escape)"),
     HEADER: None,
     TEXT: None,
+    VARIABLE: None,
 }
+_NO_ESCAPE = {HEADER: "a header", TEXT: "this body", VARIABLE: "a file variable"}
 
 
 def refuse_ipython_names(
@@ -97,7 +99,7 @@ def _cell_lines(cell: str, body_mode: str) -> Iterator[tuple[int, str, str, tupl
             continue
         span = (0, 0)
         if not stage and _FILE_VARIABLE.match(text):
-            yield number, text, TEXT, span
+            yield number, text, VARIABLE, span
             continue
         if not stage:  # the request line: METHOD URL [HTTP/1.1]
             stage = URL
@@ -152,9 +154,8 @@ def _as_written(written: str, where: str) -> str:
     """How to send ``written`` as it stands, for the end of a refusal."""
     escape = _ESCAPES[where]
     if escape is None:
-        what = "a header" if where == HEADER else "this body"
         return (
-            f"; {what} has no escape, so to send {written} as written put it in a variable "
+            f"; {_NO_ESCAPE[where]} has no escape, so to send {written} as written put it in a variable "
             f"(text = '{written}') and write {{{{text}}}}"
         )
     table, note = escape
