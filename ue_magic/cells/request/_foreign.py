@@ -155,8 +155,8 @@ def _as_written(written: str, where: str) -> str:
     escape = _ESCAPES[where]
     if escape is None:
         return (
-            f"; {_NO_ESCAPE[where]} has no escape, so to send {written} as written put it in a variable "
-            f"(text = '{written}') and write {{{{text}}}}"
+            f"; {_NO_ESCAPE[where]} has no escape, so to send {written} as written put it in a "
+            f"variable (text = '{written}') and write {{{{text}}}}"
         )
     table, note = escape
     escaped = "".join(table.get(char, char) for char in written)
