@@ -1,0 +1,115 @@
+"""A lone surrogate in an answer (``"\\ud800"``: valid JSON, but no character UTF-8 can hold) is
+shown as its escape in every output, so a terminal's print or a kernel's message can encode it
+and the answer is seen; ``--save`` writes it as the same JSON escape. (The kernel itself:
+tests/notebooks/test_lone_surrogates_kernel.py.)"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+from tests.security.servers import TOKEN_PATH, Seen, Server, answer, serving, token_answer
+from ue_magic.core._visible import visible
+
+TREE = b'{"name": "a\\ud800b", "k\\udfff": 1}'
+ROWS = b'[{"name": "a\\ud800b", "k\\udfff": 1}]'
+
+
+def lone(seen: Seen, conn: socket.socket) -> None:
+    json_type = (("Content-Type", "application/json"),)
+    path = seen.target.split("?")[0]
+    if path == "/tree":
+        answer(conn, 200, TREE, json_type)
+    elif path == "/rows":
+        answer(conn, 200, ROWS, json_type)
+    elif path == TOKEN_PATH:  # for the kernel's own login
+        token_answer(conn, "tok-lone-surrogates-0123456789")
+    else:
+        answer(conn, 400, b'{"message": "bad \\ud800 thing"}', json_type)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with serving(lone) as running:
+        yield running
+
+
+@pytest.fixture
+def shell(ip: Any, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Logged in with the sandbox's tokens, the API on the server above, and a description
+    whose summary holds a lone surrogate."""
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/rows": {"get": {"summary": "List \ud800 rows", "responses": {}}}},
+    }
+    described = tmp_path / "openapi.json"
+    described.write_text(json.dumps(spec), encoding="utf-8")  # ASCII: "\ud800" as JSON writes it
+    monkeypatch.setenv("UE_API_URL", server.url)
+    with capture_output():
+        ip.run_line_magic("ue_login", f"--openapi {described}")
+    return ip
+
+
+def encodes(text: str) -> bool:
+    """What a terminal and a kernel do with output: encode it as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_visible_shows_lone_surrogates_and_keeps_pairs() -> None:
+    assert visible("a\ud800b\udfff") == "a\\ud800b\\udfff"
+    assert visible("a\ud800b", one_line=True) == "a\\ud800b"
+    assert visible("\U0001f600 é") == "\U0001f600 é"  # a real pair (one code point) is kept
+
+
+@pytest.mark.parametrize(
+    "line", ["GET /tree", "GET /rows --table", "GET /rows", "GET /tree --raw", "GET /rows -o v"]
+)
+def test_answers_are_shown_with_the_escape(shell: Any, line: str) -> None:
+    with capture_output() as captured:
+        result = shell.run_line_magic("ue_call", line)
+    data = [o.data for o in captured.outputs] + ([result._repr_mimebundle_()] if result else [])
+    forms = [captured.stdout, *(d.get(m, "") for d in data for m in ("text/plain", "text/html"))]
+    assert all(encodes(form) for form in forms)
+    assert all("\\ud800" in form for form in forms if form)
+
+
+def test_error_for_a_4xx_is_shown_with_the_escape(shell: Any) -> None:
+    with capture_output(), pytest.raises(UsageError) as info:
+        shell.run_line_magic("ue_call", "GET /bad")
+    assert encodes(str(info.value)) and "bad \\ud800 thing" in str(info.value)
+
+
+def test_bulk_failure_table_and_ue_api(shell: Any) -> None:
+    shell.user_ns["paths"] = ["tree", "bad"]
+    with capture_output():
+        shell.run_line_magic("ue_call", "--each paths --no-raise GET /{{item}}")
+        bulk = shell.user_ns["_ue"]
+        listing = shell.run_line_magic("ue_api", "")
+    for view in (bulk, listing):
+        for form in (repr(view), view._repr_html_()):
+            assert encodes(form) and "\\ud800" in form
+
+
+def test_save_writes_the_json_escape(shell: Any, tmp_path: Path) -> None:
+    shell.user_ns["paths"] = ["tree", "bad"]
+    with capture_output():
+        shell.run_line_magic("ue_call", f"GET /tree --save {tmp_path / 'one.json'}")
+        shell.run_line_magic(
+            "ue_call", f"--each paths --no-raise GET /{{{{item}}}} --save {tmp_path / 'all.jsonl'}"
+        )
+    assert json.loads((tmp_path / "one.json").read_bytes()) == json.loads(TREE)
+    lines = (tmp_path / "all.jsonl").read_text(encoding="utf-8").splitlines()
+    bodies = [json.loads(line)["body"] for line in lines]
+    assert bodies == [json.loads(TREE), {"message": "bad \ud800 thing"}]
