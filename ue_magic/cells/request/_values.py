@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote, quote_plus, urlsplit
 
 from ...errors import UsageEngineError
+from ._long_ints import MAX_INT_DIGITS
 from ._placeholders import Placeholder, Token, with_article
 
 Convert = Callable[[Placeholder, object], str]
@@ -255,7 +256,6 @@ def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_json_default)
 
 
-MAX_INT_DIGITS = 100_000  # JSON has no integer limit; past this, a value is surely a mistake
 _CHUNK = 600  # digits written at a time: under Python's smallest int-to-str limit (640)
 
 
