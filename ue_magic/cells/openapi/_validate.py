@@ -292,17 +292,38 @@ def _json_text(value: Any) -> str:
         return repr(value)
 
 
+_PATH_END = 40  # characters of a long path kept at each end
+_KEY = 40  # characters of a long key kept
+
+
 def json_path(location: Sequence[PathItem]) -> str:
-    """``("thresholds", 0, "name")`` -> ``$.thresholds[0].name``."""
-    out = "$"
-    for item in location:
-        if isinstance(item, int):
-            out += f"[{item}]"
-        elif item.isidentifier():
-            out += f".{item}"
-        else:
-            out += f"[{json.dumps(item)}]"
-    return out
+    """``("thresholds", 0, "name")`` -> ``$.thresholds[0].name``. A path of over 100
+    characters (a body 300 levels deep) keeps its start and end around ``…`` and says how
+    deep it is: ``$.a.a.a…a.a.a (300 levels)``; a key of over 40 characters is cut too."""
+    parts = [_step(item) for item in location]
+    whole = "$" + "".join(parts)
+    if len(whole) <= 2 * _PATH_END + 20:
+        return whole
+    head, tail = "$" + parts[0], parts[-1]
+    for part in parts[1:]:
+        if len(head) + len(part) > _PATH_END:
+            break
+        head += part
+    for part in reversed(parts[:-1]):
+        if len(tail) + len(part) > _PATH_END:
+            break
+        tail = part + tail
+    return f"{head}…{tail} ({len(parts):,} levels)"
+
+
+def _step(item: PathItem) -> str:
+    if isinstance(item, int):
+        return f"[{item}]"
+    if item.isidentifier() and len(item) <= _KEY:
+        return f".{item}"
+    if len(item) > _KEY:
+        return f'[{json.dumps(item[:_KEY])[:-1]}…"]'
+    return f"[{json.dumps(item)}]"
 
 
 # -- where a value sits in the body text ------------------------------------------------------
