@@ -1,6 +1,7 @@
 """A lone surrogate in an answer (``"\\ud800"``: valid JSON, but no character UTF-8 can hold) is
 shown as its escape in every output, so a terminal's print or a kernel's message can encode it
-and the answer is seen; ``--save`` writes it as the same JSON escape. (The kernel itself:
+and the answer is seen; ``--save`` writes it as the same JSON escape. One in a next page's token,
+or in a value for the URL, cannot be sent: a short error says so. (The kernel itself:
 tests/notebooks/test_lone_surrogates_kernel.py.)"""
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def lone(seen: Seen, conn: socket.socket) -> None:
         answer(conn, 200, TREE, json_type)
     elif path == "/rows":
         answer(conn, 200, ROWS, json_type)
+    elif path == "/pages":
+        answer(conn, 200, b'{"items": [{"n": 1}], "nextPageToken": "t\\ud800"}', json_type)
     elif path == TOKEN_PATH:  # for the kernel's own login
         token_answer(conn, "tok-lone-surrogates-0123456789")
     else:
@@ -111,5 +114,27 @@ def test_save_writes_the_json_escape(shell: Any, tmp_path: Path) -> None:
         )
     assert json.loads((tmp_path / "one.json").read_bytes()) == json.loads(TREE)
     lines = (tmp_path / "all.jsonl").read_text(encoding="utf-8").splitlines()
-    bodies = [json.loads(line)["body"] for line in lines]
+    saved = [json.loads(line) for line in lines]  # in the order the answers came
+    bodies = [line["body"] for line in sorted(saved, key=lambda line: line["index"])]
     assert bodies == [json.loads(TREE), {"message": "bad \ud800 thing"}]
+
+
+def test_a_next_page_token_no_url_can_hold_stops_the_walk_saying_so(
+    shell: Any, server: Server
+) -> None:
+    with capture_output(), pytest.raises(UsageError) as info:
+        shell.run_line_magic("ue_call", "GET /pages --all-pages")
+    assert str(info.value) == (
+        "The API's next page of /pages holds '\\ud800', which no URL can hold;"
+        " stopped after 1 page."
+    )
+    assert [s.target for s in server.seen if s.target.startswith("/pages")] == ["/pages"]
+
+
+@pytest.mark.parametrize("line", ["GET /x/{{lone}}", "GET /x?q={{lone}}", "GET {{lone}}"])
+def test_a_value_for_the_url_is_refused_saying_why(shell: Any, server: Server, line: str) -> None:
+    shell.user_ns["lone"] = "a\ud800"
+    with capture_output(), pytest.raises(UsageError) as info:
+        shell.run_line_magic("ue_call", line)
+    assert "the value holds '\\ud800', which UTF-8 cannot encode." in str(info.value)
+    assert server.seen == []

@@ -68,10 +68,16 @@ def _is_frame(value: object) -> bool:
     return kind.__module__.split(".")[0] == "pandas" and kind.__name__ in ("Series", "DataFrame")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def one_line(ph: Placeholder, value: object) -> str:
     text = as_text(ph, value)
     if "\n" in text or "\r" in text or "\x00" in text:
         raise ph.error("the value has a line break, which a header or query value cannot hold.")
+    lone = _SURROGATE.search(text)
+    if lone is not None:  # "\ud800" alone: valid in JSON, but no character UTF-8 can encode
+        raise ph.error(f"the value holds {lone.group()!r}, which UTF-8 cannot encode.")
     return text
 
 
