@@ -138,3 +138,20 @@ def test_a_value_for_the_url_is_refused_saying_why(shell: Any, server: Server, l
         shell.run_line_magic("ue_call", line)
     assert "the value holds '\\ud800', which UTF-8 cannot encode." in str(info.value)
     assert server.seen == []
+
+
+def test_the_token_endpoint_s_words_are_shown_visibly(
+    ip: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = b'{"error": "invalid_client", "error_description": "bad \\ud800 \\u001b]0;t\\u0007 id"}'
+
+    def refuse(seen: Seen, conn: socket.socket) -> None:
+        answer(conn, 400, words, (("Content-Type", "application/json"),))
+
+    with serving(refuse) as server:
+        monkeypatch.setenv("UE_TOKEN_URL", server.url + TOKEN_PATH.lstrip("/"))
+        with capture_output(), pytest.raises(UsageError) as info:
+            ip.run_line_magic("ue_login", "")
+    message = str(info.value)
+    assert encodes(message) and "\x1b" not in message and "\n" not in message
+    assert "(400 invalid_client: bad \\ud800 \\x1b]0;t\\x07 id)" in message
