@@ -107,10 +107,11 @@ class Client:
 
 PROBE_COST = (
     "design (issue 24): a refusal pauses the others 50 ms, not its Retry-After, so a rate is "
-    "measured between two refusals; a measure starts with the tokens the short pause refilled "
-    "and reads a little over the rate (100.3 at 100/s here), and each later refusal takes 1.5% "
-    "off: a refusal between 10 and 25 s, and 7 refusals where the old estimate, pausing a "
-    "second, had 2 (see the issue-24 report)"
+    "measured between two refusals. Probed up from 18/s, the pace overshoots to 124/s and takes "
+    "3 refusals to come down (x0.7, then x0.9 in quick succession); the measure starts with the "
+    "tokens the short pause refilled and reads a little over the rate, so 2 more refusals take "
+    "1.5% off each, and one more comes of probing after 30 s: 7 in 40 s, where the old "
+    "estimate, pausing a second, had 2"
 )
 
 
