@@ -319,7 +319,9 @@ class Throttle:
                 if until > self._pause_until:
                     self._paused += until - max(now, self._pause_until)
                     self._pause_until = until
-                    self._next_start = until
+                    # places taken before the pause and ending after it are kept by their
+                    # waiters: new ones come after them, not on top of them
+                    self._next_start = max(until, self._next_start)
                 self._pauses += 1
                 self._epoch_start = until
             self._cond.notify_all()
