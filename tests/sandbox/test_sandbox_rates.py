@@ -204,7 +204,7 @@ def test_a_bad_rate_option_is_named(spec: str) -> None:
 
 @pytest.mark.parametrize("spec", ["100/20,fixed", "20/5,sliding"])
 def test_a_burst_is_refused_for_windows_and_logs(spec: str) -> None:
-    with pytest.raises(ValueError, match="a burst .* is a token bucket's"):
+    with pytest.raises(ValueError, match=r"a burst .* is a token bucket's"):
         parse_rate(spec)  # not silently ignored
 
 
