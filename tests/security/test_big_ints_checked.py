@@ -6,8 +6,6 @@ read back for the check, jsonschema's messages, ``uniqueItems``, ``enum``, a flo
 from __future__ import annotations
 
 import json
-import socket
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,8 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-from tests.security.servers import Seen, Server, answer, serving
+from tests.security.servers import Server, serving
+from tests.security.test_big_values import digits, echo
 from ue_magic.cells.request._long_ints import MAX_INT_DIGITS, TooLongInt, read_int
 from ue_magic.sandbox import Sandbox
 
@@ -34,23 +33,9 @@ SCHEMAS = {
 }
 
 
-def digits(number: int) -> str:
-    """The digits, written with the limit lifted only here, in the test."""
-    limit = sys.get_int_max_str_digits()
-    sys.set_int_max_str_digits(0)
-    try:
-        return str(number)
-    finally:
-        sys.set_int_max_str_digits(limit)
-
-
-def ok(seen: Seen, conn: socket.socket) -> None:
-    answer(conn, 200, {"ok": True})
-
-
 @pytest.fixture
 def server() -> Iterator[Server]:
-    with serving(ok) as running:
+    with serving(echo) as running:
         yield running
 
 
