@@ -24,6 +24,7 @@ from ue_magic.sandbox import Sandbox
 
 pytestmark = pytest.mark.timeout(120)
 
+
 def search(pattern: str, text: str) -> bool:
     deadline = Deadline()
     deadline.start()
