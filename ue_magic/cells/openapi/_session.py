@@ -57,6 +57,7 @@ class LoginDescription:
         self._lock = threading.Lock()
         self._loaded = False
         self._loading: threading.Event | None = None  # set when the running load ends
+        self._load_started = 0.0  # time.monotonic() when it started
         self._generation = 0  # a reload's load replaces an older one still running
         self._pending: list[str] = []  # the load's warnings, said by the caller's thread
         self._description: Description | None = None
@@ -85,13 +86,17 @@ class LoginDescription:
 
     def get(self, wait: float | None = None, *, quiet: bool = False) -> Description | None:
         """The description, its load started on the first call; None when there is none, or
-        while it is loading after ``wait`` seconds (default: ``timeout``; then one warning,
-        unless ``quiet``: a Tab says nothing)."""
+        while it is loading after ``wait`` seconds (default: until the load has run for
+        ``timeout`` and a second's grace, counted from its start, so a cell that comes late,
+        or waits for the interpreter first, waits less; then one warning, unless ``quiet``: a
+        Tab says nothing)."""
         if not self._loaded:
             with self._lock:
                 loading = self._start()
+                started = self._load_started
             # a call's grace of 1 s past the timeout: a fetch that times out says so itself
-            waited = self.timeout + 1.0 if wait is None else wait
+            left = started + self.timeout + 1.0 - time.monotonic()
+            waited = max(0.0, left) if wait is None else wait
             if loading is not None and not loading.wait(waited):
                 if not quiet:
                     self.warn_once(
@@ -124,6 +129,7 @@ class LoginDescription:
             return None
         if self._loading is None:
             self._loading = threading.Event()
+            self._load_started = time.monotonic()
             generation = self._generation
             threading.Thread(
                 target=self._run,
