@@ -203,7 +203,7 @@ def parse(data: bytes, uri: str) -> Any:
             f"ue-magic reads YAML of at most {YAML_PURE_BYTES / 1e6:g} MB: convert it to JSON."
         )
     try:
-        document = yaml.load(data, Loader=loader)  # noqa: S506  a safe loader, C or Python
+        document = yaml.load(data, Loader=loader)  # a safe loader (C or Python)
     except RecursionError:
         raise DescriptionError(f"{uri} is nested too deeply to read.") from None
     except yaml.YAMLError:
