@@ -10,8 +10,10 @@ first: over ``MAX_LENGTH`` characters, or over ``MAX_SIZE`` once expanded, it is
 
 The reading errs on the large side: a repeat's least count multiplies what it repeats (the
 rest of ``{m,n}`` is a loop, not copies); a character, class, escape, group and ``|`` count
-one each. Verbose mode (``(?x)``), whose comments could hide parentheses from the count, is
-refused: JSON Schema patterns (ECMA 262) have no inline flags.
+one each. Where regex could read the groups otherwise than this reading (verbose mode's
+comments, ``(?x)``; a ``[`` inside a class: a POSIX class or version 1's nested sets, which can
+hold a ``)``), each repeat multiplies everything before it instead (``_flat_size``): no
+parenthesis hidden there can make a repeat count less.
 """
 
 from __future__ import annotations
@@ -32,17 +34,14 @@ def refusal(pattern: str) -> str | None:
     """Why compiling ``pattern`` could run away (a phrase for a warning), or None."""
     if len(pattern) > MAX_LENGTH:
         return f"its pattern of {len(pattern):,} characters is over {MAX_LENGTH:,}"
-    size = expanded_size(pattern)
-    if size is None:
-        return "its pattern uses verbose mode ((?x)), which JSON Schema patterns do not have"
-    if size > MAX_SIZE:
+    if expanded_size(pattern) > MAX_SIZE:
         return f"its pattern {_shown(pattern)} repeats to over {MAX_SIZE:,} elements"
     return None
 
 
-def expanded_size(pattern: str) -> int | None:
-    """The pattern's size with every counted repeat expanded (or a number over MAX_SIZE as
-    soon as it is passed); None for a pattern in verbose mode."""
+def expanded_size(pattern: str) -> int:
+    """The pattern's size with every counted repeat expanded, or more (a number over
+    MAX_SIZE as soon as it is passed)."""
     stack = [0]  # the size so far of each open group, the pattern's own first
     last = 0  # the size of the element just read: what a repeat that follows repeats
     i, end = 0, len(pattern)
@@ -51,7 +50,7 @@ def expanded_size(pattern: str) -> int | None:
         if ch == "(":
             flags = _FLAGS.match(pattern, i + 1)
             if flags and "x" in flags.group(1):
-                return None
+                return _flat_size(pattern)
             if pattern.startswith("(?#", i):  # a comment: regex reads escapes in it
                 i = _past(pattern, i + 3, ")")
                 continue
@@ -66,8 +65,7 @@ def expanded_size(pattern: str) -> int | None:
             continue
         count = _COUNT.match(pattern, i) if ch == "{" else None
         if count:
-            digits = count.group(1)
-            least = int(digits) if 0 < len(digits) <= 12 else (10**12 if digits else 0)
+            least = _least(count.group(1))
             stack[-1] += last * (max(least, 1) - 1)
             last *= max(least, 1)
             i = count.end()
@@ -83,6 +81,8 @@ def expanded_size(pattern: str) -> int | None:
                 i = _past(pattern, i + 1, "}")
         elif ch == "[":
             i = _class_end(pattern, i)
+            if i < 0:  # a "[" inside: regex may end the class elsewhere
+                return _flat_size(pattern)
         else:
             i += 1
         last = 1
@@ -103,14 +103,39 @@ def _past(pattern: str, i: int, close: str) -> int:
 
 
 def _class_end(pattern: str, i: int) -> int:
-    """The index after the class that opens at ``pattern[i] == "["``; a ``]`` first in it
-    is a member."""
+    """The index after the class that opens at ``pattern[i] == "["`` (a ``]`` first in it is
+    a member), or -1 when a ``[`` in it could open a POSIX class or a nested set."""
     i += 1
     if pattern.startswith("^", i):
         i += 1
     if pattern.startswith("]", i):
         i += 1
-    return _past(pattern, i, "]")
+    end = _past(pattern, i, "]")
+    inside = pattern[i:end].replace("\\\\", "").replace("\\[", "")
+    return -1 if "[" in inside else end
+
+
+def _flat_size(pattern: str) -> int:
+    """A bound that needs no reading of groups or classes: every repeat multiplies all that
+    comes before it (at least what it truly repeats)."""
+    total = 0
+    i = 0
+    while i < len(pattern):
+        count = _COUNT.match(pattern, i) if pattern[i] == "{" else None
+        if count:
+            total *= max(_least(count.group(1)), 1)
+            if total > MAX_SIZE:
+                return total
+            i = count.end()
+            continue
+        i += 2 if pattern[i] == "\\" else 1
+        total += 1
+    return total
+
+
+def _least(digits: str) -> int:
+    """A repeat's least count (``{,n}``: 0); a count of over 12 digits as 10**12."""
+    return int(digits) if 0 < len(digits) <= 12 else (10**12 if digits else 0)
 
 
 def _shown(pattern: str) -> str:
