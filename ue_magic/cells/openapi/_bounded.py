@@ -10,12 +10,14 @@ it). Each keyword call checks the deadline, and ``enum`` before each of its valu
 ``regex`` (mrab-regex, the ``openapi`` extra) with ``timeout=`` set to the time left.
 ``regex`` keeps ``re``'s syntax, which the checks have always used; RE2, the linear-time
 engine, lacks the look-arounds and back-references that JSON Schema patterns (ECMA 262) may
-use, and there is no well-kept pure-Python one. Past the deadline: ``TooComplex``, and the
-body goes out unchecked.
+use, and there is no well-kept pure-Python one. A pattern is read before it is compiled
+(``_pattern_size``: compiling has no time limit) and compiled once per process. Past the
+deadline, or for a pattern too big to compile: ``TooComplex``, and the body goes out unchecked.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +25,7 @@ from fractions import Fraction
 from typing import Any
 
 from ...errors import DescriptionError
+from ._pattern_size import refusal
 
 CHECK_SECONDS = 0.5  # one body's check; with what follows it, within the 1 s promised
 _PATTERN_CACHE = 256
@@ -40,7 +43,6 @@ class Deadline:
     def __init__(self, seconds: float = CHECK_SECONDS) -> None:
         self.seconds = seconds
         self.ends = float("inf")
-        self._patterns: dict[str, Any] = {}
 
     def start(self, seconds: float | None = None) -> None:
         """Start a check of ``seconds`` (default: ``self.seconds``, a body's)."""
@@ -56,13 +58,7 @@ class Deadline:
 
     def search(self, pattern: str, text: str) -> bool:
         """``re.search`` semantics, stopped when the deadline passes."""
-        import regex
-
-        compiled = self._patterns.get(pattern)
-        if compiled is None:
-            if len(self._patterns) >= _PATTERN_CACHE:
-                self._patterns.clear()
-            compiled = self._patterns[pattern] = regex.compile(pattern)
+        compiled = _compiled(pattern)
         try:
             return compiled.search(text, timeout=self.left()) is not None
         except TimeoutError:
@@ -71,6 +67,18 @@ class Deadline:
                 f"its pattern {shown!r} takes over {self.seconds:g} s to match "
                 f"a value of {len(text):,} characters"
             ) from None
+
+
+@functools.lru_cache(maxsize=_PATTERN_CACHE)
+def _compiled(pattern: str) -> Any:
+    """``pattern`` compiled by ``regex``; TooComplex when compiling it could run away. Raises
+    what ``regex.compile`` raises for a broken one (a TypeError for a pattern not a string)."""
+    import regex
+
+    why = refusal(pattern) if isinstance(pattern, str) else None
+    if why:
+        raise TooComplex(why)
+    return regex.compile(pattern)
 
 
 Keyword = Callable[[Any, Any, Any, Any], "Iterator[Any] | None"]

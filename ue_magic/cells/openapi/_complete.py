@@ -24,7 +24,7 @@ from typing import Any
 
 from ..._constants import METHODS
 from ..magic_line import word_spans
-from ._index import request_path
+from ._index import TooManyTemplates, request_path
 from ._model import Description
 from ._operation import Operation
 from ._static import MISSING, attribute, attribute_names, is_routine
@@ -89,8 +89,16 @@ def complete(text: str, cursor: int, context: CompletionContext) -> Completions 
 
     On a magic line, inside ``{{`` and anywhere in a ``%%ue_`` cell, the answer is ours even
     when it is empty: IPython's own completers would evaluate what is typed there (and run
-    properties), or offer Python's names (``abs``, ``print``) in a header or a JSON body.
+    properties), or offer Python's names (``abs``, ``print``) in a header or a JSON body. A
+    path with more templates to compare than a Tab may take (``TooManyTemplates``): nothing.
     """
+    try:
+        return _complete(text, cursor, context)
+    except TooManyTemplates:
+        return _nothing(cursor)
+
+
+def _complete(text: str, cursor: int, context: CompletionContext) -> Completions | None:
     before = text[:cursor]
     line_start = before.rfind("\n") + 1
     line = before[line_start:]
