@@ -39,7 +39,22 @@ COMMON_HEADERS = (
 )
 MAX_CANDIDATES = 200
 _MAGIC_IN_LINE = re.compile(r"(?:^|[\s=(])%(ue_\w+)(?=\s|$)")
-_EXPRESSION = re.compile(r"\s*([^\W\d]\w*(?:\s*\.\s*\w*)*)?\s*$")
+_NAME = re.compile(r"[^\W\d]\w*")
+_WORD = re.compile(r"\w*")
+
+
+def expression_steps(expression: str) -> list[str] | None:
+    """The names of ``name . attr . at`` (blanks allowed around the dots; the last may be
+    empty or partly typed), or None for any other text; ``[""]`` for blank text. Split with
+    string methods: a pattern with blanks on both sides of each dot backtracks exponentially."""
+    steps = [step.strip() for step in expression.split(".")]
+    if steps == [""]:
+        return steps
+    if _NAME.fullmatch(steps[0]) and all(_WORD.fullmatch(step) for step in steps[1:]):
+        return steps
+    return None
+
+
 _METHODS_WITH_PATH = frozenset(("api", "call"))
 
 
@@ -461,10 +476,9 @@ def _header_names(
 def _namespace(
     expression: str, cursor: int, context: CompletionContext, each: str | None
 ) -> Completions | None:
-    match = _EXPRESSION.fullmatch(expression)
-    if match is None:
+    steps = expression_steps(expression)
+    if steps is None:
         return None
-    steps = [s.strip() for s in (match.group(1) or "").split(".")]
     typed = steps[-1]
     start = cursor - len(typed)
     namespace: dict[str, Any] = dict(context.namespace)

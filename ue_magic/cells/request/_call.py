@@ -3,14 +3,25 @@ is the body), one word (a GET of that path), or none (the cell is an HTTP messag
 
 from __future__ import annotations
 
-import re
-
 from ..._constants import METHODS
 from ...errors import UsageEngineError
 from ._file import file_request
 from ._template import RequestTemplate, compile_request
 
-_TRAILING_BLANK_LINES = re.compile(r"(?:\r?\n[ \t]*)+\Z")  # a terminal cell ends in blank lines
+
+def without_blank_tail(cell: str) -> str:
+    """``cell`` without its trailing blank lines (a terminal cell ends in some): each ``\\n``
+    (or ``\\r\\n``) with only spaces and tabs after it, walked back from the end. A pattern
+    anchored at the end would be tried from every line of a long blank run: quadratic."""
+    cut = len(cell)
+    while True:
+        at = cut
+        while at and cell[at - 1] in " \t":
+            at -= 1
+        if not at or cell[at - 1] != "\n":
+            return cell[:cut]
+        at -= 1
+        cut = at - 1 if at and cell[at - 1] == "\r" else at
 
 
 def compile_call(
@@ -20,7 +31,7 @@ def compile_call(
     ``request_line`` its METHOD PATH words, ``cell`` the cell (None for the line form),
     ``headers`` the ``-H`` values. Trailing blank lines of the cell are never sent. Raises
     UsageEngineError (RequestSyntaxError for a mistake in the cell) before anything is sent."""
-    body = _TRAILING_BLANK_LINES.sub("", cell or "")
+    body = without_blank_tail(cell or "")
     if not request_line:
         if not body.strip():
             raise UsageEngineError("Give a request: %ue_call GET /path, or a cell with one.")

@@ -17,7 +17,7 @@ from pathlib import Path
 from ...errors import UsageEngineError
 from ._variables import is_variable_line
 
-_NAME = re.compile(r"[ \t]*(?:#|//)[ \t]*@name(?:[ \t]*=[ \t]*|[ \t]+)(\S.*?)[ \t\r]*")
+_NAME = re.compile(r"[ \t]*(?:#|//)[ \t]*@name")
 _COMMENT = ("#", "//")
 
 
@@ -63,14 +63,31 @@ def _blocks(lines: list[str]) -> list[_Block]:
         request_line = None
         for index in range(start + (1 if lines[start].startswith("###") else 0), end):
             line = lines[index].strip()
-            found = _NAME.fullmatch(lines[index])
+            found = request_name(lines[index])
             if found:
-                named = found.group(1)
+                named = found
             elif line and not line.startswith(_COMMENT) and not is_variable_line(line):
                 request_line = index
                 break
         blocks.append(_Block(start, end, named or None, request_line))
     return blocks
+
+
+def request_name(line: str) -> str | None:
+    """NAME of a ``# @name NAME`` (or ``@name = NAME``) line, else None. After ``@name`` the
+    line is cut with string methods: no pattern backtracks over a long line."""
+    match = _NAME.match(line)
+    if match is None or "\n" in line:
+        return None
+    rest = line[match.end() :]
+    after = rest.lstrip(" \t")
+    if after[:1] == "=":  # @name = NAME
+        value = after[1:].lstrip(" \t")
+        if value[:1] and not value[:1].isspace():
+            return value.rstrip(" \t\r")
+    if rest[:1] in (" ", "\t") and after[:1] and not after[:1].isspace():  # @name NAME
+        return after.rstrip(" \t\r")
+    return None
 
 
 def _choose(path: str, requests: list[_Block], name: str | None) -> _Block:

@@ -27,7 +27,6 @@ from ._body import FORM, JSON
 
 __all__ = ["refuse_ipython_names"]
 
-_PLACEHOLDER = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _FOREIGN = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)\}(?!\})|\$\{?([A-Za-z_]\w*)\}?")
 _FILE_VARIABLE = re.compile(r"\s*@[\w.-]+\s*=")  # ``@name = value`` before the request line
 
@@ -127,7 +126,7 @@ def _check(
 ) -> None:
     """Refuse the first offending name in ``text`` (at ``column`` of ``line``), which stands
     in ``where``; its path is ``text[path_span[0]:path_span[1]]``."""
-    blanked = _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)  # offsets kept
+    blanked = _blank_placeholders(text)
     for found in _FOREIGN.finditer(blanked):
         name, written = found.group(1) or found.group(2), found.group(0)
         at = column + found.start()
@@ -148,6 +147,19 @@ def _check(
                 at,
                 source,
             )
+
+
+def _blank_placeholders(text: str) -> str:
+    """``text`` with each ``{{...}}`` (up to the first ``}}`` after it, line breaks included)
+    replaced by as many spaces, so offsets are kept. ``str.find`` from the last one, not a lazy
+    pattern that would scan to the end from every ``{{`` of a long unclosed run."""
+    pieces: list[str] = []
+    pos = 0
+    while (start := text.find("{{", pos)) >= 0 and (end := text.find("}}", start + 2)) >= 0:
+        pieces += (text[pos:start], " " * (end + 2 - start))
+        pos = end + 2
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 def _as_written(written: str, where: str) -> str:

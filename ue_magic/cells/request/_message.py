@@ -96,7 +96,17 @@ def compile_path(text: str, origin: Origin) -> Parts:
 _URL_HEAD = re.compile(r"X*|[A-Za-z][\w+.-]*:(?://)?[^/?#]*")
 
 
-_HEADER = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]*:[ \t]*(.*?)[ \t]*")
+_HEADER_NAME = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]*:[ \t]*")
+
+
+def split_header(text: str) -> tuple[str, str, int] | None:
+    """``(name, value, offset of the value)`` of a ``Name: value`` line (the value without the
+    blanks around it), or None. The value is cut with string methods, not a pattern that would
+    backtrack over a long run of blanks inside it."""
+    match = _HEADER_NAME.match(text)
+    if match is None or "\n" in text:
+        return None
+    return match.group(1), text[match.end() :].rstrip(" \t"), match.end()
 
 
 #: Headers the client sets itself; a wrong one would break the request in confusing ways.
@@ -113,28 +123,26 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 
 def compile_header(text: str, origin: Origin, hint: str = "") -> tuple[str, Parts]:
-    match = _HEADER.fullmatch(text)
-    if match is None:
+    split = split_header(text)
+    if split is None:
         raise RequestSyntaxError(
             f"not a header line (Name: value).{hint}",
             origin.line,
             origin.column,
             source_line(origin, origin.line),
         )
-    reason = _MANAGED_HEADERS.get(match.group(1).lower())
+    name, value, value_at = split
+    reason = _MANAGED_HEADERS.get(name.lower())
     if reason is not None:
         # an Authorization line may hold a token: the error points at it but never quotes it
-        quoted = (
-            None if match.group(1).lower() in _SECRET_HEADERS else source_line(origin, origin.line)
-        )
+        quoted = None if name.lower() in _SECRET_HEADERS else source_line(origin, origin.line)
         raise RequestSyntaxError(
-            f"leave out the {match.group(1)} header: {reason}",
+            f"leave out the {name} header: {reason}",
             origin.line,
             origin.column,
             quoted,
         )
-    value = match.group(2)
-    sub = Origin(origin.lines, origin.line, origin.column + match.start(2))
+    sub = Origin(origin.lines, origin.line, origin.column + value_at)
     tokens, placeholders = tokenize(value, sub)
     for kind, text, start, _end in tokens:
         problem = header_value_problem(text) if kind == "lit" else None
@@ -145,7 +153,7 @@ def compile_header(text: str, origin: Origin, hint: str = "") -> tuple[str, Part
                 sub.column + start + problem[0],
                 source_line(origin, origin.line),
             )
-    return match.group(1), parts_of(tokens, placeholders, header_text)
+    return name, parts_of(tokens, placeholders, header_text)
 
 
 def _compile_query_line(text: str, origin: Origin) -> list[tuple[Parts, Parts]]:
@@ -195,7 +203,19 @@ def _decoded(tokens: list[Token]) -> list[Token]:
     ]
 
 
-_HTTP_VERSION = re.compile(r"\s+HTTP/\d+(?:\.\d+)?\s*$", re.IGNORECASE)
+_HTTP_VERSION = re.compile(r"HTTP/\d+(?:\.\d+)?", re.IGNORECASE)
+
+
+def without_version(line: str) -> str:
+    """A stripped request line without its last word when that is ``HTTP/1.1`` (or the like).
+    The last word is split off first: a pattern searched from every blank of a long run of
+    blanks would be quadratic."""
+    words = line.rsplit(None, 1)
+    if len(words) == 2 and _HTTP_VERSION.fullmatch(words[1]):
+        return words[0]
+    return line
+
+
 _METHOD_WORD = re.compile(r"([A-Za-z]+)([ \t]+)(?=\S)")
 
 
@@ -264,7 +284,7 @@ def compile_message(cell: str) -> Message:
     raw = lines[index].rstrip("\r")
     origin = Origin(lines, index + 1, 1)
     indent = len(raw) - len(raw.lstrip())
-    line = _HTTP_VERSION.sub("", raw.strip())
+    line = without_version(raw.strip())
     if line.upper() in METHODS:
         raise RequestSyntaxError(
             f"give a PATH after {line}, e.g. {line.upper()} /usage-metering/v1/meters.",

@@ -151,6 +151,7 @@ def tokenize(text: str, origin: Origin) -> tuple[list[Token], dict[int, Placehol
     """Split text into literal runs, ``\\{{`` escapes and placeholders (keyed by start offset)."""
     tokens: list[Token] = []
     placeholders: dict[int, Placeholder] = {}
+    lines = _Lines(text, origin)
     pos = 0
     for match in _OPEN.finditer(text):
         start = match.start()
@@ -171,7 +172,7 @@ def tokenize(text: str, origin: Origin) -> tuple[list[Token], dict[int, Placehol
                 col,
                 src,
             )
-        placeholders[start] = _parse_placeholder(text, start, end, origin)
+        placeholders[start] = _parse_placeholder(text, start, end, origin, lines.at(start))
         tokens.append(("ph", text[start:end], start, end))
         pos = end
     if pos < len(text):
@@ -182,13 +183,39 @@ def tokenize(text: str, origin: Origin) -> tuple[list[Token], dict[int, Placehol
 def _close(text: str, start: int) -> int:
     """Offset just past the ``}}`` that closes a placeholder on the same line, or -1."""
     end = text.find("}}", start)
-    newline = text.find("\n", start)
-    if end < 0 or 0 <= newline < end:
+    if end < 0 or text.find("\n", start, end) >= 0:  # not past }}: long lines of many {{}}
         return -1
     return end + 2
 
 
-def _parse_placeholder(text: str, start: int, end: int, origin: Origin) -> Placeholder:
+class _Lines:
+    """``position`` of offsets met in increasing order, each line break counted once (counting
+    from the start for every placeholder was quadratic in a long body)."""
+
+    def __init__(self, text: str, origin: Origin) -> None:
+        self.text, self.origin = text, origin
+        self.offset = self.breaks = 0
+        self.last_break = -1
+
+    def at(self, offset: int) -> tuple[int, int, str]:
+        if offset < self.offset:
+            return position(self.text, self.origin, offset)
+        found = self.text.rfind("\n", self.offset, offset)
+        if found >= 0:
+            self.breaks += self.text.count("\n", self.offset, offset)
+            self.last_break = found
+        self.offset = offset
+        if not self.breaks:
+            line, column = self.origin.line, self.origin.column + offset
+        else:
+            line, column = self.origin.line + self.breaks, offset - self.last_break
+        return line, column, source_line(self.origin, line)
+
+
+def _parse_placeholder(
+    text: str, start: int, end: int, origin: Origin, where: tuple[int, int, str]
+) -> Placeholder:
+    """The placeholder ``text[start:end]``, which stands at ``where`` (line, column, source)."""
     inner = text[start + 2 : end - 2]
     lead = len(inner) - len(inner.lstrip(" \t"))
     expr = inner.strip(" \t")
@@ -201,7 +228,7 @@ def _parse_placeholder(text: str, start: int, end: int, origin: Origin) -> Place
     if not expr:
         raise fail(0, "empty {{ }}; put a variable name inside, e.g. {{ meter_id }}.")
     if expr.startswith("$"):
-        return _system_placeholder(text, start, end, expr, origin, fail)
+        return _system_placeholder(text, start, end, expr, where, fail)
     match = _IDENT.match(expr)
     if match is None or not match.group().isidentifier():
         raise fail(0, "{{ }} must start with a variable name, e.g. {{ meter.id }}.")
@@ -228,8 +255,7 @@ def _parse_placeholder(text: str, start: int, end: int, origin: Origin) -> Place
                 raise fail(pos, "this quoted key is not a valid string literal.") from None
             steps.append((False, str(key)))
         pos = step.end()
-    line, col, src = position(text, origin, start)
-    return Placeholder(text[start:end], root, tuple(steps), line, col, src)
+    return Placeholder(text[start:end], root, tuple(steps), *where)
 
 
 _SYSTEM_NAME = re.compile(r"\$[A-Za-z]\w*")
@@ -240,7 +266,7 @@ def _system_placeholder(
     start: int,
     end: int,
     expr: str,
-    origin: Origin,
+    where: tuple[int, int, str],
     fail: Callable[[int, str], RequestSyntaxError],
 ) -> Placeholder:
     """``{{$guid}}``, ``{{$randomInt 1 9}}``: checked now, computed at each render."""
@@ -252,5 +278,4 @@ def _system_placeholder(
         compute = system_variable(name, expr[len(name) :])
     except ValueError as exc:
         raise fail(0, str(exc)) from None
-    line, col, src = position(text, origin, start)
-    return Placeholder(text[start:end], name, (), line, col, src, compute)
+    return Placeholder(text[start:end], name, (), *where, compute)
