@@ -154,15 +154,18 @@ class UnknownNameError(RequestSyntaxError):
 
 
 def _window(source: str, column: int) -> tuple[str, int]:
-    """A slice of a long line around the column, and the caret offset in that slice."""
+    """A slice of a long line around the column, and the caret offset in that slice; control
+    characters in it shown as escapes (``visible``), the caret still under its character."""
+    from .core._visible import visible
+
     source = source.replace("\t", " ")
-    if len(source) <= _QUOTE_WIDTH:
-        return source, column - 1
     start = max(0, min(column - 1 - _QUOTE_WIDTH // 2, len(source) - _QUOTE_WIDTH))
     prefix = "…" if start else ""
     end = start + _QUOTE_WIDTH
     suffix = "…" if end < len(source) else ""
-    return prefix + source[start:end] + suffix, column - 1 - start + len(prefix)
+    piece, before = source[start:end], source[start : max(start, column - 1)]
+    caret = len(visible(before, one_line=True)) + max(0, column - 1 - start - len(before))
+    return prefix + visible(piece, one_line=True) + suffix, caret + len(prefix)
 
 
 class DescriptionError(UsageEngineError):

@@ -7,10 +7,12 @@ and ``token_fetch_comment`` shows how to get that token without the secret on a 
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import httpx
 
+from ..core._visible import HIDDEN
 from ..core.credentials import without_password
 
 __all__ = ["curl_command", "token_fetch_comment"]
@@ -32,7 +34,7 @@ def curl_command(request: httpx.Request) -> str:
         value = raw_value.decode("latin-1")
         if name.lower() in _SKIPPED or (name.lower() == "accept" and value == "*/*"):
             continue
-        args.append(f"-H {shlex.quote(f'{name}: {value}')}")
+        args.append(f"-H {_quoted(f'{name}: {value}', 'latin-1')}")
     args.append(_AUTH)
     remarks: list[str] = []
     try:
@@ -42,11 +44,26 @@ def curl_command(request: httpx.Request) -> str:
         remarks.append("# The body is streamed and not shown: add it with --data-binary @FILE.")
     if content:
         try:
-            args.append(f"--data-raw {shlex.quote(content.decode('utf-8'))}")
+            args.append(f"--data-raw {_quoted(content.decode('utf-8'))}")
         except UnicodeDecodeError:
             remarks.append(f"# Save the {len(content):,}-byte body as body.bin first.")
             args.append("--data-binary @body.bin")
     return "\n".join([*remarks, " \\\n  ".join(args)])
+
+
+def _quoted(text: str, encoding: str = "utf-8") -> str:
+    """``text`` as one shell word. With a control character (ESC, BEL, a bidi override...) it
+    is written ``$'...'`` with the character's bytes (in ``encoding``, as they are sent) as
+    ``\\xHH``: the same bytes when run, and nothing raw for the terminal that shows it."""
+    if all(found[0] in "\t\n" for found in HIDDEN.finditer(text)):
+        return shlex.quote(text)  # tabs and line breaks are safe to show, and quoted as they are
+
+    def escape(found: re.Match[str]) -> str:
+        char = found[0]
+        return char if char in "\t\n" else "".join(f"\\x{b:02x}" for b in char.encode(encoding))
+
+    escaped = HIDDEN.sub(escape, text.replace("\\", "\\\\").replace("'", "\\'"))
+    return f"$'{escaped}'"
 
 
 def _one_line(value: str) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from ..core._visible import visible
 from .request import RequestSpec, RequestSyntaxError, RequestTemplate
 
 __all__ = ["python_code"]
@@ -226,8 +227,10 @@ def _aligned(
 
 
 def _str(text: str) -> str:
-    """A double-quoted Python literal (JSON's escapes are Python's too)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A double-quoted Python literal (JSON's escapes are Python's too); the controls JSON
+    leaves raw (DEL, C1, bidi, line separators, lone surrogates) as ``\\x7f`` or ``\\u202e``,
+    the same character in Python, so the code neither acts on a terminal nor changes."""
+    return visible(json.dumps(text, ensure_ascii=False))
 
 
 def _literal(value: Any, indent: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["visible"]
+__all__ = ["HIDDEN", "visible"]
 
 # Characters a terminal acts on instead of showing: C0 controls (ESC starts the sequences that
 # change the title, clear the screen or write the clipboard with OSC 52), DEL, C1 controls (CSI
@@ -30,6 +30,10 @@ _UNSAFE = re.compile(
     + "".join(re.escape(chr(code)) for code in _HIDDEN if code not in _SURROGATES)
     + "\ud800-\udfff]"
 )
+
+#: one character ``visible`` escapes; for code that must escape them its own way (a shell's
+#: ``$'\\xHH'``, a Python literal) and stay correct when run
+HIDDEN = _UNSAFE
 
 
 def visible(text: str, one_line: bool = False) -> str:

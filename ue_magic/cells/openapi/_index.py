@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from ...core._visible import visible
 from ...errors import DescriptionError
 from ._operation import Operation
 
@@ -362,7 +363,7 @@ class OperationIndex:
                 score = ratio + (0.1 if m == method else 0.0)
                 if score > best_score:
                     best, best_score = f"{m} {entry.template}", score
-        named = f"; closest: {best}" if best else ""
-        return f"The API description has no {wanted}{named}" + (
+        named = f"; closest: {visible(best, one_line=True)}" if best else ""  # its words
+        return f"The API description has no {visible(wanted, one_line=True)}{named}" + (
             ". Sending anyway." if sending else "."
         )

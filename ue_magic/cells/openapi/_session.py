@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ...core._visible import visible
 from ...errors import ApiConnectionError, DescriptionError, OriginError, UsageEngineError
 from ._check import RequestChecker
 from ._load import MAX_BYTES, shown_url
@@ -111,7 +112,7 @@ class LoginDescription:
     def _say_pending(self) -> None:
         """Say the load's warnings in the caller's thread (the load's own has no cell)."""
         while self._pending:
-            self._warn(self._pending.pop(0))
+            self._warn(visible(self._pending.pop(0)))  # a description's words: never raw
 
     def start(self) -> None:
         """Start loading now, in the background (at login: by the first Tab it is there)."""
@@ -168,7 +169,7 @@ class LoginDescription:
         """Show ``text`` the first time only (a loop must not repeat a warning per call)."""
         if text not in self._said:
             self._said.add(text)
-            self._warn(text)
+            self._warn(visible(text))
 
     def reload(self) -> Description | None:
         with self._lock:

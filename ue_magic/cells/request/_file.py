@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...core._visible import visible
 from ...errors import UsageEngineError
 from ._variables import is_variable_line
 
@@ -91,7 +92,11 @@ def request_name(line: str) -> str | None:
 
 
 def _choose(path: str, requests: list[_Block], name: str | None) -> _Block:
-    names = [b.name or f"(unnamed, line {(b.request_line or 0) + 1})" for b in requests]
+    # a stranger's file may name a request with terminal controls: shown as escapes
+    names = [
+        visible(b.name, one_line=True) if b.name else f"(unnamed, line {(b.request_line or 0) + 1})"
+        for b in requests
+    ]
     listed = ", ".join(names)
     if name is None:
         if len(requests) == 1:

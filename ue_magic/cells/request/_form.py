@@ -16,6 +16,7 @@ value never adds a field.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from ...errors import RequestSyntaxError
@@ -64,16 +65,24 @@ def _tidy(value: str, text: str, origin: Origin, start: int) -> str:
     """Separators without the whitespace around them; the text between them encoded."""
     pieces: list[str] = []
     pos = 0
+    for before, separator, after in separators(value):
+        pieces += (_plain(value[pos:before], text, origin, start + pos), separator)
+        pos = after
+    pieces.append(_plain(value[pos:], text, origin, start + pos))
+    return "".join(pieces)
+
+
+def separators(value: str) -> Iterator[tuple[int, str, int]]:
+    """``(start, "=" or "&", end)`` of each separator with the whitespace around it."""
+    pos = 0
     for match in _SEPARATOR.finditer(value):
         before, after = match.start(), match.end()
         while before > pos and value[before - 1].isspace():
             before -= 1
         while after < len(value) and value[after].isspace():
             after += 1
-        pieces += (_plain(value[pos:before], text, origin, start + pos), match[0])
+        yield before, match[0], after
         pos = after
-    pieces.append(_plain(value[pos:], text, origin, start + pos))
-    return "".join(pieces)
 
 
 def _plain(piece: str, text: str, origin: Origin, start: int) -> str:
