@@ -30,6 +30,45 @@ MAX_FILES = 100  # files one description may refer to (each read is a request or
 # values from a few hundred bytes. A file may expand to at most this many values more than it
 # holds: real descriptions use a handful of anchors; a bomb is refused when parsed.
 MAX_ALIAS_VALUES = 1_000_000
+# What the files of one description hold in all, checked before each is parsed: Python holds a
+# JSON value in 32-112 bytes (an empty object, from 3 bytes of text: 24 MB of ``[{},…]`` took
+# 0.9 GB), so bytes alone do not bound memory. Values are counted from the text: each comma,
+# ``{``, ``[`` and line (a YAML value); a 12.6 MB indented description of 960,000 counts held
+# 47 MB, the worst shapes stay under ~300 MB.
+MAX_TOTAL_BYTES = MAX_BYTES
+MAX_VALUES = 2_500_000
+
+
+class Budget:
+    """The bytes and values left to the files of one description (``MAX_TOTAL_BYTES``,
+    ``MAX_VALUES`` in all); ``take`` before a file is parsed."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.bytes = 0
+        self.values = 0
+
+    def take(self, data: bytes, shown: str) -> None:
+        """Count ``data`` (the text of file ``shown``) in; DescriptionError past the budget."""
+        self.bytes += len(data)
+        self.values += values_at_most(data)
+        whose = "" if shown == self.description else f" (with {shown})"
+        if self.bytes > MAX_TOTAL_BYTES:
+            raise DescriptionError(
+                f"the files of {self.description} are over {MAX_TOTAL_BYTES / 1e6:.0f} MB in all"
+                f"{whose}; ue-magic reads at most {MAX_TOTAL_BYTES / 1e6:.0f} MB a description."
+            )
+        if self.values > MAX_VALUES:
+            raise DescriptionError(
+                f"the files of {self.description} hold over {MAX_VALUES:,} JSON values in all"
+                f"{whose}; ue-magic reads at most {MAX_VALUES:,} (each takes memory)."
+            )
+
+
+def values_at_most(data: bytes) -> int:
+    """How many values the text may hold, counted without parsing it (over-counted where a
+    string holds a comma or a bracket): commas, ``{``, ``[`` and newlines."""
+    return data.count(b",") + data.count(b"{") + data.count(b"[") + data.count(b"\n")
 
 
 class Documents:
@@ -40,10 +79,13 @@ class Documents:
     from a URL may refer to URLs only, at every depth (``_may_refer``).
     """
 
-    def __init__(self, root_uri: str, root: Any, read: Reader) -> None:
+    def __init__(
+        self, root_uri: str, root: Any, read: Reader, budget: Budget | None = None
+    ) -> None:
         self.root_uri = root_uri
         self.files: dict[str, Any] = {root_uri: root}
         self._read = read
+        self._budget = budget or Budget(_shown(root_uri))
 
     @property
     def root(self) -> Any:
@@ -71,7 +113,9 @@ class Documents:
                             f"{_shown(self.root_uri)} refers to over {MAX_FILES} files; "
                             f"ue-magic reads at most {MAX_FILES}."
                         )
-                    self.files[target] = parse(self._read(target), _shown(target))
+                    data = self._read(target)
+                    self._budget.take(data, _shown(target))
+                    self.files[target] = parse(data, _shown(target))
                 pending.append(target or uri)
                 self.lookup(full)
 
