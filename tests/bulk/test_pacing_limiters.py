@@ -216,3 +216,27 @@ def test_a_waiter_woken_in_a_hold_keeps_its_place() -> None:
     clock.now = places[1]  # the hold is over: a new place comes after those kept
     late = throttle.turn(None)[0]
     assert late is not None and late == pytest.approx(places[-1] + 1 / 99, abs=1e-6)
+
+
+def test_a_refusal_in_the_first_second_at_a_stated_rate_keeps_it() -> None:
+    """The starts before the headers were read went unpaced and count in a one-second window
+    for a second after: a refusal then says nothing of the stated rate (each took 2% off:
+    97.0% of a sliding log); one later does."""
+    from ue_magic.cells._quota import Quota
+
+    clock = Clock()
+    throttle = Throttle(8, clock=clock)
+    throttle.started(clock.now)
+    throttle.answered(clock.now, 200, None, Quota(100.0, None, None))
+    stated = throttle.stats.pace
+    for at in (0.9, 2.0):  # each: a good answer, a refusal, and the first turn after its pause
+        clock.now = at
+        throttle.started(at)
+        throttle.answered(at, 200, None)
+        throttle.started(at + 0.01)
+        throttle.answered(at + 0.01, 429, 1.0)
+        clock.now = at + 1.5
+        throttle.turn(None)
+        if at < 1:
+            assert throttle.stats.pace == stated
+    assert stated is not None and throttle.stats.pace == pytest.approx(stated * 0.98)

@@ -450,8 +450,8 @@ class Throttle:
         if not self._accepted_since(epoch, refused):
             return
         if self._mode == "stated":
-            if refused < self._stated_at:
-                return  # sent before the headers were read
+            if refused < self._stated_at + 1.0:
+                return  # the unpaced starts before the headers were read count for a second
             self._stated_refusals += 1
             if self._stated_refusals < 3:
                 self._set_pace(self._pace * 0.98 if self._pace else MIN_PACE, "stated")
