@@ -2,10 +2,11 @@
 
 A server echoes what it was sent: URL-encoded (upper- or lower-case hex, from UTF-8 or Latin-1,
 whole or in part), JSON-escaped (as Python, Go or PHP write it), HTML-escaped (named or numeric
-references), in NFC or NFD, without its non-ASCII characters (httpx's reason phrase), in a Python ``repr`` (a log record shows bytes that way), in hex, in
-base64 alone or inside a longer base64 text (``Bearer <token>``, a whole form body).
-``secret_forms`` lists the base texts (the value, NFC and NFD, every character as an HTML
-reference, its hex, its base64 at each alignment, HTTP Basic's ``client_id:secret``); ``scrub``
+references), in NFC or NFD, without its non-ASCII characters (httpx's reason phrase), in a
+Python ``repr`` (a log record shows bytes so), in hex, in base64 alone or inside a longer base64
+text (``Bearer <token>``, a whole form body). ``secret_forms`` lists the base texts (the value,
+NFC and NFD, every character as an HTML reference, its hex, its base64 at each alignment, HTTP
+Basic's ``client_id:secret``); ``scrub``
 matches each with a pattern in which every character outside ``[A-Za-z0-9._~-]`` may also be
 written %XX, ``\\xXX``, ``\\uXXXX``, ``\\/``, ``&amp;``, ``&#38;`` or ``&#x26;``, every backslash
 doubled any number of times (a repr of a repr), letters in either case. This is the one list:
@@ -15,6 +16,7 @@ the log filter, the kept answers and the token endpoint's errors all use it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import html
 import json
@@ -46,11 +48,12 @@ def secret_forms(secret: str, client_id: str = "") -> tuple[str, ...]:
     # httpx reads a reason phrase as ASCII and drops the rest (its INFO line shows it so)
     ascii_only = {text.encode("ascii", "ignore").decode() for text in normal}
     forms |= normal | {text for text in ascii_only if len(text) >= 8}  # short: too common
-    forms |= {"".join(f"&#{ord(ch)};" for ch in secret), "".join(f"&#x{ord(ch):x};" for ch in secret)}
-    try:  # a server that reads the form as Latin-1 and sends it back URL-encoded
+    forms |= {
+        "".join(f"&#{ord(ch)};" for ch in secret),
+        "".join(f"&#x{ord(ch):x};" for ch in secret),
+    }
+    with contextlib.suppress(UnicodeEncodeError):  # read as Latin-1, sent back URL-encoded
         forms.add(quote(secret, safe="", encoding="latin-1"))
-    except UnicodeEncodeError:
-        pass
     for text in sent:
         forms |= _base64_forms(text.encode("utf-8"))
     if client_id:

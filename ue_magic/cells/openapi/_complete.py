@@ -484,11 +484,8 @@ def _namespace(
     if issubclass(type(value), Mapping):
         return None  # a mapping of other kinds would run its own code to list its keys
     listed = attribute_names(value)
-    names = [
-        n
-        for n in listed
-        if (not n.startswith("_") or typed.startswith("_")) and not is_routine(value, n)
-    ]
+    # a private attribute is refused inside {{ }} (it leads to the kernel's objects): not offered
+    names = [n for n in listed if not n.startswith("_") and not is_routine(value, n)]
     return _pick(start, typed, sorted(names), "attribute")
 
 
@@ -500,7 +497,7 @@ def _step(value: Any, name: str) -> Any:
     if value is _MISSING:
         return value
     if issubclass(type(value), dict):
-        return dict.get(value, name, _MISSING)
-    if issubclass(type(value), Mapping):
-        return _MISSING  # its own .get would run
+        return _MISSING if name.startswith("__") else dict.get(value, name, _MISSING)
+    if issubclass(type(value), Mapping) or name.startswith("_"):
+        return _MISSING  # its own .get would run; a private attribute is refused in {{ }}
     return attribute(value, name)
