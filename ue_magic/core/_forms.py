@@ -7,7 +7,7 @@ Python ``repr`` (a log record shows bytes so), in hex, in base64 alone or inside
 text (``Bearer <token>``, a whole form body). ``secret_forms`` lists the base texts (the value,
 NFC and NFD, every character as an HTML reference, its hex, its base64 at each alignment, HTTP
 Basic's ``client_id:secret``); ``scrub``
-matches each with a pattern in which every character outside ``[A-Za-z0-9._~-]`` may also be
+matches each with a pattern in which every character outside ``[A-Za-z0-9]`` may also be
 written %XX, ``\\xXX``, ``\\uXXXX``, ``\\/``, ``&amp;``, ``&#38;`` or ``&#x26;``, every backslash
 doubled any number of times (a repr of a repr), letters in either case. This is the one list:
 the log filter, the kept answers and the token endpoint's errors all use it.
@@ -25,9 +25,8 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-__all__ = ["holds", "holds_bytes", "scrub", "scrub_bytes", "secret_forms"]
+__all__ = ["Needles", "scrub", "scrub_bytes", "secret_forms"]
 
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _TO_URLSAFE = str.maketrans("+/", "-_")
 _MASK = "***"
 
@@ -109,20 +108,36 @@ def _long(secrets: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({s for s in secrets if len(s) >= 8}, key=len, reverse=True))
 
 
-def holds(text: str, *secrets: str) -> bool:
-    """Whether ``text`` holds one of the ``secrets`` of 8 characters or more, in any spelling
-    ``scrub`` masks (a check before sending; a shorter secret is not looked for)."""
-    lowered = text.lower()
-    found = tuple(s for s in _long(secrets) if _anchored(_anchors(s), lowered))
-    return bool(found) and _pattern(found).search(text) is not None
+class Needles:
+    """``secrets`` (``secret_forms`` of one or more values) made ready to be looked for in many
+    byte texts: their anchors grouped, so a text that holds none costs a few substring tests."""
 
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        groups: dict[tuple[bytes, ...], list[str]] = {}
+        for form in _long(secrets):
+            groups.setdefault(_byte_anchors(form), []).append(_as_latin1(form))
+        self._groups = tuple((anchors, tuple(forms)) for anchors, forms in groups.items())
+        firsts: dict[bytes, list[int]] = {}
+        for n, (anchors, _) in enumerate(self._groups):
+            firsts.setdefault(anchors[0], []).append(n)
+        self._firsts = tuple((first, tuple(ns)) for first, ns in firsts.items())
 
-def holds_bytes(data: bytes, *secrets: str) -> bool:
-    """``holds`` for raw bytes (read as Latin-1, the secrets as UTF-8 bytes)."""
-    lowered = data.lower()
-    if not any(_anchored(_byte_anchors(s), lowered) for s in _long(secrets)):
-        return False
-    return holds(data.decode("latin-1"), *(_as_latin1(s) for s in secrets))
+    def __bool__(self) -> bool:
+        return bool(self._groups)
+
+    def in_bytes(self, data: bytes) -> bool:
+        """Whether ``data`` (read as Latin-1, the secrets as UTF-8) holds one of the secrets."""
+        lowered = data.lower()
+        hits = [ns for first, ns in self._firsts if first in lowered]  # most texts: none
+        if not hits:
+            return False
+        found = tuple(
+            form
+            for anchors, forms in (self._groups[n] for ns in hits for n in ns)
+            if _anchored(anchors, lowered)
+            for form in forms
+        )
+        return bool(found) and _pattern(found).search(data.decode("latin-1")) is not None
 
 
 def _as_latin1(secret: str) -> str:
@@ -137,7 +152,7 @@ def _anchored(anchors: tuple[Any, ...], lowered: Any) -> bool:
 def _anchors(form: str) -> tuple[str, ...]:
     """The longest runs (up to three) of ``form`` that every escaped spelling holds as is (but
     for case): a cheap test that rules most texts out before the pattern runs."""
-    runs = sorted(set(re.split(r"[^A-Za-z0-9._~-]+", form)), key=len, reverse=True)
+    runs = sorted(set(re.split(r"[^A-Za-z0-9]+", form)), key=len, reverse=True)
     return tuple(run.lower() for run in runs[:3] if run) or ("",)
 
 
@@ -157,7 +172,7 @@ def _form_pattern(form: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _char_pattern(ch: str) -> str:
-    if ch in _UNRESERVED:
+    if ch.isascii() and ch.isalnum():
         return re.escape(ch)
     try:
         encoded = ch.encode("utf-8")

@@ -21,7 +21,7 @@ from typing import Protocol
 import httpx
 
 from ..errors import SecretInRequestError
-from ._forms import holds_bytes, scrub, secret_forms
+from ._forms import Needles, scrub, secret_forms
 from ._log_mask import live_holders
 
 __all__ = ["refuse_secrets", "scrub_live"]
@@ -36,8 +36,11 @@ def _forms(value: str, client_id: str = "") -> tuple[str, ...]:
     return secret_forms(value, client_id)
 
 
-def _live(own: _Login | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The forms of every live login's client secret, and of their tokens."""
+Key = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]
+
+
+def _key(own: _Login | None) -> Key:
+    """Every live login's (client secret, client id), and their tokens."""
     secrets: set[tuple[str, str]] = set()
     tokens: set[str] = set()
     for login in _logins(own):
@@ -45,17 +48,32 @@ def _live(own: _Login | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if secret[0]:
             secrets.add(secret)
         tokens.update(t for t in live if t)
-    secret_texts = tuple(
-        f for value, client_id in sorted(secrets) for f in _forms(value, client_id)
-    )
-    return secret_texts, tuple(f for token in sorted(tokens) for f in _forms(token))
+    return tuple(sorted(secrets)), tuple(sorted(tokens))
+
+
+@functools.lru_cache(maxsize=16)
+def _needles(key: Key) -> tuple[Needles, Needles]:
+    """The client secrets' forms, and those with the tokens' forms: computed once per key."""
+    secrets, tokens = key
+    secret_texts = tuple(f for value, client_id in secrets for f in _forms(value, client_id))
+    token_texts = tuple(f for token in tokens for f in _forms(token))
+    return Needles(secret_texts), Needles(secret_texts + token_texts)
 
 
 def scrub_live(text: str) -> str:
     """``text`` with the client secret and the tokens of every live login masked as ``***``
     (a value of the user's that holds one, shown in a report of what was not sent)."""
-    secret_texts, token_texts = _live(None)
-    return scrub(text, *secret_texts, *token_texts) if secret_texts or token_texts else text
+    secrets, tokens = _key(None)
+    forms = [f for value, client_id in secrets for f in _forms(value, client_id)]
+    forms += [f for token in tokens for f in _forms(token)]
+    return scrub(text, *forms) if forms else text
+
+
+_CHECKED = "ue_magic.checked"  # a request extension: what was checked (httpcore ignores it)
+
+
+def _fingerprint(request: httpx.Request) -> tuple[object, ...]:
+    return str(request.url), tuple(request.headers.raw), request.stream
 
 
 def refuse_secrets(request: httpx.Request, own: _Login | None = None) -> None:
@@ -63,28 +81,32 @@ def refuse_secrets(request: httpx.Request, own: _Login | None = None) -> None:
     (anywhere, the Authorization header included) or one of their tokens outside the
     Authorization header; return None otherwise. ``own``: the sending login, looked at even if
     it is not registered for the log filter."""
-    secret_texts, token_texts = _live(own)
-    if not secret_texts and not token_texts:
+    checked = request.extensions.get(_CHECKED)
+    if checked is not None and checked == _fingerprint(request):
+        return  # built by the client and checked then, unchanged since: sent at once
+    key = _key(own)
+    if not key[0] and not key[1]:
         return
-    every = secret_texts + token_texts
-    headers = [(name.lower(), value) for name, value in request.headers.raw]
-    parts = [
-        ("URL", str(request.url).encode("utf-8", "replace"), every),
-        ("headers", b"\n".join(v for n, v in headers if n != b"authorization"), every),
-        (
-            "Authorization header",
-            b"\n".join(v for n, v in headers if n == b"authorization"),
-            secret_texts,
-        ),
-        ("body", _body(request), every),
-    ]
-    for where, data, forms in parts:
-        if data and holds_bytes(data, *forms):
-            what = "the client secret" if holds_bytes(data, *secret_texts) else "an access token"
-            raise SecretInRequestError(
-                f"The request would carry {what} (in its {where}); not sent. A placeholder or "
-                "a value reached it: send the value you meant instead."
-            )
+    secret, every = _needles(key)
+    raw = request.headers.raw
+    url = str(request.url).encode("utf-8", "replace")
+    outside = b"\n".join([url, *(v for n, v in raw if n.lower() != b"authorization")])
+    authorization = b"\n".join(v for n, v in raw if n.lower() == b"authorization")
+    body = _body(request)
+    if every.in_bytes(outside):
+        where, data = ("URL", url) if every.in_bytes(url) else ("headers", outside)
+    elif authorization and secret.in_bytes(authorization):
+        where, data = "Authorization header", authorization
+    elif body and every.in_bytes(body):
+        where, data = "body", body
+    else:
+        request.extensions[_CHECKED] = _fingerprint(request)
+        return
+    what = "the client secret" if secret.in_bytes(data) else "an access token"
+    raise SecretInRequestError(
+        f"The request would carry {what} (in its {where}); not sent. A placeholder or a value "
+        "reached it: send the value you meant instead."
+    )
 
 
 def _logins(own: _Login | None) -> Iterable[_Login]:
