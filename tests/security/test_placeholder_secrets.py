@@ -103,7 +103,7 @@ REACHED = {
     "curl": f"%ue_call GET {TYPES}?e={{{{secret}}}} --curl",
     "python": f"%ue_call GET {TYPES}?e={{{{secret}}}} --python",
     "other-profile": f"%ue_call --profile prod GET {TYPES}?e={{{{secret}}}}",
-    "each": f"%ue_call GET {TYPES}?e={{{{item}}}} --each many",
+    "each": f"%ue_call GET {TYPES}?e={{{{item}}}} --each many --save bulk.jsonl",
 }
 
 
@@ -119,6 +119,9 @@ def test_a_request_that_would_carry_the_secret_is_not_sent_nor_shown(
         assert "would carry the client secret" in shown
         bulk = logged_in.user_ns["_ue"]
         assert bulk.sent == 1 and bulk.not_sent == [1, 2]
+        saved = Path("bulk.jsonl").read_text("utf-8")  # the ip fixture's working folder
+        assert saved.count('"not sent"') == 2
+        shown += saved
         assert [
             f.decode() for f in secret_forms(sandbox.client_secret) if f.decode() in shown
         ] == []

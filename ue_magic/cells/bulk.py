@@ -195,7 +195,7 @@ class _Run:
         except Stopped as stop:
             return self._unfinished(trace, stop.reason)
         except SecretInRequestError as error:  # refused before sending
-            return _Outcome("not sent", message=_first_clause(str(error)))
+            return _Outcome("not sent", message=_first_clause(str(error)), error=error)
         except UsageEngineError as error:
             if trace.traced and not trace.written:
                 return _Outcome("not sent", message=_first_clause(str(error)))
@@ -326,7 +326,8 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
             save.write(
                 {
                     "index": result.origin(index),
-                    "item": item,
+                    # an item that led to a secret is not written out either
+                    "item": "***" if isinstance(outcome.error, SecretInRequestError) else item,
                     "outcome": "not sent",
                     "why": outcome.message,
                 }
