@@ -479,7 +479,11 @@ def _namespace(
     # neither a mapping's own __iter__ or .get, nor an object's __dir__, __getattr__, properties
     # or __class__ is run: type() and the static reads of _static only
     if issubclass(type(value), dict):
-        keys = [k for k in dict.keys(value) if isinstance(k, str) and k.isidentifier()]
+        keys = [
+            k
+            for k in dict.keys(value)
+            if isinstance(k, str) and k.isidentifier() and not k.startswith("__")
+        ]
         return _pick(start, typed, keys, "key")
     if issubclass(type(value), Mapping):
         return None  # a mapping of other kinds would run its own code to list its keys
