@@ -1,5 +1,6 @@
 """jsonschema keywords that cannot run away: every keyword under a deadline, patterns in an
-engine with a time limit, ``uniqueItems`` in linear time, and 3.0's ``nullable``.
+engine with a time limit, ``uniqueItems`` in linear time, and 3.0's ``nullable``; and
+``multipleOf`` exact where jsonschema's float division overflows (an int of over 309 digits).
 
 Why: jsonschema walks a schema as a tree, so ``allOf`` chains that name the same ``$ref`` four
 times are 4**n walks (over 60 s at n = 11), and ``re`` backtracks without limit
@@ -18,12 +19,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import Any
 
 from ...errors import DescriptionError
 
 CHECK_SECONDS = 0.5  # one body's check; with what follows it, within the 1 s promised
 _PATTERN_CACHE = 256
+_LONG_BITS = 13_000  # an int's bits past which it has over 3,900 digits (Python writes 4,300)
 
 
 class TooComplex(DescriptionError):
@@ -90,6 +93,7 @@ def bounded_keywords(
 
     # jsonschema's own, from the public VALIDATORS mapping (its module moved between versions)
     own_additional_properties = keywords["additionalProperties"]
+    own_multiple_of = keywords["multipleOf"]
 
     def pattern(validator: Any, patrn: Any, instance: Any, schema: Any) -> Iterator[Any]:
         if validator.is_type(instance, "string") and not deadline.search(patrn, instance):
@@ -127,6 +131,15 @@ def bounded_keywords(
                     return
                 seen.add(key)
 
+    def multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> Any:
+        # jsonschema's divides an int by a float divisor as floats: an int over float's range
+        # (309 digits) raises OverflowError; exact fractions have no range
+        try:
+            yield from list(own_multiple_of(validator, divisor, instance, schema) or ())
+        except OverflowError:
+            if (Fraction(instance) / Fraction(divisor)).denominator != 1:
+                yield ValidationError(f"{_short(instance)} is not a multiple of {divisor!r}")
+
     def enum(validator: Any, enums: Any, instance: Any, schema: Any) -> Any:
         # jsonschema's compares every value within one keyword call, past the deadline
         # (100,000 objects: 3.9 s): the deadline is asked before each value
@@ -162,6 +175,7 @@ def bounded_keywords(
         "additionalProperties": additional_properties,
         "uniqueItems": unique_items,
         "enum": enum,
+        "multipleOf": multiple_of,
     }
     if "unevaluatedProperties" in keywords:
         replaced["unevaluatedProperties"] = _unless(
@@ -201,7 +215,8 @@ def _canonical(value: Any, deadline: Deadline) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return [type(value).__name__, value]
     if isinstance(value, int):
-        return ["number", value]
+        # hex: no float is that large, and json.dumps refuses its decimal digits (LongInt)
+        return ["long", hex(value)] if value.bit_length() > _LONG_BITS else ["number", value]
     if isinstance(value, float):
         return ["number", int(value) if value.is_integer() else value]
     if isinstance(value, list):
