@@ -92,7 +92,7 @@ def test_a_body_cut_short_is_an_error(coding: str) -> None:
     with (
         _serving(body[: len(body) // 2], coding) as server,
         UsageEngineClient(creds_for(server)) as ue,
-        pytest.raises(ApiConnectionError, match="cut short|incomplete"),
+        pytest.raises(ApiConnectionError, match=r"cut short|incomplete"),
     ):
         ue.get("cut", timeout=20)
 
@@ -116,3 +116,19 @@ def test_a_brotli_without_an_output_limit_is_refused_with_what_to_do() -> None:
     with pytest.raises(httpx.DecodingError, match=r"pip install 'brotli>=1.2'"):
         decoder.decode(b"\x1b")
     assert BoundedDecoder("br", _OldBrotli(), request, lambda size: None).flush() == b""
+
+
+def test_servers_are_not_offered_brotli_when_it_cannot_be_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ue_magic.core import _decoding
+    from ue_magic.core._http import http_client
+
+    with http_client(["http://127.0.0.1:9/"]) as http:
+        offered = http.headers["accept-encoding"]
+    monkeypatch.setattr(_decoding, "_brotli_bounded", lambda: False)
+    with http_client(["http://127.0.0.1:9/"]) as http:
+        assert "br" not in http.headers["accept-encoding"].split(", ")
+        assert "gzip" in http.headers["accept-encoding"]
+    if pytest.importorskip("brotli"):
+        assert "br" in offered.split(", ")  # brotli 1.2+: offered

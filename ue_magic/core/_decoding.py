@@ -124,6 +124,24 @@ def _layer(coding: str, fallback: Any) -> _ZlibLayer | _BrotliLayer | None:
     return None
 
 
+def offered_codings(offered: str) -> str:
+    """An ``Accept-Encoding`` value (httpx's: each coding it can decode) without ``br`` when the
+    installed brotli cannot decode within a limit (``_layer`` would refuse every such answer)."""
+    names = [name.strip() for name in offered.split(",") if name.strip()]
+    return ", ".join(name for name in names if name != "br" or _brotli_bounded())
+
+
+def _brotli_bounded() -> bool:
+    try:  # the module httpx decodes br with, in httpx's order
+        import brotli
+    except ImportError:
+        try:
+            import brotlicffi as brotli
+        except ImportError:
+            return False
+    return hasattr(brotli.Decompressor(), "can_accept_more_data")
+
+
 class BoundedDecoder:
     """The content decoder of one answer: every piece it produces is counted by ``count``
     (which raises past the size or the deadline) before the next is made; and a compressed
