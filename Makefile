@@ -61,7 +61,8 @@ else
 venv-py313: $(NEW_STAMP)
 endif
 
-# make demo installs only the demo extra (make venv's install holds it too).
+# make demo installs only the demo extra, which holds the sandbox and openapi extras (make venv's
+# install holds it too).
 $(DEMO_STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then :; else \

@@ -139,3 +139,12 @@ def test_python_after_the_magic_line_is_named(shell: Any, sandbox: Sandbox) -> N
     assert "Unknown words on the magic line: len(z[" in message  # named, as the line splits them
     assert "takes no Python after it" in message
     assert sandbox.counters()["api_requests"] == 0
+
+
+def test_python_right_after_a_flag_is_named(shell: Any, sandbox: Sandbox) -> None:
+    with pytest.raises(UsageError) as raised:
+        shell.run_line_magic("ue_call", f"GET {METERS}?userId=z1 -q; print(_ue)")
+    message = str(raised.value)
+    assert "-q/--quiet takes no value, but ';' follows it" in message  # not argparse's own words
+    assert "takes no Python after it" in message and "ignored explicit" not in message
+    assert sandbox.counters()["api_requests"] == 0

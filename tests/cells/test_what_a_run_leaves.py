@@ -49,6 +49,15 @@ def test_a_failing_rerun_keeps_the_created_value_in_o(shell: Any, sandbox: Sandb
     assert "-o m1 keeps its value" in str(caught.value)
 
 
+def test_a_failing_first_run_says_o_is_not_set(shell: Any, sandbox: Sandbox) -> None:
+    shell.user_ns.pop("m2", None)
+    sandbox.inject(status=409, body={"message": "name already exists", "field": "name"})
+    with capture_output(), pytest.raises(UsageError) as caught:
+        shell.run_cell_magic("ue_call", f"POST {TYPES} -o m2", meter_type("never"))
+    assert "m2" not in shell.user_ns
+    assert "-o m2 is not set, _ue holds this answer" in str(caught.value)  # not "keeps"
+
+
 def test_with_no_raise_o_gets_the_error_body(shell: Any, sandbox: Sandbox) -> None:
     shell.user_ns["m1"] = {"id": "made-before"}
     sandbox.inject(status=409, body={"message": "name already exists", "field": "name"})
@@ -177,6 +186,7 @@ def test_ctrl_c_during_all_pages_keeps_the_pages_so_far(shell: Any, sandbox: San
     assert isinstance(error, UsageError)  # an error reply: Run All stops
     assert "Interrupted (Ctrl-C) after 1 page" in str(error) or "after 2 pages" in str(error)
     assert "the list is partial" in str(error)
+    assert "-o x and _ue.body hold them" in str(error)
     assert "Traceback" not in captured.stdout + captured.stderr
     kept = shell.user_ns["x"]
     pages = shell.user_ns["_ue"]

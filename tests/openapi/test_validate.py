@@ -294,3 +294,11 @@ def test_the_caret_points_at_the_cell_as_written(
     assert source.strip() == cell
     assert caret.index("^") - 4 == column - 1
     assert sent(sandbox) == 0
+
+
+def test_another_origin_is_refused_before_the_description_is_asked(ip_openapi: Any) -> None:
+    """The description describes the API's origin: a call elsewhere gets the refusal only, not
+    "The API description has no GET /steal. Sending anyway." before it."""
+    with capture_output() as captured, pytest.raises(UsageError, match=r"evil\.example\.com"):
+        ip_openapi.run_line_magic("ue_call", "GET https://evil.example.com/steal")
+    assert "API description" not in captured.stdout + captured.stderr

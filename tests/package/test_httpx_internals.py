@@ -1,7 +1,7 @@
 """The httpx/httpcore internals ue-magic reaches into (all in ``core/_httpx_private.py``),
 checked by name so an httpx upgrade that renames one fails here, naming it, rather than
 silently dropping the deadline per read, the bound on decoded bytes, the quick cookie jar, the
-masked body or the API's reason in ``raise_for_status``."""
+masked body, the API's reason in ``raise_for_status`` or the check for bytes after an answer."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import gzip
 import inspect
 from pathlib import Path
 
+import h11
 import httpcore
 import httpx
 
@@ -16,6 +17,7 @@ import ue_magic
 from ue_magic.core import _httpx_private
 from ue_magic.core._http import http_client
 from ue_magic.core._response import ApiResponse, explained
+from ue_magic.sandbox import Sandbox
 
 
 def gone(owner: str, name: str) -> str:
@@ -97,11 +99,21 @@ def test_a_response_can_become_an_api_response() -> None:
         raise AssertionError("a 404 must raise")
 
 
+def test_the_h11_connection_under_an_answer_is_reachable(sandbox: Sandbox) -> None:
+    # a real socket: the streams httpx and httpcore put between an answer and its connection
+    with httpx.Client() as client, client.stream("GET", sandbox.jwks_url) as response:
+        state = _httpx_private.h11_state(response.stream)
+        assert isinstance(state, h11.Connection), gone("HTTP11Connection", "_h11_state")
+        assert isinstance(state.trailing_data, tuple)  # h11's own API from here on
+        response.read()
+
+
 def test_no_other_module_reaches_into_httpx_privately() -> None:
     """Named in one place: no ``._transport``, ``._content``, ``__class__ =`` elsewhere."""
     root = Path(ue_magic.__file__).parent
     names = ("._transport", "._mounts", "._pool", "_network_backend", "._cookies", "._content")
     names += ("__class__ =", "_get_content_decoder", '["_decoder"]')
+    names += ('"_connection"', '"_httpcore_stream"', '"_h11_state"')
     for path in root.rglob("*.py"):
         if path.name == "_httpx_private.py" or "sandbox" in path.parts:
             continue

@@ -2,8 +2,9 @@
 
 ``_history.py`` rewrites IPython's input history (memory, ``_i`` variables, the SQLite cache and
 table) to take a secret back out; ``unload_ipython_extension`` takes the magics out of the
-magics manager. None of that is public API: when an IPython release renames one of them, these
-tests name the one that went, rather than letting redaction silently do nothing.
+magics manager and asks whether a cell is running (IPython's display trap). None of that is
+public API: when an IPython release renames one of them, these tests name the one that went,
+rather than letting redaction or ``%reload_ext`` silently do the wrong thing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import IPython
+import pytest
 
+from ue_magic.ipython._extension import in_a_cell
 from ue_magic.ipython._history import REDACTED, redact_current_input
 
 HISTORY_ATTRIBUTES = {
@@ -75,3 +78,16 @@ def test_unloading_takes_the_magics_away(ip: Any) -> None:
         assert "UsageEngineMagics" not in ip.magics_manager.registry
     finally:
         ip.run_line_magic("load_ext", "ue_magic")
+
+
+@pytest.mark.parametrize("silent", [False, True])
+def test_in_a_cell_is_true_exactly_while_a_cell_runs(ip: Any, silent: bool) -> None:
+    # %reload_ext keeps the logins only if an unload can tell a cell (the reload follows) from
+    # code outside any cell: IPython's display trap, which ``in_a_cell`` reads
+    ip.user_ns["in_a_cell"] = in_a_cell
+    assert not in_a_cell(ip)
+    nested = "get_ipython().run_cell('seen.append(in_a_cell(get_ipython()))', silent=True)"
+    assert ip.run_cell(f"seen = [in_a_cell(get_ipython())]\n{nested}\n", silent=silent).success
+    assert ip.run_cell("seen.append(in_a_cell(get_ipython()))", silent=silent).success
+    assert ip.user_ns["seen"] == [True, True, True]
+    assert not in_a_cell(ip)

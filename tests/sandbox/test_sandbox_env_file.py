@@ -44,6 +44,21 @@ def test_env_file_gets_the_lines_and_keeps_the_others(
     assert "wrote its settings into" in cli.stop()
 
 
+def test_a_second_run_replaces_the_first_runs_header_and_adds_no_blank_lines(
+    cli_factory: list[Cli],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("OTHER=kept\n")
+    run(cli_factory, "--port", "0", "--env-file", str(env_file)).stop()
+    first = env_file.read_text()
+    run(cli_factory, "--port", "0", "--env-file", str(env_file)).stop()
+    second = env_file.read_text()
+    assert second.count("# ue-sandbox at ") == 1  # the header of a process now gone is dropped
+    assert second.count("\n") == first.count("\n")  # no blank line more
+    assert second.startswith("OTHER=kept\n\n# ue-sandbox at ")
+
+
 @pytest.mark.parametrize(
     "text",
     [REAL, "UE_CLIENT_ID=real\nUE_CLIENT_SECRET=s3cret\n"],  # no URL: the default region

@@ -34,6 +34,7 @@ from ._quota import read_quota
 from .call import CallOptions
 from .progress import Progress, TextProgress
 from .request import RequestTemplate
+from .result import output_left
 from .save import JsonLines
 
 __all__ = [
@@ -499,8 +500,9 @@ def call_each(
     raises = halted or (bool(result.failures or unsent) and not options.no_raise)
     # as for one call: a run that raises leaves -o as it was (a failing re-run of a create
     # cell loses nothing); its results are in _ue_bulk
-    kept = f"; -o {options.output} keeps its value, _ue_bulk.results holds this run's"
-    kept *= bool(options.output)
+    kept = ""
+    if options.output:
+        kept = f"; {output_left(options.output, namespace)}, _ue_bulk.results holds this run's"
     if options.output and not raises:
         namespace[options.output] = value
     if not options.quiet or halted:

@@ -24,7 +24,7 @@ from .curl import curl_command, token_fetch_comment
 from .progress import PageCounter
 from .render import RequestView, ResponseView
 from .request import RequestSpec, RequestTemplate
-from .result import shown
+from .result import output_left, shown
 from .save import check_target, write_answer
 
 Show = Callable[[Any], None]
@@ -278,7 +278,7 @@ def call_once(
         if view is not None:
             show(view)
         if options.output and not note:
-            note = f"; -o {options.output} keeps its value, _ue holds this answer"
+            note = f"; {output_left(options.output, namespace)}, _ue holds this answer"
         raise HttpStatusError(
             describe_error(response, body) + f" (--no-raise to go on{note})", response
         )
@@ -311,12 +311,12 @@ def _keep_partial(
             with contextlib.suppress(UsageEngineError):  # no list: the pages as they came
                 value = framed_value(pages.body)[0]
         namespace[options.output] = value
-        where = f"-o {options.output} and _ue.body"
+        where = f"-o {options.output} and _ue.body hold"
+    else:
+        where += " holds"
     count = pages.page_count
     kept = f"{count} page{'s' if count != 1 else ''}, {pages.item_count} items"
-    raise UsageEngineError(
-        f"Interrupted (Ctrl-C) after {kept}: {where} hold them; the list is partial."
-    )
+    raise UsageEngineError(f"Interrupted (Ctrl-C) after {kept}: {where} them; the list is partial.")
 
 
 def _show_frame(

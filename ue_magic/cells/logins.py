@@ -97,6 +97,7 @@ class Login:
             described.checker,
             template,
             namespace,
+            resolve_url=self.client.resolve_url if self.client is not None else None,
             cell=cell,
             message_form=message_form,
             each=each,

@@ -186,10 +186,26 @@ def parse_line(
     try:
         return Arguments(vars(parser.parse_args(list(split_line(line)))))
     except Exception as error:
-        message = number_needed(str(error), numbers)
+        message = number_needed(str(error), numbers) or _value_of_a_flag(str(error))
         if message is None:
             raise
         raise type(error)(message) from None
+
+
+_FLAG_VALUE = re.compile(r"argument ([\w/-]+): ignored explicit argument (.*)", re.DOTALL)
+
+
+def _value_of_a_flag(error: str) -> str | None:
+    """argparse's "argument -q/--quiet: ignored explicit argument ';'" (from ``-q; print(x)``)
+    as what it means; None for any other error."""
+    found = _FLAG_VALUE.search(error)
+    if found is None:
+        return None
+    flag = found.group(1)  # as argparse names it: -q/--quiet
+    return (
+        f"{flag} takes no value, but {found.group(2)} follows it. A magic line takes no Python "
+        "after it: put that on a line of its own."
+    )
 
 
 _BAD_NUMBER = re.compile(r"argument (--[\w-]+): invalid (int|float) value: (.*)", re.DOTALL)

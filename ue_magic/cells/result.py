@@ -8,6 +8,7 @@ answer is shown once, and never in full when it is big. With ``-q`` it shows not
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -101,3 +102,11 @@ def line_value_is_used(shell: Any, line: str) -> bool:
     except (AttributeError, IndexError):
         return True
     return value_is_used(cell, "ue_call", line)
+
+
+def output_left(name: str, namespace: Mapping[str, Any]) -> str:
+    """What a call that raises did to ``-o NAME``: nothing, which the error says (a variable
+    never set is named as such, so that its NameError in the next cell is no surprise)."""
+    if name in namespace:
+        return f"-o {name} keeps its value"
+    return f"-o {name} is not set"

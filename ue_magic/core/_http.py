@@ -34,7 +34,13 @@ import httpx
 from .._constants import DEFAULT_MAX_BYTES, TOKEN_MAX_BYTES
 from ..errors import AnswerTooLargeError, ConfigurationError
 from ._decoding import BoundedDecoder, codings, offered_codings, stacked_error
-from ._httpx_private import bound_decoder, pool_backends, replace_jar, set_pool_backend
+from ._httpx_private import (
+    bound_decoder,
+    h11_state,
+    pool_backends,
+    replace_jar,
+    set_pool_backend,
+)
 from .credentials import is_loopback_host
 
 __all__ = [
@@ -250,14 +256,9 @@ def _drop_if_unread(stream: object) -> None:
 
     Bytes that arrive later are caught by httpcore itself (an idle connection that is readable
     is dropped); those already read into h11's buffer are seen here, through httpcore's private
-    attributes (httpx -> pool -> connection); without them (another version), nothing is done.
+    attributes (``_httpx_private.h11_state``); without them (another version), nothing is done.
     """
-    for _ in range(4):
-        connection = getattr(stream, "_connection", None)
-        if connection is not None:
-            break
-        stream = getattr(stream, "_httpcore_stream", None) or getattr(stream, "_stream", None)
-    state = getattr(connection, "_h11_state", None)
+    state = h11_state(stream)
     trailing = getattr(state, "trailing_data", None)
     if isinstance(trailing, tuple) and trailing[0] and state is not None:
         # our side marked failed: httpcore closes the connection instead of pooling it

@@ -15,6 +15,11 @@ fails loudly (and by name) instead of silently dropping a safeguard:
   (profiled: about 28 µs an answer, the biggest cost of a small answer after the socket).
 - ``replace_body`` / ``Response._content`` and ``_text``: a kept response's body with echoed
   tokens masked, for every reader (``.content``, ``.text``, ``.json()``).
+- ``h11_state`` / the streams' ``_stream``, ``_httpcore_stream``, ``_connection`` and
+  ``HTTP11Connection._h11_state``: bytes a server sent past the end of an answer, already in
+  h11's buffer, so the connection is not reused and they are never read as the next request's
+  answer. Without them nothing is done (httpcore still drops an idle connection that turns
+  readable).
 - ``become`` / ``Response.__class__``: the responses the client returns are ``ApiResponse``,
   whose ``raise_for_status()`` message carries the API's reason; the object stays httpx's own.
 """
@@ -29,6 +34,7 @@ import httpx
 __all__ = [
     "become",
     "bound_decoder",
+    "h11_state",
     "pool_backends",
     "replace_body",
     "replace_jar",
@@ -57,6 +63,18 @@ def bound_decoder(response: httpx.Response, wrap: Callable[[Any], Any]) -> bool:
         return False
     vars(response)["_decoder"] = wrap(get_decoder())
     return True
+
+
+def h11_state(stream: Any) -> Any:
+    """The h11 connection under an answer's body stream (httpx's stream -> httpcore's pool
+    stream -> the HTTP/1.1 connection), or None (HTTP/2, another transport or version)."""
+    connection = None
+    for _ in range(4):
+        connection = getattr(stream, "_connection", None)
+        if connection is not None:
+            break
+        stream = getattr(stream, "_httpcore_stream", None) or getattr(stream, "_stream", None)
+    return getattr(connection, "_h11_state", None)
 
 
 def replace_jar(client: httpx.Client, jar: httpx.Cookies) -> None:

@@ -86,7 +86,6 @@ class UsageEngineMagics(Magics):
         super().__init__(shell, **kwargs)
         # the kernel's logins: a plain object that outlives this instance (%reload_ext hands it on)
         self.logins = logins if logins is not None else Logins()
-        self.cells: Any = None  # whether a cell is running (``_extension.Cells``), set on load
         # A loop re-sends the same lines: parse and compile once (both results are immutable).
         self._call_args = functools.lru_cache(maxsize=256)(
             functools.partial(self._parse, self.ue_call)
@@ -411,9 +410,9 @@ class UsageEngineMagics(Magics):
         client = self.client_for(args.profile)
         namespace = self.shell.user_ns if self.shell is not None else {}
         try:
-            words = (*args.request_line, *args.header)
-            path = args.request_line[-1] if args.request_line else None  # else the cell's
-            refuse_ipython_names(line, words, path, cell or "", namespace)
+            refuse_ipython_names(
+                line, args.request_line, args.header, cell or "", namespace, template.body_mode
+            )
             try:
                 self._check_call(args, template, cell, namespace)
             except KeyboardInterrupt:  # nothing sent: one line, and an error stops Run All

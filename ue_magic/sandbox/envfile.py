@@ -27,6 +27,9 @@ class EnvFileError(Exception):
     """The file cannot or must not be written (the message names it and says why)."""
 
 
+_OWN_HEADER = re.compile(r"# ue-sandbox at .*; written by --env-file$")
+
+
 def _is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
@@ -67,13 +70,15 @@ def check_env_file(path: Path) -> None:
 
 def write_env_file(path: Path, env: Mapping[str, str], header: str) -> None:
     """Replace the lines of ``path`` that set a key of ``env`` (others are kept, in order), then
-    add ``header`` (comment lines) and ``env``'s lines. Written whole, then renamed into place."""
+    add ``header`` (comment lines) and ``env``'s lines. Written whole, then renamed into place.
+    The header an earlier run wrote goes with its settings (it names a process now gone)."""
     check_env_file(path)
     kept: list[str] = []
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             found = _SETTING.match(line)
-            if found is None or found.group(1) not in env:
+            ours = _OWN_HEADER.match(line) if found is None else found.group(1) in env
+            if not ours:
                 kept.append(line)
     while kept and not kept[-1].strip():
         kept.pop()

@@ -21,6 +21,7 @@ def check_call(
     template: RequestTemplate,
     namespace: MutableMapping[str, Any],
     *,
+    resolve_url: Callable[[str], object] | None = None,
     cell: str | None,
     message_form: bool,
     each: str | None = None,
@@ -30,7 +31,9 @@ def check_call(
 
     A one-shot iterator given to ``each`` (a generator) is not checked: checking would use it
     up. The cell is rendered first, so a mistake in it is reported before ``checker_of`` may
-    fetch the description (the one request a check can cost, once per login). Raises
+    fetch the description (the one request a check can cost, once per login); so is a URL that
+    ``resolve_url`` (the client's) refuses, such as one on another origin, which the description
+    does not describe. Raises
     BodyCheckError (with ``each``, naming the item) or the render errors the cell would raise
     anyway; returns the match and a warning for a request the description does not have, or
     for a body schema too broken or too complex to check (each body within 0.5 s, all of
@@ -48,6 +51,8 @@ def check_call(
     else:
         specs = iter([template.render(namespace)])
     first = next(specs, None)
+    if first is not None and resolve_url is not None:
+        resolve_url(first.path)  # another origin: refused as sending would, before any warning
     checker = checker_of()
     if first is None or checker is None:
         return Checked(None)

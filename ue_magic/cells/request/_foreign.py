@@ -6,90 +6,158 @@ written (``?meterTypeId={meter_type_id}`` finds nothing, ``/meter-types/{id}`` i
 that is a variable of the notebook (the user almost surely meant its value: write
 ``{{name}}``), and a ``{name}`` in the path with no such variable (a segment copied from a path
 template: give the value).
+
+Who means the text as written has a way out that needs no new syntax, and the refusal names the
+one for where the text stands: in the URL or a form body, percent-encoding (``%7Bname%7D``,
+``%24name``), which the server decodes; in a JSON body, JSON's own escape (``\\u007bname}``,
+``\\u0024name``), the same JSON string. A header or any other body has no escape: the text goes
+in a variable, sent with ``{{variable}}``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ..._constants import METHODS
 from ...errors import RequestSyntaxError
 from ..magic_line import word_spans
+from ._body import FORM, JSON
 
 __all__ = ["refuse_ipython_names"]
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _FOREIGN = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)\}(?!\})|\$\{?([A-Za-z_]\w*)\}?")
+_FILE_VARIABLE = re.compile(r"\s*@[\w.-]+\s*=")  # ``@name = value`` before the request line
+
+#: where the text stands -> how it is written to be sent as written (None: no escape there)
+URL, HEADER, TEXT, VARIABLE = "url", "header", "text", "variable"
+_PERCENT = {"{": "%7B", "}": "%7D", "$": "%24"}
+_ESCAPES: dict[str, tuple[dict[str, str], str] | None] = {
+    URL: (_PERCENT, ""),
+    FORM: (_PERCENT, ""),
+    JSON: ({"{": "\\u007b", "$": "\\u0024"}, " (JSON's escape)"),
+    HEADER: None,
+    TEXT: None,
+    VARIABLE: None,
+}
+_NO_ESCAPE = {HEADER: "a header", TEXT: "this body", VARIABLE: "a file variable"}
 
 
 def refuse_ipython_names(
     line: str,
-    words: Iterable[str],
-    path: str | None,
+    request_line: Sequence[str],
+    headers: Sequence[str],
     cell: str,
     namespace: Mapping[str, Any],
+    body_mode: str | None = JSON,
 ) -> None:
     """Raise RequestSyntaxError (line 0 for the magic line, with its column and a caret) for
     the first ``{name}`` or ``$name`` whose name is defined in ``namespace``, or ``{name}`` in
-    the path whose name is not.
+    the path whose name is not; its message says how to send the text as written there.
 
-    ``line``: the magic line; ``words``: those of its words to look at (the request line,
-    ``-H`` values); ``path``: the PATH word of the line, or None when the cell is an HTTP
-    message (its request line has the path); ``cell``: the cell. Comment lines (``#``, ``//``)
-    and ``{{ }}`` placeholders are not looked at.
+    ``line``: the magic line; ``request_line``: its METHOD PATH words (empty when the cell is an
+    HTTP message, whose request line has the path); ``headers``: the ``-H`` values; ``cell``:
+    the cell; ``body_mode``: how its body is read (``_body.JSON``, ``FORM``...; None when not
+    known before sending). Comment lines (``#``, ``//``) and ``{{ }}`` placeholders are not
+    looked at.
     """
-    wanted = set(words)
+    path = request_line[-1] if request_line else None
     for word, start, end in word_spans(line):
-        if word in wanted:
+        if word in request_line or word in headers:
             written = line[start:end]
             path_end = len(written.split("?")[0]) if word == path else 0
-            _check(written, path_end, 0, start + 1, line, namespace)
-    request_line = path is None
+            where = URL if word in request_line else HEADER
+            _check(written, where, (0, path_end), 0, start + 1, line, namespace)
+    lines = _cell_lines(cell, body_mode or TEXT) if path is None else _body_lines(cell, body_mode)
+    for number, text, where, path_span in lines:
+        _check(text, where, path_span, number, 1, text, namespace)
+
+
+def _body_lines(
+    cell: str, body_mode: str | None
+) -> Iterator[tuple[int, str, str, tuple[int, int]]]:
+    """The cell as a body (METHOD PATH on the magic line)."""
+    where = body_mode if body_mode in (JSON, FORM) else TEXT
+    for number, text in enumerate(cell.splitlines(), 1):
+        if text.strip() and not text.strip().startswith(("#", "//")):
+            yield number, text, where, (0, 0)
+
+
+def _cell_lines(cell: str, body_mode: str) -> Iterator[tuple[int, str, str, tuple[int, int]]]:
+    """The cell as an HTTP message: each line that is not a comment, with where it stands (the
+    URL: request line, indented ``/`` continuations, ``?``/``&`` lines; then headers; after a
+    blank line, the body) and the span of the path in it."""
+    stage = ""  # before the request line, then URL, HEADER, the body
+    body = body_mode if body_mode in (JSON, FORM) else TEXT
     for number, text in enumerate(cell.splitlines(), 1):
         stripped = text.strip()
+        if stage in (URL, HEADER) and not stripped:
+            stage = body
         if not stripped or stripped.startswith(("#", "//")):
             continue
-        path_start = path_end = 0
-        if request_line:  # the first line that is not a comment: METHOD URL [HTTP/1.1]
-            request_line = False
+        span = (0, 0)
+        if not stage and _FILE_VARIABLE.match(text):
+            yield number, text, VARIABLE, span
+            continue
+        if not stage:  # the request line: METHOD URL [HTTP/1.1]
+            stage = URL
             first, _, rest = stripped.partition(" ")
             url = rest.strip().split(" ")[0] if first.upper() in METHODS else first
-            path_start = text.find(url)
-            path_end = path_start + len(url.split("?")[0])
-        _check(text, path_end, number, 1, text, namespace, path_start)
+            start = text.find(url)
+            span = (start, start + len(url.split("?")[0]))
+        elif stage == URL and text[:1] in (" ", "\t") and stripped.startswith("/"):
+            span = (0, len(text.split("?")[0]))  # the path continues
+        elif stage == URL and stripped[:1] in ("?", "&"):
+            pass
+        elif stage == URL:
+            stage = HEADER
+        yield number, text, stage, span
 
 
 def _check(
     text: str,
-    path_end: int,
+    where: str,
+    path_span: tuple[int, int],
     line: int,
     column: int,
     source: str,
     namespace: Mapping[str, Any],
-    path_start: int = 0,
 ) -> None:
-    """Refuse the first offending name in ``text`` (at ``column`` of ``line``; its path is
-    ``text[path_start:path_end]``)."""
+    """Refuse the first offending name in ``text`` (at ``column`` of ``line``), which stands
+    in ``where``; its path is ``text[path_span[0]:path_span[1]]``."""
     blanked = _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)  # offsets kept
     for found in _FOREIGN.finditer(blanked):
-        name = found.group(1) or found.group(2)
+        name, written = found.group(1) or found.group(2), found.group(0)
         at = column + found.start()
         if name in namespace and not name.startswith("_"):
             raise RequestSyntaxError(
-                f"{found.group(0)} is IPython's syntax, which %ue_call does not expand: it "
-                f"would be sent as written. Write {{{{{name}}}}} to send the value of {name}.",
+                f"{written} is IPython's syntax, which %ue_call does not expand: write "
+                f"{{{{{name}}}}} to send the value of {name}{_as_written(written, where)}.",
                 line,
                 at,
                 source,
             )
-        if found.group(1) and path_start <= found.start() < path_end:
+        if found.group(1) and path_span[0] <= found.start() < path_span[1]:
             raise RequestSyntaxError(
-                f"{found.group(0)} in the path is a path template's placeholder, not filled in "
-                f"(no variable {name} is defined), so it would be sent as written. Give the "
-                f"value here, or write {{{{{name}}}}} to use a notebook variable {name}.",
+                f"{written} in the path is a path template's placeholder, not filled in "
+                f"(no variable {name} is defined): give the value here, write {{{{{name}}}}} to "
+                f"use a notebook variable {name}{_as_written(written, URL)}.",
                 line,
                 at,
                 source,
             )
+
+
+def _as_written(written: str, where: str) -> str:
+    """How to send ``written`` as it stands, for the end of a refusal."""
+    escape = _ESCAPES[where]
+    if escape is None:
+        return (
+            f"; {_NO_ESCAPE[where]} has no escape, so to send {written} as written put it in a "
+            f"variable (text = '{written}') and write {{{{text}}}}"
+        )
+    table, note = escape
+    escaped = "".join(table.get(char, char) for char in written)
+    return f", or {escaped}{note} to send {written} as written"

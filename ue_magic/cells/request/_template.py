@@ -74,6 +74,7 @@ class RequestTemplate:
         "_headers",
         "_params",
         "_path",
+        "body_mode",
         "fields",
         "method",
         "names",
@@ -87,8 +88,12 @@ class RequestTemplate:
         headers: Sequence[tuple[str, Parts]],
         body: Parts | None,
         deferred: _DeferredBody | None = None,
+        body_mode: str | None = None,
     ) -> None:
         self.method = method
+        # how the body is read (``_body.JSON``, ``FORM``...); None: no body, or a templated
+        # Content-Type decides it when rendered
+        self.body_mode = body_mode
         self._path = path
         self._params = tuple(params)
         self._headers = tuple(headers)
@@ -229,7 +234,9 @@ def compile_request(
     if content_type is None:
         all_headers.append(("Content-Type", ("application/json",)))
     body_parts = compile_body(body, origin, mode)
-    return RequestTemplate(message.method, message.path, message.params, all_headers, body_parts)
+    return RequestTemplate(
+        message.method, message.path, message.params, all_headers, body_parts, body_mode=mode
+    )
 
 
 def _cell_body_mode(content_type: str | None) -> str:
