@@ -196,11 +196,11 @@ def _yaml_with(document: Any, extra: str) -> str:
 def test_a_loaded_description_is_kept_out_of_later_garbage_collections(tmp_path: Path) -> None:
     """Python's full collections walk every object, holding the GIL: 0.1 to 0.4 s each with a
     20 MB description's objects, again and again while they were made. The load runs without
-    collection and freezes what it made; collection is on again after it."""
+    collection and freezes what it made (a big description only); collection is on again after."""
     import gc
 
     path = tmp_path / "openapi.json"
-    path.write_bytes(big_description(300_000))
+    path.write_bytes(big_description(_load.CHILD_BYTES))
     described = LoginDescription(str(path), "http://127.0.0.1:9/", _no_fetch, print)
     assert gc.isenabled()
     described.start()
@@ -212,3 +212,16 @@ def test_a_loaded_description_is_kept_out_of_later_garbage_collections(tmp_path:
     assert description is not None and gc.isenabled()
     root = description.documents.root
     assert root["paths"] and not any(root["paths"] is o for o in gc.get_objects())  # frozen
+
+
+def test_a_small_description_is_not_frozen(tmp_path: Path) -> None:
+    """Freezing is process-wide (cycles alive then are never collected): not for a small one."""
+    import gc
+
+    path = tmp_path / "openapi.json"
+    path.write_bytes(big_description(100_000))
+    described = LoginDescription(str(path), "http://127.0.0.1:9/", _no_fetch, print)
+    description = described.get()
+    assert description is not None and gc.isenabled()
+    root = description.documents.root
+    assert any(root["paths"] is o for o in gc.get_objects())  # walked by collections as before

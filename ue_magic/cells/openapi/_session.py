@@ -23,7 +23,7 @@ from typing import Any
 
 from ...errors import ApiConnectionError, DescriptionError, OriginError, UsageEngineError
 from ._check import RequestChecker
-from ._load import MAX_BYTES, shown_url
+from ._load import CHILD_BYTES, MAX_BYTES, shown_url
 from ._model import Description, NotADescription, load_description
 
 DEFAULT_NAME = "openapi.json"
@@ -136,7 +136,7 @@ class LoginDescription:
         return self._loading
 
     def _run(self, generation: int, done: threading.Event) -> None:
-        with without_collection_pauses():
+        with without_collection_pauses() as made_big:
             try:
                 description, note, warnings = self._load()
             except BaseException as error:  # a bug: said, not lost in a thread
@@ -146,6 +146,8 @@ class LoginDescription:
             if description is not None:  # body checks made ready in the background
                 checker = RequestChecker(description)
                 checker.warm_up()
+                if description.size >= CHILD_BYTES:
+                    made_big()
         with self._lock:
             if generation == self._generation:
                 self._description, self._checker, self.note = description, checker, note
@@ -226,32 +228,42 @@ class LoginDescription:
 
 
 _collection_lock = threading.Lock()
-_collection_holds = [0, False]  # loads running, and whether collection was on before the first
+# loads running; whether collection was on before the first; whether one made a big description
+_collection_holds: list[Any] = [0, False, False]
 
 
 @contextmanager
-def without_collection_pauses() -> Iterator[None]:
-    """No cyclic garbage collection while a description loads, and its objects kept out of
-    later ones (``gc.freeze()``).
+def without_collection_pauses() -> Iterator[Callable[[], None]]:
+    """No cyclic garbage collection while a description loads; yields ``made_big()``, which
+    the load calls when its description is big (``CHILD_BYTES`` or more): its objects are then
+    kept out of later collections (``gc.freeze()``) when the last running load ends.
 
     Why: a 20 MB description is about 2,000,000 objects; while they are made, Python's full
     collections (each walks every object, holding the GIL: 0.1 to 0.4 s) run again and again,
-    and a Tab pressed during one waits for it. Frozen at the end, the description is never
-    walked again; its objects are freed by reference counting as before. Collection is off for
-    the load only (seconds), for the whole process, and back on after the last load ends;
-    garbage cycles made meanwhile are kept, as a frozen object is (a few, in practice)."""
+    and a Tab pressed during one waits for it. Frozen, the description is never walked again;
+    its objects are freed by reference counting as before. Collection is off for the load only
+    (seconds), for the whole process, and back on after the last load ends. Freezing is
+    process-wide too: cycles that are alive then and become garbage later are kept, so it is done
+    for a big description only, where the pauses it saves are long."""
+
+    def made_big() -> None:
+        with _collection_lock:
+            _collection_holds[2] = True
+
     with _collection_lock:
         if _collection_holds[0] == 0:
             _collection_holds[1] = gc.isenabled()
             gc.disable()
         _collection_holds[0] += 1
     try:
-        yield
+        yield made_big
     finally:
         with _collection_lock:
             _collection_holds[0] -= 1
             if _collection_holds[0] == 0:
-                gc.freeze()
+                if _collection_holds[2]:
+                    gc.freeze()
+                _collection_holds[2] = False
                 if _collection_holds[1]:
                     gc.enable()
 
