@@ -225,3 +225,22 @@ def test_a_small_description_is_not_frozen(tmp_path: Path) -> None:
     assert description is not None and gc.isenabled()
     root = description.documents.root
     assert any(root["paths"] is o for o in gc.get_objects())  # walked by collections as before
+
+
+def test_the_child_is_handed_none_of_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A secret set in the environment (UE_CLIENT_SECRET) is not copied into the child's."""
+    import subprocess
+
+    seen: dict[str, Any] = {}
+    real = subprocess.run
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setenv("UE_CLIENT_SECRET", "s3cr3t-in-env")
+    monkeypatch.setattr(subprocess, "run", run)
+    assert _load.parse(_big_text("json"), "big")["openapi"] == "3.1.0"
+    assert "s3cr3t-in-env" not in repr(seen["env"])

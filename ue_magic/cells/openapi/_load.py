@@ -11,6 +11,7 @@ time (one warning) rather than in the middle of a completion.
 from __future__ import annotations
 
 import marshal
+import os
 import re
 import subprocess
 import sys
@@ -183,8 +184,17 @@ def parse_elsewhere(data: bytes) -> Parsed | None:
         return None
     paths = [p for p in sys.path if isinstance(p, str) and Path(p).is_absolute()]
     command = [sys.executable, "-I", str(_CHILD), str(sys.getrecursionlimit()), *paths]
+    # the child needs no setting: none of the environment (a secret set there) is handed on
+    env = {name: os.environ[name] for name in ("SYSTEMROOT", "PATH") if name in os.environ}
     try:
-        done = subprocess.run(command, input=data, capture_output=True, timeout=CHILD_SECONDS)
+        done = subprocess.run(
+            command,
+            input=data,
+            capture_output=True,
+            timeout=CHILD_SECONDS,
+            env=env,
+            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # Windows: no console
+        )
     except subprocess.TimeoutExpired:  # it would take as long here
         return "slow", ""
     except (OSError, subprocess.SubprocessError):
