@@ -10,8 +10,8 @@ time (one warning) rather than in the middle of a completion.
 
 from __future__ import annotations
 
-import marshal
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -211,7 +211,8 @@ def rebuild(stream: bytes) -> Parsed | None:
     try:
         while at + 4 <= len(view):
             size = int.from_bytes(view[at : at + 4], "big")
-            record = marshal.loads(view[at + 4 : at + 4 + size])  # one piece: a few ms at most
+            # our child's own records (``_parse_child``): one piece, a few ms at most
+            record = pickle.loads(view[at + 4 : at + 4 + size])
             at += 4 + size
             kind = record[0]
             if kind == "parsed":
@@ -238,7 +239,7 @@ def rebuild(stream: bytes) -> Parsed | None:
                     target.extend(record[2])
             else:
                 return None
-    except (EOFError, ValueError, TypeError, IndexError, KeyError):
+    except (EOFError, ValueError, TypeError, IndexError, KeyError, pickle.UnpicklingError):
         pass
     return None
 

@@ -4,11 +4,13 @@ Run as a script (``python -I _parse_child.py LIMIT PATH...``): the text on stdin
 stdout in pieces. Why a child process: ``json.loads`` of a 20 MB description holds the GIL for its
 whole parse (0.3 to 0.8 s), and freeing a 20 MB YAML parse's node tree holds it for seconds, so a
 Tab pressed meanwhile waits as long. Here they hold the child's GIL. The value comes back as
-``marshal`` records of at most ``PIECE`` values each, so the kernel rebuilds it in steps short
+``pickle`` records of at most ``PIECE`` values each, so the kernel rebuilds it in steps short
 enough for a Tab to run between them, whatever the shape (100,000 paths or one array of
 4,000,000 strings). Standard library (and PyYAML) only: it does not import ue-magic.
 
-Each record is its length (4 bytes, big-endian) and ``marshal.dumps(record)``: ``("parsed",
+Each record is its length (4 bytes, big-endian) and ``pickle.dumps(record)`` (pickle, not
+marshal: YAML gives dates, sets and bytes too; the records come from this code, never from the
+text, which only gives values): ``("parsed",
 kind, text)`` for a text that is not read (see ``parse_text``); ``("all", value)``; ``("shell",
 parent, key, is_dict)`` (a container too big for one piece, numbered in order from 0);
 ``("items", container, entries)`` (key-value pairs of a dict, or values of a list); ``("end",)``.
@@ -18,13 +20,13 @@ from __future__ import annotations
 
 import gc
 import json
-import marshal
 import math
+import pickle
 import sys
 from collections.abc import Iterator
 from typing import Any
 
-PIECE = 20_000  # values per record: a few ms to rebuild
+PIECE = 10_000  # values per record: a few ms to rebuild
 # YAML aliases (``*a``) share a node; walked as a tree, nine levels of ten aliases are 10**9
 # values from a few hundred bytes. A file may expand to at most this many values more than it
 # holds: real descriptions use a handful of anchors; a bomb is refused when parsed.
@@ -208,7 +210,7 @@ def _entries(node: Any) -> Iterator[tuple[Any, Any]]:
 
 
 def _write(out: Any, record: tuple[Any, ...]) -> None:
-    blob = marshal.dumps(record)
+    blob = pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
     out.write(len(blob).to_bytes(4, "big"))
     out.write(blob)
 
@@ -228,7 +230,7 @@ def main() -> None:
     try:
         for record in records(found):
             _write(out, record)
-    except (ValueError, RecursionError):  # marshal's depth limit (2,000): the kernel parses it
+    except (ValueError, RecursionError, pickle.PicklingError):  # the kernel parses it then
         sys.exit(3)
     out.flush()
 
