@@ -167,6 +167,7 @@ _NOT_READ = {
     "digits": "{uri} holds an integer of over {digits:,} digits; ue-magic does not read it.",
     "aliases": "{uri}: its YAML aliases expand to over {aliases:,} more values than it holds "
     "(or refer to themselves); ue-magic does not read it.",
+    "huge": "{uri} holds a number too large for a float (over 1.8e308); ue-magic does not read it.",
     "not json": "{uri} is not JSON ({why}).",
     "slow": "{uri} takes over {seconds:g} s to parse; ue-magic does not read it.",
     "neither": "{uri} is neither JSON nor YAML ({why}).",

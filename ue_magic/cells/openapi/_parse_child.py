@@ -22,6 +22,7 @@ import gc
 import json
 import math
 import pickle
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -31,11 +32,13 @@ PIECE = 10_000  # values per record: a few ms to rebuild
 # values from a few hundred bytes. A file may expand to at most this many values more than it
 # holds: real descriptions use a handful of anchors; a bomb is refused when parsed.
 MAX_ALIAS_VALUES = 1_000_000
+_BIG_EXPONENT = re.compile(rb"[eE]\+?0*[1-9][0-9]{2,}")  # 1e308 and over: maybe infinite
 TOO_MANY_DIGITS = "Exceeds the limit"  # Python's limit on int("..."), for every parse
 Parsed = tuple[str, Any]
 """``("ok", value)``, or why the text is not read: ``("deep", "")``, ``("constant", "NaN")``
 (NaN or an infinity, in JSON or YAML), ``("digits", "")`` (an integer too long for Python),
-``("aliases", "")``, ``("not json", why)`` (no PyYAML), ``("neither", why JSON failed)``,
+``("aliases", "")``, ``("huge", "")`` (a JSON number over a float's range),
+``("not json", why)`` (no PyYAML), ``("neither", why JSON failed)``,
 ``("yaml", why)`` (YAML that Python cannot hold)."""
 
 
@@ -44,7 +47,11 @@ def parse_text(data: bytes) -> Parsed:
     are refused as JSON's ``NaN`` and ``Infinity`` are: neither is a JSON value, so a schema or
     an example holding one could not be sent or checked as JSON."""
     try:
-        return "ok", json.loads(data, parse_constant=_no_constant)
+        document = json.loads(data, parse_constant=_no_constant)
+        # 1e999 is JSON, read as an infinity: refused as YAML's .inf, with its own reason
+        if _BIG_EXPONENT.search(data) and _not_finite([document]):
+            return "huge", ""
+        return "ok", document
     except RecursionError:
         return "deep", ""
     except _NotJsonNumber as exc:
