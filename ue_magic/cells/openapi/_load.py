@@ -184,7 +184,7 @@ def parse_elsewhere(data: bytes) -> Parsed | None:
     if not sys.executable or getattr(sys, "frozen", False):
         return None
     paths = [p for p in sys.path if isinstance(p, str) and Path(p).is_absolute()]
-    command = [sys.executable, "-I", str(_CHILD), str(sys.getrecursionlimit()), *paths]
+    command = [sys.executable, "-I", "-S", str(_CHILD), str(sys.getrecursionlimit()), *paths]
     # the child needs no setting: none of the environment (a secret set there) is handed on
     env = {name: os.environ[name] for name in ("SYSTEMROOT", "PATH") if name in os.environ}
     try:

@@ -1,7 +1,8 @@
 """Reading a description's text (JSON, or YAML when PyYAML is installed), in a child process.
 
-Run as a script (``python -I _parse_child.py LIMIT PATH...``): the text on stdin, the value on
-stdout in pieces. Why a child process: ``json.loads`` of a 20 MB description holds the GIL for its
+Run as a script (``python -I -S _parse_child.py LIMIT PATH...``: the kernel's recursion limit and
+``sys.path``, so that it reads as the kernel would, without running .pth files): the text on
+stdin, the value on stdout in pieces. Why a child process: ``json.loads`` of a 20 MB description holds the GIL for its
 whole parse (0.3 to 0.8 s), and freeing a 20 MB YAML parse's node tree holds it for seconds, so a
 Tab pressed meanwhile waits as long. Here they hold the child's GIL. The value comes back as
 ``pickle`` records of at most ``PIECE`` values each, so the kernel rebuilds it in steps short
