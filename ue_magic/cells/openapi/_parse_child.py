@@ -2,12 +2,14 @@
 
 Run as a script (``python -I -S _parse_child.py LIMIT PATH...``: the kernel's recursion limit and
 ``sys.path``, so that it reads as the kernel would, without running .pth files): the text on
-stdin, the value on stdout in pieces. Why a child process: ``json.loads`` of a 20 MB description holds the GIL for its
-whole parse (0.3 to 0.8 s), and freeing a 20 MB YAML parse's node tree holds it for seconds, so a
-Tab pressed meanwhile waits as long. Here they hold the child's GIL. The value comes back as
-``pickle`` records of at most ``PIECE`` values each, so the kernel rebuilds it in steps short
-enough for a Tab to run between them, whatever the shape (100,000 paths or one array of
-4,000,000 strings). Standard library (and PyYAML) only: it does not import ue-magic.
+stdin, the value on stdout in pieces.
+
+Why a child process: ``json.loads`` of a 20 MB description holds the GIL for its whole parse (0.3
+to 0.8 s), and freeing a 20 MB YAML parse's node tree holds it for seconds, so a Tab pressed
+meanwhile waits as long. Here they hold the child's GIL. The value comes back as ``pickle``
+records of at most ``PIECE`` values each, so the kernel rebuilds it in steps short enough for a
+Tab to run between them, whatever the shape (100,000 paths or one array of 4,000,000 strings).
+Standard library (and PyYAML) only: it does not import ue-magic.
 
 Each record is its length (4 bytes, big-endian) and ``pickle.dumps(record)`` (pickle, not
 marshal: YAML gives dates, sets and bytes too; the records come from this code, never from the
