@@ -12,7 +12,11 @@ it, AIMD (additive increase, multiplicative decrease, as TCP's congestion contro
   refusals the limit was met, so the requests it accepted in between, over that time, are its rate
   (a bucket that ran dry twice let through exactly N a second meanwhile; a window, N a second). A
   first, rough estimate is probed upwards quickly until the service refuses again; a measured one is
-  held 1.5% under and probed again only after ``CREEP_AFTER`` seconds; never above ``--rate``.
+  held 1.5% under and probed again only after ``CREEP_AFTER`` seconds; never above ``--rate``. The
+  first estimate is what the first burst got over its time and the Retry-After (a window's quota);
+  when that burst was quick and whole seconds are all the Retry-After says, a good answer after
+  the first short pause shows a bucket that refills, whose rate may be far over its stock: the
+  estimate is raised to between the two (``_after_quick_burst``).
 - A refused attempt is not sent again before its Retry-After (its worker waits it out). The others
   pause briefly (``SHORT_PAUSES``: a bucket refills in a fraction of a second), unless the first
   start after each is refused too (a window is full until its end): then the run is windowed, and
@@ -59,6 +63,8 @@ BACKOFF = 1.0  # seconds, a Retry-After for a 429 without one
 MIN_PACE = 0.5  # requests a second: the slowest pace a 429 can set
 FENCEPOST = 0.75  # of a token: what the first start after a refusal found refilled, about
 MIN_STRETCH = 0.5  # seconds between two refusals that measure a rate
+QUICK_BURST = 4  # requests: a first burst of this many or more, let through in less than a
+# SHORT_PAUSE and refused, emptied a bucket's stock: its rate is not the burst over the wait
 _HISTORY = 30.0  # seconds of starts kept to measure rates
 
 
@@ -134,6 +140,7 @@ class Throttle:
         self._lowest = 0.0  # the lowest pace since the last refusal (did it stay over the rate?)
         self._dry_twice = False  # two refusals have measured something
         self._rough_rounds = 0  # probes that ended without a clean measure
+        self._bounds: tuple[float, float] | None = None  # (low, high): a quick first burst's
         self._refused: tuple[float, float, float] | None = None  # (start, wait, epoch) to settle
         self._dry: float | None = None  # start of the last refusal settled: the limit was met
         self._throttled = self._pauses = self._peak = 0
@@ -272,6 +279,8 @@ class Throttle:
             self._mark(started, ok)
             if quota is not None and self.adaptive:
                 self._read(quota, started, now)
+            if self._bounds is not None and started >= self._epoch_start and self._refused is None:
+                self._after_quick_burst(ok)
             if ok:
                 self._grow(now)
                 return
@@ -310,7 +319,9 @@ class Throttle:
                 if until > self._pause_until:
                     self._paused += until - max(now, self._pause_until)
                     self._pause_until = until
-                    self._next_start = until
+                    # places taken before the pause and ending after it are kept by their
+                    # waiters: new ones come after them, not on top of them
+                    self._next_start = max(until, self._next_start)
                 self._pauses += 1
                 self._epoch_start = until
             self._cond.notify_all()
@@ -349,6 +360,28 @@ class Throttle:
         self._pace = pace if self.cap is None else min(self.cap, pace)
         self._lowest = min(self._lowest, self._pace)
         self._mode = mode
+
+    def _after_quick_burst(self, ok: bool) -> None:
+        """The first answer after the first pause, which followed a quick burst: good, the
+        limit refilled some in the short pause, so it is a bucket, and the burst over the wait
+        (its stock: 5/s for a bucket of 100/s, bursts of 5, a 16th of it) is far under its rate.
+        The rate lies between that and the burst's own speed (an empty bucket refuses what
+        comes faster than it refills): the pace is raised to their geometric mean, and probing
+        (or its first overshoot) finds the rest. Refused: a window, or a bucket too slow to
+        refill a token in the pause; the estimate stands."""
+        low, high = self._bounds or (0.0, 0.0)
+        self._bounds = None
+        if ok and self._mode == "rough" and not self._dry_twice and self._pace is not None:
+            raised = min(high, (low * high) ** 0.5)
+            self._respace(raised if self.cap is None else min(self.cap, raised))
+
+    def _respace(self, pace: float) -> None:
+        """Raise the pace at once: the places not yet taken come forward in proportion (a
+        place already taken at the old pace, 0.2 s apart at 5/s, is kept by its waiter)."""
+        old, self._pace = self._pace, max(self._pace or pace, pace)
+        now = self.clock()
+        if old and self._pace > old and self._next_start > now:
+            self._next_start = now + (self._next_start - now) * old / self._pace
 
     def _read(self, quota: Quota, started: float, now: float) -> None:
         """Pace at the rate the headers state (until a 429 says it is wrong). Of the requests
@@ -425,6 +458,10 @@ class Throttle:
         if dry is None:
             first = min((s for s, _ok in self._starts), default=refused)
             rate = accepted / max(refused - first + wait, 1e-3)
+            quick = accepted >= QUICK_BURST and refused - first < SHORT_PAUSE
+            if quick and float(wait).is_integer() and self._mode != "stated":
+                # a whole second says little: a bucket's rate may be far over its stock
+                self._bounds = (rate, accepted / max(refused - first, 1e-3))
             after = [ok for s, ok in self._starts if s > refused and ok is not None]
             late = [s for s, ok in self._starts if s > refused and ok]
             if len(after) >= 8 and len(late) >= 2:
