@@ -181,7 +181,7 @@ def test_a_claim_made_before_a_stop_is_seen() -> None:
         (None, ""),
         (PacingStats(0, 0, 0.0, 4, None, 4), ""),
         (PacingStats(3, 1, 1.0, 2, 95.0, 8), "3 answers were 429: paused 1 time (1.0 s)"),
-        (PacingStats(1, 2, 2.0, 2, None, 8), "1 answer was 429: paused 2 times (2.0 s)"),
+        (PacingStats(1, 2, 2.0, 2, None, 8), "1 answer was 429: paused 2 times (2.0 s in all)"),
     ],
 )
 def test_pacing_note(stats: PacingStats | None, words: str) -> None:

@@ -185,7 +185,7 @@ def test_set_rates_refuses_a_bad_rate(sandbox: Sandbox) -> None:
 @pytest.mark.parametrize(
     ("spec", "rate"),
     [
-        ("100/20,fixed", Rate(100, 20, kind="fixed")),
+        ("100,fixed", Rate(100, 100, kind="fixed")),
         ("100, sliding ,retry-after=fraction", Rate(100, 100, "sliding", "fraction")),
         ("5/2,headers=ietf,retry-after=none", Rate(5, 2, "bucket", "none", "ietf")),
         ("50,HEADERS=X", Rate(50, 50, headers="x")),
@@ -200,6 +200,12 @@ def test_other_limiters_and_headers_are_options_of_a_rate(spec: str, rate: Rate)
 def test_a_bad_rate_option_is_named(spec: str) -> None:
     with pytest.raises(ValueError, match="fixed, sliding"):
         parse_rate(spec)
+
+
+@pytest.mark.parametrize("spec", ["100/20,fixed", "20/5,sliding"])
+def test_a_burst_is_refused_for_windows_and_logs(spec: str) -> None:
+    with pytest.raises(ValueError, match=r"a burst .* is a token bucket's"):
+        parse_rate(spec)  # not silently ignored
 
 
 def test_fixed_windows_refuse_until_the_next_second() -> None:
@@ -232,13 +238,32 @@ def test_the_limit_is_stated_on_every_answer(sandbox: Sandbox) -> None:
         for _ in range(3):
             refused = api.get(TYPES)
     assert answer.status_code == 200 and refused.status_code == 429
-    assert answer.headers["RateLimit-Policy"] == '"default";q=3;w=0.6'  # 5 a second
+    # 5 a second; the window is an Integer of seconds (draft-ietf-httpapi-ratelimit-headers-08)
+    assert answer.headers["RateLimit-Policy"] == '"default";q=5;w=1'
     assert answer.headers["RateLimit"] == '"default";r=2;t=0'
     quota = read_quota(answer.headers.raw)
     assert quota is not None and quota.rate == pytest.approx(5)
     assert refused.headers["Retry-After"].isdigit() and refused.headers["RateLimit"].endswith(
         "r=0;t=1"
     )
+
+
+@pytest.mark.parametrize(("per_second", "policy"), [(20, (20, 1)), (0.5, (1, 2)), (2.5, (2, 1))])
+def test_the_stated_window_is_whole_seconds(per_second: float, policy: tuple[int, int]) -> None:
+    from ue_magic.sandbox.rates import policy as stated
+
+    assert stated(Rate(per_second, 5, headers="ietf")) == policy
+
+
+def test_no_x_ratelimit_answer_says_none_remain_and_reset_now() -> None:
+    now = [0.0]
+    limiter = RateLimiter(parse_rate("100/5,headers=x"), clock=lambda: now[0])
+    seen = []
+    for step in range(400):
+        now[0] = step * 0.0049  # a little faster than the limit: some answers have none left
+        seen.append(limiter.admit("a").headers)
+    empty = [h for h in seen if h["X-RateLimit-Remaining"] == "0"]
+    assert empty and all(float(h["X-RateLimit-Reset"]) > 0 for h in empty)
 
 
 def test_the_cli_takes_the_options_and_says_the_form(capsys: pytest.CaptureFixture[str]) -> None:

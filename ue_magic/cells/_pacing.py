@@ -572,15 +572,17 @@ class BulkRuns:
 
 
 def pacing_note(stats: PacingStats | None) -> str:
-    """'12 answers were 429: paused 2 times (2.0 s), ending at 4 in flight, starts paced at 95.0/s'
-    ('' if none). The pace is named as such: a bare '95.0/s' read as the run's throughput."""
+    """'12 answers were 429: paused 2 times (2.0 s in all), ending at 4 in flight, starts paced
+    at 95.0/s' ('' if none). The pace is named as such: a bare '95.0/s' read as the run's
+    throughput."""
     if stats is None or not stats.throttled:
         return ""
     started = stats.started_pace  # what starts went at, not a pace no start has used yet
     pace = f", starts paced at {started:.1f}/s" if started else ""
     times = "time" if stats.pauses == 1 else "times"
+    in_all = " in all" if stats.pauses > 1 else ""  # not each pause's length
     answers = "answer was" if stats.throttled == 1 else "answers were"
     return (
         f"{stats.throttled} {answers} 429: paused {stats.pauses} {times} "
-        f"({stats.paused:.1f} s), ending at {stats.window} in flight{pace}"
+        f"({stats.paused:.1f} s{in_all}), ending at {stats.window} in flight{pace}"
     )

@@ -44,9 +44,7 @@ class Rate:
 
     def __str__(self) -> str:
         number = int(self.per_second) if float(self.per_second).is_integer() else self.per_second
-        text = f"{number}/{self.burst}"
-        if self.kind != "bucket":
-            text += f",{self.kind}"
+        text = f"{number}/{self.burst}" if self.kind == "bucket" else f"{number},{self.kind}"
         if self.retry_after != "whole":
             text += f",retry-after={self.retry_after}"
         if self.headers != "none":
@@ -95,6 +93,11 @@ def parse_rate(spec: str | float | Rate | None) -> Rate | None:
                 f"rate option {option.strip()[:30]!r} is not one of fixed, sliding, "
                 "retry-after=whole|fraction|none, headers=none|x|ietf"
             )
+    if match.group(2) and settings["kind"] != "bucket":
+        raise ValueError(
+            f"a burst (/{match.group(2)}) is a token bucket's; {settings['kind']} limits take N "
+            f"a second only: write {match.group(1)},{settings['kind']}"
+        )
     return Rate(per_second, burst, **settings)
 
 
@@ -191,17 +194,24 @@ def _headers(rate: Rate, wait: float, left: tuple[int, float]) -> dict[str, str]
     remaining, reset = left
     if rate.headers == "x":  # the limit a second, as most services that send these state it
         number = f"{rate.per_second:g}"
+        if remaining == 0:  # none left: the reset is not now, however close
+            reset = max(reset, 0.001)
         out.update({"X-RateLimit-Limit": number, "X-RateLimit-Remaining": str(remaining),
                     "X-RateLimit-Reset": f"{reset:.3f}"})  # fmt: skip
     elif rate.headers == "ietf":
-        quota, window = (
-            (rate.burst, rate.burst / rate.per_second)
-            if rate.kind == "bucket"
-            else (int(rate.per_second), 1.0)
-        )
-        out["RateLimit-Policy"] = f'"default";q={quota};w={window:g}'
+        quota, window = policy(rate)
+        out["RateLimit-Policy"] = f'"default";q={quota};w={window}'
         out["RateLimit"] = f'"default";r={remaining};t={math.ceil(reset)}'
     return out
+
+
+def policy(rate: Rate) -> tuple[int, int]:
+    """The quota and its window in whole seconds, as the IETF draft's ``RateLimit-Policy`` has
+    them (``w`` is an Integer: draft-ietf-httpapi-ratelimit-headers-08, section 3.1): ``N`` a
+    second, or 1 in every ``1/N`` seconds for a rate under 1. A bucket's burst is not stated."""
+    if rate.per_second >= 1:
+        return int(rate.per_second), 1
+    return 1, round(1 / rate.per_second)
 
 
 def retry_after(wait: float) -> str:
