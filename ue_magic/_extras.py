@@ -8,6 +8,7 @@ from a source tree on ``sys.path``) both forms are named.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shlex
 import sys
@@ -15,7 +16,14 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-__all__ = ["EXTRAS", "extra_missing", "install_command", "missing_extra", "running_module"]
+__all__ = [
+    "EXTRAS",
+    "coding_missing",
+    "extra_missing",
+    "install_command",
+    "missing_extra",
+    "running_module",
+]
 
 DIST = "ue-magic"
 
@@ -32,6 +40,26 @@ EXTRAS: dict[str, dict[str, str]] = {
     "explore": {"pandas": "pandas", "matplotlib": "matplotlib"},
     "demo": {"ipykernel": "ipykernel", "nbclient": "nbclient", "nbformat": "nbformat"},
 }
+
+
+#: content-codings httpx decodes only when a package is installed: (the modules httpx imports
+#: for it, what to install; brotli 1.2 decodes within a size limit)
+CODINGS: dict[str, tuple[tuple[str, ...], str]] = {
+    "br": (("brotli", "brotlicffi"), "brotli>=1.2"),
+    "zstd": (("zstandard",), "zstandard"),
+}
+
+
+def coding_missing(coding: str) -> str | None:
+    """One sentence when an answer's content-coding (``br``, ``zstd``) needs a package that is
+    not installed, so the body is as it came, still compressed; None otherwise."""
+    needed = CODINGS.get(coding)
+    if needed is None or any(importlib.util.find_spec(name) for name in needed[0]):
+        return None
+    return (
+        f"The answer is compressed (Content-Encoding: {coding}) and shown as it came: decoding "
+        f"it needs {needed[1].partition('>')[0]}; run pip install {shlex.quote(needed[1])}."
+    )
 
 
 def install_command(extra: str) -> str:

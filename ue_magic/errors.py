@@ -183,7 +183,8 @@ class BodyCheckError(UsageEngineError):
         where = f"Line {line}, column {column}: " if line else ""
         text = f"{where}{path}: {expected} (--no-validate sends it anyway)."
         if line and source_line:
-            text += f"\n    {source_line.rstrip()}\n    {' ' * max(column - 1, 0)}^"
+            shown, caret = _window(source_line.rstrip(), max(column, 1))
+            text += f"\n    {shown}\n    {' ' * caret}^"
         super().__init__(text)
         self.path = path
         self.expected = expected

@@ -134,9 +134,6 @@ def test_cell(cell: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     "cell",
     [
-        "%%ue_call\nGET /usage-metering/v1/meters\n\nanything in the body",
-        '%%ue_call POST /usage-metering/v1/meters\n{"userId": "u',  # a JSON body
-        "%%ue_call\nGET /usage-metering/v1/meters\nX-Note: val",  # a header's value
         "%%capture\nGET /usage-me",  # not ours
         "x = 1",
         "print('%ue_call GET /usage-me')[",

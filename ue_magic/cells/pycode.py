@@ -27,6 +27,7 @@ __all__ = ["python_code"]
 _MARKER = re.compile(r"zq(\d+)xUEq")  # letters and digits only: URL and form encoding keep it
 _MAX_NODES = 5000  # a bigger variable is written as its value, not walked
 _WIDTH = 88
+_LONG_BITS = 13_000  # an int's bits past which it has over 3,900 digits
 _FORM = "application/x-www-form-urlencoded"
 _BODY_METHODS = frozenset({"GET", "POST", "PUT", "PATCH"})
 _HELPERS = {"quote": quote, "quote_plus": quote_plus}
@@ -126,6 +127,8 @@ class _Writer:
     def _gives(self, expr: str, real: Any, as_json: bool = False) -> bool:
         try:
             value = self._eval(expr)
+            if as_json and type(value) is int:  # json.dumps refuses over 4,300 digits
+                return value == real
             if as_json:
                 return bool(json.loads(json.dumps(value)) == real)
             return bool(value == real and type(value) is type(real))
@@ -194,7 +197,7 @@ class _Writer:
         if spec.sends_json:
             sent = spec.json_value()
             try:
-                marked_json = json.loads(marked.body or b"")
+                marked_json = marked.json_value()
             except ValueError:
                 marked_json = sent
             return "json=" + self._json(marked_json, sent, 4)
@@ -238,6 +241,9 @@ def _literal(value: Any, indent: int) -> str:
         return _str(value)
     if value is None or isinstance(value, bool):
         return repr(value)
+    if isinstance(value, int) and value.bit_length() > _LONG_BITS:
+        # Python refuses a decimal literal of over 4,300 digits; a hex one has no limit
+        return int.__format__(value, "#x")
     return json.dumps(value)
 
 

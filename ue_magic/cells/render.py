@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 
 from .._constants import BEARER_MASK
+from .._extras import coding_missing
+from ..core._decoding import codings
 from ..core._media import charset, codec, decode_body, is_json, media_type, media_type_of
 from ..core._visible import visible
 from ..core.credentials import without_password
@@ -415,17 +417,18 @@ class ResponseView:
         return out.text() if want_html else out.text().rstrip("\n")
 
     def _decoding_notes(self, body: object) -> list[str]:
-        """What the reader must know about how the body was read: a charset Python does not
-        know, or an answer labelled JSON that is not."""
+        """What the reader must know about how the body was read: a coding it is still in (no
+        package to decode it), a charset Python does not know, or an answer labelled JSON that
+        is not."""
         content_type = self.response.headers.get("content-type", "")
-        notes = []
+        notes = [n for c in codings(self.response) if (n := coding_missing(c)) is not None]
         declared = charset(content_type)
         if declared is not None and codec(declared) is None:
             notes.append(
                 f"The answer declares the charset {declared!r}, which Python does not know;"
                 " it is read as UTF-8."
             )
-        if isinstance(body, str) and is_json(media_type(content_type)):
+        if isinstance(body, str) and is_json(media_type(content_type)) and not notes:
             notes.append(
                 f"The answer says it is JSON ({media_type(content_type)}) but it does not parse"
                 " as JSON; shown as text."

@@ -5,7 +5,8 @@ binary, an empty file for an empty body. With ``--each``: JSON Lines, one object
 (``run``: when the run began, ``index``, ``item``, ``outcome`` = ok / failed / not sent, then
 ``status`` and ``body``, or ``why``), written and flushed as each result arrives, so a long run
 can be watched and a crash or an interrupt loses nothing already answered. Values JSON cannot
-hold are written as text.
+hold are written as text. A lone surrogate (``"\\ud800"`` in the answer: valid JSON, but no
+character UTF-8 can hold) is written as that same JSON escape.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from ..errors import UsageEngineError
 from .render import format_size
 
 __all__ = ["JsonLines", "check_target", "write_answer"]
+
+# UTF-8 fails only on lone surrogates; inside a JSON string, "\\ud800" is their own escape
+_SURROGATES = "backslashreplace"
 
 
 def check_target(path: str) -> Path:
@@ -50,8 +54,8 @@ def encode_answer(body: Any) -> bytes:
     if isinstance(body, (bytes, bytearray)):
         return bytes(body)
     if isinstance(body, str):
-        return body.encode("utf-8")
-    return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        return body.encode("utf-8", _SURROGATES)
+    return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8", _SURROGATES)
 
 
 def write_answer(target: Path, body: Any) -> str:
@@ -82,7 +86,9 @@ class JsonLines:
         answer (``check_target``); a UsageEngineError says why it cannot be written."""
         target = check_target(path)
         try:
-            stream = open(target, "a", encoding="utf-8")  # noqa: SIM115 (closed by close())
+            stream = open(  # noqa: SIM115 (closed by close())
+                target, "a", encoding="utf-8", errors=_SURROGATES
+            )
         except OSError as error:
             raise UsageEngineError(
                 f"--save {path}: cannot write it ({error.strerror or error}); nothing was sent."

@@ -26,6 +26,7 @@ _OUT_PIECE = 1 << 20
 # bytes of zstd given to its decoder at a time: 32 bytes hold at most 8 blocks of 128 KB
 _ZSTD_PIECE = 32
 
+_GZIP_MAGIC = b"\x1f\x8b"  # the first bytes of every gzip member
 _ZLIB_WBITS = {
     "gzip": zlib.MAX_WBITS | 16,
     "x-gzip": zlib.MAX_WBITS | 16,
@@ -70,12 +71,26 @@ class _ZlibLayer:
             yield from self.pieces(data)
 
     def _pieces(self, data: bytes) -> Any:
-        while data and not self._zlib.eof:
+        while data and not (self._zlib.eof and not self._next_member(data)):
             out = self._zlib.decompress(data, _OUT_PIECE)
             if out:
                 self._first = False
-            data = self._zlib.unconsumed_tail
+            data = self._zlib.unused_data if self._zlib.eof else self._zlib.unconsumed_tail
             yield out
+
+    def _next_member(self, data: bytes) -> bool:
+        """After the end of a stream, is ``data`` to be decoded? gzip: yes, as its next member
+        (RFC 1952: a gzip body is a series of them, each decoded in turn, as ``gzip -d`` does),
+        never an answer silently cut to its first; other bytes there are an error. deflate has
+        one stream: what follows it is ignored, as ever."""
+        if self._wbits == zlib.MAX_WBITS:
+            return False
+        if not _GZIP_MAGIC.startswith(data[:2]):
+            raise httpx.DecodingError(
+                "bytes that are not gzip follow the end of the gzip body (Content-Encoding: gzip)"
+            )
+        self._zlib = zlib.decompressobj(self._wbits)
+        return True
 
     def flush(self) -> bytes:
         return b""  # everything fed was decoded: ``unconsumed_tail`` is drained above

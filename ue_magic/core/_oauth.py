@@ -28,6 +28,7 @@ from ..errors import (
     TokenServerError,
 )
 from ._forms import scrub, secret_forms
+from ._visible import visible
 from .credentials import Credentials
 
 __all__ = [
@@ -298,10 +299,12 @@ def refusal_error(response: httpx.Response, credentials: Credentials) -> Deferre
     """A clear error for a non-200 answer, worded by the first matching row of ``REFUSALS``."""
     status = response.status_code
     forms = secret_forms(credentials.client_secret.get_secret_value(), credentials.client_id)
-    error, description = (scrub(text, *forms) for text in _oauth_error(response))
+    # the server's words, masked, then shown as ``visible`` makes them: one line, no control
+    # character or lone surrogate raw
+    error, description = (visible(scrub(t, *forms), one_line=True) for t in _oauth_error(response))
     # the status line and the Location are the server's words too: a server that echoes the
     # request puts the form, secret included, in them
-    status_text = scrub(_status_text(response), *forms)[:200]
+    status_text = visible(scrub(_status_text(response), *forms), one_line=True)[:200]
     detail = f"{status} {error[:100]}: {description[:200]}" if error else status_text
     refusal = Refusal(
         credentials,
@@ -309,7 +312,7 @@ def refusal_error(response: httpx.Response, credentials: Credentials) -> Deferre
         error,
         description,
         detail,
-        scrub(response.headers.get("location", "elsewhere"), *forms)[:500],
+        visible(scrub(response.headers.get("location", "elsewhere"), *forms), one_line=True)[:500],
     )
     kind, words = next((kind, words) for test, kind, words in REFUSALS if test(refusal))
     return DeferredError(

@@ -202,8 +202,9 @@ def walk_pages(
     where httpx lets ``params`` replace it). Stops after an error response (it is yielded,
     last) or after ``max_pages``.
     A next link on the API's origin is followed, whatever its path; one on another origin
-    raises ``OriginError``, and a next page that was already fetched ``UsageEngineError``,
-    after the pages before it were yielded.
+    raises ``OriginError``, and a next page that was already fetched, or one whose token
+    no URL can hold (a lone surrogate), ``UsageEngineError``, after the pages before it were
+    yielded.
     """
     first = client.resolve_url(url)
     pairs = query_pairs(first.params) + query_pairs(params)
@@ -211,9 +212,17 @@ def walk_pages(
     seen: set[str] = set()
     pages = 0
     while True:
-        request = client.build_request(
-            method, target, params=list(pairs) or None, headers=headers, timeout=timeout
-        )
+        try:
+            request = client.build_request(
+                method, target, params=list(pairs) or None, headers=headers, timeout=timeout
+            )
+        except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800" in the JSON) in a token
+            if not pages:
+                raise
+            raise UsageEngineError(
+                f"The API's next page of {url} holds {exc.object[exc.start]!r}, which no URL can "
+                f"hold; stopped after {pages} page{'s' if pages > 1 else ''}."
+            ) from None
         if str(request.url) in seen:
             raise UsageEngineError(
                 f"The API pointed to the same next page of {url} twice; stopped after "

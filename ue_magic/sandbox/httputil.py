@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping, Sequence
 
 from starlette.requests import ClientDisconnect, Request
@@ -75,6 +76,9 @@ def parse_json(body: bytes) -> object:
         message = f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
     except (ValueError, RecursionError) as exc:  # bad UTF-8, NaN, huge ints, deep nesting
         message = f"invalid JSON: {exc}"[:200]
+        if "integer string conversion" in str(exc):  # valid JSON, more than this API reads
+            digits = sys.get_int_max_str_digits()
+            message = f"the body holds an integer of over {digits:,} digits; this API reads fewer"
     raise ApiError(400, "invalid_json", message)
 
 

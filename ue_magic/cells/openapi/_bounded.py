@@ -1,5 +1,6 @@
 """jsonschema keywords that cannot run away: every keyword under a deadline, patterns in an
-engine with a time limit, ``uniqueItems`` in linear time, and 3.0's ``nullable``.
+engine with a time limit, ``uniqueItems`` in linear time, and 3.0's ``nullable``; and
+``multipleOf`` exact where jsonschema's float division overflows (an int of over 309 digits).
 
 Why: jsonschema walks a schema as a tree, so ``allOf`` chains that name the same ``$ref`` four
 times are 4**n walks (over 60 s at n = 11), and ``re`` backtracks without limit
@@ -9,21 +10,26 @@ it). Each keyword call checks the deadline, and ``enum`` before each of its valu
 ``regex`` (mrab-regex, the ``openapi`` extra) with ``timeout=`` set to the time left.
 ``regex`` keeps ``re``'s syntax, which the checks have always used; RE2, the linear-time
 engine, lacks the look-arounds and back-references that JSON Schema patterns (ECMA 262) may
-use, and there is no well-kept pure-Python one. Past the deadline: ``TooComplex``, and the
-body goes out unchecked.
+use, and there is no well-kept pure-Python one. A pattern is read before it is compiled
+(``_pattern_size``: compiling has no time limit) and compiled once per process. Past the
+deadline, or for a pattern too big to compile: ``TooComplex``, and the body goes out unchecked.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import Any
 
 from ...errors import DescriptionError
+from ._pattern_size import refusal
 
 CHECK_SECONDS = 0.5  # one body's check; with what follows it, within the 1 s promised
 _PATTERN_CACHE = 256
+_LONG_BITS = 13_000  # an int's bits past which it has over 3,900 digits (Python writes 4,300)
 
 
 class TooComplex(DescriptionError):
@@ -37,7 +43,6 @@ class Deadline:
     def __init__(self, seconds: float = CHECK_SECONDS) -> None:
         self.seconds = seconds
         self.ends = float("inf")
-        self._patterns: dict[str, Any] = {}
 
     def start(self, seconds: float | None = None) -> None:
         """Start a check of ``seconds`` (default: ``self.seconds``, a body's)."""
@@ -53,13 +58,7 @@ class Deadline:
 
     def search(self, pattern: str, text: str) -> bool:
         """``re.search`` semantics, stopped when the deadline passes."""
-        import regex
-
-        compiled = self._patterns.get(pattern)
-        if compiled is None:
-            if len(self._patterns) >= _PATTERN_CACHE:
-                self._patterns.clear()
-            compiled = self._patterns[pattern] = regex.compile(pattern)
+        compiled = _compiled(pattern)
         try:
             return compiled.search(text, timeout=self.left()) is not None
         except TimeoutError:
@@ -68,6 +67,18 @@ class Deadline:
                 f"its pattern {shown!r} takes over {self.seconds:g} s to match "
                 f"a value of {len(text):,} characters"
             ) from None
+
+
+@functools.lru_cache(maxsize=_PATTERN_CACHE)
+def _compiled(pattern: str) -> Any:
+    """``pattern`` compiled by ``regex``; TooComplex when compiling it could run away. Raises
+    what ``regex.compile`` raises for a broken one (a TypeError for a pattern not a string)."""
+    import regex
+
+    why = refusal(pattern) if isinstance(pattern, str) else None
+    if why:
+        raise TooComplex(why)
+    return regex.compile(pattern)
 
 
 Keyword = Callable[[Any, Any, Any, Any], "Iterator[Any] | None"]
@@ -90,6 +101,7 @@ def bounded_keywords(
 
     # jsonschema's own, from the public VALIDATORS mapping (its module moved between versions)
     own_additional_properties = keywords["additionalProperties"]
+    own_multiple_of = keywords["multipleOf"]
 
     def pattern(validator: Any, patrn: Any, instance: Any, schema: Any) -> Iterator[Any]:
         if validator.is_type(instance, "string") and not deadline.search(patrn, instance):
@@ -127,6 +139,15 @@ def bounded_keywords(
                     return
                 seen.add(key)
 
+    def multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> Any:
+        # jsonschema's divides an int by a float divisor as floats: an int over float's range
+        # (309 digits) raises OverflowError; exact fractions have no range
+        try:
+            yield from list(own_multiple_of(validator, divisor, instance, schema) or ())
+        except OverflowError:
+            if (Fraction(instance) / Fraction(divisor)).denominator != 1:
+                yield ValidationError(f"{_short(instance)} is not a multiple of {divisor!r}")
+
     def enum(validator: Any, enums: Any, instance: Any, schema: Any) -> Any:
         # jsonschema's compares every value within one keyword call, past the deadline
         # (100,000 objects: 3.9 s): the deadline is asked before each value
@@ -162,6 +183,7 @@ def bounded_keywords(
         "additionalProperties": additional_properties,
         "uniqueItems": unique_items,
         "enum": enum,
+        "multipleOf": multiple_of,
     }
     if "unevaluatedProperties" in keywords:
         replaced["unevaluatedProperties"] = _unless(
@@ -201,7 +223,8 @@ def _canonical(value: Any, deadline: Deadline) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return [type(value).__name__, value]
     if isinstance(value, int):
-        return ["number", value]
+        # hex: no float is that large, and json.dumps refuses its decimal digits (LongInt)
+        return ["long", hex(value)] if value.bit_length() > _LONG_BITS else ["number", value]
     if isinstance(value, float):
         return ["number", int(value) if value.is_integer() else value]
     if isinstance(value, list):

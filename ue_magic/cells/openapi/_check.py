@@ -11,6 +11,7 @@ from typing import Any
 
 from ...errors import BodyCheckError, RequestSyntaxError
 from ..request import json_standin
+from ._index import TooManyTemplates
 from ._model import Description
 from ._operation import Operation
 from ._validate import BodyValidator, available, locate
@@ -39,7 +40,12 @@ class RequestChecker:
 
     def match(self, method: str, path: str, *, hint: bool = True) -> Checked:
         """The operation, or a warning naming the closest one (``hint=False``: not named)."""
-        operation = self.description.index.match(method, path)
+        try:
+            operation = self.description.index.match(method, path)
+        except TooManyTemplates as exc:
+            return Checked(
+                None, f"API description: {self.description.source} has {exc}; sent unchecked."
+            )
         if operation is None:
             return Checked(None, self.description.index.closest(method, path, hint=hint))
         return Checked(operation)

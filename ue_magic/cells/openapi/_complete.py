@@ -24,7 +24,7 @@ from typing import Any
 
 from ..._constants import METHODS
 from ..magic_line import word_spans
-from ._index import request_path
+from ._index import TooManyTemplates, request_path
 from ._model import Description
 from ._operation import Operation
 from ._static import MISSING, attribute, attribute_names, is_routine
@@ -87,9 +87,18 @@ def _nothing(cursor: int) -> Completions:
 def complete(text: str, cursor: int, context: CompletionContext) -> Completions | None:
     """Candidates for the cursor at ``text[cursor]``, or None when this is not ours.
 
-    On a magic line and inside ``{{``, the answer is ours even when it is empty: IPython's
-    own completers would evaluate what is typed there (and run properties).
+    On a magic line, inside ``{{`` and anywhere in a ``%%ue_`` cell, the answer is ours even
+    when it is empty: IPython's own completers would evaluate what is typed there (and run
+    properties), or offer Python's names (``abs``, ``print``) in a header or a JSON body. A
+    path with more templates to compare than a Tab may take (``TooManyTemplates``): nothing.
     """
+    try:
+        return _complete(text, cursor, context)
+    except TooManyTemplates:
+        return _nothing(cursor)
+
+
+def _complete(text: str, cursor: int, context: CompletionContext) -> Completions | None:
     before = text[:cursor]
     line_start = before.rfind("\n") + 1
     line = before[line_start:]
@@ -114,8 +123,8 @@ def complete(text: str, cursor: int, context: CompletionContext) -> Completions 
         return _complete_magic_line(magic_line, context) or _nothing(cursor)
     assert header is not None
     if header.magic != "ue_call" or _positionals(header, context):
-        return None  # a JSON body: nothing of ours to offer
-    return _complete_message(text, line_start, cursor, header, context)
+        return _nothing(cursor)  # a body (JSON or text): no Python in it but inside {{ }}
+    return _complete_message(text, line_start, cursor, header, context) or _nothing(cursor)
 
 
 # -- where the cursor is ------------------------------------------------------------------------
@@ -399,11 +408,11 @@ def _complete_message(
     if section == "body" or request is None:
         return None
     method, path = request
-    description = context.describe(_profile_of(header))
-    if description is None:
-        return None
     stripped = current.lstrip()
     if section == "query" and stripped[:1] in ("?", "&"):
+        description = context.describe(_profile_of(header))
+        if description is None:
+            return None
         cut = max(current.rfind("?"), current.rfind("&")) + 1
         return _param_names(line_start + cut, current[cut:], method, path, description)
     if ":" in current:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...errors import DescriptionError
+from ._index import TooManyTemplates
 from ._load import Documents
 from ._model import Description, _at
 
@@ -23,7 +24,10 @@ def date_time_fields(
     ``format: date-time``, nested ones dotted (``period.start``): the records of its list
     ``key``, or of the answer itself when it is a list (``key`` None). Empty when the
     description does not say, or cannot be followed."""
-    operation = description.index.match(method, path)
+    try:
+        operation = description.index.match(method, path)
+    except TooManyTemplates:  # the call said so
+        return frozenset()
     if operation is None or operation.answer_schema is None:
         return frozenset()
     documents = description.documents

@@ -3,6 +3,11 @@
 ``/usage-metering/v1/meters/abc`` matches ``/usage-metering/v1/meters/{id}``; where two
 templates match, the one with more literal characters wins (``/meters/search`` over
 ``/meters/{id}``), as OpenAPI says concrete paths come first.
+
+Templated siblings (``/{a}.json``, ``/{b}.json``, ...) are grouped by their shape (the segment
+with its variables' names left out) and found by their leading literal text, so a typed segment
+is compared with each shape once, not with each sibling; past ``MATCH_BUDGET`` comparisons for
+one path, ``TooManyTemplates``: the request goes out unchecked, a Tab offers nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from ...errors import DescriptionError
 from ._operation import Operation
 
 _VARIABLE = re.compile(r"\{[^{}/]*\}")
@@ -22,6 +28,12 @@ CLOSEST_CANDIDATES = 500  # templates compared for "closest": those nearest in t
 _VISITS = 8 * CLOSEST_CANDIDATES  # tree nodes visited to find them
 _CLOSEST_CACHE = 256  # hints kept: a loop sending to a path the description lacks asks again
 _PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")  # a {{name}} the user has not filled in yet
+MATCH_BUDGET = 2_000  # templated segment shapes compared for one path (about 1 µs each)
+_WIDE = 1_000  # a node with this many children has them sorted once the index is built
+
+
+class TooManyTemplates(DescriptionError):
+    """Matching one path would compare it with more than ``MATCH_BUDGET`` template shapes."""
 
 
 class SegmentMatcher:
@@ -88,11 +100,13 @@ class PathEntry:
 
 
 def _segment_matcher(segment: str, cache: dict[str, SegmentMatcher]) -> SegmentMatcher | None:
+    """The segment's matcher, one per shape (``{a}.json`` and ``{b}.json`` share one)."""
     if "{" not in segment or _VARIABLE.search(segment) is None:
         return None
-    matcher = cache.get(segment)
+    shape = _VARIABLE.sub("{}", segment)
+    matcher = cache.get(shape)
     if matcher is None:
-        matcher = cache[segment] = SegmentMatcher(segment)
+        matcher = cache[shape] = SegmentMatcher(segment)
     return matcher
 
 
@@ -125,15 +139,57 @@ class PathNode:
     found at or below it. Matching and completion follow the tree from the root, so their
     cost grows with the typed path, not with the number of operations."""
 
-    __slots__ = ("_sorted", "children", "entry", "methods_below", "order", "templated")
+    __slots__ = (
+        "_by_first",
+        "_first_lengths",
+        "_sorted",
+        "children",
+        "entry",
+        "methods_below",
+        "order",
+        "templated",
+    )
 
     def __init__(self) -> None:
         self.children: dict[str, PathNode] = {}
-        self.templated: list[tuple[SegmentMatcher, PathNode]] = []
+        # the templated children by shape; the shapes by their leading literal text
+        self.templated: dict[SegmentMatcher, list[PathNode]] = {}
+        self._by_first: dict[str, list[SegmentMatcher]] = {}
+        self._first_lengths: list[int] = []  # sorted: the lengths of those leading texts
         self.entry: PathEntry | None = None
         self.order = 0  # the entry's place in the description (first wins a tie)
         self.methods_below: set[str] = set()
         self._sorted: list[tuple[str, str]] | None = None
+
+    def add_templated(self, matcher: SegmentMatcher, child: PathNode) -> None:
+        children = self.templated.get(matcher)
+        if children is None:
+            children = self.templated[matcher] = []
+            first = matcher.parts[0]
+            self._by_first.setdefault(first, []).append(matcher)
+            at = bisect.bisect_left(self._first_lengths, len(first))
+            if self._first_lengths[at : at + 1] != [len(first)]:
+                self._first_lengths.insert(at, len(first))
+        children.append(child)
+
+    def matching(self, segment: str, budget: list[int]) -> Iterator[PathNode]:
+        """The templated children that ``segment`` fits (all of them for a ``{{name}}``);
+        each shape compared takes one from ``budget[0]``: TooManyTemplates past it."""
+        if segment.startswith("{{"):
+            for children in self.templated.values():
+                yield from children
+            return
+        for length in self._first_lengths:
+            if length > len(segment):
+                break
+            for matcher in self._by_first.get(segment[:length], ()):
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise TooManyTemplates(
+                        f"over {MATCH_BUDGET:,} templated path segments to compare one path with"
+                    )
+                if matcher.fullmatch(segment):
+                    yield from self.templated[matcher]
 
     def by_prefix(self, prefix: str) -> Iterator[str]:
         """Child segments whose lower case starts with ``prefix`` (lower case), in that order."""
@@ -156,6 +212,7 @@ class OperationIndex:
         cache: dict[str, SegmentMatcher] = {}
         self.entries: list[PathEntry] = []
         self.root = PathNode()
+        self._wide: list[PathNode] = []
         for template, methods in by_path.items():
             segments = tuple(template.split("/")[1:])
             entry = PathEntry(
@@ -167,6 +224,8 @@ class OperationIndex:
             )
             self._add(entry, len(self.entries))
             self.entries.append(entry)
+        for node in self._wide:  # sorted now, in the load's thread, not at a Tab
+            next(node.by_prefix("\uffff"), None)
         self._exact = {entry.template: entry for entry in self.entries}
         self._closest: dict[tuple[str, str, bool, bool], str] = {}
 
@@ -177,30 +236,35 @@ class OperationIndex:
             if child is None:
                 child = node.children[segment] = PathNode()
                 if matcher is not None:
-                    node.templated.append((matcher, child))
+                    node.add_templated(matcher, child)
+                if len(node.children) == _WIDE:
+                    self._wide.append(node)
             node = child
             node.methods_below.update(entry.methods)
         if node.entry is None:
             node.entry, node.order = entry, order
 
     def nodes(self, typed: Sequence[str]) -> list[PathNode]:
-        """The tree nodes that the typed segments lead to (at most MAX_LIVE at each step)."""
+        """The tree nodes that the typed segments lead to (at most MAX_LIVE at each step).
+        Raises TooManyTemplates, as ``entry`` and ``match`` do."""
         return self._trail(typed)[-1] if typed else [self.root]
 
     def _trail(self, typed: Sequence[str]) -> list[list[PathNode]]:
         """The nodes each typed segment leads to, from the root, as far as any lead: the
-        last list is empty when the whole path does not."""
+        last list is empty when the whole path does not. Raises TooManyTemplates."""
         trail = [[self.root]]
         live = trail[0]
+        budget = [MATCH_BUDGET]
         for segment in typed:
             following: dict[int, PathNode] = {}
             for node in live:
                 literal = node.children.get(segment)
                 if literal is not None:
                     following[id(literal)] = literal
-                for matcher, child in node.templated:
-                    if segment.startswith("{{") or matcher.fullmatch(segment):
-                        following[id(child)] = child
+                if len(following) >= MAX_LIVE:
+                    break
+                for child in node.matching(segment, budget):
+                    following[id(child)] = child
                     if len(following) >= MAX_LIVE:
                         break
             live = list(following.values())[:MAX_LIVE]

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from ...errors import DescriptionError
-from ._parse_child import MAX_ALIAS_VALUES, Parsed, parse_text
+from ._parse_child import MAX_ALIAS_VALUES, YAML_PURE_BYTES, Parsed, parse_text
 
 MAX_BYTES = 25_000_000  # a description bigger than this is refused (the largest seen: ~5 MB)
 Reader = Callable[[str], bytes]  # URL -> the file's bytes, or DescriptionError
@@ -145,7 +145,7 @@ def parse(data: bytes, uri: str) -> Any:
             f"{uri} is {len(data) / 1e6:.0f} MB, over the {MAX_BYTES / 1e6:.0f} MB ue-magic reads."
         )
     outcome = parse_elsewhere(data) if len(data) >= CHILD_BYTES else None
-    kind, found = outcome or parse_text(data)
+    kind, found = outcome or parse_text(data, YAML_PURE_BYTES)
     if kind == "ok":
         return found
     raise DescriptionError(
@@ -155,6 +155,8 @@ def parse(data: bytes, uri: str) -> Any:
             seconds=CHILD_SECONDS,
             digits=sys.get_int_max_str_digits(),
             aliases=MAX_ALIAS_VALUES,
+            megabytes=len(data) / 1e6,
+            pure=YAML_PURE_BYTES / 1e6,
         )
     )
 
@@ -169,6 +171,8 @@ _NOT_READ = {
     "(or refer to themselves); ue-magic does not read it.",
     "huge": "{uri} holds a number too large for a float (over 1.8e308); ue-magic does not read it.",
     "not json": "{uri} is not JSON ({why}).",
+    "pure yaml": "{uri} is YAML of {megabytes:.1f} MB; without libyaml (PyYAML's C part) ue-magic "
+    "reads YAML of at most {pure:g} MB: convert it to JSON.",
     "slow": "{uri} takes over {seconds:g} s to parse; ue-magic does not read it.",
     "neither": "{uri} is neither JSON nor YAML ({why}).",
     "yaml": "{uri} cannot be read as YAML ({why}).",
@@ -184,7 +188,8 @@ def parse_elsewhere(data: bytes) -> Parsed | None:
     if not sys.executable or getattr(sys, "frozen", False):
         return None
     paths = [p for p in sys.path if isinstance(p, str) and Path(p).is_absolute()]
-    command = [sys.executable, "-I", "-S", str(_CHILD), str(sys.getrecursionlimit()), *paths]
+    limits = [str(sys.getrecursionlimit()), str(YAML_PURE_BYTES)]
+    command = [sys.executable, "-I", "-S", str(_CHILD), *limits, *paths]
     # the child needs no setting: none of the environment (a secret set there) is handed on
     env = {name: os.environ[name] for name in ("SYSTEMROOT", "PATH") if name in os.environ}
     try:

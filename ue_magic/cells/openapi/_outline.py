@@ -19,6 +19,7 @@ from ...errors import DescriptionError, UsageEngineError
 from .._terminal import terminal_width
 from ._complete import METHODS
 from ._example import example_body
+from ._index import TooManyTemplates
 from ._model import Description
 from ._operation import Operation
 from ._schema_walk import MAX_NESTING, SchemaWalker, TooBig
@@ -58,6 +59,13 @@ def api_view(description: Description, words: Sequence[str]) -> OperationTable |
     Raises UsageEngineError for an operation the description lacks, or whose schemas are too
     broken to outline (a loop, a keyword of the wrong shape).
     """
+    try:
+        return _api_view(description, words)
+    except TooManyTemplates as exc:
+        raise UsageEngineError(f"API description {description.source} has {exc}.") from None
+
+
+def _api_view(description: Description, words: Sequence[str]) -> OperationTable | OperationView:
     if len(words) == 2 and words[0].upper() in METHODS:
         operation = description.index.match(words[0], words[1])
         if operation is None:

@@ -1,8 +1,8 @@
 """Reading a description's text (JSON, or YAML when PyYAML is installed), in a child process.
 
-Run as a script (``python -I -S _parse_child.py LIMIT PATH...``: the kernel's recursion limit and
-``sys.path``, so that it reads as the kernel would, without running .pth files): the text on
-stdin, the value on stdout in pieces.
+Run as a script (``python -I -S _parse_child.py LIMIT YAML_BYTES PATH...``: the kernel's
+recursion limit, its ``YAML_PURE_BYTES`` and ``sys.path``, so that it reads as the kernel would,
+without running .pth files): the text on stdin, the value on stdout in pieces.
 
 Why a child process: ``json.loads`` of a 20 MB description holds the GIL for its whole parse (0.3
 to 0.8 s), and freeing a 20 MB YAML parse's node tree holds it for seconds, so a Tab pressed
@@ -36,16 +36,19 @@ PIECE = 10_000  # values per record: a few ms to rebuild
 # holds: real descriptions use a handful of anchors; a bomb is refused when parsed.
 MAX_ALIAS_VALUES = 1_000_000
 _BIG_EXPONENT = re.compile(rb"[eE]\+?0*[1-9][0-9]{2,}")  # 1e308 and over: maybe infinite
-TOO_MANY_DIGITS = "Exceeds the limit"  # Python's limit on int("..."), for every parse
+TOO_MANY_DIGITS = "Exceeds the limit"
+# YAML PyYAML reads without libyaml: about 8 s of CPU a MB (a 13.5 MB file took it 205 s)
+YAML_PURE_BYTES = 2_000_000  # Python's limit on int("..."), for every parse
 Parsed = tuple[str, Any]
 """``("ok", value)``, or why the text is not read: ``("deep", "")``, ``("constant", "NaN")``
 (NaN or an infinity, in JSON or YAML), ``("digits", "")`` (an integer too long for Python),
-``("aliases", "")``, ``("huge", "")`` (a JSON number over a float's range),
+``("aliases", "")``, ``("pure yaml", "")`` (YAML over ``pure_yaml_bytes`` without libyaml),
+``("huge", "")`` (a JSON number over a float's range),
 ``("not json", why)`` (no PyYAML), ``("neither", why JSON failed)``,
 ``("yaml", why)`` (YAML that Python cannot hold)."""
 
 
-def parse_text(data: bytes) -> Parsed:
+def parse_text(data: bytes, pure_yaml_bytes: int = YAML_PURE_BYTES) -> Parsed:
     """JSON, else YAML (when PyYAML is installed) -> ``Parsed``. YAML's ``.nan`` and ``.inf``
     are refused as JSON's ``NaN`` and ``Infinity`` are: neither is a JSON value, so a schema or
     an example holding one could not be sent or checked as JSON."""
@@ -67,8 +70,13 @@ def parse_text(data: bytes) -> Parsed:
         import yaml
     except ImportError:
         return "not json", json_error
+    loader = getattr(yaml, "CSafeLoader", None)  # libyaml, in PyYAML's wheels: 4 times as quick
+    if loader is None:
+        if len(data) > pure_yaml_bytes:
+            return "pure yaml", ""
+        loader = yaml.SafeLoader
     try:
-        document = yaml.safe_load(data)
+        document = yaml.load(data, Loader=loader)  # a safe loader (C or Python)
     except RecursionError:
         return "deep", ""
     except yaml.YAMLError:
@@ -228,9 +236,9 @@ def _write(out: Any, record: tuple[Any, ...]) -> None:
 def main() -> None:
     gc.disable()  # nothing here makes cycles; a collection would only walk the value again
     sys.setrecursionlimit(int(sys.argv[1]))  # the kernel's: a value nested as deep reads the same
-    sys.path[:] = sys.argv[2:]  # the kernel's: the same PyYAML, or none
+    sys.path[:] = sys.argv[3:]  # the kernel's: the same PyYAML, or none
     out = sys.stdout.buffer
-    kind, found = parse_text(sys.stdin.buffer.read())
+    kind, found = parse_text(sys.stdin.buffer.read(), int(sys.argv[2]))
     if kind != "ok":
         _write(out, ("parsed", kind, found))
         return

@@ -113,4 +113,4 @@ def _check_one(
     if not spec.sends_json or spec.body is None or checked.operation is None:
         return
     text = spec.body.decode("utf-8")
-    checker.check_body(checked.operation, spec.json_value(), text, cell, start)
+    checker.check_body(checked.operation, spec.json_value(long_ints=True), text, cell, start)

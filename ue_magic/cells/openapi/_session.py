@@ -28,7 +28,8 @@ from ._model import Description, NotADescription, load_description
 
 DEFAULT_NAME = "openapi.json"
 OFF = frozenset({"off", "none", "no", "false", "0"})  # UE_OPENAPI=off: no description, no fetch
-Fetch = Callable[[str], "tuple[int, bytes]"]  # URL -> (status, body); raises on no answer
+# URL -> (status, body), raises on no answer; token=False: never with the token
+Fetch = Callable[..., "tuple[int, bytes]"]
 Warn = Callable[[str], None]
 LOAD_SECONDS = 5.0  # a call waits this long for the load (the openapi_timeout setting's default)
 TAB_WAIT = 0.05  # a Tab waits this long: within the 100 ms a Tab may take
@@ -59,6 +60,7 @@ class LoginDescription:
         self._lock = threading.Lock()
         self._loaded = False
         self._loading: threading.Event | None = None  # set when the running load ends
+        self._load_started = 0.0  # time.monotonic() when it started
         self._generation = 0  # a reload's load replaces an older one still running
         self._pending: list[str] = []  # the load's warnings, said by the caller's thread
         self._description: Description | None = None
@@ -87,13 +89,17 @@ class LoginDescription:
 
     def get(self, wait: float | None = None, *, quiet: bool = False) -> Description | None:
         """The description, its load started on the first call; None when there is none, or
-        while it is loading after ``wait`` seconds (default: ``timeout``; then one warning,
-        unless ``quiet``: a Tab says nothing)."""
+        while it is loading after ``wait`` seconds (default: until the load has run for
+        ``timeout`` and a second's grace, counted from its start, so a cell that comes late,
+        or waits for the interpreter first, waits less; then one warning, unless ``quiet``: a
+        Tab says nothing)."""
         if not self._loaded:
             with self._lock:
                 loading = self._start()
+                started = self._load_started
             # a call's grace of 1 s past the timeout: a fetch that times out says so itself
-            waited = self.timeout + 1.0 if wait is None else wait
+            left = started + self.timeout + 1.0 - time.monotonic()
+            waited = max(0.0, left) if wait is None else wait
             if loading is not None and not loading.wait(waited):
                 if not quiet:
                     self.warn_once(
@@ -126,6 +132,7 @@ class LoginDescription:
             return None
         if self._loading is None:
             self._loading = threading.Event()
+            self._load_started = time.monotonic()
             generation = self._generation
             threading.Thread(
                 target=self._run,
@@ -212,7 +219,10 @@ class LoginDescription:
     def _read_url(self, url: str) -> bytes:
         shown = shown_url(url)
         try:
-            status, body = self._fetch(url)
+            if url == self.where or self._from_the_api():
+                status, body = self._fetch(url)
+            else:  # a file another origin's description names: never with the token
+                status, body = self._fetch(url, token=False)
         except DescriptionError:
             raise  # already says which URL and what went wrong
         except UsageEngineError as error:
@@ -225,6 +235,19 @@ class LoginDescription:
         if implicit and body.lstrip()[:1] != b"{":
             raise QuietMiss(f"{shown} did not answer with a JSON description.")
         return body
+
+    def _from_the_api(self) -> bool:
+        """Whether the description itself is on the API's origin: then the files its
+        ``$ref``s name there are fetched with the token (a description from elsewhere, or a
+        file, must not choose which authenticated GETs are sent)."""
+        import httpx
+
+        from ...core.credentials import origin_of
+
+        try:
+            return origin_of(httpx.URL(self.where)) == origin_of(httpx.URL(self.api_url))
+        except httpx.InvalidURL:
+            return False
 
 
 _collection_lock = threading.Lock()
@@ -274,13 +297,16 @@ def _sentence(error: Exception) -> str:
 
 
 def client_fetch(client: Any, timeout: float) -> Fetch:
-    """Fetch a description URL: with the token on the API's own origin, without it elsewhere.
+    """Fetch a description URL: with the token on the API's own origin, without it elsewhere
+    or with ``token=False``.
 
     ``timeout`` (seconds) bounds the whole answer, not each read: a server that sends a byte
     now and then must not hold the kernel. Raises DescriptionError past it.
     """
 
-    def fetch(url: str) -> tuple[int, bytes]:
+    def fetch(url: str, *, token: bool = True) -> tuple[int, bytes]:
+        if not token:
+            return _fetch_plain(url, timeout)
         try:
             client.resolve_url(url)
         except OriginError:

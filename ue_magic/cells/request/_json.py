@@ -10,6 +10,7 @@ import json
 import re
 
 from ...errors import RequestSyntaxError
+from ._long_ints import TooLongInt, shape_only
 from ._placeholders import Origin, Placeholder, position, source_line, tokenize
 from ._values import Part, Parts, json_string_text, json_value
 
@@ -92,7 +93,10 @@ def _reject_constant(name: str) -> object:
 
 def _check_json(standin: str, origin: Origin) -> None:
     try:
-        json.loads(standin, parse_constant=_reject_constant)
+        json.loads(standin, parse_constant=_reject_constant, parse_int=shape_only)
+    except TooLongInt as exc:
+        line, col, src = position(standin, origin, max(0, standin.find(exc.literal)))
+        raise RequestSyntaxError(f"{exc}.", line, col, source_line(origin, line)) from None
     except json.JSONDecodeError as exc:
         hint = _NOT_JSON_HINT if standin[: exc.pos].strip() == "" else ""
         line, col, src = position(standin, origin, exc.pos)

@@ -25,6 +25,7 @@ from ._body import (
     compile_body,
     drop_comment_lines,
 )
+from ._long_ints import read_int, read_long_int
 from ._message import Message, check_method, compile_header, compile_message, compile_path
 from ._placeholders import Origin, tokenize
 from ._values import Parts, absolute_target, as_text, parts_of, render_parts, render_path
@@ -58,10 +59,13 @@ class RequestSpec:
         types = [value for name, value in self.headers if name.lower() == "content-type"]
         return self.body is not None and bool(types) and is_json(media_type(types[-1]))
 
-    def json_value(self) -> Any:
-        """The JSON body decoded (dict, list, str, number, bool or None); ValueError if the
-        body is not JSON."""
-        return json.loads(self.body or b"")
+    def json_value(self, long_ints: bool = False) -> Any:
+        """The JSON body decoded (dict, list, str, number, bool or None), ints of up to
+        100,000 digits included (Python's ``int()`` stops at 4,300); ``long_ints``: those over
+        4,000 digits as ``LongInt`` (their repr says how long they are: the body check's).
+        ValueError if the body is not JSON."""
+        read = read_long_int if long_ints else read_int
+        return json.loads(self.body or b"", parse_int=read)
 
 
 class RequestTemplate:

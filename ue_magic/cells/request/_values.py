@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote, quote_plus, urlsplit
 
 from ...errors import UsageEngineError
+from ._long_ints import MAX_INT_DIGITS
 from ._placeholders import Placeholder, Token, with_article
 
 Convert = Callable[[Placeholder, object], str]
@@ -67,10 +68,16 @@ def _is_frame(value: object) -> bool:
     return kind.__module__.split(".")[0] == "pandas" and kind.__name__ in ("Series", "DataFrame")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def one_line(ph: Placeholder, value: object) -> str:
     text = as_text(ph, value)
     if "\n" in text or "\r" in text or "\x00" in text:
         raise ph.error("the value has a line break, which a header or query value cannot hold.")
+    lone = _SURROGATE.search(text)
+    if lone is not None:  # "\ud800" alone: valid in JSON, but no character UTF-8 can encode
+        raise ph.error(f"the value holds {lone.group()!r}, which UTF-8 cannot encode.")
     return text
 
 
@@ -255,7 +262,6 @@ def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_json_default)
 
 
-MAX_INT_DIGITS = 100_000  # JSON has no integer limit; past this, a value is surely a mistake
 _CHUNK = 600  # digits written at a time: under Python's smallest int-to-str limit (640)
 
 
