@@ -509,16 +509,17 @@ def _namespace(
     # neither a mapping's own __iter__ or .get, nor an object's __dir__, __getattr__, properties
     # or __class__ is run: type() and the static reads of _static only
     if issubclass(type(value), dict):
-        keys = [k for k in dict.keys(value) if isinstance(k, str) and k.isidentifier()]
+        keys = [
+            k
+            for k in dict.keys(value)
+            if isinstance(k, str) and k.isidentifier() and not k.startswith("__")
+        ]
         return _pick(start, typed, keys, "key")
     if issubclass(type(value), Mapping):
         return None  # a mapping of other kinds would run its own code to list its keys
     listed = attribute_names(value)
-    names = [
-        n
-        for n in listed
-        if (not n.startswith("_") or typed.startswith("_")) and not is_routine(value, n)
-    ]
+    # a private attribute is refused inside {{ }} (it leads to the kernel's objects): not offered
+    names = [n for n in listed if not n.startswith("_") and not is_routine(value, n)]
     return _pick(start, typed, sorted(names), "attribute")
 
 
@@ -530,7 +531,7 @@ def _step(value: Any, name: str) -> Any:
     if value is _MISSING:
         return value
     if issubclass(type(value), dict):
-        return dict.get(value, name, _MISSING)
-    if issubclass(type(value), Mapping):
-        return _MISSING  # its own .get would run
+        return _MISSING if name.startswith("__") else dict.get(value, name, _MISSING)
+    if issubclass(type(value), Mapping) or name.startswith("_"):
+        return _MISSING  # its own .get would run; a private attribute is refused in {{ }}
     return attribute(value, name)
