@@ -11,7 +11,8 @@ The whole matrix takes about an hour (a run lasts as long as the limit makes it:
 20 a second are 150 s); ``--quick`` (1,000 items at concurrency 32, eight limiters) about 3
 minutes. ``--simulated`` runs the whole matrix on a simulated clock instead
 (``tests/limits/simulation.py``: the same throttle, no sockets), in about 15 s: for trying a change
-to the pacing, not for the figures the docs quote as measured.
+to the pacing, not for the figures the docs quote as measured. ``--contention 0.001`` makes
+requests arrive late and out of order as real runs do (see ``tests/limits/simulation.py``).
 """
 
 from __future__ import annotations
@@ -120,27 +121,29 @@ def limit_row(limit: Limit, runs: list[tuple[int, int]]) -> Row:
     )
 
 
-def simulated_row(limit: Limit) -> Row:
+def simulated_row(limit: Limit, contention: float = 0.0) -> Row:
     """The row on a simulated clock: twice the workers, as a bulk run has (no failures or
-    duplicates to count there)."""
+    duplicates to count there); ``contention``: see ``simulate``."""
     target = 0.98 if limit.headers != "none" else 0.95
     parts, passed = [], True
     for items, concurrency in RUNS:
         service = limiter(limit.kind, limit.rate, max(1, limit.burst), limit.retry_after,
                           limit.headers)  # fmt: skip
-        run = simulate(service, items, concurrency, spare=True)
+        run = simulate(service, items, concurrency, spare=True, contention=contention)
         passed = passed and run.share >= target and run.refused_share <= 0.01
         parts.append(f"{items:,} c{concurrency}: {run.share:.1%}, 429s {run.refused_share:.1%}")
     return Row(str(limit), f"the limit: {limit.rate}/s", "; ".join(parts),
                f">= {target:.0%} of the limit, 429s <= 1% (simulated)", passed)  # fmt: skip
 
 
-def rows(quick: bool = False, progress: bool = True, simulated: bool = False) -> list[Row]:
+def rows(
+    quick: bool = False, progress: bool = True, simulated: bool = False, contention: float = 0.0
+) -> list[Row]:
     """The matrix's rows (``quick``: the subset)."""
     out = []
     for limit in matrix(quick):
         if simulated:
-            out.append(simulated_row(limit))
+            out.append(simulated_row(limit, contention))
         else:
             out.append(limit_row(limit, QUICK_RUNS if quick else RUNS))
         if progress:
@@ -158,8 +161,15 @@ def main() -> int:
     parser.add_argument(
         "--simulated", action="store_true", help="the whole matrix on a simulated clock (15 s)"
     )
+    parser.add_argument(
+        "--contention",
+        type=float,
+        default=0.0,
+        help="simulated: seconds a request arrives later per request in flight (real: 0.001)",
+    )
     args = parser.parse_args()
-    print(table(rows(args.quick and not args.simulated, simulated=args.simulated)))
+    quick = args.quick and not args.simulated
+    print(table(rows(quick, simulated=args.simulated, contention=args.contention)))
     return 0
 
 

@@ -275,8 +275,10 @@ def hostile_rows() -> list[Row]:
 
 
 def _loading_row() -> Row:
-    """The slowest Tab while a 20 MB description loads in its thread (json.loads holds the GIL
-    for the whole parse: a Tab then waits for it)."""
+    """The slowest Tab while a 20 MB description loads in its thread: the text is parsed in a
+    child process and rebuilt in pieces, with no garbage collection meanwhile (``_parse_child``,
+    ``_session.without_collection_pauses``); a Tab waits at most ``TAB_WAIT`` (50 ms) for the
+    load, and then offers nothing."""
     from ue_magic.cells.openapi import LoginDescription
 
     with tempfile.TemporaryDirectory() as folder:

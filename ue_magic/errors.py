@@ -52,6 +52,11 @@ class OriginError(UsageEngineError):
     """A request would carry the token to another origin, or over plain http off loopback."""
 
 
+class SecretInRequestError(UsageEngineError):
+    """A request would carry a login's client secret, or an access token outside its
+    Authorization header (a placeholder or a value reached it); nothing was sent."""
+
+
 class ApiConnectionError(UsageEngineError):
     """The API could not be reached (after the retries allowed)."""
 

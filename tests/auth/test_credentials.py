@@ -269,6 +269,40 @@ def scenarios(draw: st.DrawFn) -> tuple[str | None, dict[str, dict[str, str]]]:
     return profile, table
 
 
+@pytest.mark.parametrize("setting", ["token_url", "api_url", "audience"])
+def test_a_found_env_file_cannot_steer_a_secret_from_the_environment(
+    tmp_path: Path, setting: str
+) -> None:
+    value = "https://stranger.example/"
+    write_env(tmp_path, {variable_name(setting): value})  # a stranger's, one folder up
+    below = tmp_path / "notebooks"
+    below.mkdir()
+    environ = {"UE_CLIENT_ID": "mine", "UE_CLIENT_SECRET": "s3cret-of-mine"}
+    with pytest.raises(ConfigurationError) as refused:
+        Credentials.from_env(environ=environ, cwd=below)
+    message = str(refused.value)
+    assert variable_name(setting) in message and str(tmp_path / ".env") in message
+    assert "s3cret-of-mine" not in message
+    named = Credentials.from_env(environ=environ, cwd=below, env_file=tmp_path / ".env")
+    assert named.client_id == "mine"  # a file the user names is theirs
+    both = {**environ, variable_name(setting): value}  # or all of it in one place
+    assert Credentials.from_env(environ=both, cwd=below).client_id == "mine"
+
+
+def test_a_found_env_file_may_pick_the_region(tmp_path: Path) -> None:
+    write_env(tmp_path, {"UE_REGION": "us"})  # one of the known regions' URLs: not a steer
+    creds = Credentials.from_env(
+        environ={"UE_CLIENT_ID": "a", "UE_CLIENT_SECRET": "b"}, cwd=tmp_path
+    )
+    assert creds.region == "us"
+
+
+def test_a_found_env_file_may_hold_the_secret_and_the_urls(tmp_path: Path) -> None:
+    write_env(tmp_path, {"UE_CLIENT_SECRET": "s", "UE_API_URL": "https://api.example/"})
+    creds = Credentials.from_env(environ={"UE_CLIENT_ID": "mine"}, cwd=tmp_path)
+    assert creds.api_url == "https://api.example/"
+
+
 @settings(max_examples=150, deadline=None)
 @given(scenarios(), TEXT)
 def test_precedence_overrides_then_environ_then_file_then_defaults(
@@ -282,7 +316,10 @@ def test_precedence_overrides_then_environ_then_file_then_defaults(
         environ.update({variable_name(s): decoy for s in ("client_id", "client_secret", "scope")})
     with tempfile.TemporaryDirectory() as folder:
         write_env(Path(folder), in_file)
-        creds = Credentials.from_env(profile=profile, environ=environ, cwd=folder, **overrides)
+        named = Path(folder) / ".env"  # named: its URLs may steer a secret from the environment
+        creds = Credentials.from_env(
+            profile=profile, environ=environ, cwd=folder, env_file=named, **overrides
+        )
 
     def expected(setting: str) -> str | None:
         found = table[setting]

@@ -10,7 +10,7 @@ import pytest
 from ue_magic.cells._pacing import SHORT_PAUSE, Throttle
 
 from ..limits.limiters import limiter
-from ..limits.simulation import simulate
+from ..limits.simulation import Clock, simulate
 
 STATED = [
     ("bucket", 100, 20),
@@ -74,7 +74,7 @@ def test_the_headers_are_not_read_with_a_fixed_pace() -> None:
         return Throttle(concurrency, adaptive=False, clock=clock)  # type: ignore[arg-type]
 
     run = simulate(limiter("bucket", 100, 20, "whole", "x"), 500, 8, throttle=fixed)
-    assert run.refused_share > 0.1  # the comparison row of the benchmark: no pacing at all
+    assert run.refused_share > 0.05  # the comparison row of the benchmark: no pacing at all
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,10 @@ def test_without_headers_the_rate_is_found_from_the_refusals(
     just under."""
     run = simulate(limiter(kind, rate, burst, retry_after, "none"), 3000, 32, spare=True)
     assert run.share >= 0.95, run
-    assert run.refused_share <= 0.01, run
+    # a bucket's fractional Retry-After: a first estimate ten times over the rate is halved at
+    # each refusal until two are far enough apart to measure (0.9% when one 40 ms apart measured
+    # it by luck; at real latencies such a measure gave half the rate)
+    assert run.refused_share <= (0.012 if (kind, retry_after) == ("bucket", "fraction") else 0.01)
 
 
 @pytest.mark.parametrize("kind", ["fixed", "sliding"])
@@ -170,3 +173,70 @@ def test_a_short_run_against_a_small_bucket_gets_most_of_it(
     # over the goal's 1%: the first burst's answers in flight (up to 13 at c32), and a few
     # refusals while the raised estimate settles
     assert run.refused_share <= 0.025, run
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_a_fractional_retry_after_at_real_latencies_is_not_measured_over_a_few_requests(
+    seed: int,
+) -> None:
+    """Requests arrive up to a millisecond later for each in flight, out of order: two refusals
+    40 ms apart, 2 requests accepted between them by the client's clock (3 by the service's),
+    measured 48/s and held there (real runs: 31.8-101.7% of the limit). Too short a time
+    measures nothing; one after a refusal's answer is after it."""
+    service = limiter("bucket", 100, 20, "fraction", "none")
+    run = simulate(service, 1000, 32, spare=True, contention=0.001, seed=seed)
+    assert run.share >= 0.95, run
+
+
+@pytest.mark.parametrize("kind", ["fixed", "sliding"])
+def test_a_window_with_a_fractional_retry_after_at_real_latencies_is_found(kind: str) -> None:
+    """Requests that started after the first refusal but arrived before it (out of order) are
+    not "let through after it": counted so, the first estimate was 7x the quota (56-69%)."""
+    run = simulate(limiter(kind, 100, 0, "fraction", "none"), 1000, 32, spare=True,
+                   contention=0.001)  # fmt: skip
+    assert run.share >= 0.95, run
+
+
+def test_a_waiter_woken_in_a_hold_keeps_its_place() -> None:
+    """A thread waiting for its place is woken by every answer; one woken while the headers
+    hold starts (none remaining) keeps a place that comes after the hold, or each woken one
+    gave its place up and took a new one after all the others: a sliding log with RateLimit
+    headers got 77.5% with no 429 (a 10 ms hold, 28 places given up: 280 ms idle)."""
+    from ue_magic.cells._quota import Quota
+
+    clock = Clock()
+    throttle = Throttle(32, clock=clock)
+    throttle.started(clock.now)
+    throttle.answered(clock.now, 200, None, Quota(100.0, 50, None))  # stated: 99/s
+    places = [throttle.turn(None)[0] for _ in range(10)]  # waiters, 10 ms apart
+    throttle.started(clock.now)
+    throttle.answered(clock.now, 200, None, Quota(100.0, 0, None))  # none left: a hold
+    for slot in places[2:]:  # woken by that answer, in the hold
+        assert throttle.turn(slot)[0] == slot
+    clock.now = places[1]  # the hold is over: a new place comes after those kept
+    late = throttle.turn(None)[0]
+    assert late is not None and late == pytest.approx(places[-1] + 1 / 99, abs=1e-6)
+
+
+def test_a_refusal_in_the_first_second_at_a_stated_rate_keeps_it() -> None:
+    """The starts before the headers were read went unpaced and count in a one-second window
+    for a second after: a refusal then says nothing of the stated rate (each took 2% off:
+    97.0% of a sliding log); one later does."""
+    from ue_magic.cells._quota import Quota
+
+    clock = Clock()
+    throttle = Throttle(8, clock=clock)
+    throttle.started(clock.now)
+    throttle.answered(clock.now, 200, None, Quota(100.0, None, None))
+    stated = throttle.stats.pace
+    for at in (0.9, 2.0):  # each: a good answer, a refusal, and the first turn after its pause
+        clock.now = at
+        throttle.started(at)
+        throttle.answered(at, 200, None)
+        throttle.started(at + 0.01)
+        throttle.answered(at + 0.01, 429, 1.0)
+        clock.now = at + 1.5
+        throttle.turn(None)
+        if at < 1:
+            assert throttle.stats.pace == stated
+    assert stated is not None and throttle.stats.pace == pytest.approx(stated * 0.98)

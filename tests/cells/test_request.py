@@ -389,7 +389,6 @@ def test_braces_in_plain_json_are_left_alone() -> None:
         ("/m/{{ meter.id }}", "/m/m%2F1%20x"),
         ("/m/{{ meter.id }}/x?q={{ meter.id }}", "/m/m%2F1%20x/x?q=m%2F1%20x"),
         ("/m/{{ obj.n }}", "/m/5"),
-        ("/m/{{ text.__class__.__name__ }}", "/m/str"),
         ("{{ url }}", NS["url"]),  # a whole-path placeholder is a URL kept as it is
         # where the URL begins, a value is URL text, as in the .http references (issue 23)
         ("{{ url }}/x", NS["url"] + "/x"),

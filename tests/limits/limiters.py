@@ -83,7 +83,9 @@ class TokenBucket(Limiter):
         return (1 - self.tokens) / self.rate
 
     def _policy(self) -> tuple[int, float]:
-        return self.burst, self.burst / self.rate  # B over the time N takes to refill it
+        # N in a second: the draft's window is an Integer of seconds (draft-ietf-httpapi-
+        # ratelimit-headers-08, 3.1), so a burst refilled in a fraction of one is not stated
+        return max(1, int(self.rate)), 1.0
 
     def _left(self, at: float) -> tuple[int, float]:
         left = int(self.tokens + 1e-9)

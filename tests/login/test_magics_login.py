@@ -137,7 +137,9 @@ def test_dotenv_fills_what_the_environment_lacks(
 ) -> None:
     monkeypatch.delenv("UE_API_URL")
     (tmp_path / ".env").write_text(f"UE_API_URL={sandbox.base_url}from-dotenv/\n")
-    login(ip)
+    with pytest.raises(UsageError, match=r"UE_API_URL from the \.env file"):  # found, not named
+        login(ip)
+    login(ip, f"--env-file {tmp_path / '.env'}")  # named: the user's own
     assert ue_magic.client().credentials.api_url == sandbox.base_url + "from-dotenv/"
 
 

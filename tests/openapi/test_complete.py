@@ -161,6 +161,15 @@ def test_namespace_names_keys_and_attributes() -> None:
     assert texts("%ue_call GET /x/{{nothing.", ctx) is None
 
 
+def test_private_attributes_are_not_offered_nor_followed() -> None:
+    """``{{ }}`` refuses a step that starts with ``_``: completion does not offer one."""
+    ctx = context(cfg=Cfg(), conf={"_id": "x", "__class__": {"a": 1}, "k": 1})
+    assert texts("%ue_call GET /x?r={{cfg._", ctx) is None
+    assert texts("%ue_call GET /x?r={{cfg.__class__.", ctx) is None
+    assert texts("%ue_call GET /x?r={{conf.", ctx)[1] == ["_id", "k"]  # type: ignore[index]
+    assert texts("%ue_call GET /x?r={{conf.__class__.", ctx) is None
+
+
 def test_each_item_completes_from_the_first_element() -> None:
     ctx = context(rows=[{"user": "u1", "key": "k1"}], other=3, _5=[1])
     cell = '%%ue_call --each rows POST /usage-metering/v1/meters\n{"userId": "{{item.'

@@ -89,3 +89,20 @@ def test_a_minimum_no_float_holds_gives_an_example_over_it() -> None:
     description = load_description(doc({METERS: inline_body(schema)}))
     view = repr(api_view(description, ["POST", METERS]))
     assert '{"n": ' + str(least) + "}" in view
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1.5E+400", "1e0400"])
+def test_a_json_number_over_a_float_s_range_is_refused(tmp_path: Path, number: str) -> None:
+    """json reads 1e999 as an infinity, which no JSON body or check can hold."""
+    path = tmp_path / "openapi.json"
+    text = json.dumps(doc({METERS: inline_body({"type": "number", "minimum": 7})}))
+    path.write_text(text.replace('"minimum": 7', f'"minimum": {number}'))
+    with pytest.raises(DescriptionError, match="a number too large for a float"):
+        load_description(path)
+
+
+def test_a_big_exponent_within_range_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "openapi.json"
+    text = json.dumps(doc({METERS: inline_body({"type": "number", "minimum": 7})}))
+    path.write_text(text.replace('"minimum": 7', '"minimum": 1e300, "x-n": 2e-400'))
+    assert load_description(path).operations

@@ -90,6 +90,7 @@ ERRORS = {
     "MissingCredentialsError",
     "OriginError",
     "RequestSyntaxError",
+    "SecretInRequestError",
     "TokenError",
     "TokenRateLimitedError",
     "TokenServerError",

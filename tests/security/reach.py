@@ -7,6 +7,7 @@ here again, so a form the package forgets is still searched for.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gc
 import html
 import json
@@ -14,6 +15,7 @@ import os
 import re
 import sys
 import types
+import unicodedata
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -25,9 +27,12 @@ _OPAQUE = (types.ModuleType, type, types.CodeType, types.BuiltinFunctionType)
 
 def secret_forms(secret: str) -> list[bytes]:
     """The secret as is and in either case; URL-encoded (form and path, hex in either case, all
-    in lower case, in part); JSON-escaped (as needed, and every character as \\uXXXX);
-    HTML-escaped; in hex; in base64 (both alphabets), alone and inside a longer base64 text
-    (the part that does not depend on what is around it, at each alignment)."""
+    in lower case, in part, from Latin-1); JSON-escaped (as needed, every character as \\uXXXX,
+    as Go and PHP write it); HTML-escaped (named, numeric references for every character or for
+    the others than letters and digits); NFD; Python's repr of the text and of its bytes; without
+    its non-ASCII characters; in hex; in base64 (both alphabets), alone and inside a longer base64
+    text (the part that does not depend on what is around it, at each alignment); each of those
+    as a repr of bytes shows it (httpcore's DEBUG records)."""
     raw = secret.encode()
     path = quote(secret, safe="")
     forms = {
@@ -46,12 +51,36 @@ def secret_forms(secret: str) -> list[bytes]:
         raw.hex().upper().encode(),
         base64.b64encode(raw).rstrip(b"="),
         base64.urlsafe_b64encode(raw).rstrip(b"="),
+        *(_escaped(secret)),
     }
     for shift in (1, 2):  # base64(prefix + secret): all but the groups that mix in the prefix
         middle = base64.b64encode(b"P" * shift + raw)[4 : 4 * ((shift + len(raw)) // 3)]
         if len(middle) >= 8:
             forms |= {middle, middle.replace(b"+", b"-").replace(b"/", b"_")}
+    forms |= {repr(form)[2:-1].encode() for form in forms}  # as a log record shows bytes
     return sorted(forms)
+
+
+def _escaped(secret: str) -> set[bytes]:
+    """What PHP, Go, HTML, Python's repr and httpx's reason phrase make of it."""
+    json_text = json.dumps(secret)[1:-1]
+    go = json_text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    texts = {
+        go,
+        json_text.replace("/", "\\/"),  # PHP
+        "".join(f"&#{ord(ch)};" for ch in secret),
+        "".join(f"&#x{ord(ch):x};" for ch in secret),
+        "".join(ch if ch.isalnum() else f"&#{ord(ch)};" for ch in secret),
+        unicodedata.normalize("NFD", secret),
+        repr(secret)[1:-1],
+        repr(secret.encode())[2:-1],
+    }
+    ascii_only = secret.encode("ascii", "ignore").decode()
+    if len(ascii_only) >= 8:
+        texts.add(ascii_only)
+    with contextlib.suppress(UnicodeEncodeError):
+        texts.add(quote(secret, safe="", encoding="latin-1"))
+    return {text.encode() for text in texts}
 
 
 _TESTS = str(Path(__file__).resolve().parents[1]) + "/"

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from ..core._outgoing import scrub_live
 from ..core._visible import visible
 from ._pacing import pacing_note
 
@@ -67,7 +68,7 @@ def short_form(item: Any, fields: Sequence[str | int] = ()) -> str:
                 value = getattr(item, str(key), None)
             parts.append(f"{key}={value}" if value != "" else f'{key}=""')  # not "user="
         text = ", ".join(parts) if parts else json.dumps(item, default=str)
-    text = visible(" ".join(text.split()), one_line=True)
+    text = visible(scrub_live(" ".join(text.split())), one_line=True)  # an item may be a secret
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 
 

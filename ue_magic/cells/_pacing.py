@@ -22,7 +22,8 @@ it, AIMD (additive increase, multiplicative decrease, as TCP's congestion contro
   start after each is refused too (a window is full until its end): then the run is windowed, and
   every refusal is waited out by all to its Retry-After, which lands after the window's end; the
   pace is the window's quota (what it let through before it was full) over its length (the longest
-  whole Retry-After). A fractional Retry-After is exact, and is waited out by all.
+  whole Retry-After). A fractional Retry-After is exact, and is waited out by all; refusals
+  under ``MIN_STRETCH`` apart measure nothing (a few requests, at times off by the latency).
 
 ``tests/bulk/test_pacing_model.py`` runs it against these limiters on a simulated clock.
 
@@ -141,8 +142,10 @@ class Throttle:
         self._dry_twice = False  # two refusals have measured something
         self._rough_rounds = 0  # probes that ended without a clean measure
         self._bounds: tuple[float, float] | None = None  # (low, high): a quick first burst's
-        self._refused: tuple[float, float, float] | None = None  # (start, wait, epoch) to settle
+        # (start, wait, epoch, answered) of a refusal to settle
+        self._refused: tuple[float, float, float, float] | None = None
         self._dry: float | None = None  # start of the last refusal settled: the limit was met
+        self._dry_seen = float("-inf")  # ... and when its answer came
         self._throttled = self._pauses = self._peak = 0
         self._paused = 0.0
 
@@ -216,6 +219,10 @@ class Throttle:
         now = self.clock()
         held = max(self._pause_until, self._hold_until)
         if now < held:
+            # a place after the pause is kept (a waiter woken early by an answer must not give
+            # it up: new places come after it, so each one given up left a hole of 1/pace)
+            if slot is not None and slot >= held:
+                return slot, slot - now
             return None, held - now
         if self._refused is not None:  # the first start after a pause
             self._settle(*self._refused)
@@ -313,7 +320,7 @@ class Throttle:
                 self._window = max(1.0, self._window * DECREASE)
                 self._slow_start = False
                 if self._refused is None:  # settled once the answers in flight are in
-                    self._refused = (started, wait, self._epoch_start)
+                    self._refused = (started, wait, self._epoch_start, now)
             until = now + pause
             if self.shared_pause:
                 if until > self._pause_until:
@@ -423,7 +430,7 @@ class Throttle:
         """Whether an attempt started in [begin, end) was accepted, or may be (in flight)."""
         return any(ok is not False for start, ok in self._starts if begin <= start < end)
 
-    def _settle(self, refused: float, wait: float, epoch: float) -> None:
+    def _settle(self, refused: float, wait: float, epoch: float, seen: float) -> None:
         """Set the pace after a refusal (the answers in flight at the 429 are in by now).
 
         Between two refusals the limit was met: what it let through in between, over that
@@ -434,24 +441,30 @@ class Throttle:
         what the first burst got over its time and the Retry-After (a window's whole quota),
         and what the answers in flight got after it. A refusal with nothing accepted since the
         pause before it (``epoch``) is a storm or a full window: the pause is the answer, and
-        the pace is left as it was."""
+        the pace is left as it was.
+
+        "After a refusal" is after its answer came (``seen``), not after it started: requests
+        reach the service later than they start, by up to a millisecond for each one in flight
+        (threads, the GIL, the service's CPU), and not in the order they started; one that
+        started just after the refused one and was accepted may have arrived before it."""
         if not self._accepted_since(epoch, refused):
             return
         if self._mode == "stated":
-            if refused < self._stated_at:
-                return  # sent before the headers were read
+            if refused < self._stated_at + 1.0:
+                return  # the unpaced starts before the headers were read count for a second
             self._stated_refusals += 1
             if self._stated_refusals < 3:
                 self._set_pace(self._pace * 0.98 if self._pace else MIN_PACE, "stated")
                 return
         dry, self._dry = self._dry, refused
+        dry_seen, self._dry_seen = self._dry_seen, seen
         self._dry_epoch = epoch
         self._dry_twice = dry is not None
         # refused at a stated rate: it is measured from now on (the mode is no longer stated)
         if dry is None:
             begin = self._started_at
         else:  # from when sending resumed after that refusal: an idle time measures nothing
-            begin = min((s for s, ok in self._starts if s > dry and ok), default=dry)
+            begin = min((s for s, ok in self._starts if s > dry_seen and ok), default=dry_seen)
         accepted = sum(1 for s, ok in self._starts if begin <= s < refused and ok is not False)
         span = refused - begin
         gaps = max(0.0, accepted - FENCEPOST)  # the first took a token refilled before it
@@ -462,17 +475,17 @@ class Throttle:
             if quick and float(wait).is_integer() and self._mode != "stated":
                 # a whole second says little: a bucket's rate may be far over its stock
                 self._bounds = (rate, accepted / max(refused - first, 1e-3))
-            after = [ok for s, ok in self._starts if s > refused and ok is not None]
-            late = [s for s, ok in self._starts if s > refused and ok]
+            after = [ok for s, ok in self._starts if s > seen and ok is not None]
+            late = [s for s, ok in self._starts if s > seen and ok]
             if len(after) >= 8 and len(late) >= 2:
-                rate = max(rate, len(late) / max(max(late) - refused, 1e-3))
+                rate = max(rate, len(late) / max(max(late) - seen, 1e-3))
             self._set_pace(min(rate, self._pace or rate), "rough")
             self._lowest = self._pace or 0.0
         elif self._windowed and float(wait).is_integer():
             # a window, waited out to its end: what it let through since, its quota (over more
             # than a window, the rate it let through)
             self._by_window(epoch, refused)
-        elif not float(wait).is_integer():
+        elif not float(wait).is_integer() and span >= MIN_STRETCH:
             # an exact Retry-After: a window's quota comes back at its end, which it says (a
             # bucket's next request, too): what went through since the last landing, over
             # the time until the next, is its rate
@@ -487,7 +500,7 @@ class Throttle:
             # and meanwhile no faster than it let through since the last (a rate cut mid-run)
             pace = (self._pace or MIN_PACE) * HEADROOM
             if span < MIN_STRETCH and dry is not None:
-                self._dry = dry
+                self._dry, self._dry_seen = dry, dry_seen
                 if span > 0:
                     pace = min(pace, accepted / span)
             elif self._lowest >= gaps / span * SATURATED:
@@ -505,10 +518,9 @@ class Throttle:
             self._rough_rounds += 1
             self._set_pace(max(accepted / span * HEADROOM, pace * PACE_DECREASE), mode)
         elif self._pace is not None:
-            self._dry = dry  # too short: keep measuring from the refusal before, just over it
-            if self._mode == "measured":  # a bucket kept near empty: jitter, not a wrong rate
-                self._set_pace(self._pace * HEADROOM, "measured")
-            else:
+            self._dry, self._dry_seen = dry, dry_seen  # too short: from the refusal before
+            if self._mode != "measured":  # measured (an exact Retry-After: its pause was
+                # exact): places taken before the last measure, or jitter; measured again
                 rate = accepted / max(span, 1e-3)
                 pace = min(self._pace * 0.9, max(rate * 1.05, self._pace * 0.5))
                 self._set_pace(pace, "rough")

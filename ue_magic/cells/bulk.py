@@ -25,7 +25,7 @@ from ..core._client import UsageEngineClient
 from ..core._media import decode_body
 from ..core._retry import parse_retry_after
 from ..core.problem import describe_error, server_message
-from ..errors import ApiConnectionError, HttpStatusError, UsageEngineError
+from ..errors import ApiConnectionError, HttpStatusError, SecretInRequestError, UsageEngineError
 from ._bulk_report import BulkFailure, BulkResult, Pending, short_form
 from ._interrupts import DeferredInterrupts
 from ._items import items_of, render_each
@@ -194,6 +194,8 @@ class _Run:
                     return _Outcome("failed", response)  # the user's count, or too long a wait
         except Stopped as stop:
             return self._unfinished(trace, stop.reason)
+        except SecretInRequestError as error:  # refused before sending
+            return _Outcome("not sent", message=_first_clause(str(error)), error=error)
         except UsageEngineError as error:
             if trace.traced and not trace.written:
                 return _Outcome("not sent", message=_first_clause(str(error)))
@@ -324,7 +326,8 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
             save.write(
                 {
                     "index": result.origin(index),
-                    "item": item,
+                    # an item that led to a secret is not written out either
+                    "item": "***" if isinstance(outcome.error, SecretInRequestError) else item,
                     "outcome": "not sent",
                     "why": outcome.message,
                 }

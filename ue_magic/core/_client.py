@@ -47,6 +47,7 @@ from ..errors import (
 from ._http import DEFAULT_MAX_BYTES, Budget, http_client
 from ._kept import forget_echoed_cookies, keep, mask_request
 from ._oauth import scrub, secret_forms
+from ._outgoing import refuse_secrets
 from ._response import explained
 from ._retry import (
     API_STATUSES,
@@ -222,9 +223,12 @@ class UsageEngineClient:
         content: Any = None,
         timeout: float | None = None,
     ) -> httpx.Request:
-        """The request as it would be sent, without a token and without sending (dry runs)."""
+        """The request as it would be sent, without a token and without sending (dry runs).
+
+        Raises ``OriginError`` for a URL on another origin and ``SecretInRequestError`` for a
+        request that holds a login's client secret or a token (``_outgoing``)."""
         extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-        return self._http.build_request(
+        request = self._http.build_request(
             method.upper(),
             self.resolve_url(url),
             params=params,
@@ -233,6 +237,8 @@ class UsageEngineClient:
             content=content,
             **extra,
         )
+        refuse_secrets(request, self.token_manager)  # before a preview shows it, too
+        return request
 
     def request(
         self,
@@ -279,6 +285,7 @@ class UsageEngineClient:
         client's ``retry_policy`` for this request (a bulk run's sleep that a stop can end).
         """
         self._check_origin(request.url)
+        refuse_secrets(request, self.token_manager)  # a request built elsewhere, or changed
         explicit = None if retries is None else check_retries(retries, "retries")
         policy = policy or self.retry_policy
         keyed = "idempotency-key" in request.headers

@@ -1,29 +1,38 @@
 """The spellings in which a server may echo a secret or a token, and masking them all.
 
-A server echoes what it was sent: URL-encoded (upper- or lower-case hex, whole or in part),
-JSON- or HTML-escaped, in hex, in base64 alone or inside a longer base64 text (``Bearer <token>``,
-a whole form body). ``secret_forms`` lists the base texts (the value, its hex, its base64 at
-each alignment, HTTP Basic's ``client_id:secret``); ``scrub`` matches each with a pattern in
-which every character outside ``[A-Za-z0-9._~-]`` may also be written %XX, ``\\uXXXX``, ``\\/``
-or as an HTML entity, letters in either case.
+A server echoes what it was sent: URL-encoded (upper- or lower-case hex, from UTF-8 or Latin-1,
+whole or in part), JSON-escaped (as Python, Go or PHP write it), HTML-escaped (named or numeric
+references), in NFC or NFD, without its non-ASCII characters (httpx's reason phrase), in a
+Python ``repr`` (a log record shows bytes so), in hex, in base64 alone or inside a longer base64
+text (``Bearer <token>``, a whole form body). ``secret_forms`` lists the base texts (the value,
+NFC and NFD, every character as an HTML reference, its hex, its base64 at each alignment, HTTP
+Basic's ``client_id:secret``); ``scrub``
+matches each with a pattern in which every character outside ``[A-Za-z0-9]`` may also be
+written %XX, ``\\xXX``, ``\\uXXXX``, ``\\/``, ``&amp;``, ``&#38;`` or ``&#x26;``, every backslash
+doubled any number of times (a repr of a repr), letters in either case. This is the one list:
+the log filter, the kept answers and the token endpoint's errors all use it.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import html
 import json
 import re
+import unicodedata
+from typing import Any
 from urllib.parse import quote, quote_plus
 
-__all__ = ["scrub", "scrub_bytes", "secret_forms"]
+__all__ = ["Needles", "scrub", "scrub_bytes", "secret_forms"]
 
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_REFERENCES = re.compile(r"(?:&#x?[0-9a-f]+;)+", re.IGNORECASE)  # every character as &#NN;
 _TO_URLSAFE = str.maketrans("+/", "-_")
 _MASK = "***"
 
 
+@functools.lru_cache(maxsize=64)  # each answer is masked with its token's forms: once per token
 def secret_forms(secret: str, client_id: str = "") -> tuple[str, ...]:
     """The base texts a secret (or a token) can be echoed as, longest first, so each is masked
     whole; ``scrub`` also finds each escaped (URL, JSON, HTML) and in either case."""
@@ -36,6 +45,16 @@ def secret_forms(secret: str, client_id: str = "") -> tuple[str, ...]:
     sent = {secret, quote_plus(secret), quote(secret, safe="")}  # as given, and as a form sends it
     forms = sent | {json.dumps(secret)[1:-1], "".join(f"\\u{ord(ch):04x}" for ch in secret)}
     forms |= {html.escape(secret), raw.hex()}
+    normal = {unicodedata.normalize(kind, secret) for kind in ("NFC", "NFD")}
+    # httpx reads a reason phrase as ASCII and drops the rest (its INFO line shows it so)
+    ascii_only = {text.encode("ascii", "ignore").decode() for text in normal}
+    forms |= normal | {text for text in ascii_only if len(text) >= 8}  # short: too common
+    forms |= {
+        "".join(f"&#{ord(ch)};" for ch in secret),
+        "".join(f"&#x{ord(ch):x};" for ch in secret),
+    }
+    with contextlib.suppress(UnicodeEncodeError):  # read as Latin-1, sent back URL-encoded
+        forms.add(quote(secret, safe="", encoding="latin-1"))
     for text in sent:
         forms |= _base64_forms(text.encode("utf-8"))
     if client_id:
@@ -66,7 +85,7 @@ def scrub(text: str, *secrets: str) -> str:
     the encoded forms of a client secret too.
     """
     lowered = text.lower()
-    found = tuple(s for s in _long(secrets) if _anchor(s) in lowered)
+    found = tuple(s for s in _long(secrets) if _anchored(_anchors(s), lowered))
     if found:
         text = _pattern(found).sub(_MASK, text)
     for secret in secrets:
@@ -79,9 +98,9 @@ def scrub_bytes(data: bytes, secrets: tuple[str, ...]) -> bytes:
     """``data`` as ``scrub`` masks text (its raw bytes read as Latin-1, the secrets as UTF-8
     bytes); the same object when nothing was masked."""
     lowered = data.lower()
-    if not any(_anchor(s).encode("utf-8", "replace") in lowered for s in secrets if s):
+    if not any(_anchored(_byte_anchors(s), lowered) for s in secrets if s):
         return data
-    as_bytes = (s.encode("utf-8", "replace").decode("latin-1") for s in secrets if s)
+    as_bytes = (_as_latin1(s) for s in secrets if s)
     text = data.decode("latin-1")
     masked = scrub(text, *as_bytes)
     return data if masked == text else masked.encode("latin-1")
@@ -91,12 +110,59 @@ def _long(secrets: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({s for s in secrets if len(s) >= 8}, key=len, reverse=True))
 
 
+class Needles:
+    """``secrets`` (``secret_forms`` of one or more values) made ready to be looked for in many
+    byte texts: their anchors grouped, so a text that holds none costs a few substring tests."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        groups: dict[tuple[bytes, ...], list[str]] = {}
+        for form in _long(secrets):
+            groups.setdefault(_byte_anchors(form), []).append(_as_latin1(form))
+        self._groups = tuple((anchors, tuple(forms)) for anchors, forms in groups.items())
+        firsts: dict[bytes, list[int]] = {}
+        for n, (anchors, _) in enumerate(self._groups):
+            firsts.setdefault(anchors[0], []).append(n)
+        self._firsts = tuple((first, tuple(ns)) for first, ns in firsts.items())
+
+    def __bool__(self) -> bool:
+        return bool(self._groups)
+
+    def in_bytes(self, data: bytes) -> bool:
+        """Whether ``data`` (read as Latin-1, the secrets as UTF-8) holds one of the secrets."""
+        lowered = data.lower()
+        hits = [ns for first, ns in self._firsts if first in lowered]  # most texts: none
+        if not hits:
+            return False
+        found = tuple(
+            form
+            for anchors, forms in (self._groups[n] for ns in hits for n in ns)
+            if _anchored(anchors, lowered)
+            for form in forms
+        )
+        return bool(found) and _pattern(found).search(data.decode("latin-1")) is not None
+
+
+def _as_latin1(secret: str) -> str:
+    return secret.encode("utf-8", "replace").decode("latin-1")
+
+
+def _anchored(anchors: tuple[Any, ...], lowered: Any) -> bool:
+    return all(anchor in lowered for anchor in anchors)
+
+
 @functools.lru_cache(maxsize=4096)
-def _anchor(form: str) -> str:
-    """The longest run of ``form`` that every escaped spelling holds as is (but for case): a
-    cheap test that rules most texts out before the pattern runs."""
-    runs = re.split(r"[^A-Za-z0-9._~-]+", form)
-    return max(runs, key=len).lower()
+def _anchors(form: str) -> tuple[str, ...]:
+    """The longest runs (up to three) of ``form`` that every escaped spelling holds as is (but
+    for case): a cheap test that rules most texts out before the pattern runs."""
+    if _REFERENCES.fullmatch(form):  # its runs are numbers that any answer holds: take it whole
+        return (form[:48].lower(),)  # (so only as written, as servers write it, is it masked)
+    runs = sorted(set(re.split(r"[^A-Za-z0-9]+", form)), key=len, reverse=True)
+    return tuple(run.lower() for run in runs[:3] if run) or ("",)
+
+
+@functools.lru_cache(maxsize=4096)
+def _byte_anchors(form: str) -> tuple[bytes, ...]:
+    return tuple(a.encode("utf-8", "replace") for a in _anchors(form))
 
 
 @functools.lru_cache(maxsize=64)
@@ -110,22 +176,31 @@ def _form_pattern(form: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _char_pattern(ch: str) -> str:
-    if ch in _UNRESERVED:
+    if ch.isascii() and ch.isalnum():
         return re.escape(ch)
     try:
         encoded = ch.encode("utf-8")
     except UnicodeEncodeError:
         return re.escape(ch)
-    spellings = {
+    code = ord(ch)
+    texts = {
         ch,
-        "".join(f"%{byte:02x}" for byte in encoded),
-        json.dumps(ch)[1:-1],
-        f"\\u{ord(ch):04x}",
-        "\\" + ch if ch == "/" else ch,
+        "".join(f"%{byte:02x}" for byte in encoded),  # URL-encoded
+        "".join(f"\\x{byte:02x}" for byte in encoded),  # a repr of bytes
+        json.dumps(ch)[1:-1],  # as Python and PHP escape it (a surrogate pair past U+FFFF)
+        f"\\u{code:04x}",  # as Go escapes & < >, and any JSON may
         html.escape(ch),
-        f"&#{ord(ch)};",
-        f"&#x{ord(ch):x};",
     }
+    if code < 128 and not ch.isalnum():
+        texts.add("\\" + ch)  # \/ (PHP), \" (JSON), \' (repr)
+    if code < 256:
+        texts |= {f"%{code:02x}", f"\\x{code:02x}"}  # from Latin-1; a repr of text
+    if code > 0xFFFF:
+        texts.add(f"\\U{code:08x}")
     if ch == " ":
-        spellings.add("+")
-    return "(?:" + "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True)) + ")"
+        texts.add("+")
+    if ch == "'":
+        texts.add("&apos;")
+    pieces = {"".join(r"\\+" if c == "\\" else re.escape(c) for c in text) for text in texts}
+    pieces |= {rf"&\#0*{code};", rf"&\#x0*{code:x};"}  # HTML numeric references
+    return "(?:" + "|".join(sorted(pieces, key=len, reverse=True)) + ")"

@@ -33,7 +33,7 @@ import httpx
 
 from .._constants import DEFAULT_MAX_BYTES, TOKEN_MAX_BYTES
 from ..errors import AnswerTooLargeError, ConfigurationError
-from ._decoding import BoundedDecoder, codings, stacked_error
+from ._decoding import BoundedDecoder, codings, offered_codings, stacked_error
 from ._httpx_private import (
     bound_decoder,
     h11_state,
@@ -348,6 +348,7 @@ def http_client(urls: Iterable[str], **options: Any) -> httpx.Client:
     else:
         _bound_reads(client)
         _quick_cookies(client)
+        _offer_bounded_codings(client)
         return client
     proxied = [url for url in urls if _proxied(httpx.URL(url))]
     if proxied or "socksio" not in missing:
@@ -366,7 +367,15 @@ def http_client(urls: Iterable[str], **options: Any) -> httpx.Client:
     )
     _bound_reads(client)
     _quick_cookies(client)
+    _offer_bounded_codings(client)
     return client
+
+
+def _offer_bounded_codings(client: httpx.Client) -> None:
+    """Offer servers only the codings that are decoded within the size limit."""
+    offered = client.headers.get("accept-encoding")
+    if offered is not None:
+        client.headers["Accept-Encoding"] = offered_codings(offered)
 
 
 def _quick_cookies(client: httpx.Client) -> None:

@@ -9,6 +9,9 @@ the header puts it in the body, a header, the status line's reason phrase, a red
 the ``Cookie`` header of every later request). ``keep`` removes all of them, from the response
 and from each one in its ``history``; ``forget_echoed_cookies`` empties the jar of them.
 
+A body is masked as its readers decode it too (``_echo_decoded``: a UTF-16 body, a token's
+letters written as JSON escapes).
+
 httpx logs each answer's reason phrase (INFO) and httpcore its headers (DEBUG), before ``keep``
 sees them: ``_log_mask`` masks them there.
 """
@@ -20,6 +23,7 @@ from collections.abc import Iterable
 import httpx
 
 from .._constants import BEARER_MASK
+from ._echo_decoded import mask_decoded
 from ._forms import scrub, scrub_bytes, secret_forms
 from ._httpx_private import replace_body
 
@@ -78,7 +82,7 @@ def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
         content = response.content
     except httpx.ResponseNotRead:
         content = b""
-    masked = scrub_tokens(content, needles)
+    masked = mask_decoded(response, scrub_tokens(content, needles), needles)
     if masked is not content:
         # httpx keeps the read body in ``_content`` (and the decoded text in ``_text``): the
         # masked body must be the one every reader sees, .json() and .text included

@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import logging
 import weakref
-from typing import Protocol
+from typing import Any, Protocol
 
 from ._forms import scrub, secret_forms
 
-__all__ = ["mask_in_logs"]
+__all__ = ["live_holders", "mask_in_logs"]
 
 # httpx logs on "httpx"; httpcore on one logger per module, and a filter on a parent logger
 # does not see its children's records: so each one, and any child that exists when a login starts
@@ -73,6 +73,11 @@ class _LogMask(logging.Filter):
 
 
 _LOG_MASK = _LogMask()
+
+
+def live_holders() -> list[Any]:
+    """The holders registered and still alive (the logins' token managers)."""
+    return list(_LOG_MASK.holders)
 
 
 def mask_in_logs(holder: SecretHolder) -> None:

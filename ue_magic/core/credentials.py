@@ -354,8 +354,12 @@ class _Resolver:
         self.cwd = cwd
         self.path: Path | None = None
         self.file_values: Mapping[str, str] = {}
+        self.from_environment: set[str] = set()  # the settings found in os.environ
+        self.from_file: set[str] = set()  # the settings found in the .env file
+        self.named = False
 
     def load(self, env_file: str | os.PathLike[str] | None) -> None:
+        self.named = env_file is not None  # the user's own choice, not found by looking upwards
         self.path = _find_env_file(env_file, self.cwd)
         if self.path is not None:
             self.file_values = _read_env_file(self.path)
@@ -379,6 +383,7 @@ class _Resolver:
                 break
         else:
             return None
+        (self.from_environment if source is self.environ else self.from_file).add(setting)
         del source, sources  # a traceback that prints locals must not print them
         value = value.strip()
         secret = setting == "client_secret"
@@ -422,6 +427,7 @@ class _Resolver:
         derived = f"made from the audience, {audience_from}"
         api_url, api_from = self.lookup("api_url") or (audience, derived)
         token_url, token_from = self.lookup("token_url") or (_join(audience, TOKEN_PATH), derived)
+        self._secret_goes_where_it_was_set()
         check_url(api_url, "The API URL", api_from)
         check_url(token_url, "The token URL", token_from)
         scope_found = self.lookup("scope")
@@ -439,6 +445,23 @@ class _Resolver:
             openapi=None if openapi_found is None else str(openapi_found[0]),
         )
 
+    def _secret_goes_where_it_was_set(self) -> None:
+        """Refuse a secret from the environment with where it goes (the token URL, the API URL
+        that gets the token, or what they are made from) set by a .env file: the nearest .env
+        upwards may be a stranger's (a cloned project, /tmp), and would get the secret."""
+        if "client_secret" not in self.from_environment or self.named:
+            return
+        steering = [s for s in _WHERE_IT_GOES if s in self.from_file]
+        if not steering:
+            return
+        names = ", ".join(variable_name(s, self.profile) for s in steering)
+        raise ConfigurationError(
+            f"{variable_name('client_secret', self.profile)} comes from the environment, but "
+            f"{names} from the .env file {str(self.path)!r}, found upwards from here: the secret "
+            "is not sent where a file found by looking says. Set them in one place, or name "
+            "your file (%ue_login --env-file PATH, env_file= in Python)."
+        )
+
     def _missing(self, no_id: bool, no_secret: bool) -> NoReturn:
         missing = tuple(
             variable_name(setting, self.profile)
@@ -454,6 +477,10 @@ class _Resolver:
             missing=missing,
             looked_in=looked_in,
         )
+
+
+# what sets the URLs the secret and the token go to (a region picks one of REGIONS: not a steer)
+_WHERE_IT_GOES = ("token_url", "api_url", "audience")
 
 
 def _as_secret(value: object) -> Secret | None:

@@ -249,6 +249,12 @@ class TokenManager:
             *(p for p in passwords if p),
         )
 
+    def _sent_secrets(self) -> tuple[tuple[str, str], tuple[str, ...]]:
+        """(client secret, client id) and the live tokens: what no API request may carry
+        (``_outgoing``), but the token in its Authorization header."""
+        creds = self.credentials
+        return (creds.client_secret.get_secret_value(), creds.client_id), self._known_values()
+
     def _known_values(self) -> tuple[str, ...]:
         """The tokens an answer could echo (the current one and the one before), to mask them."""
         return tuple(token.value for token in (self._token, self._previous) if token is not None)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import reprlib
 import time
 from collections.abc import Callable, Iterator
 from fractions import Fraction
@@ -29,6 +30,7 @@ from ._pattern_size import refusal
 
 CHECK_SECONDS = 0.5  # one body's check; with what follows it, within the 1 s promised
 _PATTERN_CACHE = 256
+_EVERY = 4096  # items of a schema-sized list looked at between two asks of the deadline
 _LONG_BITS = 13_000  # an int's bits past which it has over 3,900 digits (Python writes 4,300)
 
 
@@ -97,11 +99,13 @@ def bounded_keywords(
     jsonschema's ``unevaluatedProperties`` matches ``patternProperties`` with ``re``, out of
     the deadline's reach: in a description that has any (``pattern_properties_anywhere()``,
     asked once, when first needed), it is not checked (the server is)."""
+    # jsonschema's own, from the public VALIDATORS mapping (its module moved between versions)
+    from jsonschema._utils import equal
     from jsonschema.exceptions import ValidationError
 
-    # jsonschema's own, from the public VALIDATORS mapping (its module moved between versions)
     own_additional_properties = keywords["additionalProperties"]
     own_multiple_of = keywords["multipleOf"]
+    own_type = keywords["type"]
 
     def pattern(validator: Any, patrn: Any, instance: Any, schema: Any) -> Iterator[Any]:
         if validator.is_type(instance, "string") and not deadline.search(patrn, instance):
@@ -132,7 +136,9 @@ def bounded_keywords(
     def unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
         if unique and validator.is_type(instance, "array"):
             seen: set[str] = set()
-            for item in instance:
+            for i, item in enumerate(instance):
+                if not i % _EVERY:
+                    deadline.left()
                 key = json.dumps(_canonical(item, deadline), sort_keys=True)
                 if key in seen:
                     yield ValidationError(f"{_short(instance)} has non-unique elements")
@@ -159,6 +165,62 @@ def bounded_keywords(
                 return
         yield ValidationError(f"{_short(instance)} is not one of the {len(values):,} values")
 
+    # jsonschema's ``required`` and ``dependentRequired`` make one error per missing name
+    # within one keyword call (1,000,000 names, an empty body: 19 s); the check keeps the
+    # first (best_match takes the first of equals), so only the first is made
+    def required(validator: Any, names: Any, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "object"):
+            missing = _first_missing(names, instance, deadline)
+            if missing is not _ALL_THERE:
+                yield ValidationError(f"{_short(missing)} is a required property")
+
+    def dependent_required(validator: Any, dependent: Any, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "object"):
+            for i, (name, names) in enumerate(dependent.items()):
+                if not i % _EVERY:
+                    deadline.left()
+                if name in instance:
+                    missing = _first_missing(names, instance, deadline)
+                    if missing is not _ALL_THERE:
+                        yield ValidationError(f"{_short(missing)} is a dependency of {name!r}")
+
+    def dependencies(validator: Any, dependent: Any, instance: Any, schema: Any) -> Any:
+        # Draft 4's: a list of names (as dependentRequired) or a schema
+        if validator.is_type(instance, "object"):
+            for i, (name, wanted) in enumerate(dependent.items()):
+                if not i % _EVERY:
+                    deadline.left()
+                if name not in instance:
+                    continue
+                if validator.is_type(wanted, "array"):
+                    missing = _first_missing(wanted, instance, deadline)
+                    if missing is not _ALL_THERE:
+                        yield ValidationError(f"{_short(missing)} is a dependency of {name!r}")
+                else:
+                    yield from validator.descend(instance, wanted, schema_path=name)
+
+    def properties(validator: Any, fields: Any, instance: Any, schema: Any) -> Any:
+        # jsonschema's looks up every field of the schema in one call (schema order kept)
+        if validator.is_type(instance, "object"):
+            for i, (name, subschema) in enumerate(fields.items()):
+                if not i % _EVERY:
+                    deadline.left()
+                if name in instance:
+                    yield from validator.descend(
+                        instance[name], subschema, path=name, schema_path=name
+                    )
+
+    def const(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        # jsonschema's message holds the repr of the whole value (a description-sized text)
+        if not equal(instance, value):
+            yield ValidationError(f"{_short(value)} was expected")
+
+    def type_(validator: Any, kinds: Any, instance: Any, schema: Any) -> Any:
+        # a list of types is read once each (["string"] * 1,000,000 is ["string"])
+        if isinstance(kinds, list):
+            kinds = list(dict.fromkeys(kinds))
+        yield from own_type(validator, kinds, instance, schema) or ()
+
     def once_each(name: str) -> Keyword:
         """``allOf``/``anyOf`` with repeated parts checked once: ``[{"$ref": X}] * 4`` is X."""
         keyword = keywords[name]
@@ -166,7 +228,9 @@ def bounded_keywords(
         def run(validator: Any, parts: Any, instance: Any, schema: Any) -> Any:
             if isinstance(parts, list) and len(parts) > 1:
                 unique: dict[tuple[str, Any], Any] = {}
-                for part in parts:  # the same $ref, or the same node (a YAML alias)
+                for i, part in enumerate(parts):
+                    if not i % _EVERY:
+                        deadline.left()  # the same $ref, or the same node (a YAML alias)
                     ref = part.get("$ref") if isinstance(part, dict) and len(part) == 1 else None
                     key = ("$ref", ref) if isinstance(ref, str) else ("node", id(part))
                     unique.setdefault(key, part)
@@ -184,7 +248,14 @@ def bounded_keywords(
         "uniqueItems": unique_items,
         "enum": enum,
         "multipleOf": multiple_of,
+        "required": required,
+        "properties": properties,
+        "const": const,
+        "type": type_,
     }
+    for name, own in (("dependentRequired", dependent_required), ("dependencies", dependencies)):
+        if name in keywords:
+            replaced[name] = own
     if "unevaluatedProperties" in keywords:
         replaced["unevaluatedProperties"] = _unless(
             keywords["unevaluatedProperties"], pattern_properties_anywhere
@@ -235,6 +306,39 @@ def _canonical(value: Any, deadline: Deadline) -> Any:
     return ["other", repr(value)]
 
 
+_ALL_THERE = object()
+
+
+def _first_missing(names: Any, instance: Any, deadline: Deadline) -> Any:
+    """The first of ``names`` not a key of ``instance``, or ``_ALL_THERE``."""
+    for i, name in enumerate(names):
+        if not i % _EVERY:
+            deadline.left()
+        if name not in instance:
+            return name
+    return _ALL_THERE
+
+
+_REPR = reprlib.Repr()
+(_REPR.maxlevel, _REPR.maxstring, _REPR.maxlong, _REPR.maxother) = (40, 200, 200, 200)
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = 40
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    """``repr(value)`` up to 60 characters, made without writing the whole of a big value."""
+    text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
+
+
+def json_start(value: Any, limit: int = 60) -> str:
+    """``value`` as JSON up to ``limit`` characters, made piece by piece (a value from the
+    description may be megabytes long); one holding an int too long to write: its repr."""
+    text = ""
+    try:
+        for piece in json.JSONEncoder().iterencode(value):
+            text += piece
+            if len(text) > limit:
+                return text[: limit - 1] + "…"
+    except ValueError:
+        return _short(value)
+    return text

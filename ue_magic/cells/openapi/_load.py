@@ -10,8 +10,10 @@ time (one warning) rather than in the middle of a completion.
 
 from __future__ import annotations
 
-import json
+import os
+import pickle
 import re
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,17 +21,54 @@ from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from ...errors import DescriptionError
+from ._parse_child import MAX_ALIAS_VALUES, YAML_PURE_BYTES, Parsed, parse_text
 
 MAX_BYTES = 25_000_000  # a description bigger than this is refused (the largest seen: ~5 MB)
 Reader = Callable[[str], bytes]  # URL -> the file's bytes, or DescriptionError
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")  # ftp://..., s3://...: not a file name
 
 
+_CHILD = Path(__file__).with_name("_parse_child.py")
 MAX_FILES = 100  # files one description may refer to (each read is a request or a disk read)
-# YAML aliases (``*a``) share a node; walked as a tree, nine levels of ten aliases are 10**9
-# values from a few hundred bytes. A file may expand to at most this many values more than it
-# holds: real descriptions use a handful of anchors; a bomb is refused when parsed.
-MAX_ALIAS_VALUES = 1_000_000
+# What the files of one description hold in all, checked before each is parsed: Python holds a
+# JSON value in 32-112 bytes (an empty object, from 3 bytes of text: 24 MB of ``[{},…]`` took
+# 0.9 GB), so bytes alone do not bound memory. Values are counted from the text: each comma,
+# ``{``, ``[`` and line (a YAML value); a 12.6 MB indented description of 960,000 counts held
+# 47 MB, the worst shapes stay under ~300 MB.
+MAX_TOTAL_BYTES = MAX_BYTES
+MAX_VALUES = 2_500_000
+
+
+class Budget:
+    """The bytes and values left to the files of one description (``MAX_TOTAL_BYTES``,
+    ``MAX_VALUES`` in all); ``take`` before a file is parsed."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.bytes = 0
+        self.values = 0
+
+    def take(self, data: bytes, shown: str) -> None:
+        """Count ``data`` (the text of file ``shown``) in; DescriptionError past the budget."""
+        self.bytes += len(data)
+        self.values += values_at_most(data)
+        whose = "" if shown == self.description else f" (with {shown})"
+        if self.bytes > MAX_TOTAL_BYTES:
+            raise DescriptionError(
+                f"the files of {self.description} are over {MAX_TOTAL_BYTES / 1e6:.0f} MB in all"
+                f"{whose}; ue-magic reads at most {MAX_TOTAL_BYTES / 1e6:.0f} MB a description."
+            )
+        if self.values > MAX_VALUES:
+            raise DescriptionError(
+                f"the files of {self.description} hold over {MAX_VALUES:,} JSON values in all"
+                f"{whose}; ue-magic reads at most {MAX_VALUES:,} (each takes memory)."
+            )
+
+
+def values_at_most(data: bytes) -> int:
+    """How many values the text may hold, counted without parsing it (over-counted where a
+    string holds a comma or a bracket): commas, ``{``, ``[`` and newlines."""
+    return data.count(b",") + data.count(b"{") + data.count(b"[") + data.count(b"\n")
 
 
 class Documents:
@@ -40,10 +79,13 @@ class Documents:
     from a URL may refer to URLs only, at every depth (``_may_refer``).
     """
 
-    def __init__(self, root_uri: str, root: Any, read: Reader) -> None:
+    def __init__(
+        self, root_uri: str, root: Any, read: Reader, budget: Budget | None = None
+    ) -> None:
         self.root_uri = root_uri
         self.files: dict[str, Any] = {root_uri: root}
         self._read = read
+        self._budget = budget or Budget(_shown(root_uri))
 
     @property
     def root(self) -> Any:
@@ -71,7 +113,9 @@ class Documents:
                             f"{_shown(self.root_uri)} refers to over {MAX_FILES} files; "
                             f"ue-magic reads at most {MAX_FILES}."
                         )
-                    self.files[target] = parse(self._read(target), _shown(target))
+                    data = self._read(target)
+                    self._budget.take(data, _shown(target))
+                    self.files[target] = parse(data, _shown(target))
                 pending.append(target or uri)
                 self.lookup(full)
 
@@ -121,43 +165,6 @@ def _refs(node: Any) -> Iterator[str]:
             stack.extend(v for v in item if isinstance(v, (dict, list)))
 
 
-def expanded_size(node: Any, limit: int) -> int:
-    """How many values ``node`` holds when walked as a tree (shared nodes counted each time
-    they are reached), or ``limit + 1`` as soon as that is over ``limit``. Counts each shared
-    node once (memoised), so a bomb is measured in the time of its text; a node that contains
-    itself counts as over the limit."""
-    sizes: dict[int, int] = {}
-    busy: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(node, False)]
-    while stack:
-        item, done = stack.pop()
-        key = id(item)
-        if done:
-            children = item.values() if isinstance(item, dict) else item
-            total = 1
-            for child in children:
-                total += sizes.get(id(child), 1) if isinstance(child, (dict, list)) else 1
-                if total > limit:
-                    return limit + 1
-            sizes[key] = total
-            busy.discard(key)
-            continue
-        if key in sizes:
-            continue
-        if key in busy:
-            return limit + 1  # a node that holds itself: endless as a tree
-        busy.add(key)
-        stack.append((item, True))
-        children = item.values() if isinstance(item, dict) else item
-        for child in children:
-            if isinstance(child, (dict, list)):
-                if id(child) in busy:
-                    return limit + 1
-                if id(child) not in sizes:
-                    stack.append((child, False))
-    return sizes.get(id(node), 1)
-
-
 def _pointer(document: Any, fragment: str, uri: str) -> Any:
     """RFC 6901: ``/components/schemas/Meter`` in ``document``."""
     node = document
@@ -175,89 +182,116 @@ def _pointer(document: Any, fragment: str, uri: str) -> Any:
 
 
 def parse(data: bytes, uri: str) -> Any:
-    """JSON (or YAML, when PyYAML is installed and the file is not JSON) -> Python."""
+    """JSON (or YAML, when PyYAML is installed and the file is not JSON) -> Python; one
+    megabyte or more is parsed in a child process (``parse_elsewhere``)."""
     if len(data) > MAX_BYTES:
         raise DescriptionError(
             f"{uri} is {len(data) / 1e6:.0f} MB, over the {MAX_BYTES / 1e6:.0f} MB ue-magic reads."
         )
-    try:
-        return json.loads(data, parse_constant=_no_constant)
-    except RecursionError:
-        raise DescriptionError(f"{uri} is nested too deeply to read.") from None
-    except _NotJsonNumber as exc:
-        raise DescriptionError(
-            f"{uri} holds {exc.args[0]}, which JSON does not allow; ue-magic does not read it."
-        ) from None
-    except ValueError as exc:
-        if _TOO_MANY_DIGITS in str(exc):  # Python's limit on int("..."), for every parse
-            raise _too_many_digits(uri) from None
-        json_error = exc
-    try:
-        import yaml
-    except ImportError:
-        raise DescriptionError(f"{uri} is not JSON ({_short(json_error)}).") from None
-    loader = yaml_loader(yaml, len(data))
-    if loader is None:
-        raise DescriptionError(
-            f"{uri} is YAML of {len(data) / 1e6:.1f} MB; without libyaml (PyYAML's C part) "
-            f"ue-magic reads YAML of at most {YAML_PURE_BYTES / 1e6:g} MB: convert it to JSON."
+    outcome = parse_elsewhere(data) if len(data) >= CHILD_BYTES else None
+    kind, found = outcome or parse_text(data, YAML_PURE_BYTES)
+    if kind == "ok":
+        return found
+    raise DescriptionError(
+        _NOT_READ.get(kind, "{uri} cannot be read ({why}).").format(
+            uri=uri,
+            why=found,
+            seconds=CHILD_SECONDS,
+            digits=sys.get_int_max_str_digits(),
+            aliases=MAX_ALIAS_VALUES,
+            megabytes=len(data) / 1e6,
+            pure=YAML_PURE_BYTES / 1e6,
         )
-    try:
-        document = yaml.load(data, Loader=loader)  # a safe loader (C or Python)
-    except RecursionError:
-        raise DescriptionError(f"{uri} is nested too deeply to read.") from None
-    except yaml.YAMLError:
-        raise DescriptionError(f"{uri} is neither JSON nor YAML ({_short(json_error)}).") from None
-    except ValueError as exc:
-        if _TOO_MANY_DIGITS in str(exc):
-            raise _too_many_digits(uri) from None
-        raise DescriptionError(f"{uri} cannot be read as YAML ({_short(exc)}).") from None
-    if isinstance(document, (dict, list)) and b"*" in data:  # no alias, nothing shared
-        held = len(data)  # a value takes at least a byte of text, so it holds at most this many
-        if expanded_size(document, held + MAX_ALIAS_VALUES) > held + MAX_ALIAS_VALUES:
-            raise DescriptionError(
-                f"{uri}: its YAML aliases expand to over {MAX_ALIAS_VALUES:,} more values than "
-                "it holds (or refer to themselves); ue-magic does not read it."
-            )
-    return document
-
-
-YAML_PURE_BYTES = 2_000_000  # YAML PyYAML reads without libyaml: about 8 s of CPU a MB
-
-
-def yaml_loader(yaml: Any, size: int) -> Any:
-    """PyYAML's safe loader for ``size`` bytes of text: the C one (libyaml, in PyYAML's
-    wheels) when there, four times as quick; else the pure-Python one, up to
-    ``YAML_PURE_BYTES`` (a 13.5 MB file took it 205 s of CPU); None past that."""
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is not None:
-        return loader
-    return yaml.SafeLoader if size <= YAML_PURE_BYTES else None
-
-
-_TOO_MANY_DIGITS = "Exceeds the limit"
-
-
-class _NotJsonNumber(ValueError):
-    """NaN, Infinity or -Infinity: Python's json reads them, JSON (RFC 8259) has none."""
-
-
-def _no_constant(name: str) -> Any:
-    raise _NotJsonNumber(name)
-
-
-def _too_many_digits(uri: str) -> DescriptionError:
-    """Python reads an integer of at most ``sys.get_int_max_str_digits()`` digits (4,300); the
-    limit is the process's, so it is not raised for one description: the description is not
-    used (one warning), and requests go on."""
-    return DescriptionError(
-        f"{uri} holds an integer of over {sys.get_int_max_str_digits():,} digits; "
-        "ue-magic does not read it."
     )
 
 
-def _short(error: Exception) -> str:
-    return str(error).split("\n")[0][:120]
+_NOT_READ = {
+    "deep": "{uri} is nested too deeply to read.",
+    "constant": "{uri} holds {why}, which JSON does not allow; ue-magic does not read it.",
+    # Python reads an integer of at most sys.get_int_max_str_digits() digits: the limit is the
+    # process's, so it is not raised for one description (one warning, requests go on)
+    "digits": "{uri} holds an integer of over {digits:,} digits; ue-magic does not read it.",
+    "aliases": "{uri}: its YAML aliases expand to over {aliases:,} more values than it holds "
+    "(or refer to themselves); ue-magic does not read it.",
+    "huge": "{uri} holds a number too large for a float (over 1.8e308); ue-magic does not read it.",
+    "not json": "{uri} is not JSON ({why}).",
+    "pure yaml": "{uri} is YAML of {megabytes:.1f} MB; without libyaml (PyYAML's C part) ue-magic "
+    "reads YAML of at most {pure:g} MB: convert it to JSON.",
+    "slow": "{uri} takes over {seconds:g} s to parse; ue-magic does not read it.",
+    "neither": "{uri} is neither JSON nor YAML ({why}).",
+    "yaml": "{uri} cannot be read as YAML ({why}).",
+}
+CHILD_BYTES = 1_000_000  # text this big is parsed in a child process (here: about 40 ms of GIL)
+CHILD_SECONDS = 120.0  # a child that takes longer is stopped: the text is not read
+
+
+def parse_elsewhere(data: bytes) -> Parsed | None:
+    """``parse_text(data)``, run in a child process and rebuilt here piece by piece, so that
+    this process's GIL is never held for long (see ``_parse_child``); None when no child can
+    run (a frozen app, no ``sys.executable``, a child that failed): the caller parses here."""
+    if not sys.executable or getattr(sys, "frozen", False):
+        return None
+    paths = [p for p in sys.path if isinstance(p, str) and Path(p).is_absolute()]
+    limits = [str(sys.getrecursionlimit()), str(YAML_PURE_BYTES)]
+    command = [sys.executable, "-I", "-S", str(_CHILD), *limits, *paths]
+    # the child needs no setting: none of the environment (a secret set there) is handed on
+    env = {name: os.environ[name] for name in ("SYSTEMROOT", "PATH") if name in os.environ}
+    try:
+        done = subprocess.run(
+            command,
+            input=data,
+            capture_output=True,
+            timeout=CHILD_SECONDS,
+            env=env,
+            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # Windows: no console
+        )
+    except subprocess.TimeoutExpired:  # it would take as long here
+        return "slow", ""
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return rebuild(done.stdout) if done.returncode == 0 else None
+
+
+def rebuild(stream: bytes) -> Parsed | None:
+    """The value ``_parse_child`` wrote as records, or None if they are not whole."""
+    view = memoryview(stream)
+    shells: list[Any] = []
+    root: Any = None
+    at = 0
+    try:
+        while at + 4 <= len(view):
+            size = int.from_bytes(view[at : at + 4], "big")
+            # our child's own records (``_parse_child``): one piece, a few ms at most
+            record = pickle.loads(view[at + 4 : at + 4 + size])
+            at += 4 + size
+            kind = record[0]
+            if kind == "parsed":
+                return record[1], record[2]
+            if kind == "all":
+                return "ok", record[1]
+            if kind == "end":
+                return "ok", root
+            if kind == "shell":
+                _, parent, key, is_dict = record
+                shell: Any = {} if is_dict else []
+                if parent < 0:
+                    root = shell
+                elif isinstance(shells[parent], dict):
+                    shells[parent][key] = shell
+                else:
+                    shells[parent].append(shell)
+                shells.append(shell)
+            elif kind == "items":
+                target = shells[record[1]]
+                if isinstance(target, dict):
+                    target.update(record[2])
+                else:
+                    target.extend(record[2])
+            else:
+                return None
+    except (EOFError, ValueError, TypeError, IndexError, KeyError, pickle.UnpicklingError):
+        pass
+    return None
 
 
 def file_uri(path: str | Path) -> str:

@@ -16,7 +16,17 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from ...errors import DescriptionError
 from ._index import OperationIndex
-from ._load import SCHEME, Documents, Reader, file_uri, is_url, parse, read_file, shown_url
+from ._load import (
+    SCHEME,
+    Budget,
+    Documents,
+    Reader,
+    file_uri,
+    is_url,
+    parse,
+    read_file,
+    shown_url,
+)
 from ._operation import Operation, Parameter
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -306,7 +316,9 @@ def load_description(
         shown, local = shown_url(text), uri.startswith("file:")
         data = read(uri)
         size = len(data)
-        documents = Documents(uri, parse(data, shown), read)
+        budget = Budget(shown)
+        budget.take(data, shown)
+        documents = Documents(uri, parse(data, shown), read, budget)
     try:
         check_version(documents.root, shown)
         documents.load_all()

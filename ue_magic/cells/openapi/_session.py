@@ -13,16 +13,18 @@ goes on without a description until ``reload()``.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ...core._visible import visible
 from ...errors import ApiConnectionError, DescriptionError, OriginError, UsageEngineError
 from ._check import RequestChecker
-from ._load import MAX_BYTES, shown_url
+from ._load import CHILD_BYTES, MAX_BYTES, shown_url
 from ._model import Description, NotADescription, load_description
 
 DEFAULT_NAME = "openapi.json"
@@ -142,15 +144,18 @@ class LoginDescription:
         return self._loading
 
     def _run(self, generation: int, done: threading.Event) -> None:
-        try:
-            description, note, warnings = self._load()
-        except BaseException as error:  # a bug: said, not lost in a thread
-            description, note = None, f"could not be loaded ({type(error).__name__})"
-            warnings = [f"API description not used: it {note}. Going on without it."]
-        checker = None
-        if description is not None:  # body checks made ready in the background
-            checker = RequestChecker(description)
-            checker.warm_up()
+        with without_collection_pauses() as made_big:
+            try:
+                description, note, warnings = self._load()
+            except BaseException as error:  # a bug: said, not lost in a thread
+                description, note = None, f"could not be loaded ({type(error).__name__})"
+                warnings = [f"API description not used: it {note}. Going on without it."]
+            checker = None
+            if description is not None:  # body checks made ready in the background
+                checker = RequestChecker(description)
+                checker.warm_up()
+                if description.size >= CHILD_BYTES:
+                    made_big()
         with self._lock:
             if generation == self._generation:
                 self._description, self._checker, self.note = description, checker, note
@@ -244,6 +249,47 @@ class LoginDescription:
             return origin_of(httpx.URL(self.where)) == origin_of(httpx.URL(self.api_url))
         except httpx.InvalidURL:
             return False
+
+
+_collection_lock = threading.Lock()
+# loads running; whether collection was on before the first; whether one made a big description
+_collection_holds: list[Any] = [0, False, False]
+
+
+@contextmanager
+def without_collection_pauses() -> Iterator[Callable[[], None]]:
+    """No cyclic garbage collection while a description loads; yields ``made_big()``, which
+    the load calls when its description is big (``CHILD_BYTES`` or more): its objects are then
+    kept out of later collections (``gc.freeze()``) when the last running load ends.
+
+    Why: a 20 MB description is about 2,000,000 objects; while they are made, Python's full
+    collections (each walks every object, holding the GIL: 0.1 to 0.4 s) run again and again,
+    and a Tab pressed during one waits for it. Frozen, the description is never walked again;
+    its objects are freed by reference counting as before. Collection is off for the load only
+    (seconds), for the whole process, and back on after the last load ends. Freezing is
+    process-wide too: cycles that are alive then and become garbage later are kept, so it is done
+    for a big description only, where the pauses it saves are long."""
+
+    def made_big() -> None:
+        with _collection_lock:
+            _collection_holds[2] = True
+
+    with _collection_lock:
+        if _collection_holds[0] == 0:
+            _collection_holds[1] = gc.isenabled()
+            gc.disable()
+        _collection_holds[0] += 1
+    try:
+        yield made_big
+    finally:
+        with _collection_lock:
+            _collection_holds[0] -= 1
+            if _collection_holds[0] == 0:
+                if _collection_holds[2]:
+                    gc.freeze()
+                _collection_holds[2] = False
+                if _collection_holds[1]:
+                    gc.enable()
 
 
 def _sentence(error: Exception) -> str:

@@ -13,6 +13,7 @@ offset of that value in the body text, which the magic turns into a line and col
 from __future__ import annotations
 
 import contextlib
+import heapq
 import importlib.util
 import json
 import sys
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import DescriptionError
-from ._bounded import Deadline, TooComplex, bounded_keywords
+from ._bounded import Deadline, TooComplex, bounded_keywords, json_start
 from ._model import Description
 from ._operation import Operation
 from ._schema_import import import_jsonschema
@@ -260,16 +261,21 @@ def _problem(error: Any) -> BodyProblem:
         )
     if keyword == "type":
         kinds = [expected_value] if isinstance(expected_value, str) else list(expected_value)
-        wanted = " or ".join(_JSON_TYPES.get(k, k) for k in kinds)
+        wanted = " or ".join(_JSON_TYPES.get(k, k) for k in dict.fromkeys(kinds))
         expected = f"expected {wanted}, got {json_type(instance)}"
     elif keyword in ("enum", "const"):
         values = expected_value if keyword == "enum" else [expected_value]
-        shown = ", ".join(json.dumps(v) for v in values[:10])
+        shown = ", ".join(json_start(v) for v in values[:10])
         expected = f"expected one of {shown}, got {_json_text(instance)[:40]}"
     elif keyword == "additionalProperties":
-        extra = sorted(set(instance) - set(error.schema.get("properties", {})))
+        fields = error.schema.get("properties", {})
+        extra = sorted(k for k in instance if k not in fields)
         name = extra[0] if extra else "?"
-        allowed = ", ".join(sorted(error.schema.get("properties", {}))) or "none"
+        first = heapq.nsmallest(_ALLOWED, fields)  # a schema may list a million
+        allowed = ", ".join(first) + (
+            f" and {len(fields) - len(first):,} more" if len(fields) > _ALLOWED else ""
+        )
+        allowed = allowed or "none"
         location = (*location, name)
         expected = f"is not a field here (allowed: {allowed})"
     elif keyword in ("maxLength", "minLength"):
@@ -292,6 +298,7 @@ def _json_text(value: Any) -> str:
         return repr(value)
 
 
+_ALLOWED = 20  # field names shown as allowed
 _PATH_END = 40  # characters of a long path kept at each end
 _KEY = 40  # characters of a long key kept
 

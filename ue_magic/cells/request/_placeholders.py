@@ -1,7 +1,10 @@
 """The placeholder grammar: ``{{ name.attr[0]['key'] }}`` found in text, and looked up.
 
 A placeholder holds a name, then ``.attr`` (a mapping's key first, else the attribute) and
-``[0]`` / ``['key']`` steps; nothing is called or computed. ``\\{{`` writes a literal ``{{``.
+``[0]`` / ``['key']`` steps; nothing is called or computed. A step that starts with ``_`` is
+refused, but for a key a mapping holds (JSON's ``_id``, ``_links``) that is not a dunder: a
+private attribute or a dunder leads from any object to the kernel's objects (``__globals__``,
+``get_ipython.__self__``) and to the client secret. ``\\{{`` writes a literal ``{{``.
 Every placeholder keeps where it was written (line, column, source line) for error messages.
 """
 
@@ -72,6 +75,11 @@ class Placeholder:
 
     def _step(self, value: object, is_attr: bool, key: str | int) -> object:
         kind = with_article(type(value).__name__)
+        if isinstance(key, str) and key.startswith("_") and not _data_key(value, key):
+            raise self.error(
+                f"{key!r} is private (it starts with _), and placeholders read only public "
+                f"attributes and keys; put the value in a variable first."
+            )
         try:
             if is_attr:
                 if isinstance(value, Mapping) and key in value:
@@ -87,6 +95,16 @@ class Placeholder:
         except Exception as exc:  # a property that raised: say so, briefly
             problem = f"reading {key!r} of {kind} failed ({type(exc).__name__})."
         raise self.error(problem) from None
+
+
+def _data_key(value: object, key: str) -> bool:
+    """A key a mapping holds (not a dunder): data, as JSON's ``_id``, not an object's insides."""
+    if key.startswith("__") or not isinstance(value, Mapping):
+        return False
+    try:
+        return key in value
+    except Exception:  # a mapping whose lookup fails: not data to read
+        return False
 
 
 def closest_name(name: str, namespace: Mapping[str, object]) -> str | None:

@@ -1,0 +1,257 @@
+"""Reading a description's text (JSON, or YAML when PyYAML is installed), in a child process.
+
+Run as a script (``python -I -S _parse_child.py LIMIT YAML_BYTES PATH...``: the kernel's
+recursion limit, its ``YAML_PURE_BYTES`` and ``sys.path``, so that it reads as the kernel would,
+without running .pth files): the text on stdin, the value on stdout in pieces.
+
+Why a child process: ``json.loads`` of a 20 MB description holds the GIL for its whole parse (0.3
+to 0.8 s), and freeing a 20 MB YAML parse's node tree holds it for seconds, so a Tab pressed
+meanwhile waits as long. Here they hold the child's GIL. The value comes back as ``pickle``
+records of at most ``PIECE`` values each, so the kernel rebuilds it in steps short enough for a
+Tab to run between them, whatever the shape (100,000 paths or one array of 4,000,000 strings).
+Standard library (and PyYAML) only: it does not import ue-magic.
+
+Each record is its length (4 bytes, big-endian) and ``pickle.dumps(record)`` (pickle, not
+marshal: YAML gives dates, sets and bytes too; the records come from this code, never from the
+text, which only gives values): ``("parsed",
+kind, text)`` for a text that is not read (see ``parse_text``); ``("all", value)``; ``("shell",
+parent, key, is_dict)`` (a container too big for one piece, numbered in order from 0);
+``("items", container, entries)`` (key-value pairs of a dict, or values of a list); ``("end",)``.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import pickle
+import re
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+PIECE = 10_000  # values per record: a few ms to rebuild
+# YAML aliases (``*a``) share a node; walked as a tree, nine levels of ten aliases are 10**9
+# values from a few hundred bytes. A file may expand to at most this many values more than it
+# holds: real descriptions use a handful of anchors; a bomb is refused when parsed.
+MAX_ALIAS_VALUES = 1_000_000
+_BIG_EXPONENT = re.compile(rb"[eE]\+?0*[1-9][0-9]{2,}")  # 1e308 and over: maybe infinite
+TOO_MANY_DIGITS = "Exceeds the limit"
+# YAML PyYAML reads without libyaml: about 8 s of CPU a MB (a 13.5 MB file took it 205 s)
+YAML_PURE_BYTES = 2_000_000  # Python's limit on int("..."), for every parse
+Parsed = tuple[str, Any]
+"""``("ok", value)``, or why the text is not read: ``("deep", "")``, ``("constant", "NaN")``
+(NaN or an infinity, in JSON or YAML), ``("digits", "")`` (an integer too long for Python),
+``("aliases", "")``, ``("pure yaml", "")`` (YAML over ``pure_yaml_bytes`` without libyaml),
+``("huge", "")`` (a JSON number over a float's range),
+``("not json", why)`` (no PyYAML), ``("neither", why JSON failed)``,
+``("yaml", why)`` (YAML that Python cannot hold)."""
+
+
+def parse_text(data: bytes, pure_yaml_bytes: int = YAML_PURE_BYTES) -> Parsed:
+    """JSON, else YAML (when PyYAML is installed) -> ``Parsed``. YAML's ``.nan`` and ``.inf``
+    are refused as JSON's ``NaN`` and ``Infinity`` are: neither is a JSON value, so a schema or
+    an example holding one could not be sent or checked as JSON."""
+    try:
+        document = json.loads(data, parse_constant=_no_constant)
+        # 1e999 is JSON, read as an infinity: refused as YAML's .inf, with its own reason
+        if _BIG_EXPONENT.search(data) and _not_finite([document]):
+            return "huge", ""
+        return "ok", document
+    except RecursionError:
+        return "deep", ""
+    except _NotJsonNumber as exc:
+        return "constant", exc.args[0]
+    except ValueError as exc:
+        if TOO_MANY_DIGITS in str(exc):
+            return "digits", ""
+        json_error = _short(exc)
+    try:
+        import yaml
+    except ImportError:
+        return "not json", json_error
+    loader = getattr(yaml, "CSafeLoader", None)  # libyaml, in PyYAML's wheels: 4 times as quick
+    if loader is None:
+        if len(data) > pure_yaml_bytes:
+            return "pure yaml", ""
+        loader = yaml.SafeLoader
+    try:
+        document = yaml.load(data, Loader=loader)  # a safe loader (C or Python)
+    except RecursionError:
+        return "deep", ""
+    except yaml.YAMLError:
+        return "neither", json_error
+    except ValueError as exc:
+        if TOO_MANY_DIGITS in str(exc):
+            return "digits", ""
+        return "yaml", _short(exc)
+    if isinstance(document, (dict, list)):
+        if b"*" in data:  # no alias, nothing shared
+            held = len(data)  # a value takes at least a byte of text: at most this many
+            if expanded_size(document, held + MAX_ALIAS_VALUES) > held + MAX_ALIAS_VALUES:
+                return "aliases", ""
+        constant = _not_finite(document)
+        if constant:
+            return "constant", constant
+    elif isinstance(document, float) and _not_finite([document]):
+        return "constant", _not_finite([document])
+    return "ok", document
+
+
+def _not_finite(document: Any) -> str:
+    """The first NaN or infinity (as JSON spells it) among the values and keys, or ""; each
+    shared node walked once."""
+    stack = [document]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        values = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+        for value in values:
+            if isinstance(value, float) and not math.isfinite(value):
+                return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+            if isinstance(value, (dict, list)):
+                stack.append(value)
+    return ""
+
+
+def expanded_size(node: Any, limit: int) -> int:
+    """How many values ``node`` holds when walked as a tree (shared nodes counted each time
+    they are reached), or ``limit + 1`` as soon as that is over ``limit``. Counts each shared
+    node once (memoised), so a bomb is measured in the time of its text; a node that contains
+    itself counts as over the limit."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(node, False)]
+    while stack:
+        item, done = stack.pop()
+        key = id(item)
+        if done:
+            children = item.values() if isinstance(item, dict) else item
+            total = 1
+            for child in children:
+                total += sizes.get(id(child), 1) if isinstance(child, (dict, list)) else 1
+                if total > limit:
+                    return limit + 1
+            sizes[key] = total
+            busy.discard(key)
+            continue
+        if key in sizes:
+            continue
+        if key in busy:
+            return limit + 1  # a node that holds itself: endless as a tree
+        busy.add(key)
+        stack.append((item, True))
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if id(child) in busy:
+                    return limit + 1
+                if id(child) not in sizes:
+                    stack.append((child, False))
+    return sizes.get(id(node), 1)
+
+
+class _NotJsonNumber(ValueError):
+    """NaN, Infinity or -Infinity: Python's json reads them, JSON (RFC 8259) has none."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJsonNumber(name)
+
+
+def _short(error: Exception) -> str:
+    return str(error).split("\n")[0][:120]
+
+
+def _sizes(document: Any) -> dict[int, int]:
+    """Values each container holds, itself included (a shared YAML node counted each time
+    it is reached: ``parse_text`` bounds that). Recursive: four times quicker than a stack
+    here, and Python calls use no C stack (3.11+)."""
+    sizes: dict[int, int] = {}
+    kinds = (dict, list)
+
+    def size(node: Any) -> int:
+        total = 1
+        for child in node.values() if node.__class__ is dict else node:
+            total += size(child) if child.__class__ in kinds else 1
+        sizes[id(node)] = total
+        return total
+
+    size(document)
+    return sizes
+
+
+def records(document: Any, piece: int = PIECE) -> Iterator[tuple[Any, ...]]:
+    """``document`` as records (see the module's docstring), in the order they rebuild it."""
+    if not isinstance(document, (dict, list)):
+        yield ("all", document)
+        return
+    sizes = _sizes(document)
+    if sizes[id(document)] <= piece:
+        yield ("all", document)
+        return
+    yield ("shell", -1, None, isinstance(document, dict))
+    shells = 1
+    stack: list[tuple[int, bool, Iterator[tuple[Any, Any]]]] = [
+        (0, isinstance(document, dict), _entries(document))
+    ]
+    while stack:
+        number, is_dict, entries = stack[-1]
+        batch: list[Any] = []
+        weight = 0
+        for key, child in entries:
+            size = sizes[id(child)] if isinstance(child, (dict, list)) else 1
+            if size > piece:
+                if batch:
+                    yield ("items", number, batch)
+                yield ("shell", number, key, isinstance(child, dict))
+                stack.append((shells, isinstance(child, dict), _entries(child)))
+                shells += 1
+                break
+            batch.append((key, child) if is_dict else child)
+            weight += size
+            if weight >= piece:
+                yield ("items", number, batch)
+                batch, weight = [], 0
+        else:
+            if batch:
+                yield ("items", number, batch)
+            stack.pop()
+    yield ("end",)
+
+
+def _entries(node: Any) -> Iterator[tuple[Any, Any]]:
+    return iter(node.items()) if isinstance(node, dict) else ((None, v) for v in node)
+
+
+def _write(out: Any, record: tuple[Any, ...]) -> None:
+    blob = pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
+    out.write(len(blob).to_bytes(4, "big"))
+    out.write(blob)
+
+
+def main() -> None:
+    gc.disable()  # nothing here makes cycles; a collection would only walk the value again
+    sys.setrecursionlimit(int(sys.argv[1]))  # the kernel's: a value nested as deep reads the same
+    sys.path[:] = sys.argv[3:]  # the kernel's: the same PyYAML, or none
+    out = sys.stdout.buffer
+    kind, found = parse_text(sys.stdin.buffer.read(), int(sys.argv[2]))
+    if kind != "ok":
+        _write(out, ("parsed", kind, found))
+        return
+    # the walk of ``_sizes``: as deep as the parse (3.10's Python calls use the C stack)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + 100 if sys.version_info < (3, 11) else max(limit, 100_000))
+    try:
+        for record in records(found):
+            _write(out, record)
+    except (ValueError, RecursionError, pickle.PicklingError):  # the kernel parses it then
+        sys.exit(3)
+    out.flush()
+
+
+if __name__ == "__main__":
+    main()
