@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ._visible import visible
+
 if TYPE_CHECKING:
     import httpx
 
@@ -161,8 +163,6 @@ class UnknownNameError(RequestSyntaxError):
 def _window(source: str, column: int) -> tuple[str, int]:
     """A slice of a long line around the column, and the caret offset in that slice; control
     characters in it shown as escapes (``visible``), the caret still under its character."""
-    from .core._visible import visible
-
     source = source.replace("\t", " ")
     start = max(0, min(column - 1 - _QUOTE_WIDTH // 2, len(source) - _QUOTE_WIDTH))
     prefix = "…" if start else ""
