@@ -16,7 +16,7 @@ from IPython.core.completer import provisionalcompleter
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-from ue_magic.cells.request import RequestSyntaxError, compile_call, parse_request
+from ue_magic.cells.request import RequestSyntaxError, compile_call, compile_request, parse_request
 from ue_magic.cells.request._variables import GROWTH_LIMIT, expand_file_variables
 from ue_magic.sandbox import Sandbox
 
@@ -124,7 +124,6 @@ def test_a_long_run_of_blanks_in_a_request_name(shell: Any, tmp_path: Path) -> N
         f"POST {TYPES}\nContent-Type: text/plain\n\n{'{{' * N}\n",
         f"POST {TYPES}\nContent-Type: text/plain\n\nstart{chr(10) * N}end\n",
         f"POST {TYPES}\nContent-Type: text/plain\n\nstart{' ' + chr(10) * N}end\n",
-        f"GET {METERS}{' ' * N}HTTP/1.1x\n",
     ],
     ids=[
         "header",
@@ -133,13 +132,19 @@ def test_a_long_run_of_blanks_in_a_request_name(shell: Any, tmp_path: Path) -> N
         "text-open",
         "blank-lines",
         "blank-spaces",
-        "version",
     ],
 )
 def test_long_runs_in_a_cell(shell: Any, cell: str) -> None:
     # refused or not (a space in the path, an unclosed {{): what counts is that it ends
     with capture_output(), contextlib.suppress(UsageError):
         within(lambda: shell.run_cell_magic("ue_call", "--dry-run --no-validate", cell))
+
+
+def test_a_long_run_of_blanks_before_the_http_version() -> None:
+    template = within(lambda: compile_request(f"GET {METERS}{' ' * N}HTTP/1.1\n"))
+    assert template.render({}).path == METERS
+    with pytest.raises(RequestSyntaxError, match="the path has a space"):
+        within(lambda: compile_request(f"GET {METERS}{' ' * N}HTTP/1.1x\n"))
 
 
 def test_a_long_run_of_blanks_in_a_header_on_the_magic_line(shell: Any) -> None:
