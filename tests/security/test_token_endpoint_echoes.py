@@ -63,6 +63,29 @@ def spelled_otherwise(seen: Seen, conn: socket.socket) -> None:
     answer(conn, 401, body, headers)
 
 
+def _secret_of(seen: Seen) -> str:
+    return parse_qs(seen.body.decode())["client_secret"][0]
+
+
+def granted_with_the_secret_as_token_type(seen: Seen, conn: socket.socket) -> None:
+    token = {"access_token": "tok-" + "t" * 40, "expires_in": 3600}
+    answer(conn, 200, {**token, "token_type": _secret_of(seen)})
+
+
+def granted_with_the_secret_in_a_token_type_list(seen: Seen, conn: socket.socket) -> None:
+    token = {"access_token": "tok-" + "t" * 40, "expires_in": 3600}
+    answer(conn, 200, {**token, "token_type": ["Bearer", _secret_of(seen)]})
+
+
+def granted_text_with_the_secret_in_its_content_type(seen: Seen, conn: socket.socket) -> None:
+    body = b"not json"
+    head = f"text/plain; echo={_secret_of(seen)}"
+    conn.sendall(
+        f"HTTP/1.1 200 OK\r\nContent-Type: {head}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
 def held(roots: dict[str, object]) -> list[str]:
     found, _ = find(roots, {"secret": secret_forms(SECRET)}, (Secret,))
     return found
@@ -70,8 +93,24 @@ def held(roots: dict[str, object]) -> list[str]:
 
 @pytest.mark.parametrize(
     "respond",
-    [in_reason, in_location, in_cookie_refused, spelled_otherwise],
-    ids=["reason-phrase", "location", "cookie", "spelled-otherwise"],
+    [
+        in_reason,
+        in_location,
+        in_cookie_refused,
+        spelled_otherwise,
+        granted_with_the_secret_as_token_type,  # a 200: its words were quoted unscrubbed
+        granted_with_the_secret_in_a_token_type_list,
+        granted_text_with_the_secret_in_its_content_type,
+    ],
+    ids=[
+        "reason-phrase",
+        "location",
+        "cookie",
+        "spelled-otherwise",
+        "200-token-type",
+        "200-token-type-list",
+        "200-content-type",
+    ],
 )
 def test_token_endpoint_echoes_outside_the_body_are_scrubbed(
     respond: Callable[[Seen, socket.socket], None],

@@ -156,7 +156,7 @@ def read_answer(
     except Exception:  # ValueError, or RecursionError for JSON nested too deeply
         data = None
     if not isinstance(data, dict):
-        kind = response.headers.get("content-type", "no content type")
+        kind = _quoted(response.headers.get("content-type", "no content type"), credentials, 100)
         return DeferredError(
             TokenServerError,
             f"The token endpoint {url} answered 200 with a body that is not a JSON object "
@@ -184,7 +184,8 @@ def read_answer(
     if token_type is not None and str(token_type).lower() != "bearer":
         return DeferredError(
             TokenError,
-            f"The token endpoint {url} gave a {str(token_type)[:40]!r} token, and ue-magic "
+            f"The token endpoint {url} gave a {_quoted(str(token_type), credentials, 40)!r} "
+            "token, and ue-magic "
             "sends only Bearer tokens; ask the service for a Bearer token for this client.",
             reason="answered a token that is not a Bearer token",
         )
@@ -322,6 +323,14 @@ def refusal_error(response: httpx.Response, credentials: Credentials) -> Deferre
         retry_after=response.headers.get("retry-after"),
         reason=f"answered {status_text}",
     )
+
+
+def _quoted(text: str, credentials: Credentials, limit: int) -> str:
+    """What the token endpoint said, fit to quote in an error: the secret masked in every
+    spelling (before cutting, so that no part of it is left), one line, no control character,
+    at most ``limit`` characters. The server may echo anything it was sent."""
+    forms = secret_forms(credentials.client_secret.get_secret_value(), credentials.client_id)
+    return visible(scrub(text, *forms), one_line=True)[:limit]
 
 
 def decode_claims(token: str) -> dict[str, Any]:
