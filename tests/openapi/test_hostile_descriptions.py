@@ -524,3 +524,23 @@ def test_the_description_loads_from_login_on_without_a_tab_or_a_call(
         time.sleep(0.02)
     monkeypatch.setattr(LoginDescription, "tab_wait", _session.TAB_WAIT)  # a user's Tab
     assert "meters" in completions(ip, "%ue_call GET /usage-metering/v1/")
+
+
+def test_server_variables_that_multiply_are_refused_before_they_are_built(tmp_path: Path) -> None:
+    """A server URL "/{v}" 2,000 times with a 100 KB default: 0.1 MB of description made a
+    prefix of 200 MB, copied into every operation's path (a third breaker)."""
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "/{v}" * 2000, "variables": {"v": {"default": "x" * 100_000}}}],
+        "paths": {f"/a{i}": {"get": {}} for i in range(4)},
+    }
+    path = tmp_path / "api.json"
+    path.write_text(json.dumps(spec))
+    started = time.monotonic()
+    with pytest.raises(DescriptionError, match="first server's URL"):
+        load_description(str(path))
+    assert time.monotonic() - started < 5  # refused, not built and copied
+    spec["servers"] = [{"url": "/{v}/v1", "variables": {"v": {"default": "usage"}}}]
+    path.write_text(json.dumps(spec))
+    assert load_description(str(path)).operations[0].path.startswith("/usage/v1/")

@@ -130,17 +130,27 @@ def build(
     )
 
 
+MAX_SERVER_URL = 8_192  # characters: longer than any URL a server or a proxy takes
+
+
 def server_prefix(servers: Any) -> str:
     """The path of the first server, variables at their defaults (``/usage-metering/v1``)."""
     if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
         return ""
-    url = str(servers[0].get("url") or "")
+    url = str(servers[0].get("url") or "")[:MAX_SERVER_URL]
     variables = servers[0].get("variables") or {}
 
     def default(match: re.Match[str]) -> str:
         spec = variables.get(match.group(1)) if isinstance(variables, dict) else None
         return str(spec.get("default", "")) if isinstance(spec, dict) else ""
 
+    # counted before it is built: "/{v}" 2,000 times with a 100 KB default is 200 MB
+    grown = sum(len(default(found)) for found in _VARIABLE.finditer(url))
+    if len(url) + grown > MAX_SERVER_URL:
+        raise DescriptionError(
+            f"the first server's URL, its variables at their defaults, is over "
+            f"{MAX_SERVER_URL:,} characters."
+        )
     url = _VARIABLE.sub(default, url)
     path = urlsplit(url).path if "://" in url else url.split("?")[0]
     return path.rstrip("/")
