@@ -87,6 +87,7 @@ def build(
     default_security = root.get("security")
     operations: list[Operation] = []
     base = documents.root_uri
+    built = _Built()
     for template, raw_item in paths.items():
         if not isinstance(template, str) or not template.startswith("/"):
             continue
@@ -94,15 +95,16 @@ def build(
         item, item_loc = _at(documents, raw_item, item_loc)
         if not isinstance(item, dict):
             continue
-        shared = _parameters(documents, item.get("parameters"), item_loc + "/parameters")
+        shared = built.parameters(documents, item.get("parameters"), item_loc + "/parameters")
         for method in HTTP_METHODS:
             raw_op = item.get(method)
             if not isinstance(raw_op, dict):
                 continue
             op_loc = f"{item_loc}/{method}"
-            own = _parameters(documents, raw_op.get("parameters"), op_loc + "/parameters")
+            own = built.parameters(documents, raw_op.get("parameters"), op_loc + "/parameters")
             merged = {(p.name, p.location): p for p in shared}
             merged.update({(p.name, p.location): p for p in own})
+            built.count(len(merged), source)
             operations.append(
                 Operation(
                     method=method.upper(),
@@ -112,7 +114,7 @@ def build(
                     description=_text(raw_op.get("description")),
                     parameters=tuple(merged.values()),
                     **_body(documents, raw_op.get("requestBody"), op_loc + "/requestBody"),
-                    responses=_responses(documents, raw_op.get("responses"), op_loc),
+                    responses=built.responses(documents, raw_op.get("responses"), op_loc),
                     **_answer(documents, raw_op.get("responses"), op_loc),
                     scopes=_scopes(raw_op.get("security", default_security)),
                     deprecated=bool(raw_op.get("deprecated")),
@@ -172,6 +174,49 @@ def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
+MAX_PARAMETER_ENTRIES = 2_000_000  # parameters over all operations: about 16 MB of references
+
+
+class _Built:
+    """What a build made once, by where it was found: a path item or response that many paths
+    share by ``$ref`` is read once, not once per path (a 0.3 MB description of 6,000 paths
+    sharing one item of 1,000 parameters took 34 s and 1.2 GB); and how many parameters the
+    operations hold in all, which no sharing can make small, is bounded."""
+
+    def __init__(self) -> None:
+        self._parameters: dict[str, list[Parameter]] = {}
+        self._texts: dict[str, str] = {}
+        self.entries = 0
+
+    def parameters(self, documents: Documents, raw: Any, loc: str) -> list[Parameter]:
+        if isinstance(raw, list) and not raw:
+            return []
+        key = _at(documents, raw, loc)[1] if isinstance(raw, dict) else loc
+        if key not in self._parameters:
+            self._parameters[key] = _parameters(documents, raw, loc)
+        return self._parameters[key]
+
+    def count(self, entries: int, source: str) -> None:
+        self.entries += entries
+        if self.entries > MAX_PARAMETER_ENTRIES:
+            raise DescriptionError(
+                f"{source}: its operations hold over {MAX_PARAMETER_ENTRIES:,} parameters in "
+                "all (path items shared by $ref repeat theirs on every path)."
+            )
+
+    def responses(self, documents: Documents, raw: Any, loc: str) -> tuple[tuple[str, str], ...]:
+        if not isinstance(raw, dict):
+            return ()
+        found = []
+        for status, entry in raw.items():
+            response, where = _at(documents, entry, f"{loc}/responses/{_escape(str(status))}")
+            if where not in self._texts:
+                text = response.get("description") if isinstance(response, dict) else ""
+                self._texts[where] = _text(text)
+            found.append((str(status), self._texts[where]))
+        return tuple(found)
+
+
 def _at(documents: Documents, node: Any, loc: str) -> tuple[Any, str]:
     """``node`` (found at ``loc``) with its $ref chain followed, and where it ends up."""
     hops = 0
@@ -227,17 +272,6 @@ def _body(documents: Documents, raw: Any, loc: str) -> dict[str, Any]:
                 "body_schema_uri": schema_loc,
             }
     return {}
-
-
-def _responses(documents: Documents, raw: Any, loc: str) -> tuple[tuple[str, str], ...]:
-    if not isinstance(raw, dict):
-        return ()
-    found = []
-    for status, entry in raw.items():
-        response, _ = _at(documents, entry, f"{loc}/responses/{_escape(str(status))}")
-        text = response.get("description") if isinstance(response, dict) else ""
-        found.append((str(status), _text(text)))
-    return tuple(found)
 
 
 def _answer(documents: Documents, raw: Any, loc: str) -> dict[str, Any]:
