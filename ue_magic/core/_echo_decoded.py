@@ -43,6 +43,9 @@ def mask_decoded(response: httpx.Response, content: bytes, needles: tuple[str, .
     """
     if not needles or not content:
         return content
+    declared = "charset" in response.headers.get("content-type", "").lower()
+    if not declared and _HINT not in content and b"\x00" not in content and content.isascii():
+        return content  # read as UTF-8 by all: the bytes were masked as they are
     for encoding in _readings(response, content):
         if encoding in _AS_BYTES:
             content = _mask_escaped(content, needles)

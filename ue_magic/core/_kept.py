@@ -18,13 +18,14 @@ sees them: ``_log_mask`` masks them there.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import httpx
 
 from .._constants import BEARER_MASK
 from ._echo_decoded import mask_decoded
-from ._forms import scrub, scrub_bytes, secret_forms
+from ._forms import Needles, scrub, scrub_bytes, secret_forms
 from ._httpx_private import replace_body
 
 __all__ = ["forget_echoed_cookies", "keep", "mask_request", "scrub_tokens"]
@@ -88,13 +89,31 @@ def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
         # masked body must be the one every reader sees, .json() and .text included
         replace_body(response, masked)
     response.stream = httpx.ByteStream(masked)  # drops httpcore's stream and its request copy
+    finder = _finder(needles)
     for name, value in response.headers.multi_items():
+        if finder is not None and not finder.in_bytes(value.encode("latin-1", "replace")):
+            continue  # most headers: a few substring tests, not the spellings' pattern
         masked_value = scrub(value, *needles)
         if masked_value != value:
             response.headers[name] = masked_value
 
 
+@functools.lru_cache(maxsize=64)
+def _finder(needles: tuple[str, ...]) -> Needles | None:
+    """The tokens' spellings made ready to be looked for (``Needles``), once per token; None
+    when one is shorter than 8 characters (``scrub`` masks those as whole words only)."""
+    if any(len(needle) < 8 for needle in needles):
+        return None
+    return Needles(needles)
+
+
 def scrub_tokens(data: bytes, needles: Iterable[str]) -> bytes:
     """``data`` with every needle (``secret_forms`` of a token) masked as ``***``, escaped or
     not (``_forms.scrub``); the same object when none is in it."""
-    return scrub_bytes(data, tuple(needles))
+    needles = tuple(needles)
+    if not needles:
+        return data
+    finder = _finder(needles)
+    if finder is not None and not finder.in_bytes(data):
+        return data
+    return scrub_bytes(data, needles)
