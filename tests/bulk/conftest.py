@@ -23,8 +23,16 @@ def shell(ip: Any, sandbox: Sandbox) -> Any:
 
 
 def run_each(shell: Any, line: str, cell: str = TEMPLATE) -> Any:
+    """Run one --each cell; when it raises, the error carries what the cell printed (the
+    failure table), which capture_output would otherwise swallow."""
     with capture_output() as captured:
-        shell.run_cell_magic("ue_call", line, cell)
+        try:
+            shell.run_cell_magic("ue_call", line, cell)
+        except Exception as error:
+            if hasattr(error, "add_note"):  # Python 3.11+; pytest prints notes with the error
+                shown = captured.stdout + "".join(str(o.data) for o in captured.outputs)
+                error.add_note(f"the cell printed:\n{shown[-4000:]}")
+            raise
     return captured
 
 

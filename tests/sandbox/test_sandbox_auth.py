@@ -175,7 +175,9 @@ def test_token_of_another_sandbox_is_refused(sandbox: Sandbox) -> None:
 
 
 def test_token_expires_after_its_ttl() -> None:
-    with start(token_ttl=1) as sb, client_for(sb, get_token(sb)) as client:
+    # iat is whole seconds (floored), so a 1 s token may live only a few milliseconds: 3 s
+    # leaves the first request time on a loaded machine; the sleep reads exp either way.
+    with start(token_ttl=3) as sb, client_for(sb, get_token(sb)) as client:
         assert client.get(TYPES).status_code == 200
         exp = jwt.decode(get_token(sb), options={"verify_signature": False})["exp"]
         time.sleep(max(0.0, exp - time.time()) + 0.05)
