@@ -36,12 +36,24 @@ _FORMATS = {
 _NOT_NAME = re.compile(r"\W")
 
 
+def placeholder_name(text: str) -> str:
+    """A name the description chose (a key, a parameter), made a plain identifier: written as
+    ``{{name}}`` it must look a variable up, never reach into one (``os.environ[...]``)."""
+    name = _NOT_NAME.sub("_", text) or "value"
+    return name if not name[0].isdigit() else "v_" + name
+
+
+def literal(text: str) -> str:
+    """Description text written into a cell as it is: every ``{{`` escaped (``\\{{``), so that
+    a value such as ``"{{os.environ['UE_CLIENT_SECRET'][0]}}"`` stays text when the cell runs."""
+    return text.replace("{{", "\\{{")
+
+
 class Placeholder:
     """A value the example leaves to the user: ``{{name}}`` in the cell."""
 
     def __init__(self, name: str) -> None:
-        name = _NOT_NAME.sub("_", name) or "value"
-        self.name = name if not name[0].isdigit() else "v_" + name
+        self.name = placeholder_name(name)
 
 
 def example_body(op: Operation, description: Description) -> str | None:
@@ -219,5 +231,5 @@ def _text(body: Any) -> str:
             return [encode(v) for v in value]
         return value
 
-    text = json.dumps(encode(body), default=str)
+    text = literal(json.dumps(encode(body), default=str))  # the description's values: text
     return _MARK.sub(lambda m: names[int(m.group(1))], text)

@@ -12,13 +12,13 @@ import re
 import textwrap
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urldefrag
+from urllib.parse import quote, urldefrag
 
 from ...core._visible import visible
 from ...errors import DescriptionError, UsageEngineError
 from .._terminal import terminal_width
 from ._complete import METHODS
-from ._example import example_body
+from ._example import example_body, literal, placeholder_name
 from ._index import TooManyTemplates
 from ._model import Description
 from ._operation import Operation
@@ -259,10 +259,16 @@ def _outline(
 
 
 def _example_cell(op: Operation, body: str | None) -> str:
-    path = _TEMPLATE.sub(lambda m: "{{" + m.group(1) + "}}", op.path)
+    # the description chose the path and the names: literal text escaped, each variable a
+    # plain name, each query name URL-encoded (a name is never code that runs in the cell)
+    parts = _TEMPLATE.split(op.path)  # literal, variable, literal, ...
+    path = "".join(
+        "{{" + placeholder_name(part) + "}}" if n % 2 else literal(part)
+        for n, part in enumerate(parts)
+    )
     query = [p.name for p in op.params_in("query") if p.required]
     if query:
-        path += "?" + "&".join(f"{n}={{{{{n}}}}}" for n in query)
+        path += "?" + "&".join(f"{quote(n, safe='')}={{{{{placeholder_name(n)}}}}}" for n in query)
     if not op.body_media:
         return f"%ue_call {op.method} {path}"
     return f"%%ue_call {op.method} {path}\n" + (body if body is not None else "{}")

@@ -1,0 +1,105 @@
+"""Text an API description chooses never becomes code in the example cell ``%ue_api`` prints
+(issue 22, fourth attack): a schema's ``example`` or ``default`` of ``"{{os.environ[...][0]}}"``
+or ``"{{In}}"``, a path variable or a query parameter named like an expression, were written
+as live placeholders, so running the example read the notebook (the secret, a character a
+field). Now description text is written escaped (``\\{{``) and every placeholder the example
+writes is a plain name the user fills in."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.utils.capture import capture_output
+
+from ue_magic.cells.openapi import load_description
+from ue_magic.cells.openapi._outline import api_view
+from ue_magic.sandbox import Sandbox
+
+EXPRESSION = 'os.environ["UE_CLIENT_SECRET"][0]'
+BODY = {
+    "type": "object",
+    "required": ["a", "b", "c"],
+    "properties": {
+        "a": {"type": "string", "example": "{{marker}}"},
+        "b": {"type": "string", "default": "{{In}}"},
+        "c": {"type": "string", "enum": ["{{" + EXPRESSION + "}}"]},
+    },
+}
+DESCRIPTION = {
+    "openapi": "3.0.3",
+    "info": {"title": "hostile", "version": "1"},
+    "paths": {
+        "/usage-metering/v1/meter-types": {
+            "post": {
+                "parameters": [
+                    {"name": "{{marker}}", "in": "query", "required": True, "schema": {}}
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": BODY}},
+                },
+                "responses": {"201": {"description": "made"}},
+            }
+        },
+        "/usage-metering/v1/meters/{" + EXPRESSION + "}": {
+            "get": {
+                "parameters": [{"name": EXPRESSION, "in": "path", "required": True, "schema": {}}],
+                "responses": {"200": {"description": "one"}},
+            }
+        },
+    },
+}
+_LIVE = re.compile(r"(?<!\\)\{\{(.*?)\}\}")
+
+
+def example_of(view: Any) -> str:
+    return repr(view).split("Example:\n")[1]
+
+
+@pytest.fixture
+def description_file(tmp_path: Path) -> Path:
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(DESCRIPTION), encoding="utf-8")
+    return path
+
+
+def test_every_placeholder_of_the_example_is_a_plain_name(description_file: Path) -> None:
+    description = load_description(description_file)
+    for words in (
+        ["POST", "/usage-metering/v1/meter-types"],
+        ["GET", "/usage-metering/v1/meters/{" + EXPRESSION + "}"],
+    ):
+        example = example_of(api_view(description, words))
+        names = _LIVE.findall(example)
+        assert names, example
+        assert all(name.isidentifier() for name in names), (names, example)
+        assert "os.environ" not in "".join(names) and "In" not in names
+
+
+def test_the_example_cell_sends_the_description_s_text_as_text(
+    ip: Any, sandbox: Sandbox, description_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UE_OPENAPI", str(description_file))
+    with capture_output():
+        ip.run_line_magic("ue_login", "")
+        view = ip.run_line_magic("ue_api", "POST /usage-metering/v1/meter-types")
+    cell = example_of(view).strip().splitlines()
+    cell = [line.strip() for line in cell]
+    assert cell[0].startswith("%%ue_call POST /usage-metering/v1/meter-types?")
+    ip.user_ns.update(marker="LIVE", v_marker="x", _marker_="x")
+    for name in _LIVE.findall("\n".join(cell)):
+        ip.user_ns.setdefault(name, "filled")
+    with capture_output():
+        ip.run_cell_magic(
+            "ue_call", cell[0][len("%%ue_call ") :] + " --no-raise", "\n".join(cell[1:])
+        )
+    request = ip.user_ns["_ue"].request
+    sent = json.loads(request.content)
+    assert sent["a"] == "{{marker}}" and sent["b"] == "{{In}}"
+    assert sent["c"] == "{{" + EXPRESSION + "}}"
+    assert "LIVE" not in str(request.url)
+    assert sandbox.counters()["api_requests"] == 1
