@@ -207,6 +207,7 @@ class LoginDescription:
                 self.where, read_url=self._read_url, api_url=self.api_url
             )
             description.index  # built now, so the first completion is quick  # noqa: B018
+            description.names.warm(description.operations)  # the first `?`-Tab too
             return description, "", []
         except QuietMiss as miss:
             return None, str(miss), []
