@@ -290,7 +290,7 @@ def _path(
         typed, partial, segment_start, lead = [], word.lower(), start, "/"
     found: dict[str, set[str]] = {}
     for node in description.index.nodes(typed):  # the path tree: no walk over every operation
-        for following in node.by_prefix(partial):
+        for following in node.by_prefix(partial, method):
             child = node.children[following]
             if method and not _has(child.methods_below, method):
                 continue
