@@ -44,7 +44,8 @@ _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 def loaded_line(description: Description) -> str:
     kind = f"OpenAPI {description.version}"
     count = len(description.operations)
-    return f"API description: {count} operations from {description.source} ({kind})."
+    line = f"API description: {count} operations from {description.source} ({kind})."
+    return visible(line, one_line=True)  # its openapi field is the author's words
 
 
 def matched_line(operation: Operation) -> str:
