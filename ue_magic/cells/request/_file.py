@@ -69,7 +69,8 @@ def _read(file: Path, path: str) -> bytes:
             raise IsADirectoryError
         if not stat.S_ISREG(mode):
             raise UsageEngineError(
-                f"{path!r} is not a regular file (a device or a pipe); give the path of a .http file."
+                f"{path!r} is not a regular file (a device or a pipe); "
+                "give the path of a .http file."
             )
         data = handle.read(MAX_HTTP_FILE_BYTES + 1)
     if len(data) > MAX_HTTP_FILE_BYTES:
