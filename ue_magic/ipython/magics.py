@@ -482,7 +482,9 @@ class UsageEngineMagics(Magics):
         login = self.logins.get(args.profile)
         assert login is not None and login.description is not None
         described = login.description
-        description = described.reload() if args.reload else described.get()
+        description = described.reload() if args.reload else described.for_api()
+        if description is None and described.still_loading:
+            raise UsageError(described.still_loading)
         if description is None:
             raise UsageError(
                 f"No API description for this login ({described.note.rstrip('.')}). Name one with "
