@@ -215,8 +215,8 @@ def _describe(op: Operation, description: Description) -> list[str]:
     lines.append("Example:")
     if body is not None and len(body) > MAX_EXAMPLE:
         lines.append(
-            f"  (the body the schema's example gives is {len(body):,} characters, over the "
-            f"{MAX_EXAMPLE:,} shown: {{}} below; its example is in the description)"
+            f"  (its example body is {len(body):,} characters, over the {MAX_EXAMPLE:,} shown: "
+            "{} below; see the body's schema in the description)"
         )
         body = "{}"
     lines.extend("  " + line for line in _example_cell(op, body).split("\n"))
