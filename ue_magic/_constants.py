@@ -29,6 +29,7 @@ MAX_RETRY_WAIT = 30.0  # seconds; a longer Retry-After is not waited for (nor a 
 DEFAULT_TIMEOUT = 30.0  # seconds to wait for one answer, unless told otherwise
 MAX_TIMEOUT = 3600.0  # seconds; a longer wait for one answer is a mistake, not a plan
 MAX_CONCURRENCY = 64  # requests in flight with --each; more only trips rate limits
+MAX_HTTP_FILE_BYTES = 25 * 1024 * 1024  # a .http file for --file: requests and their bodies
 # httpx refuses a longer URL (httpx._urlparse.MAX_URL_LENGTH); the cell language checks before
 MAX_URL_LENGTH = 65_536
 # what an Authorization header shows once ue-magic is done with it (dry runs, kept responses)

@@ -130,3 +130,39 @@ def test_token_fetch_comment_prose_fits_80_columns() -> None:
     comment = token_fetch_comment("https://api.digitalroute.io/x", "id", "https://a/")
     prose = [line for line in comment.splitlines() if not line.startswith("#  ")]
     assert prose and all(len(line) <= 80 for line in prose)
+
+
+ESC = "\x1b]52;c;SGFja2Vk\x07"  # OSC 52: writes the reader's clipboard
+
+
+def test_settings_with_control_characters_are_escaped_as_bash_reads_them() -> None:
+    comment = token_fetch_comment("https://h/t" + ESC, "cid" + ESC, "https://a/" + ESC)
+    assert not any(c in comment for c in ("\x1b", "\x07"))
+    assert "$'client_id=cid\\x1b]52;c;SGFja2Vk\\x07'" in comment
+    assert "$'audience=https://a/\\x1b]52;c;SGFja2Vk\\x07'" in comment
+    if shutil.which("bash") is not None:  # the escaped word is the setting again when run
+        word = next(w for w in comment.split() if w.startswith("$'client_id="))
+        run = subprocess.run(
+            ["bash", "-c", f"printf %s {word}"], capture_output=True, check=True, text=True
+        )
+        assert run.stdout == "client_id=cid" + ESC
+
+
+def test_the_curl_cell_prints_no_setting_raw(capsys: pytest.CaptureFixture[str]) -> None:
+    from ue_magic import Credentials, UsageEngineClient
+    from ue_magic.cells.call import CallOptions, call_once
+    from ue_magic.cells.request import compile_request
+
+    credentials = Credentials(
+        client_id="cid" + ESC, client_secret="secret-for-tests", region="eu",
+        audience=BASE + ESC, api_url=BASE, token_url=BASE + "oauth/token",
+    )  # fmt: skip
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("--curl sends nothing")
+
+    with UsageEngineClient(credentials, transport=httpx.MockTransport(refuse)) as ue:
+        call_once({}, ue, compile_request("GET /x\n"), CallOptions(curl=True), show=print)
+    printed = capsys.readouterr().out
+    assert "client_id=cid\\x1b]52" in printed and "curl -X GET" in printed
+    assert not any(c in printed for c in ("\x1b", "\x07"))

@@ -4,6 +4,7 @@ origin guard deciding on URLs that ``.http`` variables build (issue 23)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
+from ue_magic._constants import MAX_HTTP_FILE_BYTES
 from ue_magic.sandbox import Sandbox
 
 TYPES = "/usage-metering/v1/meter-types"
@@ -99,6 +101,10 @@ def test_a_file_of_one_request_needs_no_name(shell: Any, sandbox: Sandbox, tmp_p
         (f"GET {TYPES} --file requests.http --name create", None, "leave out METHOD PATH"),
         ("--file empty.http", None, "holds no request"),
         ("--file latin1.http", None, "not UTF-8 text"),
+        # a device or a pipe was read whole, until memory ran out; so is a huge file
+        ("--file /dev/zero", None, "'/dev/zero' is not a regular file"),
+        ("--file fifo.http", None, "'fifo.http' is not a regular file"),
+        ("--file huge.http", None, "'huge.http' is over 25 MiB, more than a .http file"),
     ],
 )
 def test_bad_file_calls_say_what_to_do_and_send_nothing(
@@ -106,6 +112,10 @@ def test_bad_file_calls_say_what_to_do_and_send_nothing(
 ) -> None:
     (tmp_path / "empty.http").write_text("# nothing\n@a = 1\n", encoding="utf-8")
     (tmp_path / "latin1.http").write_bytes("GET /caf\xe9\n".encode("latin-1"))
+    os.mkfifo(tmp_path / "fifo.http")  # no writer: opening it must not wait for one
+    with (tmp_path / "huge.http").open("wb") as huge:  # sparse: no 25 MiB written
+        huge.write(b"GET /x\n\n")
+        huge.truncate(MAX_HTTP_FILE_BYTES + 1)
     with pytest.raises(UsageError, match=message.replace("?", r"\?").replace(".", r"\.")):
         call(shell, line, cell)
     assert sent(sandbox) == 0

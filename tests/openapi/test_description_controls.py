@@ -3,6 +3,7 @@ closest-operation hint and the load warnings (a ``$ref`` text) show them as esca
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -33,4 +34,15 @@ def test_a_dangling_ref_is_warned_about_with_escapes(ip: Any, tmp_path: Path) ->
         ip.run_cell_magic("ue_call", f"--dry-run POST {METERS}", '{"k": "a"}')
     assert "API description not used" in captured.stderr
     assert "E\\x1b]52" in captured.stderr
+    assert not any(c in captured.stderr + captured.stdout for c in RAW)
+
+
+def test_reload_names_the_description_with_escapes(ip: Any, tmp_path: Path) -> None:
+    # the description's own "openapi" field is in the line --reload prints
+    login_with(ip, tmp_path, doc({METERS: post_body("#/components/schemas/A")}, {"A": {}}))
+    path = tmp_path / "openapi.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "openapi": "3.1.0" + EVIL}))
+    with capture_output() as captured:
+        ip.run_line_magic("ue_api", "--reload")
+    assert "(OpenAPI 3.1.0E\\x1b]52" in captured.stdout
     assert not any(c in captured.stderr + captured.stdout for c in RAW)

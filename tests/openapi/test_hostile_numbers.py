@@ -91,12 +91,27 @@ def test_a_minimum_no_float_holds_gives_an_example_over_it() -> None:
     assert '{"n": ' + str(least) + "}" in view
 
 
-@pytest.mark.parametrize("number", ["1e999", "-1.5E+400", "1e0400"])
-def test_a_json_number_over_a_float_s_range_is_refused(tmp_path: Path, number: str) -> None:
-    """json reads 1e999 as an infinity, which no JSON body or check can hold."""
-    path = tmp_path / "openapi.json"
+NO_EXPONENT = "1" + "0" * 400 + ".0"  # read as an infinity too: the example cell said Infinity
+
+
+@pytest.mark.parametrize(
+    ("kind", "number"),
+    [
+        *(
+            ("json", n)
+            for n in ("1e999", "-1.5E+400", "1e0400", NO_EXPONENT, "-9" + "9" * 308 + ".5")
+        ),
+        ("yaml", NO_EXPONENT),  # YAML reads 1e999 (no point) as a string
+        ("yaml", "-1.5e+400"),
+    ],
+)
+def test_a_number_over_a_float_s_range_is_refused(tmp_path: Path, number: str, kind: str) -> None:
+    """json reads 1e999 as an infinity, which no JSON body or check can hold; so is a number of
+    309 digits or more before its point, and YAML reads either so too (not YAML's ``.inf``)."""
+    path = tmp_path / f"openapi.{kind}"
     text = json.dumps(doc({METERS: inline_body({"type": "number", "minimum": 7})}))
-    path.write_text(text.replace('"minimum": 7', f'"minimum": {number}'))
+    text = text.replace('"minimum": 7', f'"minimum": {number}')
+    path.write_text(text if kind == "json" else "# YAML\n" + text)
     with pytest.raises(DescriptionError, match="a number too large for a float"):
         load_description(path)
 
@@ -104,5 +119,6 @@ def test_a_json_number_over_a_float_s_range_is_refused(tmp_path: Path, number: s
 def test_a_big_exponent_within_range_is_read(tmp_path: Path) -> None:
     path = tmp_path / "openapi.json"
     text = json.dumps(doc({METERS: inline_body({"type": "number", "minimum": 7})}))
-    path.write_text(text.replace('"minimum": 7', '"minimum": 1e300, "x-n": 2e-400'))
+    big = "1" + "0" * 307 + ".0"  # 1e307, written out
+    path.write_text(text.replace('"minimum": 7', f'"minimum": 1e300, "x-n": 2e-400, "x-b": {big}'))
     assert load_description(path).operations

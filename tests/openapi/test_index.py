@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
-from ue_magic.cells.openapi import Operation, OperationIndex, request_path
+from ue_magic.cells.openapi import (
+    CompletionContext,
+    Operation,
+    OperationIndex,
+    complete,
+    load_description,
+    request_path,
+)
+from ue_magic.cells.openapi._index import PathNode
 from ue_magic.cells.openapi._model import server_prefix
 
 OPS = [
@@ -73,3 +84,36 @@ def test_request_path() -> None:
 )
 def test_server_prefix(servers: object, prefix: str) -> None:
     assert server_prefix(servers) == prefix
+
+
+def test_a_path_tab_for_a_method_reads_only_the_children_that_have_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 300,000 GET siblings: every `%ue_call POST /x/` Tab walked past each (0.2 s a Tab)
+    paths: dict[str, Any] = {f"/x/a{i:06d}": {"get": {}} for i in range(20_000)}
+    paths["/x/a000007"] = {"get": {}, "post": {}}
+    paths["/x/b/deep"] = {"delete": {}}
+    description = load_description(
+        {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": paths}
+    )
+    context = CompletionContext(describe=lambda profile: description)
+    read: list[str] = []
+    real = PathNode.by_prefix
+
+    def counted(self: PathNode, *args: Any) -> Iterator[str]:
+        for segment in real(self, *args):
+            read.append(segment)
+            yield segment
+
+    monkeypatch.setattr(PathNode, "by_prefix", counted)
+    offered = {}
+    for method, wanted in (("POST", ["a000007"]), ("DELETE", ["b"]), ("HEAD", None)):
+        read.clear()
+        text = f"%ue_call {method} /x/"
+        found = complete(text, len(text), context)
+        assert found is not None
+        offered[method] = [c.text for c in found.candidates]
+        if wanted is not None:
+            assert offered[method] == wanted
+            assert len(read) <= 2  # the children that have the method, not all 20,002
+    assert len(offered["HEAD"]) == 200  # HEAD is answered by GET

@@ -4,6 +4,8 @@ happens when it is missing, broken, huge or slow, %ue_api, and completion throug
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -415,3 +417,37 @@ def test_a_request_without_a_body_does_not_wait_for_jsonschema(sandbox: Sandbox)
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False", "True"], out.stderr
+
+
+def test_ue_api_waits_for_the_load_past_the_call_s_timeout(
+    ip: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call goes on unchecked once the load has run ``openapi_timeout``; %ue_api, which has
+    nothing to show without it, waits that long again from its own start, then says the load
+    is still running (not "no description", nor to name one)."""
+    from ue_magic.cells.openapi import _session
+
+    gate = threading.Event()
+    real = _session.load_description
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_session, "load_description", slow)
+    ip.run_line_magic("config", "UsageEngineMagics.openapi_timeout = 1.0")
+    path = tmp_path / "openapi.json"
+    path.write_text(SANDBOX_31.read_text())
+    with capture_output():
+        ip.run_line_magic("ue_login", f"--openapi {path}")
+    with pytest.raises(UsageError) as caught:  # still loading after 1 s and its grace
+        ip.run_line_magic("ue_api", "meters")
+    said = str(caught.value)
+    assert "is still loading" in said and "run %ue_api again in a moment" in said
+    assert "Name one" not in said
+    time.sleep(1.2)  # the load has run past the timeout and its grace: a call would not wait
+    threading.Timer(0.2, gate.set).start()
+    with capture_output() as captured:
+        view = ip.run_line_magic("ue_api", "meters")
+    assert "operations matching 'meters'" in repr(view)
+    assert captured.stderr == ""

@@ -17,6 +17,7 @@ import httpx
 from .._constants import BEARER_MASK, USE_CLIENT_DEFAULT
 from ..core._client import UsageEngineClient
 from ..core._media import decode_body
+from ..core._visible import visible
 from ..core.problem import describe_error
 from ..errors import HttpStatusError, UsageEngineError
 from .call_options import CALL_OPTIONS
@@ -215,7 +216,7 @@ def call_once(
         # be refused where the magic would have been
         client.build_request(spec.method, spec.path, **spec.request_kwargs())
 
-        print(python_code(template, namespace, spec, profile=options.profile))
+        print(visible(python_code(template, namespace, spec, profile=options.profile)))
         return None
     if options.dry_run or options.curl:
         _preview(client, spec, options, show)
@@ -283,7 +284,7 @@ def call_once(
             describe_error(response, body) + f" (--no-raise to go on{note})", response
         )
     if saved is not None and not options.quiet:
-        print(saved)
+        print(visible(saved))
     if framed and not response.is_error:  # a DataFrame (partial pages: the error shows)
         return _show_frame(stored, notes, more, show, line_form, options.quiet)
     if line_form:
@@ -328,7 +329,7 @@ def _show_frame(
         if more:
             notes = [*notes, "More pages exist: add --all-pages to get them all."]
         for line in notes:
-            print(line.replace("`", ""))
+            print(visible(line.replace("`", "")))
         if not line_form:
             show(frame)
     return frame if line_form else None
@@ -352,10 +353,11 @@ def _preview(
         show(RequestView(request, note=DRY_RUN_NOTE))
     if options.curl:
         credentials = client.credentials
-        print(
-            token_fetch_comment(credentials.token_url, credentials.client_id, credentials.audience)
+        comment = token_fetch_comment(
+            credentials.token_url, credentials.client_id, credentials.audience
         )
-        print(curl_command(request))
+        print(visible(comment))  # settings and the request: escaped as the shell reads them,
+        print(visible(curl_command(request)))  # and nothing raw past that
 
 
 __all__ = ["CallOptions", "UsageEngineError", "call_once", "options_for", "send_spec"]

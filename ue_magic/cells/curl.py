@@ -73,9 +73,11 @@ def _one_line(value: str) -> str:
 
 def token_fetch_comment(token_url: str, client_id: str, audience: str) -> str:
     """Comment lines that put a token into ``UE_TOKEN``; the secret is typed, never shown."""
-    url = shlex.quote(_one_line(without_password(token_url)))
-    client = shlex.quote(f"client_id={_one_line(client_id)}")
-    aud = shlex.quote(f"audience={_one_line(audience)}")
+    # a setting (a .env from someone else) may hold ESC or BEL: written $'\x1b', as the
+    # command itself is, so the comment still runs and nothing raw reaches the terminal
+    url = _quoted(_one_line(without_password(token_url)))
+    client = _quoted(f"client_id={_one_line(client_id)}")
+    aud = _quoted(f"audience={_one_line(audience)}")
     return "\n".join(
         [
             "# Get a token into UE_TOKEN first. The secret is read without echo and sent",

@@ -22,6 +22,7 @@ from .credentials import origin_of
 __all__ = [
     "MAX_PAGES",
     "NextPage",
+    "PageJoin",
     "Pages",
     "Pairs",
     "count_items",
@@ -303,8 +304,8 @@ def fetch_all_pages(
     """
     if spec.method != "GET":
         raise UsageEngineError("--all-pages works with GET requests only.")
-    joined: Any = None
-    count = items = 0
+    join = PageJoin()
+    count = 0
     last: httpx.Response | None = None
     walk = client.iter_pages(
         spec.method,
@@ -320,21 +321,23 @@ def fetch_all_pages(
         for response in walk:
             body = decode_body(response)
             if response.is_error:
-                return Pages(response, body, count + 1, before_error=joined, item_count=items)
-            page = body if joined is None else join_pages(joined, body)
-            joined, items, count, last = page, count_items(page), count + 1, response
+                return Pages(
+                    response, body, count + 1, before_error=join.body, item_count=join.items
+                )
+            join.add(body)
+            count, last = count + 1, response
             if progress is not None:
-                progress(count, items)
+                progress(count, join.items)
     except KeyboardInterrupt:
         close = getattr(walk, "close", None)  # a generator: its connection goes back
         if close is not None:
             close()
         if last is None:
             raise
-        return Pages(last, joined, count, item_count=items, interrupted=True)
+        return Pages(last, join.body, count, item_count=join.items, interrupted=True)
     assert count, "iter_pages yields at least one response"
     limited = count >= max_pages and find_next(response) is not None
-    return Pages(response, joined, count, limited=limited, item_count=items)
+    return Pages(response, join.body, count, limited=limited, item_count=join.items)
 
 
 def count_items(body: Any) -> int:
@@ -344,6 +347,45 @@ def count_items(body: Any) -> int:
     if isinstance(body, dict):
         return sum(len(v) for v in body.values() if isinstance(v, list))
     return 0
+
+
+class PageJoin:
+    """The pages joined so far, as ``join_pages`` joins two, but extended in place: each
+    entry is copied once, so the join is linear in the entries (``first + page`` per page
+    copied all the pages before it again: 2,000 pages of 2,000 entries took 38 s).
+
+    ``body`` holds every entry of every page at once: the memory of all pages' decoded
+    bodies together (``--max-bytes`` bounds each page, ``MAX_PAGES`` their number)."""
+
+    def __init__(self) -> None:
+        self.body: Any = None
+        self.items = 0  # list entries joined so far
+
+    def add(self, page: Any) -> None:
+        """Join ``page`` on; UsageEngineError for pages that are not lists or objects."""
+        if self.body is None:
+            self.body = _own_lists(page)
+        elif isinstance(self.body, list) and isinstance(page, list):
+            self.body.extend(page)
+        elif isinstance(self.body, dict) and isinstance(page, dict):
+            joined = _own_lists(page)
+            for key, value in self.body.items():
+                if isinstance(value, list) and isinstance(page.get(key), list):
+                    value.extend(page[key])
+                    joined[key] = value
+            self.body = joined
+        else:
+            join_pages(self.body, page)  # raises: the same words
+        self.items = count_items(self.body)
+
+
+def _own_lists(page: Any) -> Any:
+    """``page`` with its lists copied, so extending them changes nothing the caller holds."""
+    if isinstance(page, list):
+        return list(page)
+    if isinstance(page, dict):
+        return {key: list(v) if isinstance(v, list) else v for key, v in page.items()}
+    return page
 
 
 def join_pages(first: Any, page: Any) -> Any:

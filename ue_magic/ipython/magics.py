@@ -28,6 +28,7 @@ from ..cells.magic_line import Arguments, parse_line, unknown_option_message
 from ..cells.request import RequestTemplate, compile_call, file_cell, refuse_ipython_names
 from ..cells.result import line_value_is_used
 from ..core._client import UsageEngineClient
+from ..core._visible import visible
 from ..core.credentials import Credentials, Secret
 from ..errors import ConfigurationError, MissingCredentialsError, UsageEngineError
 from ._history import redact_current_input
@@ -116,7 +117,7 @@ class UsageEngineMagics(Magics):
                 credentials,
                 timeout=self.timeout,
                 openapi_timeout=self.openapi_timeout,
-                warn=lambda text: print(text, file=sys.stderr),  # sys.stderr when called
+                warn=lambda text: print(visible(text), file=sys.stderr),  # sys.stderr when called
                 sandbox=sandbox,
             )
         except UsageEngineError as error:
@@ -188,7 +189,7 @@ class UsageEngineMagics(Magics):
                 raise UsageError(
                     "--sandbox needs no settings: use it alone (with --profile at most)."
                 )
-            print(self._login_sandbox(args.profile))
+            print(visible(self._login_sandbox(args.profile)))
             return
         if args.widget:
             from .frontend import shows_widgets
@@ -211,7 +212,7 @@ class UsageEngineMagics(Magics):
             credentials = asked
         except ConfigurationError as error:
             raise UsageError(_bare(error)) from None
-        print(self._login(args.profile, credentials))
+        print(visible(self._login(args.profile, credentials)))
 
     def _login_sandbox(self, profile: str | None) -> str:
         """Log in to the kernel's sandbox: the running one (with its data), or a new one."""
@@ -332,7 +333,7 @@ class UsageEngineMagics(Magics):
         if client is None:
             where = f" with profile {args.profile}" if args.profile else ""
             closed = " The login form that was waiting is closed." if had_form else ""
-            print(f"Not logged in{where}.{closed}")
+            print(visible(f"Not logged in{where}.{closed}"))
             return
         stopped = ""
         if had_sandbox:
@@ -341,7 +342,8 @@ class UsageEngineMagics(Magics):
                 if self.logins.sandbox is None
                 else " The sandbox keeps running for the other logins that use it."
             )
-        print("Logged out" + (f" of profile {args.profile}." if args.profile else ".") + stopped)
+        of = f" of profile {args.profile}." if args.profile else "."
+        print(visible(f"Logged out{of}{stopped}"))
 
     @line_magic
     def ue_status(self, line: str = "") -> None:
@@ -480,7 +482,9 @@ class UsageEngineMagics(Magics):
         login = self.logins.get(args.profile)
         assert login is not None and login.description is not None
         described = login.description
-        description = described.reload() if args.reload else described.get()
+        description = described.reload() if args.reload else described.for_api()
+        if description is None and described.still_loading:
+            raise UsageError(described.still_loading)
         if description is None:
             raise UsageError(
                 f"No API description for this login ({described.note.rstrip('.')}). Name one with "

@@ -16,7 +16,6 @@ Completion reads the description (``context.describe``, loaded once); it sends n
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -218,8 +217,9 @@ def _complete_magic_line(line: _Line, context: CompletionContext) -> Completions
             return _pick(start, current, names, "variable")
         if previous in ("-H", "--header"):
             quote = current[:1] if current[:1] in "\"'" else ""
-            operation = _line_operation(line, context)
-            return _headers(start + len(quote), current[len(quote) :], operation)
+            description = context.describe(_profile_of(line))
+            operation = _line_operation(line, description, context)
+            return _headers(start + len(quote), current[len(quote) :], operation, description)
         return None
     if current.startswith("-"):
         return _pick(start, current, sorted(options), "option")
@@ -236,7 +236,9 @@ def _complete_magic_line(line: _Line, context: CompletionContext) -> Completions
     return None
 
 
-def _line_operation(line: _Line, context: CompletionContext) -> Operation | None:
+def _line_operation(
+    line: _Line, description: Description | None, context: CompletionContext
+) -> Operation | None:
     positionals = _positionals(line, context)
     if len(positionals) == 2:
         method, path = positionals
@@ -244,7 +246,6 @@ def _line_operation(line: _Line, context: CompletionContext) -> Operation | None
         method, path = "GET", positionals[0]
     else:
         return None
-    description = context.describe(_profile_of(line))
     return description.index.match(method, path) if description else None
 
 
@@ -289,7 +290,7 @@ def _path(
         typed, partial, segment_start, lead = [], word.lower(), start, "/"
     found: dict[str, set[str]] = {}
     for node in description.index.nodes(typed):  # the path tree: no walk over every operation
-        for following in node.by_prefix(partial):
+        for following in node.by_prefix(partial, method):
             child = node.children[following]
             if method and not _has(child.methods_below, method):
                 continue
@@ -327,60 +328,11 @@ def _param_names(
         return _param_values(start, typed, method, path, description)
     found: dict[str, str] = {}
     for operation in _operations(description, method, path):
-        for name, detail in _query_names(operation).starting(typed, MAX_CANDIDATES):
+        names = description.names.of(operation, "query")
+        for name, detail in names.starting(typed, MAX_CANDIDATES):
             found.setdefault(name, detail)
     candidates = [Candidate(n, "param", d) for n, d in list(found.items())[:MAX_CANDIDATES]]
     return Completions(start, candidates) if candidates else None
-
-
-class _Names:
-    """One operation's parameter names in one place (``query``, ``header``), sorted for a
-    prefix search: a Tab costs the names it offers, not all of them (200,000 query names took
-    seconds a Tab; 80,000 header names 100-180 ms). Header names are matched ignoring case."""
-
-    def __init__(self, operation: Operation, location: str) -> None:
-        self.fold = location == "header"
-        details: dict[str, tuple[int, str]] = {}
-        for param in operation.params_in(location):
-            detail = "required" if param.required else param.description[:60]
-            details.setdefault(param.name, (len(details), detail))
-        self.sorted = sorted(
-            (self._key(name), order, name, detail) for name, (order, detail) in details.items()
-        )
-
-    def _key(self, name: str) -> str:
-        return name.lower() if self.fold else name
-
-    def starting(self, prefix: str, most: int) -> list[tuple[str, str]]:
-        """At most ``most`` names that start with ``prefix`` with their details, in the
-        description's order when they are that few."""
-        key = self._key(prefix)
-        at = bisect.bisect_left(self.sorted, (key,))
-        found: list[tuple[int, str, str]] = []
-        while at < len(self.sorted) and len(found) < most:
-            name_key, order, name, detail = self.sorted[at]
-            if not name_key.startswith(key):
-                break
-            found.append((order, name, detail))
-            at += 1
-        return [(name, detail) for _, name, detail in sorted(found)]
-
-
-# by (id(operation), place), the operation kept alive
-_NAMES: dict[tuple[int, str], tuple[Operation, _Names]] = {}
-
-
-def _names(operation: Operation, location: str) -> _Names:
-    kept = _NAMES.get((id(operation), location))
-    if kept is None or kept[0] is not operation:
-        if len(_NAMES) >= 64:
-            _NAMES.clear()
-        kept = _NAMES[(id(operation), location)] = (operation, _Names(operation, location))
-    return kept[1]
-
-
-def _query_names(operation: Operation) -> _Names:
-    return _names(operation, "query")
 
 
 def _param_values(
@@ -388,11 +340,11 @@ def _param_values(
 ) -> Completions | None:
     name, _, value = typed.partition("=")
     for operation in _operations(description, method, path):
-        for param in operation.params_in("query"):
-            enum = (param.schema or {}).get("enum") if param.name == name else None
-            if isinstance(enum, list):
-                found = [Candidate(str(v), "value") for v in enum if str(v).startswith(value)]
-                return Completions(start + len(name) + 1, found) if found else None
+        param = description.names.of(operation, "query").named(name)
+        enum = (param.schema or {}).get("enum") if param is not None else None
+        if isinstance(enum, list):
+            found = [Candidate(str(v), "value") for v in enum if str(v).startswith(value)]
+            return Completions(start + len(name) + 1, found[:MAX_CANDIDATES]) if found else None
     return None
 
 
@@ -405,10 +357,14 @@ def _operations(description: Description, method: str | None, path: str) -> list
     return list(entry.methods.values())
 
 
-def _headers(start: int, typed: str, operation: Operation | None) -> Completions | None:
+def _headers(
+    start: int, typed: str, operation: Operation | None, description: Description | None
+) -> Completions | None:
     """The operation's header names that start with ``typed`` (any case), then the common
     ones it does not name; at most ``MAX_CANDIDATES``."""
-    found = dict(_names(operation, "header").starting(typed, MAX_CANDIDATES)) if operation else {}
+    found: dict[str, str] = {}
+    if operation is not None and description is not None:
+        found = dict(description.names.of(operation, "header").starting(typed, MAX_CANDIDATES))
     if len(found) < MAX_CANDIDATES:  # every name of the operation that starts so is in found
         wanted = typed.lower()
         found.update(
@@ -488,7 +444,7 @@ def _header_names(
     description = context.describe(_profile_of(header))
     operation = description.index.match(method, request_path(path)) if description else None
     indent = len(current) - len(current.lstrip())
-    return _headers(line_start + indent, current.lstrip(), operation)
+    return _headers(line_start + indent, current.lstrip(), operation, description)
 
 
 # -- {{ names from the namespace }} -------------------------------------------------------------

@@ -142,6 +142,7 @@ class PathNode:
 
     __slots__ = (
         "_by_first",
+        "_by_method",
         "_first_lengths",
         "_sorted",
         "children",
@@ -161,6 +162,7 @@ class PathNode:
         self.order = 0  # the entry's place in the description (first wins a tie)
         self.methods_below: set[str] = set()
         self._sorted: list[tuple[str, str]] | None = None
+        self._by_method: dict[str, list[tuple[str, str]]] = {}  # those with the method below
 
     def add_templated(self, matcher: SegmentMatcher, child: PathNode) -> None:
         children = self.templated.get(matcher)
@@ -192,14 +194,31 @@ class PathNode:
                 if matcher.fullmatch(segment):
                     yield from self.templated[matcher]
 
-    def by_prefix(self, prefix: str) -> Iterator[str]:
-        """Child segments whose lower case starts with ``prefix`` (lower case), in that order."""
+    def by_prefix(self, prefix: str, method: str | None = None) -> Iterator[str]:
+        """Child segments whose lower case starts with ``prefix`` (lower case), in that order;
+        with ``method``, only those with that method at or below them (``HEAD``: ``GET`` too),
+        found in a list of their own: a Tab for a method few children have does not walk past
+        every other child (300,000 of them took 0.2 s a Tab)."""
         if self._sorted is None:
-            self._sorted = sorted((segment.lower(), segment) for segment in self.children)
-        at = bisect.bisect_left(self._sorted, (prefix, ""))
-        while at < len(self._sorted) and self._sorted[at][0].startswith(prefix):
-            yield self._sorted[at][1]
+            self._sort()
+        rows = self._sorted if method is None else self._by_method.get(method, [])
+        assert rows is not None
+        at = bisect.bisect_left(rows, (prefix, ""))
+        while at < len(rows) and rows[at][0].startswith(prefix):
+            yield rows[at][1]
             at += 1
+
+    def _sort(self) -> None:
+        rows = sorted((segment.lower(), segment) for segment in self.children)
+        by_method: dict[str, list[tuple[str, str]]] = {}
+        for row in rows:
+            below = self.children[row[1]].methods_below
+            for method in below:
+                by_method.setdefault(method, []).append(row)
+            if "GET" in below and "HEAD" not in below:
+                by_method.setdefault("HEAD", []).append(row)
+        self._by_method = by_method  # before _sorted: another thread reads _sorted first
+        self._sorted = rows
 
 
 class OperationIndex:

@@ -28,6 +28,7 @@ from ._load import (
     shown_url,
 )
 from ._operation import Operation, Parameter
+from ._param_names import NameIndex
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _VARIABLE = re.compile(r"\{([^{}]+)\}")
@@ -56,6 +57,11 @@ class Description:
     @cached_property
     def index(self) -> OperationIndex:
         return OperationIndex(self.operations, self.base_path)
+
+    @cached_property
+    def names(self) -> NameIndex:
+        """The operations' parameter names, sorted for completion."""
+        return NameIndex()
 
 
 def check_version(root: Any, source: str) -> str:
@@ -102,8 +108,7 @@ def build(
                 continue
             op_loc = f"{item_loc}/{method}"
             own = built.parameters(documents, raw_op.get("parameters"), op_loc + "/parameters")
-            merged = {(p.name, p.location): p for p in shared}
-            merged.update({(p.name, p.location): p for p in own})
+            merged = built.merged(shared, own)
             built.count(len(merged), source)
             operations.append(
                 Operation(
@@ -112,11 +117,11 @@ def build(
                     operation_id=str(raw_op.get("operationId") or ""),
                     summary=_text(raw_op.get("summary") or item.get("summary")),
                     description=_text(raw_op.get("description")),
-                    parameters=tuple(merged.values()),
+                    parameters=merged,
                     **_body(documents, raw_op.get("requestBody"), op_loc + "/requestBody"),
                     responses=built.responses(documents, raw_op.get("responses"), op_loc),
                     **_answer(documents, raw_op.get("responses"), op_loc),
-                    scopes=_scopes(raw_op.get("security", default_security)),
+                    scopes=built.scopes(raw_op.get("security", default_security)),
                     deprecated=bool(raw_op.get("deprecated")),
                 )
             )
@@ -186,6 +191,10 @@ class _Built:
     def __init__(self) -> None:
         self._parameters: dict[str, list[Parameter]] = {}
         self._texts: dict[str, str] = {}
+        # by id(): the root's ``security``, which every operation without its own shares
+        self._scopes: dict[int, tuple[Any, tuple[str, ...]]] = {}
+        # by the ids of a path item's and an operation's lists: those lists and their merge
+        self._merged: dict[tuple[int, int], tuple[Any, Any, tuple[Parameter, ...]]] = {}
         self.entries = 0
 
     def parameters(self, documents: Documents, raw: Any, loc: str) -> list[Parameter]:
@@ -195,6 +204,22 @@ class _Built:
         if key not in self._parameters:
             self._parameters[key] = _parameters(documents, raw, loc)
         return self._parameters[key]
+
+    def merged(self, shared: list[Parameter], own: list[Parameter]) -> tuple[Parameter, ...]:
+        """The path item's parameters with the operation's over them (by name and place),
+        one tuple for every operation of a shared path item (completion sorts its names once)."""
+        kept = self._merged.get((id(shared), id(own)))
+        if kept is None or kept[0] is not shared or kept[1] is not own:
+            merged = {(p.name, p.location): p for p in shared}
+            merged.update({(p.name, p.location): p for p in own})
+            kept = self._merged[(id(shared), id(own))] = (shared, own, tuple(merged.values()))
+        return kept[2]
+
+    def scopes(self, security: Any) -> tuple[str, ...]:
+        kept = self._scopes.get(id(security))
+        if kept is None or kept[0] is not security:
+            kept = self._scopes[id(security)] = (security, _scopes(security))
+        return kept[1]
 
     def count(self, entries: int, source: str) -> None:
         self.entries += entries
@@ -307,13 +332,15 @@ def _json_schema(documents: Documents, entry: Any, loc: str) -> dict[str, Any]:
 
 
 def _scopes(security: Any) -> tuple[str, ...]:
-    scopes: list[str] = []
+    """Every scope the requirements name, once each, in order: kept in a dict, so 20,000
+    scopes are not compared with each other (a list's ``in`` took 2 s for one operation)."""
+    scopes: dict[str, None] = {}
     if isinstance(security, list):
         for requirement in security:
             if isinstance(requirement, dict):
                 for values in requirement.values():
                     if isinstance(values, list):
-                        scopes.extend(str(v) for v in values if str(v) not in scopes)
+                        scopes.update(dict.fromkeys(str(v) for v in values))
     return tuple(scopes)
 
 

@@ -27,6 +27,9 @@ from ._schema_walk import MAX_NESTING, SchemaWalker, TooBig
 MAX_DEPTH = 4
 MAX_LINES = 400  # of a body's outline, parameters or answers
 MIN_SUMMARY = 12  # below this, the table's lines are cut at the width instead
+MAX_ROWS = 500  # operations the table shows; the rest are counted, and a filter word finds them
+MAX_EXAMPLE = 20_000  # characters of an example body shown (a schema's example may be megabytes)
+MAX_TEXT = 2_000  # characters of one summary or answer text in the view
 # What a schema of the wrong shape (or a loop of allOf) makes the outline raise.
 _BROKEN = (
     DescriptionError,
@@ -44,7 +47,8 @@ _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 def loaded_line(description: Description) -> str:
     kind = f"OpenAPI {description.version}"
     count = len(description.operations)
-    return f"API description: {count} operations from {description.source} ({kind})."
+    line = f"API description: {count} operations from {description.source} ({kind})."
+    return visible(line, one_line=True)  # its openapi field is the author's words
 
 
 def matched_line(operation: Operation) -> str:
@@ -112,13 +116,21 @@ class OperationTable:
         self.filtered_by = filtered_by
 
     def rows(self) -> list[tuple[str, str, str, str]]:
-        return [_row(o.method, o.path, o.summary, " ".join(o.scopes)) for o in self.operations]
+        """The shown rows: at most MAX_ROWS (``operations`` holds them all)."""
+        shown = self.operations[:MAX_ROWS]
+        return [_row(o.method, o.path, o.summary, " ".join(o.scopes)) for o in shown]
 
     def _note(self) -> str:
         count = len(self.operations)
         where = f" matching {self.filtered_by!r}" if self.filtered_by else ""
         plural = "" if count == 1 else "s"
-        return f"{count} operation{plural}{where}; %ue_api METHOD PATH shows one."
+        note = f"{count:,} operation{plural}{where}; %ue_api METHOD PATH shows one."
+        if count > MAX_ROWS:
+            note += (
+                f" The first {MAX_ROWS:,} are shown: add words to filter (%ue_api meters), "
+                "or read them all from the value (ops = %ue_api, then ops.operations)."
+            )
+        return visible(note, one_line=True)
 
     def __repr__(self) -> str:
         """One line per operation, cut to the terminal's width: the summary gives way first."""
@@ -170,7 +182,7 @@ def _describe(op: Operation, description: Description) -> list[str]:
     name = f"  ({op.operation_id})" if op.operation_id else ""
     lines = [f"{op.label}{name}" + ("  DEPRECATED" if op.deprecated else "")]
     if op.summary:
-        lines.append(op.summary)
+        lines.append(_cut(op.summary, MAX_TEXT))
     if op.description and op.description != op.summary:
         lines.append(op.description[:400])
     if op.scopes:
@@ -198,8 +210,15 @@ def _describe(op: Operation, description: Description) -> list[str]:
             body = example_body(op, description)
     if op.responses:
         lines.append("Answers:")
-        lines.extend(f"  {status}  {text}" for status, text in op.responses[:MAX_LINES])
+        answers = op.responses[:MAX_LINES]
+        lines.extend(f"  {_cut(status, 40)}  {_cut(text, MAX_TEXT)}" for status, text in answers)
     lines.append("Example:")
+    if body is not None and len(body) > MAX_EXAMPLE:
+        lines.append(
+            f"  (its example body is {len(body):,} characters, over the {MAX_EXAMPLE:,} shown: "
+            "{} below; see the body's schema in the description)"
+        )
+        body = "{}"
     lines.extend("  " + line for line in _example_cell(op, body).split("\n"))
     return lines
 

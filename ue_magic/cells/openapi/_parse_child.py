@@ -35,7 +35,9 @@ PIECE = 10_000  # values per record: a few ms to rebuild
 # values from a few hundred bytes. A file may expand to at most this many values more than it
 # holds: real descriptions use a handful of anchors; a bomb is refused when parsed.
 MAX_ALIAS_VALUES = 1_000_000
-_BIG_EXPONENT = re.compile(rb"[eE]\+?0*[1-9][0-9]{2,}")  # 1e308 and over: maybe infinite
+# A number a float cannot hold is read as an infinity: 1e308 and over, or 309 digits and more
+# before the point (``1000…0.0``, no exponent). Text with neither holds no such number.
+_MAYBE_HUGE = re.compile(rb"[eE]\+?0*[1-9][0-9]{2,}|[0-9]{309}")
 TOO_MANY_DIGITS = "Exceeds the limit"
 # YAML PyYAML reads without libyaml: about 8 s of CPU a MB (a 13.5 MB file took it 205 s)
 YAML_PURE_BYTES = 2_000_000  # Python's limit on int("..."), for every parse
@@ -54,8 +56,8 @@ def parse_text(data: bytes, pure_yaml_bytes: int = YAML_PURE_BYTES) -> Parsed:
     an example holding one could not be sent or checked as JSON."""
     try:
         document = json.loads(data, parse_constant=_no_constant)
-        # 1e999 is JSON, read as an infinity: refused as YAML's .inf, with its own reason
-        if _BIG_EXPONENT.search(data) and _not_finite([document]):
+        # 1e999 (or 400 digits) is JSON, read as an infinity: refused, with its own reason
+        if _MAYBE_HUGE.search(data) and _not_finite([document]):
             return "huge", ""
         return "ok", document
     except RecursionError:
@@ -92,10 +94,18 @@ def parse_text(data: bytes, pure_yaml_bytes: int = YAML_PURE_BYTES) -> Parsed:
                 return "aliases", ""
         constant = _not_finite(document)
         if constant:
-            return "constant", constant
+            return _infinite(constant, data)
     elif isinstance(document, float) and _not_finite([document]):
-        return "constant", _not_finite([document])
+        return _infinite(_not_finite([document]), data)
     return "ok", document
+
+
+def _infinite(constant: str, data: bytes) -> Parsed:
+    """YAML's ``.inf`` is a constant JSON lacks; ``1e999`` is a number too large: each
+    refused with its own reason."""
+    if constant != "NaN" and _MAYBE_HUGE.search(data):
+        return "huge", ""
+    return "constant", constant
 
 
 def _not_finite(document: Any) -> str:

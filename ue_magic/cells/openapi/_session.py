@@ -111,6 +111,26 @@ class LoginDescription:
         self._say_pending()
         return self._description
 
+    def for_api(self) -> Description | None:
+        """For ``%ue_api``, which has nothing to show without it: a running load is waited
+        for at least ``timeout`` seconds from now (a call counts from the load's start, then
+        goes on unchecked), quietly. None when there is none, or still (``still_loading``)."""
+        left = self._load_started + self.timeout + 1.0 - time.monotonic()
+        return self.get(max(left, self.timeout), quiet=True)
+
+    @property
+    def still_loading(self) -> str:
+        """What to say while the load runs on ("" when it does not): not "none", since one
+        is on its way."""
+        if self._loaded or self._loading is None:
+            return ""
+        took = time.monotonic() - self._load_started
+        return visible(
+            f"The API description {shown_url(self.where)} is still loading ({took:.0f} s so "
+            "far); run %ue_api again in a moment. Calls go out unchecked until it is there.",
+            one_line=True,
+        )
+
     def _say_pending(self) -> None:
         """Say the load's warnings in the caller's thread (the load's own has no cell)."""
         while self._pending:
@@ -183,7 +203,7 @@ class LoginDescription:
             self._loading = None
             self._description = None
             self._checker = None
-        return self.get()
+        return self.for_api()
 
     def _missing_file(self) -> None:
         """A file named at login that is not there is said at login, not at the first use."""
@@ -207,6 +227,7 @@ class LoginDescription:
                 self.where, read_url=self._read_url, api_url=self.api_url
             )
             description.index  # built now, so the first completion is quick  # noqa: B018
+            description.names.warm(description.operations)  # the first `?`-Tab too
             return description, "", []
         except QuietMiss as miss:
             return None, str(miss), []

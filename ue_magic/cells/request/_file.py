@@ -10,10 +10,13 @@ an error's line is the file's line.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..._constants import MAX_HTTP_FILE_BYTES
 from ...core._visible import visible
 from ...errors import UsageEngineError
 from ._variables import is_variable_line
@@ -36,7 +39,7 @@ def file_request(path: str, name: str | None) -> str:
     cannot be read, an unknown name, or several requests and no name; nothing is sent then."""
     file = Path(path).expanduser()
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        text = _read(file, path).decode("utf-8-sig")
     except FileNotFoundError:
         raise UsageEngineError(
             f"No file {path!r} (looked in {Path.cwd()}); give the path of a .http file."
@@ -53,6 +56,29 @@ def file_request(path: str, name: str | None) -> str:
         raise UsageEngineError(f"{path!r} holds no request; nothing was sent.")
     chosen = _choose(path, requests, name)
     return _cell(lines, blocks, chosen)
+
+
+def _read(file: Path, path: str) -> bytes:
+    """The file's bytes: a regular file of at most MAX_HTTP_FILE_BYTES. A device or a pipe
+    (``/dev/zero``, ``/dev/stdin``) could be read forever, so it is refused before a byte is
+    read; it is opened without waiting for a pipe's writer, and checked once open."""
+    descriptor = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):
+            raise UsageEngineError(
+                f"{path!r} is not a regular file (a device or a pipe); "
+                "give the path of a .http file."
+            )
+        data = handle.read(MAX_HTTP_FILE_BYTES + 1)
+    if len(data) > MAX_HTTP_FILE_BYTES:
+        raise UsageEngineError(
+            f"{path!r} is over {MAX_HTTP_FILE_BYTES // 2**20} MiB, more than a .http file "
+            "ue-magic reads; put a big body in a variable and send it with {{name}}."
+        )
+    return data
 
 
 def _blocks(lines: list[str]) -> list[_Block]:
