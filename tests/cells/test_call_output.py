@@ -21,14 +21,6 @@ METERS = "/usage-metering/v1/meters"
 
 
 @pytest.fixture
-def shell(ip: Any, sandbox: Sandbox) -> Any:
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-    sandbox.reset()
-    return ip
-
-
-@pytest.fixture
 def recorded(ip: Any, sandbox: Sandbox) -> Iterator[Recorder]:
     """A shell logged in with the sandbox's token, its API URL pointed at a recorder."""
     with recorder() as rec:

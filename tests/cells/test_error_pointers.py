@@ -8,19 +8,10 @@ from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.utils.capture import capture_output
 
 from ue_magic.sandbox import Sandbox
 
 METERS = "/usage-metering/v1/meters"
-
-
-@pytest.fixture
-def shell(ip: Any, sandbox: Sandbox) -> Any:
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-    sandbox.reset()
-    return ip
 
 
 def refused(shell: Any, sandbox: Sandbox, line: str, cell: str | None = None) -> str:

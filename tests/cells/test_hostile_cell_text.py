@@ -42,14 +42,6 @@ def shown(captured: Any) -> str:
     return "".join(o.data["text/plain"] for o in captured.outputs)
 
 
-@pytest.fixture
-def shell(ip: Any, sandbox: Sandbox) -> Any:
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-    sandbox.reset()
-    return ip
-
-
 def sent(sandbox: Sandbox) -> int:
     return int(sandbox.counters()["api_requests"])
 

@@ -18,18 +18,9 @@ from IPython.utils.capture import capture_output
 from ue_magic.cells.curl import curl_command
 from ue_magic.cells.pycode import _str
 from ue_magic.core._visible import HIDDEN
-from ue_magic.sandbox import Sandbox
 
 EVIL = "x\x1b]52;c;ZXZpbA==\x07\x1b[2J\u202eY"
 RAW = ("\x1b", "\x07", "\u202e")
-
-
-@pytest.fixture
-def shell(ip: Any, sandbox: Sandbox) -> Any:
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-    sandbox.reset()
-    return ip
 
 
 def refusal(shell: Any, line: str) -> str:

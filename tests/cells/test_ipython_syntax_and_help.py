@@ -16,14 +16,6 @@ METERS = "/usage-metering/v1/meters"
 MAGICS = ["ue_call", "ue_login", "ue_logout", "ue_status", "ue_api"]
 
 
-@pytest.fixture
-def shell(ip: Any, sandbox: Sandbox) -> Any:
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-    sandbox.reset()
-    return ip
-
-
 def pinfo(ip: Any, magic: str) -> str:
     """What ``%magic?`` shows."""
     return str(ip.object_inspect_mime(f"%{magic}")["text/plain"])

@@ -17,15 +17,6 @@ TYPES = "/usage-metering/v1/meter-types"
 METERS = "/usage-metering/v1/meters"
 
 
-@pytest.fixture
-def shell(ip: Any, sandbox: Sandbox) -> Any:
-    """A shell logged in to the sandbox, with its counters zeroed after the login."""
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-    sandbox.reset()
-    return ip
-
-
 def call(shell: Any, line: str, cell: str | None = None) -> tuple[Any, CapturedIO]:
     with capture_output() as captured:
         if cell is None:

@@ -24,14 +24,6 @@ from ue_magic.sandbox import Sandbox
 TYPES = "/usage-metering/v1/meter-types"
 
 
-@pytest.fixture
-def shell(ip: Any, sandbox: Sandbox) -> Any:
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-    sandbox.reset()
-    return ip
-
-
 def run(shell: Any, line: str, cell: str | None = None) -> Any:
     with capture_output():
         if cell is None:

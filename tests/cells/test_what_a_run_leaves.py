@@ -21,14 +21,6 @@ TYPES = "/usage-metering/v1/meter-types"
 METERS = "/usage-metering/v1/meters"
 
 
-@pytest.fixture
-def shell(ip: Any, sandbox: Sandbox) -> Any:
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-    sandbox.reset()
-    return ip
-
-
 def meter_type(name: str) -> str:
     return json.dumps({"name": name, "unit": "calls", "aggregation": {"type": "sum"}})
 

@@ -122,3 +122,21 @@ def test_the_api_s_own_description_has_its_refs_there_fetched_with_the_token(
     assert recorder.authorization("/openapi.json") == ["Bearer "]
     assert recorder.authorization("/schemas.json") == ["Bearer "]
     assert recorder.authorization("/other.json") == ["-"]  # another origin: never
+
+
+def test_a_foreign_file_the_api_s_description_names_cannot_choose_an_authenticated_get(
+    ip: Any, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the API's description names a file elsewhere, which names a URL on the API's origin: the
+    # foreign file chose that GET, so it goes without the token (at any depth)
+    recorder.files["/openapi.json"] = description(recorder.elsewhere("other.json"))
+    recorder.files["/other.json"] = {
+        "type": "object",
+        "properties": {"x": {"$ref": recorder.api("private")}},
+    }
+    recorder.files["/private"] = SCHEMA
+    shown = login(ip, recorder, monkeypatch, recorder.api("openapi.json"))
+    assert "not used" not in shown
+    assert recorder.authorization("/openapi.json") == ["Bearer "]
+    assert recorder.authorization("/other.json") == ["-"]
+    assert recorder.authorization("/private") == ["-"]

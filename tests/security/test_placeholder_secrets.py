@@ -168,3 +168,35 @@ def test_the_python_client_refuses_too_and_its_login_still_works(sandbox: Sandbo
                 httpx.Request("GET", ue.resolve_url(TYPES), headers={"X-S": sandbox.client_secret})
             )
         assert sandbox.counters()["api_requests"] == before
+
+
+PARTS = {  # a character at a time: each alone is not the secret, together they are
+    "environ": '{{os.environ["UE_CLIENT_SECRET"][0]}}{{os.environ["UE_CLIENT_SECRET"][1]}}',
+    "variable": "{{secret[0]}}",
+    "last": "{{secret[-1]}}",
+    "token": "{{tok[5]}}",
+}
+
+
+@pytest.mark.parametrize("part", PARTS.values(), ids=PARTS.keys())
+def test_a_placeholder_takes_no_character_of_the_secret_or_a_token(
+    logged_in: Any, sandbox: Sandbox, part: str, tmp_path: Path
+) -> None:
+    assert run(
+        logged_in, "import ue_magic\ntok = ue_magic.client().token_manager.get_token()"
+    ).success
+    words = "holds the client secret or an access token"
+    refused(logged_in, sandbox, f"%ue_call GET {TYPES}?c={part}", words)
+    refused(logged_in, sandbox, f"%ue_call GET {TYPES}?c={part} --dry-run", words)
+    http = tmp_path / "shared.http"  # the attack's form: a .http file from someone else
+    http.write_text(f"### x\n# @name x\nGET {TYPES}?c={part}\n")
+    refused(logged_in, sandbox, f"%ue_call --file {http} --name x", words)
+
+
+def test_a_placeholder_still_takes_parts_of_other_texts(logged_in: Any, sandbox: Sandbox) -> None:
+    logged_in.user_ns["word"] = "meters"
+    result, _ = ran(
+        logged_in, f'%ue_call GET {TYPES}?c={{{{word[0]}}}}&h={{{{os.environ["HOME"][0]}}}} -q'
+    )
+    assert result.success
+    assert "?c=m&h=" in str(logged_in.user_ns["_ue"].request.url)

@@ -299,22 +299,13 @@ REFUSALS: tuple[_Row, ...] = (
 def refusal_error(response: httpx.Response, credentials: Credentials) -> DeferredError:
     """A clear error for a non-200 answer, worded by the first matching row of ``REFUSALS``."""
     status = response.status_code
-    forms = secret_forms(credentials.client_secret.get_secret_value(), credentials.client_id)
-    # the server's words, masked, then shown as ``visible`` makes them: one line, no control
-    # character or lone surrogate raw
-    error, description = (visible(scrub(t, *forms), one_line=True) for t in _oauth_error(response))
-    # the status line and the Location are the server's words too: a server that echoes the
-    # request puts the form, secret included, in them
-    status_text = visible(scrub(_status_text(response), *forms), one_line=True)[:200]
+    # the server's words, the status line and the Location: a server that echoes the request
+    # puts the form, secret included, in any of them
+    error, description = (_quoted(t, credentials) for t in _oauth_error(response))
+    status_text = _quoted(_status_text(response), credentials, 200)
     detail = f"{status} {error[:100]}: {description[:200]}" if error else status_text
-    refusal = Refusal(
-        credentials,
-        status,
-        error,
-        description,
-        detail,
-        visible(scrub(response.headers.get("location", "elsewhere"), *forms), one_line=True)[:500],
-    )
+    location = _quoted(response.headers.get("location", "elsewhere"), credentials, 500)
+    refusal = Refusal(credentials, status, error, description, detail, location)
     kind, words = next((kind, words) for test, kind, words in REFUSALS if test(refusal))
     return DeferredError(
         kind,
@@ -325,10 +316,10 @@ def refusal_error(response: httpx.Response, credentials: Credentials) -> Deferre
     )
 
 
-def _quoted(text: str, credentials: Credentials, limit: int) -> str:
+def _quoted(text: str, credentials: Credentials, limit: int | None = None) -> str:
     """What the token endpoint said, fit to quote in an error: the secret masked in every
-    spelling (before cutting, so that no part of it is left), one line, no control character,
-    at most ``limit`` characters. The server may echo anything it was sent."""
+    spelling (before cutting, so that no part of it is left), one line, no control character
+    or lone surrogate, at most ``limit`` characters. The server may echo anything it was sent."""
     forms = secret_forms(credentials.client_secret.get_secret_value(), credentials.client_id)
     return visible(scrub(text, *forms), one_line=True)[:limit]
 

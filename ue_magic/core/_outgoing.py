@@ -24,7 +24,7 @@ from ..errors import SecretInRequestError
 from ._forms import Needles, scrub, secret_forms
 from ._log_mask import live_holders
 
-__all__ = ["refuse_secrets", "scrub_live"]
+__all__ = ["holds_live_secret", "refuse_secrets", "scrub_live"]
 
 
 class _Login(Protocol):
@@ -67,6 +67,17 @@ def scrub_live(text: str) -> str:
     forms = [f for value, client_id in secrets for f in _forms(value, client_id)]
     forms += [f for token in tokens for f in _forms(token)]
     return scrub(text, *forms) if forms else text
+
+
+def holds_live_secret(value: str | bytes | bytearray) -> bool:
+    """Whether ``value`` holds the client secret or a token of a live login, in any spelling
+    (a text a placeholder must not take characters or slices of: each part alone would not be
+    recognised when sent)."""
+    key = _key(None)
+    if not key[0] and not key[1]:
+        return False
+    data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else bytes(value)
+    return _needles(key)[1].in_bytes(data)
 
 
 _CHECKED = "ue_magic.checked"  # a request extension: what was checked (httpcore ignores it)

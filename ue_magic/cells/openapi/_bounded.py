@@ -174,28 +174,30 @@ def bounded_keywords(
             if missing is not _ALL_THERE:
                 yield ValidationError(f"{_short(missing)} is a required property")
 
+    def present(instance: Any, dependent: Any) -> Any:
+        """The (name, what it needs) pairs of ``dependent`` whose name the object holds."""
+        for i, (name, wanted) in enumerate(dependent.items()):
+            if not i % _EVERY:
+                deadline.left()
+            if name in instance:
+                yield name, wanted
+
+    def missing_names(names: Any, instance: Any, name: str) -> Any:
+        missing = _first_missing(names, instance, deadline)
+        if missing is not _ALL_THERE:
+            yield ValidationError(f"{_short(missing)} is a dependency of {name!r}")
+
     def dependent_required(validator: Any, dependent: Any, instance: Any, schema: Any) -> Any:
         if validator.is_type(instance, "object"):
-            for i, (name, names) in enumerate(dependent.items()):
-                if not i % _EVERY:
-                    deadline.left()
-                if name in instance:
-                    missing = _first_missing(names, instance, deadline)
-                    if missing is not _ALL_THERE:
-                        yield ValidationError(f"{_short(missing)} is a dependency of {name!r}")
+            for name, names in present(instance, dependent):
+                yield from missing_names(names, instance, name)
 
     def dependencies(validator: Any, dependent: Any, instance: Any, schema: Any) -> Any:
         # Draft 4's: a list of names (as dependentRequired) or a schema
         if validator.is_type(instance, "object"):
-            for i, (name, wanted) in enumerate(dependent.items()):
-                if not i % _EVERY:
-                    deadline.left()
-                if name not in instance:
-                    continue
+            for name, wanted in present(instance, dependent):
                 if validator.is_type(wanted, "array"):
-                    missing = _first_missing(wanted, instance, deadline)
-                    if missing is not _ALL_THERE:
-                        yield ValidationError(f"{_short(missing)} is a dependency of {name!r}")
+                    yield from missing_names(wanted, instance, name)
                 else:
                     yield from validator.descend(instance, wanted, schema_path=name)
 

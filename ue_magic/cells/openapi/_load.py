@@ -10,6 +10,7 @@ time (one warning) rather than in the middle of a completion.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import pickle
 import re
@@ -26,6 +27,14 @@ from ._parse_child import MAX_ALIAS_VALUES, YAML_PURE_BYTES, Parsed, parse_text
 MAX_BYTES = 25_000_000  # a description bigger than this is refused (the largest seen: ~5 MB)
 Reader = Callable[[str], bytes]  # URL -> the file's bytes, or DescriptionError
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")  # ftp://..., s3://...: not a file name
+# while a ``$ref``'s file is read: the URI of the file that names it (a reader that sends
+# credentials asks, so that a file from elsewhere cannot choose an authenticated request)
+_REFERRER: contextvars.ContextVar[str | None] = contextvars.ContextVar("referrer", default=None)
+
+
+def referrer() -> str | None:
+    """The URI of the file whose ``$ref`` is being read now, or None (the description itself)."""
+    return _REFERRER.get()
 
 
 _CHILD = Path(__file__).with_name("_parse_child.py")
@@ -113,7 +122,11 @@ class Documents:
                             f"{_shown(self.root_uri)} refers to over {MAX_FILES} files; "
                             f"ue-magic reads at most {MAX_FILES}."
                         )
-                    data = self._read(target)
+                    token = _REFERRER.set(uri)
+                    try:
+                        data = self._read(target)
+                    finally:
+                        _REFERRER.reset(token)
                     self._budget.take(data, _shown(target))
                     self.files[target] = parse(data, _shown(target))
                 pending.append(target or uri)

@@ -24,7 +24,7 @@ from typing import Any
 from ...core._visible import visible
 from ...errors import ApiConnectionError, DescriptionError, OriginError, UsageEngineError
 from ._check import RequestChecker
-from ._load import CHILD_BYTES, MAX_BYTES, shown_url
+from ._load import CHILD_BYTES, MAX_BYTES, referrer, shown_url
 from ._model import Description, NotADescription, load_description
 
 DEFAULT_NAME = "openapi.json"
@@ -220,9 +220,9 @@ class LoginDescription:
     def _read_url(self, url: str) -> bytes:
         shown = shown_url(url)
         try:
-            if url == self.where or self._from_the_api():
+            if url == self.where or self._trusted(referrer()):
                 status, body = self._fetch(url)
-            else:  # a file another origin's description names: never with the token
+            else:  # a file another origin's file names: never with the token
                 status, body = self._fetch(url, token=False)
         except DescriptionError:
             raise  # already says which URL and what went wrong
@@ -237,16 +237,20 @@ class LoginDescription:
             raise QuietMiss(f"{shown} did not answer with a JSON description.")
         return body
 
-    def _from_the_api(self) -> bool:
-        """Whether the description itself is on the API's origin: then the files its
-        ``$ref``s name there are fetched with the token (a description from elsewhere, or a
-        file, must not choose which authenticated GETs are sent)."""
+    def _trusted(self, named_by: str | None) -> bool:
+        """Whether the files a ``$ref`` in ``named_by`` names on the API's origin get the token:
+        only when the description and that file are both on the API's origin (a description
+        from elsewhere, a file, or a foreign file it names must not choose which authenticated
+        GETs are sent, at any depth)."""
         import httpx
 
         from ...core.credentials import origin_of
 
         try:
-            return origin_of(httpx.URL(self.where)) == origin_of(httpx.URL(self.api_url))
+            api = origin_of(httpx.URL(self.api_url))
+            return all(
+                origin_of(httpx.URL(uri)) == api for uri in (self.where, named_by or self.where)
+            )
         except httpx.InvalidURL:
             return False
 

@@ -4,7 +4,9 @@ A placeholder holds a name, then ``.attr`` (a mapping's key first, else the attr
 ``[0]`` / ``['key']`` steps; nothing is called or computed. A step that starts with ``_`` is
 refused, but for a key a mapping holds (JSON's ``_id``, ``_links``) that is not a dunder: a
 private attribute or a dunder leads from any object to the kernel's objects (``__globals__``,
-``get_ipython.__self__``) and to the client secret. ``\\{{`` writes a literal ``{{``.
+``get_ipython.__self__``) and to the client secret. No step reads into a text that holds a
+live login's client secret or token (a character or a slice of it would not be recognised
+when sent). ``\\{{`` writes a literal ``{{``.
 Every placeholder keeps where it was written (line, column, source line) for error messages.
 """
 
@@ -17,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
+from ...core._outgoing import holds_live_secret
 from ...errors import RequestSyntaxError, UnknownNameError
 
 
@@ -79,6 +82,12 @@ class Placeholder:
             raise self.error(
                 f"{key!r} is private (it starts with _), and placeholders read only public "
                 f"attributes and keys; put the value in a variable first."
+            )
+        if isinstance(value, (str, bytes, bytearray)) and holds_live_secret(value):
+            # {{os.environ["UE_CLIENT_SECRET"][0]}}: a character, a slice, each alone unknown
+            raise self.error(
+                "this text holds the client secret or an access token, and placeholders take "
+                "no part of it; nothing was sent."
             )
         try:
             if is_attr:
