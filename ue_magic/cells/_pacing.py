@@ -9,8 +9,7 @@ it, AIMD (additive increase, multiplicative decrease, as TCP's congestion contro
   good answers, never above ``--concurrency``;
 - the rate of starts (the pace) is the rate the headers state (``RateLimit-Policy``,
   ``X-RateLimit-Limit``: see ``_quota``), held 1% under; without them it is measured: between two
-  refusals the limit was met, so the requests it accepted in between, over that time, are its rate
-  (a bucket that ran dry twice let through exactly N a second meanwhile; a window, N a second). A
+  refusals the limit was met (a bucket empty at both refilled at N a second: ``_bucket``). A
   first, rough estimate is probed upwards quickly until the service refuses again; a measured one is
   held 1.5% under and probed again only after ``CREEP_AFTER`` seconds; never above ``--rate``. The
   first estimate is what the first burst got over its time and the Retry-After (a window's quota);
@@ -44,6 +43,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
 
+from ._bucket import refill_rate
 from ._quota import Quota
 
 __all__ = ["BulkRuns", "PacingStats", "Stopped", "Throttle", "pacing_note"]
@@ -52,7 +52,6 @@ DECREASE = 0.5  # the window's multiplicative decrease on a 429
 INITIAL_WINDOW = 4  # requests in flight at first: one more per good answer until a 429 (TCP)
 HEADROOM = 0.985  # the pace is held this far under a measured rate ...
 STATED_HEADROOM = 0.99  # ... and this far under a rate the headers state
-PACE_DECREASE = 0.7  # the pace's decrease on a 429 that measures nothing (too soon after one)
 SATURATED = 0.97  # a pace that stayed over this share of what went through kept a bucket dry
 FIRST_PROBE = 1.0  # the pace doubles each second after the first 429, until the second ...
 PROBE = 0.3  # the pace grows by this share a second while it is a rough estimate ...
@@ -140,13 +139,13 @@ class Throttle:
         self._dry_epoch = self._started_at  # when the epoch that ended at ``_dry`` began
         self._lowest = 0.0  # the lowest pace since the last refusal (did it stay over the rate?)
         self._dry_twice = False  # two refusals have measured something
-        self._rough_rounds = 0  # probes that ended without a clean measure
         self._bounds: tuple[float, float] | None = None  # (low, high): a quick first burst's
         # (start, wait, epoch, answered) of a refusal to settle
         self._refused: tuple[float, float, float, float] | None = None
         self._dry: float | None = None  # start of the last refusal settled: the limit was met
         self._dry_seen = float("-inf")  # ... and when its answer came
         self._throttled = self._pauses = self._peak = 0
+        self._stock, self._burst_time = 0, 0.0  # good answers before the first 429, in seconds
         self._paused = 0.0
 
     # -- workers -------------------------------------------------------------------------------
@@ -289,6 +288,9 @@ class Throttle:
             if self._bounds is not None and started >= self._epoch_start and self._refused is None:
                 self._after_quick_burst(ok)
             if ok:
+                if not self._throttled and self._starts:  # the first burst: a bucket's
+                    self._stock += 1  # stock, and what refilled while it went
+                    self._burst_time = max(self._burst_time, started - self._starts[0][0])
                 self._grow(now)
                 return
             self._throttled += 1
@@ -433,15 +435,12 @@ class Throttle:
     def _settle(self, refused: float, wait: float, epoch: float, seen: float) -> None:
         """Set the pace after a refusal (the answers in flight at the 429 are in by now).
 
-        Between two refusals the limit was met: what it let through in between, over that
-        time, is its rate (``measured``; a bucket that ran dry twice refilled at N a second;
-        a bucket that filled up meanwhile, or a probe that started low, makes it an
-        underestimate, which probing corrects). Too short a time measures nothing: the pace is
-        lowered. The first refusal has no refusal before it: the rate is rough, the larger of
-        what the first burst got over its time and the Retry-After (a window's whole quota),
-        and what the answers in flight got after it. A refusal with nothing accepted since the
-        pause before it (``epoch``) is a storm or a full window: the pause is the answer, and
-        the pace is left as it was.
+        Between two refusals the limit was met: a bucket empty at both refilled at N a second
+        (``refill_rate``: it may have been full meanwhile); a window let through its quota.
+        The first refusal has none before it: the rate is rough, the larger of what the first
+        burst got over its time and the Retry-After (a window's quota), and what the answers
+        in flight got after it. A refusal with nothing accepted since the pause before it
+        (``epoch``) is a storm or a full window: the pause is the answer.
 
         "After a refusal" is after its answer came (``seen``), not after it started: requests
         reach the service later than they start, by up to a millisecond for each one in flight
@@ -456,14 +455,14 @@ class Throttle:
             if self._stated_refusals < 3:
                 self._set_pace(self._pace * 0.98 if self._pace else MIN_PACE, "stated")
                 return
+        whole = wait >= 1 and float(wait).is_integer()  # says little (0.000 is exact)
         dry, self._dry = self._dry, refused
         dry_seen, self._dry_seen = self._dry_seen, seen
         self._dry_epoch = epoch
         self._dry_twice = dry is not None
-        # refused at a stated rate: it is measured from now on (the mode is no longer stated)
         if dry is None:
             begin = self._started_at
-        else:  # from when sending resumed after that refusal: an idle time measures nothing
+        else:  # sending resumed after that refusal (its answer): those in flight came first
             begin = min((s for s, ok in self._starts if s > dry_seen and ok), default=dry_seen)
         accepted = sum(1 for s, ok in self._starts if begin <= s < refused and ok is not False)
         span = refused - begin
@@ -485,7 +484,7 @@ class Throttle:
             # a window, waited out to its end: what it let through since, its quota (over more
             # than a window, the rate it let through)
             self._by_window(epoch, refused)
-        elif not float(wait).is_integer() and span >= MIN_STRETCH:
+        elif not whole and span >= MIN_STRETCH:
             # an exact Retry-After: a window's quota comes back at its end, which it says (a
             # bucket's next request, too): what went through since the last landing, over
             # the time until the next, is its rate
@@ -506,21 +505,22 @@ class Throttle:
             elif self._lowest >= gaps / span * SATURATED:
                 pace = min(pace, gaps / span * HEADROOM)
             self._set_pace(pace, "measured")
-        elif span >= MIN_STRETCH and self._lowest >= gaps / span * SATURATED:
-            # the pace stayed over the rate all along: the bucket was dry at both ends
-            measured = gaps / span * HEADROOM
-            self._set_pace(min(measured, (self._pace or measured) * 0.99), "measured")
-        elif span >= MIN_STRETCH:
-            # the pace was under the rate for a while (the bucket refilled, maybe overflowed):
-            # the rate is above what went through, and under the pace now; measured again
-            pace = self._pace or accepted / span
-            mode = "measured" if self._dry_twice and self._rough_rounds >= 2 else "rough"
-            self._rough_rounds += 1
-            self._set_pace(max(accepted / span * HEADROOM, pace * PACE_DECREASE), mode)
+        elif whole and dry is not None:  # rough, or stated and refused thrice
+            # a bucket, empty at both refusals: the slowest refill that let through what it
+            # did, with the first burst's stock as its most (a pause, a low start, an overshoot)
+            times = [s for s, ok in self._starts if begin <= s < refused and ok is not False]
+            rate = refill_rate(times, dry, refused, self._stock, self._burst_time)
+            pace = self._pace or rate
+            if refused - dry >= MIN_STRETCH:
+                self._set_pace(min(rate * HEADROOM, pace * 0.99), "measured")
+            else:  # a short time, a few requests: roughly; measured again from the first
+                self._dry, self._dry_seen = dry, dry_seen
+                self._set_pace(min(pace * 0.9, max(rate, pace * 0.5)), "rough")
+                self._settled = self.clock()
+                return
         elif self._pace is not None:
             self._dry, self._dry_seen = dry, dry_seen  # too short: from the refusal before
-            if self._mode != "measured":  # measured (an exact Retry-After: its pause was
-                # exact): places taken before the last measure, or jitter; measured again
+            if self._mode != "measured":  # (measured: an exact Retry-After's pause was exact)
                 rate = accepted / max(span, 1e-3)
                 pace = min(self._pace * 0.9, max(rate * 1.05, self._pace * 0.5))
                 self._set_pace(pace, "rough")
