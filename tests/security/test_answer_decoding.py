@@ -54,7 +54,7 @@ def test_a_declared_charset_is_used(shell: Any, path: str) -> None:
 def test_an_unknown_charset_is_said(shell: Any) -> None:
     body, text = call(shell, "/unknown")
     assert body == {"name": "Café Zürich"}  # JSON finds UTF-8 itself
-    assert "charset 'x-klingon', which Python does not know; it is read as UTF-8" in text
+    assert "charset 'x-klingon', which Python cannot read as text; it is read as UTF-8" in text
     body, text = call(shell, "/text-unknown")
     assert body == "Zürich" and "'x-klingon'" in text
 

@@ -346,7 +346,10 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
             }
             save.write(line if outcome.status is None else {**line, "status": outcome.status})
         return
-    body = decode_body(response)
+    try:
+        body = decode_body(response)
+    except Exception:  # the server answered: the item is recorded whatever its body holds
+        body = None
     if outcome.kind == "ok":
         result.record_ok(index, body, response.status_code)
     else:

@@ -20,7 +20,15 @@ import httpx
 from .._constants import BEARER_MASK
 from .._extras import coding_missing
 from ..core._decoding import codings
-from ..core._media import charset, codec, decode_body, is_json, media_type, media_type_of
+from ..core._media import (
+    charset,
+    codec,
+    decode_body,
+    decode_text,
+    is_json,
+    media_type,
+    media_type_of,
+)
 from ..core._visible import visible
 from ..core.credentials import without_password
 from ._terminal import fit_width
@@ -423,10 +431,12 @@ class ResponseView:
         content_type = self.response.headers.get("content-type", "")
         notes = [n for c in codings(self.response) if (n := coding_missing(c)) is not None]
         declared = charset(content_type)
-        if declared is not None and codec(declared) is None:
+        if declared is not None and codec(declared) != codec(self.response.encoding):
+            # Python does not know it, knows it only for bytes (base64), or it cannot read
+            # this body at all (idna): ``settle_encoding`` made the answer UTF-8
             notes.append(
-                f"The answer declares the charset {declared!r}, which Python does not know;"
-                " it is read as UTF-8."
+                f"The answer declares the charset {declared!r}, which Python cannot read as"
+                " text; it is read as UTF-8."
             )
         if isinstance(body, str) and is_json(media_type(content_type)) and not notes:
             notes.append(
@@ -437,7 +447,7 @@ class ResponseView:
 
     def _raw_text(self) -> str:
         content = self.response.content[: self.display_bytes + 1]
-        return content.decode(self.response.encoding or "utf-8", "replace")
+        return decode_text(content, self.response.encoding)
 
     def _pre(self, content: str, budget: int, want_html: bool, notes: list[str]) -> str:
         total = len(self.response.content) if self.raw else len(content)

@@ -14,14 +14,13 @@ or digit (nearly all) costs a substring search.
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 
 import httpx
 
 from ._forms import scrub, scrub_bytes
-from ._media import charset, is_json, media_type_of
+from ._media import charset, codec, decode_text, is_json, media_type_of
 
 __all__ = ["mask_decoded"]
 
@@ -63,12 +62,10 @@ def _readings(response: httpx.Response, content: bytes) -> list[str]:
     names.append(charset(response.headers.get("content-type", "")) or "utf-8")
     found: list[str] = []
     for name in names:
-        try:
-            codec = codecs.lookup(name).name
-        except LookupError:  # an unknown charset: read as UTF-8, as the others are
-            codec = "utf-8"
-        if codec not in found:
-            found.append(codec)
+        # a charset Python does not know, or not as text (base64): read as UTF-8, as all are
+        name = codec(name) or "utf-8"
+        if name not in found:
+            found.append(name)
     return found
 
 
@@ -81,10 +78,15 @@ def _mask_escaped(content: bytes, needles: tuple[str, ...]) -> bytes:
 
 
 def _mask_text(content: bytes, encoding: str, needles: tuple[str, ...]) -> bytes:
-    text = content.decode(encoding, "replace")
+    text = decode_text(content, encoding)  # never raises: no frame here may carry ``needles``
     plain = _ESCAPES.sub(_unescape, text) if "\\u00" in text else text
     masked = scrub(plain, *needles)
-    return content if masked == plain else masked.encode(encoding, "replace")
+    if masked == plain:
+        return content
+    try:
+        return masked.encode(encoding, "replace")
+    except (UnicodeError, LookupError, ValueError):  # a codec that cannot write it (idna)
+        return masked.encode("utf-8", "replace")
 
 
 def _unescape(match: re.Match[str]) -> str:

@@ -27,6 +27,7 @@ from .._constants import BEARER_MASK
 from ._echo_decoded import mask_decoded
 from ._forms import Needles, scrub, scrub_bytes, secret_forms
 from ._httpx_private import replace_body
+from ._media import settle_encoding
 
 __all__ = ["forget_echoed_cookies", "keep", "mask_request", "scrub_tokens"]
 
@@ -83,6 +84,8 @@ def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
         content = response.content
     except httpx.ResponseNotRead:
         content = b""
+    if content:
+        settle_encoding(response)  # a charset .text cannot read (base64, idna): UTF-8
     masked = mask_decoded(response, scrub_tokens(content, needles), needles)
     if masked is not content:
         # httpx keeps the read body in ``_content`` (and the decoded text in ``_text``): the

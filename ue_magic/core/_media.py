@@ -6,6 +6,7 @@ which character set a Content-Type declares, and how an answer's body is decoded
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
 
 import httpx
@@ -44,13 +45,52 @@ def charset(content_type: str) -> str | None:
 
 
 def codec(declared: str | None) -> str | None:
-    """Python's codec for a declared charset ('latin1' -> 'iso8859-1'), None when unknown."""
+    """Python's text codec for a declared charset ('latin1' -> 'iso8859-1'); None when Python
+    does not know it, or knows it only as a bytes-to-bytes codec (base64, hex, zlib)."""
     if not declared:
         return None
     try:
-        return codecs.lookup(declared).name
+        info = codecs.lookup(declared)
     except LookupError:
         return None
+    return info.name if getattr(info, "_is_text_encoding", True) else None
+
+
+def decode_text(content: bytes, name: str | None) -> str:
+    """``content`` read as the text codec ``name``, bytes it cannot read replaced; read as
+    UTF-8 when the codec cannot read it at all (idna raises even when asked to replace, and
+    so do some incremental decoders). Never raises."""
+    if name:
+        try:
+            return codecs.getincrementaldecoder(name)(errors="replace").decode(content, True)
+        except (UnicodeError, LookupError, ValueError, TypeError):
+            pass
+    return content.decode("utf-8", "replace")
+
+
+_NEVER_FAIL = frozenset({"utf-8", "ascii", "iso8859-1", "cp1252", "latin-1"})
+
+
+def settle_encoding(response: httpx.Response) -> None:
+    """Make ``response.text`` safe to read: httpx decodes with the declared charset, and raises
+    for one that is not a text encoding (``charset=base64``) or that cannot read the body even
+    replacing what it cannot (``charset=idna``). Such an answer is read as UTF-8, as one with a
+    charset Python does not know is. Costs one decode of the body, and only for a declared
+    charset other than UTF-8, ASCII and Latin-1."""
+    declared = charset(response.headers.get("content-type", ""))
+    if declared is None:
+        return
+    name = codec(declared)
+    if name in _NEVER_FAIL:
+        return
+    if name is not None:
+        try:
+            codecs.getincrementaldecoder(name)(errors="replace").decode(response.content, True)
+            return
+        except (UnicodeError, LookupError, ValueError, TypeError):
+            pass
+    with contextlib.suppress(ValueError):  # .text was read already (it did not raise then)
+        response.encoding = "utf-8"
 
 
 def _is_text_type(media: str) -> bool:
@@ -73,7 +113,10 @@ def decode_body(response: httpx.Response) -> object:
         declared = codec(charset(response.headers.get("content-type", "")))
         try:
             if declared is not None and not declared.startswith("utf-"):
-                return json.loads(content.decode(declared))
+                try:
+                    return json.loads(content.decode(declared))
+                except UnicodeError:  # a charset that cannot read it (idna): as UTF-8
+                    pass
             return json.loads(content)
         except (ValueError, RecursionError):
             if media:
