@@ -103,3 +103,29 @@ def test_the_example_cell_sends_the_description_s_text_as_text(
     assert sent["c"] == "{{" + EXPRESSION + "}}"
     assert "LIVE" not in str(request.url)
     assert sandbox.counters()["api_requests"] == 1
+
+
+OPTIONS_PATH = "/usage-metering/v1/meters --save notes.txt"
+
+
+def test_a_path_with_a_space_never_becomes_options(
+    ip: Any, sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from IPython.core.completer import provisionalcompleter
+
+    hostile = {**DESCRIPTION, "paths": {OPTIONS_PATH: {"post": {"responses": {"201": {}}}}}}
+    path = tmp_path / "spaces.json"
+    path.write_text(json.dumps(hostile), encoding="utf-8")
+    monkeypatch.setenv("UE_OPENAPI", str(path))
+    with capture_output():
+        ip.run_line_magic("ue_login", "")
+        view = ip.run_line_magic("ue_api", "")  # waits for the load
+    typed = "%%ue_call POST /usage-metering/v1/mete"
+    with provisionalcompleter():
+        offered = [c.text for c in ip.Completer.completions(typed, len(typed))]
+    assert "meters%20--save%20notes.txt" in offered, offered
+    assert not [text for text in offered if " " in text]
+    description = load_description(path)
+    example = example_of(api_view(description, ["POST", OPTIONS_PATH]))
+    assert "--save" not in example.replace("%20--save", ""), example
+    assert view is not None

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from ..._constants import METHODS
 from ..magic_line import word_spans
@@ -303,10 +304,20 @@ def _path(
         return None
     ordered = sorted(found, key=lambda s: (s.startswith("{"), s))
     candidates = [
-        Candidate(lead + name, "path", " ".join(m for m in METHODS if m in found[name]))
+        Candidate(lead + path_word(name), "path", " ".join(m for m in METHODS if m in found[name]))
         for name in ordered
     ]
     return Completions(segment_start, candidates[:MAX_CANDIDATES])
+
+
+def path_word(segment: str) -> str:
+    """A path segment a description chose, as it may be written on a magic line: a space, a
+    quote, a backslash or a control character %-encoded, so that it stays one word of the path
+    and never becomes options (``meters --save notes.txt`` would overwrite the file)."""
+    return "".join(
+        quote(ch, safe="") if ch.isspace() or ch in "'\"\\" or not ch.isprintable() else ch
+        for ch in segment
+    )
 
 
 def _has(methods: Mapping[str, Operation] | set[str], method: str) -> bool:

@@ -17,7 +17,7 @@ from urllib.parse import quote, urldefrag
 from ...core._visible import visible
 from ...errors import DescriptionError, UsageEngineError
 from .._terminal import terminal_width
-from ._complete import METHODS
+from ._complete import METHODS, path_word
 from ._example import example_body, literal, placeholder_name
 from ._index import TooManyTemplates
 from ._model import Description
@@ -282,7 +282,7 @@ def _example_cell(op: Operation, body: str | None) -> str:
     # plain name, each query name URL-encoded (a name is never code that runs in the cell)
     parts = _TEMPLATE.split(op.path)  # literal, variable, literal, ...
     path = "".join(
-        "{{" + placeholder_name(part) + "}}" if n % 2 else literal(part)
+        "{{" + placeholder_name(part) + "}}" if n % 2 else literal(path_word(part))
         for n, part in enumerate(parts)
     )
     query = [p.name for p in op.params_in("query") if p.required]
