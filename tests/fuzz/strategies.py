@@ -14,6 +14,7 @@ PIECES = [
     "application/json", "X-A: b", "HTTP/1.1", "null", "1e999", "NaN", "-0", "9" * 50, "é", "\ufeff",
     "--each", "--save", "-o", "--table", "--columns", "--timeout", "--profile", "-H", "'", "=",
     "--dry-run", "--rate", "--concurrency", "--max-bytes", "--", "~", "..", "%2e%2e", SECRET,
+    "\udc80", "\ud800",  # lone surrogates: a str may hold them, no codec writes them
     *CONTROLS,
 ]  # fmt: skip
 

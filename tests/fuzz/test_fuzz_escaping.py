@@ -80,3 +80,15 @@ def test_a_dry_run_view_is_safe_and_masks_the_token(query: str, body: str) -> No
         assert raw(form) == set()
         # the token in the Authorization header is never shown (the body is the user's own)
         assert SECRET not in form or SECRET in body
+
+
+@given(hostile_text, hostile_text)
+def test_the_spellings_of_any_secret_and_client_id_are_made_without_raising(
+    secret: str, client_id: str
+) -> None:
+    # any text, lone surrogates included: a login whose id held one made every request of
+    # every other login fail while it lived (its forms are made for each request's search)
+    from ue_magic.core._forms import secret_forms
+
+    forms = secret_forms(secret, client_id)
+    assert (secret in forms) if secret else forms == ()

@@ -58,8 +58,9 @@ def secret_forms(secret: str, client_id: str = "") -> tuple[str, ...]:
     for text in sent:
         forms |= _base64_forms(text.encode("utf-8"))
     if client_id:
-        forms |= _base64_forms(f"{quote_plus(client_id)}:{quote_plus(secret)}".encode())
-        forms |= _base64_forms(f"{client_id}:{secret}".encode())
+        with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate in the id: never sent
+            forms |= _base64_forms(f"{quote_plus(client_id)}:{quote_plus(secret)}".encode())
+            forms |= _base64_forms(f"{client_id}:{secret}".encode())
     return tuple(sorted(forms, key=len, reverse=True))
 
 
