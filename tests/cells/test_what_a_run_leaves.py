@@ -41,6 +41,24 @@ def test_a_failing_rerun_keeps_the_created_value_in_o(shell: Any, sandbox: Sandb
     assert "-o m1 keeps its value" in str(caught.value)
 
 
+def test_a_failing_rerun_leaves_the_saved_answer(
+    shell: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    target = tmp_path / "types.json"
+    with capture_output():
+        shell.run_line_magic("ue_call", f"GET {TYPES} --save {target} -q")
+    saved = target.read_bytes()
+    sandbox.inject(status=404, body={"message": "gone"})
+    with capture_output(), pytest.raises(UsageError) as caught:
+        shell.run_line_magic("ue_call", f"GET {TYPES} --save {target} -q")
+    assert target.read_bytes() == saved  # as -o: a call that raises writes nothing
+    assert f"--save {target} was not written" in str(caught.value)
+    sandbox.inject(status=404, body={"message": "gone"})
+    with capture_output():
+        shell.run_line_magic("ue_call", f"GET {TYPES} --save {target} -q --no-raise")
+    assert json.loads(target.read_text("utf-8")) == {"message": "gone"}  # --no-raise: saved
+
+
 def test_a_failing_first_run_says_o_is_not_set(shell: Any, sandbox: Sandbox) -> None:
     shell.user_ns.pop("m2", None)
     sandbox.inject(status=409, body={"message": "name already exists", "field": "name"})

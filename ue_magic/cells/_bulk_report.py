@@ -120,6 +120,7 @@ class BulkResult:
         self.results: list[Any] | None = [None] * self.total if keep_results else None
         self.failures: list[BulkFailure] = []
         self.not_sent_why: Counter[str] = Counter()
+        self.unread = 0  # ok answers over --max-bytes: done by the server, their bodies not read
         self.elapsed = 0.0
         self.interrupted = False
         self.stopped: str | None = None  # why the run stopped early, if it did
@@ -210,6 +211,8 @@ class BulkResult:
             f"{self.total} {noun}: {self.sent} sent, {ok} ok, {failed} failed, {not_sent} not sent "
             f"in {self.elapsed:.2f} s ({rate:.1f}/s)"
         )
+        if self.unread:
+            line += f"; {self.unread} ok answers were over --max-bytes and not read (None in -o)"
         note = pacing_note(self.pacing)
         if note:
             line += f"; {note}"

@@ -20,12 +20,18 @@ from typing import Any
 
 import httpx
 
-from .._constants import MAX_RETRIES
+from .._constants import MAX_RETRIES, USE_CLIENT_DEFAULT, UseClientDefault
 from ..core._client import UsageEngineClient
 from ..core._media import decode_body
 from ..core._retry import parse_retry_after
 from ..core.problem import describe_error, server_message
-from ..errors import ApiConnectionError, HttpStatusError, SecretInRequestError, UsageEngineError
+from ..errors import (
+    AnswerTooLargeError,
+    ApiConnectionError,
+    HttpStatusError,
+    SecretInRequestError,
+    UsageEngineError,
+)
 from ._bulk_report import BulkFailure, BulkResult, Pending, short_form
 from ._interrupts import DeferredInterrupts
 from ._items import items_of, render_each
@@ -158,6 +164,10 @@ class _Run:
         self.throttle = throttle
         self.traces: dict[int, _Trace] = {}
         self.policy = dataclasses.replace(client.retry_policy, sleep=throttle.sleep)
+        limit = options.max_bytes  # --max-bytes, as for one call
+        self.max_bytes: int | UseClientDefault | None = (
+            USE_CLIENT_DEFAULT if limit is None else limit
+        )
 
     def send(self, index: int) -> _Outcome:
         """Send item ``index`` (a worker thread): its 429s are retried up to ``MAX_RETRIES``."""
@@ -181,7 +191,10 @@ class _Run:
                 trace.ticket = self.throttle.reserve()  # before a connection and a timeout
                 try:
                     response = self.client.send(
-                        request, retries=self.options.retry, policy=self.policy
+                        request,
+                        retries=self.options.retry,
+                        policy=self.policy,
+                        max_bytes=self.max_bytes,
                     )
                 except ApiConnectionError:
                     if not self._again(trace):
@@ -199,6 +212,9 @@ class _Run:
         except UsageEngineError as error:
             if trace.traced and not trace.written:
                 return _Outcome("not sent", message=_first_clause(str(error)))
+            if isinstance(error, AnswerTooLargeError) and 200 <= (trace.status or 0) < 300:
+                # done by the server (its answer said so): never pending, only its body unread
+                return _Outcome("ok", message=_first_clause(str(error)), status=trace.status)
             return _Outcome("failed", message=str(error), error=error.with_traceback(None))
         except Exception as error:  # one item's bug must not lose the report
             error = error.with_traceback(None)  # frames would keep requests alive in -o
@@ -334,6 +350,13 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
             )
         return
     response = outcome.response
+    if response is None and outcome.kind == "ok":  # an answer over --max-bytes: not read
+        result.record_ok(index, None, outcome.status or 0)
+        result.unread += 1
+        if save is not None:
+            line = {"index": result.origin(index), "item": item, "outcome": "ok"}
+            save.write({**line, "status": outcome.status, "why": outcome.message})
+        return
     if response is None:
         failure = BulkFailure(index, item, outcome.status, outcome.message)
         result.record_failure(failure, outcome.error)

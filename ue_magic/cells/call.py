@@ -260,14 +260,15 @@ def call_once(
         response = send_spec(client, spec, options)
         body = stored = decode_body(response)
     namespace["_ue"] = response
-    saved = write_answer(target, body) if target is not None else None
+    raises = response.is_error and not options.no_raise
+    # as -o: a call that raises leaves the file as it was (a failing re-run loses no answer)
+    saved = write_answer(target, body) if target is not None and not raises else None
     framed = False
     notes: list[str] = []
     if options.frames and (partial or not response.is_error):  # an error body stays as it is
         # raises, before -o is set, for an answer --df cannot convert (_ue holds it)
         value, notes = framed_value(stored)
         framed, stored = value is not stored, value
-    raises = response.is_error and not options.no_raise
     if options.output and (not raises or partial):  # pages before an error: kept
         namespace[options.output] = stored
     view = None
@@ -280,6 +281,8 @@ def call_once(
             show(view)
         if options.output and not note:
             note = f"; {output_left(options.output, namespace)}, _ue holds this answer"
+        if target is not None:
+            note += f"; --save {options.save} was not written"
         raise HttpStatusError(
             describe_error(response, body) + f" (--no-raise to go on{note})", response
         )

@@ -376,8 +376,8 @@ class UsageEngineMagics(Magics):
         %ue_call --file requests.http --name NAME sends one request of a file.
         -o VAR and the returned value hold the decoded body (also with --table);
         _ue holds the response. When the call raises (a 4xx/5xx answer), -o VAR
-        keeps its previous value and _ue holds the error answer; with
-        --no-raise, -o VAR gets the error body. --each leaves its BulkResult in
+        keeps its previous value (--save writes nothing) and _ue holds the
+        error answer; with --no-raise, -o VAR gets the error body. --each leaves its BulkResult in
         _ue_bulk until the next --each (pending = _ue_bulk.pending resends what
         is left). Ctrl-C during --all-pages keeps the pages so far in -o VAR and
         _ue (a partial list). Terminal output is cut to
