@@ -129,3 +129,25 @@ def test_a_path_with_a_space_never_becomes_options(
     example = example_of(api_view(description, ["POST", OPTIONS_PATH]))
     assert "--save" not in example.replace("%20--save", ""), example
     assert view is not None
+
+
+def test_a_segment_longer_than_a_line_is_not_offered(
+    ip: Any, sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from IPython.core.completer import provisionalcompleter
+
+    long = "m" + "x" * 5_000  # 200 of 100 kB made each Tab's reply 40 MB
+    paths = {
+        f"/usage-metering/v1/{name}": {"get": {"responses": {"200": {}}}}
+        for name in (long, "meters")
+    }
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps({**DESCRIPTION, "paths": paths}), encoding="utf-8")
+    monkeypatch.setenv("UE_OPENAPI", str(path))
+    with capture_output():
+        ip.run_line_magic("ue_login", "")
+        ip.run_line_magic("ue_api", "")  # waits for the load
+    typed = "%ue_call GET /usage-metering/v1/m"
+    with provisionalcompleter():
+        offered = [c.text for c in ip.Completer.completions(typed, len(typed))]
+    assert offered == ["meters"], [text[:20] for text in offered]

@@ -13,6 +13,7 @@ from typing import Any
 from ..core._visible import visible
 
 IDENTIFIER = "ue_magic"
+MAX_CANDIDATE_LENGTH = 1_000  # characters: a path segment, a name, a value to insert
 
 
 def make_matcher(magics: Any) -> Any:
@@ -51,7 +52,13 @@ def make_matcher(magics: Any) -> Any:
             return {"completions": [], "suppress": False}
         # a name holding a control character (a description's `limit\x1b[31m`) is not offered:
         # shown, it would act on the terminal; made visible, it would insert another name
-        offered = [c for c in found.candidates if visible(c.text, one_line=True) == c.text]
+        # and one longer than a line (a description's 100 kB segment) is not offered either:
+        # 200 of them made each Tab's reply tens of MB
+        offered = [
+            c
+            for c in found.candidates
+            if len(c.text) <= MAX_CANDIDATE_LENGTH and visible(c.text, one_line=True) == c.text
+        ]
         if not offered:
             # Ours, with nothing to offer. IPython lets a matcher silence the others only when
             # it has a completion, and they would evaluate what is typed (running properties)
