@@ -12,6 +12,7 @@ benchmarks page (docs/guide/benchmarks.md), or of the page named.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -224,10 +225,13 @@ def paired_row(what: str, baseline_name: str, pairs: Pairs, limit: float) -> Row
 
 
 def small_gets(server: Server, rounds: int) -> list[Row]:
-    """Small GETs one after another: ``UsageEngineClient``, ``%ue_call -q`` and ``%%ue_call``
-    (rendered) against a raw ``httpx.Client``, each in ``rounds`` x 5 paired rounds of
-    ``PAIRED_CALLS`` calls (see ``paired``)."""
+    """Small GETs one after another: ``UsageEngineClient`` against a raw ``httpx.Client``;
+    ``%ue_call -q`` and ``%%ue_call`` (rendered) against the raw client called through a line
+    or cell magic of its own (so IPython's magic dispatch is in both), and against the raw
+    client alone (shown). Each in ``rounds`` x 5 paired rounds of ``PAIRED_CALLS`` calls (see
+    ``paired``)."""
     from IPython.core.interactiveshell import InteractiveShell
+    from IPython.display import display
     from IPython.utils.capture import capture_output
     from traitlets.config import Config
 
@@ -288,27 +292,54 @@ def small_gets(server: Server, rounds: int) -> list[Row]:
         shell.run_cell_magic("ue_call", "", f"GET /{SMALL}\n")
         shell.display_pub.outputs.clear()  # let go of it, as a front end would: no growing list
 
+    # The same raw call through IPython's own magic dispatch (about 40-130 us a call, ours or
+    # not): the baseline of what ue-magic adds. The cell one shows ``.json()`` as IPython shows
+    # a value, as a user without ue-magic would see the answer.
+    def raw_line(line: str) -> None:
+        raw.get(SMALL).raise_for_status()
+
+    def raw_cell(line: str, cell: str) -> None:
+        display(raw.get(SMALL).json())
+
+    shell.magics_manager.register_function(raw_line, "line", "bench_raw_get")
+    shell.magics_manager.register_function(raw_cell, "cell", "bench_raw_get")
+
+    def with_raw_line_magic() -> None:
+        shell.run_line_magic("bench_raw_get", f"GET /{SMALL} -q")
+
+    def with_raw_cell_magic() -> None:
+        shell.run_cell_magic("bench_raw_get", "", f"GET /{SMALL}\n")
+        shell.display_pub.outputs.clear()
+
     with capture_output():  # what the cells display, for all the rounds
         for _ in range(CALLS):
             with_line_magic()
             with_cell_magic()
-        rendered = paired(with_raw, with_cell_magic, pairs, PAIRED_CALLS)
+            with_raw_line_magic()
+            with_raw_cell_magic()
+        line_pairs = paired(with_raw_line_magic, with_line_magic, pairs, PAIRED_CALLS)
+        cell_pairs = paired(with_raw_cell_magic, with_cell_magic, pairs, PAIRED_CALLS)
+        line_total = paired(with_raw, with_line_magic, pairs, PAIRED_CALLS)
+        cell_total = paired(with_raw, with_cell_magic, pairs, PAIRED_CALLS)
     rows.append(
         paired_row(
             "the same via `%ue_call -q` in an `InteractiveShell`",
-            "raw `httpx.Client`",
-            paired(with_raw, with_line_magic, pairs, PAIRED_CALLS),
+            "raw `httpx.Client` in a line magic",
+            line_pairs,
             1.05,
         )
     )
     rows.append(
         paired_row(
             "the same via `%%ue_call` with rendering (display captured)",
-            "raw `httpx.Client`",
-            rendered,
+            "raw `httpx.Client` in a cell magic showing `.json()`",
+            cell_pairs,
             1.10,
         )
     )
+    for what, pairs_of in (("`%ue_call -q`", line_total), ("`%%ue_call` rendered", cell_total)):
+        row = paired_row(f"{what}, IPython's dispatch included", "raw `httpx.Client`", pairs_of, 0)
+        rows.append(dataclasses.replace(row, target="shown", passed=None))
     rows += reference_rows(server, token, raw)
     shell.run_line_magic("unload_ext", "ue_magic")
     raw.close()

@@ -399,16 +399,16 @@ def slow_load(monkeypatch: pytest.MonkeyPatch) -> Any:
     one takes seconds of CPU to parse and index; Tabs wait as a user's do."""
     import threading
 
-    from ue_magic.cells.openapi import LoginDescription, _session
+    from ue_magic.cells.openapi import LoginDescription, _model, _session
 
     gate = threading.Event()
-    real = _session.load_description
+    real = _model.load_description  # read by the load when it runs
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         gate.wait(5)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_session, "load_description", slow)
+    monkeypatch.setattr(_model, "load_description", slow)
     monkeypatch.setattr(LoginDescription, "tab_wait", _session.TAB_WAIT)
     return gate
 

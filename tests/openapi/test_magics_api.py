@@ -425,16 +425,16 @@ def test_ue_api_waits_for_the_load_past_the_call_s_timeout(
     """A call goes on unchecked once the load has run ``openapi_timeout``; %ue_api, which has
     nothing to show without it, waits that long again from its own start, then says the load
     is still running (not "no description", nor to name one)."""
-    from ue_magic.cells.openapi import _session
+    from ue_magic.cells.openapi import _model
 
     gate = threading.Event()
-    real = _session.load_description
+    real = _model.load_description  # read by the load when it runs
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         gate.wait(30)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_session, "load_description", slow)
+    monkeypatch.setattr(_model, "load_description", slow)
     ip.run_line_magic("config", "UsageEngineMagics.openapi_timeout = 1.0")
     path = tmp_path / "openapi.json"
     path.write_text(SANDBOX_31.read_text())

@@ -19,13 +19,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...core._visible import visible
 from ...errors import ApiConnectionError, DescriptionError, OriginError, UsageEngineError
-from ._check import RequestChecker
 from ._load import CHILD_BYTES, MAX_BYTES, referrer, shown_url
-from ._model import Description, NotADescription, load_description
+
+if TYPE_CHECKING:  # imported where used: %load_ext does not pay for the model and the checks
+    from ._check import RequestChecker
+    from ._model import Description
 
 DEFAULT_NAME = "openapi.json"
 OFF = frozenset({"off", "none", "no", "false", "0"})  # UE_OPENAPI=off: no description, no fetch
@@ -172,6 +174,8 @@ class LoginDescription:
                 warnings = [f"API description not used: it {note}. Going on without it."]
             checker = None
             if description is not None:  # body checks made ready in the background
+                from ._check import RequestChecker
+
                 checker = RequestChecker(description)
                 checker.warm_up()
                 if description.size >= CHILD_BYTES:
@@ -187,6 +191,8 @@ class LoginDescription:
     def checker(self) -> RequestChecker | None:
         description = self.get()
         if description is not None and self._checker is None:
+            from ._check import RequestChecker
+
             self._checker = RequestChecker(description)
         return self._checker
 
@@ -220,6 +226,8 @@ class LoginDescription:
 
     def _load(self) -> tuple[Description | None, str, list[str]]:
         """(the description or None, why none, warnings to say)."""
+        from ._model import NotADescription, load_description
+
         if self.source is not None and self.source.strip().lower() in OFF:
             return None, f"turned off (UE_OPENAPI or %ue_login --openapi is {self.source!r})", []
         try:
