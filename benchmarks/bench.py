@@ -586,10 +586,10 @@ def user_python() -> Iterator[tuple[str, str]]:
 
 def load_time(rounds: int) -> Row:
     imports, loads = [], []
-    with user_python() as (python, where):
+    with user_python() as (python, where), tempfile.TemporaryDirectory() as folder:
         for _ in range(max(rounds, 5)):
-            out = subprocess.run(
-                [python, "-c", LOAD_PROBE], capture_output=True, text=True, check=True
+            out = subprocess.run(  # from an empty folder: the installed package, not this tree
+                [python, "-c", LOAD_PROBE], capture_output=True, text=True, check=True, cwd=folder
             ).stdout.split()
             imports.append(float(out[0]))
             loads.append(float(out[1]))
