@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import socket
 from collections.abc import Callable
 from urllib.parse import parse_qs, quote
@@ -137,4 +138,54 @@ def test_token_endpoint_without_echoes_still_grants() -> None:
     with serving(lambda seen, conn: token_answer(conn, "tok-" + "g" * 40)) as server:
         manager = TokenManager(creds_for(server.url), max_attempts=1)
         assert manager.get_token() == "tok-" + "g" * 40
+        manager.close()
+
+
+def _jwt(claims: dict[str, object]) -> str:
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.sig"
+
+
+ECHOES = {  # a good 200 whose shown fields (scopes, account) echo the secret or the token
+    "scope": lambda secret: ({"scope": f"read {secret} write"}, {}),
+    "scope-list": lambda secret: ({"scope": ["read", secret]}, {}),
+    "scope-base64": lambda secret: ({"scope": base64.b64encode(secret.encode()).decode()}, {}),
+    "scope-url": lambda secret: ({"scope": quote(secret, safe="")}, {}),
+    "jwt-scope": lambda secret: ({}, {"scope": f"read {secret}"}),
+    "jwt-account": lambda secret: ({}, {"accountId": secret}),
+}
+
+
+@pytest.mark.parametrize("where", ECHOES)
+def test_the_shown_fields_of_a_grant_hold_no_secret(where: str) -> None:
+    def respond(seen: Seen, conn: socket.socket) -> None:
+        fields, claims = ECHOES[where](_secret_of(seen))
+        token = _jwt({"sub": "x", **claims}) if claims else "tok-" + "s" * 40
+        answer(
+            conn, 200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600, **fields}
+        )
+
+    with serving(respond) as server:
+        manager = TokenManager(creds_for(server.url), max_attempts=1)
+        manager.get_token()
+        info = manager.info
+        assert info is not None
+        shown = " ".join((*info.scopes, info.account_id or ""))
+        assert not [form for form in secret_forms(SECRET) if form.decode() in shown], shown
+        assert "***" in shown
+        manager.close()
+
+
+def test_a_grant_that_echoes_its_own_token_in_the_scope_shows_it_masked() -> None:
+    token = "tok-" + "e" * 40
+
+    def respond(seen: Seen, conn: socket.socket) -> None:
+        answer(conn, 200, {"access_token": token, "token_type": "Bearer", "scope": f"read {token}"})
+
+    with serving(respond) as server:
+        manager = TokenManager(creds_for(server.url), max_attempts=1)
+        assert manager.get_token() == token
+        assert manager.info is not None and manager.info.scopes == ("read", "***")
         manager.close()

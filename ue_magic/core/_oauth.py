@@ -190,16 +190,23 @@ def read_answer(
             reason="answered a token that is not a Bearer token",
         )
     claims = decode_claims(value)
+    # shown by %ue_login and %ue_status: the endpoint may echo the secret or the token in them
+    # (masked before the scope is split: a secret may hold a space)
+    forms = (
+        *secret_forms(credentials.client_secret.get_secret_value(), credentials.client_id),
+        *secret_forms(value),
+    )
     scope = claims.get("scope", data.get("scope"))
     if isinstance(scope, str):
-        scopes = tuple(scope.split())
+        scopes = tuple(scrub(scope, *forms).split())
     elif isinstance(scope, list):
-        scopes = tuple(str(item) for item in scope)
+        scopes = tuple(scrub(str(item), *forms) for item in scope)
     else:
         scopes = ()
     account = claims.get("accountId")
+    account = None if account is None else scrub(str(account), *forms)
     remaining = _remaining(data, claims, elapsed, now)
-    return Grant(value, scopes, None if account is None else str(account), remaining)
+    return Grant(value, scopes, account, remaining)
 
 
 def unreadable(response: httpx.Response, credentials: Credentials, exc: Exception) -> DeferredError:
