@@ -151,3 +151,35 @@ def test_a_segment_longer_than_a_line_is_not_offered(
     with provisionalcompleter():
         offered = [c.text for c in ip.Completer.completions(typed, len(typed))]
     assert offered == ["meters"], [text[:20] for text in offered]
+
+
+def test_query_and_header_names_never_become_options(
+    ip: Any, sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from IPython.core.completer import provisionalcompleter
+
+    parameters = [
+        {"name": "limit --save notes.txt", "in": "query", "schema": {"enum": ["1 --save x"]}},
+        {"name": "X-Trace --save notes.txt", "in": "header", "schema": {}},
+        {"name": "X-Good", "in": "header", "schema": {}},
+    ]
+    op = {"get": {"parameters": parameters, "responses": {"200": {}}}}
+    path = tmp_path / "names.json"
+    path.write_text(
+        json.dumps({**DESCRIPTION, "paths": {"/usage-metering/v1/meters": op}}), encoding="utf-8"
+    )
+    monkeypatch.setenv("UE_OPENAPI", str(path))
+    with capture_output():
+        ip.run_line_magic("ue_login", "")
+        ip.run_line_magic("ue_api", "")  # waits for the load
+
+    def tab(typed: str) -> list[str]:
+        with provisionalcompleter():
+            return [c.text for c in ip.Completer.completions(typed, len(typed))]
+
+    names = tab("%ue_call GET /usage-metering/v1/meters?li")
+    assert names == ["limit%20--save%20notes.txt"], names
+    values = tab("%ue_call GET /usage-metering/v1/meters?limit%20--save%20notes.txt=")
+    assert values == ["1%20--save%20x"], values
+    headers = tab("%ue_call GET /usage-metering/v1/meters -H X-")
+    assert "X-Good" in headers and not [h for h in headers if " " in h], headers

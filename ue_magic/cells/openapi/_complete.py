@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from ..._constants import METHODS
 from ..magic_line import word_spans
@@ -320,6 +320,15 @@ def path_word(segment: str) -> str:
     )
 
 
+def query_word(text: str) -> str:
+    """A query name or value a description chose, as ``path_word`` writes a segment, with the
+    query's own separators (``&``, ``=``, ``#``) %-encoded too: one name, one value."""
+    return "".join(quote(ch, safe="") if ch in "&=#" else path_word(ch) for ch in text)
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
 def _has(methods: Mapping[str, Operation] | set[str], method: str) -> bool:
     return method in methods or (method == "HEAD" and "GET" in methods)
 
@@ -342,7 +351,9 @@ def _param_names(
         names = description.names.of(operation, "query")
         for name, detail in names.starting(typed, MAX_CANDIDATES):
             found.setdefault(name, detail)
-    candidates = [Candidate(n, "param", d) for n, d in list(found.items())[:MAX_CANDIDATES]]
+    candidates = [
+        Candidate(query_word(n), "param", d) for n, d in list(found.items())[:MAX_CANDIDATES]
+    ]
     return Completions(start, candidates) if candidates else None
 
 
@@ -351,10 +362,13 @@ def _param_values(
 ) -> Completions | None:
     name, _, value = typed.partition("=")
     for operation in _operations(description, method, path):
-        param = description.names.of(operation, "query").named(name)
+        names = description.names.of(operation, "query")
+        param = names.named(name) or names.named(unquote(name))  # as Tab wrote it
         enum = (param.schema or {}).get("enum") if param is not None else None
         if isinstance(enum, list):
-            found = [Candidate(str(v), "value") for v in enum if str(v).startswith(value)]
+            found = [
+                Candidate(query_word(str(v)), "value") for v in enum if str(v).startswith(value)
+            ]
             return Completions(start + len(name) + 1, found[:MAX_CANDIDATES]) if found else None
     return None
 
@@ -381,7 +395,9 @@ def _headers(
         found.update(
             (h, "") for h in COMMON_HEADERS if h.lower().startswith(wanted) and h not in found
         )
-    candidates = [Candidate(name, "header") for name in list(found)[:MAX_CANDIDATES]]
+    # only a name a header line can hold (RFC 9110's token): never a space, a colon, an option
+    names = [name for name in found if _TOKEN.fullmatch(name)]
+    candidates = [Candidate(name, "header") for name in names[:MAX_CANDIDATES]]
     return Completions(start, candidates) if candidates else None
 
 
