@@ -29,7 +29,7 @@ def test_ok_answers_over_max_bytes_are_done_and_not_read(
     assert len(bulk.ok) == 3 and bulk.failed == [] and list(bulk.pending) == []
     assert shell.user_ns["made"] == [None, None, None]
     shown = captured.stdout + "".join(str(o.data) for o in captured.outputs)
-    assert "3 ok answers were over --max-bytes and not read" in shown
+    assert "3 answered 2xx (done) but their bodies were not read" in shown
     lines = [json.loads(line) for line in save.read_text("utf-8").splitlines()]
     assert [(line["outcome"], line["status"]) for line in lines] == [("ok", 201)] * 3
     assert all("more than 50 bytes" in line["why"] for line in lines)

@@ -120,7 +120,7 @@ class BulkResult:
         self.results: list[Any] | None = [None] * self.total if keep_results else None
         self.failures: list[BulkFailure] = []
         self.not_sent_why: Counter[str] = Counter()
-        self.unread = 0  # ok answers over --max-bytes: done by the server, their bodies not read
+        self.unread = 0  # 2xx answers whose bodies were not read: done by the server
         self.elapsed = 0.0
         self.interrupted = False
         self.stopped: str | None = None  # why the run stopped early, if it did
@@ -212,7 +212,10 @@ class BulkResult:
             f"in {self.elapsed:.2f} s ({rate:.1f}/s)"
         )
         if self.unread:
-            line += f"; {self.unread} ok answers were over --max-bytes and not read (None in -o)"
+            line += (
+                f"; {self.unread} answered 2xx (done) but their bodies were not read (over "
+                "--max-bytes, broken or cut off): None in -o, never pending"
+            )
         note = pacing_note(self.pacing)
         if note:
             line += f"; {note}"

@@ -26,7 +26,6 @@ from ..core._media import decode_body
 from ..core._retry import parse_retry_after
 from ..core.problem import describe_error, server_message
 from ..errors import (
-    AnswerTooLargeError,
     ApiConnectionError,
     HttpStatusError,
     SecretInRequestError,
@@ -107,6 +106,7 @@ class _Trace:
         self.started = now
         self.attempts += 1
         self.written = False  # this attempt's: an earlier one's 429 says nothing of it
+        self.status = None
 
     def __call__(self, name: str, info: dict[str, Any]) -> None:
         self.traced = True
@@ -212,8 +212,9 @@ class _Run:
         except UsageEngineError as error:
             if trace.traced and not trace.written:
                 return _Outcome("not sent", message=_first_clause(str(error)))
-            if isinstance(error, AnswerTooLargeError) and 200 <= (trace.status or 0) < 300:
-                # done by the server (its answer said so): never pending, only its body unread
+            if 200 <= (trace.status or 0) < 300:
+                # this attempt was answered 2xx, then its body was over --max-bytes, broken or
+                # cut: done by the server, so never pending (sent again, it would be made twice)
                 return _Outcome("ok", message=_first_clause(str(error)), status=trace.status)
             return _Outcome("failed", message=str(error), error=error.with_traceback(None))
         except Exception as error:  # one item's bug must not lose the report
@@ -350,7 +351,7 @@ def _record(result: BulkResult, index: int, outcome: _Outcome, save: JsonLines |
             )
         return
     response = outcome.response
-    if response is None and outcome.kind == "ok":  # an answer over --max-bytes: not read
+    if response is None and outcome.kind == "ok":  # a 2xx whose body could not be read
         result.record_ok(index, None, outcome.status or 0)
         result.unread += 1
         if save is not None:
