@@ -411,10 +411,10 @@ class UsageEngineClient:
         if isinstance(exc, httpx.TransportError):
             return problem(f"Could not reach {where} ({name}: {detail})", network, retry)
         if isinstance(exc, httpx.DecodingError):
-            return problem(
+            return problem(  # the status line came first: the server did the request
                 f"{where} answered a body that cannot be decoded ({name}: {detail})",
-                "the server's Content-Encoding is broken: report it, or ask with the header "
-                "'Accept-Encoding: identity'",
+                "the server has processed it: check before sending it again; its "
+                "Content-Encoding is broken: report it, or ask with 'Accept-Encoding: identity'",
             )
         if isinstance(exc, httpx.StreamError):
             hint = "give the body as bytes or JSON, which can be sent again; a stream cannot"
