@@ -122,3 +122,20 @@ def test_a_big_exponent_within_range_is_read(tmp_path: Path) -> None:
     big = "1" + "0" * 307 + ".0"  # 1e307, written out
     path.write_text(text.replace('"minimum": 7', f'"minimum": 1e300, "x-n": 2e-400, "x-b": {big}'))
     assert load_description(path).operations
+
+
+@pytest.mark.parametrize(
+    "integer",
+    ["0x" + "f" * 5_000, "1:" * 300_000 + "1", "0" + "7" * 5_000, "-0b" + "1" * 20_000],
+    ids=["hex", "base-60", "octal", "binary"],
+)
+def test_a_yaml_integer_in_any_base_is_bounded_by_its_text(tmp_path: Path, integer: str) -> None:
+    # Python's limit counts base 10 only: 0xfff… passed it (and broke every view later), and
+    # YAML 1.1's base 60 took time quadratic in its length (0.88 MB: 54 s in the load thread)
+    path = tmp_path / "openapi.yaml"
+    text = json.dumps(doc({METERS: inline_body({})}))
+    path.write_text("{" + f'"x-n": {integer}, ' + text[1:])  # JSON's flow style, read as YAML
+    started = time.monotonic()
+    with pytest.raises(DescriptionError, match="integer of over 4,300 digits"):
+        load_description(path)
+    assert time.monotonic() - started < 10  # does not hang

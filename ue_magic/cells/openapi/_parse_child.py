@@ -77,6 +77,7 @@ def parse_text(data: bytes, pure_yaml_bytes: int = YAML_PURE_BYTES) -> Parsed:
         if len(data) > pure_yaml_bytes:
             return "pure yaml", ""
         loader = yaml.SafeLoader
+    loader = _bounded(loader)
     try:
         document = yaml.load(data, Loader=loader)  # a safe loader (C or Python)
     except RecursionError:
@@ -166,6 +167,27 @@ def expanded_size(node: Any, limit: int) -> int:
 
 class _NotJsonNumber(ValueError):
     """NaN, Infinity or -Infinity: Python's json reads them, JSON (RFC 8259) has none."""
+
+
+MAX_INT_TEXT = 4_300  # characters of a YAML integer: Python's limit on int("...") in base 10
+
+
+def _bounded(loader: Any) -> Any:
+    """``loader`` with YAML integers bounded by their text, in every base: ``0xfff…`` passed
+    Python's limit (it counts base 10 only), and YAML 1.1's base 60 (``1:1:…:1``) costs time
+    quadratic in its length (0.88 MB took 54 s)."""
+    import yaml
+
+    class Bounded(loader):
+        pass
+
+    def integer(constructor: Any, node: Any) -> Any:
+        if len(str(node.value)) > MAX_INT_TEXT:
+            raise ValueError(TOO_MANY_DIGITS)
+        return yaml.SafeLoader.construct_yaml_int(constructor, node)
+
+    Bounded.add_constructor("tag:yaml.org,2002:int", integer)
+    return Bounded
 
 
 def _no_constant(name: str) -> Any:
