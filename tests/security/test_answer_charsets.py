@@ -101,3 +101,25 @@ def test_a_run_over_such_answers_records_every_item(
     assert [r["note"] for r in shell.user_ns["res"]] == ["Zürich"] * 6
     lines = [json.loads(line) for line in save.read_text("utf-8").splitlines()]
     assert sorted(line["index"] for line in lines if line["outcome"] == "ok") == list(range(6))
+
+
+@pytest.mark.parametrize("token", ["1", "true", "id"])
+def test_a_short_token_does_not_change_an_answer(
+    ip: Any, monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    # a token endpoint that grants "1": masking it as a whole word turned "count": 1 into ***
+    body = {"id": "a1b2", "count": 1, "ok": True}
+
+    def respond(seen: Seen, conn: socket.socket) -> None:
+        if seen.target.startswith("/token"):
+            answer(conn, 200, {"access_token": token, "token_type": "Bearer", "expires_in": 60})
+        else:
+            answer(conn, 200, body)
+
+    with serving(respond) as server:
+        monkeypatch.setenv("UE_API_URL", server.url)
+        monkeypatch.setenv("UE_TOKEN_URL", server.url + "token")
+        with capture_output():
+            ip.run_line_magic("ue_login", "")
+            got = ip.run_line_magic("ue_call", "GET /x")
+    assert got == body

@@ -45,11 +45,13 @@ def mask_request(request: httpx.Request) -> None:
 def keep(response: httpx.Response, tokens: Iterable[str]) -> httpx.Response:
     """``response`` (changed in place) without the token: masked requests, no transport objects.
 
-    ``tokens``: the token values that may have been sent with it (each is masked as ``***``
-    wherever the answer echoes it, in the body or a header). The body must have been read or
-    closed; a body never read is kept as empty.
+    ``tokens``: the token values that may have been sent with it (each of 8 characters or more
+    is masked as ``***`` wherever the answer echoes it, in the body or a header). The body must
+    have been read or closed; a body never read is kept as empty.
     """
-    needles = tuple(form for token in tokens if token for form in secret_forms(token))
+    # a token under 8 characters ("1", "true", "id") would be found in ordinary answers, and
+    # masking it there would change their data: it is not looked for
+    needles = tuple(form for token in tokens if len(token) >= 8 for form in secret_forms(token))
     for each in (*response.history, response):
         _keep_one(each, needles)
     return response
