@@ -108,6 +108,10 @@ def test_a_system_variable_as_a_whole_json_value() -> None:
         ("{{$guid 1}}", "takes no arguments"),
         ("{{$timestamp 1 parsec}}", "an offset is a whole number and a unit"),
         ("{{$datetime 'YYYY'}}", "custom formats are not supported"),
+        # an OverflowError's traceback before: a date outside the years 1 to 9999
+        ("{{$timestamp 999999 y}}", "leaves the years 1 to 9999"),
+        ("{{$datetime rfc1123 -999999 y}}", "leaves the years 1 to 9999"),
+        ("{{$localDatetime iso8601 99999999999999999999 d}}", "leaves the years 1 to 9999"),
     ],
 )
 def test_unknown_or_bad_system_variables_are_refused(text: str, message: str) -> None:

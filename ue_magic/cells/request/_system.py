@@ -94,7 +94,14 @@ def _offset(name: str, args: list[str]) -> dt.timedelta:
         return dt.timedelta()
     if len(args) == 2 and args[1] in _UNITS:
         try:
-            return int(args[0]) * _UNITS[args[1]]
+            offset = int(args[0]) * _UNITS[args[1]]
+            _now() + offset  # a date before year 1 or after 9999 cannot be written
+            return offset
+        except OverflowError:
+            raise ValueError(
+                f"{name}: an offset of {args[0]} {args[1]} leaves the years 1 to 9999; "
+                "give a smaller one."
+            ) from None
         except ValueError:
             pass
     raise ValueError(
