@@ -380,8 +380,8 @@ class UsageEngineMagics(Magics):
         error answer; with --no-raise, -o VAR gets the error body. --each
         leaves its BulkResult in _ue_bulk until the next --each (pending =
         _ue_bulk.pending resends what is left). Ctrl-C during --all-pages
-        keeps the pages so far in -o VAR and _ue (a partial list). Terminal output is cut to
-        UsageEngineMagics.text_limit items.
+        keeps the pages so far in -o VAR and _ue (a partial list). Terminal
+        output is cut to UsageEngineMagics.text_limit items.
 
         --df makes the value (and -o VAR) a pandas DataFrame of the answer's list
         of objects (the answer, or the list in {"meters": [...]}), shown as pandas
