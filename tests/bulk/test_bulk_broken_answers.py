@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from IPython.utils.capture import capture_output
 
-from tests.security.servers import Seen, serving
+from tests.security.servers import Seen, api_of
 
 POSTS: list[str] = []
 
@@ -36,10 +36,7 @@ def respond(seen: Seen, conn: socket.socket) -> None:
 @pytest.fixture
 def shell(ip: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     POSTS.clear()
-    with serving(respond) as server:
-        monkeypatch.setenv("UE_API_URL", server.url)
-        with capture_output():
-            ip.run_line_magic("ue_login", "")
+    with api_of(ip, monkeypatch, respond):
         yield ip
 
 

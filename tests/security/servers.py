@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 TOKEN_PATH = "/oauth/token"
 
@@ -89,6 +90,18 @@ def serving(respond: Respond) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def api_of(ip: Any, monkeypatch: Any, respond: Respond) -> Iterator[Any]:
+    """``ip`` logged in with ``respond`` serving as the API (the token from the sandbox)."""
+    from IPython.utils.capture import capture_output
+
+    with serving(respond) as server:
+        monkeypatch.setenv("UE_API_URL", server.url)
+        with capture_output():
+            ip.run_line_magic("ue_login", "")
+        yield ip
 
 
 def answer(

@@ -21,7 +21,7 @@ import pytest
 from IPython.utils.capture import capture_output
 
 from tests.security.conftest import run
-from tests.security.servers import Seen, answer, serving
+from tests.security.servers import Seen, answer, api_of, serving
 
 CHARSETS = ["base64", "hex", "zlib", "rot13", "bz2", "quopri", "uu", "idna", "undefined", "utf-32"]
 POSTS: list[str] = []
@@ -44,10 +44,7 @@ def respond(seen: Seen, conn: socket.socket) -> None:
 @pytest.fixture
 def shell(ip: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     POSTS.clear()
-    with serving(respond) as server:
-        monkeypatch.setenv("UE_API_URL", server.url)
-        with capture_output():
-            ip.run_line_magic("ue_login", "")
+    with api_of(ip, monkeypatch, respond):
         yield ip
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from IPython.utils.capture import capture_output
 
-from tests.security.servers import Seen, answer, serving
+from tests.security.servers import Seen, answer, api_of
 
 CAFE = '{"name": "Café Zürich"}'
 ANSWERS = {
@@ -31,10 +31,7 @@ def respond(seen: Seen, conn: socket.socket) -> None:
 
 @pytest.fixture
 def shell(ip: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with serving(respond) as server:
-        monkeypatch.setenv("UE_API_URL", server.url)
-        with capture_output():
-            ip.run_line_magic("ue_login", "")
+    with api_of(ip, monkeypatch, respond):
         yield ip
 
 
