@@ -56,9 +56,15 @@ class Placeholder:
         self.name = placeholder_name(name)
 
 
-def example_body(op: Operation, description: Description) -> str | None:
+class ExampleTooLong(Exception):
+    """The example would be longer than the characters asked for (``example_body``'s limit)."""
+
+
+def example_body(op: Operation, description: Description, limit: int | None = None) -> str | None:
     """The body of the example cell as JSON text (placeholders as ``{{name}}``), or None when
-    the operation's schema is too big to walk."""
+    the operation's schema is too big to walk. Raises ``ExampleTooLong`` when the example
+    would be over ``limit`` characters, before it is checked and fixed (a schema's example of
+    400,000 items took 20 checks of it, over a second, for a text never shown)."""
     if op.body_schema is None:
         return None
     walker = SchemaWalker(description)
@@ -66,8 +72,29 @@ def example_body(op: Operation, description: Description) -> str | None:
         body = _example(op.body_schema, walker, urldefrag(op.body_schema_uri)[0], 0)
     except TooBig:
         return None
+    if limit is not None and _longer_than(body, limit):
+        raise ExampleTooLong
     body = _fixed(op, description, body)
     return _text(body)
+
+
+def _longer_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` as JSON is over ``limit`` characters, counting at least a character a
+    value (and a key's text) and stopping as soon as it is."""
+    size, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            size += 2 + sum(len(str(key)) + 4 for key in node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            size += 2 + len(node)
+            stack.extend(node)
+        else:
+            size += len(node) + 2 if isinstance(node, str) else 1
+        if size > limit:
+            return True
+    return False
 
 
 def _example(schema: Any, walker: SchemaWalker, base: str, depth: int) -> Any:

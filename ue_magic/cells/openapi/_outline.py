@@ -18,7 +18,7 @@ from ...core._visible import visible
 from ...errors import DescriptionError, UsageEngineError
 from .._terminal import terminal_width
 from ._complete import METHODS, path_word
-from ._example import example_body, literal, placeholder_name
+from ._example import ExampleTooLong, example_body, literal, placeholder_name
 from ._index import TooManyTemplates
 from ._model import Description
 from ._operation import Operation
@@ -196,6 +196,7 @@ def _describe(op: Operation, description: Description) -> list[str]:
             note = f"  {p.description}" if p.description else ""
             lines.append(f"  {p.name}{star} ({p.location}, {kind}){note}")
     body: Any = None
+    too_long = False
     if op.body_media:
         required = ", required" if op.body_required else ""
         lines.append(f"Body ({op.body_media}{required}; * required):")
@@ -207,15 +208,18 @@ def _describe(op: Operation, description: Description) -> list[str]:
             except TooBig as too_big:
                 outline.append(f"  … (cut: {too_big})")
             lines.extend(outline)
-            body = example_body(op, description)
+            try:
+                body = example_body(op, description, MAX_EXAMPLE)
+            except ExampleTooLong:  # said below, not built
+                too_long = True
     if op.responses:
         lines.append("Answers:")
         answers = op.responses[:MAX_LINES]
         lines.extend(f"  {_cut(status, 40)}  {_cut(text, MAX_TEXT)}" for status, text in answers)
     lines.append("Example:")
-    if body is not None and len(body) > MAX_EXAMPLE:
+    if too_long or (body is not None and len(body) > MAX_EXAMPLE):
         lines.append(
-            f"  (its example body is {len(body):,} characters, over the {MAX_EXAMPLE:,} shown: "
+            f"  (its example body is over the {MAX_EXAMPLE:,} characters shown: "
             "{} below; see the body's schema in the description)"
         )
         body = "{}"
