@@ -97,3 +97,20 @@ def test_methods_are_not_offered(ip: Any) -> None:
 def test_a_magic_line_with_nothing_to_offer_offers_nothing(ip: Any) -> None:
     assert completions(ip, "%ue_call --profile ") in ([], [""])  # no files, keywords, magics
     assert completions(ip, "%ue_call GET /x -H x-") in ([], [""])  # no Python builtins
+
+
+def test_a_tab_into_a_huge_dict_reads_a_bounded_number_of_keys(ip: Any) -> None:
+    # 2,000,000 keys took 4 s a Tab (every key's isidentifier); the keys looked at are bounded
+    from ue_magic.cells.openapi._complete import MAX_KEYS
+
+    class Counted(str):
+        looked = 0
+
+        def isidentifier(self) -> bool:
+            Counted.looked += 1
+            return super().isidentifier()
+
+    ip.user_ns["m"] = {Counted(f"k{i}"): i for i in range(MAX_KEYS * 3)}
+    offered = completions(ip, "%ue_call GET /x?a={{m.k1")
+    assert "k1" in offered and "k10" in offered
+    assert Counted.looked <= MAX_KEYS

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -38,6 +39,7 @@ COMMON_HEADERS = (
     "User-Agent",
 )
 MAX_CANDIDATES = 200
+MAX_KEYS = 100_000  # keys of one dict looked at for a Tab after {{name.
 _MAGIC_IN_LINE = re.compile(r"(?:^|[\s=(])%(ue_\w+)(?=\s|$)")
 _NAME = re.compile(r"[^\W\d]\w*")
 _WORD = re.compile(r"\w*")
@@ -506,10 +508,14 @@ def _namespace(
     # neither a mapping's own __iter__ or .get, nor an object's __dir__, __getattr__, properties
     # or __class__ is run: type() and the static reads of _static only
     if issubclass(type(value), dict):
+        # the first MAX_KEYS keys only: a dict of 2,000,000 took 4 s a Tab
         keys = [
             k
-            for k in dict.keys(value)
-            if isinstance(k, str) and k.isidentifier() and not k.startswith("__")
+            for k in islice(dict.keys(value), MAX_KEYS)
+            if isinstance(k, str)
+            and k.startswith(typed)
+            and k.isidentifier()
+            and not k.startswith("__")
         ]
         return _pick(start, typed, keys, "key")
     if issubclass(type(value), Mapping):
