@@ -394,3 +394,13 @@ def test_table_columns_are_the_union_in_order_seen_and_capped() -> None:
     wide = bundle(ResponseView(response(json_body=rows), table=True))["text/plain"]
     assert wide.splitlines()[1].split()[:4] == ["a", "b", "c0", "c1"]
     assert "Only the first 100 columns are shown." in wide
+
+
+def test_a_huge_key_is_cut_as_a_huge_value_is() -> None:
+    # a 20 MB key was printed whole in the tree (values are cut at 1,000 characters)
+    body = {"k" * 2_000_000: 1, "small": {"k" * 5_000: 2}}
+    request = httpx.Request("GET", "https://api.example.com/x")
+    bundle = ResponseView(httpx.Response(200, json=body, request=request))._repr_mimebundle_()
+    for form in ("text/plain", "text/html"):
+        assert len(bundle[form]) < 20_000, form
+        assert "(2,000,000 chars)" in bundle[form], form

@@ -183,6 +183,12 @@ def _more(n: int) -> str:
     return f"… {n:,} more item{'' if n == 1 else 's'}"
 
 
+def _key(key: object) -> str:
+    """A key's text, clipped as a string value is (a 20 MB key was printed whole)."""
+    text = str(key)
+    return text if len(text) <= _MAX_STRING else f"{text[:_MAX_STRING]}… ({len(text):,} chars)"
+
+
 def _scalar(value: object) -> tuple[str, str]:
     """JSON text of a scalar (strings clipped) and its CSS class; no json.dumps: it is slow
     per call, and this runs once per shown value."""
@@ -217,7 +223,8 @@ def _preview(value: dict[Any, Any] | list[Any], width: int = 60) -> str:
             text = _scalar(item)[0]
             if len(text) > 24:
                 text = text[:23] + "…"
-        piece = f"{key}: {text}" if isinstance(value, dict) else text
+        label = str(key) if len(str(key)) <= 24 else str(key)[:23] + "…"
+        piece = f"{label}: {text}" if isinstance(value, dict) else text
         if used + len(piece) > width and out:
             out.append("…")
             break
@@ -268,7 +275,7 @@ class _Tree:
         for k, item in islice(_items(value), self.limit):
             if out.full:
                 break
-            label = html.escape(str(k), quote=False)
+            label = html.escape(_key(k), quote=False)
             self._html(out, f"<b>{label}</b>: ", item, depth + 1)
             shown += 1
         if shown < len(value):
@@ -295,7 +302,7 @@ class _Tree:
                 break
             shown += 1
             more = "," if shown < total else ""
-            out.add(f"{inner}{_quote(str(k))}: " if is_dict else inner)
+            out.add(f"{inner}{_quote(_key(k))}: " if is_dict else inner)
             self._text(out, inner, item, depth + 1, more)
         if shown < total:
             out.cut(depth, shown, total)
