@@ -183,3 +183,36 @@ def test_query_and_header_names_never_become_options(
     assert values == ["1%20--save%20x"], values
     headers = tab("%ue_call GET /usage-metering/v1/meters -H X-")
     assert "X-Good" in headers and not [h for h in headers if " " in h], headers
+
+
+def test_tab_never_writes_a_placeholder_a_description_chose(
+    ip: Any, sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from IPython.core.completer import provisionalcompleter
+
+    query = [
+        {"name": "q{{aws_key}}", "in": "query", "schema": {}},
+        {"name": "sort", "in": "query", "schema": {"enum": ["name{{aws_key}}"]}},
+    ]
+    paths = {
+        "/usage-metering/v1/things{{aws_key}}": {"get": {"responses": {"200": {}}}},
+        "/usage-metering/v1/items": {"get": {"parameters": query, "responses": {"200": {}}}},
+    }
+    path = tmp_path / "placeholders.json"
+    path.write_text(json.dumps({**DESCRIPTION, "paths": paths}), encoding="utf-8")
+    monkeypatch.setenv("UE_OPENAPI", str(path))
+    with capture_output():
+        ip.run_line_magic("ue_login", "")
+        ip.run_line_magic("ue_api", "")  # waits for the load
+
+    def tab(typed: str) -> list[str]:
+        with provisionalcompleter():
+            return [c.text for c in ip.Completer.completions(typed, len(typed))]
+
+    offered = [
+        *tab("%ue_call GET /usage-metering/v1/th"),
+        *tab("%ue_call GET /usage-metering/v1/items?q"),
+        *tab("%ue_call GET /usage-metering/v1/items?sort=na"),
+    ]
+    assert len(offered) == 3 and not [text for text in offered if "{{" in text], offered
+    assert "things%7B%7Baws_key}}" in offered

@@ -315,16 +315,18 @@ def _path(
 def path_word(segment: str) -> str:
     """A path segment a description chose, as it may be written on a magic line: a space, a
     quote, a backslash or a control character %-encoded, so that it stays one word of the path
-    and never becomes options (``meters --save notes.txt`` would overwrite the file)."""
+    and never becomes options (``meters --save notes.txt`` would overwrite the file), and ``{{``
+    too, so that it never becomes a placeholder that reads the notebook (``{{aws_key}}``)."""
     return "".join(
         quote(ch, safe="") if ch.isspace() or ch in "'\"\\" or not ch.isprintable() else ch
-        for ch in segment
+        for ch in segment.replace("{{", "%7B%7B")
     )
 
 
 def query_word(text: str) -> str:
     """A query name or value a description chose, as ``path_word`` writes a segment, with the
     query's own separators (``&``, ``=``, ``#``) %-encoded too: one name, one value."""
+    text = text.replace("{{", "%7B%7B")
     return "".join(quote(ch, safe="") if ch in "&=#" else path_word(ch) for ch in text)
 
 
