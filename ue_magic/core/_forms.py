@@ -16,6 +16,7 @@ the log filter, the kept answers and the token endpoint's errors all use it.
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import functools
 import html
@@ -89,10 +90,57 @@ def scrub(text: str, *secrets: str) -> str:
     found = tuple(s for s in _long(secrets) if _anchored(_anchors(s), lowered))
     if found:
         text = _pattern(found).sub(_MASK, text)
+    if _may_break(text):
+        text = _across_breaks(text, _long(secrets))
     for secret in secrets:
         if secret and len(secret) < 8:
             text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", _MASK, text)
     return text
+
+
+# a line break a server may put inside an echo: wrapped text, MIME base64 (every 76 characters),
+# quoted-printable's soft break (``=`` at the end of a line), and each as a JSON string holds it
+_BREAK = re.compile(r"=?\r?\n|\r|(?:\\r)?\\n|\\r")
+_BREAK_BYTES = re.compile(_BREAK.pattern.encode())
+
+
+def _may_break(text: str | bytes) -> bool:
+    """Whether ``text`` holds a line break, or one as JSON writes it (``\\n``)."""
+    if isinstance(text, bytes):
+        return b"\n" in text or b"\r" in text or b"\\n" in text or b"\\r" in text
+    return "\n" in text or "\r" in text or "\\n" in text or "\\r" in text
+
+
+def _across_breaks(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with each secret masked that a line break splits: looked for in the text with
+    its breaks taken out, each match masked in the text, breaks and all."""
+    kept: list[tuple[int, int]] = []  # (start in the joined text, start in ``text``) per piece
+    pieces: list[str] = []
+    joined_at = at = 0
+    for found_break in _BREAK.finditer(text):
+        pieces.append(text[at : found_break.start()])
+        kept.append((joined_at, at))
+        joined_at += found_break.start() - at
+        at = found_break.end()
+    pieces.append(text[at:])
+    kept.append((joined_at, at))
+    joined = "".join(pieces)
+    lowered = joined.lower()
+    found = tuple(s for s in secrets if _anchored(_anchors(s), lowered))
+    spans = [m.span() for m in _pattern(found).finditer(joined)] if found else []
+    if not spans:
+        return text
+    starts = [joined_start for joined_start, _ in kept]
+
+    def where(index: int) -> int:  # a joined index's place in ``text``
+        piece = bisect.bisect_right(starts, index) - 1
+        return kept[piece][1] + index - kept[piece][0]
+
+    out, at = [], 0
+    for start, end in spans:
+        out += [text[at : where(start)], _MASK]
+        at = where(end - 1) + 1
+    return "".join([*out, text[at:]])
 
 
 def scrub_bytes(data: bytes, secrets: tuple[str, ...]) -> bytes:
@@ -100,7 +148,11 @@ def scrub_bytes(data: bytes, secrets: tuple[str, ...]) -> bytes:
     bytes); the same object when nothing was masked."""
     lowered = data.lower()
     if not any(_anchored(_byte_anchors(s), lowered) for s in secrets if s):
-        return data
+        if not _may_break(data):
+            return data
+        joined = _BREAK_BYTES.sub(b"", lowered)  # a secret a line break splits
+        if not any(_anchored(_byte_anchors(s), joined) for s in _long(secrets)):
+            return data
     as_bytes = (_as_latin1(s) for s in secrets if s)
     text = data.decode("latin-1")
     masked = scrub(text, *as_bytes)
@@ -129,7 +181,13 @@ class Needles:
         return bool(self._groups)
 
     def in_bytes(self, data: bytes) -> bool:
-        """Whether ``data`` (read as Latin-1, the secrets as UTF-8) holds one of the secrets."""
+        """Whether ``data`` (read as Latin-1, the secrets as UTF-8) holds one of the secrets,
+        also split by line breaks (wrapped text, MIME base64, quoted-printable)."""
+        if self._in(data):
+            return True
+        return _may_break(data) and self._in(_BREAK_BYTES.sub(b"", data))
+
+    def _in(self, data: bytes) -> bool:
         lowered = data.lower()
         hits = [ns for first, ns in self._firsts if first in lowered]  # most texts: none
         if not hits:
