@@ -114,3 +114,36 @@ def test_a_tab_into_a_huge_dict_reads_a_bounded_number_of_keys(ip: Any) -> None:
     offered = completions(ip, "%ue_call GET /x?a={{m.k1")
     assert "k1" in offered and "k10" in offered
     assert Counted.looked <= MAX_KEYS
+
+
+def test_a_tab_on_a_query_value_reads_a_bounded_number_of_enum_values() -> None:
+    # each Tab turned every enum value into text: 1,000,000 values took 12-18 s a Tab
+    from ue_magic.cells.openapi import CompletionContext, complete, load_description
+    from ue_magic.cells.openapi._complete import MAX_KEYS
+
+    class Counted(str):
+        looked = 0
+
+        def startswith(self, *args: Any) -> bool:  # type: ignore[override]
+            Counted.looked += 1
+            return super().startswith(*args)
+
+        def __str__(self) -> str:
+            Counted.looked += 1
+            return str.__str__(self)
+
+    values: list[Any] = [Counted(f"v{i}") for i in range(MAX_KEYS * 3)]
+    values.insert(0, {f"k{i}": "x" * 500 for i in range(1_000)})  # a big object: skipped
+    param = {"name": "sort", "in": "query", "schema": {"enum": values}}
+    description = load_description(
+        {
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/x": {"get": {"parameters": [param], "responses": {"200": {}}}}},
+        }
+    )
+    context = CompletionContext(describe=lambda profile: description)
+    typed = "%ue_call GET /x?sort=v1"
+    found = complete(typed, len(typed), context)
+    assert found is not None and "v1" in [c.text for c in found.candidates]
+    assert Counted.looked <= MAX_KEYS

@@ -39,7 +39,8 @@ COMMON_HEADERS = (
     "User-Agent",
 )
 MAX_CANDIDATES = 200
-MAX_KEYS = 100_000  # keys of one dict looked at for a Tab after {{name.
+MAX_KEYS = 100_000  # keys of one dict, or enum values, looked at for one Tab
+MAX_VALUE = 1_000  # characters of an enum value offered
 _MAGIC_IN_LINE = re.compile(r"(?:^|[\s=(])%(ue_\w+)(?=\s|$)")
 _NAME = re.compile(r"[^\W\d]\w*")
 _WORD = re.compile(r"\w*")
@@ -370,10 +371,18 @@ def _param_values(
         param = names.named(name) or names.named(unquote(name))  # as Tab wrote it
         enum = (param.schema or {}).get("enum") if param is not None else None
         if isinstance(enum, list):
-            found = [
-                Candidate(query_word(str(v)), "value") for v in enum if str(v).startswith(value)
-            ]
-            return Completions(start + len(name) + 1, found[:MAX_CANDIDATES]) if found else None
+            # bounded: the first MAX_KEYS values, scalars only, up to MAX_CANDIDATES found
+            # (1,000,000 values, or one of 20 MB, took over 10 s a Tab)
+            found: list[Candidate] = []
+            for v in islice(enum, MAX_KEYS):
+                if isinstance(v, (dict, list)):
+                    continue
+                text = v if isinstance(v, str) else str(v)
+                if len(text) <= MAX_VALUE and text.startswith(value):
+                    found.append(Candidate(query_word(text), "value"))
+                    if len(found) >= MAX_CANDIDATES:
+                        break
+            return Completions(start + len(name) + 1, found) if found else None
     return None
 
 
