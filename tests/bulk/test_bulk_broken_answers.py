@@ -28,6 +28,9 @@ BROKEN = {
 def respond(seen: Seen, conn: socket.socket) -> None:
     kind, status = seen.target.strip("/").split("/")[:2]
     POSTS.append(seen.target)
+    if kind == "silent":  # done, then the connection closed with no answer
+        conn.shutdown(socket.SHUT_WR)
+        return
     head = f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nConnection: close\r\n"
     conn.sendall(head.encode() + BROKEN[kind])
     conn.shutdown(socket.SHUT_WR)  # the end of the answer: cut short, not slow
@@ -65,3 +68,18 @@ def test_a_5xx_whose_body_breaks_stays_failed(shell: Any) -> None:
     assert not result.success
     bulk = shell.user_ns["_ue_bulk"]
     assert bulk.ok == [] and len(bulk.failed) == 2
+
+
+def test_items_sent_with_no_answer_are_named_before_they_are_sent_again(shell: Any) -> None:
+    # the server did each POST and closed without answering: they stay in pending (not known
+    # to be done), but the report and the error say to check them first, and list them
+    shell.user_ns["items"] = [1, 2, 3]
+    with capture_output() as captured:
+        result = shell.run_cell('%%ue_call POST /silent/201 --each items\n{"n": {{item}}}')
+    bulk = shell.user_ns["_ue_bulk"]
+    assert len(POSTS) == 3 and bulk.unanswered == [1, 2, 3]
+    shown = " ".join((captured.stdout + "".join(str(o.data) for o in captured.outputs)).split())
+    assert "3 of them were sent and got no answer: the server may have processed them" in shown
+    assert "3 got no answer and may have been processed: check them first" in str(
+        result.error_in_exec
+    )

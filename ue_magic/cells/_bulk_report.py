@@ -167,6 +167,12 @@ class BulkResult:
         return self.origins[index] if self.origins is not None else index
 
     @property
+    def unanswered(self) -> list[Any]:
+        """The items sent that got no answer (a timeout, a connection cut): the server may have
+        processed them, so check before sending them again. They are in ``pending`` too."""
+        return [f.item for f in self.failed if f.status is None]
+
+    @property
     def pending(self) -> Pending:
         left = [i for i, s in enumerate(self.states) if s != OK]
         return Pending([self.items[i] for i in left], [self.origin(i) for i in left])
@@ -278,6 +284,12 @@ class BulkResult:
         if groups > SHOWN_GROUPS:
             lines.append(f"… {groups - SHOWN_GROUPS} more kinds of failure in _ue_bulk.failed")
         lines.append("pending = _ue_bulk.pending, then --each pending, sends only these again.")
+        unanswered = len(self.unanswered)
+        if unanswered:
+            lines.append(
+                f"{unanswered} of them were sent and got no answer: the server may have processed "
+                "them; check before sending them again (_ue_bulk.unanswered lists them)."
+            )
         return lines
 
 

@@ -553,8 +553,14 @@ def call_each(
         what = f"{len(result.failures)} of {len(items)} requests failed"
         if unsent:
             what += f" and {unsent} were not sent"
+        unanswered = len(result.unanswered)
+        check = (
+            f"; {unanswered} got no answer and may have been processed: check them first"
+            if unanswered
+            else ""
+        )
         raise HttpStatusError(
             f"{what}; {where}{kept} (pending = _ue_bulk.pending, then --each pending, sends them "
-            "again; --no-raise to go on, and -o gets the results)."
+            f"again{check}; --no-raise to go on, and -o gets the results)."
         )
     return value if options.frames else None
