@@ -147,3 +147,18 @@ def test_answer_deadline_in_the_magic(ip: Any, sandbox: Sandbox) -> None:
     sandbox.inject("api", status=None, delay=5)
     result = run(ip, "%ue_call GET /usage-metering/v1/meter-types --timeout 0.5")
     assert "no whole answer within 0.5 s" in str(result.error_in_exec)
+
+
+def test_a_post_answered_2xx_over_the_limit_says_it_was_processed(
+    ip: Any, sandbox: Sandbox
+) -> None:
+    # the answer's status came before its body: a 201 means done, so do not send it again
+    assert run(ip, "%ue_login").success
+    body = '{"name": "big-answer", "unit": "calls", "aggregation": {"type": "sum"}}'
+    made = run(ip, f"%%ue_call POST /usage-metering/v1/meter-types --max-bytes 50\n{body}")
+    assert "answered 201: the server has processed it; do not send it again" in str(
+        made.error_in_exec
+    )
+    assert sandbox.counters()["by_route"]["POST /usage-metering/v1/meter-types"] == 1
+    refused = run(ip, "%ue_call GET /openapi.json --max-bytes 1000")
+    assert "has processed it" not in str(refused.error_in_exec)  # a GET changes nothing

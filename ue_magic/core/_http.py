@@ -302,19 +302,26 @@ def bound_answer(response: httpx.Response) -> None:
     length = response.headers.get("content-length", "")
     if budget.max_bytes is not None and length.isdigit() and int(length) > budget.max_bytes:
         response.close()  # nothing is downloaded
-        raise _too_large(response.request, budget.max_bytes)
+        raise _too_large(response.request, budget.max_bytes, response.status_code)
     stream = response.stream
     assert isinstance(stream, httpx.SyncByteStream)
     response.stream = BoundedStream(stream, response.request, budget)
     _bound_decoding(response, budget)
 
 
-def _too_large(request: httpx.Request, limit: int) -> AnswerTooLargeError:
+def _too_large(
+    request: httpx.Request, limit: int, status: int | None = None
+) -> AnswerTooLargeError:
     where = f"{request.method} {request.url.copy_with(query=None)}"
+    done = ""
+    safe = request.method in ("GET", "HEAD", "OPTIONS")
+    if not safe and status is not None and 200 <= status < 300:  # said before its body
+        done = f" It answered {status}: the server has processed it; do not send it again."
     return AnswerTooLargeError(
         f"{where} answered more than {size_text(limit)}, the most ue-magic reads; ask for less "
         "(a filter or a smaller page), or raise the limit with --max-bytes N or "
         "%config UsageEngineMagics.max_bytes = N (max_bytes= in Python). It was not retried."
+        + done
     )
 
 
