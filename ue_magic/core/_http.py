@@ -320,8 +320,7 @@ def _too_large(
     return AnswerTooLargeError(
         f"{where} answered more than {size_text(limit)}, the most ue-magic reads; ask for less "
         "(a filter or a smaller page), or raise the limit with --max-bytes N or "
-        "%config UsageEngineMagics.max_bytes = N (max_bytes= in Python). It was not retried."
-        + done
+        "%config UsageEngineMagics.max_bytes = N (max_bytes= in Python). It was not retried." + done
     )
 
 
