@@ -60,6 +60,27 @@ def example_of(view: Any) -> str:
     return repr(view).split("Example:\n")[1]
 
 
+def login_with_paths(
+    ip: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paths: dict[str, Any], name: str
+) -> Path:
+    """``ip`` logged in to the sandbox with a description of ``paths``, loaded; its file."""
+    path = tmp_path / name
+    path.write_text(json.dumps({**DESCRIPTION, "paths": paths}), encoding="utf-8")
+    monkeypatch.setenv("UE_OPENAPI", str(path))
+    with capture_output():
+        ip.run_line_magic("ue_login", "")
+        ip.run_line_magic("ue_api", "")  # waits for the load
+    return path
+
+
+def tab(ip: Any, typed: str) -> list[str]:
+    """What Tab offers at the end of ``typed``."""
+    from IPython.core.completer import provisionalcompleter
+
+    with provisionalcompleter():
+        return [c.text for c in ip.Completer.completions(typed, len(typed))]
+
+
 @pytest.fixture
 def description_file(tmp_path: Path) -> Path:
     path = tmp_path / "hostile.json"
@@ -111,85 +132,53 @@ OPTIONS_PATH = "/usage-metering/v1/meters --save notes.txt"
 def test_a_path_with_a_space_never_becomes_options(
     ip: Any, sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from IPython.core.completer import provisionalcompleter
-
-    hostile = {**DESCRIPTION, "paths": {OPTIONS_PATH: {"post": {"responses": {"201": {}}}}}}
-    path = tmp_path / "spaces.json"
-    path.write_text(json.dumps(hostile), encoding="utf-8")
-    monkeypatch.setenv("UE_OPENAPI", str(path))
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-        view = ip.run_line_magic("ue_api", "")  # waits for the load
-    typed = "%%ue_call POST /usage-metering/v1/mete"
-    with provisionalcompleter():
-        offered = [c.text for c in ip.Completer.completions(typed, len(typed))]
+    paths = {OPTIONS_PATH: {"post": {"responses": {"201": {}}}}}
+    path = login_with_paths(ip, tmp_path, monkeypatch, paths, "spaces.json")
+    offered = tab(ip, "%%ue_call POST /usage-metering/v1/mete")
     assert "meters%20--save%20notes.txt" in offered, offered
     assert not [text for text in offered if " " in text]
     description = load_description(path)
     example = example_of(api_view(description, ["POST", OPTIONS_PATH]))
     assert "--save" not in example.replace("%20--save", ""), example
-    assert view is not None
+    with capture_output():
+        assert ip.run_line_magic("ue_api", "") is not None
 
 
 def test_a_segment_longer_than_a_line_is_not_offered(
     ip: Any, sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from IPython.core.completer import provisionalcompleter
-
     long = "m" + "x" * 5_000  # 200 of 100 kB made each Tab's reply 40 MB
     paths = {
         f"/usage-metering/v1/{name}": {"get": {"responses": {"200": {}}}}
         for name in (long, "meters")
     }
-    path = tmp_path / "long.json"
-    path.write_text(json.dumps({**DESCRIPTION, "paths": paths}), encoding="utf-8")
-    monkeypatch.setenv("UE_OPENAPI", str(path))
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-        ip.run_line_magic("ue_api", "")  # waits for the load
-    typed = "%ue_call GET /usage-metering/v1/m"
-    with provisionalcompleter():
-        offered = [c.text for c in ip.Completer.completions(typed, len(typed))]
+    login_with_paths(ip, tmp_path, monkeypatch, paths, "long.json")
+    offered = tab(ip, "%ue_call GET /usage-metering/v1/m")
     assert offered == ["meters"], [text[:20] for text in offered]
 
 
 def test_query_and_header_names_never_become_options(
     ip: Any, sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from IPython.core.completer import provisionalcompleter
-
     parameters = [
         {"name": "limit --save notes.txt", "in": "query", "schema": {"enum": ["1 --save x"]}},
         {"name": "X-Trace --save notes.txt", "in": "header", "schema": {}},
         {"name": "X-Good", "in": "header", "schema": {}},
     ]
     op = {"get": {"parameters": parameters, "responses": {"200": {}}}}
-    path = tmp_path / "names.json"
-    path.write_text(
-        json.dumps({**DESCRIPTION, "paths": {"/usage-metering/v1/meters": op}}), encoding="utf-8"
-    )
-    monkeypatch.setenv("UE_OPENAPI", str(path))
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-        ip.run_line_magic("ue_api", "")  # waits for the load
+    login_with_paths(ip, tmp_path, monkeypatch, {"/usage-metering/v1/meters": op}, "names.json")
 
-    def tab(typed: str) -> list[str]:
-        with provisionalcompleter():
-            return [c.text for c in ip.Completer.completions(typed, len(typed))]
-
-    names = tab("%ue_call GET /usage-metering/v1/meters?li")
+    names = tab(ip, "%ue_call GET /usage-metering/v1/meters?li")
     assert names == ["limit%20--save%20notes.txt"], names
-    values = tab("%ue_call GET /usage-metering/v1/meters?limit%20--save%20notes.txt=")
+    values = tab(ip, "%ue_call GET /usage-metering/v1/meters?limit%20--save%20notes.txt=")
     assert values == ["1%20--save%20x"], values
-    headers = tab("%ue_call GET /usage-metering/v1/meters -H X-")
+    headers = tab(ip, "%ue_call GET /usage-metering/v1/meters -H X-")
     assert "X-Good" in headers and not [h for h in headers if " " in h], headers
 
 
 def test_tab_never_writes_a_placeholder_a_description_chose(
     ip: Any, sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from IPython.core.completer import provisionalcompleter
-
     query = [
         {"name": "q{{aws_key}}", "in": "query", "schema": {}},
         {"name": "sort", "in": "query", "schema": {"enum": ["name{{aws_key}}"]}},
@@ -198,21 +187,12 @@ def test_tab_never_writes_a_placeholder_a_description_chose(
         "/usage-metering/v1/things{{aws_key}}": {"get": {"responses": {"200": {}}}},
         "/usage-metering/v1/items": {"get": {"parameters": query, "responses": {"200": {}}}},
     }
-    path = tmp_path / "placeholders.json"
-    path.write_text(json.dumps({**DESCRIPTION, "paths": paths}), encoding="utf-8")
-    monkeypatch.setenv("UE_OPENAPI", str(path))
-    with capture_output():
-        ip.run_line_magic("ue_login", "")
-        ip.run_line_magic("ue_api", "")  # waits for the load
-
-    def tab(typed: str) -> list[str]:
-        with provisionalcompleter():
-            return [c.text for c in ip.Completer.completions(typed, len(typed))]
+    login_with_paths(ip, tmp_path, monkeypatch, paths, "placeholders.json")
 
     offered = [
-        *tab("%ue_call GET /usage-metering/v1/th"),
-        *tab("%ue_call GET /usage-metering/v1/items?q"),
-        *tab("%ue_call GET /usage-metering/v1/items?sort=na"),
+        *tab(ip, "%ue_call GET /usage-metering/v1/th"),
+        *tab(ip, "%ue_call GET /usage-metering/v1/items?q"),
+        *tab(ip, "%ue_call GET /usage-metering/v1/items?sort=na"),
     ]
     assert len(offered) == 3 and not [text for text in offered if "{{" in text], offered
     assert "things%7B%7Baws_key}}" in offered
