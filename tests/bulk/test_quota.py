@@ -17,8 +17,8 @@ def raw(**headers: str) -> list[tuple[bytes, bytes]]:
         (raw(RateLimit_Policy='"default";q=100;w=1', RateLimit='"default";r=7;t=2'),
          Quota(100.0, 7.0, 2.0)),
         (raw(RateLimit_Policy='"burst";q=100;w=1, "day";q=86400;w=86400'),
-         Quota(1.0, None, None)),  # the tightest policy counts
-        (raw(RateLimit_Policy="600;w=60"), Quota(10.0, None, None)),  # draft 7 and before
+         Quota(1.0, None, None, 86400.0)),  # the tightest policy counts, with its window
+        (raw(RateLimit_Policy="600;w=60"), Quota(10.0, None, None, 60.0)),  # draft 7 and before
         (raw(RateLimit="limit=50, remaining=3, reset=0.25"), Quota(50.0, 3.0, 0.25)),
         (raw(RateLimit_Limit="20", RateLimit_Remaining="0", RateLimit_Reset="1"),
          Quota(20.0, 0.0, 1.0)),

@@ -44,6 +44,7 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass
 
 from ._bucket import refill_rate
+from ._hold import hold_until
 from ._quota import Quota
 
 __all__ = ["BulkRuns", "PacingStats", "Stopped", "Throttle", "pacing_note"]
@@ -393,22 +394,15 @@ class Throttle:
             self._next_start = now + (self._next_start - now) * old / self._pace
 
     def _read(self, quota: Quota, started: float, now: float) -> None:
-        """Pace at the rate the headers state (until a 429 says it is wrong). Of the requests
-        left (``remaining``), those started since this one have taken theirs: with none left,
-        the next start waits for the reset (or its place at the pace)."""
+        """Pace at the rate the headers state (until a 429 says it is wrong); with none left,
+        hold the next start until one comes back (``hold_until``)."""
         if quota.rate is not None and self._mode in ("unpaced", "capped"):
             self._stated_at = now
             self._set_pace(quota.rate * STATED_HEADROOM, "stated")
-        if quota.remaining is None or self._pace is None:
-            return
-        taken = sum(1 for s, _ok in self._starts if s > started)
-        short = taken + 1 - quota.remaining
-        if short > 0:
-            wait = short / self._pace
-            reset = quota.reset
-            if quota.remaining < 1 and reset is not None and not float(reset).is_integer():
-                wait = max(wait, min(reset, 60.0))  # a whole second says too little
-            self._hold_until = max(self._hold_until, now + wait)
+        if self._pace is not None:
+            until = hold_until(quota, self._starts, started, now, self._pace)
+            if until is not None:
+                self._hold_until = max(self._hold_until, until)
 
     def _grow(self, now: float) -> None:
         """Additive increase: +1 window per window of good answers; the pace is probed upwards."""

@@ -25,11 +25,13 @@ _EPOCH = 1e9  # a reset larger than this is a time since the epoch, not seconds 
 @dataclass(frozen=True)
 class Quota:
     """What the headers state: ``rate`` (requests a second, the tightest policy), ``remaining``
-    (requests left now) and ``reset`` (seconds until more are allowed); each None if unsaid."""
+    (requests left now) and ``reset`` (seconds until more are allowed); each None if unsaid.
+    ``window``: the tightest policy's window in seconds (a limit without one: a second)."""
 
     rate: float | None
     remaining: float | None
     reset: float | None
+    window: float = 1.0
 
 
 def _number(text: str) -> float | None:
@@ -41,8 +43,8 @@ def _params(item: str) -> dict[str, float]:
     return {key.lower(): float(value) for key, value in _PARAM.findall(item)}
 
 
-def _policies(value: str) -> float | None:
-    """The tightest quota a second of a policy list: ``q`` (or a bare number) over ``w``."""
+def _policies(value: str) -> tuple[float, float] | None:
+    """The tightest policy of a list: (``q`` (or a bare number) over ``w``, ``w``)."""
     rates = []
     for item in value.split(","):
         head = item.split(";", 1)[0]
@@ -50,7 +52,7 @@ def _policies(value: str) -> float | None:
         quota = params.get("q", _number(head) if head.strip() else None)
         window = params.get("w", 1.0)
         if quota is not None and quota > 0 and window > 0:
-            rates.append(quota / window)
+            rates.append((quota / window, window))
     return min(rates) if rates else None
 
 
@@ -64,8 +66,9 @@ def read_quota(headers: Iterable[tuple[bytes, bytes]], now: float | None = None)
     if not found:
         return None
     rate = remaining = reset = None
-    if "ratelimit-policy" in found:
-        rate = _policies(found["ratelimit-policy"])
+    window = 1.0
+    if "ratelimit-policy" in found and (policy := _policies(found["ratelimit-policy"])):
+        rate, window = policy
     combined = found.get("ratelimit")
     if combined is not None:
         fields = _params(combined.replace(",", ";"))
@@ -75,7 +78,8 @@ def read_quota(headers: Iterable[tuple[bytes, bytes]], now: float | None = None)
             rate = fields["limit"]  # draft 7: the window is in RateLimit-Policy, if anywhere
     for prefix in ("ratelimit-", "x-ratelimit-"):
         if rate is None and prefix + "limit" in found:
-            rate = _policies(found[prefix + "limit"])
+            policy = _policies(found[prefix + "limit"])
+            rate, window = policy if policy else (None, 1.0)
         if remaining is None and prefix + "remaining" in found:
             remaining = _number(found[prefix + "remaining"])
         if reset is None and prefix + "reset" in found:
@@ -84,4 +88,4 @@ def read_quota(headers: Iterable[tuple[bytes, bytes]], now: float | None = None)
         reset = max(0.0, reset - (time.time() if now is None else now))
     if rate is None and remaining is None:
         return None
-    return Quota(rate, remaining, reset)
+    return Quota(rate, remaining, reset, window)
