@@ -40,14 +40,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, wait
 from dataclasses import dataclass
 
 from ._bucket import refill_rate
 from ._hold import hold_until
 from ._quota import Quota
 
-__all__ = ["BulkRuns", "PacingStats", "Stopped", "Throttle", "pacing_note"]
+__all__ = ["PacingStats", "Stopped", "Throttle", "pacing_note"]
 
 DECREASE = 0.5  # the window's multiplicative decrease on a 429
 INITIAL_WINDOW = 4  # requests in flight at first: one more per good answer until a 429 (TCP)
@@ -312,7 +311,7 @@ class Throttle:
                 self._short, self._windowed = 0, self.adaptive
                 self._window_length = max(self._window_length, wait)
                 if self.adaptive and self._dry is not None and self._mode != "stated":
-                    self._by_window(self._dry_epoch, self._dry)  # the window before was full
+                    self._by_window(self._dry_epoch, self._dry, self._dry_seen)  # it was full
             elif whole:  # a bucket: a whole second says little; it refills some in a short one
                 n = self._short if fresh else 0
                 pause = min(wait, SHORT_PAUSES[n])
@@ -477,7 +476,7 @@ class Throttle:
         elif self._windowed and float(wait).is_integer():
             # a window, waited out to its end: what it let through since, its quota (over more
             # than a window, the rate it let through)
-            self._by_window(epoch, refused)
+            self._by_window(epoch, refused, seen)
         elif not whole and span >= MIN_STRETCH:
             # an exact Retry-After: a window's quota comes back at its end, which it says (a
             # bucket's next request, too): what went through since the last landing, over
@@ -523,12 +522,18 @@ class Throttle:
         self._lowest = self._pace or 0.0
         self._settled = self.clock()
 
-    def _by_window(self, begin: float, refused: float) -> None:
+    def _by_window(self, begin: float, refused: float, seen: float) -> None:
         """Pace at a window's quota: what it let through from ``begin`` (sending resumed, the
-        window new) to ``refused`` (it was full), or in the window's length before it."""
+        window new), or in the window's length before ``refused`` (it was full), until the
+        refusal's answer (``seen``): those that started after the refused one and were let
+        through got there before it (out of order), in the same window."""
         length = self._window_length
         begin = max(begin, refused - length)
-        accepted = sum(1 for s, ok in self._starts if begin <= s < refused and ok is not False)
+        accepted = sum(
+            1
+            for s, ok in self._starts
+            if begin <= s < seen and (ok if s >= refused else ok is not False)
+        )
         if accepted:
             pace = accepted / length * HEADROOM
             if self._mode == "measured" and self._pace is not None and self._windowed:
@@ -546,35 +551,6 @@ class Throttle:
                 return
             if when < started:
                 return
-
-
-class BulkRuns:
-    """The runs under way, by client: a logout stops them and waits for what is in flight."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()  # a logout comes from another thread
-        self._runs: dict[int, list[tuple[Throttle, Future[None]]]] = {}
-
-    def add(self, client: object, throttle: Throttle, done: Future[None]) -> None:
-        with self._lock:
-            self._runs.setdefault(id(client), []).append((throttle, done))
-
-    def remove(self, client: object, throttle: Throttle) -> None:
-        with self._lock:
-            runs = [run for run in self._runs.get(id(client), []) if run[0] is not throttle]
-            if runs:
-                self._runs[id(client)] = runs
-            else:
-                self._runs.pop(id(client), None)
-
-    def stop(self, client: object, reason: str, timeout: float) -> None:
-        """Stop the client's runs (nothing new starts) and wait for their requests in flight."""
-        with self._lock:
-            runs = list(self._runs.get(id(client), []))
-        for throttle, _done in runs:
-            throttle.stop(reason)
-        if runs:
-            wait([done for _t, done in runs], timeout=timeout)
 
 
 def pacing_note(stats: PacingStats | None) -> str:

@@ -34,8 +34,9 @@ from ..errors import (
 from ._bulk_report import BulkFailure, BulkResult, Pending, short_form
 from ._interrupts import DeferredInterrupts
 from ._items import items_of, render_each
-from ._pacing import BulkRuns, Stopped, Throttle
+from ._pacing import Stopped, Throttle
 from ._quota import read_quota
+from ._runs import BulkRuns
 from .call import CallOptions
 from .progress import Progress, TextProgress
 from .request import RequestTemplate

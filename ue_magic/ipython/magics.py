@@ -527,7 +527,7 @@ class UsageEngineMagics(Magics):
     def _runs(self) -> Any:
         """The --each runs under way, so that a logout lets their requests in flight finish."""
         if self.logins.runs is None:
-            from ..cells._pacing import BulkRuns
+            from ..cells._runs import BulkRuns
 
             self.logins.runs = BulkRuns()
         return self.logins.runs
