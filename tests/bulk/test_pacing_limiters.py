@@ -115,9 +115,10 @@ def test_a_short_run_against_one_second_windows_gets_most_of_them(
     kind: str, concurrency: int
 ) -> None:
     """1,000 items: the window is found at its first refusals and paced at its quota from
-    then on (read as a bucket, these runs got 64-82%)."""
+    then on (read as a bucket, these runs got 64-82%); found, it is waited out to the end the
+    first refusal's Retry-After gave (to the last's: 95.4%)."""
     run = simulate(limiter(kind, 100, 0, "whole", "none"), 1000, concurrency, spare=True)
-    assert run.share >= 0.95, run
+    assert run.share >= 0.97, run
     assert run.refused_share <= 0.02, run  # the first burst's answers in flight
 
 
@@ -132,7 +133,8 @@ def test_a_whole_second_retry_after_does_not_idle_the_others_for_a_second() -> N
 def test_a_lone_refusal_at_a_window_quota_pace_pauses_briefly() -> None:
     """Found to be a one-second window and paced at its quota, a refusal after good answers
     (starts bunched: a sliding log counts any second) pauses the others 50 ms, not a second;
-    refused again right after, they wait out the Retry-After."""
+    refused again right after, they wait out the first one's Retry-After (the window ends by
+    then)."""
     from ..bulk.test_pacing_model import FixedWindow, SimulatedClock
 
     clock, service = SimulatedClock(), FixedWindow(100, 1.0)
@@ -161,7 +163,7 @@ def test_a_lone_refusal_at_a_window_quota_pace_pauses_briefly() -> None:
     clock.now += SHORT_PAUSE
     throttle.started(clock.now)
     throttle.answered(clock.now, 429, 1.0)
-    assert throttle.stats.paused - paused == pytest.approx(SHORT_PAUSE + 1.0)
+    assert throttle.stats.paused - paused == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(("rate", "burst"), [(100, 5), (100, 20), (20, 5)])
@@ -199,6 +201,20 @@ def test_a_window_with_a_fractional_retry_after_at_real_latencies_is_found(kind:
     run = simulate(limiter(kind, 100, 0, "fraction", "none"), 1000, 32, spare=True,
                    contention=0.001)  # fmt: skip
     assert run.share >= 0.95, run
+
+
+@pytest.mark.parametrize("kind", ["fixed", "sliding"])
+@pytest.mark.parametrize("retry_after", ["whole", "none"])
+@pytest.mark.parametrize(("items", "concurrency"), [(1000, 8), (1000, 32), (3000, 32)])
+def test_a_window_s_quota_at_real_latencies_counts_what_got_there_before_the_refusal(
+    kind: str, retry_after: str, items: int, concurrency: int
+) -> None:
+    """Requests that started after the refused one and were let through got there before it
+    (out of order): the window let them through too. Counted only up to the refused one's
+    start, the quota read 90 of 100 (c32: 88.7% of the limit; a real run got 71%)."""
+    service = limiter(kind, 100, 0, retry_after, "none")
+    run = simulate(service, items, concurrency, spare=True, contention=0.001)
+    assert run.share >= 0.96, run
 
 
 def test_a_waiter_woken_in_a_hold_keeps_its_place() -> None:

@@ -350,3 +350,26 @@ def test_a_refusal_after_the_first_pause_keeps_the_first_estimate() -> None:
     throttle, _waited = first_burst(5, 429)
     pace = throttle.stats.pace
     assert pace is not None and pace <= 6
+
+
+def test_a_window_found_after_the_short_pauses_is_waited_out_to_its_first_refusal_s_end() -> None:
+    """Refused at 0.05 s with ``Retry-After: 1``: that window ends by 1.05 s. Refused again
+    after each short pause, it is a window, full until its end: the others start again at
+    1.05 s, not a second after the last refusal (0.3 s: a short run lost a quarter second,
+    95.4% of fixed windows). The refused attempts still wait their own Retry-After."""
+    clock = SimulatedClock()
+    throttle = Throttle(8, clock=clock)
+    throttle._cond = SteppingCondition(clock)
+    starts = []
+    for _ in range(51):
+        starts.append(throttle.before_write())
+        clock.now += 0.001
+    for n, started in enumerate(starts):
+        throttle.answered(started, 200 if n < 50 else 429, 1.0)
+    first_end = clock.now + 1.0
+    for _short_pause in range(2):
+        started = throttle.before_write()
+        clock.now += 0.002
+        throttle.answered(started, 429, 1.0)
+    assert clock.now + 1.0 > first_end + 0.2
+    assert throttle.before_write() == pytest.approx(first_end)

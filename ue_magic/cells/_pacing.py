@@ -136,6 +136,7 @@ class Throttle:
         self._short = 0  # short pauses in a row, each refused right after: the next is longer
         self._windowed = False  # the limit is a window's: a quota a window, refills at its end
         self._window_length = 1.0  # seconds: the longest whole Retry-After of the window
+        self._full_until = float("-inf")  # a full window ends by then (see _to_end)
         self._dry_epoch = self._started_at  # when the epoch that ended at ``_dry`` began
         self._lowest = 0.0  # the lowest pace since the last refusal (did it stay over the rate?)
         self._dry_twice = False  # two refusals have measured something
@@ -300,14 +301,16 @@ class Throttle:
             wait = BACKOFF if retry_after is None else retry_after
             fresh = not self._accepted_since(self._epoch_start, started)  # right after a pause
             steady = self._mode == "measured" and self._window_length <= 1 and not fresh
+            if whole and not fresh:  # the first of these refusals: the window ends by then
+                self._full_until = now + wait
             if whole and self._windowed and not steady:
                 # a window is full until its end: all wait for the next (refused once at the
                 # quota's pace, a one-second sliding log may have a place free soon: a short
                 # pause first)
-                pause = wait
+                pause = self._to_end(now, wait)
                 self._window_length = max(self._window_length, wait)
             elif whole and fresh and self._short >= len(SHORT_PAUSES):
-                pause = wait  # refused after each short pause: a window, full until its end
+                pause = self._to_end(now, wait)  # refused after each short pause: a window
                 self._short, self._windowed = 0, self.adaptive
                 self._window_length = max(self._window_length, wait)
                 if self.adaptive and self._dry is not None and self._mode != "stated":
@@ -363,6 +366,12 @@ class Throttle:
     def _check(self) -> None:
         if self._stopped is not None:
             raise Stopped(self._stopped)
+
+    def _to_end(self, now: float, wait: float) -> float:
+        """A full window's pause: until its end, which the first refusal's Retry-After bounds
+        (those refused after its short pauses, in whole seconds rounded up, say later). Only
+        the others' pause: a refused attempt still waits its own Retry-After."""
+        return self._full_until - now if now < self._full_until < now + wait else wait
 
     def _set_pace(self, pace: float, mode: str) -> None:
         pace = max(MIN_PACE, pace)
