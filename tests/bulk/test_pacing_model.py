@@ -373,3 +373,25 @@ def test_a_window_found_after_the_short_pauses_is_waited_out_to_its_first_refusa
         throttle.answered(started, 429, 1.0)
     assert clock.now + 1.0 > first_end + 0.2
     assert throttle.before_write() == pytest.approx(first_end)
+
+
+def test_a_rough_pace_is_not_probed_upwards_through_a_pause_waited_out() -> None:
+    """A window of 100 let 100 through in 0.1 s and refused the next until its end (an exact
+    ``Retry-After: 0.900``): the first estimate is its quota over that second. The first good
+    answer after the pause does not grow it as though the second waited out had been a second
+    of good answers (it doubled: the pace overshot a sliding log, refused again a second on)."""
+    clock = SimulatedClock()
+    throttle = Throttle(8, clock=clock)
+    throttle._cond = SteppingCondition(clock)
+    starts = []
+    for _ in range(101):
+        starts.append(throttle.before_write())
+        clock.now += 0.001
+    for n, started in enumerate(starts):
+        throttle.answered(started, 200 if n < 100 else 429, None if n < 100 else 0.9)
+    started = throttle.before_write()  # after the pause: the first estimate is set
+    first = throttle.stats.pace
+    clock.now += 0.002
+    throttle.answered(started, 200, None)
+    assert first is not None and 80 <= first <= 110
+    assert throttle.stats.pace == pytest.approx(first, rel=0.02)

@@ -425,7 +425,10 @@ class Throttle:
                 share = CREEP
             else:
                 share = 0.0
-            elapsed = max(0.0, now - self._last_good)
+            since = self._last_good  # a second of good answers probes by ``share``; a
+            if self._pause_until - since > SHORT_PAUSES[-1]:  # pause waited out is not one
+                since = self._pause_until  # (a short one is: a bucket refilled in it)
+            elapsed = max(0.0, now - since)
             grown = self._pace * (1 + share * min(elapsed, 1.0))
             self._pace = grown if self.cap is None else min(self.cap, grown)
         self._last_good = now
