@@ -21,8 +21,10 @@ it, AIMD (additive increase, multiplicative decrease, as TCP's congestion contro
   start after each is refused too (a window is full until its end): then the run is windowed, and
   every refusal is waited out by all to its Retry-After, which lands after the window's end; the
   pace is the window's quota (what it let through before it was full) over its length (the longest
-  whole Retry-After). A fractional Retry-After is exact, and is waited out by all; refusals
-  under ``MIN_STRETCH`` apart measure nothing (a few requests, at times off by the latency).
+  whole Retry-After), waited out to the end the first refusal's Retry-After gave. A fractional
+  Retry-After is exact, and is waited out by all; refusals under ``MIN_STRETCH`` apart measure
+  nothing (a few requests, at times off by the latency), but a short one is a bucket's time to
+  its next token: the longest caps a rough pace (``_to_bucket_wait``).
 
 ``tests/bulk/test_pacing_model.py`` runs it against these limiters on a simulated clock.
 
@@ -65,6 +67,9 @@ FENCEPOST = 0.75  # of a token: what the first start after a refusal found refil
 MIN_STRETCH = 0.5  # seconds between two refusals that measure a rate
 QUICK_BURST = 4  # requests: a first burst of this many or more, let through in less than a
 # SHORT_PAUSE and refused, emptied a bucket's stock: its rate is not the burst over the wait
+BUCKET_WAIT = 0.4  # seconds: a fractional Retry-After under this, refused again right after an
+# exact pause, is a bucket's time to its next token (a window's end is further): 1/rate at most
+FLOOR = 0.25  # ... which lowers a rough pace to this share of it at most, each time
 _HISTORY = 30.0  # seconds of starts kept to measure rates
 
 
@@ -137,6 +142,7 @@ class Throttle:
         self._windowed = False  # the limit is a window's: a quota a window, refills at its end
         self._window_length = 1.0  # seconds: the longest whole Retry-After of the window
         self._full_until = float("-inf")  # a full window ends by then (see _to_end)
+        self._bucket_wait = 0.0  # the longest short fractional Retry-After: 1/rate at most
         self._dry_epoch = self._started_at  # when the epoch that ended at ``_dry`` began
         self._lowest = 0.0  # the lowest pace since the last refusal (did it stay over the rate?)
         self._dry_twice = False  # two refusals have measured something
@@ -295,6 +301,8 @@ class Throttle:
                 self._grow(now)
                 return
             self._throttled += 1
+            if retry_after is not None and retry_after < BUCKET_WAIT:  # a bucket's: <= 1/rate
+                self._bucket_wait = max(self._bucket_wait, retry_after)
             if started < self._epoch_start:
                 return  # sent before the last pause: that pause already answered it
             whole = retry_after is None or float(retry_after).is_integer()
@@ -451,7 +459,10 @@ class Throttle:
         reach the service later than they start, by up to a millisecond for each one in flight
         (threads, the GIL, the service's CPU), and not in the order they started; one that
         started just after the refused one and was accepted may have arrived before it."""
+        whole = wait >= 1 and float(wait).is_integer()  # says little (0.000 is exact)
         if not self._accepted_since(epoch, refused):
+            if self._mode == "rough" and not whole:
+                self._to_bucket_wait(wait)  # refused after an exact pause: one token came
             return
         if self._mode == "stated":
             if refused < self._stated_at + 1.0:
@@ -460,7 +471,6 @@ class Throttle:
             if self._stated_refusals < 3:
                 self._set_pace(self._pace * 0.98 if self._pace else MIN_PACE, "stated")
                 return
-        whole = wait >= 1 and float(wait).is_integer()  # says little (0.000 is exact)
         dry, self._dry = self._dry, refused
         dry_seen, self._dry_seen = self._dry_seen, seen
         self._dry_epoch = epoch
@@ -527,12 +537,19 @@ class Throttle:
             self._dry, self._dry_seen = dry, dry_seen  # too short: from the refusal before
             if self._mode != "measured":  # (measured: an exact Retry-After's pause was exact)
                 rate = accepted / max(span, 1e-3)
-                pace = min(self._pace * 0.9, max(rate * 1.05, self._pace * 0.5))
-                self._set_pace(pace, "rough")
+                self._set_pace(min(self._pace * 0.9, max(rate * 1.05, self._pace * 0.5)), "rough")
+                if not whole:
+                    self._to_bucket_wait(wait)
             self._settled = self.clock()
             return
         self._lowest = self._pace or 0.0
         self._settled = self.clock()
+
+    def _to_bucket_wait(self, wait: float) -> None:
+        """Refused soon after an exact pause, with a short wait: a bucket, whose Retry-After is
+        the time to its next token, 1/rate at most; the longest seen caps a rough pace."""
+        if 0 < wait < BUCKET_WAIT and self._bucket_wait > 0 and self._pace is not None:
+            self._set_pace(min(self._pace, max(1 / self._bucket_wait, self._pace * FLOOR)), "rough")
 
     def _by_window(self, begin: float, refused: float, seen: float) -> None:
         """Pace at a window's quota: what it let through from ``begin`` (sending resumed, the
