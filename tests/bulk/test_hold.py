@@ -47,3 +47,29 @@ def test_requests_left_hold_nothing() -> None:
     history = starts([0.0, 0.01])
     assert hold_until(Quota(100.0, 5.0, 1.0), history, 0.0, 0.02, 99.0) is None
     assert hold_until(Quota(100.0, None, None), history, 0.0, 0.02, 99.0) is None
+
+
+def test_a_known_end_is_the_hold_not_a_place_in_the_pace() -> None:
+    """Reset in 2 ms: the hold ends then, not a place (10 ms) later. Each such place was lost
+    once a second at a sliding log paced just under its rate (98.3% of it)."""
+    history = starts([i / 99 for i in range(100)])
+    answered = history[-1][0]
+    until = hold_until(Quota(100.0, 0.0, 0.002), history, answered, answered + 0.005, 99.0)
+    assert until == pytest.approx(answered + 0.005 + 0.002)
+
+
+def test_starts_since_the_answered_one_each_wait_a_place_after_the_end() -> None:
+    history = starts([i / 99 for i in range(100)])
+    answered = history[-4][0]  # three started since
+    until = hold_until(Quota(100.0, 0.0, 0.002), history, answered, answered + 0.005, 99.0)
+    assert until == pytest.approx(answered + 0.005 + 3 / 99)
+
+
+def test_an_end_already_past_holds_nothing() -> None:
+    """None left at its arrival, yet the 100th last start is over a second and a round trip
+    old: it left the log while the answer came back, and there is room now."""
+    history = starts([0.0] + [1.5 + i * 0.001 for i in range(99)])
+    answered = history[-1][0]
+    now = answered + 0.002
+    until = hold_until(Quota(100.0, 0.0, 1.0), history, answered, now, 50.0)
+    assert until == pytest.approx(now)

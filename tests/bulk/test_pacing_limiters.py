@@ -33,18 +33,20 @@ def test_a_limit_stated_in_the_headers_is_paced_at(
 
 
 @pytest.mark.parametrize("spare", [False, True])
+@pytest.mark.parametrize("headers", ["x", "ietf"])
 @pytest.mark.parametrize(("items", "concurrency"), [(1000, 8), (1000, 32), (3000, 32)])
-def test_a_sliding_log_with_whole_second_resets_gets_most_of_it(
-    spare: bool, items: int, concurrency: int
+def test_a_sliding_log_with_stated_limits_gets_most_of_it(
+    spare: bool, headers: str, items: int, concurrency: int
 ) -> None:
     """``RateLimit: r=0;t=1`` may mean 0.01 s rounded up: the pace, not the reset, decides, and
     the run's own starts say when the log has room: the first ones, sent before the headers
     were read, leave it a second later (refused then, with a 50 ms pause: 97.9%). Starts after
     a short pause do not bunch with those placed before it (each refusal echoed a second later,
-    89%)."""
-    service = limiter("sliding", 100, 0, "whole", "ietf")
+    89%). The hold ends when the log has room (a fraction of a second, or the run's own starts
+    say), not a place in the pace after it: one lost a second (98.3%)."""
+    service = limiter("sliding", 100, 0, "whole", headers)
     run = simulate(service, items, concurrency, spare=spare)
-    assert run.share >= 0.98, run
+    assert run.share >= 0.985, run
     assert run.refused_share <= 0.01, run
 
 

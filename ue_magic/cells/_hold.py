@@ -7,7 +7,9 @@ it says too little. Then the run's own starts say more: with ``q`` requests in e
 seconds stated, a start is let through once fewer than ``q`` of them are in the last ``w`` seconds
 (a sliding log's rule, which a fixed window and a bucket of that rate keep too), so the next start
 waits until the ``q``-th last start is ``w`` old. That is what a sliding log meets a second into a
-run: the first starts, sent before any header was read, are still in its log.
+run: the first starts, sent before any header was read, are still in its log. Known, that time is
+the hold, then a place in the pace for each start since (a place for each start over the quota
+lost one a second at a sliding log: 98.3%); unknown, each start over the quota waits a place.
 """
 
 from __future__ import annotations
@@ -37,15 +39,17 @@ def hold_until(
     short = taken + 1 - quota.remaining
     if short <= 0:
         return None
-    wait = short / pace
+    wait = short / pace  # the next place in the pace for each start over the quota
+    end = None  # when one comes back, if known
     reset = quota.reset
     if quota.remaining < 1 and reset is not None and not float(reset).is_integer():
-        wait = max(wait, min(reset, LONGEST_HOLD))
+        end = now + min(reset, LONGEST_HOLD)
     elif quota.remaining < 1 and quota.rate is not None:
         count = round(quota.rate * quota.window)
         if 0 < count <= len(starts):
             # the q-th last start leaves the window ``w`` after it reached the service; it may
             # have got there up to a round trip (``now - started``) later than the next one will
-            oldest = starts[-count][0] + quota.window + (now - started)
-            wait = max(wait, min(oldest - now, LONGEST_HOLD))
+            end = min(starts[-count][0] + quota.window + (now - started), now + LONGEST_HOLD)
+    if end is not None:  # (past: the q-th last left while the answer came back)
+        wait = max(end - now, (short - 1) / pace)  # then those started since, one a place
     return now + wait
