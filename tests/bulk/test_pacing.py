@@ -7,13 +7,13 @@ import time
 
 import pytest
 
+from ue_magic.cells._bulk_report import pacing_note
 from ue_magic.cells._pacing import (
     SHORT_PAUSE,
     SHORT_PAUSES,
     PacingStats,
     Stopped,
     Throttle,
-    pacing_note,
 )
 
 

@@ -219,6 +219,20 @@ def test_a_window_s_quota_at_real_latencies_counts_what_got_there_before_the_ref
     assert run.share >= 0.96, run
 
 
+@pytest.mark.parametrize("begin", [0.3, 0.6, 0.9])
+@pytest.mark.parametrize("concurrency", [8, 32])
+def test_a_window_near_its_end_at_the_first_refusal_is_not_read_as_a_bucket(
+    begin: float, concurrency: int
+) -> None:
+    """A fractional Retry-After under 0.4 s is read as a bucket's time to its next token (the
+    rate, at most its inverse): a one-second window refused 0.1 s before its end says the same.
+    A rough pace is cut a quarter at a time, never to that inverse at once, and probed back."""
+    service = limiter("fixed", 100, 0, "fraction", "none")
+    run = simulate(service, 1000, concurrency, spare=True, begin=begin)
+    assert run.share >= 0.97, run
+    assert run.refused_share <= 0.025, run
+
+
 def test_a_waiter_woken_in_a_hold_keeps_its_place() -> None:
     """A thread waiting for its place is woken by every answer; one woken while the headers
     hold starts (none remaining) keeps a place that comes after the hold, or each woken one

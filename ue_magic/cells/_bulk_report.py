@@ -22,9 +22,9 @@ import httpx
 
 from ..core._outgoing import scrub_live
 from ..core._visible import visible
-from ._pacing import pacing_note
+from ._pacing import PacingStats
 
-__all__ = ["FAILED", "NOT_SENT", "OK", "BulkFailure", "BulkResult", "short_form"]
+__all__ = ["FAILED", "NOT_SENT", "OK", "BulkFailure", "BulkResult", "pacing_note", "short_form"]
 
 NOT_SENT, OK, FAILED = 0, 1, 2
 SHOWN_GROUPS = 20  # rows of the failure table
@@ -296,3 +296,20 @@ class BulkResult:
 def _names(names: list[str], count: int) -> str:
     more = f", … {count - len(names)} more" if count > len(names) else ""
     return ", ".join(names) + more
+
+
+def pacing_note(stats: PacingStats | None) -> str:
+    """'12 answers were 429: paused 2 times (2.0 s in all), ending at 4 in flight, starts paced
+    at 95.0/s' ('' if none). The pace is named as such: a bare '95.0/s' read as the run's
+    throughput."""
+    if stats is None or not stats.throttled:
+        return ""
+    started = stats.started_pace  # what starts went at, not a pace no start has used yet
+    pace = f", starts paced at {started:.1f}/s" if started else ""
+    times = "time" if stats.pauses == 1 else "times"
+    in_all = " in all" if stats.pauses > 1 else ""  # not each pause's length
+    answers = "answer was" if stats.throttled == 1 else "answers were"
+    return (
+        f"{stats.throttled} {answers} 429: paused {stats.pauses} {times} "
+        f"({stats.paused:.1f} s{in_all}), ending at {stats.window} in flight{pace}"
+    )

@@ -48,7 +48,7 @@ from ._bucket import refill_rate
 from ._hold import hold_until
 from ._quota import Quota
 
-__all__ = ["PacingStats", "Stopped", "Throttle", "pacing_note"]
+__all__ = ["PacingStats", "Stopped", "Throttle"]
 
 DECREASE = 0.5  # the window's multiplicative decrease on a 429
 INITIAL_WINDOW = 4  # requests in flight at first: one more per good answer until a 429 (TCP)
@@ -494,6 +494,8 @@ class Throttle:
             if len(after) >= 8 and len(late) >= 2:
                 rate = max(rate, len(late) / max(max(late) - seen, 1e-3))
             self._set_pace(min(rate, self._pace or rate), "rough")
+            if not whole:
+                self._to_bucket_wait(wait)
             self._lowest = self._pace or 0.0
         elif self._windowed and float(wait).is_integer():
             # a window, waited out to its end: what it let through since, its quota (over more
@@ -580,20 +582,3 @@ class Throttle:
                 return
             if when < started:
                 return
-
-
-def pacing_note(stats: PacingStats | None) -> str:
-    """'12 answers were 429: paused 2 times (2.0 s in all), ending at 4 in flight, starts paced
-    at 95.0/s' ('' if none). The pace is named as such: a bare '95.0/s' read as the run's
-    throughput."""
-    if stats is None or not stats.throttled:
-        return ""
-    started = stats.started_pace  # what starts went at, not a pace no start has used yet
-    pace = f", starts paced at {started:.1f}/s" if started else ""
-    times = "time" if stats.pauses == 1 else "times"
-    in_all = " in all" if stats.pauses > 1 else ""  # not each pause's length
-    answers = "answer was" if stats.throttled == 1 else "answers were"
-    return (
-        f"{stats.throttled} {answers} 429: paused {stats.pauses} {times} "
-        f"({stats.paused:.1f} s{in_all}), ending at {stats.window} in flight{pace}"
-    )
