@@ -26,7 +26,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from ._gaps import GAP, GAP_BYTES, may_gap, without_gaps
+from ._gaps import GAP, bytes_without_gaps, may_gap, without_gaps
 
 __all__ = ["Needles", "scrub", "scrub_bytes", "secret_forms"]
 
@@ -146,7 +146,7 @@ def scrub_bytes(data: bytes, secrets: tuple[str, ...]) -> bytes:
     if not any(_anchored(_byte_anchors(s), lowered) for s in secrets if s):
         if not may_gap(data):
             return data
-        joined = GAP_BYTES.sub(b"", lowered)  # a secret a gap splits
+        joined = bytes_without_gaps(lowered)  # a secret a gap splits
         if not any(_anchored(_byte_anchors(s), joined) for s in _gapless(secrets)):
             return data
     as_bytes = (_as_latin1(s) for s in secrets if s)
@@ -187,7 +187,7 @@ class Needles:
             return False
         if self._without_gaps is None:  # the spellings as a text without gaps holds them
             self._without_gaps = Needles(_gapless(self._secrets))
-        return self._without_gaps._in(GAP_BYTES.sub(b"", data))
+        return self._without_gaps._in(bytes_without_gaps(data))
 
     def _in(self, data: bytes) -> bool:
         lowered = data.lower()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import sys
 
-__all__ = ["GAP", "GAP_BYTES", "may_gap", "without_gaps"]
+__all__ = ["GAP", "GAP_BYTES", "bytes_without_gaps", "may_gap", "without_gaps"]
 
 # whitespace and zero-width characters: every ``str.isspace`` character, and those that show
 # nothing (zero-width space, joiners, word joiner, BOM, soft hyphen)
@@ -24,17 +24,24 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\xad"
 _CHARACTERS = _SPACES + _INVISIBLE
 
 
+def _any_case(text: str) -> str:
+    """``text`` as a pattern matching its letters in either case (no inline flag: each branch
+    then starts with a plain character class)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in text)
+
+
 def _escaped(characters: str) -> str:
     """The escapes (JSON, Python, C, HTML) that stand for one of ``characters``, as a pattern."""
     codes = sorted({ord(ch) for ch in characters})
-    hex4 = "|".join(f"{c:04x}" for c in codes)
-    hex2 = "|".join(f"{c:02x}" for c in codes if c < 256)
+    hex4 = "|".join(_any_case(f"{c:04x}") for c in codes)
+    hex2 = "|".join(_any_case(f"{c:02x}") for c in codes if c < 256)
     decimal = "|".join(str(c) for c in codes)
-    short = "nrtfv"  # \n \r \t \f \v (JSON's and C's)
+    hexadecimal = "|".join(_any_case(f"{c:x}") for c in codes)
     return (
-        rf"(?i:\\+(?:[{short}]|u(?:{hex4})|x(?:{hex2})))"
-        rf"|(?i:&\#(?:0*(?:{decimal})|x0*(?:{'|'.join(f'{c:x}' for c in codes)}));)"
-        r"|(?i:&(?:NewLine|Tab|nbsp|ZeroWidthSpace|shy);|<br\s*/?>)"
+        rf"\\+(?:[nrtfvNRTFV]|[uU](?:{hex4})|[xX](?:{hex2}))"
+        rf"|&\#(?:0*(?:{decimal})|[xX]0*(?:{hexadecimal}));"
+        r"|&(?:NewLine|Tab|nbsp|ZeroWidthSpace|shy);"
+        rf"|<{_any_case('br')}[\t\n\r ]*/?>"
     )
 
 
@@ -61,6 +68,19 @@ def may_gap(text: str | bytes) -> bool:
     """Whether ``text`` may hold a gap (no character a gap starts with: none)."""
     hint = _HINT_BYTES if isinstance(text, bytes) else _HINT
     return hint.search(text) is not None  # type: ignore[arg-type]
+
+
+# what only the pattern takes out; a text with none of it is done by ``bytes.translate``
+_PATTERN_ONLY = re.compile(rb"\\|&[#NTnZs]|<[bB]|=[\r\n]|[\x80-\xff]")
+_ASCII_BYTES = _ASCII.encode("ascii")
+
+
+def bytes_without_gaps(data: bytes) -> bytes:
+    """``data`` with every gap taken out (``GAP_BYTES``); most texts (ASCII, no escapes) by
+    ``bytes.translate``, several times as quick as the pattern."""
+    if _PATTERN_ONLY.search(data) is None:
+        return data.translate(None, _ASCII_BYTES)
+    return GAP_BYTES.sub(b"", data)
 
 
 def without_gaps(text: str) -> str:
