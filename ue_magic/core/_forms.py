@@ -26,6 +26,8 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from ._gaps import GAP, bytes_without_gaps, may_gap, without_gaps
+
 __all__ = ["Needles", "scrub", "scrub_bytes", "secret_forms"]
 
 _REFERENCES = re.compile(r"(?:&#x?[0-9a-f]+;)+", re.IGNORECASE)  # every character as &#NN;
@@ -90,7 +92,7 @@ def scrub(text: str, *secrets: str) -> str:
     found = tuple(s for s in _long(secrets) if _anchored(_anchors(s), lowered))
     if found:
         text = _pattern(found).sub(_MASK, text)
-    if _may_break(text):
+    if may_gap(text):
         text = _across_breaks(text, _long(secrets))
     for secret in secrets:
         if secret and len(secret) < 8:
@@ -98,26 +100,20 @@ def scrub(text: str, *secrets: str) -> str:
     return text
 
 
-# a line break a server may put inside an echo: wrapped text, MIME base64 (every 76 characters),
-# quoted-printable's soft break (``=`` at the end of a line), and each as a JSON string holds it
-_BREAK = re.compile(r"=?\r?\n|\r|(?:\\r)?\\n|\\r")
-_BREAK_BYTES = re.compile(_BREAK.pattern.encode())
-
-
-def _may_break(text: str | bytes) -> bool:
-    """Whether ``text`` holds a line break, or one as JSON writes it (``\\n``)."""
-    if isinstance(text, bytes):
-        return b"\n" in text or b"\r" in text or b"\\n" in text or b"\\r" in text
-    return "\n" in text or "\r" in text or "\\n" in text or "\\r" in text
+def _gapless(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """The secrets' spellings with their own gaps taken out (a secret with a space in it), as
+    they are looked for in a text whose gaps were taken out."""
+    return _long(tuple(without_gaps(secret) for secret in secrets))
 
 
 def _across_breaks(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with each secret masked that a line break splits: looked for in the text with
-    its breaks taken out, each match masked in the text, breaks and all."""
+    """``text`` with each secret masked that a gap (``_gaps``: a line break, spaces, an
+    escaped break, ``<br>``) splits: looked for in the text with its gaps taken out, each match
+    masked in the text, gaps and all."""
     kept: list[tuple[int, int]] = []  # (start in the joined text, start in ``text``) per piece
     pieces: list[str] = []
     joined_at = at = 0
-    for found_break in _BREAK.finditer(text):
+    for found_break in GAP.finditer(text):
         pieces.append(text[at : found_break.start()])
         kept.append((joined_at, at))
         joined_at += found_break.start() - at
@@ -126,7 +122,7 @@ def _across_breaks(text: str, secrets: tuple[str, ...]) -> str:
     kept.append((joined_at, at))
     joined = "".join(pieces)
     lowered = joined.lower()
-    found = tuple(s for s in secrets if _anchored(_anchors(s), lowered))
+    found = tuple(s for s in _gapless(secrets) if _anchored(_anchors(s), lowered))
     spans = [m.span() for m in _pattern(found).finditer(joined)] if found else []
     if not spans:
         return text
@@ -148,10 +144,10 @@ def scrub_bytes(data: bytes, secrets: tuple[str, ...]) -> bytes:
     bytes); the same object when nothing was masked."""
     lowered = data.lower()
     if not any(_anchored(_byte_anchors(s), lowered) for s in secrets if s):
-        if not _may_break(data):
+        if not may_gap(data):
             return data
-        joined = _BREAK_BYTES.sub(b"", lowered)  # a secret a line break splits
-        if not any(_anchored(_byte_anchors(s), joined) for s in _long(secrets)):
+        joined = bytes_without_gaps(lowered)  # a secret a gap splits
+        if not any(_anchored(_byte_anchors(s), joined) for s in _gapless(secrets)):
             return data
     as_bytes = (_as_latin1(s) for s in secrets if s)
     text = data.decode("latin-1")
@@ -168,6 +164,8 @@ class Needles:
     byte texts: their anchors grouped, so a text that holds none costs a few substring tests."""
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
+        self._secrets = secrets
+        self._without_gaps: Needles | None = None
         groups: dict[tuple[bytes, ...], list[str]] = {}
         for form in _long(secrets):
             groups.setdefault(_byte_anchors(form), []).append(_as_latin1(form))
@@ -182,10 +180,14 @@ class Needles:
 
     def in_bytes(self, data: bytes) -> bool:
         """Whether ``data`` (read as Latin-1, the secrets as UTF-8) holds one of the secrets,
-        also split by line breaks (wrapped text, MIME base64, quoted-printable)."""
+        also split by gaps (``_gaps``: wrapped text, MIME base64, quoted-printable, spaces)."""
         if self._in(data):
             return True
-        return _may_break(data) and self._in(_BREAK_BYTES.sub(b"", data))
+        if not may_gap(data):
+            return False
+        if self._without_gaps is None:  # the spellings as a text without gaps holds them
+            self._without_gaps = Needles(_gapless(self._secrets))
+        return self._without_gaps._in(bytes_without_gaps(data))
 
     def _in(self, data: bytes) -> bool:
         lowered = data.lower()

@@ -101,8 +101,10 @@ def refuse_secrets(request: httpx.Request, own: _Login | None = None) -> None:
     secret, every = _needles(key)
     raw = request.headers.raw
     url = str(request.url).encode("utf-8", "replace")
-    outside = b"\n".join([url, *(v for n, v in raw if n.lower() != b"authorization")])
-    authorization = b"\n".join(v for n, v in raw if n.lower() == b"authorization")
+    # joined by NUL, which neither a URL nor a header value holds: not a line break (a break
+    # makes the search look again with the breaks taken out) and no secret across two parts
+    outside = b"\0".join([url, *(v for n, v in raw if n.lower() != b"authorization")])
+    authorization = b"\0".join(v for n, v in raw if n.lower() == b"authorization")
     body = _body(request)
     if every.in_bytes(outside):
         where, data = ("URL", url) if every.in_bytes(url) else ("headers", outside)

@@ -223,6 +223,31 @@ def bounded_keywords(
             kinds = list(dict.fromkeys(kinds))
         yield from own_type(validator, kinds, instance, schema) or ()
 
+    # jsonschema's ``not`` and ``oneOf`` write the repr of the whole subschema into their
+    # message, inside one keyword call: a schema that YAML aliases make big took seconds
+    def not_(validator: Any, not_schema: Any, instance: Any, schema: Any) -> Any:
+        if validator.evolve(schema=not_schema).is_valid(instance):
+            yield ValidationError(f"{_short(instance)} should not be valid under its 'not' schema")
+
+    def one_of(validator: Any, parts: Any, instance: Any, schema: Any) -> Any:
+        valid: list[int] = []
+        errors: list[Any] = []
+        for index, part in enumerate(parts):
+            deadline.left()
+            found = list(validator.descend(instance, part, schema_path=index))
+            if found:
+                errors.extend(found)
+            else:
+                valid.append(index)
+                if len(valid) == 2:
+                    break
+        if not valid:
+            message = f"{_short(instance)} is not valid under any of the given schemas"
+            yield ValidationError(message, context=errors)
+        elif len(valid) > 1:
+            which = " and ".join(f"oneOf[{i}]" for i in valid)
+            yield ValidationError(f"{_short(instance)} is valid under each of {which}")
+
     def once_each(name: str) -> Keyword:
         """``allOf``/``anyOf`` with repeated parts checked once: ``[{"$ref": X}] * 4`` is X."""
         keyword = keywords[name]
@@ -254,6 +279,8 @@ def bounded_keywords(
         "properties": properties,
         "const": const,
         "type": type_,
+        "not": not_,
+        "oneOf": one_of,
     }
     for name, own in (("dependentRequired", dependent_required), ("dependencies", dependencies)):
         if name in keywords:

@@ -224,7 +224,8 @@ _NOT_READ = {
     # Python reads an integer of at most sys.get_int_max_str_digits() digits: the limit is the
     # process's, so it is not raised for one description (one warning, requests go on)
     "digits": "{uri} holds an integer of over {digits:,} digits; ue-magic does not read it.",
-    "aliases": "{uri}: its YAML aliases expand to over {aliases:,} more values than it holds "
+    "aliases": "{uri}: its YAML aliases expand to over {aliases:,} more values and characters "
+    "than it holds "
     "(or refer to themselves); ue-magic does not read it.",
     "huge": "{uri} holds a number too large for a float (over 1.8e308); ue-magic does not read it.",
     "not json": "{uri} is not JSON ({why}).",

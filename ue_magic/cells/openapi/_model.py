@@ -254,8 +254,15 @@ def _at(documents: Documents, node: Any, loc: str) -> tuple[Any, str]:
     return node, loc
 
 
+MAX_TEXT = 10_000  # characters of a summary or description kept: shown in a line or a table
+
+
 def _text(value: Any) -> str:
-    return " ".join(str(value).split()) if value else ""
+    """A summary or description on one line, cut to ``MAX_TEXT`` before it is read (YAML
+    aliases can make one gigabytes long); a list or an object: none."""
+    if isinstance(value, (int, float)):  # ints are bounded when read (4,300 digits)
+        value = str(value)
+    return " ".join(value[:MAX_TEXT].split()) if isinstance(value, str) else ""
 
 
 def _parameters(documents: Documents, raw: Any, loc: str) -> list[Parameter]:

@@ -7,7 +7,6 @@ built once and without side effects, so ``ops = %ue_api meters`` keeps them too.
 from __future__ import annotations
 
 import html
-import json
 import re
 import textwrap
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from urllib.parse import quote, urldefrag
 from ...core._visible import visible
 from ...errors import DescriptionError, UsageEngineError
 from .._terminal import terminal_width
+from ._bounded import json_start
 from ._complete import METHODS, path_word
 from ._example import ExampleTooLong, example_body, literal, placeholder_name
 from ._index import TooManyTemplates
@@ -230,9 +230,9 @@ def _describe(op: Operation, description: Description) -> list[str]:
 def _kind(schema: Any, walker: SchemaWalker, base: str, nesting: int = 0) -> str:
     schema, base = walker.merged(schema, base)
     if "enum" in schema and isinstance(schema["enum"], list):
-        return " | ".join(json.dumps(v, default=str)[:40] for v in schema["enum"][:8])
+        return " | ".join(json_start(v, 40) for v in schema["enum"][:8])
     if "const" in schema:
-        return json.dumps(schema["const"], default=str)[:40]
+        return json_start(schema["const"], 40)
     kind = schema.get("type") or ("object" if "properties" in schema else "any")
     text = " | ".join(map(str, kind)) if isinstance(kind, list) else str(kind)
     if schema.get("nullable"):

@@ -32,8 +32,10 @@ from typing import Any
 
 PIECE = 10_000  # values per record: a few ms to rebuild
 # YAML aliases (``*a``) share a node; walked as a tree, nine levels of ten aliases are 10**9
-# values from a few hundred bytes. A file may expand to at most this many values more than it
-# holds: real descriptions use a handful of anchors; a bomb is refused when parsed.
+# values from a few hundred bytes, and a list of aliases of one long string as many characters.
+# A file may expand to at most this many values and characters more than it holds (a value or a
+# character takes at least a byte of text): real descriptions use a handful of anchors; a bomb
+# is refused when parsed.
 MAX_ALIAS_VALUES = 1_000_000
 # A number a float cannot hold is read as an infinity: 1e308 and over, or 309 digits and more
 # before the point (``1000…0.0``, no exponent). Text with neither holds no such number.
@@ -128,11 +130,17 @@ def _not_finite(document: Any) -> str:
     return ""
 
 
+def _weight(value: Any) -> int:
+    """A scalar's share of the size: one, and a text's characters (``*s`` of a long string
+    repeats all of them wherever the value is written out)."""
+    return 1 + len(value) if isinstance(value, str) else 1
+
+
 def expanded_size(node: Any, limit: int) -> int:
-    """How many values ``node`` holds when walked as a tree (shared nodes counted each time
-    they are reached), or ``limit + 1`` as soon as that is over ``limit``. Counts each shared
-    node once (memoised), so a bomb is measured in the time of its text; a node that contains
-    itself counts as over the limit."""
+    """How many values and characters of text (keys included) ``node`` holds when walked as a
+    tree (shared nodes counted each time they are reached), or ``limit + 1`` as soon as that is
+    over ``limit``. Counts each shared node once (memoised), so a bomb is measured in the time of
+    its text; a node that contains itself counts as over the limit."""
     sizes: dict[int, int] = {}
     busy: set[int] = set()
     stack: list[tuple[Any, bool]] = [(node, False)]
@@ -141,9 +149,11 @@ def expanded_size(node: Any, limit: int) -> int:
         key = id(item)
         if done:
             children = item.values() if isinstance(item, dict) else item
-            total = 1
+            total = 1 + (sum(map(_weight, item)) if isinstance(item, dict) else 0)
             for child in children:
-                total += sizes.get(id(child), 1) if isinstance(child, (dict, list)) else 1
+                total += (
+                    sizes.get(id(child), 1) if isinstance(child, (dict, list)) else _weight(child)
+                )
                 if total > limit:
                     return limit + 1
             sizes[key] = total

@@ -62,6 +62,8 @@ def refuse_ipython_names(
     known before sending). Comment lines (``#``, ``//``) and ``{{ }}`` placeholders are not
     looked at.
     """
+    if not any(mark in text for text in (line, cell) for mark in "{$"):
+        return  # most calls: nothing that could be a name (and no re-reading of the line)
     path = request_line[-1] if request_line else None
     for word, start, end in word_spans(line):
         if word in request_line or word in headers:

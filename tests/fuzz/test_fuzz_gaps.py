@@ -1,0 +1,36 @@
+"""The gap search (``_gaps``): its quick path (``bytes.translate``) takes out what the pattern
+takes out, on any bytes, and a secret split by any mix of gaps is found and masked."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ue_magic.core._forms import Needles, scrub, secret_forms
+from ue_magic.core._gaps import GAP_BYTES, bytes_without_gaps
+
+SECRET = "s3cr3t-ZZSECRETZZ-abcdef"
+GAP_PIECES = [" ", "\t", "\n  ", "\r\n", "=\n", "\u2028", "\x85", "\u200b", "<br>", "&#10;", "\\n"]
+TEXT_PIECES = ["a", "=", "&", "<", "\\", "%", "é", " ", "\n", "&#", "<b", "=\r"]
+
+
+@given(st.lists(st.sampled_from(TEXT_PIECES + GAP_PIECES), max_size=40))
+def test_the_quick_path_takes_out_what_the_pattern_does(pieces: list[str]) -> None:
+    data = "".join(pieces).encode("utf-8")
+    assert bytes_without_gaps(data) == GAP_BYTES.sub(b"", data)
+
+
+@given(st.lists(st.integers(0, len(SECRET)), max_size=4), st.lists(st.sampled_from(GAP_PIECES)))
+def test_a_secret_split_by_any_gaps_is_found_and_masked(cuts: list[int], gaps: list[str]) -> None:
+    pieces, at = [], 0
+    for cut, gap in zip(sorted(cuts), gaps, strict=False):  # the shorter list decides
+        pieces += [SECRET[at:cut], gap]
+        at = cut
+    text = "said: " + "".join(pieces) + SECRET[at:] + " end"
+    assert Needles(secret_forms(SECRET)).in_bytes(text.encode("utf-8"))
+    masked = scrub(text, *secret_forms(SECRET))
+    assert masked.startswith("said: ") and masked.endswith(" end") and "***" in masked
+    left = masked[len("said: ") : -len(" end")].replace("***", "")
+    for gap in GAP_PIECES:  # at most a gap before or after the mask
+        left = left.replace(gap, "")
+    assert left == ""
