@@ -352,20 +352,27 @@ def test_a_refusal_after_the_first_pause_keeps_the_first_estimate() -> None:
     assert pace is not None and pace <= 6
 
 
+def burst(waits: list[float | None], gap: float) -> tuple[SimulatedClock, Throttle]:
+    """Starts ``gap`` apart, one for each of ``waits``, then their answers in order: good for
+    None, else refused with that Retry-After."""
+    clock = SimulatedClock()
+    throttle = Throttle(8, clock=clock)
+    throttle._cond = SteppingCondition(clock)
+    starts = []
+    for _ in waits:
+        starts.append(throttle.before_write())
+        clock.now += gap
+    for started, wait in zip(starts, waits, strict=True):
+        throttle.answered(started, 200 if wait is None else 429, wait)
+    return clock, throttle
+
+
 def test_a_window_found_after_the_short_pauses_is_waited_out_to_its_first_refusal_s_end() -> None:
     """Refused at 0.05 s with ``Retry-After: 1``: that window ends by 1.05 s. Refused again
     after each short pause, it is a window, full until its end: the others start again at
     1.05 s, not a second after the last refusal (0.3 s: a short run lost a quarter second,
     95.4% of fixed windows). The refused attempts still wait their own Retry-After."""
-    clock = SimulatedClock()
-    throttle = Throttle(8, clock=clock)
-    throttle._cond = SteppingCondition(clock)
-    starts = []
-    for _ in range(51):
-        starts.append(throttle.before_write())
-        clock.now += 0.001
-    for n, started in enumerate(starts):
-        throttle.answered(started, 200 if n < 50 else 429, 1.0)
+    clock, throttle = burst([None] * 50 + [1.0], 0.001)
     first_end = clock.now + 1.0
     for _short_pause in range(2):
         started = throttle.before_write()
@@ -380,15 +387,7 @@ def test_a_rough_pace_is_not_probed_upwards_through_a_pause_waited_out() -> None
     ``Retry-After: 0.900``): the first estimate is its quota over that second. The first good
     answer after the pause does not grow it as though the second waited out had been a second
     of good answers (it doubled: the pace overshot a sliding log, refused again a second on)."""
-    clock = SimulatedClock()
-    throttle = Throttle(8, clock=clock)
-    throttle._cond = SteppingCondition(clock)
-    starts = []
-    for _ in range(101):
-        starts.append(throttle.before_write())
-        clock.now += 0.001
-    for n, started in enumerate(starts):
-        throttle.answered(started, 200 if n < 100 else 429, None if n < 100 else 0.9)
+    clock, throttle = burst([None] * 100 + [0.9], 0.001)
     started = throttle.before_write()  # after the pause: the first estimate is set
     first = throttle.stats.pace
     clock.now += 0.002
@@ -404,16 +403,7 @@ def test_a_bucket_s_short_fractional_retry_after_caps_a_rough_pace() -> None:
     after each exact pause (one token came, the others went at the pace), the pace comes down
     to 1/0.009, a quarter at a time (it stood at 1,500/s through storm after storm: 3.2% of
     requests were 429s)."""
-    clock = SimulatedClock()
-    throttle = Throttle(8, clock=clock)
-    throttle._cond = SteppingCondition(clock)
-    starts = []
-    for _ in range(23):
-        starts.append(throttle.before_write())
-        clock.now += 0.0005
-    waits = [None] * 20 + [0.003, 0.009, 0.008]
-    for started, wait in zip(starts, waits, strict=True):
-        throttle.answered(started, 200 if wait is None else 429, wait)
+    clock, throttle = burst([None] * 20 + [0.003, 0.009, 0.008], 0.0005)
     paces = []
     for _storm in range(3):
         started = throttle.before_write()  # after the exact pause
