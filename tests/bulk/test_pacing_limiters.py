@@ -197,12 +197,17 @@ def test_a_fractional_retry_after_at_real_latencies_is_not_measured_over_a_few_r
 
 
 @pytest.mark.parametrize("kind", ["fixed", "sliding"])
-def test_a_window_with_a_fractional_retry_after_at_real_latencies_is_found(kind: str) -> None:
+@pytest.mark.parametrize("seed", [24, *range(1, 6)])
+def test_a_window_with_a_fractional_retry_after_at_real_latencies_is_found(
+    kind: str, seed: int
+) -> None:
     """Requests that started after the first refusal but arrived before it (out of order) are
-    not "let through after it": counted so, the first estimate was 7x the quota (56-69%)."""
+    not "let through after it": counted so, the first estimate was 7x the quota (56-69%). They
+    were let through before it, in the window it found full: not counted, the first estimate
+    read 91 of 100, and was probed up slowly (seed 5: 95.1%)."""
     run = simulate(limiter(kind, 100, 0, "fraction", "none"), 1000, 32, spare=True,
-                   contention=0.001)  # fmt: skip
-    assert run.share >= 0.95, run
+                   contention=0.001, seed=seed)  # fmt: skip
+    assert run.share >= 0.97, run
 
 
 @pytest.mark.parametrize("kind", ["fixed", "sliding"])

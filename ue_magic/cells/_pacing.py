@@ -484,6 +484,8 @@ class Throttle:
         gaps = max(0.0, accepted - FENCEPOST)  # the first took a token refilled before it
         if dry is None:
             first = min((s for s, _ok in self._starts), default=refused)
+            if not whole:  # exact: those let through that started after it got there first
+                accepted += sum(1 for s, ok in self._starts if refused <= s < seen and ok)
             rate = accepted / max(refused - first + wait, 1e-3)
             quick = accepted >= QUICK_BURST and refused - first < SHORT_PAUSE
             if quick and float(wait).is_integer() and self._mode != "stated":
