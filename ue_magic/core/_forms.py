@@ -26,7 +26,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from ._gaps import GAP, bytes_without_gaps, may_gap, without_gaps
+from ._gaps import GAP, bytes_without_gaps, may_gap, spaces_only, without_gaps
 
 __all__ = ["Needles", "scrub", "scrub_bytes", "secret_forms"]
 
@@ -166,6 +166,9 @@ class Needles:
     def __init__(self, secrets: tuple[str, ...]) -> None:
         self._secrets = secrets
         self._without_gaps: Needles | None = None
+        # no spelling holds a gap: a text whose gaps are single characters is searched once,
+        # without them (taking characters out of a text keeps every spelling it held whole)
+        self._gapless = all(without_gaps(form) == form for form in _long(secrets))
         groups: dict[tuple[bytes, ...], list[str]] = {}
         for form in _long(secrets):
             groups.setdefault(_byte_anchors(form), []).append(_as_latin1(form))
@@ -181,10 +184,14 @@ class Needles:
     def in_bytes(self, data: bytes) -> bool:
         """Whether ``data`` (read as Latin-1, the secrets as UTF-8) holds one of the secrets,
         also split by gaps (``_gaps``: wrapped text, MIME base64, quoted-printable, spaces)."""
+        if not may_gap(data):
+            return self._in(data)
+        if self._gapless:
+            quick = spaces_only(data)
+            if quick is not None:
+                return self._in(quick)
         if self._in(data):
             return True
-        if not may_gap(data):
-            return False
         if self._without_gaps is None:  # the spellings as a text without gaps holds them
             self._without_gaps = Needles(_gapless(self._secrets))
         return self._without_gaps._in(bytes_without_gaps(data))
