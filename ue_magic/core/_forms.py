@@ -159,6 +159,9 @@ def _long(secrets: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({s for s in secrets if len(s) >= 8}, key=len, reverse=True))
 
 
+_SHORT = 512  # bytes: a text this short is ruled out by one search (``Needles._any_first``)
+
+
 class Needles:
     """``secrets`` (``secret_forms`` of one or more values) made ready to be looked for in many
     byte texts: their anchors grouped, so a text that holds none costs a few substring tests."""
@@ -177,6 +180,9 @@ class Needles:
         for n, (anchors, _) in enumerate(self._groups):
             firsts.setdefault(anchors[0], []).append(n)
         self._firsts = tuple((first, tuple(ns)) for first, ns in firsts.items())
+        # one search for any first anchor: quicker than a test each on a short text (a URL
+        # and headers, a small answer), slower on a long one (the engine tries each in turn)
+        self._any_first = re.compile(b"|".join(re.escape(first) for first in firsts))
 
     def __bool__(self) -> bool:
         return bool(self._groups)
@@ -198,6 +204,8 @@ class Needles:
 
     def _in(self, data: bytes) -> bool:
         lowered = data.lower()
+        if len(lowered) < _SHORT and self._any_first.search(lowered) is None:
+            return False
         hits = [ns for first, ns in self._firsts if first in lowered]  # most texts: none
         if not hits:
             return False
