@@ -68,13 +68,19 @@ class LoginDescription:
         self._pending: list[str] = []  # the load's warnings, said by the caller's thread
         self._description: Description | None = None
         self._checker: RequestChecker | None = None
-        self.note = "not loaded yet"  # why there is none, for %ue_api
+        self._note = "not loaded yet"  # why there is none (its words raw; see ``note``)
         self._said: set[str] = set()
         self._missing_file()
 
     @property
     def where(self) -> str:
         return self.source or self.api_url + DEFAULT_NAME
+
+    @property
+    def note(self) -> str:
+        """Why there is no description, for %ue_api's error: one line, terminal-safe (it
+        quotes the description's own words, a ``$ref`` text or URL)."""
+        return visible(self._note, one_line=True)
 
     @property
     def loaded(self) -> bool:
@@ -182,7 +188,7 @@ class LoginDescription:
                     made_big()
         with self._lock:
             if generation == self._generation:
-                self._description, self._checker, self.note = description, checker, note
+                self._description, self._checker, self._note = description, checker, note
                 self._pending.extend(warnings)
                 self._loaded = True
                 self._loading = None
@@ -218,7 +224,7 @@ class LoginDescription:
             return
         if not Path(source).is_file():
             self._loaded = True
-            self.note = f"{source} does not exist; check the path"
+            self._note = f"{source} does not exist; check the path"
             self.warn_once(
                 f"API description not used: {source} does not exist; check the path. "
                 "Going on without it."
