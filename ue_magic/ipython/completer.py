@@ -80,11 +80,12 @@ def make_matcher(magics: Any) -> Any:
 
 
 def _visible(shell: Any) -> dict[str, Any]:
-    """The user's names, without IPython's own (In, Out, _ih, ...)."""
+    """The user's names, without IPython's own (In, Out, _ih, ...); exact ``str`` names only
+    (looking a ``str`` subclass up in ``hidden`` would run its ``__hash__`` and ``__eq__``)."""
     if shell is None:
         return {}
     hidden = shell.user_ns_hidden
-    return {k: v for k, v in shell.user_ns.items() if k not in hidden}
+    return {k: v for k, v in shell.user_ns.items() if type(k) is str and k not in hidden}
 
 
 def _profiles(logged_in: list[str | None]) -> list[str]:

@@ -17,6 +17,7 @@ Completion reads the description (``context.describe``, loaded once); it sends n
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -28,7 +29,7 @@ from ..magic_line import word_spans
 from ._index import TooManyTemplates, request_path
 from ._model import Description
 from ._operation import Operation
-from ._static import MISSING, attribute, attribute_names, is_routine
+from ._static import MISSING, attribute, attribute_names, inherits, is_routine, lookup
 
 COMMON_HEADERS = (
     "Accept",
@@ -216,7 +217,9 @@ def _complete_magic_line(line: _Line, context: CompletionContext) -> Completions
             names = [
                 n
                 for n, v in context.namespace.items()
-                if _is_items(v) and (not n.startswith("_") or current.startswith("_"))
+                if type(n) is str  # a str subclass's startswith is the user's code
+                and _is_items(v)
+                and (not n.startswith("_") or current.startswith("_"))
             ]
             return _pick(start, current, names, "variable")
         if previous in ("-H", "--header"):
@@ -254,13 +257,14 @@ def _line_operation(
 
 
 def _is_items(value: Any) -> bool:
-    return issubclass(type(value), (list, tuple)) or type(value).__name__ == "DataFrame"
+    return issubclass(type(value), (list, tuple)) or _is_frame(value)
 
 
 def _is_frame(value: Any) -> bool:
-    """A pandas DataFrame (its module checked, so no user class's ``columns`` property runs)."""
-    kind = type(value)
-    return kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas"
+    """Exactly pandas' DataFrame, by identity (a subclass's ``columns`` property, or a
+    metaclass's ``__name__``, is the user's code), and only when pandas is imported."""
+    frame = getattr(sys.modules.get("pandas"), "DataFrame", None)
+    return frame is not None and type(value) is frame
 
 
 def _pick(
@@ -498,7 +502,8 @@ def _namespace(
         return None
     typed = steps[-1]
     start = cursor - len(typed)
-    namespace: dict[str, Any] = dict(context.namespace)
+    # names only of exact str: a str subclass's startswith or __eq__ is the user's code
+    namespace = {k: v for k, v in context.namespace.items() if type(k) is str}
     if each is not None:
         items: Any = namespace.get(each)
         kind = type(items)
@@ -507,7 +512,7 @@ def _namespace(
         elif issubclass(kind, tuple) and tuple.__len__(items):
             namespace["item"] = tuple.__getitem__(items, 0)
         elif _is_frame(items):  # its rows are sent as dicts keyed by the column names
-            namespace["item"] = dict.fromkeys(str(c) for c in items.columns)
+            namespace["item"] = dict.fromkeys(c for c in items.columns if type(c) is str)
     if len(steps) == 1:
         names = [n for n in namespace if not n.startswith("_") or typed.startswith("_")]
         return _pick(start, typed, sorted(names), "variable")
@@ -523,13 +528,13 @@ def _namespace(
         keys = [
             k
             for k in islice(dict.keys(value), MAX_KEYS)
-            if isinstance(k, str)
+            if type(k) is str  # a str subclass's startswith or isidentifier is the user's code
             and k.startswith(typed)
             and k.isidentifier()
             and not k.startswith("__")
         ]
         return _pick(start, typed, keys, "key")
-    if issubclass(type(value), Mapping):
+    if inherits(type(value), Mapping):
         return None  # a mapping of other kinds would run its own code to list its keys
     listed = attribute_names(value)
     # a private attribute is refused inside {{ }} (it leads to the kernel's objects): not offered
@@ -545,7 +550,7 @@ def _step(value: Any, name: str) -> Any:
     if value is _MISSING:
         return value
     if issubclass(type(value), dict):
-        return _MISSING if name.startswith("__") else dict.get(value, name, _MISSING)
-    if issubclass(type(value), Mapping) or name.startswith("_"):
+        return _MISSING if name.startswith("__") else lookup(value, name)
+    if inherits(type(value), Mapping) or name.startswith("_"):
         return _MISSING  # its own .get would run; a private attribute is refused in {{ }}
     return attribute(value, name)

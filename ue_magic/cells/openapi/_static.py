@@ -5,16 +5,21 @@
 object, its ``__getattr__``. Here the instance dict is read through the C-level descriptor that
 ``type`` made for it, class dicts through ``type``'s own, and slots through their member
 descriptors: no descriptor, ``__getattr__``, ``__dir__``, ``__class__`` or ``.get`` of the user's
-runs.
+runs. Keys are never compared with a user's object either: a key that is a ``str`` subclass,
+or whose hash equals the name's, would run its ``__eq__`` in a dict lookup; classes are matched
+by identity in their MRO, never by ``issubclass`` on an ABC (a metaclass's
+``__subclasscheck__``) nor by ``__name__`` (a metaclass property).
 """
 
 from __future__ import annotations
 
 import types
 from collections.abc import Iterator
+from itertools import repeat
+from operator import is_
 from typing import Any
 
-__all__ = ["MISSING", "attribute", "attribute_names", "is_routine"]
+__all__ = ["MISSING", "attribute", "attribute_names", "inherits", "is_routine", "lookup"]
 
 MISSING: Any = object()
 _CLASS_DICT = type.__dict__["__dict__"]  # type's own: a mappingproxy, no metaclass code
@@ -32,6 +37,33 @@ _ROUTINES = (
 )
 
 
+def inherits(kind: type, base: type) -> bool:
+    """Whether ``base`` is in ``kind``'s MRO (read through ``type``'s own descriptor; compared
+    by identity): no metaclass ``__subclasscheck__``, ``__mro__`` or ``__eq__`` runs. A class
+    only registered with an ABC is not counted."""
+    return any(klass is base for klass in _CLASS_MRO.__get__(kind))
+
+
+def lookup(mapping: Any, name: str, default: Any = MISSING) -> Any:
+    """``mapping[name]`` (a ``dict``, of any subclass, or a class's mappingproxy), ``default``
+    if absent, without running any key's code: when every key is exactly ``str`` (checked in
+    C) the dict's own lookup compares only strings; otherwise the exact-``str`` keys are
+    scanned (a ``str`` subclass or a key hashing like ``name`` would have its ``__eq__`` run)."""
+    proxy = type(mapping) is types.MappingProxyType
+    keys = mapping.keys() if proxy else dict.keys(mapping)
+    if all(map(is_, map(type, keys), repeat(str))):
+        return mapping.get(name, default) if proxy else dict.get(mapping, name, default)
+    for key, found in mapping.items() if proxy else dict.items(mapping):
+        if type(key) is str and key == name:
+            return found
+    return default
+
+
+def _routine(kind: type) -> bool:
+    # by identity: ``in`` on a tuple would run a user metaclass's ``__eq__``
+    return any(kind is routine for routine in _ROUTINES)
+
+
 def _classes(value: object) -> Iterator[Any]:
     """The class dicts of ``type(value)``'s MRO (``type()``: the real class, not ``__class__``)."""
     for klass in _CLASS_MRO.__get__(type(value)):
@@ -41,7 +73,7 @@ def _classes(value: object) -> Iterator[Any]:
 def _instance_dict(value: object) -> dict[str, Any]:
     """The object's own ``__dict__`` through the getset descriptor ``type`` made, {} if none."""
     for namespace in _classes(value):
-        found = namespace.get("__dict__")
+        found = lookup(namespace, "__dict__")
         if type(found) is types.GetSetDescriptorType:
             try:
                 own = found.__get__(value)
@@ -54,11 +86,11 @@ def _instance_dict(value: object) -> dict[str, Any]:
 def attribute(value: object, name: str) -> Any:
     """``value.name`` when it is data the object holds (its own ``__dict__`` or a slot), else
     ``MISSING``: a property, ``__getattr__`` or any other descriptor is never run."""
-    own = _instance_dict(value)
-    if name in own:
-        return own[name]
+    found = lookup(_instance_dict(value), name)
+    if found is not MISSING:
+        return found
     for namespace in _classes(value):
-        found = namespace.get(name, MISSING)
+        found = lookup(namespace, name)
         if found is MISSING:
             continue
         if type(found) is types.MemberDescriptorType:  # a __slots__ entry: read in C
@@ -82,11 +114,11 @@ def attribute_names(value: object) -> list[str]:
 
 def is_routine(value: object, name: str) -> bool:
     """Whether ``value.name`` is a method or function (found statically, see ``attribute``)."""
-    own = _instance_dict(value)
-    if name in own:
-        return type(own[name]) in _ROUTINES
+    found = lookup(_instance_dict(value), name)
+    if found is not MISSING:
+        return _routine(type(found))
     for namespace in _classes(value):
-        found = namespace.get(name, MISSING)
+        found = lookup(namespace, name)
         if found is not MISSING:
-            return type(found) in _ROUTINES
+            return _routine(type(found))
     return False
