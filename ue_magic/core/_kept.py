@@ -14,6 +14,11 @@ letters written as JSON escapes).
 
 httpx logs each answer's reason phrase (INFO) and httpcore its headers (DEBUG), before ``keep``
 sees them: ``_log_mask`` masks them there.
+
+What a kept answer shows at the prompt is terminal-safe too: its reason phrase (in
+``repr(_ue)``; a server's ESC, BEL or C1 control is no valid reason phrase) is kept as
+``visible`` shows it, and its request's repr shows a password in the URL as ``***``. The request's
+``url`` itself stays the URL it went to: the next page's link is joined to it.
 """
 
 from __future__ import annotations
@@ -28,10 +33,19 @@ from ._echo_decoded import mask_decoded
 from ._forms import Needles, scrub, scrub_bytes, secret_forms
 from ._httpx_private import replace_body
 from ._media import settle_encoding
+from ._visible import visible
+from .credentials import without_password
 
-__all__ = ["forget_echoed_cookies", "keep", "mask_request", "scrub_tokens"]
+__all__ = ["KeptRequest", "forget_echoed_cookies", "keep", "mask_request", "scrub_tokens"]
 
 _KEPT_EXTENSIONS = ("http_version", "reason_phrase")
+
+
+class KeptRequest(httpx.Request):
+    """A kept request (``_ue.request``): its repr shows a password in the URL as ``***``."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}({self.method!r}, {without_password(self.url)!r})>"
 
 
 def mask_request(request: httpx.Request) -> None:
@@ -70,8 +84,10 @@ def forget_echoed_cookies(cookies: httpx.Cookies, tokens: Iterable[str]) -> None
 
 def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
     mask_request(response.request)
+    _shown_safely(response.request)
     if response.next_request is not None:
         mask_request(response.next_request)
+        _shown_safely(response.next_request)
         location = str(response.next_request.url).encode("ascii", "replace")
         masked_location = scrub_tokens(location, needles)
         if masked_location is not location:
@@ -81,7 +97,10 @@ def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
     }
     reason = response.extensions.get("reason_phrase")
     if isinstance(reason, bytes):
-        response.extensions["reason_phrase"] = scrub_tokens(reason, needles)
+        reason = scrub_tokens(reason, needles)
+        # ESC, BEL and C1 controls as escapes (httpx's reason_phrase drops bytes over 0x7f)
+        shown = visible(reason.decode("latin-1"), one_line=True)
+        response.extensions["reason_phrase"] = shown.encode("latin-1")
     try:
         content = response.content
     except httpx.ResponseNotRead:
@@ -104,6 +123,12 @@ def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
         masked_value = scrub(value, *needles)
         if masked_value != value:
             response.headers[name] = masked_value
+
+
+def _shown_safely(request: httpx.Request) -> None:
+    """The request as a ``KeptRequest`` (the same object and fields; only its repr differs)."""
+    if type(request) is httpx.Request:
+        request.__class__ = KeptRequest
 
 
 def _joined(items: list[tuple[str, str]]) -> bytes:
