@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ._forms import scrub, secret_forms
 from ._visible import visible
-from .credentials import Credentials
+from .credentials import Credentials, without_password
 
 __all__ = [
     "DEFAULT_LIFETIME",
@@ -103,7 +103,7 @@ def build_request(http: httpx.Client, credentials: Credentials) -> httpx.Request
 
 def send_failure(exc: Exception, credentials: Credentials, timeout: float) -> DeferredError:
     """What an exception raised while sending the token request means, in words."""
-    url = credentials.token_url
+    url = without_password(credentials.token_url)  # a password in it: ***
     secret = secret_forms(credentials.client_secret.get_secret_value(), credentials.client_id)
     name = type(exc).__name__
     if isinstance(exc, AnswerTooLargeError):
@@ -148,7 +148,7 @@ def read_answer(
     ``elapsed``: seconds since the request was sent (expires_in counts from then); ``now``:
     wall-clock seconds since the epoch (the JWT's exp is compared with it).
     """
-    url = credentials.token_url
+    url = without_password(credentials.token_url)  # a password in it: ***
     if response.status_code != 200:
         return refusal_error(response, credentials)
     try:
@@ -213,7 +213,8 @@ def unreadable(response: httpx.Response, credentials: Credentials, exc: Exceptio
     """An answer that broke the reader itself (it may hold the token: say nothing of it)."""
     return DeferredError(
         TokenServerError,
-        f"The token endpoint {credentials.token_url} answered {response.status_code} with "
+        f"The token endpoint {without_password(credentials.token_url)} answered "
+        f"{response.status_code} with "
         f"something ue-magic cannot read ({type(exc).__name__}); report this to the service.",
         reason="answered something unreadable",
     )
@@ -232,7 +233,8 @@ class Refusal:
 
     @property
     def url(self) -> str:
-        return self.credentials.token_url
+        """The token URL as messages show it (a password in it as ``***``)."""
+        return without_password(self.credentials.token_url)
 
     def var(self, setting: str) -> str:
         return self.credentials.variable(setting)

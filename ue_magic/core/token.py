@@ -41,7 +41,7 @@ from ._kept import forget_echoed_cookies
 from ._log_mask import mask_in_logs
 from ._oauth import DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME, decode_claims
 from ._retry import TOKEN_RETRIES, TOKEN_STATUSES, Retry, RetryPolicy, run
-from .credentials import Credentials, origin_of
+from .credentials import Credentials, origin_of, without_password
 
 __all__ = [
     "DEFAULT_LIFETIME",
@@ -230,7 +230,7 @@ class TokenManager:
         state = "no token" if left is None else f"token valid {left:.0f} s"
         return (
             f"<TokenManager client_id={self.credentials.client_id!r} "
-            f"token_url={self.credentials.token_url!r} {state}>"
+            f"token_url={without_password(self.credentials.token_url)!r} {state}>"
         )
 
     def __reduce__(self) -> NoReturn:
@@ -346,7 +346,7 @@ class TokenManager:
     # -- token endpoint ------------------------------------------------------------------------
     def _fetch(self, reason: str, attempts: int) -> _Token | TokenError:
         """Ask the token endpoint, retrying as the policy says, at most ``attempts`` tries."""
-        url = self.credentials.token_url
+        url = without_password(self.credentials.token_url)  # for messages and logs
         policy = self.retry_policy
         tries = 0
 
@@ -407,7 +407,7 @@ class TokenManager:
         except Exception as exc:  # e.g. an id or secret that cannot be encoded
             return DeferredError(
                 TokenError,
-                f"Could not build the token request for {creds.token_url} "
+                f"Could not build the token request for {without_password(creds.token_url)} "
                 f"({type(exc).__name__}); check {creds.variable('client_id')} and "
                 f"{creds.variable('client_secret')}: they must be plain text.",
                 reason="could not be asked",
