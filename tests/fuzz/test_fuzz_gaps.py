@@ -10,8 +10,26 @@ from ue_magic.core._forms import Needles, scrub, scrub_bytes, secret_forms
 from ue_magic.core._gaps import skeleton
 
 SECRET = "s3cr3t-ZZSECRETZZ-abcdef"
-GAP_PIECES = [" ", "\t", "\n  ", "\r\n", "=\n", "\u2028", "\x85", "\u200b", "<br>", "&#10;", "\\n",
-              "%20", "\x00", "\x1b[0m", "</p><p>", "\\u003cbr\\u003e", "&lt;br&gt;", "\n> "]
+GAP_PIECES = [
+    " ",
+    "\t",
+    "\n  ",
+    "\r\n",
+    "=\n",
+    "\u2028",
+    "\x85",
+    "\u200b",
+    "<br>",
+    "&#10;",
+    "\\n",
+    "%20",
+    "\x00",
+    "\x1b[0m",
+    "</p><p>",
+    "\\u003cbr\\u003e",
+    "&lt;br&gt;",
+    "\n> ",
+]
 TEXT_PIECES = ["a", "=", "&", "<", "\\", "%", "é", " ", "\n", "&#", "<b", "=\r"]
 
 
