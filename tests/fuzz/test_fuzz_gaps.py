@@ -1,5 +1,5 @@
-"""The gap search (``_gaps``): its quick path (``bytes.translate``) takes out what the pattern
-takes out, on any bytes, and a secret split by any mix of gaps is found and masked."""
+"""The skeleton search (``_gaps``): a text's skeleton is the same read as text or as bytes, and a
+secret split by any mix of gaps is found and masked."""
 
 from __future__ import annotations
 
@@ -7,17 +7,36 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ue_magic.core._forms import Needles, scrub, scrub_bytes, secret_forms
-from ue_magic.core._gaps import GAP_BYTES, bytes_without_gaps
+from ue_magic.core._gaps import skeleton
 
 SECRET = "s3cr3t-ZZSECRETZZ-abcdef"
-GAP_PIECES = [" ", "\t", "\n  ", "\r\n", "=\n", "\u2028", "\x85", "\u200b", "<br>", "&#10;", "\\n"]
+GAP_PIECES = [
+    " ",
+    "\t",
+    "\n  ",
+    "\r\n",
+    "=\n",
+    "\u2028",
+    "\x85",
+    "\u200b",
+    "<br>",
+    "&#10;",
+    "\\n",
+    "%20",
+    "\x00",
+    "\x1b[0m",
+    "</p><p>",
+    "\\u003cbr\\u003e",
+    "&lt;br&gt;",
+    "\n> ",
+]
 TEXT_PIECES = ["a", "=", "&", "<", "\\", "%", "é", " ", "\n", "&#", "<b", "=\r"]
 
 
-@given(st.lists(st.sampled_from(TEXT_PIECES + GAP_PIECES), max_size=40))
-def test_the_quick_path_takes_out_what_the_pattern_does(pieces: list[str]) -> None:
-    data = "".join(pieces).encode("utf-8")
-    assert bytes_without_gaps(data) == GAP_BYTES.sub(b"", data)
+@given(st.lists(st.sampled_from(TEXT_PIECES + GAP_PIECES + ["%2", "\\u00", "&#x"]), max_size=40))
+def test_a_skeleton_is_the_same_read_as_text_or_as_bytes(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert skeleton(text) == skeleton(text.encode("utf-8"))
 
 
 @given(st.lists(st.integers(0, len(SECRET)), max_size=4), st.lists(st.sampled_from(GAP_PIECES)))

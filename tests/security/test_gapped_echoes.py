@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
@@ -23,6 +24,7 @@ from IPython.utils.capture import capture_output
 from tests.security.servers import Seen, answer, api_of, serving
 from tests.security.test_token_answers import SECRET, creds_for
 from ue_magic import TokenManager
+from ue_magic.core._forms import Needles, scrub, secret_forms
 from ue_magic.errors import TokenError
 
 GAPS = {
@@ -44,17 +46,35 @@ GAPS = {
     "JSON \\u000a": "\\u000a",
     "JSON \\u000d\\u000a": "\\u000d\\u000a",
     "JSON \\u2028": "\\u2028",
+    # the eighth attack's: URL-encoded, Go's JSON of HTML, markup, quoted lines, invisible ones
+    "%20": "%20",
+    "+": "+",
+    "%0D%0A": "%0D%0A",
+    "%250A": "%250A",
+    "Go <br>": "\\u003cbr\\u003e",
+    "Go &#10;": "\\u0026#10;",
+    "<wbr>": "<wbr>",
+    "</p><p>": "</p><p>",
+    "&lt;br&gt;": "&lt;br&gt;",
+    "&thinsp;": "&thinsp;",
+    "quoted line": "\n> ",
+    "comment line": "\n# ",
+    "U+2063": "\u2063",
+    "NUL": "\x00",
+    "colour reset": "\x1b[0m",
 }
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\xad"
 
 
 def read(text: str) -> str:
-    """What a reader gets: escapes undone, every gap taken out."""
-    text = re.sub(r"<br\s*/?>", "", text, flags=re.IGNORECASE)
-    text = html.unescape(text)
+    """What a reader gets: escapes undone, markup and every gap taken out (what is left: the
+    letters and digits, the secret's own characters and the base64 alphabet)."""
     text = re.sub(r"\\+u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), text)
-    text = re.sub(r"\\+[nrtfv]", "", text)
-    return "".join(ch for ch in text if not ch.isspace() and ch not in _INVISIBLE)
+    text = html.unescape(html.unescape(text))
+    text = re.sub(r"</?[A-Za-z][^<>]*>|\x1b\[[0-9;]*m", "", text)
+    text = re.sub(r"\\+[nrtfv]|%(?:25)?(?:0[AD]|20)|\n[>#]", "", text)
+    kept = "+/=_-.~&%"
+    return "".join(ch for ch in text if (ch.isalnum() and ch.isascii()) or ch in kept)
 
 
 def leaks(text: str, value: str) -> bool:
@@ -166,3 +186,20 @@ def test_a_header_that_echoes_split_by_spaces_is_masked_in_log_records(
             ip.run_line_magic("ue_call", "GET /x")
     assert any("x-echo" in r.getMessage().lower() for r in caplog.records)
     assert not leaks(caplog.text, token)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\\" * 1_000_000,  # a run of backslashes with no escape after it (was quadratic)
+        "a " * 5_000_000 + "é",  # whitespace-heavy and not ASCII (was seconds and gigabytes)
+        "<" * 500_000 + "%" * 500_000 + "&#" * 250_000,  # construct starts that go nowhere
+    ],
+    ids=["backslashes", "spaced", "starts"],
+)
+def test_the_search_of_a_hostile_text_is_bounded(text: str) -> None:
+    forms = secret_forms(SECRET)
+    started = time.monotonic()
+    assert scrub(text, *forms) == text
+    assert not Needles(forms).in_bytes(text.encode("utf-8"))
+    assert time.monotonic() - started < 10  # seconds: far above its ~1 s, far below a hang

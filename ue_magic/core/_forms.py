@@ -16,23 +16,24 @@ the log filter, the kept answers and the token endpoint's errors all use it.
 from __future__ import annotations
 
 import base64
-import bisect
 import contextlib
 import functools
 import html
+import itertools
 import json
 import re
 import unicodedata
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from ._gaps import GAP, bytes_without_gaps, may_gap, spaces_only, without_gaps
+from ._gaps import MIN_SKELETON, skeleton, skeleton_spans
 
 __all__ = ["Needles", "scrub", "scrub_bytes", "secret_forms"]
 
 _REFERENCES = re.compile(r"(?:&#x?[0-9a-f]+;)+", re.IGNORECASE)  # every character as &#NN;
 _TO_URLSAFE = str.maketrans("+/", "-_")
 _MASK = "***"
+_LETTER = re.compile("[A-Za-z0-9]")
 
 
 @functools.lru_cache(maxsize=64)  # each answer is masked with its token's forms: once per token
@@ -92,50 +93,43 @@ def scrub(text: str, *secrets: str) -> str:
     found = tuple(s for s in _long(secrets) if _anchored(_anchors(s), lowered))
     if found:
         text = _pattern(found).sub(_MASK, text)
-    if may_gap(text):
-        text = _across_breaks(text, _long(secrets))
+    bones = _skeletons(_long(secrets))
+    if bones:  # split by what a server puts between characters (``_gaps``)
+        whole = skeleton(text)
+        hits = tuple(bone for bone in bones if bone in whole)
+        if hits:
+            text = _masked(text, skeleton_spans(text, hits))
     for secret in secrets:
         if secret and len(secret) < 8:
             text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", _MASK, text)
     return text
 
 
-def _gapless(secrets: tuple[str, ...]) -> tuple[str, ...]:
-    """The secrets' spellings with their own gaps taken out (a secret with a space in it), as
-    they are looked for in a text whose gaps were taken out."""
-    return _long(tuple(without_gaps(secret) for secret in secrets))
+def _mask_like(span: str) -> str:
+    """``***`` written as ``span`` is: one character a byte, or with NULs between (a span runs
+    from a letter or digit to one, so ``***`` with the same gaps keeps the alignment)."""
+    if "\0" not in span:
+        return _MASK
+    places = [m.start() for m in _LETTER.finditer(span, 0, 64)]
+    width = min((b - a for a, b in itertools.pairwise(places)), default=1)
+    return ("\0" * (width - 1)).join("***")
 
 
-def _across_breaks(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with each secret masked that a gap (``_gaps``: a line break, spaces, an
-    escaped break, ``<br>``) splits: looked for in the text with its gaps taken out, each match
-    masked in the text, gaps and all."""
-    kept: list[tuple[int, int]] = []  # (start in the joined text, start in ``text``) per piece
-    pieces: list[str] = []
-    joined_at = at = 0
-    for found_break in GAP.finditer(text):
-        pieces.append(text[at : found_break.start()])
-        kept.append((joined_at, at))
-        joined_at += found_break.start() - at
-        at = found_break.end()
-    pieces.append(text[at:])
-    kept.append((joined_at, at))
-    joined = "".join(pieces)
-    lowered = joined.lower()
-    found = tuple(s for s in _gapless(secrets) if _anchored(_anchors(s), lowered))
-    spans = [m.span() for m in _pattern(found).finditer(joined)] if found else []
-    if not spans:
-        return text
-    starts = [joined_start for joined_start, _ in kept]
+@functools.lru_cache(maxsize=256)
+def _skeletons(secrets: tuple[str, ...]) -> tuple[bytes, ...]:
+    """The skeletons (``_gaps``) of the secrets' spellings that are long enough to look for,
+    longest first, each once."""
+    bones = {skeleton(secret) for secret in secrets if secret}
+    return tuple(sorted((b for b in bones if len(b) >= MIN_SKELETON), key=len, reverse=True))
 
-    def where(index: int) -> int:  # a joined index's place in ``text``
-        piece = bisect.bisect_right(starts, index) - 1
-        return kept[piece][1] + index - kept[piece][0]
 
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each span masked as ``***``; in UTF-16 or UTF-32 read byte by byte (a span
+    holding NUL), as ``***`` in that width, so that the text still decodes."""
     out, at = [], 0
     for start, end in spans:
-        out += [text[at : where(start)], _MASK]
-        at = where(end - 1) + 1
+        out += [text[at:start], _mask_like(text[start:end])]
+        at = end
     return "".join([*out, text[at:]])
 
 
@@ -144,10 +138,8 @@ def scrub_bytes(data: bytes, secrets: tuple[str, ...]) -> bytes:
     bytes); the same object when nothing was masked."""
     lowered = data.lower()
     if not any(_anchored(_byte_anchors(s), lowered) for s in secrets if s):
-        if not may_gap(data):
-            return data
-        joined = bytes_without_gaps(lowered)  # a secret a gap splits
-        if not any(_anchored(_byte_anchors(s), joined) for s in _gapless(secrets)):
+        bones = _skeletons(_long(secrets))  # a secret split by what is put between characters
+        if not bones or not any(bone in skeleton(data) for bone in bones):
             return data
     as_bytes = (_as_latin1(s) for s in secrets if s)
     text = data.decode("latin-1")
@@ -167,11 +159,7 @@ class Needles:
     byte texts: their anchors grouped, so a text that holds none costs a few substring tests."""
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
-        self._secrets = secrets
-        self._without_gaps: Needles | None = None
-        # no spelling holds a gap: a text whose gaps are single characters is searched once,
-        # without them (taking characters out of a text keeps every spelling it held whole)
-        self._gapless = all(without_gaps(form) == form for form in _long(secrets))
+        self._bones = _skeletons(_long(secrets))  # found with things between characters
         groups: dict[tuple[bytes, ...], list[str]] = {}
         for form in _long(secrets):
             groups.setdefault(_byte_anchors(form), []).append(_as_latin1(form))
@@ -189,18 +177,13 @@ class Needles:
 
     def in_bytes(self, data: bytes) -> bool:
         """Whether ``data`` (read as Latin-1, the secrets as UTF-8) holds one of the secrets,
-        also split by gaps (``_gaps``: wrapped text, MIME base64, quoted-printable, spaces)."""
-        if not may_gap(data):
-            return self._in(data)
-        if self._gapless:
-            quick = spaces_only(data)
-            if quick is not None:
-                return self._in(quick)
+        also with anything between its characters that a server puts there (``_gaps``)."""
         if self._in(data):
             return True
-        if self._without_gaps is None:  # the spellings as a text without gaps holds them
-            self._without_gaps = Needles(_gapless(self._secrets))
-        return self._without_gaps._in(bytes_without_gaps(data))
+        if not self._bones:
+            return False
+        whole = skeleton(data)
+        return any(bone in whole for bone in self._bones)
 
     def _in(self, data: bytes) -> bool:
         lowered = data.lower()

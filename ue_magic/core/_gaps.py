@@ -1,99 +1,109 @@
-"""What a server may put inside an echo when it wraps or spaces it, so that a secret it splits
-is still found: the search takes these gaps out of the text and out of the secret's spellings,
-and masks across them.
+"""A secret that a server echoes with something between its characters, found by its skeleton.
 
-A gap is any run of: whitespace (Unicode's, as ``str.isspace`` reads it: line and paragraph
-separators, NEL, no-break spaces) and the zero-width characters that show nothing; the same
-characters as UTF-8 bytes read as Latin-1 (how ``scrub_bytes`` reads a body); quoted-printable's
-soft break (``=`` at the end of a line); an escape of one of them as JSON, Python or C write it
-(``\\n``, ``\\u2028``, ``\\x0b``, with its backslash doubled any number of times); HTML's
-``<br>`` and character references to one of them (``&#10;``, ``&#x2028;``, ``&NewLine;``).
+A server that wraps, spaces, marks up or re-encodes what it echoes puts things between the
+characters of a secret: line breaks and indentation, any whitespace or invisible character, NUL
+(UTF-16), ``<br>``, ``</p><p>``, ``&nbsp;``, ``%20``, ``\\u003cbr\\u003e``, terminal colours. Rather
+than a list of such gaps, the search compares skeletons: a text's skeleton is its ASCII letters
+and digits, lower-cased, once every escape or markup construct is taken out whole (a
+percent-escape, also of ``%25``; a backslash escape; an HTML character reference, also with an
+escaped ``&``; an HTML tag, also with escaped brackets; a terminal escape sequence). A secret's
+spelling whose skeleton has ``MIN_SKELETON`` characters or more is looked for as a skeleton in the
+text's skeleton, and masked in the text from its first character to its last.
+
+Every pattern here runs in time linear in the text (bounded repeats, and a backslash run is
+matched from its start only), so a hostile text cannot make the search slow.
 """
 
 from __future__ import annotations
 
 import re
-import sys
+from collections.abc import Iterator
 
-__all__ = ["GAP", "GAP_BYTES", "bytes_without_gaps", "may_gap", "spaces_only", "without_gaps"]
+__all__ = ["MIN_SKELETON", "may_have_constructs", "skeleton", "skeleton_spans"]
 
-# whitespace and zero-width characters: every ``str.isspace`` character, and those that show
-# nothing (zero-width space, joiners, word joiner, BOM, soft hyphen)
-_SPACES = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\xad"
-_CHARACTERS = _SPACES + _INVISIBLE
+MIN_SKELETON = 12  # characters: a spelling with fewer letters and digits is only found whole
 
-
-def _any_case(text: str) -> str:
-    """``text`` as a pattern matching its letters in either case (no inline flag: each branch
-    then starts with a plain character class)."""
-    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in text)
-
-
-def _escaped(characters: str) -> str:
-    """The escapes (JSON, Python, C, HTML) that stand for one of ``characters``, as a pattern."""
-    codes = sorted({ord(ch) for ch in characters})
-    hex4 = "|".join(_any_case(f"{c:04x}") for c in codes)
-    hex2 = "|".join(_any_case(f"{c:02x}") for c in codes if c < 256)
-    decimal = "|".join(str(c) for c in codes)
-    hexadecimal = "|".join(_any_case(f"{c:x}") for c in codes)
-    return (
-        rf"\\+(?:[nrtfvNRTFV]|[uU](?:{hex4})|[xX](?:{hex2}))"
-        rf"|&\#(?:0*(?:{decimal})|[xX]0*(?:{hexadecimal}));"
-        r"|&(?:NewLine|Tab|nbsp|ZeroWidthSpace|shy);"
-        rf"|<{_any_case('br')}[\t\n\r ]*/?>"
-    )
-
-
-def _as_latin1(characters: str) -> str:
-    """Each non-ASCII character's UTF-8 bytes, read as Latin-1, as alternatives of a pattern."""
-    return "|".join(
-        re.escape(ch.encode("utf-8").decode("latin-1")) for ch in characters if ord(ch) > 0x7F
-    )
+_WRAP = r"[ \t\r\n]{0,4}"  # a line break (and indentation) where a text was wrapped
+_BACKSLASHES = r"(?<!\\)\\+"  # a run of backslashes, from its start (a repr doubles them)
+_ESCAPE = r"(?:[uU][0-9A-Fa-f]{4}|[xX][0-9A-Fa-f]{2}|U[0-9A-Fa-f]{8}|[0-7]{1,3}|[A-Za-z])"
+_AMPERSAND = rf"(?:&|{_BACKSLASHES}[uU]0026|%26)"
+_OPEN = rf"(?:<|{_BACKSLASHES}[uU]003[cC]|%3[cC]|&lt;|&#0*60;|&#[xX]0*3[cC];)"
+_CLOSE = rf"(?:>|{_BACKSLASHES}[uU]003[eE]|%3[eE]|&gt;|&#0*62;|&#[xX]0*3[eE];)"
+_CONSTRUCT = "|".join(
+    [
+        rf"{_OPEN}[/!?]?[A-Za-z][^<>\n]{{0,64}}?{_CLOSE}",  # a tag: <br>, </p>, \u003cbr\u003e
+        rf"{_AMPERSAND}(?:#[0-9]{{1,7}}|#[xX][0-9A-Fa-f]{{1,6}}|[A-Za-z][A-Za-z0-9]{{1,31}});",
+        # %20, %2520 (encoded twice), and one that a wrapped line splits (%\n3D)
+        rf"%(?:{_WRAP}2{_WRAP}5)*{_WRAP}[0-9A-Fa-f]{_WRAP}[0-9A-Fa-f]",
+        rf"{_BACKSLASHES}{_ESCAPE}",  # \n \u2028 \x0b \012, and \\n in a repr
+        r"\x1b(?:\[[0-9;?]{0,32}[ -/]{0,4}[@-~]|\][^\x07\x1b]{0,256}(?:\x07|\x1b\\)?)",
+    ]
+)
+_CONSTRUCTS = re.compile(_CONSTRUCT)
+_CONSTRUCTS_BYTES = re.compile(_CONSTRUCT.encode("ascii"))
+_STARTS = re.compile(r"[\\%&<\x1b]")
+_STARTS_BYTES = re.compile(rb"[\\%&<\x1b]")
+_ALNUM = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_NOT_ALNUM = bytes(b for b in range(256) if b not in _ALNUM)
+_RUN = re.compile(r"[A-Za-z0-9]+")
 
 
-_ONE = rf"=\r?\n|[{re.escape(_CHARACTERS)}]|{_as_latin1(_CHARACTERS)}|{_escaped(_CHARACTERS)}"
-GAP = re.compile(f"(?:{_ONE})+")
-# bytes: the ASCII ones and the UTF-8 sequences (read as Latin-1, one byte per character)
-_ASCII = "".join(ch for ch in _CHARACTERS if ord(ch) < 0x80)
-_ONE_BYTES = rf"=\r?\n|[{re.escape(_ASCII)}]|{_as_latin1(_CHARACTERS)}|{_escaped(_CHARACTERS)}"
-GAP_BYTES = re.compile(f"(?:{_ONE_BYTES})+".encode("latin-1"))
-
-# a character that a gap starts with (a cheap test before the pattern runs)
-_HINT = re.compile(f"[{re.escape(_CHARACTERS)}\\\\&<=]")
-_HINT_BYTES = re.compile(f"[{re.escape(_ASCII)}\\\\&<=\x80-\xff]".encode("latin-1"))
+def may_have_constructs(text: str | bytes) -> bool:
+    """Whether ``text`` holds a character a construct starts with (a quick test)."""
+    starts = _STARTS_BYTES if isinstance(text, bytes) else _STARTS
+    return starts.search(text) is not None  # type: ignore[arg-type]
 
 
-def may_gap(text: str | bytes) -> bool:
-    """Whether ``text`` may hold a gap (no character a gap starts with: none)."""
-    hint = _HINT_BYTES if isinstance(text, bytes) else _HINT
-    return hint.search(text) is not None  # type: ignore[arg-type]
+def skeleton(text: str | bytes) -> bytes:
+    """The letters and digits of ``text`` (ASCII), lower-cased, constructs taken out whole."""
+    if isinstance(text, str):
+        if may_have_constructs(text):
+            text = _CONSTRUCTS.sub("", text)
+        data = text.encode("ascii", "ignore")
+    else:
+        data = _CONSTRUCTS_BYTES.sub(b"", text) if may_have_constructs(text) else text
+    return data.translate(None, _NOT_ALNUM).lower()
 
 
-# the starts of what only the pattern takes out (a backslash, non-ASCII, and these), each
-# searched alone: a pattern with a fixed first character is searched for quickly, one of
-# several alternatives is tried at every position (four to nine times as slow)
-_PATTERN_ONLY = (re.compile(rb"&[#NTnZs]"), re.compile(rb"<[bB]"), re.compile(rb"=[\r\n]"))
-_ASCII_BYTES = _ASCII.encode("ascii")
+def skeleton_spans(text: str, found: tuple[bytes, ...]) -> list[tuple[int, int]]:
+    """Where in ``text`` each skeleton of ``found`` is, from its first character to its last:
+    ``[(start, end), ...]`` in order, overlapping ones merged."""
+    whole = skeleton(text).decode("ascii")
+    wanted: list[tuple[int, int]] = []
+    for each in found:
+        start = whole.find(each.decode("ascii"))
+        while start != -1:
+            wanted.append((start, start + len(each)))
+            start = whole.find(each.decode("ascii"), start + 1)
+    wanted.sort()
+    return _merge([(_at(text, start), _at(text, end - 1) + 1) for start, end in wanted])
 
 
-def spaces_only(data: bytes) -> bytes | None:
-    """``data`` without its gaps when each is one ASCII whitespace character (most texts: ASCII,
-    no escapes), taken out by ``bytes.translate``; None when a gap may be more (the pattern's)."""
-    if b"\\" in data or not data.isascii():
-        return None
-    if any(start.search(data) is not None for start in _PATTERN_ONLY):
-        return None
-    return data.translate(None, _ASCII_BYTES)
+def _at(text: str, index: int) -> int:
+    """The place in ``text`` of the skeleton's character ``index``."""
+    count = 0
+    for run_start, run_end in _runs(text):
+        if count + run_end - run_start > index:
+            return run_start + index - count
+        count += run_end - run_start
+    return len(text)
 
 
-def bytes_without_gaps(data: bytes) -> bytes:
-    """``data`` with every gap taken out (``GAP_BYTES``), by ``spaces_only`` where it can."""
-    quick = spaces_only(data)
-    return GAP_BYTES.sub(b"", data) if quick is None else quick
+def _runs(text: str) -> Iterator[tuple[int, int]]:
+    """The runs of letters and digits of ``text`` that are not inside a construct."""
+    constructs = [m.span() for m in _CONSTRUCTS.finditer(text)] if may_have_constructs(text) else []
+    at = 0
+    for start, end in [*constructs, (len(text), len(text))]:
+        for run in _RUN.finditer(text, at, start):
+            yield run.span()
+        at = max(at, end)
 
 
-def without_gaps(text: str) -> str:
-    """``text`` with every gap taken out (a secret's spelling, made comparable to a text whose
-    gaps were taken out)."""
-    return GAP.sub("", text)
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

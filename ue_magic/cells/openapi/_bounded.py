@@ -13,77 +13,22 @@ engine, lacks the look-arounds and back-references that JSON Schema patterns (EC
 use, and there is no well-kept pure-Python one. A pattern is read before it is compiled
 (``_pattern_size``: compiling has no time limit) and compiled once per process. Past the
 deadline, or for a pattern too big to compile: ``TooComplex``, and the body goes out unchecked.
+``unevaluatedProperties`` and ``unevaluatedItems`` walk the schema within one call: their walk
+is counted first (``_evaluated``).
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import reprlib
-import time
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
-from ...errors import DescriptionError
-from ._pattern_size import refusal
+from ._deadline import CHECK_SECONDS, Deadline, Keyword, TooComplex, short
 
-CHECK_SECONDS = 0.5  # one body's check; with what follows it, within the 1 s promised
-_PATTERN_CACHE = 256
+__all__ = ["CHECK_SECONDS", "Deadline", "Keyword", "TooComplex", "bounded_keywords", "json_start"]
 _EVERY = 4096  # items of a schema-sized list looked at between two asks of the deadline
 _LONG_BITS = 13_000  # an int's bits past which it has over 3,900 digits (Python writes 4,300)
-
-
-class TooComplex(DescriptionError):
-    """The schema takes longer to check than the budget allows."""
-
-
-class Deadline:
-    """When the current check must end (``time.monotonic()``), shared by one validator's
-    keywords; ``start()`` before each check."""
-
-    def __init__(self, seconds: float = CHECK_SECONDS) -> None:
-        self.seconds = seconds
-        self.ends = float("inf")
-
-    def start(self, seconds: float | None = None) -> None:
-        """Start a check of ``seconds`` (default: ``self.seconds``, a body's)."""
-        self.ends = time.monotonic() + (
-            self.seconds if seconds is None else min(seconds, self.seconds)
-        )
-
-    def left(self) -> float:
-        left = self.ends - time.monotonic()
-        if left <= 0:
-            raise TooComplex(f"it takes over {self.seconds:g} s to check")
-        return left
-
-    def search(self, pattern: str, text: str) -> bool:
-        """``re.search`` semantics, stopped when the deadline passes."""
-        compiled = _compiled(pattern)
-        try:
-            return compiled.search(text, timeout=self.left()) is not None
-        except TimeoutError:
-            shown = pattern if len(pattern) <= 40 else pattern[:39] + "…"
-            raise TooComplex(
-                f"its pattern {shown!r} takes over {self.seconds:g} s to match "
-                f"a value of {len(text):,} characters"
-            ) from None
-
-
-@functools.lru_cache(maxsize=_PATTERN_CACHE)
-def _compiled(pattern: str) -> Any:
-    """``pattern`` compiled by ``regex``; TooComplex when compiling it could run away. Raises
-    what ``regex.compile`` raises for a broken one (a TypeError for a pattern not a string)."""
-    import regex
-
-    why = refusal(pattern) if isinstance(pattern, str) else None
-    if why:
-        raise TooComplex(why)
-    return regex.compile(pattern)
-
-
-Keyword = Callable[[Any, Any, Any, Any], "Iterator[Any] | None"]
 
 
 def bounded_keywords(
@@ -109,7 +54,7 @@ def bounded_keywords(
 
     def pattern(validator: Any, patrn: Any, instance: Any, schema: Any) -> Iterator[Any]:
         if validator.is_type(instance, "string") and not deadline.search(patrn, instance):
-            yield ValidationError(f"{_short(instance)} does not match {patrn!r}")
+            yield ValidationError(f"{short(instance)} does not match {patrn!r}")
 
     def pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Any:
         if not validator.is_type(instance, "object"):
@@ -141,7 +86,7 @@ def bounded_keywords(
                     deadline.left()
                 key = json.dumps(_canonical(item, deadline), sort_keys=True)
                 if key in seen:
-                    yield ValidationError(f"{_short(instance)} has non-unique elements")
+                    yield ValidationError(f"{short(instance)} has non-unique elements")
                     return
                 seen.add(key)
 
@@ -152,7 +97,7 @@ def bounded_keywords(
             yield from list(own_multiple_of(validator, divisor, instance, schema) or ())
         except OverflowError:
             if (Fraction(instance) / Fraction(divisor)).denominator != 1:
-                yield ValidationError(f"{_short(instance)} is not a multiple of {divisor!r}")
+                yield ValidationError(f"{short(instance)} is not a multiple of {divisor!r}")
 
     def enum(validator: Any, enums: Any, instance: Any, schema: Any) -> Any:
         # jsonschema's compares every value within one keyword call, past the deadline
@@ -163,7 +108,7 @@ def bounded_keywords(
             deadline.left()
             if _canonical(value, deadline) == wanted:
                 return
-        yield ValidationError(f"{_short(instance)} is not one of the {len(values):,} values")
+        yield ValidationError(f"{short(instance)} is not one of the {len(values):,} values")
 
     # jsonschema's ``required`` and ``dependentRequired`` make one error per missing name
     # within one keyword call (1,000,000 names, an empty body: 19 s); the check keeps the
@@ -172,7 +117,7 @@ def bounded_keywords(
         if validator.is_type(instance, "object"):
             missing = _first_missing(names, instance, deadline)
             if missing is not _ALL_THERE:
-                yield ValidationError(f"{_short(missing)} is a required property")
+                yield ValidationError(f"{short(missing)} is a required property")
 
     def present(instance: Any, dependent: Any) -> Any:
         """The (name, what it needs) pairs of ``dependent`` whose name the object holds."""
@@ -185,7 +130,7 @@ def bounded_keywords(
     def missing_names(names: Any, instance: Any, name: str) -> Any:
         missing = _first_missing(names, instance, deadline)
         if missing is not _ALL_THERE:
-            yield ValidationError(f"{_short(missing)} is a dependency of {name!r}")
+            yield ValidationError(f"{short(missing)} is a dependency of {name!r}")
 
     def dependent_required(validator: Any, dependent: Any, instance: Any, schema: Any) -> Any:
         if validator.is_type(instance, "object"):
@@ -215,7 +160,7 @@ def bounded_keywords(
     def const(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
         # jsonschema's message holds the repr of the whole value (a description-sized text)
         if not equal(instance, value):
-            yield ValidationError(f"{_short(value)} was expected")
+            yield ValidationError(f"{short(value)} was expected")
 
     def type_(validator: Any, kinds: Any, instance: Any, schema: Any) -> Any:
         # a list of types is read once each (["string"] * 1,000,000 is ["string"])
@@ -227,7 +172,7 @@ def bounded_keywords(
     # message, inside one keyword call: a schema that YAML aliases make big took seconds
     def not_(validator: Any, not_schema: Any, instance: Any, schema: Any) -> Any:
         if validator.evolve(schema=not_schema).is_valid(instance):
-            yield ValidationError(f"{_short(instance)} should not be valid under its 'not' schema")
+            yield ValidationError(f"{short(instance)} should not be valid under its 'not' schema")
 
     def one_of(validator: Any, parts: Any, instance: Any, schema: Any) -> Any:
         valid: list[int] = []
@@ -242,11 +187,11 @@ def bounded_keywords(
                 if len(valid) == 2:
                     break
         if not valid:
-            message = f"{_short(instance)} is not valid under any of the given schemas"
+            message = f"{short(instance)} is not valid under any of the given schemas"
             yield ValidationError(message, context=errors)
         elif len(valid) > 1:
             which = " and ".join(f"oneOf[{i}]" for i in valid)
-            yield ValidationError(f"{_short(instance)} is valid under each of {which}")
+            yield ValidationError(f"{short(instance)} is valid under each of {which}")
 
     def once_each(name: str) -> Keyword:
         """``allOf``/``anyOf`` with repeated parts checked once: ``[{"$ref": X}] * 4`` is X."""
@@ -285,10 +230,13 @@ def bounded_keywords(
     for name, own in (("dependentRequired", dependent_required), ("dependencies", dependencies)):
         if name in keywords:
             replaced[name] = own
-    if "unevaluatedProperties" in keywords:
+    if "unevaluatedProperties" in keywords:  # Draft 2020-12 (OpenAPI 3.1)
+        from ._evaluated import unevaluated
+
         replaced["unevaluatedProperties"] = _unless(
-            keywords["unevaluatedProperties"], pattern_properties_anywhere
+            unevaluated(deadline, keys=True), pattern_properties_anywhere
         )
+        replaced["unevaluatedItems"] = unevaluated(deadline, keys=False)
     return {
         name: _timed(replaced.get(name, keyword), deadline, nullable)
         for name, keyword in keywords.items()
@@ -348,17 +296,6 @@ def _first_missing(names: Any, instance: Any, deadline: Deadline) -> Any:
     return _ALL_THERE
 
 
-_REPR = reprlib.Repr()
-(_REPR.maxlevel, _REPR.maxstring, _REPR.maxlong, _REPR.maxother) = (40, 200, 200, 200)
-_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = 40
-
-
-def _short(value: Any) -> str:
-    """``repr(value)`` up to 60 characters, made without writing the whole of a big value."""
-    text = _REPR.repr(value)
-    return text if len(text) <= 60 else text[:59] + "…"
-
-
 def json_start(value: Any, limit: int = 60) -> str:
     """``value`` as JSON up to ``limit`` characters, made piece by piece (a value from the
     description may be megabytes long); one holding an int too long to write: its repr."""
@@ -369,5 +306,5 @@ def json_start(value: Any, limit: int = 60) -> str:
             if len(text) > limit:
                 return text[: limit - 1] + "…"
     except ValueError:
-        return _short(value)
+        return short(value)
     return text

@@ -79,11 +79,13 @@ def parse_text(data: bytes, pure_yaml_bytes: int = YAML_PURE_BYTES) -> Parsed:
         if len(data) > pure_yaml_bytes:
             return "pure yaml", ""
         loader = yaml.SafeLoader
-    loader = _bounded(loader)
+    loader = _bounded(loader, len(data) + MAX_ALIAS_VALUES)
     try:
         document = yaml.load(data, Loader=loader)  # a safe loader (C or Python)
     except RecursionError:
         return "deep", ""
+    except _TooManyMerged:
+        return "aliases", ""
     except yaml.YAMLError:
         return "neither", json_error
     except ValueError as exc:
@@ -182,14 +184,30 @@ class _NotJsonNumber(ValueError):
 MAX_INT_TEXT = 4_300  # characters of a YAML integer: Python's limit on int("...") in base 10
 
 
-def _bounded(loader: Any) -> Any:
+class _TooManyMerged(Exception):
+    """Merge keys (``<<: *a``) copy more pairs than the alias budget allows."""
+
+
+def _bounded(loader: Any, budget: int) -> Any:
     """``loader`` with YAML integers bounded by their text, in every base: ``0xfff…`` passed
     Python's limit (it counts base 10 only), and YAML 1.1's base 60 (``1:1:…:1``) costs time
-    quadratic in its length (0.88 MB took 54 s)."""
+    quadratic in its length (0.88 MB took 54 s); and with merge keys (``<<: *a``) bounded:
+    PyYAML copies the merged pairs into each mapping as it builds it, before ``expanded_size``
+    can look (one anchor of 5,000 keys merged 5,000 times: 138 KB, 50 s and 850 MB). The pairs
+    merged in all, and their keys' and scalar values' characters (``expanded_size``'s weights),
+    may come to ``budget``; past it, _TooManyMerged, before the next mapping is built."""
     import yaml
 
     class Bounded(loader):
-        pass
+        merged = 0
+
+        def flatten_mapping(self, node: Any) -> None:
+            own = sum(1 for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge")
+            super().flatten_mapping(node)
+            for key, value in node.value[: len(node.value) - own]:  # the merged pairs, first
+                self.merged += _node_weight(key) + _node_weight(value)
+            if self.merged > budget:
+                raise _TooManyMerged
 
     def integer(constructor: Any, node: Any) -> Any:
         if len(str(node.value)) > MAX_INT_TEXT:
@@ -198,6 +216,13 @@ def _bounded(loader: Any) -> Any:
 
     Bounded.add_constructor("tag:yaml.org,2002:int", integer)
     return Bounded
+
+
+def _node_weight(node: Any) -> int:
+    """A YAML node's share of ``expanded_size``: one, and a scalar's characters (a container
+    merged is shared, and counted by ``expanded_size`` once it is built)."""
+    value = node.value
+    return 1 + len(value) if isinstance(value, str) else 1
 
 
 def _no_constant(name: str) -> Any:
