@@ -123,6 +123,11 @@ def _skeletons(secrets: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(sorted((b for b in bones if len(b) >= MIN_SKELETON), key=len, reverse=True))
 
 
+def _fewest(bones: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """``bones`` without those that hold another (a text holds one if it holds the other)."""
+    return tuple(b for b in bones if not any(o != b and o in b for o in bones))
+
+
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
     """``text`` with each span masked as ``***``; in UTF-16 or UTF-32 read byte by byte (a span
     holding NUL), as ``***`` in that width, so that the text still decodes."""
@@ -159,7 +164,8 @@ class Needles:
     byte texts: their anchors grouped, so a text that holds none costs a few substring tests."""
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
-        self._bones = _skeletons(_long(secrets))  # found with things between characters
+        # found with things between characters; a skeleton holding another is found with it
+        self._bones = _fewest(_skeletons(_long(secrets)))
         groups: dict[tuple[bytes, ...], list[str]] = {}
         for form in _long(secrets):
             groups.setdefault(_byte_anchors(form), []).append(_as_latin1(form))
