@@ -71,3 +71,13 @@ def test_a_merge_key_bomb_over_a_megabyte_is_refused_by_the_child() -> None:
     padding = "x-pad: '" + "p" * CHILD_BYTES + "'\n"
     data = (merge_bomb(3_000, 3_000) + padding).encode()
     assert within(HANG, lambda: parse_elsewhere(data)) == ("aliases", "")
+
+
+def test_one_mapping_merged_many_times_in_one_list_is_refused() -> None:
+    """break9: ``<<: [*a, *a, ...]`` leaves K pairs (PyYAML drops the repeated keys) after
+    N x K work: counted before it is done."""
+    keys, times = 1_000, 100_000
+    text = "x-a: &a {" + ", ".join(f"k{i}: 1" for i in range(keys)) + "}\n"
+    text += "x-m: {<<: [" + ", ".join(["*a"] * times) + "]}\n"
+    assert len(text) < 500_000
+    assert within(HANG, lambda: parse_text(text.encode())) == ("aliases", "")

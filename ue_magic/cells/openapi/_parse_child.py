@@ -203,6 +203,15 @@ def _bounded(loader: Any, budget: int) -> Any:
 
         def flatten_mapping(self, node: Any) -> None:
             own = sum(1 for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge")
+            # the work of merging, before PyYAML drops the keys merged twice: ``<<: [*a] * N``
+            # merges N times what ``a`` holds, however few pairs are left
+            for key, value in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    parts = value.value if isinstance(value, yaml.SequenceNode) else [value]
+                    for part in parts:  # a mapping's pairs, each time it is merged
+                        self.merged += len(part.value) if isinstance(part.value, list) else 1
+                    if self.merged > budget:
+                        raise _TooManyMerged
             super().flatten_mapping(node)
             for key, value in node.value[: len(node.value) - own]:  # the merged pairs, first
                 self.merged += _node_weight(key) + _node_weight(value)
