@@ -20,16 +20,20 @@ fails loudly (and by name) instead of silently dropping a safeguard:
   h11's buffer, so the connection is not reused and they are never read as the next request's
   answer. Without them nothing is done (httpcore still drops an idle connection that turns
   readable).
-- ``become`` / ``Response.__class__``: the responses the client returns are ``ApiResponse``,
-  whose ``raise_for_status()`` message carries the API's reason; the object stays httpx's own.
+- ``become`` / ``Response.__class__`` and ``Request.__class__``: the responses the client returns
+  are ``ApiResponse``, whose ``raise_for_status()`` message carries the API's reason, and a kept
+  answer's requests are ``KeptRequest``, whose repr hides a URL's password; each object stays
+  httpx's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+
+_Http = TypeVar("_Http", httpx.Request, httpx.Response)
 
 __all__ = [
     "become",
@@ -89,7 +93,8 @@ def replace_body(response: httpx.Response, content: bytes) -> None:
     response.__dict__.pop("_text", None)
 
 
-def become(response: httpx.Response, cls: type[httpx.Response]) -> httpx.Response:
-    """``response`` as an instance of ``cls`` (a subclass adding methods only)."""
-    response.__class__ = cls
-    return response
+def become(instance: _Http, cls: type[_Http]) -> _Http:
+    """``instance`` (a response or a request) as an instance of ``cls``, a subclass that adds
+    or changes methods only."""
+    instance.__class__ = cls
+    return instance

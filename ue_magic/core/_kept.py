@@ -31,7 +31,7 @@ import httpx
 from .._constants import BEARER_MASK
 from ._echo_decoded import mask_decoded
 from ._forms import Needles, scrub, scrub_bytes, secret_forms
-from ._httpx_private import replace_body
+from ._httpx_private import become, replace_body
 from ._media import settle_encoding
 from ._visible import visible
 from .credentials import without_password
@@ -128,7 +128,7 @@ def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
 def _shown_safely(request: httpx.Request) -> None:
     """The request as a ``KeptRequest`` (the same object and fields; only its repr differs)."""
     if type(request) is httpx.Request:
-        request.__class__ = KeptRequest
+        become(request, KeptRequest)
 
 
 def _joined(items: list[tuple[str, str]]) -> bytes:
