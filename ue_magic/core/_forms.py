@@ -26,7 +26,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from ._gaps import MIN_SKELETON, skeleton, skeleton_spans
+from ._gaps import MIN_SKELETON, plain_skeleton, skeleton, skeleton_spans
 
 __all__ = ["Needles", "scrub", "scrub_bytes", "secret_forms"]
 
@@ -95,8 +95,8 @@ def scrub(text: str, *secrets: str) -> str:
         text = _pattern(found).sub(_MASK, text)
     bones = _skeletons(_long(secrets))
     if bones:  # split by what a server puts between characters (``_gaps``)
-        whole = skeleton(text)
-        hits = tuple(bone for bone in bones if bone in whole)
+        whole, plain = skeleton(text), plain_skeleton(text)
+        hits = tuple(bone for bone in bones if bone in whole or bone in plain)
         if hits:
             text = _masked(text, skeleton_spans(text, hits))
     for secret in secrets:
@@ -120,7 +120,18 @@ def _skeletons(secrets: tuple[str, ...]) -> tuple[bytes, ...]:
     """The skeletons (``_gaps``) of the secrets' spellings that are long enough to look for,
     longest first, each once."""
     bones = {skeleton(secret) for secret in secrets if secret}
-    return tuple(sorted((b for b in bones if len(b) >= MIN_SKELETON), key=len, reverse=True))
+    # digits alone (the hex of a short numeric secret) are too common: found only whole
+    wanted = (b for b in bones if len(b) >= MIN_SKELETON and not b.isdigit())
+    return tuple(sorted(wanted, key=len, reverse=True))
+
+
+def _in_either(data: bytes, bones: tuple[bytes, ...]) -> bool:
+    """Whether a reading of ``data`` (``_gaps``: constructs out, or not) holds one of ``bones``."""
+    whole = skeleton(data)
+    if any(bone in whole for bone in bones):
+        return True
+    plain = plain_skeleton(data)
+    return any(bone in plain for bone in bones)
 
 
 def _fewest(bones: tuple[bytes, ...]) -> tuple[bytes, ...]:
@@ -144,7 +155,7 @@ def scrub_bytes(data: bytes, secrets: tuple[str, ...]) -> bytes:
     lowered = data.lower()
     if not any(_anchored(_byte_anchors(s), lowered) for s in secrets if s):
         bones = _skeletons(_long(secrets))  # a secret split by what is put between characters
-        if not bones or not any(bone in skeleton(data) for bone in bones):
+        if not bones or not _in_either(data, bones):
             return data
     as_bytes = (_as_latin1(s) for s in secrets if s)
     text = data.decode("latin-1")
@@ -188,8 +199,7 @@ class Needles:
             return True
         if not self._bones:
             return False
-        whole = skeleton(data)
-        return any(bone in whole for bone in self._bones)
+        return _in_either(data, self._bones)
 
     def _in(self, data: bytes) -> bool:
         lowered = data.lower()

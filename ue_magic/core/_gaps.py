@@ -17,9 +17,9 @@ matched from its start only), so a hostile text cannot make the search slow.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from array import array
 
-__all__ = ["MIN_SKELETON", "may_have_constructs", "skeleton", "skeleton_spans"]
+__all__ = ["MIN_SKELETON", "may_have_constructs", "plain_skeleton", "skeleton", "skeleton_spans"]
 
 MIN_SKELETON = 12  # characters: a spelling with fewer letters and digits is only found whole
 
@@ -29,20 +29,31 @@ _ESCAPE = r"(?:[uU][0-9A-Fa-f]{4}|[xX][0-9A-Fa-f]{2}|U[0-9A-Fa-f]{8}|[0-7]{1,3}|
 _AMPERSAND = rf"(?:&|{_BACKSLASHES}[uU]0026|%26)"
 _OPEN = rf"(?:<|{_BACKSLASHES}[uU]003[cC]|%3[cC]|&lt;|&#0*60;|&#[xX]0*3[cC];)"
 _CLOSE = rf"(?:>|{_BACKSLASHES}[uU]003[eE]|%3[eE]|&gt;|&#0*62;|&#[xX]0*3[eE];)"
+# ESC as a JSON, Python, C, HTML or URL text writes it, or as a caret (^[), and C1's CSI
+_ESC = (
+    rf"(?:\x1b|\x9b|{_BACKSLASHES}(?:[uU]001[bB]|[xX]1[bB]|033|e)|%1[bB]"
+    r"|&#0*27;|&#[xX]0*1[bB];|\^\[)"
+)
+_CSI = r"(?:\[|%5[bB])?[0-9;?]{0,32}[ -/]{0,4}[@-~]"  # a control sequence's body
+_OSC = r"\][^\x07\x1b]{0,256}(?:\x07|\x1b\\)?"  # an operating system command's
 _CONSTRUCT = "|".join(
     [
-        rf"{_OPEN}[/!?]?[A-Za-z][^<>\n]{{0,64}}?{_CLOSE}",  # a tag: <br>, </p>, \u003cbr\u003e
+        # first: its ESC is also an escape or a reference, which would leave the rest (0m)
+        rf"{_ESC}(?:{_OSC}|{_CSI})",
+        # a tag with no attributes (<br>, </p>, <wbr/>, \u003cbr\u003e): one with attributes
+        # is kept, letters and all (a token in its href is found as it is)
+        rf"{_OPEN}/?[A-Za-z][A-Za-z0-9]{{0,9}}[ \t]*/?{_CLOSE}",
         rf"{_AMPERSAND}(?:#[0-9]{{1,7}}|#[xX][0-9A-Fa-f]{{1,6}}|[A-Za-z][A-Za-z0-9]{{1,31}});",
         # %20, %2520 (encoded twice), and one that a wrapped line splits (%\n3D)
         rf"%(?:{_WRAP}2{_WRAP}5)*{_WRAP}[0-9A-Fa-f]{_WRAP}[0-9A-Fa-f]",
         rf"{_BACKSLASHES}{_ESCAPE}",  # \n \u2028 \x0b \012, and \\n in a repr
-        r"\x1b(?:\[[0-9;?]{0,32}[ -/]{0,4}[@-~]|\][^\x07\x1b]{0,256}(?:\x07|\x1b\\)?)",
+        r"U\+[0-9A-Fa-f]{4}",  # U+000A, as a text names a character
     ]
 )
 _CONSTRUCTS = re.compile(_CONSTRUCT)
 _CONSTRUCTS_BYTES = re.compile(_CONSTRUCT.encode("ascii"))
-_STARTS = re.compile(r"[\\%&<\x1b]")
-_STARTS_BYTES = re.compile(rb"[\\%&<\x1b]")
+_STARTS = re.compile(r"[\\%&<\x1b\x9b]|U\+|\^\[")
+_STARTS_BYTES = re.compile(rb"[\\%&<\x1b\x9b]|U\+|\^\[")
 _ALNUM = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _NOT_ALNUM = bytes(b for b in range(256) if b not in _ALNUM)
 _RUN = re.compile(r"[A-Za-z0-9]+")
@@ -65,38 +76,43 @@ def skeleton(text: str | bytes) -> bytes:
     return data.translate(None, _NOT_ALNUM).lower()
 
 
-def skeleton_spans(text: str, found: tuple[bytes, ...]) -> list[tuple[int, int]]:
-    """Where in ``text`` each skeleton of ``found`` is, from its first character to its last:
-    ``[(start, end), ...]`` in order, overlapping ones merged."""
-    whole = skeleton(text).decode("ascii")
-    wanted: list[tuple[int, int]] = []
-    for each in found:
-        start = whole.find(each.decode("ascii"))
-        while start != -1:
-            wanted.append((start, start + len(each)))
-            start = whole.find(each.decode("ascii"), start + 1)
-    wanted.sort()
-    return _merge([(_at(text, start), _at(text, end - 1) + 1) for start, end in wanted])
+def plain_skeleton(text: str | bytes) -> bytes:
+    """The letters and digits of ``text`` (ASCII), lower-cased, nothing taken out: the second
+    reading, for a construct that swallowed a secret's first letters (``100%\n3f...`` read as
+    ``%3F``, ``\\t`` before a token starting with ``t``)."""
+    data = text.encode("ascii", "ignore") if isinstance(text, str) else text
+    return data.translate(None, _NOT_ALNUM).lower()
 
 
-def _at(text: str, index: int) -> int:
-    """The place in ``text`` of the skeleton's character ``index``."""
-    count = 0
-    for run_start, run_end in _runs(text):
-        if count + run_end - run_start > index:
-            return run_start + index - count
-        count += run_end - run_start
-    return len(text)
+def skeleton_spans(text: str, bones: tuple[bytes, ...]) -> list[tuple[int, int]]:
+    """Where in ``text`` each of ``bones`` is, in either reading (``skeleton``,
+    ``plain_skeleton``), from its first character to its last: ``[(start, end), ...]`` in
+    order, overlapping ones merged. One pass over the text per reading (a map of each skeleton
+    character's place), so many echoes cost no more than one."""
+    spans: list[tuple[int, int]] = []
+    for constructs in (True, False):
+        whole, places = _reading(text, constructs)
+        for bone in bones:
+            wanted = bone.decode("ascii")
+            start = whole.find(wanted)
+            while start != -1:
+                spans.append((places[start], places[start + len(wanted) - 1] + 1))
+                start = whole.find(wanted, start + len(wanted))
+    return _merge(sorted(spans))
 
 
-def _runs(text: str) -> Iterator[tuple[int, int]]:
-    """The runs of letters and digits of ``text`` that are not inside a construct."""
-    constructs = [m.span() for m in _CONSTRUCTS.finditer(text)] if may_have_constructs(text) else []
+def _reading(text: str, constructs: bool) -> tuple[str, array[int]]:
+    """A skeleton of ``text`` (constructs taken out or not) and each of its characters' place."""
+    places: array[int] = array("q")
+    pieces: list[str] = []
+    cut = [m.span() for m in _CONSTRUCTS.finditer(text)] if constructs else []
     at = 0
-    for start, end in [*constructs, (len(text), len(text))]:
+    for start, end in [*cut, (len(text), len(text))]:
         for run in _RUN.finditer(text, at, start):
-            yield run.span()
+            pieces.append(run.group())
+            places.extend(range(*run.span()))
         at = max(at, end)
+    return "".join(pieces).lower(), places
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
