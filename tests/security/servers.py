@@ -144,3 +144,9 @@ def token_answer(conn: socket.socket, token: str, **extra: object) -> None:
         200,
         {"access_token": token, "token_type": "Bearer", "expires_in": 3600, **extra},
     )
+
+
+def live_token(ip: Any) -> str:
+    """The token of ``ip``'s login, read in the kernel as a user would (``ue_magic.client()``)."""
+    assert ip.run_cell("import ue_magic\n_t = ue_magic.client().token_manager.get_token()").success
+    return ip.user_ns.pop("_t")

@@ -21,7 +21,7 @@ from urllib.parse import unquote_plus
 import pytest
 from IPython.utils.capture import capture_output
 
-from tests.security.servers import Seen, answer, api_of, serving
+from tests.security.servers import Seen, answer, api_of, live_token, serving
 from tests.security.test_token_answers import SECRET, creds_for
 from ue_magic import TokenManager
 from ue_magic.core._forms import Needles, scrub, secret_forms
@@ -141,10 +141,7 @@ def test_an_answer_that_echoes_the_token_split_by_a_gap_is_masked(
     if kind == "text" and gap.startswith("JSON"):
         pytest.skip("a JSON escape in a text answer is not a gap to its reader")
     with api_of(ip, monkeypatch, echo_token(gap, kind)):
-        assert ip.run_cell(
-            "import ue_magic\n_t = ue_magic.client().token_manager.get_token()"
-        ).success
-        token = ip.user_ns.pop("_t")
+        token = live_token(ip)
         save = tmp_path / "answer.out"
         with capture_output() as captured:
             ip.run_line_magic("ue_call", f"GET /x -o got --save {save}")
@@ -178,10 +175,7 @@ def test_a_header_that_echoes_split_by_spaces_is_masked_in_log_records(
 
     caplog.set_level(logging.DEBUG)
     with api_of(ip, monkeypatch, respond):
-        assert ip.run_cell(
-            "import ue_magic\n_t = ue_magic.client().token_manager.get_token()"
-        ).success
-        token = ip.user_ns.pop("_t")
+        token = live_token(ip)
         with capture_output():
             ip.run_line_magic("ue_call", "GET /x")
     assert any("x-echo" in r.getMessage().lower() for r in caplog.records)

@@ -17,7 +17,7 @@ import pytest
 from IPython.utils.capture import capture_output
 
 from tests.security.reach import secret_forms
-from tests.security.servers import Seen, answer, api_of, serving
+from tests.security.servers import Seen, answer, api_of, live_token, serving
 from tests.security.test_token_answers import SECRET, creds_for
 from ue_magic import TokenManager
 from ue_magic.errors import TokenError
@@ -84,10 +84,7 @@ def test_an_answer_that_echoes_the_token_wrapped_is_masked(
     ip: Any, monkeypatch: pytest.MonkeyPatch, kind: str, tmp_path: Any
 ) -> None:
     with api_of(ip, monkeypatch, echo_token(kind)):
-        assert ip.run_cell(
-            "import ue_magic\n_t = ue_magic.client().token_manager.get_token()"
-        ).success
-        token = ip.user_ns.pop("_t")
+        token = live_token(ip)
         save = tmp_path / "answer.out"
         with capture_output() as captured:
             ip.run_line_magic("ue_call", f"GET /x -o got --save {save}")
