@@ -68,3 +68,17 @@ def test_a_numeric_secret_s_hex_is_not_looked_for_across_gaps() -> None:
     body = b'{"series": [3.1, 3.2, 3.3, 3.4, 3.5, 3.6, 3.7, 3.8], "n": [31, 32, 33, 34, 35]}'
     assert not Needles(secret_forms("12345678")).in_bytes(body)
     assert scrub(body.decode(), *secret_forms("12345678")) == body.decode()
+
+
+def test_a_text_found_clean_is_remembered_but_never_one_that_holds_a_secret() -> None:
+    needles = Needles(secret_forms(TOKEN))
+    clean = b"Host: api\0Accept: application/json"
+    gapped = ("x " + " ".join(TOKEN[i : i + 5] for i in range(0, len(TOKEN), 5))).encode()
+    for _ in range(3):  # asked again and again, as every request's headers are
+        assert not needles.in_bytes(clean)
+        assert needles.in_bytes(TOKEN.encode())
+        assert needles.in_bytes(gapped)
+    for n in range(300):  # past what is remembered: forgotten, still answered right
+        assert not needles.in_bytes(b"page=%d" % n)
+        assert needles.in_bytes(b"page=%d&t=" % n + TOKEN.encode())
+    assert needles.in_bytes(bytearray(gapped)) and not needles.in_bytes(bytearray(clean))

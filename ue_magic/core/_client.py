@@ -44,7 +44,7 @@ from ..errors import (
     OriginError,
     UsageEngineError,
 )
-from ._http import DEFAULT_MAX_BYTES, Budget, http_client
+from ._http import DEFAULT_MAX_BYTES, Budget, http_client, reads_seen
 from ._kept import forget_echoed_cookies, keep, mask_request
 from ._oauth import scrub, secret_forms
 from ._outgoing import refuse_secrets
@@ -168,6 +168,7 @@ class UsageEngineClient:
             headers={"User-Agent": _user_agent(), "Accept": "application/json"},
             event_hooks={"request": [self._counters.request_sent]},
         )
+        self._reads_seen = reads_seen(self._http)
 
     # -- URLs ------------------------------------------------------------------------------------
     def resolve_url(self, url: str | httpx.URL) -> httpx.URL:
@@ -350,15 +351,18 @@ class UsageEngineClient:
             return DeferredError(ClientClosedError, CLOSED_CLIENT)
         budget = Budget.start(request, max_bytes)
         interrupted = False
-        written = _Written(request.extensions.get("trace"))
-        request.extensions["trace"] = written
+        written = None
+        if not self._reads_seen:  # a transport of the caller's: told by httpx's trace instead
+            written = _Written(request.extensions.get("trace"))
+            request.extensions["trace"] = written
         try:
             with budget.running():
                 return self._http.send(request, auth=self._auth)
         except AnswerTooLargeError as exc:
             return DeferredError(AnswerTooLargeError, str(exc), reason="answered too much")
         except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as exc:
-            return self._problem(exc, request, budget, written.written)
+            whole = budget.answering or (written is not None and written.written)
+            return self._problem(exc, request, budget, whole)
         except RuntimeError:
             if not self._http.is_closed:  # not httpx's "client has been closed": a bug, keep it
                 raise
@@ -367,7 +371,8 @@ class UsageEngineClient:
             interrupted = True
         finally:
             mask_request(request)
-            written.restore(request)
+            if written is not None:
+                written.restore(request)
         assert interrupted
         raise KeyboardInterrupt  # outside ``except``: no context, no frame that held the token
 

@@ -26,7 +26,7 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from ._gaps import MIN_SKELETON, plain_skeleton, skeleton, skeleton_spans
+from ._gaps import MIN_SKELETON, may_have_constructs, plain_skeleton, skeleton, skeleton_spans
 
 __all__ = ["Needles", "scrub", "scrub_bytes", "secret_forms"]
 
@@ -126,12 +126,28 @@ def _skeletons(secrets: tuple[str, ...]) -> tuple[bytes, ...]:
 
 
 def _in_either(data: bytes, bones: tuple[bytes, ...]) -> bool:
-    """Whether a reading of ``data`` (``_gaps``: constructs out, or not) holds one of ``bones``."""
-    whole = skeleton(data)
-    if any(bone in whole for bone in bones):
-        return True
+    """Whether a reading of ``data`` (``_gaps``: constructs out, or not) holds one of ``bones``
+    (longest first). The plain reading is the longer one (taking constructs out only shortens
+    it), and the same as the other when ``data`` has no construct: most texts read once, and
+    only for the bones that fit."""
     plain = plain_skeleton(data)
-    return any(bone in plain for bone in bones)
+    fitting = _fitting(bones, len(plain))
+    if not fitting:
+        return False
+    if any(bone in plain for bone in fitting):
+        return True
+    if not may_have_constructs(data):
+        return False
+    whole = skeleton(data)
+    return any(bone in whole for bone in fitting)
+
+
+def _fitting(bones: tuple[bytes, ...], size: int) -> tuple[bytes, ...]:
+    """``bones`` (longest first) from the first that a skeleton of ``size`` can hold."""
+    for at, bone in enumerate(bones):
+        if len(bone) <= size:
+            return bones[at:]
+    return ()
 
 
 def _fewest(bones: tuple[bytes, ...]) -> tuple[bytes, ...]:
@@ -168,6 +184,8 @@ def _long(secrets: tuple[str, ...]) -> tuple[str, ...]:
 
 
 _SHORT = 512  # bytes: a text this short is ruled out by one search (``Needles._any_first``)
+_REMEMBERED = 1024  # bytes: a text this short found to hold no secret is remembered so
+_REMEMBER_MOST = 64  # texts: then forgotten all at once
 
 
 class Needles:
@@ -188,6 +206,9 @@ class Needles:
         # one search for any first anchor: quicker than a test each on a short text (a URL
         # and headers, a small answer), slower on a long one (the engine tries each in turn)
         self._any_first = re.compile(b"|".join(re.escape(first) for first in firsts))
+        # short texts that hold none, as the headers every request and answer repeat (the same
+        # host, agent, token): found in them once; never a text that holds one
+        self._clean: dict[bytes, None] = {}
 
     def __bool__(self) -> bool:
         return bool(self._groups)
@@ -195,11 +216,15 @@ class Needles:
     def in_bytes(self, data: bytes) -> bool:
         """Whether ``data`` (read as Latin-1, the secrets as UTF-8) holds one of the secrets,
         also with anything between its characters that a server puts there (``_gaps``)."""
-        if self._in(data):
-            return True
-        if not self._bones:
+        short = len(data) <= _REMEMBERED and type(data) is bytes
+        if short and data in self._clean:
             return False
-        return _in_either(data, self._bones)
+        found = self._in(data) or (bool(self._bones) and _in_either(data, self._bones))
+        if short and not found:
+            if len(self._clean) >= _REMEMBER_MOST:
+                self._clean.clear()  # one step, safe with other threads (a dict's is atomic)
+            self._clean[data] = None
+        return found
 
     def _in(self, data: bytes) -> bool:
         lowered = data.lower()

@@ -53,16 +53,23 @@ _CONSTRUCT = "|".join(
 _CONSTRUCTS = re.compile(_CONSTRUCT)
 _CONSTRUCTS_BYTES = re.compile(_CONSTRUCT.encode("ascii"))
 _STARTS = re.compile(r"[\\%&<\x1b\x9b]|U\+|\^\[")
-_STARTS_BYTES = re.compile(rb"[\\%&<\x1b\x9b]|U\+|\^\[")
+_STARTERS = b"\\%&<\x1b\x9b"
+# what a construct starts with, and the second characters of U+ and ^[
+_NOT_STARTS = bytes(b for b in range(256) if b not in _STARTERS + b"+[")
 _ALNUM = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _NOT_ALNUM = bytes(b for b in range(256) if b not in _ALNUM)
 _RUN = re.compile(r"[A-Za-z0-9]+")
 
 
 def may_have_constructs(text: str | bytes) -> bool:
-    """Whether ``text`` holds a character a construct starts with (a quick test)."""
-    starts = _STARTS_BYTES if isinstance(text, bytes) else _STARTS
-    return starts.search(text) is not None  # type: ignore[arg-type]
+    """Whether ``text`` holds a character a construct starts with (a quick test: for bytes,
+    one deletion of every other byte, quicker than a search)."""
+    if isinstance(text, str):
+        return _STARTS.search(text) is not None
+    found = text.translate(None, _NOT_STARTS)
+    if not found:
+        return False  # most texts
+    return bool(found.translate(None, b"+[")) or b"U+" in text or b"^[" in text
 
 
 def skeleton(text: str | bytes) -> bytes:

@@ -38,6 +38,7 @@ from ._httpx_private import (
     bound_decoder,
     h11_state,
     pool_backends,
+    pools,
     replace_jar,
     set_pool_backend,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Budget",
     "bound_answer",
     "http_client",
+    "reads_seen",
     "size_text",
 ]
 
@@ -76,6 +78,9 @@ class Budget(dict):  # type: ignore[type-arg,unused-ignore]
         self.max_bytes = max_bytes
         self._clock = clock
         self.deadline = None if seconds is None else clock() + seconds
+        # the answer began to be read, so the whole request was written (httpcore reads only
+        # then): set by ``_DeadlineStream``, under a client whose reads it sees (``reads_seen``)
+        self.answering = False
 
     @classmethod
     def start(
@@ -124,14 +129,19 @@ class Budget(dict):  # type: ignore[type-arg,unused-ignore]
 _RUNNING: ContextVar[Budget | None] = ContextVar("ue_magic_budget", default=None)
 
 
-def _cut(timeout: float | None) -> float | None:
+def _cut(timeout: float | None, reading: bool = False) -> float | None:
     """``timeout`` cut to what the running request's budget has left; past it, ReadTimeout.
+    ``reading``: for a read (the budget notes that the answer is being read).
 
     Called for every socket read and write: one clock reading, as ``expired`` and ``left``
     would be two.
     """
     budget = _RUNNING.get()
-    if budget is None or budget.deadline is None:
+    if budget is None:
+        return timeout
+    if reading:
+        budget.answering = True
+    if budget.deadline is None:
         return timeout
     left = budget.deadline - budget._clock()
     if left <= 0:
@@ -147,7 +157,7 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _cut(timeout))
+        return self._stream.read(max_bytes, _cut(timeout, reading=True))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._stream.write(buffer, _cut(timeout))
@@ -222,6 +232,14 @@ def _bound_reads(client: httpx.Client) -> None:
             backend, _DeadlineBackend
         ):
             set_pool_backend(pool, _DeadlineBackend(backend))
+
+
+def reads_seen(client: httpx.Client) -> bool:
+    """Whether every transport of ``client`` reads through ``_DeadlineBackend`` (so a
+    request's ``Budget.answering`` says whether its answer began to be read)."""
+    backends = [backend for _, backend in pool_backends(client)]
+    every = len(backends) == len(pools(client))  # a transport without a pool: not seen
+    return every and all(isinstance(backend, _DeadlineBackend) for backend in backends)
 
 
 class BoundedStream(httpx.SyncByteStream):

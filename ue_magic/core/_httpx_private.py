@@ -40,16 +40,22 @@ __all__ = [
     "bound_decoder",
     "h11_state",
     "pool_backends",
+    "pools",
     "replace_body",
     "replace_jar",
     "set_pool_backend",
 ]
 
 
+def pools(client: httpx.Client) -> list[Any]:
+    """The connection pool of each of the client's transports (None for one without)."""
+    transports = [client._transport, *client._mounts.values()]
+    return [getattr(transport, "_pool", None) for transport in transports if transport]
+
+
 def pool_backends(client: httpx.Client) -> Iterator[tuple[Any, Any]]:
     """(connection pool, its network backend) of each of the client's transports that has one."""
-    for transport in [client._transport, *client._mounts.values()]:
-        pool = getattr(transport, "_pool", None)
+    for pool in pools(client):
         backend = getattr(pool, "_network_backend", None)
         if backend is not None:
             yield pool, backend

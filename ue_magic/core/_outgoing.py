@@ -101,13 +101,16 @@ def refuse_secrets(request: httpx.Request, own: _Login | None = None) -> None:
     secret, every = _needles(key)
     raw = request.headers.raw
     url = str(request.url).encode("utf-8", "replace")
-    # joined by NUL, which neither a URL nor a header value holds: not a line break (a break
-    # makes the search look again with the breaks taken out) and no secret across two parts
-    outside = b"\0".join([url, *(v for n, v in raw if n.lower() != b"authorization")])
+    # joined by NUL, which no header value holds: not a line break (a break makes the search
+    # look again with the breaks taken out) and no secret across two values; the URL apart, as
+    # it changes from request to request and the headers mostly do not (``Needles`` remembers)
+    headers = b"\0".join(v for n, v in raw if n.lower() != b"authorization")
     authorization = b"\0".join(v for n, v in raw if n.lower() == b"authorization")
     body = _body(request)
-    if every.in_bytes(outside):
-        where, data = ("URL", url) if every.in_bytes(url) else ("headers", outside)
+    if every.in_bytes(url):
+        where, data = "URL", url
+    elif every.in_bytes(headers):
+        where, data = "headers", headers
     elif authorization and secret.in_bytes(authorization):
         where, data = "Authorization header", authorization
     elif body and every.in_bytes(body):
