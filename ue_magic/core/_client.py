@@ -322,10 +322,10 @@ class UsageEngineClient:
             )
         finally:
             mask_request(request)  # also when a token error or a connection error ends it
-            forget_echoed_cookies(self._http.cookies, self.token_manager._known_values())
+            forget_echoed_cookies(self._http.cookies, self.token_manager._answer_values())
         outcome = done.outcome
         if isinstance(outcome, httpx.Response):
-            keep(outcome, self.token_manager._known_values())
+            keep(outcome, self.token_manager._answer_values())
         if isinstance(outcome, DeferredError):
             raise outcome.exception(done.attempts)
         if done.too_long is not None:
