@@ -24,7 +24,8 @@ What a kept answer shows at the prompt is terminal-safe too: its reason phrase (
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from http.cookiejar import Cookie
 
 import httpx
 
@@ -72,14 +73,27 @@ def keep(response: httpx.Response, tokens: Iterable[str]) -> httpx.Response:
 
 
 def forget_echoed_cookies(cookies: httpx.Cookies, tokens: Iterable[str]) -> None:
-    """Drop the cookies whose name or value holds a token (a server set it from the header),
-    so the jar does not keep the token nor send it back in the ``Cookie`` header."""
+    """Drop the cookies that hold a token anywhere (a server set it from the header): name,
+    value, path, domain, port, comment, comment URL or an attribute the jar does not know, so
+    the jar neither keeps the token nor sends it back in the ``Cookie`` header."""
     texts = [token for token in tokens if token]
     for cookie in list(cookies.jar):
-        parts = (cookie.name, cookie.value or "")
+        parts = list(_cookie_texts(cookie))
         # as in ``scrub``: a text shorter than 8 characters only counts when whole
         if any(scrub(part, *texts) != part for part in parts):
             cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+
+def _cookie_texts(cookie: Cookie) -> Iterator[str]:
+    """Every text a cookie holds: its attributes, and the names and values of those the jar
+    does not know (kept in ``_rest``)."""
+    for key, value in vars(cookie).items():
+        if isinstance(value, str):
+            yield value
+        elif key == "_rest" and isinstance(value, dict):
+            for name, text in value.items():
+                yield str(name)
+                yield "" if text is None else str(text)
 
 
 def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
