@@ -127,16 +127,33 @@ def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
         # masked body must be the one every reader sees, .json() and .text included
         replace_body(response, masked)
     response.stream = httpx.ByteStream(masked)  # drops httpcore's stream and its request copy
-    finder = _finder(needles)
     items = response.headers.multi_items()
+    finder = _finder(needles)
     if finder is not None and not finder.in_bytes(_joined(items)):
-        return  # most answers: one search of all the header values, none holds a token
-    for name, value in items:
-        if finder is not None and not finder.in_bytes(value.encode("latin-1", "replace")):
-            continue
-        masked_value = scrub(value, *needles)
-        if masked_value != value:
-            response.headers[name] = masked_value
+        return  # most answers: one search of the names and values, none holds a token
+    kept = _masked_across([(scrub(n, *needles), scrub(v, *needles)) for n, v in items], needles)
+    if kept != items:
+        response.headers = httpx.Headers(kept)
+
+
+def _masked_across(items: list[tuple[str, str]], needles: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``items`` with every header that holds part of a token split across headers (``x-a:
+    tok.ZZTO``, ``x-b: KENZZ...``) shown as ``***``."""
+    lines = [value for _, value in items]  # the values alone: a token split between them
+    joined = "\n".join(lines)
+    masked = scrub(joined, *needles)
+    if masked == joined:
+        return items
+    start = next(n for n, (a, b) in enumerate(zip(joined, masked, strict=False)) if a != b)
+    tail = next(
+        n for n, (a, b) in enumerate(zip(joined[::-1], masked[::-1], strict=False)) if a != b
+    )
+    end, at, kept = len(joined) - tail, 0, []
+    for line, item in zip(lines, items, strict=True):
+        touched = at < end and start < at + len(line)
+        kept.append((item[0], "***") if touched else item)
+        at += len(line) + 1
+    return kept
 
 
 def _shown_safely(request: httpx.Request) -> None:
@@ -146,9 +163,11 @@ def _shown_safely(request: httpx.Request) -> None:
 
 
 def _joined(items: list[tuple[str, str]]) -> bytes:
-    """The header values as one text, joined by NUL (which no header value holds: no token
-    found across two of them, and no line break that makes the search look again)."""
-    return b"\0".join(value.encode("latin-1", "replace") for _, value in items)
+    """The headers' values, then their names, as one text (a token may be in a name, or split
+    across two values)."""
+    values = "\n".join(value for _, value in items)
+    names = "\n".join(name for name, _ in items)
+    return f"{values}\n{names}".encode("latin-1", "replace")
 
 
 @functools.lru_cache(maxsize=64)
