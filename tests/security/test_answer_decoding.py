@@ -4,6 +4,7 @@ is not JSON is shown with a note saying so."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,12 @@ ANSWERS = {
     "/unknown": (CAFE.encode(), "application/json; charset=x-klingon"),
     "/text-unknown": ("Zürich".encode(), "text/plain; charset=x-klingon"),
     "/not-json": (b"<html>upstream timed out</html>", "application/json"),
+    # labelled plain application/json, starting as UTF-8 JSON does, but not UTF-8 JSON
+    "/utf16le": (CAFE.encode("utf-16-le"), "application/json"),
+    "/utf32be": (CAFE.encode("utf-32-be"), "application/json"),
+    "/bom": (CAFE.encode("utf-8-sig"), "application/json"),
+    "/cut": (b'{"name": "Caf', "application/json"),
+    "/surrogate": (b'["\xed\xa0\x80"]', "application/json"),
 }
 
 
@@ -60,3 +67,20 @@ def test_json_that_is_not_json_is_shown_with_a_note(shell: Any) -> None:
     body, text = call(shell, "/not-json")
     assert body == "<html>upstream timed out</html>"
     assert "says it is JSON (application/json) but it does not parse as JSON" in text
+
+
+@pytest.mark.parametrize("path", ["/utf16le", "/utf32be", "/bom"])
+def test_plain_json_in_another_unicode_encoding_is_read(shell: Any, path: str) -> None:
+    body, _ = call(shell, path)
+    assert body == {"name": "Café Zürich"}
+
+
+def test_plain_json_that_breaks_off_is_shown_as_text(shell: Any) -> None:
+    body, text = call(shell, "/cut")
+    assert body == '{"name": "Caf'
+    assert "does not parse as JSON" in text
+
+
+def test_an_encoded_surrogate_is_read_as_json_reads_it(shell: Any) -> None:
+    body, _ = call(shell, "/surrogate")
+    assert body == [json.loads(b'["\xed\xa0\x80"]')[0]] == ["\ud800"]

@@ -205,7 +205,8 @@ def call_once(
 ) -> Any:
     """One request: everything is checked before sending; the answer goes to ``_ue`` and -o.
 
-    ``page_counter`` makes what counts pages and items while --all-pages runs;
+    ``line_form``: the value is returned (and so decoded); a -q line whose value is not used
+    passes False. ``page_counter`` makes what counts pages and items while --all-pages runs;
     ``description`` (an ``openapi.Description``) names the date-time fields of a DataFrame.
     """
     spec = template.render(namespace)
@@ -244,8 +245,8 @@ def call_once(
             raise UsageEngineError(
                 "Interrupted (Ctrl-C) before the first page arrived; nothing was kept."
             ) from None
-        if counter is not None:
-            counter.finish(pages.summary())
+        if counter is not None:  # after Ctrl-C the error is the one line
+            counter.finish("" if pages.interrupted else pages.summary())
         elif pages.limited:  # even with -q: the list is incomplete
             print(pages.summary())
         if pages.interrupted:
@@ -258,7 +259,10 @@ def call_once(
             note = f"; -o {options.output} holds the {kept} page{'s' if kept > 1 else ''} before it"
     else:
         response = send_spec(client, spec, options)
-        body = stored = decode_body(response)
+        # decoded only when something reads it: not for a -q line whose value is thrown away
+        wanted = line_form or not options.quiet or options.output or options.frames
+        wanted = wanted or target is not None or response.is_error
+        body = stored = decode_body(response) if wanted else None
     namespace["_ue"] = response
     raises = response.is_error and not options.no_raise
     # as -o: a call that raises leaves the file as it was (a failing re-run loses no answer)

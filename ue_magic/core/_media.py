@@ -93,6 +93,12 @@ def settle_encoding(response: httpx.Response) -> None:
         response.encoding = "utf-8"
 
 
+_DECODER = json.JSONDecoder()  # what json.loads uses, without its look at the encoding
+# the first byte of a JSON text in UTF-8 without a byte order mark (UTF-16 and 32 start with NUL
+# or with NUL second, and json.loads finds those): an object, a list, a string
+_JSON_STARTS = (b"{", b"[", b'"')
+
+
 def _is_text_type(media: str) -> bool:
     return media.startswith("text/") or media.endswith("+xml") or media in _TEXT_TYPES
 
@@ -108,9 +114,13 @@ def decode_body(response: httpx.Response) -> object:
     content = response.content
     if not content:
         return None
-    media = media_type_of(response.headers)
+    content_type = response.headers.get("content-type", "")
+    if content_type == "application/json" and content[:1] in _JSON_STARTS:
+        with contextlib.suppress(ValueError, RecursionError):  # else as below: as text
+            return _DECODER.decode(content.decode("utf-8"))  # most answers: UTF-8 JSON
+    media = media_type(content_type)
     if is_json(media) or not media:
-        declared = codec(charset(response.headers.get("content-type", "")))
+        declared = codec(charset(content_type))
         try:
             if declared is not None and not declared.startswith("utf-"):
                 try:

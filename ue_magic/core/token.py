@@ -255,6 +255,11 @@ class TokenManager:
         creds = self.credentials
         return (creds.client_secret.get_secret_value(), creds.client_id), self._known_values()
 
+    def _answer_values(self) -> tuple[str, ...]:
+        """What an API answer is masked of: the live tokens and the client secret (an API that
+        manages credentials, or one that echoes a secret it was given, may send it back)."""
+        return (*self._known_values(), self.credentials.client_secret.get_secret_value())
+
     def _known_values(self) -> tuple[str, ...]:
         """The tokens an answer could echo (the current one and the one before), to mask them."""
         return tuple(token.value for token in (self._token, self._previous) if token is not None)

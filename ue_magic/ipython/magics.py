@@ -399,6 +399,8 @@ class UsageEngineMagics(Magics):
             return None
         args = self._call_args(line)
         line_form = cell is None
+        # -q with the value thrown away (a bare statement): no Out[n], and nothing to decode
+        unused = line_form and args.quiet and not line_value_is_used(self.shell, line)
         if args.file is not None or args.name is not None:
             try:
                 cell = file_cell(args.file, args.name, tuple(args.request_line), cell)
@@ -435,15 +437,13 @@ class UsageEngineMagics(Magics):
                     template,
                     options,
                     _show,
-                    line_form=line_form,
+                    line_form=line_form and not unused,
                     page_counter=self._page_counter() if options.all_pages else None,
                     description=self.description_of(args.profile) if options.frames else None,
                 )
         except UsageEngineError as error:
             raise UsageError(_bare(error)) from None
-        if options.quiet and result is not None and not line_value_is_used(self.shell, line):
-            return None  # -q: no Out[n] either
-        return result
+        return None if unused else result  # -q: no Out[n] either
 
     def _check_call(
         self, args: Any, template: RequestTemplate, cell: str | None, namespace: Any
