@@ -29,11 +29,11 @@ from ..cells.request import RequestTemplate, compile_call, file_cell, refuse_ipy
 from ..cells.result import line_value_is_used
 from ..core._client import UsageEngineClient
 from ..core._visible import visible
-from ..core.credentials import Credentials, Secret
+from ..core.credentials import Credentials, Secret, typed_secret_note
 from ..errors import ConfigurationError, MissingCredentialsError, UsageEngineError
 from ._history import redact_current_input
 from .prompting import ask_credentials, forced_names, headless_message
-from .status import LoginSummary, StatusView
+from .status import LoginSummary, StatusView, logout_line
 
 _SECRET_ON_LINE = re.compile(
     r"(?:^|\s)--?(?:client[-_]?secret|secret|password)\b|\b(?:UE_\w*SECRET|client_secret)\s*[=:]",
@@ -255,6 +255,9 @@ class UsageEngineMagics(Magics):
     def _show_form(self, env_file: str | None, profile: str | None, overrides: dict) -> None:
         from .widget import LoginForm
 
+        note = typed_secret_note(env_file, profile, **overrides)  # a .env found upwards steers it
+        if note:
+            print(visible(note))
         submit = functools.partial(self._submit_form, env_file, profile, overrides)
         form = LoginForm(
             submit,
@@ -295,6 +298,7 @@ class UsageEngineMagics(Magics):
                 ask=lambda prompt: input(prompt),  # looked up now: ipykernel swaps it per cell
                 ask_secret=lambda prompt: getpass.getpass(prompt),
                 say=print,
+                note=typed_secret_note(args.env_file, args.profile, **overrides),
             )
             return Credentials.from_env(
                 env_file=args.env_file, profile=args.profile, **overrides, **asked
@@ -329,20 +333,12 @@ class UsageEngineMagics(Magics):
         client = self.logins.forget(
             args.profile, LOGGED_OUT, stop_runs="logged out", wait=self.timeout
         )
-        if client is None:
-            where = f" with profile {args.profile}" if args.profile else ""
-            closed = " The login form that was waiting is closed." if had_form else ""
-            print(visible(f"Not logged in{where}.{closed}"))
-            return
-        stopped = ""
-        if had_sandbox:
-            stopped = (
-                " The sandbox it used is stopped."
-                if self.logins.sandbox is None
-                else " The sandbox keeps running for the other logins that use it."
+        sandbox_runs = self.logins.sandbox is not None
+        print(
+            visible(
+                logout_line(args.profile, client is not None, had_form, had_sandbox, sandbox_runs)
             )
-        of = f" of profile {args.profile}." if args.profile else "."
-        print(visible(f"Logged out{of}{stopped}"))
+        )
 
     @line_magic
     def ue_status(self, line: str = "") -> None:

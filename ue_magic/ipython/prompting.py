@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..core._visible import visible
 from ..core.credentials import Secret, variable_name
 from ..errors import ConfigurationError
 
@@ -41,12 +42,14 @@ def ask_credentials(
     ask: Callable[[str], str],
     ask_secret: Callable[[str], str],
     say: Callable[[str], None],
+    note: str | None = None,
 ) -> dict[str, Any]:
     """Ask for the settings named in ``missing`` (``UE_CLIENT_ID``, ``UE_X_CLIENT_SECRET``...).
 
     ``looked_in`` is the sentence of where they were looked for; empty for ``--prompt``, which
     asks for both whether they are set or not. Returns ``client_id`` and/or ``client_secret``
-    (a Secret). Raises LoginCancelled on Ctrl+C, end of input or an empty answer; an empty id
+    (a Secret); ``note`` (where the secret goes) is said before the secret is asked for.
+    Raises LoginCancelled on Ctrl+C, end of input or an empty answer; an empty id
     is refused before the secret is asked for.
     """
     import textwrap
@@ -60,10 +63,14 @@ def ask_credentials(
         f"Usage Engine login{_for_profile(profile)}: {why}. Type {them} below; Ctrl+C (or "
         "interrupting the kernel) cancels."
     )  # wrapped between words to the terminal's width: paths are never broken
-    say(textwrap.fill(intro, terminal_width(), break_long_words=False, break_on_hyphens=False))
-    asked: dict[str, Any] = {}
     id_name = next((name for name in missing if name.endswith("CLIENT_ID")), None)
     secret_name = next((name for name in missing if name.endswith("CLIENT_SECRET")), None)
+    width = terminal_width()
+    for text in (intro, note if secret_name else None):
+        if text:  # a path or URL from a file: shown with no control character
+            shown = visible(text, one_line=True)
+            say(textwrap.fill(shown, width, break_long_words=False, break_on_hyphens=False))
+    asked: dict[str, Any] = {}
     try:
         if id_name:
             client_id = ask(f"Client id{_for_profile(profile)}: ").strip()
