@@ -517,6 +517,16 @@ class _Resolver:
         names = " and ".join(missing)
         verb = "is" if len(missing) == 1 else "are"
         looked_in = f"looked in {self.places()}"
+        plain = [
+            variable_name(setting)
+            for setting, absent in (("client_id", no_id), ("client_secret", no_secret))
+            if absent and variable_name(setting) in self.file_values
+        ]
+        if self.profile and plain:  # as ue-sandbox --env-file writes them
+            looked_in += (
+                f"; the file has {' and '.join(plain)}, which profile {self.profile} does not "
+                f"read: write {'it' if len(plain) == 1 else 'them'} there as {names}"
+            )
         raise MissingCredentialsError(
             f"{names} {verb} not set: {looked_in}; set {names} there, or pass "
             "client_id= and client_secret= to Credentials.from_env.",
