@@ -340,11 +340,14 @@ class UsageEngineMagics(Magics):
             )
         )
 
+    @magic_arguments()
+    @no_var_expand
     @line_magic
     def ue_status(self, line: str = "") -> None:
         """Every login: API URL, client, account, scopes, token expiry and request counts."""
-        if _asks_help(type(self).ue_status, line):
+        if _asks_help(self.ue_status, line):
             return
+        self._parse(self.ue_status, line)  # it takes no arguments: refuse them, as the others do
         summaries = [LoginSummary.of(lg.profile, lg.client) for lg in self.logins if lg.client]
         display(StatusView(summaries))
 
