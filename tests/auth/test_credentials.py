@@ -249,6 +249,12 @@ def test_env_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     assert str(missing) in str(info.value)
 
 
+def test_env_file_that_is_a_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="is a folder; name the file in it") as info:
+        Credentials.from_env(env_file=tmp_path, environ=BASE)
+    assert "does not exist" not in str(info.value) and str(tmp_path / ".env") in str(info.value)
+
+
 @pytest.mark.parametrize("profile", ["", "a b", "../x", "x;y", "-x"])
 def test_bad_profile_names_are_refused(profile: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="profile"):

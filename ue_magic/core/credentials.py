@@ -322,6 +322,11 @@ def _find_env_file(
         path = Path(env_file)
         if not path.is_absolute() and cwd is not None:
             path = Path(cwd) / path
+        if path.is_dir():
+            raise ConfigurationError(
+                f"The .env file {str(path)!r} is a folder; name the file in it "
+                f"({str(path / '.env')!r}, for example)."
+            )
         if not path.is_file():
             raise ConfigurationError(
                 f"The .env file {str(path)!r} does not exist; check the path "
