@@ -156,8 +156,10 @@ class TextPageCounter:
             self._drawn = max(self._drawn, len(line))
 
     def finish(self, summary: str) -> None:
+        """The summary in place of the count; "" takes the count away (an error says it all)."""
         if self._drawn:
-            self.stream.write(f"\r{summary.ljust(self._drawn)}\n")
+            end = "\n" if summary else "\r"
+            self.stream.write(f"\r{summary.ljust(self._drawn)}{end}")
             self.stream.flush()
 
 
@@ -189,9 +191,12 @@ class WidgetPageCounter:
             self.label.value = f"page {pages}, {items} items so far"
 
     def finish(self, summary: str) -> None:
+        """The summary in place of the count; "" takes the label away (an error says it all)."""
         self.label.value = summary
         if self._handle is not None:
-            self._handle.update(self._bundle(summary), raw=True)
+            self._handle.update(self._bundle(summary) if summary else {"text/plain": ""}, raw=True)
+        if not summary:
+            self.label.close()
 
 
 def progress_for(widgets: bool, show: Callable[[Any], None]) -> Callable[[int], Any]:
