@@ -129,3 +129,16 @@ def test_a_widget_count_taken_away_leaves_no_text() -> None:
     counter.update(8, 400)
     counter.finish("")
     assert updates[-1] == {"text/plain": ""} and counter.label.value == ""
+
+
+def test_a_bulk_bar_that_ends_early_gives_no_time_left() -> None:
+    from ue_magic.cells.progress import TextProgress
+
+    ticks = iter([0.0, 1.0, 2.0, 3.0])
+    stream = io.StringIO()
+    bar = TextProgress(100, stream, interval=0, clock=lambda: next(ticks))
+    bar.update(10, 0)
+    assert "s left" in stream.getvalue()  # while it runs: an estimate
+    bar.finish(20, 0, interrupted=True)
+    last = on_screen(stream.getvalue())
+    assert "(interrupted)" in last and "s left" not in last
