@@ -100,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    env_file = Path(args.env_file) if args.env_file else None
+    env_file = None if args.env_file is None else Path(args.env_file)
     if env_file is not None:
         try:
             check_env_file(env_file)  # before anything starts: a refusal changes nothing
