@@ -24,7 +24,8 @@ it, AIMD (additive increase, multiplicative decrease, as TCP's congestion contro
   whole Retry-After), waited out to the end the first refusal's Retry-After gave. A fractional
   Retry-After is exact, and is waited out by all; refusals under ``MIN_STRETCH`` apart measure
   nothing (a few requests, at times off by the latency), but a short one is a bucket's time to
-  its next token: the longest caps a rough pace (``_to_bucket_wait``).
+  its next token: the longest caps a rough pace (``_to_bucket_wait``). Once one over
+  ``BUCKET_WAIT`` is seen, they are a window's: each refusal reads its quota (``_window``).
 
 ``tests/bulk/test_pacing_model.py`` runs it against these limiters on a simulated clock.
 
@@ -47,6 +48,7 @@ from dataclasses import dataclass
 from ._bucket import refill_rate
 from ._hold import hold_until
 from ._quota import Quota
+from ._window import exact_quota, window_quota
 
 __all__ = ["PacingStats", "Stopped", "Throttle"]
 
@@ -143,6 +145,7 @@ class Throttle:
         self._window_length = 1.0  # seconds: the longest whole Retry-After of the window
         self._full_until = float("-inf")  # a full window ends by then (see _to_end)
         self._bucket_wait = 0.0  # the longest short fractional Retry-After: 1/rate at most
+        self._window_wait = False  # a longer one was seen: a window's (its end, a free place)
         self._dry_epoch = self._started_at  # when the epoch that ended at ``_dry`` began
         self._lowest = 0.0  # the lowest pace since the last refusal (did it stay over the rate?)
         self._dry_twice = False  # two refusals have measured something
@@ -303,6 +306,8 @@ class Throttle:
             self._throttled += 1
             if retry_after is not None and retry_after < BUCKET_WAIT:  # a bucket's: <= 1/rate
                 self._bucket_wait = max(self._bucket_wait, retry_after)
+            elif retry_after is not None and not float(retry_after).is_integer():
+                self._window_wait = True
             if started < self._epoch_start:
                 return  # sent before the last pause: that pause already answered it
             whole = retry_after is None or float(retry_after).is_integer()
@@ -487,6 +492,8 @@ class Throttle:
             if not whole:  # exact: those let through that started after it got there first
                 accepted += sum(1 for s, ok in self._starts if refused <= s < seen and ok)
             rate = accepted / max(refused - first + wait, 1e-3)
+            if self._window_wait and not whole:  # its length: from the first start to its end
+                self._window_length = max(self._window_length, round(refused + wait - first))
             quick = accepted >= QUICK_BURST and refused - first < SHORT_PAUSE
             if quick and float(wait).is_integer() and self._mode != "stated":
                 # a whole second says little: a bucket's rate may be far over its stock
@@ -503,6 +510,15 @@ class Throttle:
             # a window, waited out to its end: what it let through since, its quota (over more
             # than a window, the rate it let through)
             self._by_window(epoch, refused, seen)
+        elif not whole and self._window_wait:
+            # a window's exact end, or a sliding log's next free place (``exact_quota``); a
+            # count since the last refusal reads low after a low start (more, once: taken)
+            quota = exact_quota(self._starts, refused, wait, seen, self._window_length)
+            since = accepted / (span + wait) if span >= MIN_STRETCH else 0.0
+            measured = max(quota / self._window_length, since) * HEADROOM
+            if self._pace is not None and self._mode == "measured":  # (a rough one: full)
+                measured = min(measured, self._pace * 0.99)
+            self._set_pace(measured, "measured")
         elif not whole and span >= MIN_STRETCH:
             # an exact Retry-After: a window's quota comes back at its end, which it says (a
             # bucket's next request, too): what went through since the last landing, over
@@ -552,6 +568,8 @@ class Throttle:
     def _to_bucket_wait(self, wait: float) -> None:
         """Refused soon after an exact pause, with a short wait: a bucket, whose Retry-After is
         the time to its next token, 1/rate at most; the longest seen caps a rough pace."""
+        if self._window_wait:  # a window's place came free: the next may be further
+            return
         if 0 < wait < BUCKET_WAIT and self._bucket_wait > 0 and self._pace is not None:
             self._set_pace(min(self._pace, max(1 / self._bucket_wait, self._pace * FLOOR)), "rough")
 
@@ -561,12 +579,7 @@ class Throttle:
         refusal's answer (``seen``): those that started after the refused one and were let
         through got there before it (out of order), in the same window."""
         length = self._window_length
-        begin = max(begin, refused - length)
-        accepted = sum(
-            1
-            for s, ok in self._starts
-            if begin <= s < seen and (ok if s >= refused else ok is not False)
-        )
+        accepted = window_quota(self._starts, max(begin, refused - length), refused, seen)
         if accepted:
             pace = accepted / length * HEADROOM
             if self._mode == "measured" and self._pace is not None and self._windowed:
