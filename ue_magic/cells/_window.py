@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["exact_quota", "window_quota"]
+__all__ = ["beyond_bucket", "exact_quota", "window_quota"]
 
 
 def window_quota(
@@ -39,11 +39,24 @@ def exact_quota(
     wait: float,
     seen: float,
     length: float,
+    pace: float | None,
 ) -> int:
     """The quota of a window of ``length`` seconds that refused the attempt started at
     ``refused`` with an exact Retry-After of ``wait`` seconds, answered at ``seen``: the full
-    window began ``length`` before the time that gives, less the refused one's way there (half
-    its round trip: times are the service's, starts are ours, and a sliding log's window
-    begins with a request, whose start is that much before it)."""
-    begin = refused + wait - length - (seen - refused) / 2
-    return window_quota(starts, begin, refused, seen)
+    window began ``length`` before the time that gives. Times are the service's, starts are
+    ours, and a sliding log's window begins with a request, which started about the refused
+    one's way there (half its round trip) before: from that much earlier, but no more than
+    half a place in the ``pace`` (requests a second; a request before it had left)."""
+    early = (seen - refused) / 2
+    if pace:
+        early = min(early, 0.5 / pace)
+    return window_quota(starts, refused + wait - length - early, refused, seen)
+
+
+def beyond_bucket(good: int, bucket_wait: float, elapsed: float) -> bool:
+    """Whether ``good`` requests let through in the ``elapsed`` seconds since a refusal are more
+    than a bucket whose Retry-After was ``bucket_wait`` (the time to its next token: 1/rate at
+    most) lets through: empty then, it refills a token each ``bucket_wait`` at most (and one
+    more for the times, ours and not the service's). Then that short Retry-After was a window's
+    (a sliding log's next free place, with a request from before the run still in it)."""
+    return bucket_wait > 0 and (good - 2) * bucket_wait > elapsed
