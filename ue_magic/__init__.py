@@ -73,6 +73,12 @@ _LAZY = {
 }
 
 
+def __dir__() -> list[str]:
+    """The public names, the lazy ones too (what Tab offers after ``ue_magic.``); not the
+    module's own helpers (``Any``, ``TYPE_CHECKING``)."""
+    return sorted([*__all__, "__version__"])
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:

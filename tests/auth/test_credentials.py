@@ -190,6 +190,35 @@ def test_missing_credentials_message_names_the_env_file_read(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(
+    ("plain", "said"),
+    [
+        (
+            BASE,
+            "the file has UE_CLIENT_ID and UE_CLIENT_SECRET, which profile p0 does not read: "
+            "write them there as UE_P0_CLIENT_ID and UE_P0_CLIENT_SECRET",
+        ),
+        (
+            {"UE_CLIENT_SECRET": SECRET, "UE_P0_CLIENT_ID": "cid"},
+            "the file has UE_CLIENT_SECRET, which profile p0 does not read: write it there as "
+            "UE_P0_CLIENT_SECRET",
+        ),
+    ],
+)
+def test_a_profile_over_a_file_of_plain_names_says_how_to_name_them(
+    tmp_path: Path, plain: dict[str, str], said: str
+) -> None:
+    """As ``ue-sandbox --env-file`` writes it: UE_CLIENT_ID, not the profile's UE_P0_CLIENT_ID."""
+    path = write_env(tmp_path, plain, name="sandbox.env")
+    with pytest.raises(MissingCredentialsError) as info:
+        Credentials.from_env(env_file=path, profile="p0", environ={})
+    assert said in str(info.value) and said in info.value.looked_in
+    assert SECRET not in str(info.value)
+    with pytest.raises(MissingCredentialsError) as without_profile:  # no profile: no such hint
+        Credentials.from_env(env_file=write_env(tmp_path, {}, name="none.env"), environ={})
+    assert "does not read" not in str(without_profile.value)
+
+
+@pytest.mark.parametrize(
     ("env", "names"),
     [
         ({"UE_REGION": "mars"}, ["'mars'", "UE_REGION", "eu", "us"]),
@@ -218,6 +247,12 @@ def test_env_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="does not exist") as info:
         Credentials.from_env(missing, environ=BASE, cwd=tmp_path)
     assert str(missing) in str(info.value)
+
+
+def test_env_file_that_is_a_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="is a folder; name the file in it") as info:
+        Credentials.from_env(env_file=tmp_path, environ=BASE)
+    assert "does not exist" not in str(info.value) and str(tmp_path / ".env") in str(info.value)
 
 
 @pytest.mark.parametrize("profile", ["", "a b", "../x", "x;y", "-x"])

@@ -190,3 +190,23 @@ def test_an_unexpected_error_is_one_failure_not_a_lost_report(
     assert result.results[3].__traceback__ is None
     assert len(result.ok) == 5
     assert_counts(result)
+
+
+@pytest.mark.parametrize("quiet", ["", "-q "])
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        ("(u for u in ['a', 'b'])", "the iterator gave no items (an iterator or generator can be"),
+        ("[]", "--each users: users is empty; nothing was sent."),
+    ],
+    ids=["read generator", "empty list"],
+)
+def test_an_each_over_nothing_says_so(
+    shell: Any, sandbox: Sandbox, make: str, said: str, quiet: str
+) -> None:
+    shell.run_cell(f"users = {make}\n_ = list(users)")  # a generator read once already
+    captured = run_each(shell, f"--each users {quiet}-o out POST {METERS}")
+    assert said in " ".join(captured.stdout.split())
+    assert (
+        shell.user_ns["out"] == [] and sandbox.counters()["by_route"].get(f"POST {METERS}", 0) == 0
+    )

@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,14 +25,22 @@ from ue_magic.cells.progress import TextProgress
 from ue_magic.sandbox import Sandbox
 
 
-def interrupt_at(monkeypatch: pytest.MonkeyPatch, *when: int) -> None:
-    """Raise KeyboardInterrupt in the waiting thread once per count of done items in ``when``."""
+def interrupt_at(
+    monkeypatch: pytest.MonkeyPatch, *when: int, sent: Callable[[], int] | None = None
+) -> None:
+    """Raise KeyboardInterrupt in the waiting thread once per count of done items in ``when``.
+    ``sent``: how many requests the server has received; the first interrupt then waits (up to
+    5 s) until more were received than are done, so that some are in flight when it comes."""
     original = TextProgress.update
     left = sorted(when)
 
     def update(self: TextProgress, done: int, failed: int, force: bool = False) -> None:
         original(self, done, failed, force)
         if left and done >= left[0]:
+            if sent is not None and len(left) == len(when):
+                deadline = time.monotonic() + 5
+                while sent() <= done and time.monotonic() < deadline:
+                    time.sleep(0.005)
             left.pop(0)
             raise KeyboardInterrupt
 
@@ -42,7 +51,9 @@ def test_interrupts_in_a_row_end_in_one_report(
     shell: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sandbox.set_latency(0.3)  # keep requests in flight when the second interrupt comes
-    interrupt_at(monkeypatch, 4, 4, 4)
+    route = f"POST {METERS}"
+    # the first interrupt once the server holds requests not yet answered
+    interrupt_at(monkeypatch, 4, 4, 4, sent=lambda: sandbox.counters()["by_route"].get(route, 0))
     shell.user_ns["_ue"] = "stale"
     shell.user_ns["users"] = [f"i{n}" for n in range(60)]
     with capture_output() as captured, pytest.raises(UsageError, match="Interrupted"):

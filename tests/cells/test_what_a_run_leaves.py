@@ -198,8 +198,11 @@ def test_ctrl_c_during_all_pages_keeps_the_pages_so_far(shell: Any, sandbox: San
     assert "the list is partial" in str(error)
     assert "-o x and _ue.body hold them" in str(error)
     assert "Traceback" not in captured.stdout + captured.stderr
+    # one line: the error; the page count drawn while it ran is taken away, not summed up
+    assert "partial" not in captured.stdout and "\n" not in captured.stdout
     kept = shell.user_ns["x"]
     pages = shell.user_ns["_ue"]
     assert isinstance(pages, Pages) and pages.interrupted
+    assert repr(pages).startswith("<Pages: ") and len(repr(pages)) < 200  # not the whole body
     assert 0 < len(kept["meters"]) < 250 and kept is pages.body
     assert pages.item_count == len(kept["meters"]) and pages.page_count in (1, 2)

@@ -112,14 +112,15 @@ def test_headless_prompt_option_fails_the_same_way(
     ip: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     in_frontend(ip, monkeypatch, HEADLESS)
-    no_credentials(monkeypatch, "UE_CLIENT_SECRET")
 
     def refuse(prompt: str = "") -> str:  # what ipykernel does without stdin
-        raise StdinNotImplementedError("getpass was called, but this frontend does not support")
+        raise StdinNotImplementedError("input was called, but this frontend does not support")
 
+    monkeypatch.setattr(builtins, "input", refuse)
     monkeypatch.setattr(getpass, "getpass", refuse)
-    with pytest.raises(UsageError, match=r"UE_CLIENT_SECRET is not set .* nobody can type"):
+    with pytest.raises(UsageError, match=r"--prompt asks for .* nobody can type") as caught:
         run(ip, "--prompt")
+    assert "Leave out --prompt" in str(caught.value)
 
 
 def test_headless_with_credentials_logs_in(
@@ -156,12 +157,32 @@ def test_prompt_option_in_a_notebook(
     ip: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     in_frontend(ip, monkeypatch, NOTEBOOK)
-    no_credentials(monkeypatch, "UE_CLIENT_SECRET")
-    monkeypatch.setattr(builtins, "input", lambda p="": pytest.fail("asked for the id"))
+    no_credentials(monkeypatch, "UE_CLIENT_SECRET")  # the id is set: asked for all the same
+    monkeypatch.setattr(builtins, "input", lambda p="": sandbox.client_id)
     monkeypatch.setattr(getpass, "getpass", lambda p="": sandbox.client_secret)
     captured = run(ip, "--prompt")
     assert not captured.outputs  # no form
-    assert "UE_CLIENT_SECRET is not set" in captured.stdout and "Logged in" in captured.stdout
+    assert "--prompt asks for" in captured.stdout and "Logged in" in captured.stdout
+
+
+@pytest.mark.parametrize("kernel", [NOTEBOOK, CONSOLE], ids=["notebook", "console"])
+def test_prompt_option_asks_even_when_the_settings_are_there(
+    ip: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, kernel: FakeKernel
+) -> None:
+    """As --widget shows its form: what is typed wins over the environment's id and secret."""
+    in_frontend(ip, monkeypatch, kernel)
+    monkeypatch.setenv("UE_CLIENT_ID", "someone-else")
+    monkeypatch.setenv("UE_CLIENT_SECRET", "not-the-secret")
+    asked: list[str] = []
+    monkeypatch.setattr(builtins, "input", lambda p="": asked.append(p) or sandbox.client_id)
+    monkeypatch.setattr(getpass, "getpass", lambda p="": asked.append(p) or sandbox.client_secret)
+    captured = run(ip, "--prompt")
+    assert asked == ["Client id: ", "Client secret (hidden): "]
+    assert "--prompt asks for UE_CLIENT_ID and UE_CLIENT_SECRET" in " ".join(
+        captured.stdout.split()
+    )
+    assert ue_magic.client().credentials.client_id == sandbox.client_id
+    assert not captured.outputs  # no form
 
 
 def test_prompt_for_a_profile_names_it(

@@ -398,6 +398,13 @@ def test_status_when_logged_out(ip: Any) -> None:
     assert "Not logged in" in captured.outputs[0].data["text/plain"]
 
 
+@pytest.mark.parametrize("line", ["hello", "--bogus", "--profile x"])
+def test_status_refuses_arguments_as_the_other_magics_do(ip: Any, line: str) -> None:
+    with pytest.raises(UsageError, match=r"%ue_status\?"), capture_output() as captured:
+        ip.run_line_magic("ue_status", line)
+    assert not captured.outputs  # nothing shown for a line it did not understand
+
+
 def test_loading_is_quick_and_leaves_widgets_for_later() -> None:
     probe = (
         "import sys\n"

@@ -137,10 +137,22 @@ def test_cell(cell: str, expected: list[str]) -> None:
         "%%capture\nGET /usage-me",  # not ours
         "x = 1",
         "print('%ue_call GET /usage-me')[",
+        # a magic's name still being typed: IPython completes magic names
+        "%ue_lo",
+        "%ue_ca",
+        "r = %ue_ca",
+        "%%ue_c",
+        "%%ue_call",
     ],
 )
 def test_not_ours(cell: str) -> None:
     assert complete(cell, len(cell), context("3.0")) is None  # IPython's completers answer
+
+
+def test_a_cell_magic_name_being_typed_is_not_ours_below_it_is() -> None:
+    cell = "%%ue_c\nGET /usage-me"
+    assert complete(cell, len("%%ue_c"), context("3.0")) is None
+    assert complete(cell, len(cell), context("3.0")) is not None
 
 
 def test_ours_with_nothing_to_offer() -> None:

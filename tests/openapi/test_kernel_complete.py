@@ -111,3 +111,21 @@ def test_nothing_of_ours_outside_the_magics(kernel: tuple[Any, Sandbox]) -> None
     client, _ = kernel
     matches, _ = complete(client, "meter_t")
     assert matches == ["meter_type"]  # IPython's own completion still works
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("%ue_lo", ["%ue_login", "%ue_logout"]),
+        ("%ue_st", ["%ue_status"]),
+        ("%%ue_c", ["%%ue_call"]),
+        ("x = %ue_ca", ["%ue_call"]),
+    ],
+)
+def test_magic_names_complete_with_the_extension_loaded(
+    kernel: tuple[Any, Sandbox], code: str, expected: list[str]
+) -> None:
+    client, _ = kernel
+    matches, fragment = complete(client, code)
+    assert set(expected) <= set(matches)
+    assert fragment == code.split()[-1]

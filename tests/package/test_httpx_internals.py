@@ -15,7 +15,7 @@ import httpx
 
 import ue_magic
 from ue_magic.core import _httpx_private
-from ue_magic.core._http import http_client
+from ue_magic.core._http import http_client, reads_seen
 from ue_magic.core._response import ApiResponse, explained
 from ue_magic.sandbox import Sandbox
 
@@ -38,6 +38,9 @@ def test_the_pools_and_their_network_backends_are_reachable() -> None:
         for _pool, backend in found:  # ours sits under httpcore's own backend
             assert type(backend).__name__ == "_DeadlineBackend"
             assert isinstance(backend, httpcore.NetworkBackend)
+        # every transport's pool is found: the deadline stream sees every read (no trace needed)
+        assert len(_httpx_private.pools(client)) == len(found)
+        assert reads_seen(client)
     finally:
         client.close()
 

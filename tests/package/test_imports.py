@@ -152,3 +152,23 @@ def test_public_names_without_underscore_are_in_all() -> None:
         and name not in {"annotations", "TYPE_CHECKING", "Any"}
     }
     assert public <= PUBLIC_API
+
+
+def test_dir_lists_the_public_api_with_the_lazy_names() -> None:
+    """``dir(ue_magic)`` is what Tab offers after ``ue_magic.``: the lazy names are there, the
+    module's typing helpers are not."""
+    listed = set(dir(ue_magic))
+    assert listed >= PUBLIC_API
+    assert {"Credentials", "UsageEngineClient", "TokenManager"} <= listed
+    assert not listed & {"Any", "TYPE_CHECKING", "annotations", "_LAZY"}
+
+
+def test_tab_after_the_module_offers_the_lazy_names() -> None:
+    from IPython.core.completer import IPCompleter, provisionalcompleter
+
+    completer = IPCompleter(namespace={"ue_magic": ue_magic}, global_namespace={})
+    with provisionalcompleter():
+        offered = {c.text for c in completer.completions("ue_magic.Cre", 12)}
+        typing_names = {c.text for c in completer.completions("ue_magic.An", 11)}
+    assert "Credentials" in offered
+    assert "Any" not in typing_names

@@ -105,3 +105,40 @@ def test_a_shorter_line_hides_what_a_longer_one_drew() -> None:
     counter.update(11, 1001)
     counter.finish("11 pages, 1001 items")
     assert on_screen(stream.getvalue()).rstrip() == "11 pages, 1001 items"
+
+
+def test_a_count_taken_away_leaves_a_blank_line_to_write_on() -> None:
+    # after Ctrl-C the error is the one line: the count is wiped, no summary, no line break
+    stream = io.StringIO()
+    counter = TextPageCounter(stream, interval=0)
+    counter.update(8, 400)
+    counter.finish("")
+    assert on_screen(stream.getvalue()).strip() == "" and "\n" not in stream.getvalue()
+
+
+def test_a_widget_count_taken_away_leaves_no_text() -> None:
+    from ue_magic.cells.progress import WidgetPageCounter
+
+    updates: list[dict[str, Any]] = []
+
+    class Handle:
+        def update(self, bundle: dict[str, Any], raw: bool = False) -> None:
+            updates.append(bundle)
+
+    counter = WidgetPageCounter(lambda *a, **k: Handle(), interval=0)
+    counter.update(8, 400)
+    counter.finish("")
+    assert updates[-1] == {"text/plain": ""} and counter.label.value == ""
+
+
+def test_a_bulk_bar_that_ends_early_gives_no_time_left() -> None:
+    from ue_magic.cells.progress import TextProgress
+
+    ticks = iter([0.0, 1.0, 2.0, 3.0])
+    stream = io.StringIO()
+    bar = TextProgress(100, stream, interval=0, clock=lambda: next(ticks))
+    bar.update(10, 0)
+    assert "s left" in stream.getvalue()  # while it runs: an estimate
+    bar.finish(20, 0, interrupted=True)
+    last = on_screen(stream.getvalue())
+    assert "(interrupted)" in last and "s left" not in last

@@ -112,6 +112,20 @@ def test_a_written_post_that_times_out_may_have_been_processed(shell: Any, serve
     assert [s.target for s in server.seen] == ["/silent"]  # not sent again
 
 
+def test_a_get_that_times_out_or_breaks_is_not_said_to_be_processed(
+    shell: Any, server: Server
+) -> None:
+    # a GET changes nothing (RFC 9110, 9.2.1): no "check before sending it again"
+    with capture_output(), pytest.raises(UsageError) as info:
+        shell.run_line_magic("ue_call", "GET /silent --timeout 1")
+    assert "timed out: no whole answer within 1 s" in str(info.value)
+    assert "processed" not in str(info.value)
+    with capture_output(), pytest.raises(UsageError) as info:
+        shell.run_line_magic("ue_call", "GET /broken/500-cut")
+    assert "was sent, but its answer was broken" in str(info.value)
+    assert "processed" not in str(info.value) and "try again" in str(info.value)
+
+
 def test_a_server_that_cannot_be_reached_still_says_so(
     ip: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,7 @@ token), and a weak numeric secret whose hex is all digits (not looked for across
 from __future__ import annotations
 
 import time
+import tracemalloc
 
 import pytest
 
@@ -82,3 +83,28 @@ def test_a_text_found_clean_is_remembered_but_never_one_that_holds_a_secret() ->
         assert not needles.in_bytes(b"page=%d" % n)
         assert needles.in_bytes(b"page=%d&t=" % n + TOKEN.encode())
     assert needles.in_bytes(bytearray(gapped)) and not needles.in_bytes(bytearray(clean))
+
+
+def big(filler: str, size: int) -> str:
+    return filler * (size // len(filler)) + f"\nauth={SPLIT}\n"
+
+
+@pytest.mark.parametrize("filler", ["abcdefgh ", "%20", "a"])
+def test_one_gapped_echo_in_a_big_text_is_masked_in_bounded_time(filler: str) -> None:
+    """No map of every character's place (was ~0.5 s and 30 MB a MB)."""
+    text = big(filler, 20_000_000)  # ~1-6 s here on an idle core; a bound against a hang
+    masked = within(20, lambda: scrub(text, *secret_forms(TOKEN)))
+    assert masked.endswith("\nauth=***\n") and len(masked) == len(text) - len(SPLIT) + 3
+
+
+@pytest.mark.parametrize("filler", ["abcdefgh ", "%20"])
+def test_one_gapped_echo_in_a_big_text_costs_a_few_copies_of_it(filler: str) -> None:
+    text = big(filler, 2_000_000)
+    tracemalloc.start()
+    try:
+        masked = scrub(text, *secret_forms(TOKEN))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert masked.endswith("\nauth=***\n")
+    assert peak < 6 * len(text)  # bytes: a few copies of the text, not 8 or more a character

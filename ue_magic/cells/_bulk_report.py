@@ -293,6 +293,17 @@ class BulkResult:
         return lines
 
 
+def no_items_line(name: str, value: Any) -> str:
+    """What --each says when its variable gave nothing (also with -q: a run that did nothing
+    is not a quiet success, most often a generator read once already)."""
+    if iter(value) is value:  # an iterator: a generator, map(), iter(...), a file
+        return (
+            f"--each {name}: the iterator gave no items (an iterator or generator can be read "
+            "only once: make it again); nothing was sent."
+        )
+    return f"--each {name}: {name} is empty; nothing was sent."
+
+
 def _names(names: list[str], count: int) -> str:
     more = f", … {count - len(names)} more" if count > len(names) else ""
     return ", ".join(names) + more

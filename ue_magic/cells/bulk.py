@@ -31,7 +31,7 @@ from ..errors import (
     SecretInRequestError,
     UsageEngineError,
 )
-from ._bulk_report import BulkFailure, BulkResult, Pending, short_form
+from ._bulk_report import BulkFailure, BulkResult, Pending, no_items_line, short_form
 from ._interrupts import DeferredInterrupts
 from ._items import items_of, render_each
 from ._pacing import Stopped, Throttle
@@ -538,6 +538,8 @@ def call_each(
         namespace[options.output] = value
     if not options.quiet or halted:
         show(result)  # -q: failures are one line below, not the table
+    if not items:
+        print(no_items_line(name, namespace[name]))
     left = len(items) - len(result.ok)
     if halted:
         raise UsageEngineError(

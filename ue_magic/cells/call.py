@@ -245,8 +245,8 @@ def call_once(
             raise UsageEngineError(
                 "Interrupted (Ctrl-C) before the first page arrived; nothing was kept."
             ) from None
-        if counter is not None:
-            counter.finish(pages.summary())
+        if counter is not None:  # after Ctrl-C the error is the one line
+            counter.finish("" if pages.interrupted else pages.summary())
         elif pages.limited:  # even with -q: the list is incomplete
             print(pages.summary())
         if pages.interrupted:

@@ -126,7 +126,7 @@ def as_frame(
     if columns:
         frame, notes = _pick(frame, columns)
     names = set(declared(key)) if declared is not None else set()
-    return _with_datetimes(pd, frame, names), notes
+    return _safe(_with_datetimes(pd, frame, names)), notes
 
 
 def answer_value(
@@ -298,7 +298,14 @@ def bulk_frame(result: Any) -> Any:
     ours = {*items.columns, *RUN_COLUMNS}
     answers = answers.rename(columns={c: f"body.{c}" for c in answers.columns if c in ours})
     answers = _with_datetimes(pd, answers, ())
-    return pd.concat([items, run, answers], axis=1)
+    return _safe(pd.concat([items, run, answers], axis=1))
+
+
+def _safe(frame: Any) -> Any:
+    """The frame shown with the server's control characters escaped (``answer_frame``)."""
+    from .answer_frame import shown_safely
+
+    return shown_safely(frame)
 
 
 def _item_frame(pd: Any, items: Sequence[Any], fields: Iterable[str | int]) -> Any:

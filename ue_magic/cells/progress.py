@@ -20,10 +20,11 @@ class Progress(Protocol):
     def finish(self, done: int, failed: int, interrupted: bool) -> None: ...
 
 
-def describe(total: int, done: int, failed: int, elapsed: float) -> str:
-    """'120/500 done, 3 failed, 45.1/s, about 8 s left'."""
+def describe(total: int, done: int, failed: int, elapsed: float, ended: bool = False) -> str:
+    """'120/500 done, 3 failed, 45.1/s, about 8 s left' (no time left once ``ended``: a run
+    stopped early has none)."""
     rate = done / elapsed if elapsed > 0 else 0.0
-    left = (total - done) / rate if rate > 0 else None
+    left = (total - done) / rate if rate > 0 and not ended else None
     eta = f", about {left:.0f} s left" if left is not None and done < total else ""
     return f"{done}/{total} done, {failed} failed, {rate:.1f}/s{eta}"
 
@@ -43,8 +44,8 @@ class _Throttled:
             return True
         return False
 
-    def text(self, done: int, failed: int) -> str:
-        return describe(self.total, done, failed, self.clock() - self.started)
+    def text(self, done: int, failed: int, ended: bool = False) -> str:
+        return describe(self.total, done, failed, self.clock() - self.started, ended)
 
 
 class TextProgress(_Throttled):
@@ -70,7 +71,7 @@ class TextProgress(_Throttled):
     def _draw(self, done: int, failed: int, end: str = "") -> None:
         filled = self.width * done // self.total if self.total else self.width
         bar = "#" * filled + "-" * (self.width - filled)
-        line = f"[{bar}] {self.text(done, failed)}"
+        line = f"[{bar}] {self.text(done, failed, ended=bool(end))}"
         if end.startswith(" "):  # " (interrupted)" belongs to the line
             line, end = line + end.rstrip("\n"), "\n" if end.endswith("\n") else ""
         padded = line.ljust(self._drawn)
@@ -121,7 +122,7 @@ class WidgetProgress(_Throttled):
         self.bar.value = done
         self.bar.bar_style = "danger" if failed or interrupted else "success"
         self.bar.description = "Interrupted" if interrupted else "Done"
-        self.label.value = self.text(done, failed)
+        self.label.value = self.text(done, failed, ended=True)
         if self._handle is not None:
             summary = f"Interrupted: {self.label.value}" if interrupted else self.label.value
             self._handle.update(self._bundle(summary), raw=True)
@@ -156,8 +157,10 @@ class TextPageCounter:
             self._drawn = max(self._drawn, len(line))
 
     def finish(self, summary: str) -> None:
+        """The summary in place of the count; "" takes the count away (an error says it all)."""
         if self._drawn:
-            self.stream.write(f"\r{summary.ljust(self._drawn)}\n")
+            end = "\n" if summary else "\r"
+            self.stream.write(f"\r{summary.ljust(self._drawn)}{end}")
             self.stream.flush()
 
 
@@ -189,9 +192,12 @@ class WidgetPageCounter:
             self.label.value = f"page {pages}, {items} items so far"
 
     def finish(self, summary: str) -> None:
+        """The summary in place of the count; "" takes the label away (an error says it all)."""
         self.label.value = summary
         if self._handle is not None:
-            self._handle.update(self._bundle(summary), raw=True)
+            self._handle.update(self._bundle(summary) if summary else {"text/plain": ""}, raw=True)
+        if not summary:
+            self.label.close()
 
 
 def progress_for(widgets: bool, show: Callable[[Any], None]) -> Callable[[int], Any]:

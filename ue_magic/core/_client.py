@@ -395,6 +395,9 @@ class UsageEngineClient:
             )
 
         processed = "the server may have processed it: check before sending it again"
+        if request.method in _SAFE_METHODS:  # changes nothing: sending it again is harmless
+            processed = "try again, and report it if it persists"
+            written = False if isinstance(exc, httpx.TimeoutException) else written
         if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
             if budget.seconds is not None and isinstance(exc, httpx.ReadTimeout):
                 what = f"{where} timed out: no whole answer within {budget.seconds:g} s"
@@ -522,6 +525,9 @@ class _Written:
             request.extensions.pop("trace", None)
         else:
             request.extensions["trace"] = self.inner
+
+
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")  # RFC 9110, 9.2.1: they change nothing
 
 
 def _where(request: httpx.Request) -> str:

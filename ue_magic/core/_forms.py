@@ -95,10 +95,11 @@ def scrub(text: str, *secrets: str) -> str:
         text = _pattern(found).sub(_MASK, text)
     bones = _skeletons(_long(secrets))
     if bones:  # split by what a server puts between characters (``_gaps``)
-        whole, plain = skeleton(text), plain_skeleton(text)
+        plain = plain_skeleton(text)
+        whole = skeleton(text) if may_have_constructs(text) else plain  # most texts: read once
         hits = tuple(bone for bone in bones if bone in whole or bone in plain)
         if hits:
-            text = _masked(text, skeleton_spans(text, hits))
+            text = _masked(text, skeleton_spans(text, hits, (whole, plain)))
     for secret in secrets:
         if secret and len(secret) < 8:
             text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", _MASK, text)

@@ -24,7 +24,8 @@ What a kept answer shows at the prompt is terminal-safe too: its reason phrase (
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from http.cookiejar import Cookie
 
 import httpx
 
@@ -72,14 +73,27 @@ def keep(response: httpx.Response, tokens: Iterable[str]) -> httpx.Response:
 
 
 def forget_echoed_cookies(cookies: httpx.Cookies, tokens: Iterable[str]) -> None:
-    """Drop the cookies whose name or value holds a token (a server set it from the header),
-    so the jar does not keep the token nor send it back in the ``Cookie`` header."""
+    """Drop the cookies that hold a token anywhere (a server set it from the header): name,
+    value, path, domain, port, comment, comment URL or an attribute the jar does not know, so
+    the jar neither keeps the token nor sends it back in the ``Cookie`` header."""
     texts = [token for token in tokens if token]
     for cookie in list(cookies.jar):
-        parts = (cookie.name, cookie.value or "")
+        parts = list(_cookie_texts(cookie))
         # as in ``scrub``: a text shorter than 8 characters only counts when whole
         if any(scrub(part, *texts) != part for part in parts):
             cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+
+def _cookie_texts(cookie: Cookie) -> Iterator[str]:
+    """Every text a cookie holds: its attributes, and the names and values of those the jar
+    does not know (kept in ``_rest``)."""
+    for key, value in vars(cookie).items():
+        if isinstance(value, str):
+            yield value
+        elif key == "_rest" and isinstance(value, dict):
+            for name, text in value.items():
+                yield str(name)
+                yield "" if text is None else str(text)
 
 
 def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
@@ -113,16 +127,33 @@ def _keep_one(response: httpx.Response, needles: tuple[str, ...]) -> None:
         # masked body must be the one every reader sees, .json() and .text included
         replace_body(response, masked)
     response.stream = httpx.ByteStream(masked)  # drops httpcore's stream and its request copy
-    finder = _finder(needles)
     items = response.headers.multi_items()
+    finder = _finder(needles)
     if finder is not None and not finder.in_bytes(_joined(items)):
-        return  # most answers: one search of all the header values, none holds a token
-    for name, value in items:
-        if finder is not None and not finder.in_bytes(value.encode("latin-1", "replace")):
-            continue
-        masked_value = scrub(value, *needles)
-        if masked_value != value:
-            response.headers[name] = masked_value
+        return  # most answers: one search of the names and values, none holds a token
+    kept = _masked_across([(scrub(n, *needles), scrub(v, *needles)) for n, v in items], needles)
+    if kept != items:
+        response.headers = httpx.Headers(kept)
+
+
+def _masked_across(items: list[tuple[str, str]], needles: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``items`` with every header that holds part of a token split across headers (``x-a:
+    tok.ZZTO``, ``x-b: KENZZ...``) shown as ``***``."""
+    lines = [value for _, value in items]  # the values alone: a token split between them
+    joined = "\n".join(lines)
+    masked = scrub(joined, *needles)
+    if masked == joined:
+        return items
+    start = next(n for n, (a, b) in enumerate(zip(joined, masked, strict=False)) if a != b)
+    tail = next(
+        n for n, (a, b) in enumerate(zip(joined[::-1], masked[::-1], strict=False)) if a != b
+    )
+    end, at, kept = len(joined) - tail, 0, []
+    for line, item in zip(lines, items, strict=True):
+        touched = at < end and start < at + len(line)
+        kept.append((item[0], "***") if touched else item)
+        at += len(line) + 1
+    return kept
 
 
 def _shown_safely(request: httpx.Request) -> None:
@@ -132,9 +163,11 @@ def _shown_safely(request: httpx.Request) -> None:
 
 
 def _joined(items: list[tuple[str, str]]) -> bytes:
-    """The header values as one text, joined by NUL (which no header value holds: no token
-    found across two of them, and no line break that makes the search look again)."""
-    return b"\0".join(value.encode("latin-1", "replace") for _, value in items)
+    """The headers' values, then their names, as one text (a token may be in a name, or split
+    across two values)."""
+    values = "\n".join(value for _, value in items)
+    names = "\n".join(name for name, _ in items)
+    return f"{values}\n{names}".encode("latin-1", "replace")
 
 
 @functools.lru_cache(maxsize=64)

@@ -32,6 +32,7 @@ __all__ = [
     "Secret",
     "is_loopback_host",
     "origin_of",
+    "typed_secret_note",
     "variable_name",
 ]
 
@@ -292,6 +293,27 @@ class Credentials:
         raise failure  # outside ``except``: %debug and sys.last_traceback reach no .env value
 
 
+def typed_secret_note(
+    env_file: str | os.PathLike[str] | None = None,
+    profile: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    **overrides: Any,
+) -> str | None:
+    """One line saying where a secret typed at a prompt or in the form will be sent, when the
+    token URL (or what it is made from) comes from a ``.env`` found in a parent folder: that
+    file may be a stranger's. None otherwise, and when the settings are wrong (the login that
+    follows says how). Reads the same sources as ``Credentials.from_env``; never the secret."""
+    resolver = _Resolver(profile, overrides, environ, cwd)
+    del environ
+    try:
+        resolver.load(env_file)
+        return resolver.typed_secret_note()
+    except ConfigurationError:
+        return None
+
+
 def _find_env_file(
     env_file: str | os.PathLike[str] | None, cwd: str | os.PathLike[str] | None
 ) -> Path | None:
@@ -300,6 +322,11 @@ def _find_env_file(
         path = Path(env_file)
         if not path.is_absolute() and cwd is not None:
             path = Path(cwd) / path
+        if path.is_dir():
+            raise ConfigurationError(
+                f"The .env file {str(path)!r} is a folder; name the file in it "
+                f"({str(path / '.env')!r}, for example)."
+            )
         if not path.is_file():
             raise ConfigurationError(
                 f"The .env file {str(path)!r} does not exist; check the path "
@@ -412,21 +439,7 @@ class _Resolver:
         if client_id is None or secret is None:
             self._missing(client_id is None, secret is None)
         assert client_id is not None and secret is not None
-        region_found = self.lookup("region")
-        region = DEFAULT_REGION if region_found is None else str(region_found[0]).lower()
-        if region not in REGIONS:
-            assert region_found is not None
-            raise ConfigurationError(
-                f"Unknown region {region_found[0]!r} (from {region_found[1]}); "
-                f"use one of {', '.join(REGIONS)}."
-            )
-        audience, audience_from = self.lookup("audience") or (
-            REGIONS[region],
-            f"the default of region {region!r}",
-        )
-        derived = f"made from the audience, {audience_from}"
-        api_url, api_from = self.lookup("api_url") or (audience, derived)
-        token_url, token_from = self.lookup("token_url") or (_join(audience, TOKEN_PATH), derived)
+        region, audience, (api_url, api_from), (token_url, token_from) = self._urls()
         self._secret_goes_where_it_was_set()
         check_url(api_url, "The API URL", api_from)
         check_url(token_url, "The token URL", token_from)
@@ -443,6 +456,44 @@ class _Resolver:
             profile=self.profile,
             env_file=None if self.path is None else str(self.path),
             openapi=None if openapi_found is None else str(openapi_found[0]),
+        )
+
+    def _urls(self) -> tuple[str, str, tuple[str, str], tuple[str, str]]:
+        """The region, the audience, and the API and token URLs with where each came from."""
+        region_found = self.lookup("region")
+        region = DEFAULT_REGION if region_found is None else str(region_found[0]).lower()
+        if region not in REGIONS:
+            assert region_found is not None
+            raise ConfigurationError(
+                f"Unknown region {region_found[0]!r} (from {region_found[1]}); "
+                f"use one of {', '.join(REGIONS)}."
+            )
+        audience, audience_from = self.lookup("audience") or (
+            REGIONS[region],
+            f"the default of region {region!r}",
+        )
+        derived = f"made from the audience, {audience_from}"
+        api = self.lookup("api_url") or (audience, derived)
+        token = self.lookup("token_url") or (_join(audience, TOKEN_PATH), derived)
+        return region, str(audience), api, token
+
+    def typed_secret_note(self) -> str | None:
+        """Where a typed secret goes, when a .env found in a parent folder steers it."""
+        start = (Path(self.cwd) if self.cwd is not None else Path.cwd()).resolve()
+        if self.named or self.path is None or self.path.resolve().parent == start:
+            return None  # a named file, or the one beside the notebook: the user's own
+        _, _, (api_url, api_from), (token_url, token_from) = self._urls()
+        file = f"the .env file {str(self.path)!r}"  # as ``lookup`` names where a value came from
+        goes = (
+            [f"the secret you type to {without_password(token_url)}"] if file in token_from else []
+        )
+        if file in api_from:
+            goes.append(f"the token to {without_password(api_url)}")
+        if not goes:
+            return None
+        return (
+            f"A .env found in a parent folder, {str(self.path)!r}, sends {' and '.join(goes)}; "
+            "--env-file PATH names the file to use."
         )
 
     def _secret_goes_where_it_was_set(self) -> None:
@@ -471,6 +522,16 @@ class _Resolver:
         names = " and ".join(missing)
         verb = "is" if len(missing) == 1 else "are"
         looked_in = f"looked in {self.places()}"
+        plain = [
+            variable_name(setting)
+            for setting, absent in (("client_id", no_id), ("client_secret", no_secret))
+            if absent and variable_name(setting) in self.file_values
+        ]
+        if self.profile and plain:  # as ue-sandbox --env-file writes them
+            looked_in += (
+                f"; the file has {' and '.join(plain)}, which profile {self.profile} does not "
+                f"read: write {'it' if len(plain) == 1 else 'them'} there as {names}"
+            )
         raise MissingCredentialsError(
             f"{names} {verb} not set: {looked_in}; set {names} there, or pass "
             "client_id= and client_secret= to Credentials.from_env.",

@@ -286,6 +286,10 @@ class Pages:
             )
         return line
 
+    def __repr__(self) -> str:
+        # the joined body can be megabytes: at the prompt, what it is and where the list is
+        return f"<Pages: {self.summary()}; .body holds the list, .response the last answer>"
+
 
 PageProgress = Callable[[int, int], None]  # (pages fetched, items so far)
 

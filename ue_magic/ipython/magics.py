@@ -29,10 +29,11 @@ from ..cells.request import RequestTemplate, compile_call, file_cell, refuse_ipy
 from ..cells.result import line_value_is_used
 from ..core._client import UsageEngineClient
 from ..core._visible import visible
-from ..core.credentials import Credentials, Secret
+from ..core.credentials import Credentials, Secret, typed_secret_note
 from ..errors import ConfigurationError, MissingCredentialsError, UsageEngineError
 from ._history import redact_current_input
-from .status import LoginSummary, StatusView
+from .prompting import ask_credentials, forced_names, headless_message
+from .status import LoginSummary, StatusView, logout_line
 
 _SECRET_ON_LINE = re.compile(
     r"(?:^|\s)--?(?:client[-_]?secret|secret|password)\b|\b(?:UE_\w*SECRET|client_secret)\s*[=:]",
@@ -145,7 +146,7 @@ class UsageEngineMagics(Magics):
     @argument("--scope", metavar="S", help="Scopes to ask for (default: none sent).")
     @argument("--openapi", metavar="PATH|URL", help="The API description (openapi.json).")
     @argument("--widget", action="store_true", help="Show the login form even if set.")
-    @argument("--prompt", action="store_true", help="Ask with password prompts, not the form.")
+    @argument("--prompt", action="store_true", help="Ask with prompts, not the form, even if set.")
     @argument(
         "--sandbox", action="store_true", help="Start a sandbox in this kernel; log in to it."
     )
@@ -156,8 +157,9 @@ class UsageEngineMagics(Magics):
 
         The client id and secret come from the environment or a .env file; what
         is missing is asked for with a form (notebooks) or prompts (terminals,
-        jupyter console, --prompt). Where nobody can type (nbconvert, papermill,
-        Voila) a missing one is an error at once. --sandbox needs no credentials.
+        jupyter console); --widget and --prompt ask for both even when they are set.
+        Where nobody can type (nbconvert, papermill, Voila) a missing one is an
+        error at once. --sandbox needs no credentials.
         The secret is never accepted on this line.
         """
         if _asks_help(self.ue_login, line):
@@ -202,9 +204,12 @@ class UsageEngineMagics(Magics):
             self._show_form(args.env_file, args.profile, overrides)
             return
         try:
-            credentials = Credentials.from_env(
-                env_file=args.env_file, profile=args.profile, **overrides
-            )
+            if args.prompt:  # asks even for what is set, as --widget shows its form
+                credentials = self._ask_with_prompts(args, overrides, forced_names(args.profile))
+            else:
+                credentials = Credentials.from_env(
+                    env_file=args.env_file, profile=args.profile, **overrides
+                )
         except MissingCredentialsError as missing:
             asked = self._ask(args, overrides, missing)
             if asked is None:  # the form is showing
@@ -238,23 +243,21 @@ class UsageEngineMagics(Magics):
     ) -> Credentials | None:
         """Prompts, the form, or an error at once, as the front end allows; None: form shown."""
         from .frontend import detect
-        from .prompting import headless_message
 
         frontend = detect(self.shell)
-        headless = headless_message(missing.missing, missing.looked_in, args.profile)
-        if args.prompt or frontend in ("terminal", "console"):
-            try:
-                return self._ask_with_prompts(args.env_file, args.profile, overrides, missing)
-            except StdinNotImplementedError:
-                raise UsageError(headless) from None
+        if frontend in ("terminal", "console"):
+            return self._ask_with_prompts(args, overrides, missing.missing, missing.looked_in)
         if frontend == "headless":
-            raise UsageError(headless)
+            raise UsageError(headless_message(missing.missing, missing.looked_in, args.profile))
         self._show_form(args.env_file, args.profile, overrides)
         return None
 
     def _show_form(self, env_file: str | None, profile: str | None, overrides: dict) -> None:
         from .widget import LoginForm
 
+        note = typed_secret_note(env_file, profile, **overrides)  # a .env found upwards steers it
+        if note:
+            print(visible(note))
         submit = functools.partial(self._submit_form, env_file, profile, overrides)
         form = LoginForm(
             submit,
@@ -284,24 +287,24 @@ class UsageEngineMagics(Magics):
         return self._login(profile, credentials)
 
     def _ask_with_prompts(
-        self,
-        env_file: str | None,
-        profile: str | None,
-        overrides: dict,
-        missing: MissingCredentialsError,
+        self, args: Any, overrides: dict, missing: tuple[str, ...], looked_in: str = ""
     ) -> Credentials:
-        from .prompting import ask_credentials
-
+        """Prompts for ``missing``; ``looked_in`` empty: --prompt, set or not."""
         try:
             asked = ask_credentials(
-                missing.missing,
-                missing.looked_in,
-                profile,
+                missing,
+                looked_in,
+                args.profile,
                 ask=lambda prompt: input(prompt),  # looked up now: ipykernel swaps it per cell
                 ask_secret=lambda prompt: getpass.getpass(prompt),
                 say=print,
+                note=typed_secret_note(args.env_file, args.profile, **overrides),
             )
-            return Credentials.from_env(env_file=env_file, profile=profile, **overrides, **asked)
+            return Credentials.from_env(
+                env_file=args.env_file, profile=args.profile, **overrides, **asked
+            )
+        except StdinNotImplementedError:
+            raise UsageError(headless_message(missing, looked_in, args.profile)) from None
         except ConfigurationError as error:
             raise UsageError(_bare(error)) from None
 
@@ -330,26 +333,21 @@ class UsageEngineMagics(Magics):
         client = self.logins.forget(
             args.profile, LOGGED_OUT, stop_runs="logged out", wait=self.timeout
         )
-        if client is None:
-            where = f" with profile {args.profile}" if args.profile else ""
-            closed = " The login form that was waiting is closed." if had_form else ""
-            print(visible(f"Not logged in{where}.{closed}"))
-            return
-        stopped = ""
-        if had_sandbox:
-            stopped = (
-                " The sandbox it used is stopped."
-                if self.logins.sandbox is None
-                else " The sandbox keeps running for the other logins that use it."
+        sandbox_runs = self.logins.sandbox is not None
+        print(
+            visible(
+                logout_line(args.profile, client is not None, had_form, had_sandbox, sandbox_runs)
             )
-        of = f" of profile {args.profile}." if args.profile else "."
-        print(visible(f"Logged out{of}{stopped}"))
+        )
 
+    @magic_arguments()
+    @no_var_expand
     @line_magic
     def ue_status(self, line: str = "") -> None:
         """Every login: API URL, client, account, scopes, token expiry and request counts."""
-        if _asks_help(type(self).ue_status, line):
+        if _asks_help(self.ue_status, line):
             return
+        self._parse(self.ue_status, line)  # it takes no arguments: refuse them, as the others do
         summaries = [LoginSummary.of(lg.profile, lg.client) for lg in self.logins if lg.client]
         display(StatusView(summaries))
 

@@ -227,3 +227,22 @@ def _scopes_cell(summary: LoginSummary) -> str:
 
 def _aligned(cells: tuple[str, ...], widths: list[int]) -> str:
     return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
+
+
+def logout_line(
+    profile: str | None, was_in: bool, had_form: bool, had_sandbox: bool, sandbox_runs: bool
+) -> str:
+    """What %ue_logout says: whether there was a login, and what became of its form or sandbox."""
+    if not was_in:
+        where = f" with profile {profile}" if profile else ""
+        closed = " The login form that was waiting is closed." if had_form else ""
+        return f"Not logged in{where}.{closed}"
+    stopped = ""
+    if had_sandbox:
+        stopped = (
+            " The sandbox keeps running for the other logins that use it."
+            if sandbox_runs
+            else " The sandbox it used is stopped."
+        )
+    of = f" of profile {profile}." if profile else "."
+    return f"Logged out{of}{stopped}"

@@ -42,7 +42,8 @@ COMMON_HEADERS = (
 MAX_CANDIDATES = 200
 MAX_KEYS = 100_000  # keys of one dict, or enum values, looked at for one Tab
 MAX_VALUE = 1_000  # characters of an enum value offered
-_MAGIC_IN_LINE = re.compile(r"(?:^|[\s=(])%(ue_\w+)(?=\s|$)")
+# the name ends before the cursor: a name still being typed (`%ue_lo`) is IPython's to complete
+_MAGIC_IN_LINE = re.compile(r"(?:^|[\s=(])%(ue_\w+)(?=\s)")
 _NAME = re.compile(r"[^\W\d]\w*")
 _WORD = re.compile(r"\w*")
 
@@ -127,6 +128,8 @@ def _complete(text: str, cursor: int, context: CompletionContext) -> Completions
     magic_line: _Line | None = None
     if cell_magic is not None:
         after = first_line.index(cell_magic) + len(cell_magic)
+        if cursor <= after:
+            return None  # the cell magic's name is being typed (`%%ue_c`): IPython completes it
         header = _words(cell_magic, first_line + " ", 0, after)  # every word, none unfinished
         if line_start == 0:
             magic_line = _words(cell_magic, line, 0, after)

@@ -201,7 +201,7 @@ def parse(data: bytes, uri: str) -> Any:
         raise DescriptionError(
             f"{uri} is {len(data) / 1e6:.0f} MB, over the {MAX_BYTES / 1e6:.0f} MB ue-magic reads."
         )
-    outcome = parse_elsewhere(data) if len(data) >= CHILD_BYTES else None
+    outcome = parse_elsewhere(data) if len(data) >= _child_bytes(data) else None
     kind, found = outcome or parse_text(data, YAML_PURE_BYTES)
     if kind == "ok":
         return found
@@ -235,7 +235,18 @@ _NOT_READ = {
     "neither": "{uri} is neither JSON nor YAML ({why}).",
     "yaml": "{uri} cannot be read as YAML ({why}).",
 }
-CHILD_BYTES = 1_000_000  # text this big is parsed in a child process (here: about 40 ms of GIL)
+CHILD_BYTES = 1_000_000  # JSON this big is parsed in a child process (here: about 40 ms of GIL)
+# YAML this big: PyYAML builds its values in Python, 10-20 times slower than json (break10: a
+# Tab while 990 kB of YAML loaded in the kernel took 115-210 ms)
+CHILD_BYTES_YAML = 100_000
+
+
+def _child_bytes(data: bytes) -> int:
+    """How big ``data`` must be to be parsed in a child: JSON starts with ``{`` or ``[``."""
+    json = data.lstrip()[:1] in (b"{", b"[")
+    return CHILD_BYTES if json else min(CHILD_BYTES, CHILD_BYTES_YAML)
+
+
 CHILD_SECONDS = 120.0  # a child that takes longer is stopped: the text is not read
 
 

@@ -172,6 +172,10 @@ class LoginDescription:
         return self._loading
 
     def _run(self, generation: int, done: threading.Event) -> None:
+        # the first Tab, which may come while the description loads, imports nothing itself
+        # (its modules took 40-80 ms to import, on top of the wait for the description)
+        from . import _complete  # noqa: F401
+
         with without_collection_pauses() as made_big:
             try:
                 description, note, warnings = self._load()
