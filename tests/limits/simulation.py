@@ -81,11 +81,16 @@ def simulate(
     spare: bool = False,
     contention: float = 0.0,
     wakeups: bool = True,
+    before: tuple[float, ...] = (),
 ) -> Outcome:
     """Send ``items`` requests; the run begins ``begin`` seconds into the service's clock (a
     window's phase). ``spare``: twice ``concurrency`` workers, and one waiting out a Retry-After
-    gives its place in the window up meanwhile (``Throttle.sleep``)."""
+    gives its place in the window up meanwhile (``Throttle.sleep``). ``before``: requests that
+    reached the service that many seconds before the run began (the cell before it, under the
+    same limit), which the run did not see."""
     clock, rand = Clock(), random.Random(seed)
+    for ago in before:
+        service.admit(begin - ago)
     clock.now = begin
     pacer = (throttle or (lambda c, k: Throttle(c, clock=k)))(concurrency, clock)
     events: list[tuple[float, int, Callable[[], None]]] = []

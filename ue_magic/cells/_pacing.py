@@ -24,7 +24,8 @@ it, AIMD (additive increase, multiplicative decrease, as TCP's congestion contro
   whole Retry-After), waited out to the end the first refusal's Retry-After gave. A fractional
   Retry-After is exact, and is waited out by all; refusals under ``MIN_STRETCH`` apart measure
   nothing (a few requests, at times off by the latency), but a short one is a bucket's time to
-  its next token: the longest caps a rough pace (``_to_bucket_wait``).
+  its next token: the longest caps a rough pace (``_to_bucket_wait``). Once one over
+  ``BUCKET_WAIT`` is seen, they are a window's: each refusal reads its quota (``_window``).
 
 ``tests/bulk/test_pacing_model.py`` runs it against these limiters on a simulated clock.
 
@@ -42,11 +43,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from ._bucket import refill_rate
 from ._hold import hold_until
+from ._pacing_stats import PacingStats, Stopped
 from ._quota import Quota
+from ._window import beyond_bucket, exact_quota, window_quota
 
 __all__ = ["PacingStats", "Stopped", "Throttle"]
 
@@ -71,27 +73,6 @@ BUCKET_WAIT = 0.4  # seconds: a fractional Retry-After under this, refused again
 # exact pause, is a bucket's time to its next token (a window's end is further): 1/rate at most
 FLOOR = 0.25  # ... which lowers a rough pace to this share of it at most, each time
 _HISTORY = 30.0  # seconds of starts kept to measure rates
-
-
-class Stopped(Exception):
-    """The run was stopped (an interrupt, a logout) before this attempt was written."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class PacingStats:
-    """What the throttle did: 429s seen, pauses made, seconds paused, the last window and pace."""
-
-    throttled: int
-    pauses: int
-    paused: float
-    window: int
-    pace: float | None  # the pace now (answers after the last start may have moved it)
-    peak_in_flight: int
-    started_pace: float | None = None  # the pace the last paced start went at (the report's)
 
 
 class Throttle:
@@ -143,6 +124,8 @@ class Throttle:
         self._window_length = 1.0  # seconds: the longest whole Retry-After of the window
         self._full_until = float("-inf")  # a full window ends by then (see _to_end)
         self._bucket_wait = 0.0  # the longest short fractional Retry-After: 1/rate at most
+        self._window_wait = False  # a longer one was seen: a window's (its end, a free place)
+        self._good, self._good_since = 0, self._started_at  # good answers since the last 429
         self._dry_epoch = self._started_at  # when the epoch that ended at ``_dry`` began
         self._lowest = 0.0  # the lowest pace since the last refusal (did it stay over the rate?)
         self._dry_twice = False  # two refusals have measured something
@@ -295,14 +278,20 @@ class Throttle:
             if self._bounds is not None and started >= self._epoch_start and self._refused is None:
                 self._after_quick_burst(ok)
             if ok:
+                self._good += started > self._good_since  # a bucket's short Retry-After, cut
+                if beyond_bucket(self._good, self._bucket_wait, now - self._good_since):
+                    self._window_wait = True  # to a quarter: a window's after all (probed fast)
                 if not self._throttled and self._starts:  # the first burst: a bucket's
                     self._stock += 1  # stock, and what refilled while it went
                     self._burst_time = max(self._burst_time, started - self._starts[0][0])
                 self._grow(now)
                 return
             self._throttled += 1
+            self._good, self._good_since = 0, now  # (a bucket is empty now)
             if retry_after is not None and retry_after < BUCKET_WAIT:  # a bucket's: <= 1/rate
                 self._bucket_wait = max(self._bucket_wait, retry_after)
+            elif retry_after is not None and not float(retry_after).is_integer():
+                self._window_wait = True
             if started < self._epoch_start:
                 return  # sent before the last pause: that pause already answered it
             whole = retry_after is None or float(retry_after).is_integer()
@@ -428,7 +417,7 @@ class Throttle:
         self._window = min(float(self.ceiling), self._window + step)
         if self._pace is not None and self._mode in ("rough", "measured"):
             if self._mode == "rough":
-                share = PROBE if self._dry_twice else FIRST_PROBE
+                share = PROBE if self._dry_twice and not self._window_wait else FIRST_PROBE
             elif now - self._settled >= CREEP_AFTER:
                 share = CREEP
             else:
@@ -482,11 +471,15 @@ class Throttle:
         accepted = sum(1 for s, ok in self._starts if begin <= s < refused and ok is not False)
         span = refused - begin
         gaps = max(0.0, accepted - FENCEPOST)  # the first took a token refilled before it
+        if not whole and dry is not None and beyond_bucket(accepted, self._bucket_wait, span):
+            self._window_wait = True
         if dry is None:
             first = min((s for s, _ok in self._starts), default=refused)
             if not whole:  # exact: those let through that started after it got there first
                 accepted += sum(1 for s, ok in self._starts if refused <= s < seen and ok)
             rate = accepted / max(refused - first + wait, 1e-3)
+            if self._window_wait and not whole:  # its length: from the first start to its end
+                self._window_length = max(self._window_length, round(refused + wait - first))
             quick = accepted >= QUICK_BURST and refused - first < SHORT_PAUSE
             if quick and float(wait).is_integer() and self._mode != "stated":
                 # a whole second says little: a bucket's rate may be far over its stock
@@ -503,6 +496,15 @@ class Throttle:
             # a window, waited out to its end: what it let through since, its quota (over more
             # than a window, the rate it let through)
             self._by_window(epoch, refused, seen)
+        elif not whole and self._window_wait:
+            # a window's exact end, or a sliding log's next free place (``exact_quota``); a
+            # count since the last refusal reads low after a low start (more, once: taken)
+            quota = exact_quota(self._starts, refused, wait, seen, self._window_length, self._pace)
+            since = accepted / (span + wait) if span >= MIN_STRETCH else 0.0
+            measured = max(quota / self._window_length, since) * HEADROOM
+            if self._mode == "measured" and refused >= self._settled + self._window_length:
+                measured = min(measured, (self._pace or measured) * 0.99)  # (sooner: an echo)
+            self._set_pace(measured, "measured")
         elif not whole and span >= MIN_STRETCH:
             # an exact Retry-After: a window's quota comes back at its end, which it says (a
             # bucket's next request, too): what went through since the last landing, over
@@ -552,6 +554,8 @@ class Throttle:
     def _to_bucket_wait(self, wait: float) -> None:
         """Refused soon after an exact pause, with a short wait: a bucket, whose Retry-After is
         the time to its next token, 1/rate at most; the longest seen caps a rough pace."""
+        if self._window_wait:  # a window's place came free: the next may be further
+            return
         if 0 < wait < BUCKET_WAIT and self._bucket_wait > 0 and self._pace is not None:
             self._set_pace(min(self._pace, max(1 / self._bucket_wait, self._pace * FLOOR)), "rough")
 
@@ -561,12 +565,7 @@ class Throttle:
         refusal's answer (``seen``): those that started after the refused one and were let
         through got there before it (out of order), in the same window."""
         length = self._window_length
-        begin = max(begin, refused - length)
-        accepted = sum(
-            1
-            for s, ok in self._starts
-            if begin <= s < seen and (ok if s >= refused else ok is not False)
-        )
+        accepted = window_quota(self._starts, max(begin, refused - length), refused, seen)
         if accepted:
             pace = accepted / length * HEADROOM
             if self._mode == "measured" and self._pace is not None and self._windowed:
