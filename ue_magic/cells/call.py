@@ -258,7 +258,10 @@ def call_once(
             kept = pages.page_count - 1
             note = f"; -o {options.output} holds the {kept} page{'s' if kept > 1 else ''} before it"
     else:
-        response = send_spec(client, spec, options)
+        try:
+            response = send_spec(client, spec, options)
+        except KeyboardInterrupt:  # one line, no traceback through the client; stops Run All
+            raise UsageEngineError(_interrupted(spec, options, namespace)) from None
         # decoded only when something reads it: not for a -q line whose value is thrown away
         wanted = line_form or not options.quiet or options.output or options.frames
         wanted = wanted or target is not None or response.is_error
@@ -301,6 +304,19 @@ def call_once(
     if view is not None:
         show(view)
     return body if line_form else None
+
+
+def _interrupted(
+    spec: RequestSpec, options: CallOptions, namespace: MutableMapping[str, Any]
+) -> str:
+    """The one line for Ctrl-C during one request: what was left as it was."""
+    kept = [f"; {output_left(options.output, namespace)}"] if options.output else []
+    if options.save is not None:
+        kept.append(f"; --save {options.save} was not written")
+    return (
+        f"Interrupted (Ctrl-C) while waiting for the answer to {spec.method} {spec.path}: "
+        f"the server may have acted on it{''.join(kept)}."
+    )
 
 
 def _keep_partial(
