@@ -564,13 +564,13 @@ class UsageEngineMagics(Magics):
             raise
 
 
-_HELP_WORDS = {"-h", "--help"}
+_HELP_WORD = re.compile(r"--help(=.*)?|--hel|-h[a-z]*")  # --hel, -hq: help, not --header, -q
 
 
 def _asks_help(magic: Any, line: str) -> bool:
     """``--help`` or ``-h`` on the line: print the help ``%magic?`` shows (its docstring, with
     the options magic_arguments added) and do nothing else."""
-    if _HELP_WORDS.isdisjoint(line.split()):
+    if "-h" not in line or not any(_HELP_WORD.fullmatch(word) for word in line.split()):
         return False
     print(inspect.cleandoc(magic.__doc__ or ""))
     return True
