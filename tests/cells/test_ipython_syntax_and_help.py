@@ -36,6 +36,19 @@ def test_help_flags_show_the_help_of_magic_question_mark(
     assert sandbox.counters()["api_requests"] == 0
 
 
+@pytest.mark.parametrize("flag", ["--hel", "--help=1", "-hq", "GET /x -hq"])
+@pytest.mark.parametrize("magic", MAGICS)
+def test_a_help_flag_misspelt_or_joined_still_asks_for_help(
+    shell: Any, sandbox: Sandbox, magic: str, flag: str
+) -> None:
+    with capture_output() as captured:
+        shell.run_line_magic(magic, flag)
+    shown = captured.stdout
+    assert "did you mean" not in shown and "Unknown" not in shown
+    assert shown.strip() and all(line in pinfo(shell, magic) for line in shown.splitlines())
+    assert sandbox.counters()["api_requests"] == 0
+
+
 def test_help_on_the_cell_magic_line_sends_nothing(shell: Any, sandbox: Sandbox) -> None:
     with capture_output() as captured:
         shell.run_cell_magic("ue_call", f"POST {METERS} --help", '{"a": 1}')

@@ -26,6 +26,8 @@ CASES = [
     ("-q", JSON_CELL % "{capacity}", "{capacity}", "JSON body"),
     ("GET /things?q=m-{capacity} -q", None, "{capacity}", "query"),
     ("GET /things?q=m-$capacity -q", None, "$capacity", "query"),
+    ("GET /things?q=m-{capacity.real} -q", None, "{capacity.real}", "query expression"),
+    ("POST /things -q", '{"description": "m-{capacity+1}"}', "{capacity+1}", "JSON expression"),
     ("GET /things/m-{capacity} -q", None, "{capacity}", "path"),
     ("GET /things/m-{nothing} -q", None, "{nothing}", "path template"),
     ("-q", "GET /things\n?q=m-{capacity}\n", "{capacity}", "query line"),

@@ -206,3 +206,31 @@ def test_ctrl_c_during_all_pages_keeps_the_pages_so_far(shell: Any, sandbox: San
     assert repr(pages).startswith("<Pages: ") and len(repr(pages)) < 200  # not the whole body
     assert 0 < len(kept["meters"]) < 250 and kept is pages.body
     assert pages.item_count == len(kept["meters"]) and pages.page_count in (1, 2)
+
+
+def test_ctrl_c_during_one_call_is_one_line_and_o_keeps_its_value(
+    shell: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    shell.user_ns["s"] = "before"
+    target = tmp_path / "s.json"
+    sandbox.set_latency(1.0)  # the answer takes a while: Ctrl-C lands while waiting for it
+    timer = interrupt_after(0.3)
+    try:
+        with capture_output() as captured:
+            result = shell.run_cell(f"%ue_call GET {TYPES} -o s --save {target}")
+    finally:
+        timer.cancel()
+        sandbox.set_latency(0)
+    error = result.error_in_exec
+    assert isinstance(error, UsageError)  # an error reply: Run All stops
+    assert str(error).startswith(
+        f"Interrupted (Ctrl-C) while waiting for the answer to GET {TYPES}"
+    )
+    assert "-o s keeps its value" in str(error) and "was not written" in str(error)
+    shown = captured.stdout + captured.stderr
+    assert "Traceback" not in shown and "_client.py" not in shown and len(shown.splitlines()) <= 2
+    assert shell.user_ns["s"] == "before" and not target.exists()
+    assert shell.user_ns["_ue"] is None
+    assert sandbox.issued_tokens and not any(
+        token in shown + str(error) for token in sandbox.issued_tokens
+    )

@@ -55,21 +55,23 @@ def test_pages_are_joined_and_repeated_parameters_kept() -> None:
     assert len(seen) == 3
 
 
-def test_an_error_on_a_later_page_keeps_the_pages_before_it() -> None:
+def test_an_error_on_a_later_page_keeps_the_pages_before_it_in_ue() -> None:
     seen: list[Any] = []
     failing = {**PAGES, "p3": (500, {"message": "page three broke"})}
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"meters": "before"}
     template = compile_request("GET /usage-metering/v1/meters\n")
     options = CallOptions(all_pages=True, output="meters", quiet=True)
     with client_with(failing, seen) as ue, pytest.raises(HttpStatusError) as caught:
         call_once(namespace, ue, template, options, show=lambda view: None)
-    assert "page three broke" in str(caught.value) and "2 pages before it" in str(caught.value)
-    assert namespace["meters"]["meters"] == [1, 2, 3]
-    assert namespace["_ue"].status_code == 500
+    said = str(caught.value)
+    assert "page three broke" in said and "-o meters keeps its value" in said
+    assert "_ue.body holds the 2 pages (3 items) before it" in said
+    assert namespace["meters"] == "before"  # the call raised: -o keeps its value
+    pages = namespace["_ue"]
+    assert pages.body["meters"] == [1, 2, 3] and pages.failed and pages.page_count == 2
+    assert pages.status_code == 500 and pages.json() == {"message": "page three broke"}
     response = caught.value.response
-    assert (
-        response is namespace["_ue"] and response.request.headers["authorization"] == "Bearer ***"
-    )
+    assert response is pages.response and response.request.headers["authorization"] == "Bearer ***"
 
 
 def test_all_pages_needs_get() -> None:

@@ -234,7 +234,8 @@ def call_once(
     # an answer it should hold arrives (a failing re-run of a create cell loses nothing).
     namespace["_ue"] = None
     note = ""
-    partial = False  # -o gets the pages before an error
+    partial = False  # --no-raise: -o and --save get the pages before an error
+    last: Any = None  # what _ue holds: the response, or the Pages before an error
     if options.all_pages:
         from ..core.pages import fetch_all_pages
 
@@ -245,28 +246,33 @@ def call_once(
             raise UsageEngineError(
                 "Interrupted (Ctrl-C) before the first page arrived; nothing was kept."
             ) from None
-        if counter is not None:  # after Ctrl-C the error is the one line
-            counter.finish("" if pages.interrupted else pages.summary())
+        if counter is not None:  # after Ctrl-C or an error answer, one line says it all
+            counter.finish("" if pages.interrupted or pages.failed else pages.summary())
         elif pages.limited:  # even with -q: the list is incomplete
             print(pages.summary())
         if pages.interrupted:
             _keep_partial(namespace, pages, options, framed_value)
         response, body = pages.response, pages.body
         stored = body
-        if pages.before_error is not None and options.output:
-            stored, partial = pages.before_error, True
-            kept = pages.page_count - 1
-            note = f"; -o {options.output} holds the {kept} page{'s' if kept > 1 else ''} before it"
+        if pages.failed:
+            body = stored = pages.error_body
+            if pages.page_count:  # pages came before the error: _ue keeps them
+                last = pages
+                partial, note = _failed_pages(pages, options, namespace)
+                stored = pages.body if partial else stored
     else:
-        response = send_spec(client, spec, options)
+        try:
+            response = send_spec(client, spec, options)
+        except KeyboardInterrupt:  # one line, no traceback through the client; stops Run All
+            raise UsageEngineError(_interrupted(spec, options, namespace)) from None
         # decoded only when something reads it: not for a -q line whose value is thrown away
         wanted = line_form or not options.quiet or options.output or options.frames
         wanted = wanted or target is not None or response.is_error
         body = stored = decode_body(response) if wanted else None
-    namespace["_ue"] = response
+    namespace["_ue"] = response if last is None else last
     raises = response.is_error and not options.no_raise
     # as -o: a call that raises leaves the file as it was (a failing re-run loses no answer)
-    saved = write_answer(target, body) if target is not None and not raises else None
+    saved = write_answer(target, stored if partial else body) if target and not raises else None
     framed = False
     notes: list[str] = []
     if options.frames and (partial or not response.is_error):  # an error body stays as it is
@@ -301,6 +307,41 @@ def call_once(
     if view is not None:
         show(view)
     return body if line_form else None
+
+
+def _interrupted(
+    spec: RequestSpec, options: CallOptions, namespace: MutableMapping[str, Any]
+) -> str:
+    """The one line for Ctrl-C during one request: what was left as it was."""
+    kept = [f"; {output_left(options.output, namespace)}"] if options.output else []
+    if options.save is not None:
+        kept.append(f"; --save {options.save} was not written")
+    return (
+        f"Interrupted (Ctrl-C) while waiting for the answer to {spec.method} {spec.path}: "
+        f"the server may have acted on it{''.join(kept)}."
+    )
+
+
+def _failed_pages(
+    pages: Any, options: CallOptions, namespace: MutableMapping[str, Any]
+) -> tuple[bool, str]:
+    """An error answer after some pages: with --no-raise, -o and --save get the pages before it
+    and one line says the list is partial (also with -q); else the note for the error (-o
+    keeps its value, _ue.body holds those pages). Returns (partial, note)."""
+    count = pages.page_count
+    before = f"the {count} page{'s' if count != 1 else ''} ({pages.item_count} items) before it"
+    if options.no_raise:
+        holders = [f"-o {options.output}"] if options.output else []
+        holders += [f"--save {options.save}"] if options.save is not None else []
+        verb = "hold" if len(holders) > 1 else "holds"
+        where = f"{' and '.join(holders)} {verb}" if holders else "_ue.body holds"
+        answer = f"{pages.response.status_code} {pages.response.reason_phrase}".strip()
+        print(
+            visible(f"The list is partial: page {count + 1} answered {answer}; {where} {before}.")
+        )
+        return True, ""
+    kept = f"; {output_left(options.output, namespace)}" if options.output else ""
+    return False, f"{kept}; _ue.body holds {before}, _ue.response this answer"
 
 
 def _keep_partial(

@@ -261,17 +261,27 @@ class Pages:
     (``limited``: more pages remain) or at a Ctrl-C (``interrupted``: ``body`` holds the pages
     fetched so far, partial) rather than at the last page.
 
-    ``body``: the pages' bodies joined into one (their lists concatenated); ``page_count`` and
-    ``item_count`` are ints; ``before_error`` is the joined body before an error answer.
+    ``body``: the pages' bodies joined into one (their lists concatenated), None if no page
+    came; ``page_count`` and ``item_count`` are ints (pages and entries that came). ``failed``:
+    page ``page_count + 1`` answered an error, ``response`` (its decoded body ``error_body``), and
+    ``body`` holds the pages before it. Other attributes are the last response's
+    (``_ue.status_code``, ``_ue.json()``).
     """
 
     response: httpx.Response
     body: Any
     page_count: int
-    before_error: Any = None  # the pages joined before an error answer, if any
     limited: bool = False
     item_count: int = 0  # list entries joined so far
     interrupted: bool = False  # Ctrl-C: body is the pages fetched before it
+    failed: bool = False  # an error answer: body is the pages fetched before it
+    error_body: Any = None  # that answer's body, decoded
+
+    def __getattr__(self, name: str) -> Any:
+        # what a response gives (status_code, json(), headers): _ue reads as the last answer
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.response, name)
 
     def summary(self) -> str:
         """'3 pages, 250 items' and, at the limit, that more pages remain."""
@@ -279,6 +289,9 @@ class Pages:
         line = f"{count} page{'s' if count != 1 else ''}, {self.item_count} items"
         if self.interrupted:
             line += "; interrupted (Ctrl-C): the list is partial"
+        if self.failed:
+            answer = f"{self.response.status_code} {self.response.reason_phrase}".strip()
+            line += f"; page {count + 1} answered {answer}: the list is partial"
         if self.limited:
             line += (
                 f"; stopped at the page limit ({self.page_count} pages): more pages remain, "
@@ -326,7 +339,7 @@ def fetch_all_pages(
             body = decode_body(response)
             if response.is_error:
                 return Pages(
-                    response, body, count + 1, before_error=join.body, item_count=join.items
+                    response, join.body, count, item_count=join.items, failed=True, error_body=body
                 )
             join.add(body)
             count, last = count + 1, response

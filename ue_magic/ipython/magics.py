@@ -374,12 +374,13 @@ class UsageEngineMagics(Magics):
         %ue_call --file requests.http --name NAME sends one request of a file.
         -o VAR and the returned value hold the decoded body (also with --table);
         _ue holds the response. When the call raises (a 4xx/5xx answer), -o VAR
-        keeps its previous value (--save writes nothing) and _ue holds the
-        error answer; with --no-raise, -o VAR gets the error body. --each
-        leaves its BulkResult in _ue_bulk until the next --each (pending =
-        _ue_bulk.pending resends what is left). Ctrl-C during --all-pages
-        keeps the pages so far in -o VAR and _ue (a partial list). Terminal
-        output is cut to UsageEngineMagics.text_limit items.
+        keeps its value (--save writes nothing), _ue holds the error answer
+        (--all-pages: _ue.body the pages before it); with --no-raise, -o VAR
+        gets the error body (--all-pages: the pages before it, said partial).
+        --each leaves its BulkResult in _ue_bulk until the next --each (pending
+        = _ue_bulk.pending resends what is left). Ctrl-C during --all-pages keeps
+        the pages so far in -o VAR and _ue (a partial list). Terminal output is
+        cut to UsageEngineMagics.text_limit items.
 
         --df makes the value (and -o VAR) a pandas DataFrame of the answer's list
         of objects (the answer, or the list in {"meters": [...]}), shown as pandas
@@ -563,13 +564,13 @@ class UsageEngineMagics(Magics):
             raise
 
 
-_HELP_WORDS = {"-h", "--help"}
+_HELP_WORD = re.compile(r"--help(=.*)?|--hel|-h[a-z]*")  # --hel, -hq: help, not --header, -q
 
 
 def _asks_help(magic: Any, line: str) -> bool:
     """``--help`` or ``-h`` on the line: print the help ``%magic?`` shows (its docstring, with
     the options magic_arguments added) and do nothing else."""
-    if _HELP_WORDS.isdisjoint(line.split()):
+    if "-h" not in line or not any(_HELP_WORD.fullmatch(word) for word in line.split()):
         return False
     print(inspect.cleandoc(magic.__doc__ or ""))
     return True

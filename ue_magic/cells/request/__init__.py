@@ -36,7 +36,7 @@ One module per part of the grammar:
 - ``_variables``: ``@name = value`` file variables; ``_system``: ``{{$guid}}`` and the like;
 - ``_file``: one named request of a ``.http`` file (``--file``/``--name``);
 - ``_call``: which form a ``%ue_call`` takes (METHOD PATH on the line, or a message cell);
-- ``_foreign``: IPython's ``{name}``/``$name`` refused when the name is defined.
+- ``_foreign``: IPython's ``{expr}``/``$name`` refused when it starts with a defined name.
 """
 
 from __future__ import annotations

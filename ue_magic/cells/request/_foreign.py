@@ -1,11 +1,14 @@
-"""IPython's own ``{name}`` and ``$name`` in a request, and path templates' ``{name}``.
+"""IPython's own ``{expr}`` and ``$name`` in a request, and path templates' ``{name}``.
 
 ``%ue_call`` uses ``@no_var_expand``, so IPython does not expand them and they would go out as
 written (``?meterTypeId={meter_type_id}`` finds nothing, ``/meter-types/{id}`` is sent as
 ``%7Bid%7D``). Both are refused here, before sending, pointing at the line and column: a name
 that is a variable of the notebook (the user almost surely meant its value: write
 ``{{name}}``), and a ``{name}`` in the path with no such variable (a segment copied from a path
-template: give the value).
+template: give the value). The same for any ``{expr}`` IPython would evaluate that starts
+with such a variable (``{row['id']}``, ``$obj.id``) or calls a builtin (``{len(ids)}``): the
+hint is the ``{{row['id']}}`` that holds it, or a variable computed first where a placeholder
+cannot (``{price+1}``).
 
 Who means the text as written has a way out that needs no new syntax, and the refusal names the
 one for where the text stands: in the URL or a form body, percent-encoding (``%7Bname%7D``,
@@ -16,6 +19,8 @@ in a variable, sent with ``{{variable}}``.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -24,10 +29,18 @@ from ..._constants import METHODS
 from ...errors import RequestSyntaxError
 from ..magic_line import word_spans
 from ._body import FORM, JSON
+from ._placeholders import is_placeholder_expression
 
 __all__ = ["refuse_ipython_names"]
 
-_FOREIGN = re.compile(r"(?<!\{)\{([A-Za-z_]\w*)\}(?!\})|\$\{?([A-Za-z_]\w*)\}?")
+#: IPython's forms, each with the name it starts with and the expression: ``${expr}``,
+#: ``$name`` with ``.attr``/``[key]`` steps, ``{expr}`` (not ``{{``). ``\w*+`` and ``(?!\w)``
+#: keep the scan linear on long lines.
+_FOREIGN = re.compile(
+    r"\$\{[ \t]*(?P<dollar_brace>[A-Za-z_]\w*+)(?P<dollar_brace_rest>[^{}\n]*)\}"
+    r"|\$(?P<dollar>[A-Za-z_]\w*+)(?P<dollar_rest>(?:\.[A-Za-z_]\w*+|\[[^\]\n]*\])*)"
+    r"|(?<!\{)\{(?!\{)[ \t]*(?P<brace>[A-Za-z_]\w*+)(?P<brace_rest>[^{}\n]*)\}(?!\})"
+)
 _FILE_VARIABLE = re.compile(r"\s*@[\w.-]+\s*=")  # ``@name = value`` before the request line
 
 #: where the text stands -> how it is written to be sent as written (None: no escape there)
@@ -130,17 +143,19 @@ def _check(
     in ``where``; its path is ``text[path_span[0]:path_span[1]]``."""
     blanked = _blank_placeholders(text)
     for found in _FOREIGN.finditer(blanked):
-        name, written = found.group(1) or found.group(2), found.group(0)
-        at = column + found.start()
-        if name in namespace and not name.startswith("_"):
+        rest = found.lastgroup or ""  # the last group that matched: one form's ..._rest
+        name = found.group(rest.removesuffix("_rest"))
+        expression = (name + found.group(rest)).strip()
+        written, at = found.group(0), column + found.start()
+        if _evaluated(name, found.group(rest), namespace):
             raise RequestSyntaxError(
-                f"{written} is IPython's syntax, which %ue_call does not expand: write "
-                f"{{{{{name}}}}} to send the value of {name}{_as_written(written, where)}.",
+                f"{written} is IPython's syntax, which %ue_call does not expand: "
+                f"{_instead(expression)}{_as_written(written, where)}.",
                 line,
                 at,
                 source,
             )
-        if found.group(1) and path_span[0] <= found.start() < path_span[1]:
+        if written == f"{{{name}}}" and path_span[0] <= found.start() < path_span[1]:
             raise RequestSyntaxError(
                 f"{written} in the path is a path template's placeholder, not filled in "
                 f"(no variable {name} is defined): give the value here, write {{{{{name}}}}} to "
@@ -149,6 +164,30 @@ def _check(
                 at,
                 source,
             )
+
+
+def _evaluated(name: str, rest: str, namespace: Mapping[str, Any]) -> bool:
+    """Would IPython evaluate this: a notebook variable first, or a builtin called
+    (``{len(ids)}``; a bare ``{id}`` or ``{type}`` is a path template's)."""
+    if name.startswith("_"):
+        return False
+    return name in namespace or (rest.lstrip().startswith("(") and hasattr(builtins, name))
+
+
+def _instead(expression: str) -> str:
+    """What to write for IPython's ``{expression}``: ``{{expression}}`` where the placeholder
+    grammar takes it (a name, ``.attr``, ``[key]``), else a variable computed first."""
+    if is_placeholder_expression(expression):
+        return f"write {{{{{expression}}}}} to send the value of {expression}"
+    try:
+        ast.parse(expression, mode="eval")
+        computed = f" (value = {expression})"
+    except SyntaxError:
+        computed = ""
+    return (
+        f"{{{{ }}}} holds only a name with .attr and [key] steps, so compute the value in a "
+        f"Python cell first{computed} and write {{{{value}}}} to send it"
+    )
 
 
 def _blank_placeholders(text: str) -> str:

@@ -285,6 +285,17 @@ def _parse_placeholder(
     return Placeholder(text[start:end], root, tuple(steps), *where)
 
 
+def is_placeholder_expression(expr: str) -> bool:
+    """Does ``{{ expr }}`` take ``expr`` as written: a name, then ``.attr`` and ``[0]`` /
+    ``['key']`` steps (what a refusal of IPython's ``{expr}`` may hint)?"""
+    expr = expr.strip(" \t")
+    match = _IDENT.match(expr)
+    pos = match.end() if match else len(expr) + 1
+    while pos < len(expr) and (step := _STEP.match(expr, pos)) is not None:
+        pos = step.end()
+    return pos == len(expr)
+
+
 _SYSTEM_NAME = re.compile(r"\$[A-Za-z]\w*")
 
 
