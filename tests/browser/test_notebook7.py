@@ -221,7 +221,7 @@ def test_notebook7_prompt_login_through_the_kernels_stdin(
     notebook.page.keyboard.press("Shift+Enter")
     asked = cell.locator(".jp-Stdin-input")
     expect(asked).to_be_visible()
-    expect(cell).to_contain_text("UE_CLIENT_ID and UE_CLIENT_SECRET are not set")
+    expect(cell).to_contain_text("--prompt asks for UE_CLIENT_ID and UE_CLIENT_SECRET")
     asked.fill(nb_sandbox.client_id)
     asked.press("Enter")
     secret = cell.locator(".jp-Stdin-input[type=password]")
