@@ -34,12 +34,12 @@ from ._placeholders import is_placeholder_expression
 __all__ = ["refuse_ipython_names"]
 
 #: IPython's forms, each with the name it starts with and the expression: ``${expr}``,
-#: ``$name`` with ``.attr``/``[key]`` steps, ``{expr}`` (not ``{{``). ``\w*+`` and ``(?!\w)``
-#: keep the scan linear on long lines.
+#: ``$name`` with ``.attr``/``[key]`` steps, ``{expr}`` (not ``{{``). A name is taken whole
+#: (``\w*(?!\w)``: Python 3.10 has no possessive ``*+``), so the scan stays linear.
 _FOREIGN = re.compile(
-    r"\$\{[ \t]*(?P<dollar_brace>[A-Za-z_]\w*+)(?P<dollar_brace_rest>[^{}\n]*)\}"
-    r"|\$(?P<dollar>[A-Za-z_]\w*+)(?P<dollar_rest>(?:\.[A-Za-z_]\w*+|\[[^\]\n]*\])*)"
-    r"|(?<!\{)\{(?!\{)[ \t]*(?P<brace>[A-Za-z_]\w*+)(?P<brace_rest>[^{}\n]*)\}(?!\})"
+    r"\$\{[ \t]*(?P<dollar_brace>[A-Za-z_]\w*(?!\w))(?P<dollar_brace_rest>[^{}\n]*)\}"
+    r"|\$(?P<dollar>[A-Za-z_]\w*(?!\w))(?P<dollar_rest>(?:\.[A-Za-z_]\w*(?!\w)|\[[^\]\n]*\])*)"
+    r"|(?<!\{)\{(?!\{)[ \t]*(?P<brace>[A-Za-z_]\w*(?!\w))(?P<brace_rest>[^{}\n]*)\}(?!\})"
 )
 _FILE_VARIABLE = re.compile(r"\s*@[\w.-]+\s*=")  # ``@name = value`` before the request line
 
