@@ -162,7 +162,8 @@ def test_post_is_not_retried_unless_asked(shell: Any, sandbox: Sandbox) -> None:
 
 
 def test_get_is_retried(shell: Any, sandbox: Sandbox) -> None:
-    sandbox.inject("api", status=503, count=1, retry_after=0)
+    # only this call's path: a request that another test left in flight must not take it
+    sandbox.inject("api", status=503, count=1, retry_after=0, path_prefix=METERS)
     call(shell, f"GET {METERS} -q")
     assert shell.user_ns["_ue"].status_code == 200
     assert sandbox.counters()["by_route"][f"GET {METERS}"] == 2
